@@ -1,0 +1,64 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  integer,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { pgLsn } from "./types";
+
+export const sslMode = pgEnum("ssl_mode", ["disable", "prefer", "require", "verify-full"]);
+export const sourceStatus = pgEnum("source_status", [
+  "pending",
+  "streaming",
+  "error",
+  "paused",
+]);
+
+/** A connected source database. The password is AES-GCM encrypted (lib/crypto). */
+export const sources = pgTable("sources", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull(),
+  host: text("host").notNull(),
+  port: integer("port").notNull(),
+  database: text("database").notNull(),
+  username: text("username").notNull(),
+  passwordEncrypted: text("password_encrypted").notNull(),
+  sslMode: sslMode("ssl_mode").notNull().default("prefer"),
+  environment: text("environment").notNull(),
+  slotName: text("slot_name").notNull().unique(),
+  publicationName: text("publication_name").notNull(),
+  enabled: boolean("enabled").notNull().default(true),
+  trackNewTables: boolean("track_new_tables").notNull().default(false),
+  status: sourceStatus("status").notNull().default("pending"),
+  lastError: text("last_error"),
+  /** Commit LSN of the last source transaction whose changes are committed in the store. */
+  checkpointLsn: pgLsn("checkpoint_lsn"),
+  lastChangeAt: timestamp("last_change_at", { withTimezone: true }),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true })
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => sql`now()`),
+});
+
+export const trackedTables = pgTable(
+  "tracked_tables",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    sourceId: uuid("source_id")
+      .notNull()
+      .references(() => sources.id, { onDelete: "cascade" }),
+    schema: text("schema").notNull(),
+    table: text("table").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("tracked_tables_source_table").on(t.sourceId, t.schema, t.table)],
+);
+
+export type Source = typeof sources.$inferSelect;
+export type TrackedTable = typeof trackedTables.$inferSelect;

