@@ -15,3 +15,7 @@ export function connectStore(url: string, options: { max?: number; name?: string
   pool.on("error", () => undefined);
   return { db: drizzle(pool, { schema }), pool };
 }
+
+/** A transaction handle; query functions accept either it or the database. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type Queryable = Db | Tx;

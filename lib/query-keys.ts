@@ -1,0 +1,14 @@
+/** The one query-key factory for TanStack Query; invalidate by the narrowest key that fits. */
+export const queryKeys = {
+  databases: {
+    all: ["databases"] as const,
+    list: () => [...queryKeys.databases.all, "list"] as const,
+    detail: (id: string) => [...queryKeys.databases.all, "detail", id] as const,
+    tables: (id: string) => [...queryKeys.databases.all, "tables", id] as const,
+  },
+  changes: {
+    all: ["changes"] as const,
+    list: (filters: Record<string, string | undefined>) => [...queryKeys.changes.all, "list", filters] as const,
+    detail: (id: string) => [...queryKeys.changes.all, "detail", id] as const,
+  },
+};
