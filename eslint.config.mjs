@@ -14,6 +14,6 @@ const config = [
       "@typescript-eslint/ban-ts-comment": "error",
     },
   },
-]];
+];
 
 export default config;
