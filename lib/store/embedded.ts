@@ -64,6 +64,18 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   }
 }
 
+async function retry<T>(fn: () => Promise<T>, withinMs: number): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /**
  * Starts (or attaches to) the embedded store whose files live in `<dataDir>/pg`.
  * The first call runs initdb; later calls reuse the data. When a `retrace start` already
@@ -85,7 +97,8 @@ export async function startEmbeddedStore(options: {
 
   const running = runningPostmaster(pgDir);
   if (running) {
-    await ensureDatabase(urlFor(running.port, "postgres"), "retrace");
+    // The other process may still be starting the server: give it a few seconds.
+    await retry(() => ensureDatabase(urlFor(running.port, "postgres"), "retrace"), 20_000);
     return { url: urlFor(running.port, "retrace"), port: running.port, attached: true, stop: async () => {} };
   }
 

@@ -1,0 +1,117 @@
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, startTestServer, type TestServer } from "./postgres";
+
+const root = path.resolve(import.meta.dirname, "..");
+const bin = path.join(root, "bin/retrace.mjs");
+
+function retrace(args: string[], env: Record<string, string | undefined>) {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: undefined, RETRACE_SECRET: undefined, ...env },
+    encoding: "utf8",
+    timeout: 90_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function postmasterAlive(dataDir: string): boolean {
+  const pidFile = path.join(dataDir, "pg", "postmaster.pid");
+  if (!fs.existsSync(pidFile)) return false;
+  try {
+    process.kill(Number(fs.readFileSync(pidFile, "utf8").split("\n")[0]), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("retrace command line", () => {
+  let dataDir: string;
+  let env: Record<string, string | undefined>;
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "retrace-cli-"));
+    env = { RETRACE_DATA_DIR: dataDir, RETRACE_STORE_PORT: String(await freePort()), LOG_LEVEL: "warn" };
+  });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it("prints usage and exits 2 for unknown commands and bad flags", () => {
+    for (const args of [[], ["bogus"], ["user", "create", "--email", "a@b.c", "--password", "12345678", "--nope"], ["token", "create"], ["user", "create", "--email", "a@b.c", "--password", "12345678", "--role", "root"]]) {
+      const result = retrace(args, env);
+      expect(result.status, args.join(" ")).toBe(2);
+      expect(result.stderr).toContain("Usage: retrace <command>");
+    }
+  });
+
+  it("works against the embedded store, starting it only for the command", () => {
+    expect(retrace(["migrate"], env).status).toBe(0);
+    const created = retrace(["user", "create", "--email", "Admin@Example.com", "--password", "secret123", "--role", "admin"], env);
+    expect(created.status).toBe(0);
+    expect(created.stdout).toContain("Created admin admin@example.com");
+
+    const duplicate = retrace(["user", "create", "--email", "admin@example.com", "--password", "secret123"], env);
+    expect(duplicate.status).toBe(1);
+    expect(duplicate.stderr).toContain("already exists");
+
+    const invalid = retrace(["user", "create", "--email", "nope", "--password", "short"], env);
+    expect(invalid.status).toBe(1);
+    expect(invalid.stderr).toContain("valid email");
+
+    const token = retrace(["token", "create", "--name", "ci"], env);
+    expect(token.status).toBe(0);
+    expect(token.stdout.trim()).toMatch(/^rt_[A-Za-z0-9_-]{40,}$/);
+
+    // The server was started for each command and stopped afterwards; the secret was kept.
+    expect(postmasterAlive(dataDir)).toBe(false);
+    expect(fs.statSync(path.join(dataDir, "secret")).mode & 0o077).toBe(0);
+  });
+
+  it("stops the worker and the embedded store cleanly on SIGTERM", async () => {
+    const child = spawn(process.execPath, [bin, "worker"], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: undefined, RETRACE_SECRET: undefined, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await expect.poll(() => postmasterAlive(dataDir), { timeout: 30_000 }).toBe(true);
+    // Another command attaches to the store the running process holds.
+    const attached = retrace(["user", "create", "--email", "viewer@example.com", "--password", "secret123"], env);
+    expect(attached.status, attached.stderr).toBe(0);
+    expect(attached.stderr).toContain("already running");
+
+    const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    expect(await exit, output).toBe(0);
+    expect(postmasterAlive(dataDir)).toBe(false);
+  });
+
+  describe("with DATABASE_URL", () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await startTestServer();
+    });
+    afterAll(() => server.stop());
+
+    it("uses that PostgreSQL instead of the embedded store", async () => {
+      const url = await server.createDatabase("retrace_cli");
+      const external = { ...env, DATABASE_URL: url, RETRACE_DATA_DIR: path.join(dataDir, "external") };
+      expect(retrace(["migrate"], external).status).toBe(0);
+      expect(retrace(["user", "create", "--email", "ext@example.com", "--password", "secret123"], external).status).toBe(0);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const { rows } = await client.query<{ email: string; password_hash: string }>("select email, password_hash from users");
+      await client.end();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.email).toBe("ext@example.com");
+      expect(rows[0]?.password_hash).not.toContain("secret123");
+      expect(fs.existsSync(path.join(dataDir, "external", "pg"))).toBe(false);
+    });
+  });
+});
