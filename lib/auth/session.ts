@@ -19,6 +19,9 @@ export async function authenticate(request: Request): Promise<Principal | null> 
     // API tokens act with admin rights; scoped tokens are future work.
     return token ? { kind: "token", id: token.id, name: token.name, role: "admin" } : null;
   }
+  // No session cookie, no session: answer 401 without next/headers (which also lets route
+  // handlers be called directly in integration tests, outside a Next request scope).
+  if (!request.headers.get("cookie")?.includes("next-auth.session-token")) return null;
   const session = await getServerSession(authOptions());
   const user = session?.user;
   if (!user?.id) return null;
