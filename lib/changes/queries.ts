@@ -1,0 +1,168 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { Queryable } from "../db/client";
+import type { Operation } from "../db/schema";
+import { RawJson } from "../http/json";
+import { decodeCursor, encodeCursor } from "./cursor";
+
+export type ChangeFilters = {
+  operation?: Operation;
+  /** `table` or `schema.table`. */
+  table?: string;
+  primaryKey?: string;
+  environment?: string;
+  database?: string;
+  sourceId?: string;
+};
+
+export type PageRequest = { cursor?: string; limit: number };
+
+/**
+ * A change as the API shows it. Ids are strings (bigint), times ISO-8601 UTC with
+ * microseconds, and the row images are PostgreSQL's own JSON text so no digit is lost.
+ */
+export type Change = {
+  id: string;
+  sourceId: string;
+  environment: string;
+  database: string;
+  schema: string;
+  table: string;
+  primaryKey: string | null;
+  operation: Operation;
+  before: RawJson | null;
+  after: RawJson | null;
+  changedFields: string[] | null;
+  context: RawJson;
+  transactionId: string;
+  commitLsn: string;
+  seq: number;
+  committedAt: string;
+  createdAt: string;
+};
+
+export type ChangePage = { changes: Change[]; nextCursor: string | null };
+
+type ChangeRow = {
+  id: string;
+  source_id: string;
+  environment: string;
+  database: string;
+  schema: string;
+  table: string;
+  primary_key: string | null;
+  operation: Operation;
+  before: string | null;
+  after: string | null;
+  changed_fields: string[] | null;
+  context: string;
+  transaction_id: string;
+  commit_lsn: string;
+  seq: number;
+  committed_at: string;
+  created_at: string;
+};
+
+const iso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+// Everything that JavaScript could alter (bigint, jsonb, timestamps) leaves PostgreSQL as text.
+const columns = sql`
+  c.id::text as id, c.source_id::text as source_id, c.environment, c.database, c.schema,
+  c."table", c.primary_key, c.operation::text as operation,
+  c.before::text as before, c.after::text as after, c.changed_fields,
+  c.context::text as context, c.transaction_id::text as transaction_id,
+  c.commit_lsn::text as commit_lsn, c.seq,
+  ${iso(sql`c.committed_at`)} as committed_at, ${iso(sql`c.created_at`)} as created_at`;
+
+function toChange(row: ChangeRow): Change {
+  return {
+    id: row.id,
+    sourceId: row.source_id,
+    environment: row.environment,
+    database: row.database,
+    schema: row.schema,
+    table: row.table,
+    primaryKey: row.primary_key,
+    operation: row.operation,
+    before: row.before === null ? null : new RawJson(row.before),
+    after: row.after === null ? null : new RawJson(row.after),
+    changedFields: row.changed_fields,
+    context: new RawJson(row.context),
+    transactionId: row.transaction_id,
+    commitLsn: row.commit_lsn,
+    seq: row.seq,
+    committedAt: row.committed_at,
+    createdAt: row.created_at,
+  };
+}
+
+/**
+ * "items" matches the table in any schema; "public.items" matches schema public, table items
+ * (and also a table literally named "public.items"). Every branch pins "table", so the
+ * (table, primary_key, id) index serves it.
+ */
+function tableCondition(value: string): SQL {
+  const branches: SQL[] = [sql`c."table" = ${value}`];
+  for (let dot = value.indexOf("."); dot > 0 && dot < value.length - 1; dot = value.indexOf(".", dot + 1)) {
+    branches.push(sql`(c.schema = ${value.slice(0, dot)} and c."table" = ${value.slice(dot + 1)})`);
+  }
+  return branches.length === 1 ? (branches[0] ?? sql`true`) : sql`(${sql.join(branches, sql` or `)})`;
+}
+
+function filterConditions(filters: ChangeFilters): SQL[] {
+  const conditions: SQL[] = [];
+  if (filters.operation) conditions.push(sql`c.operation = ${filters.operation}::operation`);
+  if (filters.table) conditions.push(tableCondition(filters.table));
+  if (filters.primaryKey !== undefined) conditions.push(sql`c.primary_key = ${filters.primaryKey}`);
+  if (filters.environment) conditions.push(sql`c.environment = ${filters.environment}`);
+  if (filters.database) conditions.push(sql`c.database = ${filters.database}`);
+  if (filters.sourceId) conditions.push(sql`c.source_id = ${filters.sourceId}::uuid`);
+  return conditions;
+}
+
+/**
+ * Changes newest first, keyset-paginated on id: a page costs the same at row 10 and at row
+ * 10 million. One extra row is read to know whether another page exists.
+ */
+export async function listChanges(db: Queryable, filters: ChangeFilters, page: PageRequest): Promise<ChangePage> {
+  const conditions = filterConditions(filters);
+  if (page.cursor !== undefined) conditions.push(sql`c.id < ${decodeCursor(page.cursor)}::bigint`);
+  const where = conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``;
+  const result = await db.execute<ChangeRow>(sql`
+    select ${columns} from changes c ${where}
+    order by c.id desc
+    limit ${page.limit + 1}`);
+  const rows = result.rows.slice(0, page.limit);
+  const last = rows[rows.length - 1];
+  return {
+    changes: rows.map(toChange),
+    nextCursor: result.rows.length > page.limit && last ? encodeCursor(last.id) : null,
+  };
+}
+
+/** How many changes of one transaction a detail view shows; transactions can be huge. */
+export const TRANSACTION_LIMIT = 100;
+
+export type ChangeDetail = {
+  change: Change;
+  /** The changes of the same source transaction in commit order, this one included. */
+  transaction: Change[];
+  /** True when the transaction has more than TRANSACTION_LIMIT changes. */
+  transactionTruncated: boolean;
+};
+
+/** One change and the first changes of its transaction (same source and commit LSN); null when absent. */
+export async function getChange(db: Queryable, id: string): Promise<ChangeDetail | null> {
+  const found = await db.execute<ChangeRow>(sql`select ${columns} from changes c where c.id = ${id}::bigint`);
+  const row = found.rows[0];
+  if (!row) return null;
+  const siblings = await db.execute<ChangeRow>(sql`
+    select ${columns} from changes c
+    where c.source_id = ${row.source_id}::uuid and c.commit_lsn = ${row.commit_lsn}::pg_lsn
+    order by c.seq
+    limit ${TRANSACTION_LIMIT + 1}`);
+  return {
+    change: toChange(row),
+    transaction: siblings.rows.slice(0, TRANSACTION_LIMIT).map(toChange),
+    transactionTruncated: siblings.rows.length > TRANSACTION_LIMIT,
+  };
+}
