@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { decodeValue, parseArrayLiteral } from "./decode";
+
+const OID = {
+  bool: 16, int2: 21, int4: 23, int8: 20, oid: 26, numeric: 1700, float4: 700, float8: 701,
+  text: 25, varchar: 1043, json: 114, jsonb: 3802, timestamptz: 1184, uuid: 2950, money: 790,
+  int4Array: 1007, int8Array: 1016, numericArray: 1231, textArray: 1009, boolArray: 1000,
+  jsonbArray: 3807, floatArray: 1022, timestamptzArray: 1185, boxArray: 1020,
+};
+
+describe("decodeValue", () => {
+  it("keeps every digit of integers", () => {
+    expect(decodeValue(OID.int8, "9223372036854775807")).toBe("9223372036854775807");
+    expect(decodeValue(OID.int8, "-9223372036854775808")).toBe("-9223372036854775808");
+    expect(decodeValue(OID.int2, "-32768")).toBe("-32768");
+    expect(decodeValue(OID.int4, "0")).toBe("0");
+    expect(decodeValue(OID.oid, "4294967295")).toBe("4294967295");
+  });
+
+  it("keeps every digit of numerics and strings the non-finite ones", () => {
+    const forty = "1234567890123456789012345678901234567890";
+    expect(decodeValue(OID.numeric, forty)).toBe(forty);
+    expect(decodeValue(OID.numeric, `-${forty}.000100`)).toBe(`-${forty}.000100`);
+    expect(decodeValue(OID.numeric, "0.5")).toBe("0.5");
+    expect(decodeValue(OID.numeric, "NaN")).toBe('"NaN"');
+    expect(decodeValue(OID.numeric, "Infinity")).toBe('"Infinity"');
+    expect(decodeValue(OID.numeric, "-Infinity")).toBe('"-Infinity"');
+  });
+
+  it("keeps floats as PostgreSQL printed them", () => {
+    expect(decodeValue(OID.float8, "0.1")).toBe("0.1");
+    expect(decodeValue(OID.float8, "1e+30")).toBe("1e+30");
+    expect(decodeValue(OID.float8, "1.2345678901234567e-05")).toBe("1.2345678901234567e-05");
+    expect(decodeValue(OID.float4, "-0")).toBe("-0");
+    expect(decodeValue(OID.float8, "NaN")).toBe('"NaN"');
+    expect(decodeValue(OID.float8, "-Infinity")).toBe('"-Infinity"');
+    expect(JSON.parse(`[${decodeValue(OID.float8, "1e+30")}]`)).toEqual([1e30]);
+  });
+
+  it("maps booleans", () => {
+    expect(decodeValue(OID.bool, "t")).toBe("true");
+    expect(decodeValue(OID.bool, "f")).toBe("false");
+  });
+
+  it("quotes text exactly, unicode, quotes and backslashes included", () => {
+    const text = 'Zoë "quoted" back\\slash \u2028 line\nnew \t 😀 {a,b}';
+    const json = decodeValue(OID.text, text);
+    expect(JSON.parse(json)).toBe(text);
+    expect(decodeValue(OID.varchar, "")).toBe('""');
+    expect(decodeValue(OID.uuid, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")).toBe('"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"');
+    expect(decodeValue(OID.money, "$1,000.00")).toBe('"$1,000.00"');
+  });
+
+  it("keeps timestamptz text with microseconds", () => {
+    expect(decodeValue(OID.timestamptz, "2024-02-29 23:59:59.123456+00")).toBe('"2024-02-29 23:59:59.123456+00"');
+  });
+
+  it("embeds json and jsonb as they are", () => {
+    const doc = '{"big": 123456789012345678901234567890, "a": [1, "x"]}';
+    expect(decodeValue(OID.jsonb, doc)).toBe(doc);
+    expect(decodeValue(OID.json, '[1,  2]')).toBe("[1,  2]");
+    expect(decodeValue(OID.json, "null")).toBe("null");
+  });
+
+  it("strings json that jsonb would refuse (\\u0000)", () => {
+    const doc = '{"a": "x\\u0000y"}';
+    expect(decodeValue(OID.json, doc)).toBe(JSON.stringify(doc));
+  });
+
+  it("decodes arrays of known element types, nested, with NULLs and quoted elements", () => {
+    expect(decodeValue(OID.int8Array, "{9223372036854775807,NULL,-1}")).toBe("[9223372036854775807,null,-1]");
+    expect(decodeValue(OID.int4Array, "{{1,2},{3,NULL}}")).toBe("[[1,2],[3,null]]");
+    expect(decodeValue(OID.numericArray, "{1.50,NaN}")).toBe('[1.50,"NaN"]');
+    expect(decodeValue(OID.boolArray, "{t,f,NULL}")).toBe("[true,false,null]");
+    expect(decodeValue(OID.floatArray, "{Infinity,1e-07}")).toBe('["Infinity",1e-07]');
+    expect(decodeValue(OID.int4Array, "{}")).toBe("[]");
+    const textArray = '{plain,"with space","a \\"quote\\"","back\\\\slash","NULL",NULL,"","{brace}","a,b"}';
+    expect(JSON.parse(decodeValue(OID.textArray, textArray))).toEqual([
+      "plain", "with space", 'a "quote"', "back\\slash", "NULL", null, "", "{brace}", "a,b",
+    ]);
+    expect(JSON.parse(decodeValue(OID.textArray, '{{"a b",c},{NULL,"d\\"e"}}'))).toEqual([["a b", "c"], [null, 'd"e']]);
+    expect(decodeValue(OID.jsonbArray, '{"{\\"a\\": 1}","[1, 2]",NULL}')).toBe('[{"a": 1},[1, 2],null]');
+    expect(decodeValue(OID.timestamptzArray, '{"2024-01-01 00:00:00.000001+00"}')).toBe('["2024-01-01 00:00:00.000001+00"]');
+  });
+
+  it("keeps arrays it cannot map faithfully as their text", () => {
+    expect(decodeValue(OID.int4Array, "[0:1]={1,2}")).toBe('"[0:1]={1,2}"');
+    expect(decodeValue(OID.boxArray, "{(1,1),(0,0);(2,2),(1,1)}")).toBe('"{(1,1),(0,0);(2,2),(1,1)}"');
+    expect(decodeValue(OID.int4Array, "{1,2")).toBe('"{1,2"');
+  });
+});
+
+describe("parseArrayLiteral", () => {
+  it("parses nesting, NULL and escapes", () => {
+    expect(parseArrayLiteral('{{1,NULL},{"x\\\\y",null}}')).toEqual([["1", null], ["x\\y", null]]);
+  });
+  it("rejects malformed text", () => {
+    expect(() => parseArrayLiteral("{1,}")).toThrow();
+    expect(() => parseArrayLiteral('{"a}')).toThrow();
+    expect(() => parseArrayLiteral("{1}x")).toThrow();
+  });
+});

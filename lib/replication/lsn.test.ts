@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { compareLsn, formatLsn, libraryAckArgument, normalizeLsn, parseLsn } from "./lsn";
+import { microsToTimestamp } from "./time";
+
+describe("LSNs", () => {
+  it("normalises the library's zero-padded form", () => {
+    expect(normalizeLsn("00000000/0177A428")).toBe("0/177A428");
+    expect(normalizeLsn("0000001A/00000000")).toBe("1A/0");
+    expect(parseLsn("1/0")).toBe(1n << 32n);
+    expect(formatLsn((5n << 32n) + 255n)).toBe("5/FF");
+    expect(compareLsn("0/FF", "1/0")).toBe(-1);
+    expect(compareLsn("0/10", "0/0F")).toBe(1);
+  });
+
+  it("makes the library confirm exactly the given position (it adds one)", () => {
+    expect(libraryAckArgument("0/1A2B3C")).toBe("0/1A2B3B");
+    expect(libraryAckArgument("1/0")).toBe("0/FFFFFFFF");
+    expect(libraryAckArgument("0/0")).toBeNull();
+  });
+
+  it("rejects garbage", () => {
+    expect(() => parseLsn("nope")).toThrow();
+  });
+});
+
+describe("microsToTimestamp", () => {
+  it("keeps microseconds", () => {
+    // 2024-01-02T03:04:05.123456Z
+    const micros = BigInt(Date.UTC(2024, 0, 2, 3, 4, 5)) * 1000n + 123456n;
+    expect(microsToTimestamp(micros)).toBe("2024-01-02T03:04:05.123456Z");
+    expect(microsToTimestamp(BigInt(Date.UTC(2000, 0, 1)) * 1000n + 1n)).toBe("2000-01-01T00:00:00.000001Z");
+  });
+});

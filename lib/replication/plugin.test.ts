@@ -1,0 +1,95 @@
+import { PgoutputPlugin } from "pg-logical-replication";
+import { describe, expect, it } from "vitest";
+import { RawTextPgoutputPlugin } from "./plugin";
+
+/** Minimal pgoutput (protocol 1/2, non-streaming) encoder for the messages under test. */
+class Writer {
+  private parts: Buffer[] = [];
+  byte(value: number) { this.parts.push(Buffer.from([value])); return this; }
+  char(value: string) { return this.byte(value.charCodeAt(0)); }
+  int16(value: number) { const b = Buffer.alloc(2); b.writeInt16BE(value); this.parts.push(b); return this; }
+  int32(value: number) { const b = Buffer.alloc(4); b.writeInt32BE(value); this.parts.push(b); return this; }
+  string(value: string) { this.parts.push(Buffer.from(value, "utf8"), Buffer.from([0])); return this; }
+  bytes(value: Buffer) { this.parts.push(value); return this; }
+  done() { return Buffer.concat(this.parts); }
+}
+
+type Column = { name: string; typeOid: number };
+type Cell = string | null | "unchanged";
+
+const columns: Column[] = [
+  { name: "id", typeOid: 20 },
+  { name: "at", typeOid: 1184 },
+  { name: "flag", typeOid: 16 },
+  { name: "body", typeOid: 25 },
+];
+
+function relation(oid: number, cols: Column[]) {
+  const w = new Writer().char("R").int32(oid).string("public").string("items").char("f").int16(cols.length);
+  for (const c of cols) w.byte(1).string(c.name).int32(c.typeOid).int32(-1);
+  return w.done();
+}
+
+function tuple(w: Writer, cells: Cell[]) {
+  w.int16(cells.length);
+  for (const cell of cells) {
+    if (cell === null) w.char("n");
+    else if (cell === "unchanged") w.char("u");
+    else {
+      const bytes = Buffer.from(cell, "utf8");
+      w.char("t").int32(bytes.length).bytes(bytes);
+    }
+  }
+  return w;
+}
+
+const insert = (oid: number, cells: Cell[]) => tuple(new Writer().char("I").int32(oid).char("N"), cells).done();
+const updateWithOld = (oid: number, oldCells: Cell[], newCells: Cell[]) =>
+  tuple(tuple(new Writer().char("U").int32(oid).char("O"), oldCells).char("N"), newCells).done();
+const updateNewOnly = (oid: number, cells: Cell[]) => tuple(new Writer().char("U").int32(oid).char("N"), cells).done();
+
+const row: Cell[] = ["9223372036854775807", "2024-02-29 23:59:59.123456+00", "t", "hello"];
+
+describe("RawTextPgoutputPlugin", () => {
+  it("delivers every value as PostgreSQL's text", () => {
+    const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"], messages: true });
+    plugin.parse(relation(100, columns));
+    const message = plugin.parse(insert(100, row));
+    expect(message.tag).toBe("insert");
+    if (message.tag !== "insert") return;
+    expect({ ...message.new }).toEqual({
+      id: "9223372036854775807",
+      at: "2024-02-29 23:59:59.123456+00",
+      flag: "t",
+      body: "hello",
+    });
+    expect(plugin.parsedCount).toBe(2);
+  });
+
+  it("is needed: the library alone converts values lossily", () => {
+    const plain = new PgoutputPlugin({ protoVersion: 2, publicationNames: ["p"], messages: true });
+    plain.parse(relation(100, columns));
+    const message = plain.parse(insert(100, row));
+    if (message.tag !== "insert") throw new Error("expected insert");
+    expect(message.new.at).toBeInstanceOf(Date);
+    expect(message.new.flag).toBe(true);
+  });
+
+  it("fills unchanged TOAST from the old tuple, leaves it undefined without one", () => {
+    const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
+    plugin.parse(relation(7, columns));
+    const withOld = plugin.parse(updateWithOld(7, row, ["1", null, "f", "unchanged"]));
+    if (withOld.tag !== "update") throw new Error("expected update");
+    expect(withOld.new.body).toBe("hello");
+    const withoutOld = plugin.parse(updateNewOnly(7, ["1", null, "f", "unchanged"]));
+    if (withoutOld.tag !== "update") throw new Error("expected update");
+    expect(withoutOld.new.body).toBeUndefined();
+    expect(withoutOld.new.at).toBeNull();
+  });
+
+  it("returns a parse failure as a message instead of throwing", () => {
+    const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
+    const message = plugin.parse(insert(999, row));
+    expect(message.tag).toBe("parse-error");
+  });
+});
