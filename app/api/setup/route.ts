@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { countUsers, createFirstAdmin } from "@/lib/auth/users";
+import { getDb } from "@/lib/db";
+import { Conflict, Invalid, toErrorResponse } from "@/lib/http/errors";
+
+export const dynamic = "force-dynamic";
+
+const setupSchema = z
+  .object({
+    email: z.string({ error: "Email is required" }).trim().toLowerCase().email("Enter a valid email address"),
+    password: z.string({ error: "Password is required" }).min(8, "Password must be at least 8 characters").max(1000),
+    // Optional for API callers; the form sends it so a typo is caught on the server too.
+    confirmPassword: z.string().optional(),
+  })
+  .refine((input) => input.confirmPassword === undefined || input.confirmPassword === input.password, {
+    path: ["confirmPassword"],
+    message: "Passwords do not match",
+  });
+
+/**
+ * POST /api/setup: creates the first admin of a new instance. Public on purpose (there is
+ * nobody to sign in as yet) and refused with 409 as soon as any user exists.
+ */
+export async function POST(request: Request): Promise<Response> {
+  try {
+    const db = getDb();
+    // Checked before parsing so a finished instance answers 409 whatever is sent.
+    if ((await countUsers(db)) > 0) throw new Conflict("Setup is already complete.");
+    const body: unknown = await request.json().catch(() => {
+      throw new Invalid("Send a JSON body: { email, password }.");
+    });
+    const { email, password } = setupSchema.parse(body);
+    const user = await createFirstAdmin(db, { email, password });
+    return Response.json({ user: { id: user.id, email: user.email, role: user.role } }, { status: 201 });
+  } catch (error) {
+    return toErrorResponse(error);
+  }
+}

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countUsers, verifyCredentials } from "@/lib/auth/users";
+import { connectStore, type Store } from "@/lib/db/client";
+import { migrateStore } from "@/lib/db/migrate";
+import { startTestServer, type TestServer } from "./postgres";
+
+let server: TestServer;
+let store: Store;
+let setup: (request: Request) => Promise<Response>;
+let closeWebStore: () => Promise<void>;
+
+const password = "correct horse battery";
+
+function postSetup(body: unknown): Promise<Response> {
+  return setup(
+    new Request("http://localhost/api/setup", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    }),
+  );
+}
+
+async function errorOf(response: Response) {
+  return ((await response.json()) as { error: { code: string; message: string } }).error;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const url = await server.createDatabase("retrace");
+  await migrateStore(url);
+  store = connectStore(url, { max: 2 });
+  // getDb() reads the environment on first use, so it must be set before the route loads.
+  process.env.DATABASE_URL = url;
+  process.env.RETRACE_SECRET = "y".repeat(40);
+  setup = (await import("@/app/api/setup/route")).POST;
+  const { getStore } = await import("@/lib/db");
+  closeWebStore = () => getStore().pool.end();
+});
+
+afterAll(async () => {
+  await closeWebStore?.();
+  await store?.pool.end();
+  await server?.stop();
+});
+
+describe("POST /api/setup", () => {
+  it("rejects bad input with 400 and a clear message, creating nobody", async () => {
+    const cases: [unknown, string][] = [
+      [{ email: "not-an-email", password }, "Enter a valid email address"],
+      [{ email: "ann@example.com", password: "short" }, "Password must be at least 8 characters"],
+      [{ email: "ann@example.com", password, confirmPassword: "something else" }, "Passwords do not match"],
+      [{ password }, "Email is required"],
+      ["{not json", "Send a JSON body"],
+    ];
+    for (const [body, message] of cases) {
+      const response = await postSetup(body);
+      expect(response.status, message).toBe(400);
+      const error = await errorOf(response);
+      expect(error.code).toBe("invalid");
+      expect(error.message).toContain(message);
+    }
+    expect(await countUsers(store.db)).toBe(0);
+  });
+
+  it("creates the first admin, then answers 409", async () => {
+    const response = await postSetup({ email: " Ann@Example.com ", password, confirmPassword: password });
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as { user: { id: string; email: string; role: string } };
+    expect(body.user).toMatchObject({ email: "ann@example.com", role: "admin" });
+    expect(body.user).not.toHaveProperty("passwordHash");
+
+    const again = await postSetup({ email: "eve@example.com", password });
+    expect(again.status).toBe(409);
+    expect((await errorOf(again)).message).toBe("Setup is already complete.");
+    // Even nonsense gets 409 once setup is done: nothing about the input matters any more.
+    expect((await postSetup("{")).status).toBe(409);
+    expect(await countUsers(store.db)).toBe(1);
+  });
+
+  it("stores the password hashed, never in clear text", async () => {
+    const result = await server.query<{ password_hash: string }>("select password_hash from users", [], "retrace");
+    const hash = result.rows[0]?.password_hash ?? "";
+    expect(hash).toMatch(/^scrypt\$/);
+    expect(hash).not.toContain(password);
+  });
+
+  it("verifies credentials: right password, wrong password, unknown user", async () => {
+    expect(await verifyCredentials(store.db, "ann@example.com", password)).toMatchObject({
+      email: "ann@example.com",
+      role: "admin",
+    });
+    expect(await verifyCredentials(store.db, "  ANN@example.com", password)).not.toBeNull();
+    expect(await verifyCredentials(store.db, "ann@example.com", `${password}!`)).toBeNull();
+    expect(await verifyCredentials(store.db, "ann@example.com", "")).toBeNull();
+    expect(await verifyCredentials(store.db, "bob@example.com", password)).toBeNull();
+  });
+});
+
+describe("concurrent setup", () => {
+  it("creates exactly one admin when several setups race", async () => {
+    await server.query("truncate users cascade", [], "retrace");
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => postSetup({ email: `admin${i}@example.com`, password })),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 409, 409, 409, 409]);
+    expect(await countUsers(store.db)).toBe(1);
+  });
+});
