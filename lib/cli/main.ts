@@ -78,6 +78,7 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
       RETRACE_SECRET: store.secret,
       NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
       PORT: String(env.PORT),
+      NEXT_TELEMETRY_DISABLED: process.env.NEXT_TELEMETRY_DISABLED ?? "1",
     };
     if (parts.web && !hasBuild() && !stopping) {
       log("Building the web app (first start only, takes a minute or two)…");
