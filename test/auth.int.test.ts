@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { safeCallbackUrl } from "@/components/auth/callback-url";
 import { countUsers, verifyCredentials } from "@/lib/auth/users";
 import { connectStore, type Store } from "@/lib/db/client";
 import { migrateStore } from "@/lib/db/migrate";
@@ -106,5 +107,28 @@ describe("concurrent setup", () => {
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 409, 409, 409, 409]);
     expect(await countUsers(store.db)).toBe(1);
+  });
+});
+
+describe("the sign-in callback URL", () => {
+  const origin = "https://retrace.example.com";
+  it("keeps paths on this site", () => {
+    expect(safeCallbackUrl("/changes?operation=UPDATE#x", origin)).toBe("/changes?operation=UPDATE#x");
+    expect(safeCallbackUrl("https://retrace.example.com/databases/new", origin)).toBe("/databases/new");
+  });
+  it("refuses anything that leaves the site or loops back to sign-in", () => {
+    for (const raw of [
+      undefined,
+      "",
+      "https://evil.example/changes",
+      "//evil.example/changes",
+      "/\\evil.example",
+      "javascript:alert(1)",
+      " /changes",
+      "/login?callbackUrl=/changes",
+      "/setup",
+    ]) {
+      expect(safeCallbackUrl(raw, origin), String(raw)).toBe("/changes");
+    }
   });
 });

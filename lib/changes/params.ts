@@ -1,11 +1,6 @@
 import { z } from "zod";
+import { OPERATIONS } from "./filters";
 import type { ChangeFilters, PageRequest } from "./queries";
-
-export const OPERATIONS = ["CREATE", "UPDATE", "DELETE", "TRUNCATE"] as const;
-
-/** The filters the browser and the API share; they are also the URL search parameter names. */
-export const FILTER_KEYS = ["operation", "table", "primaryKey", "environment", "database", "sourceId"] as const;
-export type FilterKey = (typeof FILTER_KEYS)[number];
 
 const text = z.string().trim().min(1).max(500);
 

@@ -1,0 +1,21 @@
+/**
+ * Names shared by the API and the browser, free of server imports so client components can
+ * use them. The filter keys are also the URL search parameter names of /changes and
+ * GET /api/changes, so a view's URL is its query.
+ */
+export const OPERATIONS = ["CREATE", "UPDATE", "DELETE", "TRUNCATE"] as const;
+export type OperationName = (typeof OPERATIONS)[number];
+
+export const FILTER_KEYS = ["operation", "table", "primaryKey", "environment", "database", "sourceId"] as const;
+export type FilterKey = (typeof FILTER_KEYS)[number];
+export type FilterValues = Partial<Record<FilterKey, string>>;
+
+/** The filters present (non-empty) in a set of search parameters, in a stable shape. */
+export function readFilters(params: { get(name: string): string | null }): FilterValues {
+  const filters: FilterValues = {};
+  for (const key of FILTER_KEYS) {
+    const value = params.get(key);
+    if (value) filters[key] = value;
+  }
+  return filters;
+}
