@@ -1,0 +1,137 @@
+"use client";
+
+import { useInfiniteQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import type { FilterValues } from "@/lib/changes/filters";
+import { queryKeys } from "@/lib/query-keys";
+import { fetchChanges } from "./api";
+import { ChangeRow } from "./change-row";
+import { useNow } from "./time";
+
+/** How often the list looks for new changes (live tail). */
+const REFRESH_MS = 3_000;
+
+export function ChangeList({ filters, onClearFilters }: { filters: FilterValues; onClearFilters: () => void }) {
+  const now = useNow();
+  const query = useInfiniteQuery({
+    queryKey: queryKeys.changes.list(filters),
+    queryFn: ({ pageParam, signal }) => fetchChanges(filters, pageParam, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (lastPage) => lastPage.nextCursor ?? undefined,
+    refetchInterval: REFRESH_MS,
+  });
+
+  if (query.isPending) return <ListSkeleton />;
+  if (!query.data) {
+    return (
+      <div role="alert" className="rounded-lg border border-red-200 bg-red-50 p-6 text-sm text-red-800">
+        <p className="font-medium">Could not load changes.</p>
+        <p className="mt-1">{query.error?.message}</p>
+        <button type="button" onClick={() => void query.refetch()} className="mt-3 font-medium underline">
+          Try again
+        </button>
+      </div>
+    );
+  }
+
+  const changes = query.data.pages.flatMap((page) => page.changes);
+  const filtered = Object.keys(filters).length > 0;
+  if (changes.length === 0) return <EmptyState filtered={filtered} onClearFilters={onClearFilters} />;
+
+  return (
+    <div className="space-y-3">
+      <div className="flex items-center justify-between text-xs text-slate-500">
+        <span>
+          {changes.length} {changes.length === 1 ? "change" : "changes"}
+          {query.hasNextPage ? " loaded" : ""}
+        </span>
+        {query.isRefetchError ? (
+          <span role="status" className="text-amber-700">
+            Live updates paused: {query.error?.message}
+          </span>
+        ) : (
+          <span className="flex items-center gap-1.5" title="New changes appear automatically">
+            <span className="h-2 w-2 rounded-full bg-emerald-500" aria-hidden />
+            Live
+          </span>
+        )}
+      </div>
+      <div className="overflow-hidden rounded-lg border border-slate-200 bg-white">
+        <div
+          aria-hidden
+          className="hidden grid-cols-[7rem_6rem_minmax(0,2fr)_minmax(0,1fr)_7rem] gap-x-4 border-b border-slate-200 bg-slate-50 px-4 py-2 text-xs font-medium uppercase tracking-wide text-slate-500 md:grid"
+        >
+          <span>Time</span>
+          <span>Operation</span>
+          <span>Table</span>
+          <span>Primary key</span>
+          <span>Environment</span>
+        </div>
+        <ul className="divide-y divide-slate-100" aria-label="Changes">
+          {changes.map((change) => (
+            <ChangeRow key={change.id} change={change} now={now} />
+          ))}
+        </ul>
+      </div>
+      {query.isFetchNextPageError ? (
+        <p role="alert" className="text-sm text-red-700">
+          Could not load more: {query.error?.message}
+        </p>
+      ) : null}
+      {query.hasNextPage ? (
+        <div className="flex justify-center">
+          <button
+            type="button"
+            onClick={() => void query.fetchNextPage()}
+            disabled={query.isFetchingNextPage}
+            className="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50 disabled:opacity-60"
+          >
+            {query.isFetchingNextPage ? "Loading…" : "Load more"}
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+export function ListSkeleton() {
+  return (
+    <div aria-busy="true" aria-label="Loading changes" className="overflow-hidden rounded-lg border border-slate-200 bg-white">
+      {Array.from({ length: 6 }, (_, i) => (
+        <div key={i} className="flex animate-pulse items-center gap-4 border-b border-slate-100 px-4 py-4 last:border-0">
+          <div className="h-3 w-20 rounded bg-slate-200" />
+          <div className="h-4 w-16 rounded-full bg-slate-200" />
+          <div className="h-3 w-48 rounded bg-slate-200" />
+          <div className="ml-auto h-3 w-16 rounded bg-slate-200" />
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function EmptyState({ filtered, onClearFilters }: { filtered: boolean; onClearFilters: () => void }) {
+  return (
+    <div className="rounded-lg border border-dashed border-slate-300 bg-white p-10 text-center">
+      {filtered ? (
+        <>
+          <p className="font-medium text-slate-900">No changes match these filters</p>
+          <p className="mt-1 text-sm text-slate-500">New matching changes will appear here as they happen.</p>
+          <button type="button" onClick={onClearFilters} className="mt-4 text-sm font-medium text-indigo-700 hover:underline">
+            Clear filters
+          </button>
+        </>
+      ) : (
+        <>
+          <p className="font-medium text-slate-900">No changes yet</p>
+          <p className="mt-1 text-sm text-slate-500">
+            Changes appear here seconds after they are committed in a tracked table.{" "}
+            <Link href="/databases/new" className="font-medium text-indigo-700 hover:underline">
+              Connect a database
+            </Link>{" "}
+            to start capturing them.
+          </p>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,90 @@
+import { toJsonText, type JsonObject } from "@/lib/changes/lossless-json";
+import type { ChangeView } from "./api";
+import { JsonValueView } from "./json-value";
+
+type Row = { column: string; changed: boolean };
+
+/** Columns in the order received (after image first), each listed once. */
+function diffRows(change: ChangeView): Row[] {
+  const { before, after } = change;
+  const columns = [...new Set([...Object.keys(after ?? {}), ...Object.keys(before ?? {})])];
+  const declared = new Set(change.changedFields ?? []);
+  return columns.map((column) => ({ column, changed: change.operation === "UPDATE" && (declared.has(column) || differs(before, after, column)) }));
+}
+
+function differs(before: JsonObject | null, after: JsonObject | null, column: string): boolean {
+  if (!before || !after) return false;
+  const a = Object.hasOwn(before, column) ? before[column] : undefined;
+  const b = Object.hasOwn(after, column) ? after[column] : undefined;
+  if (a === undefined || b === undefined) return a !== b;
+  return toJsonText(a) !== toJsonText(b);
+}
+
+function cell(image: JsonObject | null, column: string) {
+  return image && Object.hasOwn(image, column) ? image[column] : undefined;
+}
+
+/** Before/after per column; changed columns highlighted. CREATE has only After, DELETE only Before. */
+export function DiffTable({ change }: { change: ChangeView }) {
+  if (change.operation === "TRUNCATE") {
+    return (
+      <p className="rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-600">
+        TRUNCATE removed every row of {change.schema}.{change.table}; no row images are recorded for it.
+      </p>
+    );
+  }
+  const showBefore = change.operation !== "CREATE";
+  const showAfter = change.operation !== "DELETE";
+  const beforeMissing = showBefore && change.before === null;
+  const rows = diffRows(change);
+  return (
+    <div className="space-y-2">
+      {beforeMissing ? (
+        <p className="text-sm text-amber-800">
+          The values before this change were not recorded (the table&apos;s replica identity is not FULL).
+        </p>
+      ) : null}
+      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+        <table data-testid="diff" className="w-full table-fixed text-left text-sm">
+          <thead className="bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
+            <tr>
+              <th scope="col" className="w-48 px-4 py-2">
+                Column
+              </th>
+              {showBefore ? (
+                <th scope="col" className="px-4 py-2">
+                  Before
+                </th>
+              ) : null}
+              {showAfter ? (
+                <th scope="col" className="px-4 py-2">
+                  After
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100">
+            {rows.map(({ column, changed }) => (
+              <tr key={column} data-changed={changed ? "true" : undefined} className={changed ? "bg-amber-50" : undefined}>
+                <th scope="row" className="px-4 py-2 align-top font-mono text-xs font-medium text-slate-700">
+                  {column}
+                  {changed ? <span className="ml-2 rounded bg-amber-200 px-1 text-[10px] uppercase text-amber-900">changed</span> : null}
+                </th>
+                {showBefore ? (
+                  <td className="px-4 py-2 align-top">
+                    {beforeMissing ? <span className="text-slate-400">—</span> : <JsonValueView value={cell(change.before, column)} />}
+                  </td>
+                ) : null}
+                {showAfter ? (
+                  <td className="px-4 py-2 align-top">
+                    <JsonValueView value={cell(change.after, column)} />
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

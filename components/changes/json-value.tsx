@@ -1,0 +1,19 @@
+import { toJsonText, type JsonValue } from "@/lib/changes/lossless-json";
+
+/**
+ * A column value exactly as received, in JSON text: strings keep their quotes so the string
+ * "null" never looks like SQL NULL, which gets its own badge; numbers keep every digit.
+ */
+export function JsonValueView({ value }: { value: JsonValue | undefined }) {
+  if (value === undefined) return <span className="text-xs italic text-slate-400">absent</span>;
+  if (value === null) {
+    return (
+      <span title="SQL NULL" className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs font-medium text-slate-500">
+        NULL
+      </span>
+    );
+  }
+  const compact = toJsonText(value);
+  const text = compact.length > 80 && typeof value === "object" ? toJsonText(value, 2) : compact;
+  return <span className="whitespace-pre-wrap break-all font-mono text-xs text-slate-800">{text}</span>;
+}
