@@ -1,0 +1,11 @@
+import { apiRoute } from "@/lib/auth/session";
+import { readJsonBody } from "@/lib/sources/http";
+import { checkConnection } from "@/lib/sources/service";
+
+export const dynamic = "force-dynamic";
+
+/** POST /api/databases/check { host, port, database, username, password, sslMode?, tables? } -> { ok, checks, roleSql } */
+export const POST = apiRoute(
+  async (request) => Response.json(await checkConnection(await readJsonBody(request))),
+  { role: "admin" },
+);

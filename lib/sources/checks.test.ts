@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { errorForCheck, evaluateChecks, roleSql, type SourceFacts } from "./checks";
+
+const healthy: SourceFacts = {
+  versionNum: 160004,
+  version: "16.4",
+  currentUser: "app",
+  database: "shop",
+  walLevel: "logical",
+  maxReplicationSlots: 10,
+  usedReplicationSlots: 2,
+  maxWalSenders: 10,
+  usedWalSenders: 1,
+  isSuperuser: false,
+  hasReplication: true,
+  isRds: false,
+  isRdsReplicationMember: false,
+  canCreateInDatabase: true,
+  schemas: ["public"],
+  foreignOwners: [],
+  missingTables: [],
+  notOwnedTables: [],
+};
+
+const failing = (facts: Partial<SourceFacts>) => evaluateChecks({ ...healthy, ...facts }).filter((c) => !c.ok);
+
+describe("evaluateChecks", () => {
+  it("passes a well-configured source, in a stable order", () => {
+    const checks = evaluateChecks(healthy);
+    expect(checks.every((c) => c.ok)).toBe(true);
+    expect(checks.map((c) => c.id)).toEqual(["version", "wal_level", "replication", "replication_slots", "wal_senders", "publication"]);
+    expect(checks.some((c) => "fix" in c)).toBe(false);
+  });
+
+  it("stops at a server too old for pgoutput", () => {
+    const checks = evaluateChecks({ ...healthy, versionNum: 90624, version: "9.6.24" });
+    expect(checks).toHaveLength(1);
+    expect(checks[0]).toMatchObject({ id: "version", ok: false });
+    expect(checks[0] && errorForCheck(checks[0]).code).toBe("unsupported_version");
+  });
+
+  it("gives the exact fix for wal_level, on plain PostgreSQL and on RDS", () => {
+    const [wal] = failing({ walLevel: "replica" });
+    expect(wal).toMatchObject({ id: "wal_level", message: 'wal_level is "replica"; logical replication needs "logical".' });
+    expect(wal?.fix).toContain("ALTER SYSTEM SET wal_level = logical;");
+    expect(wal && errorForCheck(wal).code).toBe("wal_level_not_logical");
+    expect(failing({ walLevel: "replica", isRds: true })[0]?.fix).toContain("rds.logical_replication = 1");
+  });
+
+  it("asks for REPLICATION, or rds_replication on RDS", () => {
+    expect(failing({ hasReplication: false })[0]?.fix).toBe('ALTER ROLE "app" WITH REPLICATION;');
+    expect(failing({ hasReplication: false, isRds: true })[0]?.fix).toBe('GRANT rds_replication TO "app";');
+    expect(failing({ hasReplication: false, isRds: true, isRdsReplicationMember: true })).toEqual([]);
+    expect(failing({ hasReplication: false, isSuperuser: true })).toEqual([]);
+  });
+
+  it("counts free slots and WAL senders", () => {
+    const [slots] = failing({ usedReplicationSlots: 10 });
+    expect(slots?.id).toBe("replication_slots");
+    expect(slots?.fix).toContain("ALTER SYSTEM SET max_replication_slots = 14;");
+    expect(slots && errorForCheck(slots).code).toBe("no_free_slots");
+    expect(failing({ usedWalSenders: 10 })[0]?.fix).toContain("max_wal_senders = 14");
+  });
+
+  it("checks publication rights and table ownership", () => {
+    expect(failing({ canCreateInDatabase: false })[0]?.fix).toBe('GRANT CREATE ON DATABASE "shop" TO "app";');
+    const [owner] = failing({ notOwnedTables: [{ table: "public.orders", owner: "shop_owner" }] });
+    expect(owner?.message).toContain("public.orders (owner shop_owner)");
+    expect(owner?.fix).toBe('GRANT "shop_owner" TO "app";');
+    expect(owner && errorForCheck(owner).code).toBe("insufficient_privilege");
+  });
+
+  it("reports requested tables that do not exist", () => {
+    const checks = evaluateChecks({ ...healthy, missingTables: ["public.ghost"] }, [{ schema: "public", table: "ghost" }]);
+    const tables = checks.find((c) => c.id === "tables");
+    expect(tables).toMatchObject({ ok: false, message: "Not found in shop: public.ghost." });
+    expect(tables && errorForCheck(tables).status).toBe(400);
+  });
+});
+
+describe("roleSql", () => {
+  it("creates a dedicated role with a placeholder password", () => {
+    const sql = roleSql("shop", ["public", "Sales"]);
+    expect(sql).toContain("CREATE ROLE retrace WITH LOGIN REPLICATION PASSWORD 'choose-a-strong-password';");
+    expect(sql).toContain('GRANT CONNECT, CREATE ON DATABASE "shop" TO retrace;');
+    expect(sql).toContain('GRANT SELECT ON ALL TABLES IN SCHEMA "Sales" TO retrace;');
+    expect(roleSql("shop", [], true)).toContain("GRANT rds_replication TO retrace;");
+  });
+});

@@ -1,0 +1,359 @@
+import type pg from "pg";
+import { connectSource, type SourceConnection } from "./connection";
+import {
+  InsufficientPrivilege,
+  NoFreeSlots,
+  NoFreeWalSenders,
+  SourceError,
+  UnsupportedVersion,
+  WalLevelNotLogical,
+} from "./errors";
+import { Invalid, type AppError } from "../http/errors";
+import type { TableRef } from "./input";
+import { quoteIdent } from "./sql";
+
+export type CheckId =
+  | "connection"
+  | "version"
+  | "wal_level"
+  | "replication"
+  | "replication_slots"
+  | "wal_senders"
+  | "publication"
+  | "tables";
+
+export type Check = { id: CheckId; label: string; ok: boolean; message: string; fix?: string };
+
+export type CheckReport = {
+  ok: boolean;
+  checks: Check[];
+  /** SQL that creates a dedicated least-privilege role for Retrace, ready to copy. */
+  roleSql: string;
+};
+
+/** What the checks are decided on; gathered by `gatherFacts`, judged by `evaluateChecks` (pure). */
+export type SourceFacts = {
+  versionNum: number;
+  version: string;
+  currentUser: string;
+  database: string;
+  walLevel: string;
+  maxReplicationSlots: number;
+  usedReplicationSlots: number;
+  maxWalSenders: number;
+  usedWalSenders: number;
+  isSuperuser: boolean;
+  hasReplication: boolean;
+  /** The server is Amazon RDS / Aurora (the rds_replication role exists). */
+  isRds: boolean;
+  isRdsReplicationMember: boolean;
+  canCreateInDatabase: boolean;
+  /** Schemas that hold user tables (for the role SQL). */
+  schemas: string[];
+  /** Owners of user tables the current user cannot act as, with how many tables each owns. */
+  foreignOwners: { owner: string; tables: number }[];
+  /** Requested tables that do not exist. */
+  missingTables: string[];
+  /** Requested tables owned by a role the current user is not a member of. */
+  notOwnedTables: { table: string; owner: string }[];
+};
+
+const LABELS: Record<CheckId, string> = {
+  connection: "Connection",
+  version: "PostgreSQL 10 or later",
+  wal_level: "wal_level = logical",
+  replication: "REPLICATION privilege",
+  replication_slots: "Free replication slot",
+  wal_senders: "Free WAL sender",
+  publication: "Can create a publication",
+  tables: "Chosen tables exist",
+};
+
+const RESTART = "-- then restart PostgreSQL (this setting only changes at server start)";
+
+export async function gatherFacts(client: pg.Client, tables: readonly TableRef[] = []): Promise<SourceFacts> {
+  const { rows } = await client.query<{
+    version_num: number;
+    version: string;
+    current_user: string;
+    database: string;
+    wal_level: string;
+    max_slots: number;
+    used_slots: number;
+    max_wal_senders: number;
+    used_wal_senders: number;
+    rolsuper: boolean;
+    rolreplication: boolean;
+    is_rds: boolean;
+    rds_member: boolean;
+    can_create: boolean;
+  }>(`
+    select current_setting('server_version_num')::int as version_num,
+           current_setting('server_version') as version,
+           current_user::text as current_user,
+           current_database()::text as database,
+           current_setting('wal_level') as wal_level,
+           current_setting('max_replication_slots')::int as max_slots,
+           (select count(*)::int from pg_replication_slots) as used_slots,
+           current_setting('max_wal_senders')::int as max_wal_senders,
+           (select count(*)::int from pg_stat_activity where backend_type = 'walsender') as used_wal_senders,
+           r.rolsuper,
+           r.rolreplication,
+           exists (select 1 from pg_roles where rolname = 'rds_replication') as is_rds,
+           coalesce((select pg_has_role(current_user, g.oid, 'MEMBER')
+                       from pg_roles g where g.rolname = 'rds_replication'), false) as rds_member,
+           has_database_privilege(current_database(), 'CREATE') as can_create
+      from pg_roles r
+     where r.rolname = current_user`);
+  const base = rows[0];
+  if (!base) throw new Error("could not read the current role from pg_roles");
+
+  const owners = await client.query<{ schema: string; owner: string; tables: number; owned: boolean }>(`
+    select n.nspname::text as schema,
+           pg_get_userbyid(c.relowner)::text as owner,
+           count(*)::int as tables,
+           pg_has_role(current_user, c.relowner, 'USAGE') as owned
+      from pg_class c
+      join pg_namespace n on n.oid = c.relnamespace
+     where c.relkind in ('r', 'p') and not c.relispartition
+       and n.nspname not in ('pg_catalog', 'information_schema')
+       and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'
+     group by 1, 2, 4`);
+  const schemas = [...new Set(owners.rows.map((r) => r.schema))].sort();
+  const foreign = new Map<string, number>();
+  for (const row of owners.rows) {
+    if (!row.owned) foreign.set(row.owner, (foreign.get(row.owner) ?? 0) + row.tables);
+  }
+
+  let missingTables: string[] = [];
+  let notOwnedTables: { table: string; owner: string }[] = [];
+  if (tables.length > 0) {
+    const found = await client.query<{ schema: string; name: string; owner: string | null; owned: boolean | null }>(
+      `select t.schema, t.name,
+              pg_get_userbyid(c.relowner)::text as owner,
+              pg_has_role(current_user, c.relowner, 'USAGE') as owned
+         from unnest($1::text[], $2::text[]) as t(schema, name)
+         left join pg_namespace n on n.nspname = t.schema
+         left join pg_class c on c.relnamespace = n.oid and c.relname = t.name and c.relkind in ('r', 'p')`,
+      [tables.map((t) => t.schema), tables.map((t) => t.table)],
+    );
+    missingTables = found.rows.filter((r) => r.owner === null).map((r) => `${r.schema}.${r.name}`);
+    notOwnedTables = found.rows
+      .filter((r) => r.owner !== null && r.owned === false)
+      .map((r) => ({ table: `${r.schema}.${r.name}`, owner: r.owner ?? "" }));
+  }
+
+  return {
+    versionNum: base.version_num,
+    version: base.version,
+    currentUser: base.current_user,
+    database: base.database,
+    walLevel: base.wal_level,
+    maxReplicationSlots: base.max_slots,
+    usedReplicationSlots: base.used_slots,
+    maxWalSenders: base.max_wal_senders,
+    usedWalSenders: base.used_wal_senders,
+    isSuperuser: base.rolsuper,
+    hasReplication: base.rolreplication,
+    isRds: base.is_rds,
+    isRdsReplicationMember: base.rds_member,
+    canCreateInDatabase: base.can_create,
+    schemas,
+    foreignOwners: [...foreign].map(([owner, count]) => ({ owner, tables: count })),
+    missingTables,
+    notOwnedTables,
+  };
+}
+
+function check(id: CheckId, ok: boolean, message: string, fix?: string): Check {
+  return fix && !ok ? { id, label: LABELS[id], ok, message, fix } : { id, label: LABELS[id], ok, message };
+}
+
+/** Judges the facts. Ordered: the first failing check is the one to fix first. */
+export function evaluateChecks(facts: SourceFacts, requested: readonly TableRef[] = []): Check[] {
+  const user = quoteIdent(facts.currentUser);
+  const checks: Check[] = [];
+
+  const versionOk = facts.versionNum >= 100000;
+  checks.push(
+    check(
+      "version",
+      versionOk,
+      versionOk
+        ? `PostgreSQL ${facts.version}` +
+            (facts.versionNum < 130000 ? " (before 13, partitioned tables are reported per partition)" : "")
+        : `PostgreSQL ${facts.version} is too old: logical replication with pgoutput needs PostgreSQL 10 or later.`,
+      "Upgrade the server to PostgreSQL 10 or later (a supported major version is best).",
+    ),
+  );
+  // Older servers lack the catalog columns the other checks read.
+  if (!versionOk) return checks;
+
+  const walOk = facts.walLevel === "logical";
+  checks.push(
+    check(
+      "wal_level",
+      walOk,
+      walOk
+        ? "wal_level is logical"
+        : `wal_level is "${facts.walLevel}"; logical replication needs "logical".`,
+      facts.isRds
+        ? "-- Amazon RDS / Aurora: in the DB parameter group set\nrds.logical_replication = 1\n-- then reboot the instance"
+        : `ALTER SYSTEM SET wal_level = logical;\n${RESTART}`,
+    ),
+  );
+
+  const replicationOk = facts.isSuperuser || facts.hasReplication || facts.isRdsReplicationMember;
+  checks.push(
+    check(
+      "replication",
+      replicationOk,
+      replicationOk
+        ? `${facts.currentUser} may use replication` +
+            (facts.isSuperuser ? " (superuser)" : facts.hasReplication ? " (REPLICATION)" : " (rds_replication)")
+        : `User ${facts.currentUser} lacks the REPLICATION privilege needed to create and read a replication slot.`,
+      facts.isRds ? `GRANT rds_replication TO ${user};` : `ALTER ROLE ${user} WITH REPLICATION;`,
+    ),
+  );
+
+  const freeSlots = facts.maxReplicationSlots - facts.usedReplicationSlots;
+  checks.push(
+    check(
+      "replication_slots",
+      freeSlots >= 1,
+      freeSlots >= 1
+        ? `${freeSlots} of ${facts.maxReplicationSlots} replication slots free`
+        : `All ${facts.maxReplicationSlots} replication slots are in use (max_replication_slots = ${facts.maxReplicationSlots}).`,
+      `ALTER SYSTEM SET max_replication_slots = ${facts.maxReplicationSlots + 4};\n${RESTART}\n` +
+        "-- or drop a slot nobody uses: SELECT pg_drop_replication_slot('<slot_name>');",
+    ),
+  );
+
+  const freeSenders = facts.maxWalSenders - facts.usedWalSenders;
+  checks.push(
+    check(
+      "wal_senders",
+      freeSenders >= 1,
+      freeSenders >= 1
+        ? `${freeSenders} of ${facts.maxWalSenders} WAL senders free`
+        : `All ${facts.maxWalSenders} WAL senders are busy (max_wal_senders = ${facts.maxWalSenders}).`,
+      `ALTER SYSTEM SET max_wal_senders = ${facts.maxWalSenders + 4};\n${RESTART}`,
+    ),
+  );
+
+  checks.push(publicationCheck(facts));
+
+  if (requested.length > 0) {
+    const ok = facts.missingTables.length === 0;
+    checks.push(
+      check(
+        "tables",
+        ok,
+        ok
+          ? `${requested.length} table${requested.length === 1 ? "" : "s"} found`
+          : `Not found in ${facts.database}: ${facts.missingTables.join(", ")}.`,
+        "Check the schema and table names (they are case-sensitive).",
+      ),
+    );
+  }
+  return checks;
+}
+
+function publicationCheck(facts: SourceFacts): Check {
+  const user = quoteIdent(facts.currentUser);
+  if (facts.isSuperuser) return check("publication", true, `${facts.currentUser} is a superuser`);
+  if (!facts.canCreateInDatabase) {
+    return check(
+      "publication",
+      false,
+      `User ${facts.currentUser} cannot create publications in database ${facts.database} (it needs CREATE on the database).`,
+      `GRANT CREATE ON DATABASE ${quoteIdent(facts.database)} TO ${user};`,
+    );
+  }
+  if (facts.notOwnedTables.length > 0) {
+    const owners = [...new Set(facts.notOwnedTables.map((t) => t.owner))];
+    return check(
+      "publication",
+      false,
+      `Publishing a table and setting its REPLICA IDENTITY need its owner's rights; ${facts.currentUser} does not own ` +
+        facts.notOwnedTables.map((t) => `${t.table} (owner ${t.owner})`).join(", ") +
+        ".",
+      owners.map((owner) => `GRANT ${quoteIdent(owner)} TO ${user};`).join("\n"),
+    );
+  }
+  const foreign = facts.foreignOwners.reduce((n, o) => n + o.tables, 0);
+  return check(
+    "publication",
+    true,
+    foreign === 0
+      ? `${facts.currentUser} can create a publication and owns every table`
+      : `${facts.currentUser} can create a publication; ${foreign} table${foreign === 1 ? " is" : "s are"} owned by ` +
+          `other roles and can be tracked only after ` +
+          facts.foreignOwners.map((o) => `GRANT ${quoteIdent(o.owner)} TO ${user};`).join(" "),
+  );
+}
+
+/** SQL for a dedicated least-privilege role; the password is a placeholder, never the user's. */
+export function roleSql(database: string, schemas: readonly string[] = ["public"], isRds = false): string {
+  const list = schemas.length > 0 ? schemas : ["public"];
+  const lines = [
+    "-- A dedicated role for Retrace: it reads and replicates; choose your own password.",
+    isRds
+      ? "CREATE ROLE retrace WITH LOGIN PASSWORD 'choose-a-strong-password';\nGRANT rds_replication TO retrace;"
+      : "CREATE ROLE retrace WITH LOGIN REPLICATION PASSWORD 'choose-a-strong-password';",
+    `GRANT CONNECT, CREATE ON DATABASE ${quoteIdent(database)} TO retrace;`,
+    ...list.flatMap((schema) => [
+      `GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO retrace;`,
+      `GRANT SELECT ON ALL TABLES IN SCHEMA ${quoteIdent(schema)} TO retrace;`,
+      `ALTER DEFAULT PRIVILEGES IN SCHEMA ${quoteIdent(schema)} GRANT SELECT ON TABLES TO retrace;`,
+    ]),
+    "-- Adding a table to a publication and setting REPLICA IDENTITY FULL need the table owner's",
+    "-- rights (PostgreSQL has no narrower privilege); grant the owning role:",
+    "-- GRANT <table_owner> TO retrace;",
+  ];
+  return lines.join("\n");
+}
+
+/** Connects and runs every check; a failed connection is reported as the first (failed) check. */
+export async function checkSource(conn: SourceConnection, tables: readonly TableRef[] = []): Promise<CheckReport> {
+  let client: pg.Client;
+  try {
+    client = await connectSource(conn);
+  } catch (error) {
+    if (!(error instanceof SourceError)) throw error;
+    const failed: Check = { id: "connection", label: LABELS.connection, ok: false, message: error.message };
+    return { ok: false, checks: [error.fix ? { ...failed, fix: error.fix } : failed], roleSql: roleSql(conn.database) };
+  }
+  try {
+    const facts = await gatherFacts(client, tables);
+    const checks = [connectedCheck(conn, facts), ...evaluateChecks(facts, tables)];
+    return { ok: checks.every((c) => c.ok), checks, roleSql: roleSql(conn.database, facts.schemas, facts.isRds) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export function connectedCheck(conn: SourceConnection, facts: SourceFacts): Check {
+  return check("connection", true, `Connected to ${conn.host}:${conn.port}/${facts.database} as ${facts.currentUser}`);
+}
+
+/** The domain error a failed check stands for (what POST /api/databases answers). */
+export function errorForCheck(failed: Check): AppError {
+  switch (failed.id) {
+    case "version":
+      return new UnsupportedVersion(failed.message, failed.fix);
+    case "wal_level":
+      return new WalLevelNotLogical(failed.message, failed.fix);
+    case "replication":
+    case "publication":
+      return new InsufficientPrivilege(failed.message, failed.fix);
+    case "replication_slots":
+      return new NoFreeSlots(failed.message, failed.fix);
+    case "wal_senders":
+      return new NoFreeWalSenders(failed.message, failed.fix);
+    case "tables":
+      return new Invalid(failed.message);
+    case "connection":
+      return new SourceError("source_unreachable", failed.message, failed.fix);
+  }
+}

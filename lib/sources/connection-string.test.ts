@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { parseConnectionString } from "./connection-string";
+
+describe("parseConnectionString", () => {
+  it("reads a postgres:// URL", () => {
+    expect(parseConnectionString("postgres://app:s%40cret@db.example.com:6543/shop?sslmode=require")).toEqual({
+      host: "db.example.com",
+      port: "6543",
+      database: "shop",
+      username: "app",
+      password: "s@cret",
+      sslMode: "require",
+    });
+  });
+
+  it("reads postgresql://, IPv6 hosts, missing parts and a raw @ in the password", () => {
+    expect(parseConnectionString("postgresql://[::1]/app")).toEqual({ host: "::1", database: "app" });
+    expect(parseConnectionString("postgres://me:p@ss@localhost")).toEqual({
+      host: "localhost",
+      username: "me",
+      password: "p@ss",
+    });
+    expect(parseConnectionString("postgres://u@h1:5432,h2:5433/d?sslmode=verify-ca")).toEqual({
+      host: "h1",
+      port: "5432",
+      username: "u",
+      database: "d",
+      sslMode: "verify-full",
+    });
+  });
+
+  it("reads the libpq keyword/value form", () => {
+    expect(parseConnectionString("host=db port=5433 dbname=shop user=app password='it''s' sslmode=disable")).toMatchObject({
+      host: "db",
+      port: "5433",
+      database: "shop",
+      username: "app",
+      sslMode: "disable",
+    });
+    expect(parseConnectionString("host=db password='a b\\'c'")).toEqual({ host: "db", password: "a b'c" });
+  });
+
+  it("returns null for text that is neither", () => {
+    expect(parseConnectionString("")).toBeNull();
+    expect(parseConnectionString("hello world")).toBeNull();
+  });
+});

@@ -1,0 +1,180 @@
+import pg from "pg";
+import type { ConnectionInput } from "./input";
+import {
+  AuthenticationFailed,
+  DatabaseMissing,
+  SourceError,
+  SourceUnreachable,
+  SslFailed,
+} from "./errors";
+import { quoteIdent } from "./sql";
+
+/** What it takes to open a connection to a source (the password in clear, in memory only). */
+export type SourceConnection = ConnectionInput;
+
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+type SslOption = pg.ClientConfig["ssl"];
+
+function sslFor(mode: SourceConnection["sslMode"]): SslOption {
+  switch (mode) {
+    case "disable":
+      return false;
+    case "prefer":
+    case "require":
+      // libpq's `require`: encrypted, certificate not verified.
+      return { rejectUnauthorized: false };
+    case "verify-full":
+      return { rejectUnauthorized: true };
+  }
+}
+
+/** node-postgres client options for a source. */
+export function clientConfig(conn: SourceConnection, ssl: SslOption = sslFor(conn.sslMode)): pg.ClientConfig {
+  return {
+    host: conn.host,
+    port: conn.port,
+    database: conn.database,
+    user: conn.username,
+    password: conn.password,
+    ssl,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    application_name: "retrace",
+    keepAlive: true,
+  };
+}
+
+const SSL_UNSUPPORTED = /does not support SSL/i;
+
+async function open(config: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client(config);
+  // A connection that dies while idle must not crash the process; the next query fails instead.
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Opens a connection to a source, mapping failures to specific, password-free errors.
+ * `prefer` behaves like libpq's: SSL first, plain when the server does not offer SSL.
+ */
+export async function connectSource(conn: SourceConnection): Promise<pg.Client> {
+  try {
+    try {
+      return await open(clientConfig(conn));
+    } catch (error) {
+      if (conn.sslMode === "prefer" && error instanceof Error && SSL_UNSUPPORTED.test(error.message)) {
+        return await open(clientConfig(conn, false));
+      }
+      throw error;
+    }
+  } catch (error) {
+    throw toSourceError(error, conn);
+  }
+}
+
+/** Runs `fn` with a connected source client and always closes it. */
+export async function withSourceClient<T>(conn: SourceConnection, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectSource(conn);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") return code;
+  // Node's happy-eyeballs connect (localhost -> ::1 and 127.0.0.1) fails with an AggregateError.
+  const inner = (error as { errors?: unknown }).errors;
+  return Array.isArray(inner) ? errorCode(inner[0]) : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  if (error instanceof AggregateError) return error.errors.map(errorMessage).join("; ");
+  return String(error);
+}
+
+/** Removes the password from a message, however it got there (defence in depth). */
+export function scrubPassword(message: string, password: string): string {
+  return password.length >= 4 ? message.replaceAll(password, "[redacted]") : message;
+}
+
+const CERT_CODES = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** Turns a connection failure into a domain error a user can act on. */
+export function toSourceError(error: unknown, conn: SourceConnection): SourceError {
+  if (error instanceof SourceError) return error;
+  const where = `${conn.host}:${conn.port}`;
+  const user = conn.username;
+  const code = errorCode(error);
+  const raw = scrubPassword(errorMessage(error), conn.password);
+  const reachFix = `Check that PostgreSQL is running on ${where}, that listen_addresses includes the interface Retrace connects to, and that no firewall or security group blocks port ${conn.port}.`;
+
+  switch (code) {
+    case "ECONNREFUSED":
+      return new SourceUnreachable(`Could not reach ${where}: connection refused.`, reachFix);
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new SourceUnreachable(`Could not reach ${where}: the host name "${conn.host}" could not be resolved.`, "Check the spelling of the host.");
+    case "ETIMEDOUT":
+      return new SourceUnreachable(`Could not reach ${where}: the connection timed out.`, reachFix);
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return new SourceUnreachable(`Could not reach ${where}: no route to the host.`, reachFix);
+    case "ECONNRESET":
+      return new SourceUnreachable(`Could not reach ${where}: the connection was reset by the server.`, reachFix);
+    case "28P01":
+      return new AuthenticationFailed(
+        `Authentication failed for user "${user}" on ${where}: the password was rejected.`,
+        "Check the username and password.",
+      );
+    case "28000":
+      return new AuthenticationFailed(
+        `Authentication failed for user "${user}" on ${where}: ${raw}`,
+        /pg_hba/.test(raw)
+          ? `Allow the connection in pg_hba.conf, for example:\nhost  ${conn.database}  ${user}  0.0.0.0/0  scram-sha-256\nthen: SELECT pg_reload_conf();`
+          : undefined,
+      );
+    case "3D000":
+      return new DatabaseMissing(
+        `Database "${conn.database}" does not exist on ${where}.`,
+        `Check the database name, or create it: CREATE DATABASE ${quoteIdent(conn.database)};`,
+      );
+    case "53300":
+      return new SourceUnreachable(`Could not connect to ${where}: the server has no free connection slots.`, "Raise max_connections or close idle connections.");
+    case "57P03":
+      return new SourceUnreachable(`Could not connect to ${where}: the server is starting up or shutting down.`, "Try again in a moment.");
+  }
+  if (code && CERT_CODES.has(code)) {
+    return new SslFailed(
+      `The SSL certificate of ${where} could not be verified (${code}).`,
+      "Use SSL mode \"require\" to encrypt without verifying the certificate, or make the server's CA trusted by Node (NODE_EXTRA_CA_CERTS).",
+    );
+  }
+  if (SSL_UNSUPPORTED.test(raw)) {
+    return new SslFailed(
+      `${where} does not accept SSL connections, but SSL mode "${conn.sslMode}" requires it.`,
+      "Choose SSL mode \"prefer\" or \"disable\", or enable ssl on the server.",
+    );
+  }
+  if (/timeout/i.test(raw)) {
+    return new SourceUnreachable(`Could not reach ${where}: the connection timed out after ${CONNECT_TIMEOUT_MS / 1000} s.`, reachFix);
+  }
+  return new SourceUnreachable(`Could not connect to ${where}: ${raw}`, reachFix);
+}

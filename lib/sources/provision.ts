@@ -1,0 +1,304 @@
+import type pg from "pg";
+import { AppError, Conflict, Invalid } from "../http/errors";
+import {
+  InsufficientPrivilege,
+  NoFreeSlots,
+  ProvisioningFailed,
+  WalLevelNotLogical,
+} from "./errors";
+import type { TableRef } from "./input";
+import { quoteIdent, quoteTable } from "./sql";
+
+/** Source-side names of one Retrace source; both derive from the source id. */
+export type ReplicationNames = { slotName: string; publicationName: string };
+
+export function replicationNamesFor(sourceId: string): ReplicationNames {
+  const name = `retrace_${sourceId.replaceAll("-", "").toLowerCase()}`;
+  return { slotName: name, publicationName: name };
+}
+
+type IdentityState = {
+  schema: string;
+  name: string;
+  relreplident: string;
+  identityIndex: string | null;
+};
+
+/** ALTER TABLE waits for an ACCESS EXCLUSIVE lock; never queue behind a long query for long. */
+const LOCK_TIMEOUT = "5s";
+
+async function serverVersion(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ v: number }>("select current_setting('server_version_num')::int as v");
+  return rows[0]?.v ?? 0;
+}
+
+/**
+ * The chosen tables and every partition / inheritance child below them: a partition's own
+ * replica identity decides what its old rows carry, even when published via the root.
+ */
+async function identityStates(client: pg.Client, tables: readonly TableRef[]): Promise<IdentityState[]> {
+  if (tables.length === 0) return [];
+  const { rows } = await client.query<{
+    schema: string;
+    name: string;
+    relreplident: string;
+    identity_index: string | null;
+  }>(
+    `with recursive chosen as (
+       select c.oid
+         from unnest($1::text[], $2::text[]) as t(schema, name)
+         join pg_namespace n on n.nspname = t.schema
+         join pg_class c on c.relnamespace = n.oid and c.relname = t.name
+     ), tree as (
+       select oid from chosen
+       union
+       select i.inhrelid from pg_inherits i join tree on i.inhparent = tree.oid
+     )
+     select n.nspname::text as schema, c.relname::text as name, c.relreplident::text as relreplident,
+            (select ic.relname::text from pg_index x join pg_class ic on ic.oid = x.indexrelid
+              where x.indrelid = c.oid and x.indisreplident) as identity_index
+       from tree
+       join pg_class c on c.oid = tree.oid
+       join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p')`,
+    [tables.map((t) => t.schema), tables.map((t) => t.table)],
+  );
+  return rows.map((r) => ({ schema: r.schema, name: r.name, relreplident: r.relreplident, identityIndex: r.identity_index }));
+}
+
+function restoreIdentitySql(state: IdentityState): string {
+  const table = quoteTable({ schema: state.schema, table: state.name });
+  switch (state.relreplident) {
+    case "n":
+      return `alter table ${table} replica identity nothing`;
+    case "i":
+      return state.identityIndex
+        ? `alter table ${table} replica identity using index ${quoteIdent(state.identityIndex)}`
+        : `alter table ${table} replica identity default`;
+    case "f":
+      return `alter table ${table} replica identity full`;
+    default:
+      return `alter table ${table} replica identity default`;
+  }
+}
+
+/** Sets REPLICA IDENTITY FULL (full before images) and returns what each table had before. */
+async function setIdentityFull(client: pg.Client, tables: readonly TableRef[]): Promise<IdentityState[]> {
+  const states = await identityStates(client, tables);
+  for (const state of states) {
+    if (state.relreplident === "f") continue;
+    await client.query(`alter table ${quoteTable({ schema: state.schema, table: state.name })} replica identity full`);
+  }
+  return states.filter((s) => s.relreplident !== "f");
+}
+
+function tableList(tables: readonly TableRef[]): string {
+  return tables.map(quoteTable).join(", ");
+}
+
+async function inTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
+  await client.query("begin");
+  try {
+    await client.query(`set local lock_timeout = '${LOCK_TIMEOUT}'`);
+    const result = await fn();
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  }
+}
+
+async function createPublication(client: pg.Client, publicationName: string, tables: readonly TableRef[]) {
+  const forTables = tables.length > 0 ? ` for table ${tableList(tables)}` : "";
+  // publish_via_partition_root (13+) makes a partitioned table's changes arrive as the root.
+  const options = (await serverVersion(client)) >= 130000 ? " with (publish_via_partition_root = true)" : "";
+  await client.query(`create publication ${quoteIdent(publicationName)}${forTables}${options}`);
+}
+
+/**
+ * Creates the publication (with REPLICA IDENTITY FULL on its tables) and then the logical slot.
+ * Publication and identities are one transaction; the slot must come last, outside any
+ * transaction that wrote. When a step fails everything done so far is undone, so nothing is
+ * left half-created, and a specific error is thrown.
+ */
+export async function provisionSource(
+  client: pg.Client,
+  names: ReplicationNames,
+  tables: readonly TableRef[],
+): Promise<void> {
+  let previous: IdentityState[];
+  try {
+    previous = await inTransaction(client, async () => {
+      await createPublication(client, names.publicationName, tables);
+      return setIdentityFull(client, tables);
+    });
+  } catch (error) {
+    throw toProvisionError(error);
+  }
+  try {
+    await client.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [names.slotName]);
+  } catch (error) {
+    await inTransaction(client, async () => {
+      await client.query(`drop publication if exists ${quoteIdent(names.publicationName)}`);
+      for (const state of previous) await client.query(restoreIdentitySql(state));
+    }).catch(() => undefined);
+    throw toProvisionError(error);
+  }
+}
+
+/** The tables a publication holds, as it was given them (roots, not partitions). */
+export async function publicationTables(client: pg.Client, publicationName: string): Promise<TableRef[] | null> {
+  const exists = await client.query("select 1 from pg_publication where pubname = $1", [publicationName]);
+  if (exists.rowCount === 0) return null;
+  const { rows } = await client.query<{ schema: string; table: string }>(
+    `select n.nspname::text as schema, c.relname::text as table
+       from pg_publication p
+       join pg_publication_rel pr on pr.prpubid = p.oid
+       join pg_class c on c.oid = pr.prrelid
+       join pg_namespace n on n.oid = c.relnamespace
+      where p.pubname = $1
+      order by 1, 2`,
+    [publicationName],
+  );
+  return rows;
+}
+
+/**
+ * Makes the publication hold exactly `tables`: adds the new ones (with REPLICA IDENTITY FULL)
+ * and drops the removed ones. A publication dropped by hand is recreated.
+ */
+export async function setPublicationTables(
+  client: pg.Client,
+  publicationName: string,
+  tables: readonly TableRef[],
+): Promise<{ added: TableRef[]; removed: TableRef[] }> {
+  const key = (t: TableRef) => `${t.schema}\u0000${t.table}`;
+  try {
+    return await inTransaction(client, async () => {
+      const current = await publicationTables(client, publicationName);
+      if (current === null) {
+        await createPublication(client, publicationName, tables);
+        await setIdentityFull(client, tables);
+        return { added: [...tables], removed: [] };
+      }
+      const wanted = new Set(tables.map(key));
+      const existing = new Set(current.map(key));
+      const added = tables.filter((t) => !existing.has(key(t)));
+      const removed = current.filter((t) => !wanted.has(key(t)));
+      const publication = quoteIdent(publicationName);
+      if (added.length > 0) {
+        await client.query(`alter publication ${publication} add table ${tableList(added)}`);
+        await setIdentityFull(client, added);
+      }
+      if (removed.length > 0) await client.query(`alter publication ${publication} drop table ${tableList(removed)}`);
+      return { added, removed };
+    });
+  } catch (error) {
+    throw toProvisionError(error);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** SQL a person can run by hand when Retrace cannot clean up a source. */
+export function manualCleanupSql(names: ReplicationNames): string {
+  return [
+    `SELECT pg_drop_replication_slot('${names.slotName}') FROM pg_replication_slots WHERE slot_name = '${names.slotName}';`,
+    `DROP PUBLICATION IF EXISTS ${quoteIdent(names.publicationName)};`,
+  ].join("\n");
+}
+
+/**
+ * Drops the slot (when present) and the publication. A worker may hold the slot for a few
+ * seconds after the source is disabled: wait for it, and only as a last resort terminate the
+ * walsender that keeps it active.
+ */
+export async function deprovisionSource(
+  client: pg.Client,
+  names: ReplicationNames,
+  options: { activeWaitMs?: number; pollMs?: number } = {},
+): Promise<{ slotDropped: boolean; terminatedPid: number | null }> {
+  const activeWaitMs = options.activeWaitMs ?? 15_000;
+  const pollMs = options.pollMs ?? 250;
+  const deadline = Date.now() + activeWaitMs;
+  const giveUpAt = deadline + 10_000;
+  let slotDropped = false;
+  let terminatedPid: number | null = null;
+  try {
+    for (;;) {
+      const { rows } = await client.query<{ active: boolean; active_pid: number | null }>(
+        "select active, active_pid from pg_replication_slots where slot_name = $1",
+        [names.slotName],
+      );
+      const slot = rows[0];
+      if (!slot) break;
+      if (!slot.active) {
+        try {
+          await client.query("select pg_drop_replication_slot($1)", [names.slotName]);
+          slotDropped = true;
+          break;
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          if (code === "42704") break; // dropped meanwhile
+          if (code !== "55006") throw error; // 55006: became active again; look again
+        }
+      } else if (Date.now() >= giveUpAt) {
+        throw new ProvisioningFailed(
+          `Replication slot ${names.slotName} is still in use by process ${slot.active_pid ?? "?"}.`,
+          manualCleanupSql(names),
+        );
+      } else if (Date.now() >= deadline && slot.active_pid !== null && terminatedPid !== slot.active_pid) {
+        terminatedPid = slot.active_pid;
+        await client.query("select pg_terminate_backend($1)", [slot.active_pid]);
+      }
+      await sleep(pollMs);
+    }
+    await client.query(`drop publication if exists ${quoteIdent(names.publicationName)}`);
+  } catch (error) {
+    const mapped = toProvisionError(error);
+    throw mapped instanceof ProvisioningFailed && !mapped.fix
+      ? new ProvisioningFailed(mapped.message, manualCleanupSql(names))
+      : mapped;
+  }
+  return { slotDropped, terminatedPid };
+}
+
+/** Maps a failure while (de)provisioning to a specific domain error. */
+export function toProvisionError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  switch (code) {
+    case "42501":
+      return new InsufficientPrivilege(
+        `The source refused: ${message}.`,
+        /owner/.test(message)
+          ? "Connect as the table owner, or grant the owning role: GRANT <table_owner> TO <retrace_user>;"
+          : /replication/i.test(message)
+            ? "ALTER ROLE <retrace_user> WITH REPLICATION;"
+            : undefined,
+      );
+    case "53400":
+      return new NoFreeSlots(
+        `The source has no free replication slot: ${message}.`,
+        "ALTER SYSTEM SET max_replication_slots = <more>;\n-- then restart PostgreSQL",
+      );
+    case "55000":
+      return /wal_level/.test(message)
+        ? new WalLevelNotLogical(
+            `Logical replication is off at the source: ${message}.`,
+            "ALTER SYSTEM SET wal_level = logical;\n-- then restart PostgreSQL",
+          )
+        : new ProvisioningFailed(`Could not set up replication: ${message}.`);
+    case "42P01":
+      return new Invalid(`A chosen table does not exist at the source: ${message}.`);
+    case "42710":
+      return new Conflict(`Already exists at the source: ${message}.`);
+    case "55P03":
+      return new ProvisioningFailed(
+        `A chosen table is locked by another session (waited ${LOCK_TIMEOUT}); try again when it is quieter.`,
+      );
+  }
+  return new ProvisioningFailed(`Could not set up replication at the source: ${message}`);
+}

@@ -1,0 +1,226 @@
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import type { Queryable } from "../db/client";
+import { sources, trackedTables } from "../db/schema";
+import { decryptSecret, encryptSecret } from "../crypto/secrets";
+import { AppError } from "../http/errors";
+import type { SourceConnection } from "./connection";
+import type { SslMode, TableRef } from "./input";
+import type { ReplicationNames } from "./provision";
+
+/**
+ * Store-side queries for sources. Every function that returns data meant for the API selects
+ * explicit columns: the encrypted password never leaves this module except through
+ * getSourceConnection, which the service uses to connect and never serialises.
+ */
+
+const summaryColumns = {
+  id: sources.id,
+  name: sources.name,
+  host: sources.host,
+  port: sources.port,
+  database: sources.database,
+  username: sources.username,
+  sslMode: sources.sslMode,
+  environment: sources.environment,
+  slotName: sources.slotName,
+  publicationName: sources.publicationName,
+  enabled: sources.enabled,
+  trackNewTables: sources.trackNewTables,
+  status: sources.status,
+  lastError: sources.lastError,
+  checkpointLsn: sources.checkpointLsn,
+  // The worker stamps last_change_at; until it has, the newest stored change stands in.
+  // (Raw SQL: drizzle leaves columns unqualified in single-table selects, which would make
+  // "id" ambiguous inside these correlated subqueries.)
+  lastChangeAt: sql`coalesce("sources"."last_change_at", (
+      select c.committed_at from changes c
+       where c.source_id = "sources"."id"
+       order by c.id desc limit 1))`.mapWith(sources.lastChangeAt),
+  trackedTableCount: sql<number>`(
+      select count(*)::int from tracked_tables t where t.source_id = "sources"."id")`.mapWith(Number),
+  createdAt: sources.createdAt,
+  updatedAt: sources.updatedAt,
+};
+
+export type SourceSummary = {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  sslMode: SslMode;
+  environment: string;
+  slotName: string;
+  publicationName: string;
+  enabled: boolean;
+  trackNewTables: boolean;
+  status: "pending" | "streaming" | "error" | "paused";
+  lastError: string | null;
+  checkpointLsn: string | null;
+  lastChangeAt: Date | null;
+  trackedTableCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+export type NewSource = SourceConnection &
+  ReplicationNames & {
+    id: string;
+    name: string;
+    environment: string;
+    tables: readonly TableRef[];
+  };
+
+export type TrackedTableRow = { schema: string; table: string; createdAt: Date };
+
+/** Inserts a source and its tracked tables; the password is stored encrypted with `secret`. */
+export async function createSource(db: Queryable, input: NewSource, secret: string): Promise<SourceSummary> {
+  return db.transaction(async (tx) => {
+    await tx.insert(sources).values({
+      id: input.id,
+      name: input.name,
+      host: input.host,
+      port: input.port,
+      database: input.database,
+      username: input.username,
+      passwordEncrypted: encryptSecret(input.password, secret),
+      sslMode: input.sslMode,
+      environment: input.environment,
+      slotName: input.slotName,
+      publicationName: input.publicationName,
+    });
+    if (input.tables.length > 0) {
+      await tx
+        .insert(trackedTables)
+        .values(input.tables.map((t) => ({ sourceId: input.id, schema: t.schema, table: t.table })));
+    }
+    const created = await getSource(tx, input.id);
+    if (!created) throw new Error("source insert returned nothing");
+    return created;
+  });
+}
+
+export async function listSources(db: Queryable): Promise<SourceSummary[]> {
+  return db.select(summaryColumns).from(sources).orderBy(asc(sources.name), asc(sources.createdAt));
+}
+
+export async function getSource(db: Queryable, id: string): Promise<SourceSummary | null> {
+  const [row] = await db.select(summaryColumns).from(sources).where(eq(sources.id, id));
+  return row ?? null;
+}
+
+/** A source already registered for the same server and database, if any. */
+export async function findSourceByAddress(
+  db: Queryable,
+  address: { host: string; port: number; database: string },
+): Promise<{ id: string; name: string } | null> {
+  const [row] = await db
+    .select({ id: sources.id, name: sources.name })
+    .from(sources)
+    .where(
+      and(
+        sql`lower(${sources.host}) = lower(${address.host})`,
+        eq(sources.port, address.port),
+        eq(sources.database, address.database),
+      ),
+    );
+  return row ?? null;
+}
+
+/** What the service needs to reach a source: connection details with the password decrypted. */
+export async function getSourceConnection(
+  db: Queryable,
+  id: string,
+  secret: string,
+): Promise<{ connection: SourceConnection; names: ReplicationNames; name: string } | null> {
+  const [row] = await db
+    .select({
+      name: sources.name,
+      host: sources.host,
+      port: sources.port,
+      database: sources.database,
+      username: sources.username,
+      passwordEncrypted: sources.passwordEncrypted,
+      sslMode: sources.sslMode,
+      slotName: sources.slotName,
+      publicationName: sources.publicationName,
+    })
+    .from(sources)
+    .where(eq(sources.id, id));
+  if (!row) return null;
+  let password: string;
+  try {
+    password = decryptSecret(row.passwordEncrypted, secret);
+  } catch {
+    throw new AppError(
+      "password_unreadable",
+      422,
+      "The stored password of this database cannot be decrypted with this instance's RETRACE_SECRET " +
+        "(was the secret changed?). Restore the previous secret, or remove the database and connect it again.",
+    );
+  }
+  return {
+    name: row.name,
+    connection: {
+      host: row.host,
+      port: row.port,
+      database: row.database,
+      username: row.username,
+      password,
+      sslMode: row.sslMode,
+    },
+    names: { slotName: row.slotName, publicationName: row.publicationName },
+  };
+}
+
+export async function listTrackedTables(db: Queryable, sourceId: string): Promise<TrackedTableRow[]> {
+  return db
+    .select({ schema: trackedTables.schema, table: trackedTables.table, createdAt: trackedTables.createdAt })
+    .from(trackedTables)
+    .where(eq(trackedTables.sourceId, sourceId))
+    .orderBy(asc(trackedTables.schema), asc(trackedTables.table));
+}
+
+/** Replaces the tracked set; tables kept keep their original tracking date. */
+export async function setTrackedTables(
+  db: Queryable,
+  sourceId: string,
+  tables: readonly TableRef[],
+): Promise<TrackedTableRow[]> {
+  return db.transaction(async (tx) => {
+    // Serialise concurrent edits of the same source's set.
+    await tx.select({ id: sources.id }).from(sources).where(eq(sources.id, sourceId)).for("update");
+    const current = await tx
+      .select({ id: trackedTables.id, schema: trackedTables.schema, table: trackedTables.table })
+      .from(trackedTables)
+      .where(eq(trackedTables.sourceId, sourceId));
+    const key = (t: TableRef) => `${t.schema}\u0000${t.table}`;
+    const wanted = new Set(tables.map(key));
+    const stale = current.filter((t) => !wanted.has(key(t))).map((t) => t.id);
+    if (stale.length > 0) await tx.delete(trackedTables).where(inArray(trackedTables.id, stale));
+    if (tables.length > 0) {
+      await tx
+        .insert(trackedTables)
+        .values(tables.map((t) => ({ sourceId, schema: t.schema, table: t.table })))
+        .onConflictDoNothing();
+    }
+    return listTrackedTables(tx, sourceId);
+  });
+}
+
+/** Pause or resume. The worker picks the change up and releases or takes the slot. */
+export async function setSourceEnabled(db: Queryable, id: string, enabled: boolean): Promise<SourceSummary | null> {
+  const updated = await db
+    .update(sources)
+    .set(enabled ? { enabled, status: "pending", lastError: null } : { enabled, status: "paused" })
+    .where(eq(sources.id, id))
+    .returning({ id: sources.id });
+  return updated.length > 0 ? getSource(db, id) : null;
+}
+
+/** Deletes the source; its tracked tables and captured changes go with it (ON DELETE CASCADE). */
+export async function deleteSource(db: Queryable, id: string): Promise<boolean> {
+  const deleted = await db.delete(sources).where(eq(sources.id, id)).returning({ id: sources.id });
+  return deleted.length > 0;
+}
