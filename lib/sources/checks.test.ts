@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { errorForCheck, evaluateChecks, roleSql, type SourceFacts } from "./checks";
+import { errorForCheck, evaluateChecks, type SourceFacts } from "./checks";
+import { roleSql } from "./role-sql";
 
 const healthy: SourceFacts = {
   versionNum: 160004,

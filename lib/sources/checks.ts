@@ -10,6 +10,7 @@ import {
 } from "./errors";
 import { Invalid, type AppError } from "../http/errors";
 import type { TableRef } from "./input";
+import { roleSql } from "./role-sql";
 import { quoteIdent } from "./sql";
 
 export type CheckId =
@@ -291,27 +292,6 @@ function publicationCheck(facts: SourceFacts): Check {
           `other roles and can be tracked only after ` +
           facts.foreignOwners.map((o) => `GRANT ${quoteIdent(o.owner)} TO ${user};`).join(" "),
   );
-}
-
-/** SQL for a dedicated least-privilege role; the password is a placeholder, never the user's. */
-export function roleSql(database: string, schemas: readonly string[] = ["public"], isRds = false): string {
-  const list = schemas.length > 0 ? schemas : ["public"];
-  const lines = [
-    "-- A dedicated role for Retrace: it reads and replicates; choose your own password.",
-    isRds
-      ? "CREATE ROLE retrace WITH LOGIN PASSWORD 'choose-a-strong-password';\nGRANT rds_replication TO retrace;"
-      : "CREATE ROLE retrace WITH LOGIN REPLICATION PASSWORD 'choose-a-strong-password';",
-    `GRANT CONNECT, CREATE ON DATABASE ${quoteIdent(database)} TO retrace;`,
-    ...list.flatMap((schema) => [
-      `GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO retrace;`,
-      `GRANT SELECT ON ALL TABLES IN SCHEMA ${quoteIdent(schema)} TO retrace;`,
-      `ALTER DEFAULT PRIVILEGES IN SCHEMA ${quoteIdent(schema)} GRANT SELECT ON TABLES TO retrace;`,
-    ]),
-    "-- Adding a table to a publication and setting REPLICA IDENTITY FULL need the table owner's",
-    "-- rights (PostgreSQL has no narrower privilege); grant the owning role:",
-    "-- GRANT <table_owner> TO retrace;",
-  ];
-  return lines.join("\n");
 }
 
 /** Connects and runs every check; a failed connection is reported as the first (failed) check. */
