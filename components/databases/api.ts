@@ -1,0 +1,150 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { apiFetch } from "@/lib/api-client";
+import { queryKeys } from "@/lib/query-keys";
+import type {
+  CheckResponse,
+  DatabaseDetailResponse,
+  DatabaseResponse,
+  ListDatabasesResponse,
+  RemoveDatabaseResponse,
+  SourceTablesResponse,
+  TrackedTablesResponse,
+} from "@/lib/sources/api-types";
+
+/** Status changes come from the worker; poll so the page follows it. */
+const STATUS_REFRESH_MS = 5_000;
+
+export type ConnectionFields = {
+  host: string;
+  port: string;
+  database: string;
+  username: string;
+  password: string;
+  sslMode: string;
+};
+
+export type ConnectFields = ConnectionFields & { environment: string };
+
+const base = (id: string) => `/api/databases/${encodeURIComponent(id)}`;
+
+export function useDatabases() {
+  return useQuery({
+    queryKey: queryKeys.databases.list(),
+    queryFn: ({ signal }) => apiFetch<ListDatabasesResponse>("/api/databases", { signal }),
+    refetchInterval: STATUS_REFRESH_MS,
+  });
+}
+
+export function useDatabase(id: string) {
+  return useQuery({
+    queryKey: queryKeys.databases.detail(id),
+    queryFn: ({ signal }) => apiFetch<DatabaseDetailResponse>(base(id), { signal }),
+    refetchInterval: STATUS_REFRESH_MS,
+  });
+}
+
+/** Read live from the source's catalog; not polled. */
+export function useSourceTables(id: string) {
+  return useQuery({
+    queryKey: queryKeys.databases.tables(id),
+    queryFn: ({ signal }) => apiFetch<SourceTablesResponse>(`${base(id)}/tables`, { signal }),
+    staleTime: 30_000,
+  });
+}
+
+export function useCheckConnection() {
+  return useMutation({
+    mutationFn: (fields: ConnectionFields) =>
+      apiFetch<CheckResponse>("/api/databases/check", { method: "POST", body: JSON.stringify(fields) }),
+  });
+}
+
+export function useConnectDatabase() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (fields: ConnectFields) =>
+      apiFetch<DatabaseResponse>("/api/databases", { method: "POST", body: JSON.stringify(fields) }),
+    onSuccess: async ({ database }) => {
+      await queryClient.invalidateQueries({ queryKey: queryKeys.databases.list() });
+      queryClient.setQueryData<DatabaseDetailResponse>(queryKeys.databases.detail(database.id), {
+        database,
+        tables: [],
+      });
+    },
+  });
+}
+
+export function useSetEnabled() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, enabled }: { id: string; enabled: boolean }) =>
+      apiFetch<DatabaseResponse>(base(id), { method: "PATCH", body: JSON.stringify({ enabled }) }),
+    onSuccess: async ({ database }) => {
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.list() }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.detail(database.id) }),
+      ]);
+    },
+  });
+}
+
+export function useRemoveDatabase() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, force = false }: { id: string; force?: boolean }) =>
+      apiFetch<RemoveDatabaseResponse>(`${base(id)}${force ? "?force=true" : ""}`, { method: "DELETE" }),
+    onSuccess: async (_result, { id }) => {
+      queryClient.removeQueries({ queryKey: queryKeys.databases.detail(id) });
+      queryClient.removeQueries({ queryKey: queryKeys.databases.tables(id) });
+      await queryClient.invalidateQueries({ queryKey: queryKeys.databases.list() });
+    },
+    // A failed removal pauses the database first; show that.
+    onError: async (_error, { id }) => {
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.list() }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.detail(id) }),
+      ]);
+    },
+  });
+}
+
+export function useSaveTables(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (tables: string[]) =>
+      apiFetch<TrackedTablesResponse>(`${base(id)}/tables`, { method: "PUT", body: JSON.stringify({ tables }) }),
+    onSuccess: async ({ tables }) => {
+      // Mark the saved set at once so the page does not flash the old selection while refetching.
+      const tracked = new Set(tables.map((t) => `${t.schema}.${t.table}`));
+      queryClient.setQueryData<SourceTablesResponse>(queryKeys.databases.tables(id), (old) =>
+        old ? { tables: old.tables.map((t) => ({ ...t, tracked: tracked.has(`${t.schema}.${t.name}`) })) } : old,
+      );
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.tables(id) }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.detail(id) }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.list() }),
+      ]);
+    },
+  });
+}
+
+/** Field messages from a 400's details ([{ path, message }]). */
+export function fieldErrorsOf(details: unknown): Record<string, string> {
+  if (!Array.isArray(details)) return {};
+  const errors: Record<string, string> = {};
+  for (const item of details) {
+    if (typeof item !== "object" || item === null) continue;
+    const { path, message } = item as { path?: unknown; message?: unknown };
+    if (typeof path === "string" && typeof message === "string" && !(path in errors)) errors[path] = message;
+  }
+  return errors;
+}
+
+/** The exact fix a source error carries in details.fix, if any. */
+export function fixOf(details: unknown): string | null {
+  if (typeof details !== "object" || details === null || Array.isArray(details)) return null;
+  const fix = (details as { fix?: unknown }).fix;
+  return typeof fix === "string" ? fix : null;
+}

@@ -1,0 +1,31 @@
+"use client";
+
+import { useState } from "react";
+
+/** SQL or config a user should run, with a copy button. */
+export function CopyBlock({ text, label = "Copy" }: { text: string; label?: string }) {
+  const [copied, setCopied] = useState(false);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 2_000);
+    } catch {
+      // Clipboard access can be denied (insecure origin); the text stays selectable.
+    }
+  }
+  return (
+    <div className="relative mt-2">
+      <pre className="overflow-x-auto rounded-md bg-slate-900 px-3 py-2 pr-16 font-mono text-xs leading-relaxed text-slate-100">
+        {text}
+      </pre>
+      <button
+        type="button"
+        onClick={() => void copy()}
+        className="absolute right-2 top-2 rounded bg-slate-700 px-2 py-0.5 text-xs text-slate-100 hover:bg-slate-600"
+      >
+        {copied ? "Copied" : label}
+      </button>
+    </div>
+  );
+}

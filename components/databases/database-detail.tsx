@@ -1,0 +1,141 @@
+"use client";
+
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { useRouter } from "next/navigation";
+import { RelativeTime, useNow } from "@/components/changes/time";
+import { ApiError } from "@/lib/api-client";
+import { useDatabase } from "./api";
+import { EnvironmentBadge, StatusBadge } from "./badges";
+import { DatabaseActions } from "./database-actions";
+
+function Row({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <div className="grid grid-cols-[10rem_minmax(0,1fr)] gap-4 px-4 py-2.5">
+      <dt className="text-sm text-slate-500">{term}</dt>
+      <dd className="break-words text-sm">{children}</dd>
+    </div>
+  );
+}
+
+export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }) {
+  const router = useRouter();
+  const now = useNow();
+  const query = useDatabase(id);
+
+  if (query.isPending) {
+    return (
+      <div role="status" aria-live="polite" className="space-y-3">
+        <span className="sr-only">Loading database…</span>
+        <div className="h-8 w-64 animate-pulse rounded bg-slate-200/70" aria-hidden />
+        <div className="h-48 animate-pulse rounded-lg bg-slate-200/70" aria-hidden />
+      </div>
+    );
+  }
+  if (!query.data) {
+    const notFound = query.error instanceof ApiError && query.error.status === 404;
+    return (
+      <div role="alert" className="rounded-lg border border-red-200 bg-red-50 p-6 text-sm text-red-800">
+        <p className="font-medium">{notFound ? "This database does not exist (it may have been removed)." : "Could not load this database."}</p>
+        {notFound ? null : <p className="mt-1">{query.error?.message}</p>}
+        <Link href="/databases" className="mt-3 inline-block font-medium underline">
+          Back to databases
+        </Link>
+      </div>
+    );
+  }
+
+  const { database, tables } = query.data;
+  return (
+    <div className="space-y-6">
+      <header className="flex flex-wrap items-start justify-between gap-4">
+        <div>
+          <p className="text-sm text-slate-500">
+            <Link href="/databases" className="hover:underline">
+              Databases
+            </Link>
+          </p>
+          <h1 className="mt-1 flex items-center gap-3 text-2xl font-semibold tracking-tight">
+            {database.name}
+            <EnvironmentBadge environment={database.environment} />
+          </h1>
+        </div>
+        {canEdit ? <DatabaseActions database={database} onRemoved={() => router.push("/databases")} /> : null}
+      </header>
+
+      {database.lastError ? (
+        <div role="alert" className="rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">
+          <p className="font-medium">Last error</p>
+          <p className="mt-1 break-words">{database.lastError}</p>
+        </div>
+      ) : null}
+
+      <section aria-labelledby="connection-heading" className="rounded-lg border border-slate-200 bg-white">
+        <h2 id="connection-heading" className="border-b border-slate-200 px-4 py-3 text-base font-semibold">
+          Connection
+        </h2>
+        <dl className="divide-y divide-slate-100">
+          <Row term="Status">
+            <StatusBadge status={database.status} />
+          </Row>
+          <Row term="Environment">{database.environment}</Row>
+          <Row term="Host">
+            <span className="font-mono text-xs">
+              {database.host}:{database.port}
+            </span>
+          </Row>
+          <Row term="Database">{database.database}</Row>
+          <Row term="Username">{database.username}</Row>
+          <Row term="SSL mode">{database.sslMode}</Row>
+          <Row term="Replication slot">
+            <span className="font-mono text-xs">{database.slotName}</span>
+          </Row>
+          <Row term="Publication">
+            <span className="font-mono text-xs">{database.publicationName}</span>
+          </Row>
+          <Row term="Checkpoint LSN">
+            <span className="font-mono text-xs">{database.checkpointLsn ?? "—"}</span>
+          </Row>
+          <Row term="Last change">{database.lastChangeAt ? <RelativeTime iso={database.lastChangeAt} now={now} /> : "—"}</Row>
+          <Row term="Connected">
+            <RelativeTime iso={database.createdAt} now={now} />
+          </Row>
+        </dl>
+      </section>
+
+      <section aria-labelledby="tables-heading" className="rounded-lg border border-slate-200 bg-white">
+        <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3">
+          <h2 id="tables-heading" className="text-base font-semibold">
+            Tracked tables ({tables.length})
+          </h2>
+          <Link href={`/databases/${database.id}/tables`} className="text-sm font-medium text-indigo-700 hover:underline">
+            {canEdit ? "Edit tables" : "View tables"}
+          </Link>
+        </div>
+        {tables.length === 0 ? (
+          <p className="px-4 py-6 text-sm text-slate-500">
+            No tables are tracked yet, so no changes are captured.{" "}
+            {canEdit ? (
+              <Link href={`/databases/${database.id}/tables`} className="font-medium text-indigo-700 hover:underline">
+                Choose tables
+              </Link>
+            ) : null}
+          </p>
+        ) : (
+          <ul className="divide-y divide-slate-100">
+            {tables.map((t) => (
+              <li key={`${t.schema}.${t.table}`} className="flex items-center justify-between px-4 py-2 text-sm">
+                <span className="font-mono text-xs">
+                  {t.schema}.{t.table}
+                </span>
+                <span className="text-xs text-slate-500">
+                  since <RelativeTime iso={t.createdAt} now={now} />
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}

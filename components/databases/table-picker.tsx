@@ -1,0 +1,255 @@
+"use client";
+
+import Link from "next/link";
+import { useMemo, useState } from "react";
+import type { SourceTableJson } from "@/lib/sources/api-types";
+import { useDatabase, useSaveTables, useSourceTables } from "./api";
+
+const IDENTITY_LABELS: Record<SourceTableJson["replicaIdentity"], string> = {
+  default: "Default (primary key)",
+  nothing: "Nothing",
+  full: "Full",
+  index: "Index",
+};
+
+const nameOf = (t: Pick<SourceTableJson, "schema" | "name">) => `${t.schema}.${t.name}`;
+const rows = new Intl.NumberFormat("en");
+
+function Heading({ id }: { id: string }) {
+  const detail = useDatabase(id);
+  const name = detail.data?.database.name;
+  return (
+    <header>
+      <p className="text-sm text-slate-500">
+        <Link href="/databases" className="hover:underline">
+          Databases
+        </Link>
+        {" / "}
+        <Link href={`/databases/${id}`} className="hover:underline">
+          {name ?? "…"}
+        </Link>
+      </p>
+      <h1 className="mt-1 text-2xl font-semibold tracking-tight">{name ?? "Tables"}</h1>
+      <p className="mt-1 text-sm text-slate-500">
+        Choose the tables to track. Retrace sets REPLICA IDENTITY FULL on them so updates and deletes carry the whole
+        previous row.
+      </p>
+    </header>
+  );
+}
+
+export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
+  const tablesQuery = useSourceTables(id);
+  const save = useSaveTables(id);
+  const [selection, setSelection] = useState<Set<string> | null>(null);
+  const [filter, setFilter] = useState("");
+
+  const tables = useMemo(() => tablesQuery.data?.tables ?? [], [tablesQuery.data]);
+  // Until the user changes something, the selection is what is tracked now.
+  const selected = selection ?? new Set(tables.filter((t) => t.tracked).map(nameOf));
+  const visible = filter ? tables.filter((t) => nameOf(t).toLowerCase().includes(filter.toLowerCase())) : tables;
+  const visibleSelected = visible.filter((t) => selected.has(nameOf(t))).length;
+  const allVisibleSelected = visible.length > 0 && visibleSelected === visible.length;
+
+  function update(next: Set<string>) {
+    save.reset();
+    setSelection(next);
+  }
+
+  function toggle(name: string, on: boolean) {
+    const next = new Set(selected);
+    if (on) next.add(name);
+    else next.delete(name);
+    update(next);
+  }
+
+  function toggleAll(on: boolean) {
+    const next = new Set(selected);
+    for (const t of visible) {
+      if (on) next.add(nameOf(t));
+      else next.delete(nameOf(t));
+    }
+    update(next);
+  }
+
+  function onSave() {
+    // Only names the source still has are sent; the selection is sorted for a stable request.
+    const names = tables.map(nameOf).filter((n) => selected.has(n));
+    save.mutate(names, { onSuccess: () => setSelection(null) });
+  }
+
+  let body;
+  if (tablesQuery.isPending) {
+    body = (
+      <div role="status" aria-live="polite" className="space-y-2">
+        <span className="sr-only">Loading tables…</span>
+        {[0, 1, 2, 3].map((i) => (
+          <div key={i} className="h-10 animate-pulse rounded-md bg-slate-200/70" aria-hidden />
+        ))}
+      </div>
+    );
+  } else if (!tablesQuery.data) {
+    body = (
+      <div role="alert" className="rounded-lg border border-red-200 bg-red-50 p-6 text-sm text-red-800">
+        <p className="font-medium">Could not read the tables of this database.</p>
+        <p className="mt-1">{tablesQuery.error?.message}</p>
+        <button type="button" onClick={() => void tablesQuery.refetch()} className="mt-3 font-medium underline">
+          Try again
+        </button>
+      </div>
+    );
+  } else if (tables.length === 0) {
+    body = (
+      <div className="rounded-lg border border-dashed border-slate-300 bg-white px-6 py-12 text-center">
+        <h2 className="text-base font-semibold">No tables in this database yet</h2>
+        <p className="mt-1 text-sm text-slate-500">Create tables at the source, then look again.</p>
+        <button
+          type="button"
+          onClick={() => void tablesQuery.refetch()}
+          className="mt-4 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50"
+        >
+          Look again
+        </button>
+      </div>
+    );
+  } else {
+    body = (
+      <div className="space-y-4">
+        <div className="flex flex-wrap items-center justify-between gap-3">
+          <div className="flex items-center gap-2">
+            <input
+              id="select-all"
+              type="checkbox"
+              className="h-4 w-4"
+              checked={allVisibleSelected}
+              ref={(el) => {
+                if (el) el.indeterminate = visibleSelected > 0 && !allVisibleSelected;
+              }}
+              onChange={(e) => toggleAll(e.target.checked)}
+              disabled={!canEdit || visible.length === 0}
+            />
+            <label htmlFor="select-all" className="text-sm font-medium">
+              Select all
+            </label>
+            <span className="text-sm text-slate-500">
+              ({selected.size} of {tables.length} selected)
+            </span>
+          </div>
+          <div className="flex items-center gap-2">
+            <label htmlFor="table-filter" className="text-sm text-slate-600">
+              Filter tables
+            </label>
+            <input
+              id="table-filter"
+              type="search"
+              value={filter}
+              onChange={(e) => setFilter(e.target.value)}
+              className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+            />
+          </div>
+        </div>
+
+        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+          <table className="min-w-full divide-y divide-slate-200 text-sm">
+            <thead className="bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500">
+              <tr>
+                <th scope="col" className="px-4 py-2">Table</th>
+                <th scope="col" className="px-4 py-2">Primary key</th>
+                <th scope="col" className="px-4 py-2">Replica identity</th>
+                <th scope="col" className="px-4 py-2 text-right">Approx. rows</th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {visible.map((table) => {
+                const name = nameOf(table);
+                const inputId = `table-${encodeURIComponent(name)}`;
+                return (
+                  <tr key={name} className={selected.has(name) ? "bg-indigo-50/40" : undefined}>
+                    <td className="px-4 py-2">
+                      <div className="flex items-center gap-2">
+                        <input
+                          id={inputId}
+                          type="checkbox"
+                          className="h-4 w-4"
+                          checked={selected.has(name)}
+                          onChange={(e) => toggle(name, e.target.checked)}
+                          disabled={!canEdit}
+                        />
+                        <label htmlFor={inputId} className="font-mono text-xs">
+                          {name}
+                        </label>
+                        {table.partitioned ? (
+                          <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">partitioned</span>
+                        ) : null}
+                      </div>
+                    </td>
+                    <td className="px-4 py-2">
+                      {table.hasPrimaryKey ? (
+                        <span className="font-mono text-xs">{table.primaryKey.join(", ")}</span>
+                      ) : (
+                        <span
+                          className="rounded bg-amber-50 px-1.5 py-0.5 text-xs font-medium text-amber-800 ring-1 ring-inset ring-amber-200"
+                          title="Changes are still captured; a row's history cannot be followed by key."
+                        >
+                          no primary key
+                        </span>
+                      )}
+                    </td>
+                    <td className="px-4 py-2 text-slate-600">{IDENTITY_LABELS[table.replicaIdentity]}</td>
+                    <td className="px-4 py-2 text-right tabular-nums text-slate-600">
+                      {table.approxRows === null ? "—" : rows.format(table.approxRows)}
+                    </td>
+                  </tr>
+                );
+              })}
+              {visible.length === 0 ? (
+                <tr>
+                  <td colSpan={4} className="px-4 py-6 text-center text-sm text-slate-500">
+                    No table matches “{filter}”.
+                  </td>
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+        </div>
+
+        {canEdit ? (
+          <div className="flex flex-wrap items-center gap-4">
+            <button
+              type="button"
+              onClick={onSave}
+              disabled={save.isPending}
+              className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-60"
+            >
+              {save.isPending ? "Saving…" : "Save"}
+            </button>
+            {save.isSuccess ? (
+              <p role="status" className="text-sm text-emerald-700">
+                <span>
+                  Tracking {save.data.tables.length} {save.data.tables.length === 1 ? "table" : "tables"}
+                </span>{" "}
+                <Link href="/changes" className="font-medium underline">
+                  View changes
+                </Link>
+              </p>
+            ) : null}
+            {save.error ? (
+              <p role="alert" className="text-sm text-red-700">
+                {save.error.message}
+              </p>
+            ) : null}
+          </div>
+        ) : (
+          <p className="text-sm text-slate-500">Only admins can change which tables are tracked.</p>
+        )}
+      </div>
+    );
+  }
+
+  return (
+    <div className="space-y-6">
+      <Heading id={id} />
+      {body}
+    </div>
+  );
+}
