@@ -6,7 +6,7 @@ import type { SourceTableJson } from "@/lib/sources/api-types";
 import { useDatabase, useSaveTables, useSourceTables } from "./api";
 
 const IDENTITY_LABELS: Record<SourceTableJson["replicaIdentity"], string> = {
-  default: "Default (primary key)",
+  default: "Default",
   nothing: "Nothing",
   full: "Full",
   index: "Index",
