@@ -1,0 +1,122 @@
+import type pg from "pg";
+import type { Logger } from "pino";
+import { decryptSecret } from "../lib/crypto/secrets";
+import type { Source } from "../lib/db/schema";
+import { ReplicationSession, type SessionSource } from "./replication-session";
+
+export type StreamSource = SessionSource & Pick<Source, "passwordEncrypted">;
+
+export type SourceStreamOptions = {
+  source: StreamSource;
+  store: pg.Pool;
+  secret: string;
+  logger: Logger;
+  /** Retry delays: exponential from minMs, capped at maxMs, with jitter. */
+  backoff?: { minMs: number; maxMs: number };
+};
+
+/** Equal jitter: half the exponential delay fixed, half random, never below the minimum. */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
+  const base = Math.min(maxMs, minMs * 2 ** attempt);
+  return Math.max(minMs, Math.round(base / 2 + random() * (base / 2)));
+}
+
+/** What goes into `sources.last_error`: the message only, bounded, never a connection string. */
+function errorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/postgres(ql)?:\/\/\S+/gi, "[connection string]").slice(0, 1000);
+}
+
+/**
+ * Keeps one source streaming: runs a ReplicationSession, and when it fails records the error on
+ * the source row and starts a new one from the stored checkpoint after a backoff.
+ */
+export class SourceStream {
+  private readonly log: Logger;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private session: ReplicationSession | null = null;
+  private wakeUp: (() => void) | null = null;
+
+  constructor(private readonly options: SourceStreamOptions) {
+    this.log = options.logger.child({ sourceId: options.source.id });
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Drains the current session (in-flight write and ack, up to deadlineMs) and stops retrying. */
+  async stop(deadlineMs = 10_000): Promise<void> {
+    this.stopping = true;
+    this.wakeUp?.();
+    await this.session?.drain(deadlineMs);
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { minMs, maxMs } = this.options.backoff ?? { minMs: 1_000, maxMs: 30_000 };
+    let attempt = 0;
+    while (!this.stopping) {
+      let session: ReplicationSession | null = null;
+      try {
+        const password = decryptSecret(this.options.source.passwordEncrypted, this.options.secret);
+        const checkpointLsn = await this.storedCheckpoint();
+        if (this.stopping) break;
+        session = new ReplicationSession({
+          source: this.options.source,
+          password,
+          checkpointLsn,
+          store: this.options.store,
+          logger: this.log,
+        });
+        this.session = session;
+        await session.run();
+      } catch (error) {
+        if (session?.progressed) attempt = 0;
+        const delay = backoffDelay(attempt++, minMs, maxMs);
+        if (!this.stopping) {
+          this.log.warn({ err: { message: errorMessage(error) }, retryInMs: delay }, "replication failed");
+          await this.recordError(error);
+          await this.sleep(delay);
+        }
+      } finally {
+        this.session = null;
+      }
+    }
+  }
+
+  private async storedCheckpoint(): Promise<string | null> {
+    const { rows } = await this.options.store.query<{ checkpoint: string | null }>(
+      "select checkpoint_lsn::text as checkpoint from sources where id = $1",
+      [this.options.source.id],
+    );
+    const [row] = rows;
+    if (!row) throw new Error("Source no longer exists");
+    return row.checkpoint;
+  }
+
+  private async recordError(error: unknown): Promise<void> {
+    try {
+      await this.options.store.query(
+        "update sources set status = 'error', last_error = $2, updated_at = now() where id = $1",
+        [this.options.source.id, errorMessage(error)],
+      );
+    } catch (storeError) {
+      this.log.warn({ err: { message: errorMessage(storeError) } }, "could not record the error on the source");
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    }).then(() => {
+      this.wakeUp = null;
+    });
+  }
+}

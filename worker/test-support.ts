@@ -1,0 +1,85 @@
+/** Shared set-up for the worker's integration tests: a store server and a source server. */
+import pg from "pg";
+import { encryptSecret } from "../lib/crypto/secrets";
+import { migrateStore } from "../lib/db/migrate";
+import { parseLsn } from "../lib/replication/lsn";
+import { startTestServer, type TestServer } from "../test/postgres";
+
+export const SECRET = "worker-integration-test-secret-0123456789";
+
+export type Servers = {
+  store: TestServer;
+  source: TestServer;
+  storeUrl: string;
+  sourceUrl: string;
+  storeQuery: <T extends pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<T[]>;
+  sourceQuery: <T extends pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<T[]>;
+  stop(): Promise<void>;
+};
+
+export async function startServers(): Promise<Servers> {
+  const [store, source] = await Promise.all([
+    startTestServer(),
+    // Commit timestamps let tests compare committed_at with the source's own record, to the µs.
+    startTestServer({ flags: ["-c", "track_commit_timestamp=on"] }),
+  ]);
+  const storeUrl = await store.createDatabase("retrace");
+  const sourceUrl = await source.createDatabase("app");
+  await migrateStore(storeUrl);
+  const storePool = new pg.Pool({ connectionString: storeUrl, max: 3 });
+  const sourcePool = new pg.Pool({ connectionString: sourceUrl, max: 3 });
+  storePool.on("error", () => undefined);
+  sourcePool.on("error", () => undefined);
+  return {
+    store,
+    source,
+    storeUrl,
+    sourceUrl,
+    storeQuery: async (sql, params) => (await storePool.query(sql, params)).rows,
+    sourceQuery: async (sql, params) => (await sourcePool.query(sql, params)).rows,
+    async stop() {
+      await Promise.allSettled([storePool.end(), sourcePool.end()]);
+      await Promise.allSettled([store.stop(), source.stop()]);
+    },
+  };
+}
+
+/** Registers the source database in the store the way the web app does; returns its id. */
+export async function addSource(
+  servers: Servers,
+  options: { slotName: string; publicationName: string; environment?: string; sslMode?: "disable" | "prefer" | "require" },
+): Promise<string> {
+  const [row] = await servers.storeQuery<{ id: string }>(
+    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment, slot_name, publication_name)
+     values ('app', 'localhost', $1, 'app', 'postgres', $2, $6, $3, $4, $5) returning id`,
+    [
+      servers.source.port,
+      encryptSecret(servers.source.password, SECRET),
+      options.environment ?? "test",
+      options.slotName,
+      options.publicationName,
+      options.sslMode ?? "disable",
+    ],
+  );
+  if (!row) throw new Error("no source id");
+  return row.id;
+}
+
+export async function confirmedFlush(servers: Servers, slotName: string): Promise<bigint> {
+  const [row] = await servers.sourceQuery<{ lsn: string }>(
+    "select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1",
+    [slotName],
+  );
+  if (!row) throw new Error(`no slot ${slotName}`);
+  return parseLsn(row.lsn);
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | false | null | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== false && value !== null && value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

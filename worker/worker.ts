@@ -1,0 +1,120 @@
+import { eq } from "drizzle-orm";
+import type { Logger } from "pino";
+import { connectStore } from "../lib/db/client";
+import { sources, type Source } from "../lib/db/schema";
+import { Lease } from "./lease";
+import { SourceStream } from "./source-stream";
+
+export type WorkerOptions = {
+  databaseUrl: string;
+  secret: string;
+  logger: Logger;
+  /** How often enabled sources are listed (default 2000 ms). */
+  pollIntervalMs?: number;
+  /** How long stop() lets an in-flight transaction write and acknowledge (default 10000 ms). */
+  drainDeadlineMs?: number;
+  /** Retry delays of a failing source (default 1 s .. 30 s). */
+  backoff?: { minMs: number; maxMs: number };
+};
+
+export type Worker = { stop(): Promise<void> };
+
+type Running = { fingerprint: string; lease: Lease; stream: SourceStream };
+
+/** A change to any of these means the stream must reconnect with the new settings. */
+function fingerprint(source: Source): string {
+  return JSON.stringify([
+    source.host, source.port, source.database, source.username, source.passwordEncrypted,
+    source.sslMode, source.environment, source.slotName, source.publicationName,
+  ]);
+}
+
+/**
+ * The ingest worker: streams every enabled source it can lease. Any number of workers can run
+ * against one store; each source is streamed by exactly one of them (advisory-lock lease), and
+ * a source whose worker dies is picked up by another within a poll interval.
+ */
+export function startWorker(options: WorkerOptions): Worker {
+  const log = options.logger;
+  const pollIntervalMs = options.pollIntervalMs ?? 2_000;
+  const drainDeadlineMs = options.drainDeadlineMs ?? 10_000;
+  const store = connectStore(options.databaseUrl, { name: "retrace-worker", max: 10 });
+  const running = new Map<string, Running>();
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> = Promise.resolve();
+
+  async function release(sourceId: string, why: string): Promise<void> {
+    const entry = running.get(sourceId);
+    if (!entry) return;
+    running.delete(sourceId);
+    log.info({ sourceId, why }, "releasing source");
+    await entry.stream.stop(drainDeadlineMs);
+    await entry.lease.release();
+  }
+
+  async function take(source: Source): Promise<void> {
+    const lease = await Lease.acquire(options.databaseUrl, source.id, (error) => {
+      log.warn({ sourceId: source.id, err: { message: error.message } }, "lease lost");
+      void release(source.id, "lease lost");
+    });
+    if (!lease) return;
+    if (stopping) {
+      await lease.release();
+      return;
+    }
+    const stream = new SourceStream({ source, store: store.pool, secret: options.secret, logger: log, backoff: options.backoff });
+    running.set(source.id, { fingerprint: fingerprint(source), lease, stream });
+    log.info({ sourceId: source.id }, "leased source");
+    stream.start();
+  }
+
+  async function poll(): Promise<void> {
+    const enabled = await store.db.select().from(sources).where(eq(sources.enabled, true));
+    const wanted = new Map(enabled.map((source) => [source.id, source]));
+    const releases: Promise<void>[] = [];
+    for (const [sourceId, entry] of running) {
+      const source = wanted.get(sourceId);
+      if (!source) releases.push(release(sourceId, "disabled or removed"));
+      else if (entry.lease.lost) releases.push(release(sourceId, "lease lost"));
+      else if (fingerprint(source) !== entry.fingerprint) releases.push(release(sourceId, "settings changed"));
+    }
+    await Promise.all(releases);
+    for (const source of enabled) {
+      if (stopping) return;
+      if (running.has(source.id)) continue;
+      try {
+        await take(source);
+      } catch (error) {
+        log.warn({ sourceId: source.id, err: { message: error instanceof Error ? error.message : String(error) } }, "could not lease source");
+      }
+    }
+  }
+
+  function schedule(delayMs: number): void {
+    timer = setTimeout(() => {
+      polling = poll()
+        .catch((error: unknown) => {
+          log.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, "listing sources failed");
+        })
+        .finally(() => {
+          if (!stopping) schedule(pollIntervalMs);
+        });
+    }, delayMs);
+  }
+
+  schedule(0);
+  log.info({ pollIntervalMs }, "worker started");
+
+  return {
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearTimeout(timer);
+      await polling;
+      await Promise.all([...running.keys()].map((sourceId) => release(sourceId, "worker stopping")));
+      await store.pool.end();
+      log.info("worker stopped");
+    },
+  };
+}
