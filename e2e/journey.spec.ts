@@ -37,7 +37,7 @@ test("a new user connects a database and watches its changes arrive", async ({ p
 
   // A wrong password gets a specific error and creates nothing.
   await page.getByRole("button", { name: "Add Database" }).click();
-  await expect(page.getByRole("alert")).toContainText(/authentication failed/i);
+  await expect(page.getByRole("alert").filter({ hasText: /authentication failed/i })).toBeVisible();
   const slots = await source.query("select count(*)::int as n from pg_replication_slots");
   expect(slots.rows[0].n).toBe(0);
 

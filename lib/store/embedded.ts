@@ -53,6 +53,23 @@ function runningPostmaster(pgDir: string): { pid: number; port: number } | null 
   }
 }
 
+/**
+ * As root, PostgreSQL runs as the `postgres` OS user, which must be able to pass through every
+ * directory above the data dir (a checkout under /root, mode 700, is not).
+ */
+function assertReachableByOthers(dir: string): void {
+  for (let current = path.dirname(dir); ; current = path.dirname(current)) {
+    if ((fs.statSync(current).mode & 0o001) === 0) {
+      throw new Error(
+        `The embedded store runs as the "postgres" OS user, which cannot enter ${current} ` +
+          `(mode ${(fs.statSync(current).mode & 0o777).toString(8)}). Set RETRACE_DATA_DIR to a ` +
+          "directory it can reach (for example /var/lib/retrace), or run: chmod o+x " + current,
+      );
+    }
+    if (current === path.dirname(current)) return;
+  }
+}
+
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
@@ -88,9 +105,11 @@ export async function startEmbeddedStore(options: {
 }): Promise<RunningServer> {
   const { dataDir, port } = options;
   const pgDir = path.join(dataDir, "pg");
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  // The server runs as the unprivileged `postgres` user and must be able to reach pgDir.
+  fs.mkdirSync(dataDir, { recursive: true });
+  // Credentials stay private; the server (run as the `postgres` user when we are root) only
+  // needs to pass through the data dir to its own pg/ directory.
   fs.chmodSync(dataDir, 0o711);
+  if (process.getuid?.() === 0) assertReachableByOthers(dataDir);
   const { password } = readOrCreateCredentials(dataDir);
   const urlFor = (p: number, db: string) =>
     `postgres://postgres:${encodeURIComponent(password)}@localhost:${p}/${db}`;

@@ -10,7 +10,7 @@ export function resolveSecret(dataDir: string, fromEnv: string | undefined): str
   if (fromEnv) return fromEnv;
   const file = path.join(dataDir, "secret");
   if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(dataDir, { recursive: true });
   const secret = crypto.randomBytes(32).toString("base64url");
   fs.writeFileSync(file, secret, { mode: 0o600 });
   return secret;
