@@ -6,7 +6,8 @@ import type { Source } from "../lib/db/schema";
 import { compareLsn, libraryAckArgument, normalizeLsn } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder, type BuiltTransaction } from "../lib/replication/rows";
-import { connectCatalog, primaryKeyColumns, slotConfirmedLsn, sourceClientConfig } from "./source-connection";
+import { clientConfig, openSourceClient } from "../lib/sources/connection";
+import { primaryKeyColumns, slotConfirmedLsn } from "./source-connection";
 
 export type SessionSource = Pick<
   Source,
@@ -78,14 +79,18 @@ export class ReplicationSession {
     // A failure can settle it before it is awaited; that is not an unhandled rejection.
     finished.catch(() => undefined);
     try {
-      const { client, ssl } = await connectCatalog(source, password, (error) => this.fail(error));
+      const connection = { ...source, password };
+      const { client, ssl } = await openSourceClient(connection, {
+        applicationName: "retrace-worker-catalog",
+        onError: (error) => this.fail(error),
+      });
       this.catalog = client;
       // Acknowledging the slot's own confirmed position is a no-op, so it is the safe answer
       // to a keepalive that arrives before anything is stored.
       this.confirmableLsn = normalizeLsn(await slotConfirmedLsn(client, source.slotName));
       if (this.halted) return;
 
-      const service = new LogicalReplicationService(sourceClientConfig(source, password, ssl, "retrace-worker"), {
+      const service = new LogicalReplicationService(clientConfig(connection, ssl, "retrace-worker"), {
         acknowledge: { auto: false, timeoutSeconds: 0 },
         flowControl: { enabled: true },
       });

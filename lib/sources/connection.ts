@@ -16,7 +16,7 @@ export const CONNECT_TIMEOUT_MS = 5_000;
 
 type SslOption = pg.ClientConfig["ssl"];
 
-function sslFor(mode: SourceConnection["sslMode"]): SslOption {
+export function sslFor(mode: SourceConnection["sslMode"]): SslOption {
   switch (mode) {
     case "disable":
       return false;
@@ -30,7 +30,11 @@ function sslFor(mode: SourceConnection["sslMode"]): SslOption {
 }
 
 /** node-postgres client options for a source. */
-export function clientConfig(conn: SourceConnection, ssl: SslOption = sslFor(conn.sslMode)): pg.ClientConfig {
+export function clientConfig(
+  conn: SourceConnection,
+  ssl: SslOption = sslFor(conn.sslMode),
+  applicationName = "retrace",
+): pg.ClientConfig {
   return {
     host: conn.host,
     port: conn.port,
@@ -39,17 +43,17 @@ export function clientConfig(conn: SourceConnection, ssl: SslOption = sslFor(con
     password: conn.password,
     ssl,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: "retrace",
+    application_name: applicationName,
     keepAlive: true,
   };
 }
 
 const SSL_UNSUPPORTED = /does not support SSL/i;
 
-async function open(config: pg.ClientConfig): Promise<pg.Client> {
+async function open(config: pg.ClientConfig, onError: (error: Error) => void): Promise<pg.Client> {
   const client = new pg.Client(config);
   // A connection that dies while idle must not crash the process; the next query fails instead.
-  client.on("error", () => undefined);
+  client.on("error", onError);
   try {
     await client.connect();
     return client;
@@ -60,19 +64,28 @@ async function open(config: pg.ClientConfig): Promise<pg.Client> {
 }
 
 /**
- * Opens a connection to a source, mapping failures to specific, password-free errors.
- * `prefer` behaves like libpq's: SSL first, plain when the server does not offer SSL.
+ * Opens a connection to a source and reports the SSL setting that worked, so a second
+ * connection (the worker's replication stream) can reuse it. `prefer` behaves like libpq's:
+ * SSL first, plain when the server does not offer SSL. Errors are the driver's own.
  */
+export async function openSourceClient(
+  conn: SourceConnection,
+  options: { applicationName?: string; onError?: (error: Error) => void } = {},
+): Promise<{ client: pg.Client; ssl: SslOption }> {
+  const onError = options.onError ?? (() => undefined);
+  const ssl = sslFor(conn.sslMode);
+  try {
+    return { client: await open(clientConfig(conn, ssl, options.applicationName), onError), ssl };
+  } catch (error) {
+    if (conn.sslMode !== "prefer" || !(error instanceof Error) || !SSL_UNSUPPORTED.test(error.message)) throw error;
+    return { client: await open(clientConfig(conn, false, options.applicationName), onError), ssl: false };
+  }
+}
+
+/** Opens a connection to a source, mapping failures to specific, password-free errors. */
 export async function connectSource(conn: SourceConnection): Promise<pg.Client> {
   try {
-    try {
-      return await open(clientConfig(conn));
-    } catch (error) {
-      if (conn.sslMode === "prefer" && error instanceof Error && SSL_UNSUPPORTED.test(error.message)) {
-        return await open(clientConfig(conn, false));
-      }
-      throw error;
-    }
+    return (await openSourceClient(conn)).client;
   } catch (error) {
     throw toSourceError(error, conn);
   }
