@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { safeCallbackUrl } from "@/components/auth/callback-url";
 import { countUsers, verifyCredentials } from "@/lib/auth/users";
 import { connectStore, type Store } from "@/lib/db/client";
-import { migrateStore } from "@/lib/db/migrate";
-import { startTestServer, type TestServer } from "./postgres";
+import { startWebStore, type TestServer } from "./postgres";
 
+let web: Awaited<ReturnType<typeof startWebStore>> | undefined;
 let server: TestServer;
 let store: Store;
 let setup: (request: Request) => Promise<Response>;
-let closeWebStore: () => Promise<void>;
 
 const password = "correct horse battery";
 
@@ -27,22 +26,15 @@ async function errorOf(response: Response) {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const url = await server.createDatabase("retrace");
-  await migrateStore(url);
-  store = connectStore(url, { max: 2 });
-  // getDb() reads the environment on first use, so it must be set before the route loads.
-  process.env.DATABASE_URL = url;
-  process.env.RETRACE_SECRET = "y".repeat(40);
+  web = await startWebStore();
+  server = web.server;
+  store = connectStore(web.url, { max: 2 });
   setup = (await import("@/app/api/setup/route")).POST;
-  const { getStore } = await import("@/lib/db");
-  closeWebStore = () => getStore().pool.end();
 });
 
 afterAll(async () => {
-  await closeWebStore?.();
   await store?.pool.end();
-  await server?.stop();
+  await web?.close();
 });
 
 describe("POST /api/setup", () => {

