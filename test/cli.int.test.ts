@@ -48,6 +48,12 @@ describe("retrace command line", () => {
     }
   });
 
+  it("is the package's bin, so npx retrace works in the checkout", () => {
+    const result = spawnSync("npx", ["--no-install", "retrace", "help"], { cwd: root, encoding: "utf8", timeout: 60_000 });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("user create --email E --password P");
+  });
+
   it("works against the embedded store, starting it only for the command", () => {
     expect(retrace(["migrate"], env).status).toBe(0);
     const created = retrace(["user", "create", "--email", "Admin@Example.com", "--password", "secret123", "--role", "admin"], env);

