@@ -36,6 +36,11 @@ export const changes = pgTable(
     before: jsonb("before"),
     after: jsonb("after"),
     changedFields: text("changed_fields").array(),
+    /**
+     * Columns whose value the WAL did not carry (an unchanged TOASTed value without an old tuple,
+     * i.e. REPLICA IDENTITY not FULL): left out of `after`, listed here. Null when none.
+     */
+    unavailableFields: text("unavailable_fields").array(),
     context: jsonb("context").notNull().default({}),
     transactionId: bigint("transaction_id", { mode: "bigint" }).notNull(),
     commitLsn: pgLsn("commit_lsn").notNull(),

@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   boolean,
+  doublePrecision,
   integer,
   pgEnum,
   pgTable,
@@ -39,6 +41,15 @@ export const sources = pgTable("sources", {
   /** Commit LSN of the last source transaction whose changes are committed in the store. */
   checkpointLsn: pgLsn("checkpoint_lsn"),
   lastChangeAt: timestamp("last_change_at", { withTimezone: true }),
+  /**
+   * Replication lag, measured by the worker streaming the source (worker/source-health.ts):
+   * bytes of source WAL past the slot's confirmed position, and seconds by which the stored
+   * trail is behind (null: behind, but no stored commit to measure from). Stale once
+   * `lag_measured_at` stops moving (no worker streams the source).
+   */
+  lagBytes: bigint("lag_bytes", { mode: "number" }),
+  lagSeconds: doublePrecision("lag_seconds"),
+  lagMeasuredAt: timestamp("lag_measured_at", { withTimezone: true }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true })
     .notNull()
