@@ -1,0 +1,77 @@
+import type { LagResult } from "./lag";
+import { LAG_P99_TARGET_MS, LAG_RATE } from "./lag";
+import type { MachineDescription } from "./servers";
+import { RATIO_TARGET, RSS_TARGET_MB, type ThroughputResult } from "./throughput";
+
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const rate = (n: number) => `${int(n)}/s`;
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+function throughputVerdict(r: ThroughputResult): string {
+  if (r.targetsMet) return "yes";
+  const misses: string[] = [];
+  if (r.ratio === null) misses.push("no result");
+  else if (r.ratio < RATIO_TARGET) misses.push(`ratio < ${RATIO_TARGET}`);
+  if (r.rssTargetMb !== null && (r.peakRssMb === null || r.peakRssMb > r.rssTargetMb)) misses.push(`RSS > ${r.rssTargetMb} MB`);
+  if (misses.length === 0 && r.errors.length > 0) misses.push("errors");
+  return `**no** (${misses.join(", ")})`;
+}
+
+export function throughputTable(results: ThroughputResult[]): string {
+  return table(
+    ["Workload", "Changes", "pg_recvlogical", "Retrace (end to end)", `Ratio (target ≥ ${RATIO_TARGET})`, "Worker peak RSS", "Targets met"],
+    results.map((r) => [
+      r.label,
+      int(r.changes),
+      r.baseline ? rate(r.baseline.rate) : "failed",
+      r.retrace
+        ? `${rate(r.retrace.rate)}${r.retrace.completed ? "" : " (timed out)"}`
+        : "failed",
+      r.ratio === null ? "—" : r.ratio.toFixed(2),
+      r.peakRssMb === null ? "—" : `${r.peakRssMb} MB${r.rssTargetMb === null ? "" : ` (target ≤ ${RSS_TARGET_MB} MB)`}`,
+      throughputVerdict(r),
+    ]),
+  );
+}
+
+export function lagTable(lag: LagResult): string {
+  const ms = (n: number | null) => (n === null ? "—" : `${n < 10 ? n.toFixed(1) : int(n)} ms`);
+  const misses: string[] = [];
+  if (lag.p99Ms === null || lag.p99Ms >= LAG_P99_TARGET_MS) misses.push(`p99 ≥ ${LAG_P99_TARGET_MS} ms`);
+  if (lag.achievedRate < LAG_RATE * 0.95) misses.push("writer below rate");
+  if (misses.length === 0 && lag.errors.length > 0) misses.push("errors");
+  return table(
+    ["Steady load", "Changes", "Achieved rate", "p50", `p99 (target < ${LAG_P99_TARGET_MS} ms)`, "max", "p50, last tenth", "Worker peak RSS", "Targets met"],
+    [
+      [
+        `${int(lag.targetRate)} single-row tx/s for ${lag.seconds} s`,
+        int(lag.changes),
+        rate(lag.achievedRate),
+        ms(lag.p50Ms),
+        ms(lag.p99Ms),
+        ms(lag.maxMs),
+        ms(lag.lastTenthP50Ms),
+        lag.peakRssMb === null ? "—" : `${lag.peakRssMb} MB`,
+        lag.targetsMet ? "yes" : `**no** (${misses.join(", ")})`,
+      ],
+    ],
+  );
+}
+
+export function machineLine(machine: MachineDescription): string {
+  return (
+    `${machine.cpuCount} × ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, ${machine.os}, ` +
+    `Node ${machine.node}, ${machine.postgres}, ${machine.pgRecvlogical}` +
+    (machine.gitCommit ? `, Retrace ${machine.gitCommit}${machine.uncommittedIngestChanges ? " + uncommitted worker/lib edits" : ""}` : "")
+  );
+}
+
+export const NOTES = [
+  "Rates are changes per second. pg_recvlogical drains a second pgoutput slot holding the same changes (same plugin, proto_version=2, same publication, output to /dev/null): the cost of decoding and shipping alone.",
+  "Retrace is end to end: from spawning the worker process (start-up, migrations and connecting included) until the store has committed every change, with its checkpoint, indexes and fsync'd commits.",
+  "Lag is source commit → row stored in the store, i.e. visible to the API's query (created_at − committed_at, both from this machine's clock), not an HTTP round trip. created_at is the store transaction's now(), a few milliseconds before its commit for a single-row transaction.",
+];

@@ -1,0 +1,111 @@
+/**
+ * `npm run bench [-- --scale <factor>] [-- --only a,b,c,lag]`: Retrace's ingest measured against
+ * pg_recvlogical on this machine, on its own throwaway store and source servers.
+ * Prints a table and writes bench/results.json. Not part of `npm test`; it measures, it does not
+ * fail on a missed target (it exits non-zero only when it cannot run at all).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { runLag, type LagResult } from "./lag";
+import { parseOptions } from "./options";
+import { killChildren, ROOT } from "./processes";
+import { lagTable, machineLine, NOTES, throughputTable } from "./report";
+import { describeMachine, findPgRecvlogical, SOURCE_FLAGS, startBenchServers, STORE_FLAGS, type BenchServers } from "./servers";
+import { runThroughput, type ThroughputResult } from "./throughput";
+import { throughputWorkloads } from "./workloads";
+
+const RESULTS_FILE = path.join(ROOT, "bench", "results.json");
+
+function log(line: string): void {
+  const stamp = new Date().toISOString().slice(11, 19);
+  console.log(`[${stamp}] ${line}`);
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+
+  const pgRecvlogical = findPgRecvlogical();
+  if (!pgRecvlogical) {
+    console.error(
+      "pg_recvlogical was not found (looked on PATH and in /usr/lib/postgresql/*/bin).\n" +
+        "The benchmark compares Retrace with it. Install Debian's PostgreSQL client tools:\n\n" +
+        "  apt-get update && apt-get install -y postgresql-client\n",
+    );
+    return 1;
+  }
+
+  const began = performance.now();
+  log(`scale ${options.scale}, workloads ${options.only.join(", ")}; pg_recvlogical at ${pgRecvlogical}`);
+  log("starting the store and source servers");
+  let servers: BenchServers | null = null;
+  const interrupt = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: stopping the worker and the servers`);
+    killChildren();
+    const stopping = servers?.stop() ?? Promise.resolve();
+    void stopping.finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+
+  const throughput: ThroughputResult[] = [];
+  let lag: LagResult | null = null;
+  try {
+    servers = await startBenchServers();
+    const machine = await describeMachine(servers, pgRecvlogical);
+    log(machineLine(machine));
+
+    for (const workload of throughputWorkloads(options.scale)) {
+      if (!options.only.includes(workload.name)) continue;
+      log(`— ${workload.label}`);
+      throughput.push(await runThroughput(servers, workload, pgRecvlogical, (line) => log(`  ${line}`)));
+    }
+    if (options.only.includes("lag")) {
+      log("— steady load");
+      lag = await runLag(servers, options.scale, (line) => log(`  ${line}`));
+    }
+
+    const runtimeSeconds = Math.round((performance.now() - began) / 1000);
+    const results = {
+      timestamp: new Date().toISOString(),
+      scale: options.scale,
+      workloads: options.only,
+      runtimeSeconds,
+      machine,
+      serverFlags: { source: SOURCE_FLAGS.filter((f) => f !== "-c"), store: STORE_FLAGS.filter((f) => f !== "-c") },
+      throughput,
+      lag,
+      notes: NOTES,
+    };
+    fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+
+    console.log("");
+    console.log(`Retrace ingest benchmark — scale ${options.scale}, ${new Date().toISOString().slice(0, 10)}`);
+    console.log(`Machine: ${machineLine(machine)}`);
+    console.log("");
+    if (throughput.length > 0) console.log(throughputTable(throughput), "\n");
+    if (lag) console.log(lagTable(lag), "\n");
+    for (const note of NOTES) console.log(`- ${note}`);
+    const errors = [
+      ...throughput.flatMap((r) => r.errors.map((e) => `${r.label}: ${e}`)),
+      ...(lag?.errors.map((e) => `steady load: ${e}`) ?? []),
+    ];
+    if (errors.length > 0) {
+      console.log("\nProblems seen:");
+      for (const error of errors) console.log(`- ${error}`);
+    }
+    console.log(`\nRuntime ${runtimeSeconds} s. Results written to ${path.relative(process.cwd(), RESULTS_FILE)}.`);
+    return 0;
+  } finally {
+    killChildren();
+    await servers?.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    killChildren();
+    process.exit(1);
+  },
+);

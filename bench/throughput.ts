@@ -1,0 +1,184 @@
+import pg from "pg";
+import { runPgRecvlogical, spawnWorker } from "./processes";
+import type { BenchServers } from "./servers";
+import { currentWalLsn, provision, registerSource, teardown } from "./source";
+import type { ThroughputWorkload } from "./workloads";
+
+export const RATIO_TARGET = 0.5;
+export const RSS_TARGET_MB = 256;
+
+export type ThroughputResult = {
+  name: string;
+  label: string;
+  changes: number;
+  transactions: number;
+  generateSeconds: number;
+  baseline: { seconds: number; rate: number } | null;
+  retrace: {
+    /** From spawning the worker until the store held every change (startup included). */
+    seconds: number;
+    rate: number;
+    /** From spawning the worker until it reported the source as streaming. */
+    startupSeconds: number | null;
+    stored: number;
+    completed: boolean;
+  } | null;
+  ratio: number | null;
+  peakRssMb: number | null;
+  /** Only workload C carries the memory target. */
+  rssTargetMb: number | null;
+  targetsMet: boolean;
+  errors: string[];
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function storedCount(servers: BenchServers, sourceId: string): Promise<number> {
+  const { rows } = await servers.storePool.query<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * One throughput workload: generate it at the source while nothing consumes, drain the
+ * baseline slot with pg_recvlogical, then run the real worker on the other slot until the store
+ * holds every change.
+ */
+export async function runThroughput(
+  servers: BenchServers,
+  workload: ThroughputWorkload,
+  pgRecvlogical: string,
+  log: (line: string) => void,
+): Promise<ThroughputResult> {
+  const result: ThroughputResult = {
+    name: workload.name,
+    label: workload.label,
+    changes: workload.changes,
+    transactions: workload.transactions,
+    generateSeconds: 0,
+    baseline: null,
+    retrace: null,
+    ratio: null,
+    peakRssMb: null,
+    rssTargetMb: workload.name === "c" ? RSS_TARGET_MB : null,
+    targetsMet: false,
+    errors: [],
+  };
+  const provisioned = await provision(servers, workload.name, true);
+  let sourceId: string | null = null;
+  try {
+    // 1. The workload, with no consumer attached to either slot.
+    log(`generating ${workload.changes.toLocaleString("en-US")} changes in ${workload.transactions.toLocaleString("en-US")} transaction(s)`);
+    const generator = new pg.Client({ connectionString: servers.sourceUrl });
+    await generator.connect();
+    let lastCommitBefore: string;
+    const generateStart = performance.now();
+    try {
+      lastCommitBefore = await workload.generate(generator, provisioned.table);
+    } finally {
+      await generator.end();
+    }
+    result.generateSeconds = (performance.now() - generateStart) / 1000;
+    const endLsn = await currentWalLsn(servers.sourcePool);
+    log(`generated in ${result.generateSeconds.toFixed(1)} s; WAL end ${endLsn}`);
+    await Promise.all([servers.sourcePool.query("checkpoint"), servers.storePool.query("checkpoint")]);
+
+    // Slack for a slow run: a floor of 2,500 changes/s plus a minute, before giving up.
+    const timeoutMs = 60_000 + (workload.changes / 2_500) * 1000;
+
+    // 2. Baseline: pg_recvlogical drains its own slot, same plugin and options.
+    try {
+      const baselineSlot = provisioned.baselineSlot;
+      if (!baselineSlot) throw new Error("no baseline slot");
+      const seconds = await runPgRecvlogical({
+        binary: pgRecvlogical,
+        port: servers.source.port,
+        password: servers.source.password,
+        database: "app",
+        slot: baselineSlot,
+        publication: provisioned.publication,
+        endLsn,
+        timeoutMs,
+      });
+      result.baseline = { seconds, rate: workload.changes / seconds };
+      log(`pg_recvlogical: ${seconds.toFixed(2)} s, ${Math.round(result.baseline.rate).toLocaleString("en-US")} changes/s`);
+    } catch (error) {
+      result.errors.push(`baseline: ${error instanceof Error ? error.message : String(error)}`);
+      log(`pg_recvlogical failed: ${result.errors.at(-1)}`);
+    }
+    await servers.storePool.query("checkpoint");
+
+    // 3. Retrace: the real worker process, timed from spawn until the store holds everything.
+    sourceId = await registerSource(servers, provisioned);
+    const worker = spawnWorker(servers.storeUrl, workload.name);
+    const started = performance.now();
+    let startupSeconds: number | null = null;
+    let doneSeconds: number | null = null;
+    let lastError: string | null = null;
+    try {
+      while (performance.now() - started < timeoutMs) {
+        const { rows } = await servers.storePool.query<{ done: boolean; status: string; last_error: string | null }>(
+          "select coalesce(checkpoint_lsn >= $2::pg_lsn, false) as done, status::text, last_error from sources where id = $1",
+          [sourceId, lastCommitBefore],
+        );
+        const row = rows[0];
+        if (startupSeconds === null && row && row.status !== "pending") startupSeconds = (performance.now() - started) / 1000;
+        if (row?.last_error && row.last_error !== lastError) {
+          lastError = row.last_error;
+          log(`worker reports: ${lastError}`);
+        }
+        if (row?.done) {
+          doneSeconds = (performance.now() - started) / 1000;
+          break;
+        }
+        if (worker.hasExited()) throw new Error(`the worker exited early:\n${worker.logTail()}`);
+        await sleep(100);
+      }
+      let stored = await storedCount(servers, sourceId);
+      if (doneSeconds !== null && stored !== workload.changes) {
+        // The checkpoint passed the last transaction but the count disagrees: say so, keep going.
+        result.errors.push(`checkpoint reached the last transaction with ${stored} of ${workload.changes} changes stored`);
+        while (stored < workload.changes && performance.now() - started < timeoutMs) {
+          await sleep(500);
+          stored = await storedCount(servers, sourceId);
+        }
+        doneSeconds = stored >= workload.changes ? (performance.now() - started) / 1000 : null;
+      }
+      const elapsed = doneSeconds ?? (performance.now() - started) / 1000;
+      result.retrace = {
+        seconds: elapsed,
+        rate: (doneSeconds === null ? stored : workload.changes) / elapsed,
+        startupSeconds,
+        stored,
+        completed: doneSeconds !== null,
+      };
+      if (doneSeconds === null) {
+        result.errors.push(`timed out after ${Math.round(elapsed)} s with ${stored} of ${workload.changes} changes stored`);
+      }
+      log(
+        `retrace: ${elapsed.toFixed(2)} s (startup ${startupSeconds?.toFixed(2) ?? "?"} s), ` +
+          `${Math.round(result.retrace.rate).toLocaleString("en-US")} changes/s, ${stored.toLocaleString("en-US")} stored`,
+      );
+    } catch (error) {
+      result.errors.push(`retrace: ${error instanceof Error ? error.message : String(error)}`);
+      log(`retrace failed: ${result.errors.at(-1)}`);
+    } finally {
+      worker.rss.stop();
+      result.peakRssMb = worker.rss.peakMb;
+      const code = await worker.stop();
+      if (code !== 0) result.errors.push(`worker exited with ${code} on SIGTERM:\n${worker.logTail()}`);
+    }
+    log(`worker peak RSS ${result.peakRssMb} MB`);
+  } finally {
+    await teardown(servers, provisioned, sourceId).catch((error: unknown) => {
+      result.errors.push(`cleanup: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  if (result.baseline && result.retrace?.completed) result.ratio = result.retrace.rate / result.baseline.rate;
+  result.targetsMet =
+    result.ratio !== null &&
+    result.ratio >= RATIO_TARGET &&
+    (result.rssTargetMb === null || (result.peakRssMb !== null && result.peakRssMb <= result.rssTargetMb)) &&
+    result.errors.length === 0;
+  return result;
+}
