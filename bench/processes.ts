@@ -38,9 +38,14 @@ function tail(file: string, lines = 30): string {
   }
 }
 
-/** Peak resident memory of one process, sampled from /proc/<pid>/status (VmHWM is the kernel's own peak). */
-export class RssSampler {
+/**
+ * Samples one process from /proc: its peak resident memory (VmHWM is the kernel's own peak, so
+ * nothing between samples is missed) and its CPU time, to tell a slow worker from a stuck one.
+ */
+export class ProcessSampler {
   private peakKb = 0;
+  private cpuTicks = 0;
+  private cpuChangedAt = performance.now();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly pid: number) {}
@@ -53,14 +58,23 @@ export class RssSampler {
 
   sample(): void {
     let status: string;
+    let stat: string;
     try {
       status = fs.readFileSync(`/proc/${this.pid}/status`, "utf8");
+      stat = fs.readFileSync(`/proc/${this.pid}/stat`, "utf8");
     } catch {
       return; // exited
     }
     for (const key of ["VmHWM", "VmRSS"]) {
       const match = new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status);
       if (match?.[1]) this.peakKb = Math.max(this.peakKb, Number(match[1]));
+    }
+    // Fields after the command name: state is field 3, utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    if (Number.isFinite(ticks) && ticks > this.cpuTicks + 10) {
+      this.cpuTicks = ticks;
+      this.cpuChangedAt = performance.now();
     }
   }
 
@@ -74,11 +88,16 @@ export class RssSampler {
   get peakMb(): number {
     return Math.round(this.peakKb / 1024);
   }
+
+  /** Milliseconds since the process last used a tenth of a second of CPU. */
+  get idleMs(): number {
+    return performance.now() - this.cpuChangedAt;
+  }
 }
 
 export type WorkerProcess = {
   pid: number;
-  rss: RssSampler;
+  rss: ProcessSampler;
   logFile: string;
   /** Resolves when the process exits (with its exit code, null when killed by a signal). */
   exited: Promise<number | null>;
@@ -103,7 +122,7 @@ export function spawnWorker(storeUrl: string, name: string): WorkerProcess {
   const pid = child.pid;
   const exited = track(child).then(({ code }) => code);
   exited.catch(() => undefined);
-  const rss = new RssSampler(pid).start();
+  const rss = new ProcessSampler(pid).start();
   return {
     pid,
     rss,
