@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { decodeValue, parseArrayLiteral } from "./decode";
+import { decodeValue, jsonbCanHold, parseArrayLiteral } from "./decode";
 
 const OID = {
   bool: 16, int2: 21, int4: 23, int8: 20, oid: 26, numeric: 1700, float4: 700, float8: 701,
   text: 25, varchar: 1043, json: 114, jsonb: 3802, timestamptz: 1184, uuid: 2950, money: 790,
   int4Array: 1007, int8Array: 1016, numericArray: 1231, textArray: 1009, boolArray: 1000,
-  jsonbArray: 3807, floatArray: 1022, timestamptzArray: 1185, boxArray: 1020,
+  jsonbArray: 3807, floatArray: 1022, timestamptzArray: 1185, boxArray: 1020, pointArray: 1017,
+  int4rangeArray: 3905, uuidArray: 2951, int2vector: 22,
 };
 
 describe("decodeValue", () => {
@@ -31,7 +32,11 @@ describe("decodeValue", () => {
     expect(decodeValue(OID.float8, "0.1")).toBe("0.1");
     expect(decodeValue(OID.float8, "1e+30")).toBe("1e+30");
     expect(decodeValue(OID.float8, "1.2345678901234567e-05")).toBe("1.2345678901234567e-05");
-    expect(decodeValue(OID.float4, "-0")).toBe("-0");
+    // -0 has no jsonb number form (jsonb would store 0): kept as text, like NaN.
+    expect(decodeValue(OID.float4, "-0")).toBe('"-0"');
+    expect(decodeValue(OID.float8, "-0")).toBe('"-0"');
+    expect(decodeValue(OID.float8, "-0.5")).toBe("-0.5");
+    expect(decodeValue(OID.float8, "5e-324")).toBe("5e-324");
     expect(decodeValue(OID.float8, "NaN")).toBe('"NaN"');
     expect(decodeValue(OID.float8, "-Infinity")).toBe('"-Infinity"');
     expect(JSON.parse(`[${decodeValue(OID.float8, "1e+30")}]`)).toEqual([1e30]);
@@ -62,9 +67,36 @@ describe("decodeValue", () => {
     expect(decodeValue(OID.json, "null")).toBe("null");
   });
 
-  it("strings json that jsonb would refuse (\\u0000)", () => {
-    const doc = '{"a": "x\\u0000y"}';
-    expect(decodeValue(OID.json, doc)).toBe(JSON.stringify(doc));
+  it("strings json that jsonb would refuse, and only that", () => {
+    for (const doc of [
+      '{"a": "x\\u0000y"}',
+      '"unpaired \\ud800 high"',
+      '"unpaired \\udc00 low"',
+      '"high then text \\ud83dx"',
+      '"two highs \\ud83d\\ud83d"',
+      '"high at the end \\ud83d"',
+      "[1e131072]",
+      "1e-16384",
+      "0.1e-16383",
+      "0e1073741823",
+      `1${"0".repeat(131072)}`,
+    ]) {
+      expect(jsonbCanHold(doc), doc.slice(0, 40)).toBe(false);
+      expect(decodeValue(OID.json, doc)).toBe(JSON.stringify(doc));
+    }
+    for (const doc of [
+      '"escaped backslash \\\\u0000 is text"',
+      '"pair \\ud83d\\ude00"',
+      '"\\u00e9 \\\\ \\" quote"',
+      "[1e131071, -1e-16383, 0.5e-16382, 0e-16383, 1000e131068]",
+      `1${"0".repeat(131071)}`,
+      '{"k\\"": [true, null, -0, 12.50e+3]}',
+    ]) {
+      expect(jsonbCanHold(doc), doc.slice(0, 40)).toBe(true);
+      expect(decodeValue(OID.json, doc)).toBe(doc);
+    }
+    // jsonb values are always embedded: their output is jsonb by construction.
+    expect(decodeValue(OID.jsonb, '"\\ud83d\\ude00"')).toBe('"\\ud83d\\ude00"');
   });
 
   it("decodes arrays of known element types, nested, with NULLs and quoted elements", () => {
@@ -83,9 +115,21 @@ describe("decodeValue", () => {
     expect(decodeValue(OID.timestamptzArray, '{"2024-01-01 00:00:00.000001+00"}')).toBe('["2024-01-01 00:00:00.000001+00"]');
   });
 
+  it("decodes every built-in array type, box[] with its `;` delimiter", () => {
+    expect(JSON.parse(decodeValue(OID.boxArray, "{(1,1),(0,0);(2,2),(1,1)}"))).toEqual(["(1,1),(0,0)", "(2,2),(1,1)"]);
+    expect(JSON.parse(decodeValue(OID.pointArray, '{"(1,2)",NULL}'))).toEqual(["(1,2)", null]);
+    expect(JSON.parse(decodeValue(OID.int4rangeArray, '{"[1,3)",empty}'))).toEqual(["[1,3)", "empty"]);
+    expect(JSON.parse(decodeValue(OID.uuidArray, "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"))).toEqual(["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"]);
+    expect(decodeValue(OID.floatArray, "{-0,0}")).toBe('["-0",0]');
+  });
+
+  it("keeps non-ASCII white space of unquoted elements (PostgreSQL only quotes ASCII space)", () => {
+    expect(JSON.parse(decodeValue(OID.textArray, "{\u00a0nbsp\u00a0,\ufeffbom,\u2003em}"))).toEqual(["\u00a0nbsp\u00a0", "\ufeffbom", "\u2003em"]);
+  });
+
   it("keeps arrays it cannot map faithfully as their text", () => {
     expect(decodeValue(OID.int4Array, "[0:1]={1,2}")).toBe('"[0:1]={1,2}"');
-    expect(decodeValue(OID.boxArray, "{(1,1),(0,0);(2,2),(1,1)}")).toBe('"{(1,1),(0,0);(2,2),(1,1)}"');
+    expect(decodeValue(OID.int2vector, "1 2")).toBe('"1 2"');
     expect(decodeValue(OID.int4Array, "{1,2")).toBe('"{1,2"');
   });
 });

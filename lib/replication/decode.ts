@@ -4,7 +4,8 @@
  * Values never pass through JavaScript numbers: an int8 or a 40-digit numeric is copied digit
  * for digit into the JSON text, and the row image is cast to jsonb by the store, which keeps
  * numerics exact. Anything without a faithful JSON form is the PostgreSQL text form as a JSON
- * string, so nothing is lost or invented.
+ * string, so nothing is lost or invented: NaN and infinities, float -0, json documents jsonb
+ * cannot hold, arrays with explicit bounds, every non-array type without a JSON counterpart.
  */
 
 type ScalarKind = "bool" | "integer" | "numeric" | "float" | "json" | "text";
@@ -22,52 +23,166 @@ const SCALAR_KINDS = new Map<number, ScalarKind>([
   [3802, "json"], // jsonb
 ]);
 
+const JSONB = 3802;
+
 /**
- * Array type OID -> element type OID, for arrays whose text form uses the `,` delimiter and
- * whose elements we decode. Arrays of other types (box[] uses `;`, user types, ...) stay text.
+ * Built-in array type OID -> element type OID, for every built-in array type whose text form is
+ * an array literal (int2vector and oidvector print space-separated lists and stay text).
+ * Elements follow their own type's rule, so a uuid[] is an array of strings. Arrays of
+ * user-defined types are not known here and stay text.
  */
 const ARRAY_ELEMENTS = new Map<number, number>([
   [1000, 16], // bool[]
-  [1005, 21], // int2[]
-  [1007, 23], // int4[]
-  [1016, 20], // int8[]
-  [1028, 26], // oid[]
-  [1231, 1700], // numeric[]
-  [1021, 700], // float4[]
-  [1022, 701], // float8[]
-  [199, 114], // json[]
-  [3807, 3802], // jsonb[]
-  [1009, 25], // text[]
-  [1015, 1043], // varchar[]
-  [1014, 1042], // bpchar[]
+  [1001, 17], // bytea[]
   [1002, 18], // char[]
   [1003, 19], // name[]
-  [2951, 2950], // uuid[]
+  [1005, 21], // int2[]
+  [1006, 22], // int2vector[]
+  [1007, 23], // int4[]
+  [1008, 24], // regproc[]
+  [1009, 25], // text[]
+  [1010, 27], // tid[]
+  [1011, 28], // xid[]
+  [1012, 29], // cid[]
+  [1013, 30], // oidvector[]
+  [1014, 1042], // bpchar[]
+  [1015, 1043], // varchar[]
+  [1016, 20], // int8[]
+  [1017, 600], // point[]
+  [1018, 601], // lseg[]
+  [1019, 602], // path[]
+  [1020, 603], // box[] (elements separated by `;`)
+  [1021, 700], // float4[]
+  [1022, 701], // float8[]
+  [1027, 604], // polygon[]
+  [1028, 26], // oid[]
+  [1034, 1033], // aclitem[]
+  [1040, 829], // macaddr[]
+  [1041, 869], // inet[]
+  [1115, 1114], // timestamp[]
   [1182, 1082], // date[]
   [1183, 1083], // time[]
-  [1270, 1266], // timetz[]
-  [1115, 1114], // timestamp[]
   [1185, 1184], // timestamptz[]
   [1187, 1186], // interval[]
-  [1001, 17], // bytea[]
-  [1041, 869], // inet[]
-  [651, 650], // cidr[]
-  [1040, 829], // macaddr[]
-  [775, 774], // macaddr8[]
+  [1231, 1700], // numeric[]
+  [1270, 1266], // timetz[]
   [1561, 1560], // bit[]
   [1563, 1562], // varbit[]
+  [143, 142], // xml[]
+  [199, 114], // json[]
+  [271, 5069], // xid8[]
+  [629, 628], // line[]
+  [651, 650], // cidr[]
+  [719, 718], // circle[]
+  [775, 774], // macaddr8[]
   [791, 790], // money[]
+  [2201, 1790], // refcursor[]
+  [2207, 2202], // regprocedure[]
+  [2208, 2203], // regoper[]
+  [2209, 2204], // regoperator[]
+  [2210, 2205], // regclass[]
+  [2211, 2206], // regtype[]
+  [2949, 2970], // txid_snapshot[]
+  [2951, 2950], // uuid[]
+  [3221, 3220], // pg_lsn[]
+  [3643, 3614], // tsvector[]
+  [3644, 3642], // gtsvector[]
+  [3645, 3615], // tsquery[]
+  [3735, 3734], // regconfig[]
+  [3770, 3769], // regdictionary[]
+  [3807, 3802], // jsonb[]
+  [3905, 3904], // int4range[]
+  [3907, 3906], // numrange[]
+  [3909, 3908], // tsrange[]
+  [3911, 3910], // tstzrange[]
+  [3913, 3912], // daterange[]
+  [3927, 3926], // int8range[]
+  [4073, 4072], // jsonpath[]
+  [4090, 4089], // regnamespace[]
+  [4097, 4096], // regrole[]
+  [4192, 4191], // regcollation[]
+  [5039, 5038], // pg_snapshot[]
+  [6150, 4451], // int4multirange[]
+  [6151, 4532], // nummultirange[]
+  [6152, 4533], // tsmultirange[]
+  [6153, 4534], // tstzmultirange[]
+  [6155, 4535], // datemultirange[]
+  [6157, 4536], // int8multirange[]
 ]);
+
+/** The one built-in array type whose literal separates elements with `;` (box's text has commas). */
+const BOX_ARRAY = 1020;
 
 const INTEGER_TEXT = /^-?(?:0|[1-9]\d*)$/;
 const DECIMAL_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 const FLOAT_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-// jsonb rejects \u0000 even though json accepts it; such a json value is kept as a string so
-// the row still stores (a rejected row would stall the source forever).
-const JSON_NUL_ESCAPE = /\\u0000/;
 
 function jsonString(text: string): string {
   return JSON.stringify(text);
+}
+
+// What numeric_in, and so a jsonb number, can hold (src/backend/utils/adt/numeric.c): a display
+// scale of at most 16383 digits, an NBASE weight of at most 32767 (4 decimal digits each), and an
+// exponent below INT_MAX / 2 (PostgreSQL 16+ also takes exactly INT_MAX / 2; older stores do not,
+// so that one value is kept as text).
+const NUMERIC_MAX_DSCALE = 0x3fff;
+const NUMERIC_MAX_LEADING_EXPONENT = 4 * 0x7fff + 3;
+const NUMERIC_MAX_EXPONENT = 2 ** 30 - 1;
+const JSON_NUMBER = /-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?/y;
+
+function numericCanHold(integerDigits: string, fractionDigits: string, exponentText: string | undefined): boolean {
+  const exponent = exponentText === undefined ? 0 : Number(exponentText);
+  if (Math.abs(exponent) >= NUMERIC_MAX_EXPONENT) return false;
+  if (fractionDigits.length - exponent > NUMERIC_MAX_DSCALE) return false;
+  const leading = (integerDigits + fractionDigits).search(/[1-9]/);
+  if (leading < 0) return true; // zero
+  return integerDigits.length - 1 - leading + exponent <= NUMERIC_MAX_LEADING_EXPONENT;
+}
+
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/**
+ * Whether jsonb accepts the text of a json value (which PostgreSQL has already checked to be JSON).
+ * The json type checks syntax only, so it holds documents jsonb refuses: a \u0000 escape, an
+ * unpaired surrogate escape, a number outside numeric's range. Embedding one of those would make
+ * the store reject the row, and with it stall the source for good.
+ */
+export function jsonbCanHold(text: string): boolean {
+  let position = 0;
+  while (position < text.length) {
+    const char = text.charAt(position);
+    if (char === '"') {
+      position++;
+      let highSurrogatePending = false;
+      for (;;) {
+        if (position >= text.length) return false;
+        const inner = text.charAt(position);
+        if (inner === "\\" && text.charAt(position + 1) === "u") {
+          const hex = text.slice(position + 2, position + 6);
+          if (!HEX4.test(hex)) return false;
+          const code = Number.parseInt(hex, 16);
+          if (code === 0 || highSurrogatePending !== isLowSurrogate(code)) return false;
+          highSurrogatePending = isHighSurrogate(code);
+          position += 6;
+          continue;
+        }
+        if (highSurrogatePending) return false;
+        if (inner === '"') break;
+        position += inner === "\\" ? 2 : 1;
+      }
+      position++; // closing quote
+    } else if (char === "-" || (char >= "0" && char <= "9")) {
+      JSON_NUMBER.lastIndex = position;
+      const match = JSON_NUMBER.exec(text);
+      if (!match || !numericCanHold(match[1] ?? "", match[2] ?? "", match[3])) return false;
+      position += match[0].length;
+    } else {
+      position++;
+    }
+  }
+  return true;
 }
 
 function decodeScalar(typeOid: number, text: string): string {
@@ -80,13 +195,25 @@ function decodeScalar(typeOid: number, text: string): string {
       // NaN, Infinity, -Infinity have no JSON number form.
       return DECIMAL_TEXT.test(text) ? text : jsonString(text);
     case "float":
-      // PostgreSQL prints the shortest exact form ("1e+30", "-0"), which is valid JSON as is.
-      return FLOAT_TEXT.test(text) ? text : jsonString(text);
+      // PostgreSQL prints the shortest exact form ("1e+30"), which is valid JSON as is. Not -0:
+      // as a jsonb number it would become 0.
+      return FLOAT_TEXT.test(text) && text !== "-0" ? text : jsonString(text);
     case "json":
-      return JSON_NUL_ESCAPE.test(text) ? jsonString(text) : text;
+      // jsonb's own output always reads back as jsonb; json's only when jsonb can hold it.
+      return typeOid === JSONB || jsonbCanHold(text) ? text : jsonString(text);
     case "text":
       return jsonString(text);
   }
+}
+
+const ASCII_SPACE = new Set([" ", "\t", "\n", "\r", "\v", "\f"]);
+
+function trimAsciiSpace(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && ASCII_SPACE.has(value.charAt(start))) start++;
+  while (end > start && ASCII_SPACE.has(value.charAt(end - 1))) end--;
+  return value.slice(start, end);
 }
 
 /** Parsed PostgreSQL array literal: element text, NULL, or a nested dimension. */
@@ -101,8 +228,9 @@ export function parseArrayLiteral(text: string, delimiter = ","): ArrayNode[] | 
   if (text.startsWith("[")) return null;
   let position = 0;
 
+  // array_in's whitespace is ASCII only; a leading no-break space or BOM is element data.
   const skipSpace = () => {
-    while (position < text.length && /\s/.test(text.charAt(position))) position++;
+    while (position < text.length && ASCII_SPACE.has(text.charAt(position))) position++;
   };
   const fail = (what: string): never => {
     throw new Error(`Malformed array literal (${what} at ${position})`);
@@ -141,7 +269,7 @@ export function parseArrayLiteral(text: string, delimiter = ","): ArrayNode[] | 
         position++;
       }
     }
-    const trimmed = value.trim();
+    const trimmed = trimAsciiSpace(value);
     if (trimmed === "") fail("empty element");
     return trimmed.toUpperCase() === "NULL" ? null : trimmed;
   };
@@ -181,10 +309,10 @@ function arrayToJson(node: ArrayNode, elementOid: number): string {
   return `[${node.map((child) => arrayToJson(child, elementOid)).join(",")}]`;
 }
 
-function decodeArray(elementOid: number, text: string): string {
+function decodeArray(arrayOid: number, elementOid: number, text: string): string {
   let parsed: ArrayNode[] | null;
   try {
-    parsed = parseArrayLiteral(text);
+    parsed = parseArrayLiteral(text, arrayOid === BOX_ARRAY ? ";" : ",");
   } catch {
     parsed = null;
   }
@@ -194,5 +322,5 @@ function decodeArray(elementOid: number, text: string): string {
 /** One non-NULL pgoutput text value of the given type as a JSON text fragment. */
 export function decodeValue(typeOid: number, text: string): string {
   const elementOid = ARRAY_ELEMENTS.get(typeOid);
-  return elementOid === undefined ? decodeScalar(typeOid, text) : decodeArray(elementOid, text);
+  return elementOid === undefined ? decodeScalar(typeOid, text) : decodeArray(typeOid, elementOid, text);
 }
