@@ -47,6 +47,10 @@ const insert = (oid: number, cells: Cell[]) => tuple(new Writer().char("I").int3
 const updateWithOld = (oid: number, oldCells: Cell[], newCells: Cell[]) =>
   tuple(tuple(new Writer().char("U").int32(oid).char("O"), oldCells).char("N"), newCells).done();
 const updateNewOnly = (oid: number, cells: Cell[]) => tuple(new Writer().char("U").int32(oid).char("N"), cells).done();
+const updateWithKey = (oid: number, keyCells: Cell[], newCells: Cell[]) =>
+  tuple(tuple(new Writer().char("U").int32(oid).char("K"), keyCells).char("N"), newCells).done();
+const deleteWithKey = (oid: number, keyCells: Cell[]) => tuple(new Writer().char("D").int32(oid).char("K"), keyCells).done();
+const deleteWithOld = (oid: number, oldCells: Cell[]) => tuple(new Writer().char("D").int32(oid).char("O"), oldCells).done();
 
 const row: Cell[] = ["9223372036854775807", "2024-02-29 23:59:59.123456+00", "t", "hello"];
 
@@ -85,6 +89,57 @@ describe("RawTextPgoutputPlugin", () => {
     if (withoutOld.tag !== "update") throw new Error("expected update");
     expect(withoutOld.new.body).toBeUndefined();
     expect(withoutOld.new.at).toBeNull();
+  });
+
+  it("keeps a leading byte order mark (the library's TextDecoder drops it)", () => {
+    const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
+    plugin.parse(relation(5, columns));
+    const message = plugin.parse(insert(5, ["1", null, "t", "\uFEFFbom first"]));
+    if (message.tag !== "insert") throw new Error("expected insert");
+    expect(message.new.body).toBe("\uFEFFbom first");
+    const plain = new PgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
+    plain.parse(relation(5, columns));
+    const lossy = plain.parse(insert(5, ["1", null, "t", "\uFEFFbom first"]));
+    if (lossy.tag !== "insert") throw new Error("expected insert");
+    expect(lossy.new.body).toBe("bom first");
+  });
+
+  it("keeps a column called __proto__", () => {
+    const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
+    plugin.parse(relation(6, [{ name: "__proto__", typeOid: 25 }]));
+    const message = plugin.parse(insert(6, ["value"]));
+    if (message.tag !== "insert") throw new Error("expected insert");
+    expect(Object.keys(message.new)).toEqual(["__proto__"]);
+    expect(message.new["__proto__"]).toBe("value");
+  });
+
+  it("reads key-only and full old tuples of updates and deletes", () => {
+    const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
+    // Only `id` is flagged as key (flags 1); the others are 0.
+    const keyed = new Writer().char("R").int32(8).string("public").string("items").char("d").int16(2);
+    keyed.byte(1).string("id").int32(20).int32(-1).byte(0).string("body").int32(25).int32(-1);
+    plugin.parse(keyed.done());
+    const update = plugin.parse(updateWithKey(8, ["1", null], ["2", "unchanged"]));
+    if (update.tag !== "update") throw new Error("expected update");
+    expect({ key: { ...update.key }, old: update.old, new: { ...update.new } }).toEqual({
+      key: { id: "1" }, old: null, new: { id: "2", body: undefined },
+    });
+    const byKey = plugin.parse(deleteWithKey(8, ["2", null]));
+    if (byKey.tag !== "delete") throw new Error("expected delete");
+    expect({ key: { ...byKey.key }, old: byKey.old }).toEqual({ key: { id: "2" }, old: null });
+    const full = plugin.parse(deleteWithOld(8, ["3", "x"]));
+    if (full.tag !== "delete") throw new Error("expected delete");
+    expect({ key: full.key, old: { ...full.old } }).toEqual({ key: null, old: { id: "3", body: "x" } });
+  });
+
+  it("returns truncated messages and binary values as parse failures", () => {
+    const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
+    plugin.parse(relation(9, columns));
+    const whole = insert(9, row);
+    expect(plugin.parse(whole.subarray(0, whole.length - 2)).tag).toBe("parse-error");
+    const binary = new Writer().char("I").int32(9).char("N").int16(1).char("b").int32(1).byte(1).done();
+    expect(plugin.parse(binary).tag).toBe("parse-error");
+    expect(plugin.parse(insert(9, row)).tag).toBe("insert");
   });
 
   it("returns a parse failure as a message instead of throwing", () => {
