@@ -144,8 +144,10 @@ async function caughtUp(tables: string[]): Promise<void> {
 }
 
 /** Changes grouped per source transaction, in order; transactions in commit order. */
-function byTransaction(changes: Change[], withKeys: boolean): Array<[string, Array<Omit<Change, "xid">>]> {
-  const groups = new Map<string, Array<Omit<Change, "xid">>>();
+type Compared = Omit<Change, "xid" | "pk"> & { pk?: string | null };
+
+function byTransaction(changes: Change[], withKeys: boolean): Array<[string, Compared[]]> {
+  const groups = new Map<string, Compared[]>();
   for (const { xid, pk, ...change } of changes) {
     const list = groups.get(xid) ?? [];
     list.push(withKeys ? { ...change, pk } : change);
