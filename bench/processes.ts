@@ -114,7 +114,8 @@ export function spawnWorker(storeUrl: string, name: string): WorkerProcess {
   const out = fs.openSync(logFile, "w");
   const child = spawn(process.execPath, ["--import", "tsx", "worker/run.ts"], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: "warn" },
+    // No metrics listener: a Retrace already running on this machine may hold its port.
+    env: { ...process.env, DATABASE_URL: storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0" },
     stdio: ["ignore", out, out],
   });
   fs.closeSync(out);
