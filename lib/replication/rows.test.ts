@@ -178,6 +178,37 @@ describe("TransactionBuilder", () => {
     expect(() => b.commit({ ...commit, commitLsn: "0/1" })).toThrow(/does not match/);
   });
 
+  it("hands a transaction over in batches: seq counts across them, commit returns the rest", () => {
+    const b = builder();
+    b.begin(begin);
+    expect(b.openCommittedAt).toBe("2024-01-02T03:04:05.123456Z");
+    b.add(message("_bemi", '{"user":"a"}'));
+    b.add({ tag: "insert", relation: logs, new: tuple({ line: "0" }) });
+    b.add({ tag: "update", relation: items, key: null, old: null, new: tuple({ id: "1", name: "y", amount: null, doc: undefined }) });
+    expect(b.pendingRows).toBe(2);
+    expect(b.pendingBytes).toBeGreaterThan('{"line":"0"}'.length);
+    const first = b.takeBatch();
+    expect(first.rows.map((r) => r.seq)).toEqual([0, 1]);
+    expect(first.notices).toEqual([{ kind: "unavailable", schema: "public", table: "items", columns: ["doc"] }]);
+    expect([b.pendingRows, b.pendingBytes, b.isOpen]).toEqual([0, 0, true]);
+    expect(b.takeBatch().rows).toEqual([]);
+    b.add({ tag: "insert", relation: logs, new: tuple({ line: "2" }) });
+    const rest = b.commit(commit);
+    expect(rest.rows.map((r) => [r.seq, r.context, r.commitLsn])).toEqual([[2, '{"user":"a"}', "0/177A428"]]);
+    expect(rest.notices).toEqual([]);
+    expect(rest.rowCount).toBe(3);
+    expect(b.openCommittedAt).toBeNull();
+    expect(() => b.takeBatch()).toThrow(/No open transaction/);
+  });
+
+  it("ignores non-transactional messages, inside or outside a transaction", () => {
+    const b = builder();
+    b.add(message("_retrace_heartbeat", "2024-01-02T03:04:05.000000Z", false));
+    b.add(message("_retrace", '{"user":"outside"}', false));
+    expect(b.isOpen).toBe(false);
+    expect(run([message("_retrace", '{"user":"b"}', false), { tag: "insert", relation: logs, new: tuple({ line: "x" }) }]).rows[0]?.context).toBe("{}");
+  });
+
   it("refuses values the library converted", () => {
     const b = builder();
     b.begin(begin);

@@ -48,15 +48,22 @@ export type Notice =
   | { kind: "context-ignored"; reason: string }
   | { kind: "unavailable"; schema: string; table: string; columns: string[] };
 
-export type BuiltTransaction = {
+/** Rows of an open source transaction handed to the store before its commit arrives. */
+export type TransactionBatch = {
   transactionId: string;
-  /** LSN of the commit record: the rows' key (with seq). */
+  /** LSN of the commit record: the rows' key (with seq). Known from BEGIN. */
   commitLsn: string;
-  /** End of the commit record: what the slot may be confirmed up to once this is stored. */
-  commitEndLsn: string;
   committedAt: string;
   rows: ChangeRow[];
   notices: Notice[];
+};
+
+/** The end of a source transaction: its rows not yet taken as batches, and where it ends. */
+export type BuiltTransaction = TransactionBatch & {
+  /** End of the commit record: what the slot may be confirmed up to once this is stored. */
+  commitEndLsn: string;
+  /** Rows of the whole transaction, batches already taken included. */
+  rowCount: number;
 };
 
 export type RowMessage =
@@ -118,13 +125,25 @@ type OpenTransaction = {
   commitLsn: string;
   committedAt: string;
   context: string;
+  /** Rows built since the last batch was taken. */
   rows: ChangeRow[];
+  /** Approximate size of `rows` (their JSON text), for batching by volume. */
+  pendingBytes: number;
+  /** seq of the next row: counts across batches. */
+  nextSeq: number;
   notices: Notice[];
 };
+
+// What a row costs beyond its JSON text (strings of metadata, the object itself), roughly.
+const ROW_OVERHEAD_BYTES = 200;
 
 /**
  * Turns one source transaction's pgoutput messages (begin .. commit) into `changes` rows and
  * stitches application context onto them. Pure: no I/O; primary keys come from `keys`.
+ *
+ * A transaction need not be held whole: the caller may take the rows built so far as a batch at
+ * any point (`takeBatch`, e.g. when `pendingRows` or `pendingBytes` passes a limit); `seq`
+ * keeps counting across batches, and `commit` returns what is left.
  */
 export class TransactionBuilder {
   private current: OpenTransaction | null = null;
@@ -139,6 +158,21 @@ export class TransactionBuilder {
     return this.current !== null;
   }
 
+  /** Commit time of the open transaction (pgoutput's BEGIN carries it), null when none is open. */
+  get openCommittedAt(): string | null {
+    return this.current?.committedAt ?? null;
+  }
+
+  /** Rows built and not yet taken. */
+  get pendingRows(): number {
+    return this.current?.rows.length ?? 0;
+  }
+
+  /** Approximate bytes of the rows built and not yet taken. */
+  get pendingBytes(): number {
+    return this.current?.pendingBytes ?? 0;
+  }
+
   begin(message: Pgoutput.MessageBegin): void {
     if (this.current) throw new Error("BEGIN inside an open transaction");
     if (!message.commitLsn) throw new Error("BEGIN without a commit LSN");
@@ -148,11 +182,16 @@ export class TransactionBuilder {
       committedAt: microsToTimestamp(bigintOf(message.commitTime, "commit time")),
       context: "{}",
       rows: [],
+      pendingBytes: 0,
+      nextSeq: 0,
       notices: [],
     };
   }
 
   add(message: RowMessage): void {
+    // Non-transactional messages are not part of any transaction (pgoutput sends them between
+    // transactions, as they are decoded): they carry no context.
+    if (message.tag === "message" && !message.transactional) return;
     const tx = this.current;
     if (!tx) throw new Error(`${message.tag} outside a transaction`);
     switch (message.tag) {
@@ -210,6 +249,17 @@ export class TransactionBuilder {
     }
   }
 
+  /** Hands over the rows (and notices) built so far; the transaction stays open. */
+  takeBatch(): TransactionBatch {
+    const tx = this.current;
+    if (!tx) throw new Error("No open transaction to take a batch from");
+    const batch = this.batchOf(tx);
+    tx.rows = [];
+    tx.pendingBytes = 0;
+    tx.notices = [];
+    return batch;
+  }
+
   commit(message: Pgoutput.MessageCommit): BuiltTransaction {
     const tx = this.current;
     if (!tx) throw new Error("COMMIT outside a transaction");
@@ -218,19 +268,22 @@ export class TransactionBuilder {
     }
     if (!message.commitEndLsn) throw new Error("COMMIT without an end LSN");
     this.current = null;
-    return {
-      transactionId: tx.transactionId,
-      commitLsn: tx.commitLsn,
-      commitEndLsn: normalizeLsn(message.commitEndLsn),
-      committedAt: tx.committedAt,
-      rows: tx.rows,
-      notices: tx.notices,
-    };
+    return { ...this.batchOf(tx), commitEndLsn: normalizeLsn(message.commitEndLsn), rowCount: tx.nextSeq };
   }
 
   /** Drops a partly received transaction (the stream restarts and the server resends it). */
   reset(): void {
     this.current = null;
+  }
+
+  private batchOf(tx: OpenTransaction): TransactionBatch {
+    return {
+      transactionId: tx.transactionId,
+      commitLsn: tx.commitLsn,
+      committedAt: tx.committedAt,
+      rows: tx.rows,
+      notices: tx.notices,
+    };
   }
 
   private keyColumns(relation: Pgoutput.MessageRelation): readonly string[] {
@@ -270,7 +323,7 @@ export class TransactionBuilder {
     if (unavailableFields.length > 0) {
       tx.notices.push({ kind: "unavailable", schema: relation.schema, table: relation.name, columns: unavailableFields });
     }
-    tx.rows.push({
+    const row: ChangeRow = {
       environment: this.source.environment,
       database: this.source.database,
       schema: relation.schema,
@@ -284,9 +337,11 @@ export class TransactionBuilder {
       context: tx.context,
       transactionId: tx.transactionId,
       commitLsn: tx.commitLsn,
-      seq: tx.rows.length,
+      seq: tx.nextSeq++,
       committedAt: tx.committedAt,
       queuedAt: microsToTimestamp(this.clock()),
-    });
+    };
+    tx.rows.push(row);
+    tx.pendingBytes += (row.before?.length ?? 0) + (row.after?.length ?? 0) + row.context.length + ROW_OVERHEAD_BYTES;
   }
 }
