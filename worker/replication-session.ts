@@ -1,26 +1,45 @@
 import type pg from "pg";
 import { LogicalReplicationService, type Pgoutput } from "pg-logical-replication";
 import type { Logger } from "pino";
-import { writeTransaction } from "../lib/changes/write";
+import { StoreTransaction } from "../lib/changes/write";
 import type { Source } from "../lib/db/schema";
 import { compareLsn, libraryAckArgument, normalizeLsn } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
-import { TransactionBuilder, type BuiltTransaction } from "../lib/replication/rows";
+import { TransactionBuilder, type BuiltTransaction, type Notice, type TransactionBatch } from "../lib/replication/rows";
 import { clientConfig, openSourceClient } from "../lib/sources/connection";
+import type { SourceMetrics } from "./metrics";
 import { primaryKeyColumns, slotConfirmedLsn } from "./source-connection";
+import { emitHeartbeat, HEARTBEAT_PREFIX, measureLag, recordLag } from "./source-health";
 
 export type SessionSource = Pick<
   Source,
   "id" | "host" | "port" | "database" | "username" | "sslMode" | "environment" | "slotName" | "publicationName"
 >;
 
+/** When the rows of an open source transaction are written to the store (whichever comes first). */
+export type BatchLimits = { maxRows: number; maxBytes: number };
+
+export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxRows: 1_000, maxBytes: 4 * 1024 * 1024 };
+
+export type HealthOptions = {
+  /** How often lag is measured and a status update is sent. */
+  intervalMs: number;
+  /** Whether each measurement also writes a heartbeat message into the source's WAL. */
+  heartbeats: boolean;
+};
+
 export type SessionOptions = {
   source: SessionSource;
   password: string;
   /** Commit LSN of the last transaction stored for this source (null: none yet). */
   checkpointLsn: string | null;
+  /** Commit time of the last stored transaction with changes (null: none yet); for lag. */
+  lastChangeAt: string | null;
   store: pg.Pool;
   logger: Logger;
+  batch?: BatchLimits;
+  health?: HealthOptions;
+  metrics?: SourceMetrics;
 };
 
 function asError(error: unknown): Error {
@@ -33,15 +52,26 @@ const maxLsn = (a: string, b: string) => (compareLsn(a, b) >= 0 ? a : b);
  * One replication connection to a source, from START_REPLICATION until it fails or is drained.
  *
  * Ingest contract, as implemented here:
- * - A transaction is buffered from BEGIN to COMMIT, written by writeTransaction in one store
- *   transaction, and only then acknowledged. The library's auto-ack and ack timer are off.
+ * - A source transaction is written into ONE store transaction (StoreTransaction) in batches of
+ *   at most `batch.maxRows` rows or about `batch.maxBytes` of row JSON, the first batch opening
+ *   it; at the source COMMIT the last batch and the checkpoint go in and the store transaction
+ *   commits; only then is the commit acknowledged. So memory per transaction is bounded by a
+ *   batch, not by the transaction. The data handler is awaited (flowControl): while a batch is
+ *   being written the library keeps the socket paused, so the stream waits for the store.
+ *   The library's auto-ack and ack timer are off.
  * - `confirmableLsn` is the position up to which everything the server sent is either stored or
- *   had nothing to store. It advances on stored commits (to the commit's end LSN) and on server
- *   keepalives when nothing is buffered, in flight or still queued inside the library (the
+ *   had nothing to store. It advances on stored commits (to the commit's end LSN), on
+ *   non-transactional messages between transactions (the heartbeats this session writes; their
+ *   LSN: everything decoded before them was sent before them, and so already handled), and on
+ *   server keepalives when nothing is buffered, in flight or still queued inside the library (the
  *   keepalive's LSN is the server's send position: every transaction committed before it was
  *   already sent, and so already handled).
- * - Once anything fails, nothing more is handled or acknowledged: the service is stopped and
- *   run() rejects; the caller restarts from the stored checkpoint and the server resends.
+ * - Once anything fails, nothing more is handled or acknowledged: the service is stopped, an
+ *   open store transaction is rolled back, and run() rejects; the caller restarts from the
+ *   stored checkpoint and the server resends.
+ * - Every `health.intervalMs` the slot's lag is measured and stored, a heartbeat is written to
+ *   the source (worker/source-health.ts), and the confirmed position is reported again (which
+ *   also keeps the walsender from timing out while a long store write keeps the socket paused).
  */
 export class ReplicationSession {
   private readonly log: Logger;
@@ -51,19 +81,29 @@ export class ReplicationSession {
   private readonly builder: TransactionBuilder;
   private readonly keys = new Map<number, string[]>();
   private readonly warnedUnavailable = new Set<string>();
+  private readonly batchLimits: BatchLimits;
 
   private handledCount = 0;
   private inflight: Promise<void> | null = null;
+  /** The store transaction of the source transaction being received, once its first batch is written. */
+  private storeTransaction: StoreTransaction | null = null;
+  private lastStoredCommitAt: string | null;
+  private healthTimer: NodeJS.Timeout | null = null;
+  private measuring = false;
+  private previousWalLsn: string | null = null;
+  private warnedHeartbeat = false;
   private confirmableLsn: string | null = null;
   private ackedLsn: string | null = null;
   private halted = false;
   private failure: Error | null = null;
   private settle: { resolve: () => void; reject: (error: Error) => void } | null = null;
-  /** True once this session stored a transaction or confirmed a keepalive position. */
+  /** True once this session stored a transaction or confirmed a keepalive or heartbeat position. */
   progressed = false;
 
   constructor(private readonly options: SessionOptions) {
     this.log = options.logger;
+    this.batchLimits = options.batch ?? DEFAULT_BATCH_LIMITS;
+    this.lastStoredCommitAt = options.lastChangeAt;
     this.builder = new TransactionBuilder(
       { environment: options.source.environment, database: options.source.database },
       (oid) => this.keys.get(oid),
@@ -148,18 +188,29 @@ export class ReplicationSession {
 
   private async close(): Promise<void> {
     this.halted = true;
+    if (this.healthTimer) clearInterval(this.healthTimer);
+    this.healthTimer = null;
     const service = this.service;
     this.service = null;
     if (service) {
       await service.stop().catch(() => undefined);
       service.removeAllListeners();
     }
+    // A source transaction that did not reach its commit leaves nothing in the store.
+    const open = this.storeTransaction;
+    this.storeTransaction = null;
+    await open?.abort();
     await this.catalog?.end().catch(() => undefined);
     this.catalog = null;
   }
 
   private started(): void {
     this.log.info("replication started");
+    const health = this.options.health;
+    if (health && !this.healthTimer) {
+      this.healthTimer = setInterval(() => void this.checkHealth(), health.intervalMs);
+      void this.checkHealth();
+    }
     this.options.store
       .query("update sources set status = 'streaming', last_error = null, updated_at = now() where id = $1 and status in ('pending', 'error')", [
         this.options.source.id,
@@ -179,22 +230,25 @@ export class ReplicationSession {
         case "begin":
           this.builder.begin(message);
           break;
+        case "message":
+          if (!message.transactional) {
+            await this.safePoint(message);
+            break;
+          }
+          this.builder.add(message);
+          break;
         case "insert":
         case "update":
         case "delete":
         case "truncate":
-        case "message":
           this.builder.add(message);
-          break;
-        case "commit": {
-          this.inflight = this.store(this.builder.commit(message));
-          try {
-            await this.inflight;
-          } finally {
-            this.inflight = null;
+          if (this.builder.pendingRows >= this.batchLimits.maxRows || this.builder.pendingBytes >= this.batchLimits.maxBytes) {
+            await this.track(this.writeBatch(this.builder.takeBatch()));
           }
           break;
-        }
+        case "commit":
+          await this.track(this.store(this.builder.commit(message)));
+          break;
         case "type":
         case "origin":
           break;
@@ -205,6 +259,27 @@ export class ReplicationSession {
     }
   }
 
+  /** Store writes are tracked so that drain() can let the one in progress finish. */
+  private async track(write: Promise<void>): Promise<void> {
+    this.inflight = write;
+    try {
+      await write;
+    } finally {
+      this.inflight = null;
+    }
+  }
+
+  /**
+   * A non-transactional message (a heartbeat, or any other) arrives between transactions, in WAL
+   * order: every transaction committed before it has been handled, so its LSN may be confirmed.
+   */
+  private async safePoint(message: Pgoutput.MessageMessage): Promise<void> {
+    if (message.prefix === HEARTBEAT_PREFIX) this.log.trace({ lsn: message.messageLsn }, "heartbeat received");
+    if (!message.messageLsn || this.builder.isOpen || this.storeTransaction) return;
+    this.progressed = true;
+    await this.confirm(normalizeLsn(message.messageLsn));
+  }
+
   private async loadKey(relation: Pgoutput.MessageRelation): Promise<void> {
     const catalog = this.catalog;
     if (!catalog) throw new Error("Catalog connection is closed");
@@ -212,11 +287,10 @@ export class ReplicationSession {
     this.keys.set(relation.relationOid, await primaryKeyColumns(catalog, relation.relationOid));
   }
 
-  private async store(tx: BuiltTransaction): Promise<void> {
-    const log = this.log.child({ lsn: tx.commitLsn });
-    for (const notice of tx.notices) {
+  private report(notices: readonly Notice[], log: Logger, transactionId: string): void {
+    for (const notice of notices) {
       if (notice.kind === "context-ignored") {
-        log.warn({ xid: tx.transactionId, reason: notice.reason }, "context message ignored");
+        log.warn({ xid: transactionId, reason: notice.reason }, "context message ignored");
       } else {
         const table = `${notice.schema}.${notice.table}`;
         if (!this.warnedUnavailable.has(table)) {
@@ -225,10 +299,81 @@ export class ReplicationSession {
         }
       }
     }
-    const { inserted } = await writeTransaction(this.options.store, this.options.source.id, tx.rows, tx.commitLsn);
-    log.debug({ rows: tx.rows.length, inserted }, "transaction stored");
+  }
+
+  private openStoreTransaction(batch: TransactionBatch): StoreTransaction {
+    this.storeTransaction ??= new StoreTransaction(this.options.store, this.options.source.id, batch.commitLsn, batch.committedAt);
+    return this.storeTransaction;
+  }
+
+  /** Writes rows of a source transaction that has not committed yet; visible only at its commit. */
+  private async writeBatch(batch: TransactionBatch): Promise<void> {
+    const log = this.log.child({ lsn: batch.commitLsn });
+    this.report(batch.notices, log, batch.transactionId);
+    const inserted = await this.openStoreTransaction(batch).write(batch.rows);
+    this.options.metrics?.batch();
+    log.debug({ rows: batch.rows.length, inserted }, "batch written");
+  }
+
+  private async store(tx: BuiltTransaction): Promise<void> {
+    const log = this.log.child({ lsn: tx.commitLsn });
+    this.report(tx.notices, log, tx.transactionId);
+    const storeTransaction = this.openStoreTransaction(tx);
+    if (tx.rows.length > 0) {
+      await storeTransaction.write(tx.rows);
+      this.options.metrics?.batch();
+    }
+    const { inserted } = await storeTransaction.commit();
+    this.storeTransaction = null;
+    if (tx.rowCount > 0) this.lastStoredCommitAt = tx.committedAt;
+    this.options.metrics?.transaction();
+    this.options.metrics?.changesWritten(inserted);
+    log.debug({ rows: tx.rowCount, inserted }, "transaction stored");
     this.progressed = true;
     await this.confirm(tx.commitEndLsn);
+  }
+
+  /**
+   * Measures and stores the lag, writes a heartbeat, and reports the confirmed position again.
+   * Failures here are logged, not fatal: the stream itself is what matters, and a broken
+   * connection fails it anyway.
+   */
+  private async checkHealth(): Promise<void> {
+    const catalog = this.catalog;
+    if (this.measuring || this.halted || !catalog) return;
+    this.measuring = true;
+    const { source, store, health } = this.options;
+    try {
+      const lag = await measureLag(catalog, source.slotName, {
+        openCommittedAt: this.builder.openCommittedAt,
+        lastStoredCommitAt: this.lastStoredCommitAt,
+        previousWalLsn: this.previousWalLsn,
+      });
+      this.previousWalLsn = lag.walLsn;
+      this.options.metrics?.lag(lag.bytes, lag.seconds);
+      this.log.debug({ lagBytes: lag.bytes, lagSeconds: lag.seconds, lsn: lag.walLsn }, "lag measured");
+      await recordLag(store, source.id, lag);
+      // A standby cannot write WAL; its keepalives still carry the replay position.
+      if (health?.heartbeats && !lag.standby && !this.halted) await this.heartbeat(catalog);
+      await this.confirm(null);
+    } catch (error) {
+      if (!this.halted) this.log.warn({ err: { message: asError(error).message } }, "lag measurement failed");
+    } finally {
+      this.measuring = false;
+    }
+  }
+
+  private async heartbeat(catalog: pg.Client): Promise<void> {
+    try {
+      const lsn = await emitHeartbeat(catalog);
+      this.log.trace({ lsn }, "heartbeat written");
+    } catch (error) {
+      // e.g. EXECUTE on pg_logical_emit_message revoked: keepalives still advance the slot.
+      if (!this.warnedHeartbeat) {
+        this.warnedHeartbeat = true;
+        this.log.warn({ err: { message: asError(error).message } }, "could not write a heartbeat to the source");
+      }
+    }
   }
 
   private keepalive(lsn: string, shouldRespond: boolean): void {
@@ -246,9 +391,9 @@ export class ReplicationSession {
     }
   }
 
-  /** Reports `confirmableLsn` (advanced to `storedUpTo` first) as flushed to the server. */
-  private async confirm(storedUpTo: string | null): Promise<void> {
-    if (storedUpTo) this.confirmableLsn = this.confirmableLsn ? maxLsn(this.confirmableLsn, storedUpTo) : storedUpTo;
+  /** Reports `confirmableLsn` (advanced to `handledUpTo` first) as flushed to the server. */
+  private async confirm(handledUpTo: string | null): Promise<void> {
+    if (handledUpTo) this.confirmableLsn = this.confirmableLsn ? maxLsn(this.confirmableLsn, handledUpTo) : handledUpTo;
     const lsn = this.confirmableLsn;
     const service = this.service;
     if (!lsn || !service || this.failure) return;

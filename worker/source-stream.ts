@@ -2,7 +2,8 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { decryptSecret } from "../lib/crypto/secrets";
 import type { Source } from "../lib/db/schema";
-import { ReplicationSession, type SessionSource } from "./replication-session";
+import type { SourceMetrics } from "./metrics";
+import { ReplicationSession, type BatchLimits, type HealthOptions, type SessionSource } from "./replication-session";
 
 export type StreamSource = SessionSource & Pick<Source, "passwordEncrypted">;
 
@@ -13,6 +14,9 @@ export type SourceStreamOptions = {
   logger: Logger;
   /** Retry delays: exponential from minMs, capped at maxMs, with jitter. */
   backoff?: { minMs: number; maxMs: number };
+  batch?: BatchLimits;
+  health?: HealthOptions;
+  metrics?: SourceMetrics;
 };
 
 /** Equal jitter: half the exponential delay fixed, half random, never below the minimum. */
@@ -61,14 +65,18 @@ export class SourceStream {
       let session: ReplicationSession | null = null;
       try {
         const password = decryptSecret(this.options.source.passwordEncrypted, this.options.secret);
-        const checkpointLsn = await this.storedCheckpoint();
+        const { checkpointLsn, lastChangeAt } = await this.storedPosition();
         if (this.stopping) break;
         session = new ReplicationSession({
           source: this.options.source,
           password,
           checkpointLsn,
+          lastChangeAt,
           store: this.options.store,
           logger: this.log,
+          batch: this.options.batch,
+          health: this.options.health,
+          metrics: this.options.metrics,
         });
         this.session = session;
         await session.run();
@@ -76,6 +84,7 @@ export class SourceStream {
         if (session?.progressed) attempt = 0;
         const delay = backoffDelay(attempt++, minMs, maxMs);
         if (!this.stopping) {
+          this.options.metrics?.error();
           this.log.warn({ err: { message: errorMessage(error) }, retryInMs: delay }, "replication failed");
           await this.recordError(error);
           await this.sleep(delay);
@@ -86,14 +95,16 @@ export class SourceStream {
     }
   }
 
-  private async storedCheckpoint(): Promise<string | null> {
-    const { rows } = await this.options.store.query<{ checkpoint: string | null }>(
-      "select checkpoint_lsn::text as checkpoint from sources where id = $1",
+  private async storedPosition(): Promise<{ checkpointLsn: string | null; lastChangeAt: string | null }> {
+    const { rows } = await this.options.store.query<{ checkpoint: string | null; last_change_at: string | null }>(
+      `select checkpoint_lsn::text as checkpoint,
+              to_char(last_change_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as last_change_at
+         from sources where id = $1`,
       [this.options.source.id],
     );
     const [row] = rows;
     if (!row) throw new Error("Source no longer exists");
-    return row.checkpoint;
+    return { checkpointLsn: row.checkpoint, lastChangeAt: row.last_change_at };
   }
 
   private async recordError(error: unknown): Promise<void> {

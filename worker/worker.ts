@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import { connectStore } from "../lib/db/client";
 import { sources, type Source } from "../lib/db/schema";
 import { Lease } from "./lease";
+import { createWorkerMetrics, forgetSourceGauges, sourceMetrics, type WorkerMetrics } from "./metrics";
+import { DEFAULT_BATCH_LIMITS, type BatchLimits } from "./replication-session";
 import { SourceStream } from "./source-stream";
 
 export type WorkerOptions = {
@@ -15,9 +17,20 @@ export type WorkerOptions = {
   drainDeadlineMs?: number;
   /** Retry delays of a failing source (default 1 s .. 30 s). */
   backoff?: { minMs: number; maxMs: number };
+  /**
+   * How often each streamed source gets a heartbeat message and a lag measurement (default
+   * 30000 ms). 0 turns heartbeats off; lag is then still measured every 30 s.
+   */
+  heartbeatIntervalMs?: number;
+  /** When an open source transaction's rows are written (default 1000 rows or 4 MiB). */
+  batch?: BatchLimits;
+  /** Where counts and gauges go (default: a registry of the worker's own, see `metrics`). */
+  metrics?: WorkerMetrics;
 };
 
-export type Worker = { stop(): Promise<void> };
+export type Worker = { stop(): Promise<void>; readonly metrics: WorkerMetrics };
+
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 
 type Running = { fingerprint: string; lease: Lease; stream: SourceStream };
 
@@ -38,6 +51,13 @@ export function startWorker(options: WorkerOptions): Worker {
   const log = options.logger;
   const pollIntervalMs = options.pollIntervalMs ?? 2_000;
   const drainDeadlineMs = options.drainDeadlineMs ?? 10_000;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  const health = {
+    intervalMs: heartbeatIntervalMs > 0 ? heartbeatIntervalMs : DEFAULT_HEARTBEAT_INTERVAL_MS,
+    heartbeats: heartbeatIntervalMs > 0,
+  };
+  const batch = options.batch ?? DEFAULT_BATCH_LIMITS;
+  const metrics = options.metrics ?? createWorkerMetrics();
   const store = connectStore(options.databaseUrl, { name: "retrace-worker", max: 10 });
   const running = new Map<string, Running>();
   let stopping = false;
@@ -48,9 +68,11 @@ export function startWorker(options: WorkerOptions): Worker {
     const entry = running.get(sourceId);
     if (!entry) return;
     running.delete(sourceId);
+    metrics.sourcesLeased.set(running.size);
     log.info({ sourceId, why }, "releasing source");
     await entry.stream.stop(drainDeadlineMs);
     await entry.lease.release();
+    forgetSourceGauges(metrics, sourceId);
   }
 
   async function take(source: Source): Promise<void> {
@@ -63,8 +85,18 @@ export function startWorker(options: WorkerOptions): Worker {
       await lease.release();
       return;
     }
-    const stream = new SourceStream({ source, store: store.pool, secret: options.secret, logger: log, backoff: options.backoff });
+    const stream = new SourceStream({
+      source,
+      store: store.pool,
+      secret: options.secret,
+      logger: log,
+      backoff: options.backoff,
+      batch,
+      health,
+      metrics: sourceMetrics(metrics, source.id),
+    });
     running.set(source.id, { fingerprint: fingerprint(source), lease, stream });
+    metrics.sourcesLeased.set(running.size);
     log.info({ sourceId: source.id }, "leased source");
     stream.start();
   }
@@ -104,9 +136,10 @@ export function startWorker(options: WorkerOptions): Worker {
   }
 
   schedule(0);
-  log.info({ pollIntervalMs }, "worker started");
+  log.info({ pollIntervalMs, heartbeatIntervalMs, batch }, "worker started");
 
   return {
+    metrics,
     async stop() {
       if (stopping) return;
       stopping = true;

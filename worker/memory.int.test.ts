@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addSource, SECRET, startServers, waitFor, type Servers } from "./test-support";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ROWS = 100_000;
+// Two 1 KiB text columns: about 2.1 KB of row JSON per change, ~210 MB for the transaction.
+const WIDTH = 32; // md5 (32 chars) repeated WIDTH times per column
+/**
+ * Peak RSS (VmHWM) allowed for the worker process. Measured on a 2-core machine for this
+ * transaction: the worker holding a transaction whole until its commit (before batching)
+ * peaked at ~675 MB; writing it in batches of 1000 rows / 4 MB peaks at ~200-230 MB, of which
+ * ~115 MB is the idle process (node, tsx, pg, pino). The bound sits between the two.
+ */
+const PEAK_RSS_BOUND_MB = 350;
+
+let servers: Servers;
+let sourceId: string;
+let child: ChildProcess | undefined;
+
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
+  if (!match?.[1]) throw new Error("no VmHWM in /proc status");
+  return Number(match[1]) / 1024;
+}
+
+beforeAll(async () => {
+  servers = await startServers();
+  await servers.sourceQuery(`
+    create table wide (id int primary key, a text, b text, n numeric, at timestamptz);
+    alter table wide replica identity full;
+    create publication memory_pub for table wide;
+  `);
+  await servers.sourceQuery("select pg_create_logical_replication_slot('retrace_memory', 'pgoutput')");
+  sourceId = await addSource(servers, { slotName: "retrace_memory", publicationName: "memory_pub" });
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await servers?.stop();
+});
+
+describe("memory per source transaction", () => {
+  it("stays bounded while a 100k-row, 210 MB transaction streams through the worker process", async () => {
+    let output = "";
+    const worker = spawn(process.execPath, ["--import", "tsx", "worker/run.ts"], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: servers.storeUrl, RETRACE_SECRET: SECRET, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = worker;
+    worker.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    worker.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const pid = worker.pid;
+    if (pid === undefined) throw new Error("worker did not start");
+    await waitFor("streaming", async () => {
+      const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [sourceId]);
+      return row?.status === "streaming";
+    }, 30_000);
+
+    await servers.sourceQuery(
+      `insert into wide
+       select g, repeat(md5(g::text), $2), repeat(md5((-g)::text), $2), g * 1.5, now()
+         from generate_series(1, $1::int) g`,
+      [ROWS, WIDTH],
+    );
+    const stored = async () => {
+      const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+      return row?.n ?? 0;
+    };
+    await waitFor("transaction stored", async () => (await stored()) >= ROWS, 90_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n--- worker output ---\n${output}`);
+    });
+    const peak = peakRssMb(pid);
+
+    const [check] = await servers.storeQuery<{ n: number; seqs: number; lsns: number; width: number }>(
+      `select count(*)::int as n, count(distinct seq)::int as seqs, count(distinct commit_lsn)::int as lsns,
+              min(length(after->>'a') + length(after->>'b'))::int as width
+         from changes where source_id = $1`,
+      [sourceId],
+    );
+    expect(check).toEqual({ n: ROWS, seqs: ROWS, lsns: 1, width: 2 * 32 * WIDTH });
+    expect(peak, `worker peak RSS ${peak.toFixed(0)} MB`).toBeLessThan(PEAK_RSS_BOUND_MB);
+
+    worker.kill("SIGTERM");
+    expect(await new Promise((resolve) => worker.on("exit", resolve))).toBe(0);
+  });
+});
