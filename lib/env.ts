@@ -10,6 +10,11 @@ const runtimeSchema = z.object({
   DATABASE_URL: z.string().url("DATABASE_URL must be a postgres:// URL"),
   RETRACE_SECRET: z.string().min(32, "RETRACE_SECRET must be at least 32 characters"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  // Worker only. Prometheus /metrics and /healthz; port 0 turns the endpoint off.
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  // Worker only. Heartbeat and lag measurement per source; 0 turns heartbeats off.
+  RETRACE_HEARTBEAT_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
 });
 
 export type RuntimeEnv = z.infer<typeof runtimeSchema>;

@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../test/postgres";
+import { addSource, SECRET, startServers, waitFor, type Servers } from "./test-support";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+let servers: Servers;
+let sourceId: string;
+let child: ChildProcess | undefined;
+let output = "";
+let base = "";
+
+beforeAll(async () => {
+  servers = await startServers();
+  await servers.sourceQuery(`
+    create table items (id int primary key, name text);
+    alter table items replica identity full;
+    create publication metrics_pub for table items;
+  `);
+  await servers.sourceQuery("select pg_create_logical_replication_slot('retrace_metrics', 'pgoutput')");
+  sourceId = await addSource(servers, { slotName: "retrace_metrics", publicationName: "metrics_pub" });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  child = spawn(process.execPath, ["--import", "tsx", "worker/run.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: servers.storeUrl,
+      RETRACE_SECRET: SECRET,
+      LOG_LEVEL: "warn",
+      WORKER_METRICS_PORT: String(port),
+      RETRACE_HEARTBEAT_SECONDS: "0.5",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await servers?.stop();
+});
+
+/** The value of one sample in a Prometheus text exposition (undefined: no such sample). */
+function sample(exposition: string, name: string, labels = ""): number | undefined {
+  for (const line of exposition.split("\n")) {
+    if (line.startsWith(`${name}${labels} `)) return Number(line.slice(name.length + labels.length + 1));
+  }
+  return undefined;
+}
+
+async function scrape(): Promise<string> {
+  const response = await fetch(`${base}/metrics`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  return response.text();
+}
+
+describe("worker process metrics", () => {
+  it("serves /healthz and /metrics that count exactly what was written", async () => {
+    await waitFor("streaming", async () => {
+      const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [sourceId]);
+      return row?.status === "streaming";
+    }, 30_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n--- worker output ---\n${output}`);
+    });
+    const health = await fetch(`${base}/healthz`);
+    expect([health.status, await health.json()]).toEqual([200, { status: "ok" }]);
+    expect((await fetch(`${base}/nothing`)).status).toBe(404);
+
+    // Three source transactions: 1 row, 10 rows, and 1500 rows (two batches of at most 1000).
+    await servers.sourceQuery("insert into items values (0, 'one')");
+    await servers.sourceQuery("insert into items select g, 'ten' from generate_series(1, 10) g");
+    await servers.sourceQuery("insert into items select g, 'many' from generate_series(11, 1510) g");
+    await waitFor("changes stored", async () => {
+      const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+      return row?.n === 1511;
+    });
+
+    const label = `{source="${sourceId}"}`;
+    const text = await scrape();
+    expect(sample(text, "retrace_changes_written_total", label)).toBe(1511);
+    expect(sample(text, "retrace_transactions_total", label)).toBe(3);
+    expect(sample(text, "retrace_batches_total", label)).toBe(4);
+    expect(sample(text, "retrace_errors_total", label)).toBeUndefined();
+    expect(sample(text, "retrace_sources_leased")).toBe(1);
+    expect(sample(text, "process_resident_memory_bytes")).toBeGreaterThan(0);
+    // Lag is measured every heartbeat (0.5 s here) and the slot keeps up.
+    const lag = await waitFor("lag gauges", async () => {
+      const current = await scrape();
+      const bytes = sample(current, "retrace_lag_bytes", label);
+      const seconds = sample(current, "retrace_lag_seconds", label);
+      return bytes !== undefined && bytes < 1024 * 1024 && seconds === 0 && { bytes, seconds };
+    });
+    expect(lag.seconds).toBe(0);
+
+    const worker = child;
+    if (!worker) throw new Error("no worker");
+    const exited = new Promise((resolve) => worker.on("exit", resolve));
+    worker.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+});
