@@ -1,7 +1,9 @@
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { connectStore } from "../lib/db/client";
 import { createLogger } from "../lib/log";
 import { parseLsn } from "../lib/replication/lsn";
+import { getSource } from "../lib/sources/queries";
 import { HEARTBEAT_PREFIX } from "./source-health";
 import { addSource, confirmedFlush, SECRET, startServers, waitFor, type Servers } from "./test-support";
 import { startWorker, type Worker } from "./worker";
@@ -119,6 +121,13 @@ describe("an idle source on a busy server", () => {
       return row && row.age < 2 && Number(row.lag_bytes) < MB && row.lag_seconds === 0 && row;
     });
     expect(measured).toMatchObject({ status: "streaming", last_error: null });
+    // What the databases API shows.
+    const store = connectStore(servers.storeUrl, { max: 1 });
+    try {
+      expect(await getSource(store.db, sourceId)).toMatchObject({ lagBytes: expect.any(Number), lagSeconds: 0, lagMeasuredAt: expect.any(Date) });
+    } finally {
+      await store.pool.end();
+    }
     const errors = (await worker.metrics.errors.get()).values.find((v) => v.labels.source === sourceId)?.value ?? 0;
     expect(errors, "heartbeats must not break the session").toBe(0);
     const gauge = (await worker.metrics.lagBytes.get()).values.find((v) => v.labels.source === sourceId);

@@ -8,6 +8,7 @@ import { ApiError } from "@/lib/api-client";
 import { useDatabase } from "./api";
 import { EnvironmentBadge, StatusBadge } from "./badges";
 import { DatabaseActions } from "./database-actions";
+import { Lag } from "./lag";
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
@@ -95,6 +96,9 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
           </Row>
           <Row term="Checkpoint LSN">
             <span className="font-mono text-xs">{database.checkpointLsn ?? "—"}</span>
+          </Row>
+          <Row term="Lag">
+            <Lag database={database} now={now} />
           </Row>
           <Row term="Last change">{database.lastChangeAt ? <RelativeTime iso={database.lastChangeAt} now={now} /> : "—"}</Row>
           <Row term="Connected">

@@ -5,6 +5,7 @@ import { RelativeTime, useNow } from "@/components/changes/time";
 import { useDatabases } from "./api";
 import { EnvironmentBadge, StatusBadge } from "./badges";
 import { DatabaseActions } from "./database-actions";
+import { Lag } from "./lag";
 
 export const connectLinkClass =
   "inline-flex items-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700";
@@ -71,6 +72,7 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
               <th scope="col" className="px-4 py-2">Environment</th>
               <th scope="col" className="px-4 py-2">Host / Database</th>
               <th scope="col" className="px-4 py-2">Status</th>
+              <th scope="col" className="px-4 py-2">Lag</th>
               <th scope="col" className="px-4 py-2 text-right">Tables tracked</th>
               <th scope="col" className="px-4 py-2">Last change</th>
               {canEdit ? <th scope="col" className="px-4 py-2"><span className="sr-only">Actions</span></th> : null}
@@ -95,6 +97,9 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
                   {database.lastError ? (
                     <p className="mt-1 break-words text-xs text-red-700">{database.lastError}</p>
                   ) : null}
+                </td>
+                <td className="px-4 py-3 text-slate-600">
+                  <Lag database={database} now={now} />
                 </td>
                 <td className="px-4 py-3 text-right tabular-nums">
                   <Link href={`/databases/${database.id}/tables`} className="hover:underline">

@@ -38,6 +38,10 @@ const summaryColumns = {
        order by c.id desc limit 1))`.mapWith(sources.lastChangeAt),
   trackedTableCount: sql<number>`(
       select count(*)::int from tracked_tables t where t.source_id = "sources"."id")`.mapWith(Number),
+  // Measured by the worker streaming the source (worker/source-health.ts defines them).
+  lagBytes: sources.lagBytes,
+  lagSeconds: sources.lagSeconds,
+  lagMeasuredAt: sources.lagMeasuredAt,
   createdAt: sources.createdAt,
   updatedAt: sources.updatedAt,
 };
@@ -60,6 +64,11 @@ export type SourceSummary = {
   checkpointLsn: string | null;
   lastChangeAt: Date | null;
   trackedTableCount: number;
+  /** WAL bytes past the slot's confirmed position; null until the worker measured it. */
+  lagBytes: number | null;
+  /** Seconds the stored trail is behind the source; null when not known. */
+  lagSeconds: number | null;
+  lagMeasuredAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
