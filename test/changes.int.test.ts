@@ -288,6 +288,7 @@ describe("GET /api/changes", () => {
         "before",
         "after",
         "changedFields",
+        "unavailableFields",
         "context",
         "transactionId",
         "commitLsn",

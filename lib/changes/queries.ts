@@ -32,6 +32,8 @@ export type Change = {
   before: RawJson | null;
   after: RawJson | null;
   changedFields: string[] | null;
+  /** Columns left out of `after` because the WAL did not carry their value (unchanged TOAST). */
+  unavailableFields: string[] | null;
   context: RawJson;
   transactionId: string;
   commitLsn: string;
@@ -54,6 +56,7 @@ type ChangeRow = {
   before: string | null;
   after: string | null;
   changed_fields: string[] | null;
+  unavailable_fields: string[] | null;
   context: string;
   transaction_id: string;
   commit_lsn: string;
@@ -68,7 +71,7 @@ const iso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-
 const columns = sql`
   c.id::text as id, c.source_id::text as source_id, c.environment, c.database, c.schema,
   c."table", c.primary_key, c.operation::text as operation,
-  c.before::text as before, c.after::text as after, c.changed_fields,
+  c.before::text as before, c.after::text as after, c.changed_fields, c.unavailable_fields,
   c.context::text as context, c.transaction_id::text as transaction_id,
   c.commit_lsn::text as commit_lsn, c.seq,
   ${iso(sql`c.committed_at`)} as committed_at, ${iso(sql`c.created_at`)} as created_at`;
@@ -86,6 +89,7 @@ function toChange(row: ChangeRow): Change {
     before: row.before === null ? null : new RawJson(row.before),
     after: row.after === null ? null : new RawJson(row.after),
     changedFields: row.changed_fields,
+    unavailableFields: row.unavailable_fields,
     context: new RawJson(row.context),
     transactionId: row.transaction_id,
     commitLsn: row.commit_lsn,
