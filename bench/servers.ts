@@ -132,7 +132,7 @@ export async function describeMachine(servers: BenchServers, pgRecvlogical: stri
   try {
     const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     gitCommit = git("rev-parse", "--short", "HEAD");
-    uncommittedIngestChanges = git("status", "--porcelain", "--", "worker", "lib").length > 0;
+    uncommittedIngestChanges = git("status", "--porcelain", "--untracked-files=no", "--", "worker", "lib").length > 0;
   } catch {
     // not a checkout
   }

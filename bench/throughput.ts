@@ -83,9 +83,9 @@ export async function runThroughput(
     log(`generated in ${result.generateSeconds.toFixed(1)} s; WAL end ${endLsn}`);
     await Promise.all([servers.sourcePool.query("checkpoint"), servers.storePool.query("checkpoint")]);
 
-    // Generous: a slow worker is measured to the end (a floor of 500 changes/s plus a minute);
+    // Generous: a slow worker is measured to the end (a floor of 300 changes/s plus a minute);
     // a stuck one (no CPU used for STALL_MS) is given up on sooner.
-    const timeoutMs = 60_000 + (workload.changes / 500) * 1000;
+    const timeoutMs = 60_000 + (workload.changes / 300) * 1000;
 
     // 2. Baseline: pg_recvlogical drains its own slot, same plugin and options.
     try {
