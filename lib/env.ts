@@ -14,7 +14,12 @@ const runtimeSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   // Worker only. Heartbeat and lag measurement per source; 0 turns heartbeats off.
-  RETRACE_HEARTBEAT_SECONDS: z.coerce.number().min(0).max(86_400).default(30),
+  RETRACE_HEARTBEAT_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(86_400)
+    .refine((seconds) => seconds === 0 || seconds >= 0.1, "RETRACE_HEARTBEAT_SECONDS must be 0 (off) or at least 0.1")
+    .default(30),
 });
 
 export type RuntimeEnv = z.infer<typeof runtimeSchema>;

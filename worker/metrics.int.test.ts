@@ -86,7 +86,7 @@ describe("worker process metrics", () => {
     expect(sample(text, "retrace_changes_written_total", label)).toBe(1511);
     expect(sample(text, "retrace_transactions_total", label)).toBe(3);
     expect(sample(text, "retrace_batches_total", label)).toBe(4);
-    expect(sample(text, "retrace_errors_total", label)).toBeUndefined();
+    expect(sample(text, "retrace_errors_total", label)).toBe(0);
     expect(sample(text, "retrace_sources_leased")).toBe(1);
     expect(sample(text, "process_resident_memory_bytes")).toBeGreaterThan(0);
     // Lag is measured every heartbeat (0.5 s here) and the slot keeps up.

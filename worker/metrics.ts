@@ -66,6 +66,8 @@ export function sourceMetrics(metrics: WorkerMetrics, sourceId: string): SourceM
   const transactions = metrics.transactions.labels(labels);
   const batches = metrics.batches.labels(labels);
   const errors = metrics.errors.labels(labels);
+  // Present from the start at 0, so that rate() and alerts see the first increment.
+  for (const counter of [changesWritten, transactions, batches, errors]) counter.inc(0);
   return {
     changesWritten: (count) => changesWritten.inc(count),
     transaction: () => transactions.inc(),
