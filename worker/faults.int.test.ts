@@ -508,8 +508,7 @@ describe("faults", () => {
     });
   });
 
-  // BUG: a store connection lost while write.ts holds a checked-out pool client emits an unhandled 'error' and kills the worker.
-  it.skip("c: the store server restarts mid-stream", async () => {
+  it("c: the store server restarts mid-stream", async () => {
     await underLoad(async () => {
       await servers.store.restart();
       await progress(50);
@@ -536,8 +535,7 @@ describe("faults", () => {
     });
   });
 
-  // BUG: same as c (the store connection reset kills the worker through an unhandled 'error' event).
-  it.skip("d: the network to the store is reset, then blackholed", async () => {
+  it("d: the network to the store is reset, then blackholed", async () => {
     await underLoad(async () => {
       for (const mode of ["reset", "blackhole"] as const) {
         storeProxy.cut(mode);

@@ -11,8 +11,12 @@ export function connectStore(url: string, options: { max?: number; name?: string
     max: options.max ?? 10,
     application_name: options.name ?? "retrace",
   });
-  // An idle client that loses its server (store restart) must not crash the process.
+  // A client that loses its server (store restart, network cut) must not crash the process.
+  // pg-pool listens for errors only on idle clients; a checked-out client whose connection
+  // drops emits 'error' with no listener, so every client gets one. The query in flight
+  // rejects with the same error, and that is where it is handled.
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return { db: drizzle(pool, { schema }), pool };
 }
 
