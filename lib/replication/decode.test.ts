@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeValue, jsonbCanHold, parseArrayLiteral } from "./decode";
+import { builtinType, decodeResolved, decodeValue, isBuiltinType, jsonbCanHold, parseArrayLiteral, type ValueType } from "./decode";
 
 const OID = {
   bool: 16, int2: 21, int4: 23, int8: 20, oid: 26, numeric: 1700, float4: 700, float8: 701,
@@ -131,6 +131,46 @@ describe("decodeValue", () => {
     expect(decodeValue(OID.int4Array, "[0:1]={1,2}")).toBe('"[0:1]={1,2}"');
     expect(decodeValue(OID.int2vector, "1 2")).toBe('"1 2"');
     expect(decodeValue(OID.int4Array, "{1,2")).toBe('"{1,2"');
+  });
+});
+
+describe("decodeResolved", () => {
+  const scalar = (oid: number): ValueType => ({ kind: "scalar", oid });
+  const array = (element: ValueType, delimiter = ","): ValueType => ({ kind: "array", element, delimiter });
+  const USER_TYPE = 16_400; // a user-defined type (enum, composite, ...): no built-in rule, so text
+
+  it("decodes a domain by its base type's rule", () => {
+    expect(decodeResolved(scalar(OID.int4), "2147483647")).toBe("2147483647");
+    expect(decodeResolved(scalar(OID.numeric), "1.50")).toBe("1.50");
+    expect(decodeResolved(scalar(OID.bool), "t")).toBe("true");
+    expect(decodeResolved(scalar(OID.jsonb), '{"a": 1}')).toBe('{"a": 1}');
+    expect(decodeResolved(scalar(OID.text), "x@y")).toBe('"x@y"');
+  });
+
+  it("keeps enums, composites and other user-defined types as their text", () => {
+    expect(decodeResolved(scalar(USER_TYPE), "happy")).toBe('"happy"');
+    expect(decodeResolved(scalar(USER_TYPE), "(1,x)")).toBe('"(1,x)"');
+  });
+
+  it("decodes arrays of user-defined types as arrays of their element rule", () => {
+    expect(decodeResolved(array(scalar(USER_TYPE)), "{happy,NULL,sad}")).toBe('["happy",null,"sad"]');
+    expect(decodeResolved(array(scalar(OID.int4)), "{{1,NULL},{3,4}}")).toBe("[[1,null],[3,4]]");
+    expect(JSON.parse(decodeResolved(array(scalar(USER_TYPE)), '{"(1,\\"a b\\")",NULL,"(,)"}'))).toEqual(['(1,"a b")', null, "(,)"]);
+    expect(decodeResolved(array(scalar(USER_TYPE), ";"), "{a,b;c}")).toBe('["a,b","c"]');
+    expect(decodeResolved(array(scalar(USER_TYPE)), "[2:2]={x}")).toBe('"[2:2]={x}"');
+  });
+
+  it("decodes an array of domains over arrays as nested arrays", () => {
+    expect(decodeResolved(array(array(scalar(OID.int4))), '{"{1,2}",NULL,"{}"}')).toBe("[[1,2],null,[]]");
+  });
+
+  it("is what decodeValue does for built-in types", () => {
+    expect(builtinType(OID.boxArray)).toEqual({ kind: "array", element: { kind: "scalar", oid: 603 }, delimiter: ";" });
+    expect(builtinType(OID.int4Array)).toEqual({ kind: "array", element: { kind: "scalar", oid: OID.int4 }, delimiter: "," });
+    expect(builtinType(OID.text)).toEqual({ kind: "scalar", oid: OID.text });
+    expect(isBuiltinType(OID.int4Array)).toBe(true);
+    expect(isBuiltinType(USER_TYPE)).toBe(false);
+    expect(isBuiltinType(-1)).toBe(false); // OID 4294967295 as the library reads it
   });
 });
 

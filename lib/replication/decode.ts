@@ -29,7 +29,8 @@ const JSONB = 3802;
  * Built-in array type OID -> element type OID, for every built-in array type whose text form is
  * an array literal (int2vector and oidvector print space-separated lists and stay text).
  * Elements follow their own type's rule, so a uuid[] is an array of strings. Arrays of
- * user-defined types are not known here and stay text.
+ * user-defined types, and domains, are resolved from the source catalog into a ValueType
+ * (lib/replication/types.ts) and decoded with decodeResolved.
  */
 const ARRAY_ELEMENTS = new Map<number, number>([
   [1000, 16], // bool[]
@@ -303,24 +304,57 @@ export function parseArrayLiteral(text: string, delimiter = ","): ArrayNode[] | 
   return result;
 }
 
-function arrayToJson(node: ArrayNode, elementOid: number): string {
-  if (node === null) return "null";
-  if (typeof node === "string") return decodeScalar(elementOid, node);
-  return `[${node.map((child) => arrayToJson(child, elementOid)).join(",")}]`;
+/**
+ * How a column type's text becomes JSON, resolved down to built-in rules:
+ * - `scalar`: the rule of a built-in type OID (integer, numeric, float, bool, json, jsonb). Any
+ *   other OID (text, date, an enum, a composite, a range of a user-defined type, ...) is its text
+ *   as a JSON string.
+ * - `array`: an array literal whose elements are separated by `delimiter` (the element type's
+ *   typdelim) and decoded by `element`; NULL elements are null. A literal with explicit bounds,
+ *   or one that does not parse, is kept as its text.
+ * A domain is described by its base type (domains print exactly as their base type does).
+ */
+export type ValueType = { kind: "scalar"; oid: number } | { kind: "array"; element: ValueType; delimiter: string };
+
+/**
+ * OIDs below this are assigned in PostgreSQL's own catalog files (FirstGenbkiObjectId): the
+ * built-in types, all known to builtinType. Anything from here up (user types, extension types,
+ * information_schema's domains) needs the source catalog; pgoutput itself draws the same line
+ * when it decides which types to describe in type messages.
+ */
+export const FIRST_NON_BUILTIN_OID = 10_000;
+
+export const isBuiltinType = (typeOid: number): boolean => typeOid >>> 0 < FIRST_NON_BUILTIN_OID;
+
+/** The ValueType of a built-in type OID (any other OID: its text as a string). */
+export function builtinType(typeOid: number): ValueType {
+  const elementOid = ARRAY_ELEMENTS.get(typeOid);
+  if (elementOid === undefined) return { kind: "scalar", oid: typeOid };
+  return { kind: "array", element: { kind: "scalar", oid: elementOid }, delimiter: typeOid === BOX_ARRAY ? ";" : "," };
 }
 
-function decodeArray(arrayOid: number, elementOid: number, text: string): string {
+function arrayToJson(node: ArrayNode, element: ValueType): string {
+  if (node === null) return "null";
+  if (typeof node === "string") return decodeResolved(element, node);
+  return `[${node.map((child) => arrayToJson(child, element)).join(",")}]`;
+}
+
+function decodeArray(type: Extract<ValueType, { kind: "array" }>, text: string): string {
   let parsed: ArrayNode[] | null;
   try {
-    parsed = parseArrayLiteral(text, arrayOid === BOX_ARRAY ? ";" : ",");
+    parsed = parseArrayLiteral(text, type.delimiter);
   } catch {
     parsed = null;
   }
-  return parsed === null ? jsonString(text) : arrayToJson(parsed, elementOid);
+  return parsed === null ? jsonString(text) : arrayToJson(parsed, type.element);
 }
 
-/** One non-NULL pgoutput text value of the given type as a JSON text fragment. */
+/** One non-NULL pgoutput text value of a resolved type as a JSON text fragment. Pure. */
+export function decodeResolved(type: ValueType, text: string): string {
+  return type.kind === "scalar" ? decodeScalar(type.oid, text) : decodeArray(type, text);
+}
+
+/** One non-NULL pgoutput text value of the given built-in type as a JSON text fragment. */
 export function decodeValue(typeOid: number, text: string): string {
-  const elementOid = ARRAY_ELEMENTS.get(typeOid);
-  return elementOid === undefined ? decodeScalar(typeOid, text) : decodeArray(typeOid, elementOid, text);
+  return decodeResolved(builtinType(typeOid), text);
 }
