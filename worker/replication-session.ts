@@ -3,12 +3,15 @@ import { LogicalReplicationService, type Pgoutput } from "pg-logical-replication
 import type { Logger } from "pino";
 import { StoreTransaction } from "../lib/changes/write";
 import type { Source } from "../lib/db/schema";
+import { isBuiltinType, type ValueType } from "../lib/replication/decode";
+import { relationKeyColumns } from "../lib/replication/keys";
 import { compareLsn, libraryAckArgument, normalizeLsn } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder, type BuiltTransaction, type Notice, type TransactionBatch } from "../lib/replication/rows";
+import { resolveType } from "../lib/replication/types";
 import { clientConfig, openSourceClient } from "../lib/sources/connection";
 import type { SourceMetrics } from "./metrics";
-import { primaryKeyColumns, slotConfirmedLsn } from "./source-connection";
+import { catalogTypes, keyIndexes, slotConfirmedLsn } from "./source-connection";
 import { emitHeartbeat, HEARTBEAT_PREFIX, measureLag, recordLag } from "./source-health";
 
 export type SessionSource = Pick<
@@ -80,6 +83,8 @@ export class ReplicationSession {
   private catalog: pg.Client | null = null;
   private readonly builder: TransactionBuilder;
   private readonly keys = new Map<number, string[]>();
+  /** Non-built-in column types by (unsigned) type OID, resolved from the source catalog. */
+  private readonly types = new Map<number, ValueType>();
   private readonly warnedUnavailable = new Set<string>();
   private readonly batchLimits: BatchLimits;
 
@@ -106,7 +111,7 @@ export class ReplicationSession {
     this.lastStoredCommitAt = options.lastChangeAt;
     this.builder = new TransactionBuilder(
       { environment: options.source.environment, database: options.source.database },
-      (oid) => this.keys.get(oid),
+      { keys: (oid) => this.keys.get(oid), types: (oid) => this.types.get(oid >>> 0) },
     );
   }
 
@@ -225,7 +230,7 @@ export class ReplicationSession {
         case "parse-error":
           throw message.error;
         case "relation":
-          await this.loadKey(message);
+          await this.loadRelation(message);
           break;
         case "begin":
           this.builder.begin(message);
@@ -280,11 +285,26 @@ export class ReplicationSession {
     await this.confirm(normalizeLsn(message.messageLsn));
   }
 
-  private async loadKey(relation: Pgoutput.MessageRelation): Promise<void> {
+  /**
+   * What the rows of a relation need beyond the relation message, refreshed on every relation
+   * message (the server sends one before a relation's first change in a session and again after
+   * DDL on it). Runs before the changes that follow the message are handled.
+   *
+   * - Key columns: from the message's own key flags where they say what the key was when the
+   *   change was made (REPLICA IDENTITY DEFAULT or USING INDEX), else (FULL, NOTHING) from the
+   *   catalog NOW; see lib/replication/keys.ts for what that means for old changes.
+   * - Column types that are not built-in: resolved in the catalog NOW (a domain to its base
+   *   type, an array to its element type and delimiter). What a type OID stands for does not
+   *   change while the type exists; a type dropped since the change decodes as text.
+   */
+  private async loadRelation(relation: Pgoutput.MessageRelation): Promise<void> {
     const catalog = this.catalog;
     if (!catalog) throw new Error("Catalog connection is closed");
-    // Refreshed on every relation message: the server resends one after DDL on the table.
-    this.keys.set(relation.relationOid, await primaryKeyColumns(catalog, relation.relationOid));
+    this.keys.set(relation.relationOid, relationKeyColumns(relation, await keyIndexes(catalog, relation.relationOid)));
+    const typeOids = [...new Set(relation.columns.map((column) => column.typeOid >>> 0))].filter((oid) => !isBuiltinType(oid));
+    if (typeOids.length === 0) return;
+    const rows = await catalogTypes(catalog, typeOids);
+    for (const oid of typeOids) this.types.set(oid, resolveType(oid, rows));
   }
 
   private report(notices: readonly Notice[], log: Logger, transactionId: string): void {

@@ -10,9 +10,11 @@
  * - json, jsonb: the document itself (as jsonb normalises it: key order, duplicate keys, spaces).
  *   A json value jsonb cannot hold (a \u0000 escape, an unpaired surrogate escape, a number out
  *   of numeric's range) is kept as its text, a JSON string, so the row still stores.
- * - arrays of built-in types: JSON arrays, nested per dimension, NULL elements as null, each
- *   element by the rule of its type. Arrays with explicit lower bounds (`[0:1]={1,2}`) have no
- *   faithful JSON array form and are kept as their text.
+ * - arrays, of built-in and of user-defined types alike: JSON arrays, nested per dimension, NULL
+ *   elements as null, each element by the rule of its type (so an enum[] or a composite[] is an
+ *   array of strings). Arrays with explicit lower bounds (`[0:1]={1,2}`) have no faithful JSON
+ *   array form and are kept as their text.
+ * - domains: by the rule of their base type (a domain over int is a number, over int[] an array).
  * - everything else (text, bytea, date/time, interval, uuid, network, money, bit, xml, text
  *   search, geometry, ranges, enums, composites, pg_lsn, ...): the type's output text, as a
  *   JSON string, in PostgreSQL's default output settings (DateStyle ISO, IntervalStyle
@@ -318,10 +320,13 @@ beforeAll(async () => {
     create type mood as enum ('sad', 'ok', 'happy');
     create domain email as text;
     create domain posint as int check (value > 0);
+    create domain ints as int[];
+    create domain money2 as numeric(12, 2);
     create type pair as (a int, b text);
     create table typed (id int primary key, ${COLUMNS.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(", ")});
     alter table typed replica identity full;
-    create table custom_resolved (id int primary key, dpos posint, apos posint[], amood mood[]);
+    create table custom_resolved (id int primary key, dpos posint, apos posint[], amood mood[], acomp pair[], aemail email[],
+                                  dints ints, dnum money2, card information_schema.cardinal_number);
     alter table custom_resolved replica identity full;
     create publication types_pub for table typed, custom_resolved;
     ${EXPECTATION_FUNCTIONS}
@@ -392,20 +397,37 @@ describe("value round-trip", () => {
     await roundTrip({ client, sourceId: legacySource, table: "legacy_typed", columns, rows });
   });
 
-  // BUG: domains and arrays of user-defined types are stored as one string (needs the base type from the source catalog).
-  it.skip("stores domains as their base type and arrays of user-defined types as arrays", async () => {
+  it("stores domains as their base type and arrays of user-defined types as arrays", async () => {
     const client = await sourceClient("app");
     const columns: Column[] = [
       col("dpos", "posint", "number"),
       col("apos", "posint[]", { array: "number" }),
       col("amood", "mood[]", { array: "text" }),
+      col("acomp", "pair[]", { array: "text" }),
+      col("aemail", "email[]", { array: "text" }),
+      col("dints", "ints", { array: "number" }),
+      col("dnum", "money2", "number"),
+      col("card", "information_schema.cardinal_number", "number"),
     ];
     await roundTrip({
       client,
       sourceId: appSource,
       table: "custom_resolved",
       columns,
-      rows: [{ dpos: "2147483647", apos: "{1,NULL,3}", amood: '{happy,NULL,sad}' }, {}],
+      rows: [
+        {
+          dpos: "2147483647", apos: "{1,NULL,3}", amood: "{happy,NULL,sad}", acomp: '{"(1,x)","(,)",NULL,"(2,\\"a b\\")"}',
+          aemail: '{a@b.c,NULL,"with, comma"}', dints: "{{1,2},{3,NULL}}", dnum: "1.50", card: "0",
+        },
+        { apos: "{}", amood: "[0:0]={ok}" },
+        {},
+      ],
     });
+    const [first] = await servers.storeQuery<Record<string, string>>(
+      `select after->'dpos' as dpos, after->'amood' as amood, after->'acomp' as acomp, after->'dints' as dints
+         from changes where source_id = $1 and "table" = 'custom_resolved' and operation = 'CREATE' and primary_key = '1'`,
+      [appSource],
+    );
+    expect(first).toEqual({ dpos: 2147483647, amood: ["happy", null, "sad"], acomp: ["(1,x)", "(,)", null, '(2,"a b")'], dints: [[1, 2], [3, null]] });
   });
 });

@@ -36,7 +36,7 @@ const message = (prefix: string, content: string | Uint8Array, transactional = t
 });
 
 function builder() {
-  return new TransactionBuilder({ environment: "production", database: "shop" }, keys, () => COMMIT_TIME + 1n);
+  return new TransactionBuilder({ environment: "production", database: "shop" }, { keys }, () => COMMIT_TIME + 1n);
 }
 
 function run(messages: Array<Parameters<TransactionBuilder["add"]>[0]>) {

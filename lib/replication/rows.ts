@@ -1,7 +1,7 @@
 import type { Pgoutput } from "pg-logical-replication";
 import type { Operation } from "../db/schema/changes";
 import { CONTEXT_PREFIXES, parseContext } from "./context";
-import { decodeValue } from "./decode";
+import { builtinType, decodeResolved, type ValueType } from "./decode";
 import { normalizeLsn } from "./lsn";
 import { microsToTimestamp, nowMicros } from "./time";
 
@@ -44,6 +44,15 @@ export type SourceInfo = { environment: string; database: string };
 /** Primary key columns of a relation in key order ([] = no primary key); undefined = not loaded. */
 export type KeyLookup = (relationOid: number) => readonly string[] | undefined;
 
+/**
+ * How to decode a column type that is not built-in (a domain, an array of a user-defined type),
+ * as resolved from the source catalog; undefined = by its built-in rule (else text).
+ */
+export type TypeLookup = (typeOid: number) => ValueType | undefined;
+
+/** What the builder needs from the source catalog, looked up when relation messages arrive. */
+export type CatalogLookups = { keys: KeyLookup; types?: TypeLookup };
+
 export type Notice =
   | { kind: "context-ignored"; reason: string }
   | { kind: "unavailable"; schema: string; table: string; columns: string[] };
@@ -83,13 +92,17 @@ function rawValue(tuple: Tuple, column: string): string | null | undefined {
   throw new Error(`Column ${column} was not delivered as text`);
 }
 
-function rowImage(relation: Pgoutput.MessageRelation, tuple: Tuple): Image {
+function rowImage(relation: Pgoutput.MessageRelation, tuple: Tuple, types: TypeLookup): Image {
   const fields: string[] = [];
   const unavailable: string[] = [];
   for (const column of relation.columns) {
     const value = rawValue(tuple, column.name);
     if (value === undefined) unavailable.push(column.name);
-    else fields.push(`${JSON.stringify(column.name)}:${value === null ? "null" : decodeValue(column.typeOid, value)}`);
+    else if (value === null) fields.push(`${JSON.stringify(column.name)}:null`);
+    else {
+      const type = types(column.typeOid) ?? builtinType(column.typeOid);
+      fields.push(`${JSON.stringify(column.name)}:${decodeResolved(type, value)}`);
+    }
   }
   return { json: `{${fields.join(",")}}`, unavailable };
 }
@@ -139,7 +152,8 @@ const ROW_OVERHEAD_BYTES = 200;
 
 /**
  * Turns one source transaction's pgoutput messages (begin .. commit) into `changes` rows and
- * stitches application context onto them. Pure: no I/O; primary keys come from `keys`.
+ * stitches application context onto them. Pure: no I/O; primary keys and the decoding of
+ * non-built-in column types come from `lookups`.
  *
  * A transaction need not be held whole: the caller may take the rows built so far as a batch at
  * any point (`takeBatch`, e.g. when `pendingRows` or `pendingBytes` passes a limit); `seq`
@@ -147,12 +161,17 @@ const ROW_OVERHEAD_BYTES = 200;
  */
 export class TransactionBuilder {
   private current: OpenTransaction | null = null;
+  private readonly keys: KeyLookup;
+  private readonly types: TypeLookup;
 
   constructor(
     private readonly source: SourceInfo,
-    private readonly keys: KeyLookup,
+    lookups: CatalogLookups,
     private readonly clock: () => bigint = nowMicros,
-  ) {}
+  ) {
+    this.keys = lookups.keys;
+    this.types = lookups.types ?? (() => undefined);
+  }
 
   get isOpen(): boolean {
     return this.current !== null;
@@ -198,7 +217,7 @@ export class TransactionBuilder {
       case "message":
         return this.contextMessage(tx, message);
       case "insert": {
-        const after = rowImage(message.relation, message.new);
+        const after = rowImage(message.relation, message.new, this.types);
         this.push(tx, message.relation, {
           operation: "CREATE",
           primaryKey: primaryKey(this.keyColumns(message.relation), message.new),
@@ -210,11 +229,11 @@ export class TransactionBuilder {
       }
       case "update": {
         const oldTuple = message.old ?? message.key;
-        const after = rowImage(message.relation, message.new);
+        const after = rowImage(message.relation, message.new, this.types);
         this.push(tx, message.relation, {
           operation: "UPDATE",
           primaryKey: primaryKey(this.keyColumns(message.relation), message.new),
-          before: oldTuple ? rowImage(message.relation, oldTuple).json : null,
+          before: oldTuple ? rowImage(message.relation, oldTuple, this.types).json : null,
           after,
           changedFields: message.old ? changedFields(message.relation, message.old, message.new) : null,
         });
@@ -225,7 +244,7 @@ export class TransactionBuilder {
         this.push(tx, message.relation, {
           operation: "DELETE",
           primaryKey: primaryKey(this.keyColumns(message.relation), oldTuple),
-          before: oldTuple ? rowImage(message.relation, oldTuple).json : null,
+          before: oldTuple ? rowImage(message.relation, oldTuple, this.types).json : null,
           after: null,
           changedFields: null,
         });
