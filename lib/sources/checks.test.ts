@@ -40,6 +40,11 @@ describe("evaluateChecks", () => {
     expect(checks[0] && errorForCheck(checks[0]).code).toBe("unsupported_version");
   });
 
+  it("needs PostgreSQL 14 for pgoutput protocol 2 with logical messages", () => {
+    expect(evaluateChecks({ ...healthy, versionNum: 130015, version: "13.15" })[0]).toMatchObject({ id: "version", ok: false });
+    expect(evaluateChecks({ ...healthy, versionNum: 140000, version: "14.0" })[0]).toMatchObject({ id: "version", ok: true });
+  });
+
   it("gives the exact fix for wal_level, on plain PostgreSQL and on RDS", () => {
     const [wal] = failing({ walLevel: "replica" });
     expect(wal).toMatchObject({ id: "wal_level", message: 'wal_level is "replica"; logical replication needs "logical".' });

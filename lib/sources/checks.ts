@@ -61,7 +61,7 @@ export type SourceFacts = {
 
 const LABELS: Record<CheckId, string> = {
   connection: "Connection",
-  version: "PostgreSQL 10 or later",
+  version: "PostgreSQL 14 or later",
   wal_level: "wal_level = logical",
   replication: "REPLICATION privilege",
   replication_slots: "Free replication slot",
@@ -175,16 +175,16 @@ export function evaluateChecks(facts: SourceFacts, requested: readonly TableRef[
   const user = quoteIdent(facts.currentUser);
   const checks: Check[] = [];
 
-  const versionOk = facts.versionNum >= 100000;
+  // pgoutput protocol 2 with logical messages (application context) needs PostgreSQL 14.
+  const versionOk = facts.versionNum >= 140000;
   checks.push(
     check(
       "version",
       versionOk,
       versionOk
-        ? `PostgreSQL ${facts.version}` +
-            (facts.versionNum < 130000 ? " (before 13, partitioned tables are reported per partition)" : "")
-        : `PostgreSQL ${facts.version} is too old: logical replication with pgoutput needs PostgreSQL 10 or later.`,
-      "Upgrade the server to PostgreSQL 10 or later (a supported major version is best).",
+        ? `PostgreSQL ${facts.version}`
+        : `PostgreSQL ${facts.version} is too old: Retrace streams with pgoutput protocol 2 and logical messages, which need PostgreSQL 14 or later.`,
+      "Upgrade the server to PostgreSQL 14 or later.",
     ),
   );
   // Older servers lack the catalog columns the other checks read.
