@@ -2,9 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
-import { migrateStore } from "../lib/db/migrate";
-import { startTestServer, type TestServer } from "../test/postgres";
+import { startServers, type Servers } from "../worker/test-support";
 
 /**
  * Server settings. The source keeps a lot of WAL between checkpoints so the generated workload
@@ -25,53 +23,10 @@ export const STORE_FLAGS = [
   "-c", "shared_buffers=256MB",
 ];
 
-export type BenchServers = {
-  store: TestServer;
-  source: TestServer;
-  storeUrl: string;
-  sourceUrl: string;
-  storePool: pg.Pool;
-  sourcePool: pg.Pool;
-  stop(): Promise<void>;
-};
+export type BenchServers = Servers;
 
-export async function startBenchServers(): Promise<BenchServers> {
-  const started = await Promise.allSettled([
-    startTestServer({ flags: STORE_FLAGS }),
-    startTestServer({ flags: SOURCE_FLAGS }),
-  ]);
-  const [storeResult, sourceResult] = started;
-  if (storeResult?.status !== "fulfilled" || sourceResult?.status !== "fulfilled") {
-    await Promise.allSettled(started.map((r) => (r.status === "fulfilled" ? r.value.stop() : undefined)));
-    const reason = started.find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason;
-    throw new Error(`Could not start the PostgreSQL servers: ${reason instanceof Error ? reason.message : String(reason)}`);
-  }
-  const store = storeResult.value;
-  const source = sourceResult.value;
-  try {
-    const storeUrl = await store.createDatabase("retrace");
-    const sourceUrl = await source.createDatabase("app");
-    await migrateStore(storeUrl);
-    const storePool = new pg.Pool({ connectionString: storeUrl, max: 3 });
-    const sourcePool = new pg.Pool({ connectionString: sourceUrl, max: 3 });
-    storePool.on("error", () => undefined);
-    sourcePool.on("error", () => undefined);
-    return {
-      store,
-      source,
-      storeUrl,
-      sourceUrl,
-      storePool,
-      sourcePool,
-      async stop() {
-        await Promise.allSettled([storePool.end(), sourcePool.end()]);
-        await Promise.allSettled([store.stop(), source.stop()]);
-      },
-    };
-  } catch (error) {
-    await Promise.allSettled([store.stop(), source.stop()]);
-    throw error;
-  }
+export function startBenchServers(): Promise<BenchServers> {
+  return startServers({ storeFlags: STORE_FLAGS, sourceFlags: SOURCE_FLAGS });
 }
 
 function isExecutable(file: string): boolean {

@@ -12,36 +12,59 @@ export type Servers = {
   source: TestServer;
   storeUrl: string;
   sourceUrl: string;
+  storePool: pg.Pool;
+  sourcePool: pg.Pool;
   storeQuery: <T extends pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<T[]>;
   sourceQuery: <T extends pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<T[]>;
   stop(): Promise<void>;
 };
 
-export async function startServers(): Promise<Servers> {
-  const [store, source] = await Promise.all([
-    startTestServer(),
-    // Commit timestamps let tests compare committed_at with the source's own record, to the µs.
-    startTestServer({ flags: ["-c", "track_commit_timestamp=on"] }),
+/**
+ * Starts a store server (migrated `retrace` database) and a source server (`app` database).
+ * The source records commit timestamps unless other flags are given, so tests can compare
+ * committed_at with the source's own record to the microsecond.
+ */
+export async function startServers(
+  options: { storeFlags?: string[]; sourceFlags?: string[] } = {},
+): Promise<Servers> {
+  const started = await Promise.allSettled([
+    startTestServer({ flags: options.storeFlags }),
+    startTestServer({ flags: options.sourceFlags ?? ["-c", "track_commit_timestamp=on"] }),
   ]);
-  const storeUrl = await store.createDatabase("retrace");
-  const sourceUrl = await source.createDatabase("app");
-  await migrateStore(storeUrl);
-  const storePool = new pg.Pool({ connectionString: storeUrl, max: 3 });
-  const sourcePool = new pg.Pool({ connectionString: sourceUrl, max: 3 });
-  storePool.on("error", () => undefined);
-  sourcePool.on("error", () => undefined);
-  return {
-    store,
-    source,
-    storeUrl,
-    sourceUrl,
-    storeQuery: async (sql, params) => (await storePool.query(sql, params)).rows,
-    sourceQuery: async (sql, params) => (await sourcePool.query(sql, params)).rows,
-    async stop() {
-      await Promise.allSettled([storePool.end(), sourcePool.end()]);
-      await Promise.allSettled([store.stop(), source.stop()]);
-    },
-  };
+  const [storeResult, sourceResult] = started;
+  if (storeResult?.status !== "fulfilled" || sourceResult?.status !== "fulfilled") {
+    await Promise.allSettled(started.map((r) => (r.status === "fulfilled" ? r.value.stop() : undefined)));
+    const reason = started.find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason;
+    throw new Error(`Could not start the PostgreSQL servers: ${reason instanceof Error ? reason.message : String(reason)}`);
+  }
+  const store = storeResult.value;
+  const source = sourceResult.value;
+  try {
+    const storeUrl = await store.createDatabase("retrace");
+    const sourceUrl = await source.createDatabase("app");
+    await migrateStore(storeUrl);
+    const storePool = new pg.Pool({ connectionString: storeUrl, max: 3 });
+    const sourcePool = new pg.Pool({ connectionString: sourceUrl, max: 3 });
+    storePool.on("error", () => undefined);
+    sourcePool.on("error", () => undefined);
+    return {
+      store,
+      source,
+      storeUrl,
+      sourceUrl,
+      storePool,
+      sourcePool,
+      storeQuery: async (sql, params) => (await storePool.query(sql, params)).rows,
+      sourceQuery: async (sql, params) => (await sourcePool.query(sql, params)).rows,
+      async stop() {
+        await Promise.allSettled([storePool.end(), sourcePool.end()]);
+        await Promise.allSettled([store.stop(), source.stop()]);
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled([store.stop(), source.stop()]);
+    throw error;
+  }
 }
 
 /** Registers the source database in the store the way the web app does; returns its id. */
