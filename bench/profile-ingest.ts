@@ -1,0 +1,224 @@
+/**
+ * `npx tsx bench/profile-ingest.ts [--transactions <n>] [--cpu-prof] [--store-only]`: where the
+ * worker's time goes for workload A (1000-row transactions), at a small scale.
+ *
+ * On its own throwaway store and source servers: generates `n` 1000-row transactions, then runs
+ * the real worker process (optionally under `--cpu-prof`, profile written to bench/work/prof) until
+ * the store holds them all, and reports the CPU used meanwhile by the worker, the store's
+ * backends and the source's walsender. With `--store-only` it skips replication and times
+ * StoreTransaction alone on rows built like the worker builds them (the store side's ceiling
+ * for the current insert shape).
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { StoreTransaction } from "../lib/changes/write";
+import type { ChangeRow } from "../lib/replication/rows";
+import { ROOT, WORK_DIR } from "./processes";
+import { startBenchServers, type BenchServers } from "./servers";
+import { BENCH_SECRET, currentWalLsn, provision, registerSource } from "./source";
+import { throughputWorkloads } from "./workloads";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** utime + stime (+ reaped children's) of a process, in clock ticks; 0 once it is gone. */
+function cpuTicks(pid: number, withChildren = false): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const own = Number(fields[11]) + Number(fields[12]);
+    return withChildren ? own + Number(fields[13]) + Number(fields[14]) : own;
+  } catch {
+    return 0;
+  }
+}
+
+function parentOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+/** CPU ticks of a postmaster's children by process title ("postgres: walwriter", ...). */
+function serverProcesses(postmaster: number): Map<string, number> {
+  const byTitle = new Map<string, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (parentOf(Number(entry)) !== postmaster) continue;
+      const title = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+      byTitle.set(`${entry} ${title}`, cpuTicks(Number(entry)));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return byTitle;
+}
+
+/** CPU ticks of a postmaster and every process it started (live ones, plus reaped ones). */
+function serverTicks(postmaster: number): number {
+  let total = cpuTicks(postmaster, true);
+  for (const ticks of serverProcesses(postmaster).values()) total += ticks;
+  return total;
+}
+
+/** The processes of a server that used more than 0.1 s of CPU between two snapshots. */
+function busiest(before: Map<string, number>, after: Map<string, number>): string {
+  const used: string[] = [];
+  for (const [process, ticks] of after) {
+    const delta = (ticks - (before.get(process) ?? 0)) * TICK_SECONDS;
+    if (delta > 0.1) used.push(`${delta.toFixed(2)} s ${process.replace(/^\d+ postgres: /, "").replace(/ \S+\(\d+\)/, "")}`);
+  }
+  return used.join("; ");
+}
+
+async function postmasterOf(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ pid: number }>("select pg_backend_pid() as pid");
+  const pid = rows[0]?.pid;
+  if (pid === undefined) throw new Error("no backend pid");
+  return parentOf(pid);
+}
+
+const TICK_SECONDS = 0.01;
+
+async function runWorker(servers: BenchServers, transactions: number, cpuProf: boolean): Promise<void> {
+  const workload = throughputWorkloads(transactions / 1000).find((w) => w.name === "a");
+  if (!workload) throw new Error("no workload a");
+  const provisioned = await provision(servers, "profile", false);
+  const generator = new pg.Client({ connectionString: servers.sourceUrl });
+  await generator.connect();
+  const lastCommitBefore = await workload.generate(generator, provisioned.table).finally(() => generator.end());
+  console.log(`generated ${workload.changes} changes; WAL end ${await currentWalLsn(servers.sourcePool)}`);
+  await Promise.all([servers.sourcePool.query("checkpoint"), servers.storePool.query("checkpoint")]);
+  const sourceId = await registerSource(servers, provisioned);
+
+  const storePostmaster = await postmasterOf(servers.storePool);
+  const sourcePostmaster = await postmasterOf(servers.sourcePool);
+  const profDir = path.join(WORK_DIR, "prof");
+  fs.mkdirSync(profDir, { recursive: true });
+  const args = [...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), "--import", "tsx", "worker/run.ts"];
+  const logFile = fs.openSync(path.join(WORK_DIR, "worker-profile.log"), "w");
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: servers.storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0" },
+    stdio: ["ignore", logFile, logFile],
+  });
+  fs.closeSync(logFile);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("could not start the worker");
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  const spawned = performance.now();
+  let streamingAt: number | null = null;
+  let before = { worker: 0, store: 0, source: 0 };
+  let storeBefore = new Map<string, number>();
+  for (;;) {
+    const { rows } = await servers.storePool.query<{ done: boolean; status: string }>(
+      "select coalesce(checkpoint_lsn >= $2::pg_lsn, false) as done, status::text from sources where id = $1",
+      [sourceId, lastCommitBefore],
+    );
+    if (streamingAt === null && rows[0]?.status === "streaming") {
+      streamingAt = performance.now();
+      before = { worker: cpuTicks(pid), store: serverTicks(storePostmaster), source: serverTicks(sourcePostmaster) };
+      storeBefore = serverProcesses(storePostmaster);
+    }
+    if (rows[0]?.done) break;
+    if (child.exitCode !== null) throw new Error("worker exited early (bench/work/worker-profile.log)");
+    await sleep(20);
+  }
+  const done = performance.now();
+  const after = { worker: cpuTicks(pid), store: serverTicks(storePostmaster), source: serverTicks(sourcePostmaster) };
+  const storeAfter = serverProcesses(storePostmaster);
+  child.kill("SIGTERM");
+  await exited;
+
+  const streamSeconds = (done - (streamingAt ?? spawned)) / 1000;
+  const cpu = (key: keyof typeof before) => ((after[key] - before[key]) * TICK_SECONDS).toFixed(2);
+  console.log(`total ${((done - spawned) / 1000).toFixed(2)} s (startup ${(((streamingAt ?? spawned) - spawned) / 1000).toFixed(2)} s)`);
+  console.log(`streaming ${streamSeconds.toFixed(2)} s: ${Math.round(workload.changes / streamSeconds)} changes/s`);
+  console.log(`CPU while streaming: worker ${cpu("worker")} s, store ${cpu("store")} s, source ${cpu("source")} s`);
+  console.log(`store processes: ${busiest(storeBefore, storeAfter)}`);
+  if (cpuProf) console.log(`CPU profile in ${profDir}`);
+}
+
+/** Rows like the worker builds for workload A's table. */
+function sampleRows(commitLsn: string, count: number, offset: number): ChangeRow[] {
+  const committedAt = new Date().toISOString();
+  const rows: ChangeRow[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = offset + i;
+    rows.push({
+      environment: "benchmark",
+      database: "app",
+      schema: "public",
+      table: "bench_profile",
+      primaryKey: String(id),
+      operation: "CREATE",
+      before: null,
+      after: `{"id":${id},"account_id":${id % 1000},"amount":${(id % 100000) / 100},"status":"paid","note":"${"0123456789abcdef".repeat(2)}","updated_at":"2026-11-22 22:00:00.123456+00"}`,
+      changedFields: null,
+      unavailableFields: [],
+      context: "{}",
+      transactionId: "1234",
+      commitLsn,
+      seq: i,
+      committedAt,
+      queuedAt: committedAt,
+    });
+  }
+  return rows;
+}
+
+async function runStoreOnly(servers: BenchServers, transactions: number): Promise<void> {
+  const provisioned = await provision(servers, "profile_store", false);
+  const sourceId = await registerSource(servers, provisioned);
+  const storePostmaster = await postmasterOf(servers.storePool);
+  const pool = new pg.Pool({ connectionString: servers.storeUrl, max: 2 });
+  try {
+    const batches = Array.from({ length: transactions }, (_, t) => sampleRows(`0/${(t + 1).toString(16)}000000`, 1000, t * 1000));
+    const storeBefore = serverTicks(storePostmaster);
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    for (const rows of batches) {
+      const first = rows[0];
+      if (!first) continue;
+      const tx = new StoreTransaction(pool, sourceId, first.commitLsn, first.committedAt);
+      await tx.write(rows);
+      await tx.commit();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    console.log(`store only: ${transactions * 1000} rows in ${seconds.toFixed(2)} s: ${Math.round((transactions * 1000) / seconds)} rows/s`);
+    console.log(
+      `CPU: node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, store ${((serverTicks(storePostmaster) - storeBefore) * TICK_SECONDS).toFixed(2)} s`,
+    );
+  } finally {
+    await pool.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      transactions: { type: "string", default: "20" },
+      "cpu-prof": { type: "boolean", default: false },
+      "store-only": { type: "boolean", default: false },
+    },
+  });
+  const transactions = Number(values.transactions);
+  if (!Number.isInteger(transactions) || transactions < 1) throw new Error("--transactions must be a positive integer");
+  const servers = await startBenchServers();
+  try {
+    if (values["store-only"]) await runStoreOnly(servers, transactions);
+    else await runWorker(servers, transactions, values["cpu-prof"]);
+  } finally {
+    await servers.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
