@@ -3,46 +3,65 @@ import type { ChangeRow } from "../replication/rows";
 
 export type WriteResult = { inserted: number };
 
-const ROWS_PER_STATEMENT = 500;
+// One statement per batch, whatever its size: the rows travel as ONE jsonb parameter (an array
+// of objects) that jsonb_to_recordset spreads into columns. Row images and context are JSON text
+// already, so they are embedded as they are (no escaping into a parameter per value); the store
+// parses them exactly as it parsed `$n::jsonb` parameters (numbers keep every digit). Measured on
+// 1000-row batches (bench/work experiments, 2 cores): the worker's CPU for building and sending
+// fell from ~13-15 to ~5-9 ms per 1000 rows against the former 500-row VALUES lists with 11
+// parameters per row, and the store's from ~59-63 to ~48-58 ms. Values shared by a transaction's
+// rows are bound once. `order by` on seq keeps the ids in change order.
+const INSERT_CHANGES: Omit<pg.QueryConfig, "values"> = {
+  name: "retrace_insert_changes_v2",
+  text: `
+    insert into changes (
+      "source_id", "environment", "database", "transaction_id", "commit_lsn", "committed_at",
+      "schema", "table", "primary_key", "operation", "before", "after", "changed_fields",
+      "unavailable_fields", "context", "seq", "queued_at")
+    select $1::uuid, $2::text, $3::text, $4::bigint, $5::pg_lsn, $6::timestamptz,
+           r.s, r.t, r.k, r.o, r.b, r.a, r.c, r.u, r.x, r.n, r.q
+      from jsonb_to_recordset($7::jsonb)
+        as r(s text, t text, k text, o operation, b jsonb, a jsonb, c text[], u text[], x jsonb, n int, q timestamptz)
+     order by r.n
+    on conflict (source_id, commit_lsn, seq) do nothing`,
+};
 
-// Values shared by every row of a source transaction are bound once per statement.
-const SHARED = ["source_id", "environment", "database", "transaction_id", "commit_lsn", "committed_at"] as const;
-const SHARED_SQL = "$1::uuid, $2::text, $3::text, $4::bigint, $5::pg_lsn, $6::timestamptz";
-const PER_ROW_CASTS = ["text", "text", "text", "operation", "jsonb", "jsonb", "text[]", "text[]", "jsonb", "int", "timestamptz"];
-const PER_ROW = [
-  "schema", "table", "primary_key", "operation", "before", "after", "changed_fields", "unavailable_fields", "context", "seq", "queued_at",
-];
-const COLUMNS = [...SHARED, ...PER_ROW].map((c) => `"${c}"`).join(", ");
+const jsonText = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
+const jsonTextArray = (values: readonly string[] | null) => (values === null ? "null" : JSON.stringify(values));
 
-function insertStatement(sourceId: string, rows: readonly ChangeRow[]): pg.QueryConfig {
-  const first = rows[0];
-  if (!first) throw new Error("insertStatement needs rows");
-  const values: unknown[] = [sourceId, first.environment, first.database, first.transactionId, first.commitLsn, first.committedAt];
-  const tuples: string[] = [];
-  for (const row of rows) {
-    const base = values.length;
-    values.push(
-      row.schema, row.table, row.primaryKey, row.operation, row.before, row.after, row.changedFields,
-      row.unavailableFields.length > 0 ? row.unavailableFields : null, row.context, row.seq, row.queuedAt,
-    );
-    const placeholders = PER_ROW_CASTS.map((cast, i) => `$${base + i + 1}::${cast}`);
-    tuples.push(`(${SHARED_SQL}, ${placeholders.join(", ")})`);
+/** The rows as the jsonb array INSERT_CHANGES reads (see there). */
+function rowsDocument(rows: readonly ChangeRow[]): string {
+  const parts: string[] = new Array<string>(rows.length);
+  // Consecutive rows almost always share schema and table: quote them once per run.
+  let schema = "";
+  let table = "";
+  let schemaJson = '""';
+  let tableJson = '""';
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (!row) continue;
+    if (row.schema !== schema) {
+      schema = row.schema;
+      schemaJson = JSON.stringify(schema);
+    }
+    if (row.table !== table) {
+      table = row.table;
+      tableJson = JSON.stringify(table);
+    }
+    parts[i] =
+      `{"s":${schemaJson},"t":${tableJson},"k":${jsonText(row.primaryKey)},"o":"${row.operation}",` +
+      `"b":${row.before ?? "null"},"a":${row.after ?? "null"},"c":${jsonTextArray(row.changedFields)},` +
+      `"u":${jsonTextArray(row.unavailableFields.length > 0 ? row.unavailableFields : null)},` +
+      `"x":${row.context},"n":${row.seq},"q":${JSON.stringify(row.queuedAt)}}`;
   }
-  return {
-    // A full-size statement is prepared once per connection: parsing thousands of placeholders
-    // again for every statement cost about a third of the store's time for a large transaction.
-    name: rows.length === ROWS_PER_STATEMENT ? `retrace_insert_changes_${ROWS_PER_STATEMENT}` : undefined,
-    text: `insert into changes (${COLUMNS}) values ${tuples.join(", ")} on conflict (source_id, commit_lsn, seq) do nothing`,
-    values,
-  };
+  return `[${parts.join(",")}]`;
 }
 
 async function insertRows(client: pg.ClientBase, sourceId: string, rows: readonly ChangeRow[]): Promise<number> {
-  let inserted = 0;
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    inserted += (await client.query(insertStatement(sourceId, rows.slice(start, start + ROWS_PER_STATEMENT)))).rowCount ?? 0;
-  }
-  return inserted;
+  const first = rows[0];
+  if (!first) return 0;
+  const values = [sourceId, first.environment, first.database, first.transactionId, first.commitLsn, first.committedAt, rowsDocument(rows)];
+  return (await client.query({ ...INSERT_CHANGES, values })).rowCount ?? 0;
 }
 
 // Monotonic: a replay after a crash rewrites (and deduplicates) older transactions and must not
