@@ -138,10 +138,17 @@ async function writeRows(
 
 /**
  * One source transaction written in batches into one store transaction, so that it never has to
- * be held whole in memory: `write` inserts a batch (the first one opens the store transaction on
- * a client checked out of the pool for its whole life), `commit` advances the checkpoint in the
- * same store transaction and commits it, `abort` rolls it back. Rows of a batch are visible to
- * nobody until the commit, and a transaction that never commits leaves nothing behind.
+ * be held whole in memory: `write` or `send` inserts a batch (the first one opens the store
+ * transaction on a client checked out of the pool for its whole life), `commit` advances the
+ * checkpoint in the same store transaction and commits it, `abort` rolls it back. Rows of a batch
+ * are visible to nobody until the commit, and a transaction that never commits leaves nothing
+ * behind.
+ *
+ * `send` lets the caller build the next batch while the store inserts this one: it returns once
+ * the PREVIOUS batch is stored and this one is on its way, so at most one insert is in flight
+ * and at most two batches are in memory. A failed insert is thrown by the next `send`, `write` or
+ * `commit`; `commit` waits for the insert in flight, so nothing commits (and nothing can be
+ * acknowledged) before every batch of the transaction is stored.
  *
  * Idempotent like writeTransaction: a replayed transaction's rows are skipped, so `inserted`
  * counts only rows that were not stored before. Not safe for concurrent calls: await each.
@@ -151,6 +158,8 @@ export class StoreTransaction {
   private busy = false;
   private finished = false;
   private rowsWritten = 0;
+  /** The insert `send` started and nobody has awaited yet. */
+  private pending: Promise<number> | null = null;
   /** Rows inserted so far (rows already stored by an earlier attempt are not counted). */
   inserted = 0;
 
@@ -163,17 +172,45 @@ export class StoreTransaction {
 
   /** Inserts a batch; opens the store transaction on the first one. Returns the rows inserted. */
   async write(rows: readonly ChangeRow[]): Promise<number> {
+    await this.settle();
     if (this.finished) throw new Error("Store transaction already finished");
     checkRows(rows, this.commitLsn);
     if (rows.length === 0) return 0;
+    return this.insert(rows);
+  }
+
+  /**
+   * Starts inserting a batch once the previous one is stored (its failure is thrown here) and
+   * returns without waiting for this one: see the class comment.
+   */
+  async send(rows: readonly ChangeRow[]): Promise<void> {
+    await this.settle();
+    if (this.finished) throw new Error("Store transaction already finished");
+    checkRows(rows, this.commitLsn);
+    if (rows.length === 0) return;
+    const insert = this.insert(rows);
+    // Awaited by the next send, write or commit; a failure meanwhile is not an unhandled one.
+    insert.catch(() => undefined);
+    this.pending = insert;
+  }
+
+  private async insert(rows: readonly ChangeRow[]): Promise<number> {
     const inserted = await this.run(async (client) => insertRows(client, this.sourceId, rows));
     this.rowsWritten += rows.length;
     this.inserted += inserted;
     return inserted;
   }
 
+  /** Waits for the insert `send` started, if any; rethrows its failure. */
+  private async settle(): Promise<void> {
+    const pending = this.pending;
+    this.pending = null;
+    if (pending) await pending;
+  }
+
   /** Advances the checkpoint to this transaction and commits; the only way anything becomes visible. */
   async commit(): Promise<WriteResult> {
+    await this.settle();
     if (this.finished) throw new Error("Store transaction already finished");
     const lastChangeAt = this.rowsWritten > 0 ? this.committedAt : null;
     const checkpoint = [this.sourceId, this.commitLsn, lastChangeAt];
@@ -217,6 +254,11 @@ export class StoreTransaction {
     try {
       if (!this.client) {
         const client = await this.pool.connect();
+        if (this.finished) {
+          // Aborted while the connection was being checked out (abort saw no client yet).
+          client.release();
+          throw new Error("Store transaction aborted");
+        }
         this.client = client;
         await client.query("begin");
       }
