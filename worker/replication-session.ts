@@ -60,7 +60,10 @@ const maxLsn = (a: string, b: string) => (compareLsn(a, b) >= 0 ? a : b);
  *   it; at the source COMMIT the last batch and the checkpoint go in and the store transaction
  *   commits; only then is the commit acknowledged. So memory per transaction is bounded by a
  *   batch, not by the transaction. The data handler is awaited (flowControl): while a batch is
- *   being written the library keeps the socket paused, so the stream waits for the store.
+ *   being written the library keeps the socket paused, so the stream waits for the store. Two
+ *   overlaps, each one store write deep: a batch's insert runs while the next batch is built
+ *   (StoreTransaction.send), and a transaction's last batch + checkpoint + COMMIT run while the
+ *   next transaction is decoded (storeBehind); the next store write waits for them.
  *   The library's auto-ack and ack timer are off.
  * - `confirmableLsn` is the position up to which everything the server sent is either stored or
  *   had nothing to store. It advances on stored commits (to the commit's end LSN), on
@@ -248,12 +251,17 @@ export class ReplicationSession {
         case "truncate":
           this.builder.add(message);
           if (this.builder.pendingRows >= this.batchLimits.maxRows || this.builder.pendingBytes >= this.batchLimits.maxBytes) {
+            await this.settleStore();
             await this.track(this.writeBatch(this.builder.takeBatch()));
           }
           break;
-        case "commit":
-          await this.track(this.store(this.builder.commit(message)));
+        case "commit": {
+          const tx = this.builder.commit(message);
+          // One store write at a time, in order: the previous transaction's commit first.
+          await this.settleStore();
+          this.storeBehind(this.store(tx));
           break;
+        }
         case "type":
         case "origin":
           break;
@@ -272,6 +280,27 @@ export class ReplicationSession {
     } finally {
       this.inflight = null;
     }
+  }
+
+  /**
+   * A source transaction's last batch, checkpoint and store COMMIT (and then its acknowledgement)
+   * run while the next transaction is decoded: the handler does not wait for them. The next store
+   * write waits for them first (settleStore), so there is one store write at a time, transactions
+   * commit in order, and at most one transaction's last batch plus one batch are in memory. Until
+   * it is done it is `inflight` (keepalives confirm nothing new, drain() waits for it); a failure
+   * fails the session.
+   */
+  private storeBehind(write: Promise<void>): void {
+    const tracked: Promise<void> = write.finally(() => {
+      if (this.inflight === tracked) this.inflight = null;
+    });
+    this.inflight = tracked;
+    tracked.catch((error: unknown) => this.fail(asError(error)));
+  }
+
+  private async settleStore(): Promise<void> {
+    const inflight = this.inflight;
+    if (inflight) await inflight;
   }
 
   /**
