@@ -1,7 +1,7 @@
 import pg from "pg";
 import { spawnWorker } from "./processes";
 import { STALL_MS } from "./throughput";
-import type { BenchServers } from "./servers";
+import { sleep, storedCount, type BenchServers } from "./servers";
 import { provision, registerSource, rowsSelect, teardown } from "./source";
 
 export const LAG_RATE = 2_000;
@@ -26,12 +26,6 @@ export type LagResult = {
   errors: string[];
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function storedCount(servers: BenchServers, sourceId: string): Promise<number> {
-  const { rows } = await servers.storePool.query<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
-  return rows[0]?.n ?? 0;
-}
 
 async function waitForCount(servers: BenchServers, sourceId: string, count: number, timeoutMs: number, isDead: () => string | null): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -29,6 +29,14 @@ export function startBenchServers(): Promise<BenchServers> {
   return startServers({ storeFlags: STORE_FLAGS, sourceFlags: SOURCE_FLAGS });
 }
 
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Changes of one source in the store. */
+export async function storedCount(servers: BenchServers, sourceId: string): Promise<number> {
+  const { rows } = await servers.storePool.query<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+  return rows[0]?.n ?? 0;
+}
+
 function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);

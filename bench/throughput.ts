@@ -1,6 +1,6 @@
 import pg from "pg";
 import { runPgRecvlogical, spawnWorker } from "./processes";
-import type { BenchServers } from "./servers";
+import { sleep, storedCount, type BenchServers } from "./servers";
 import { currentWalLsn, provision, registerSource, teardown } from "./source";
 import type { ThroughputWorkload } from "./workloads";
 
@@ -32,12 +32,6 @@ export type ThroughputResult = {
   errors: string[];
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function storedCount(servers: BenchServers, sourceId: string): Promise<number> {
-  const { rows } = await servers.storePool.query<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
-  return rows[0]?.n ?? 0;
-}
 
 /**
  * One throughput workload: generate it at the source while nothing consumes, drain the
