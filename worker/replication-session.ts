@@ -45,6 +45,9 @@ export type SessionOptions = {
   metrics?: SourceMetrics;
 };
 
+/** How much group commit may gather into one store transaction before committing it. */
+const GROUP_LIMITS = { transactions: 500, rows: 20_000, ms: 100 };
+
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -95,6 +98,8 @@ export class ReplicationSession {
   private inflight: Promise<void> | null = null;
   /** The store transaction of the source transaction being received, once its first batch is written. */
   private storeTransaction: StoreTransaction | null = null;
+  /** The source transactions in the open store transaction, for group commit. */
+  private group = { transactions: 0, rows: 0, startedAt: 0, lastCommitEndLsn: "", lastChangeAt: null as string | null };
   private lastStoredCommitAt: string | null;
   private healthTimer: NodeJS.Timeout | null = null;
   private measuring = false;
@@ -175,15 +180,18 @@ export class ReplicationSession {
   /** Graceful stop: let the in-flight store write and its acknowledgement finish (bounded). */
   async drain(deadlineMs: number): Promise<void> {
     this.halted = true;
-    const inflight = this.inflight;
-    if (inflight) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, deadlineMs);
-      });
-      await Promise.race([inflight.catch(() => undefined), deadline]);
-      clearTimeout(timer);
-    }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    const finishStoreWork = async () => {
+      await this.inflight?.catch(() => undefined);
+      // Complete source transactions gathered for a group commit: commit them rather than
+      // reading them again at the next start.
+      if (!this.failure && !this.builder.isOpen && this.storeTransaction) await this.commitGroup().catch(() => undefined);
+    };
+    await Promise.race([finishStoreWork(), deadline]);
+    clearTimeout(timer);
     this.settle?.resolve();
   }
 
@@ -257,9 +265,12 @@ export class ReplicationSession {
           break;
         case "commit": {
           const tx = this.builder.commit(message);
+          // Messages the library has already received after this commit: another transaction
+          // follows at once, so this one may share its store commit (group commit).
+          const more = (this.plugin?.parsedCount ?? 0) > this.handledCount + 1;
           // One store write at a time, in order: the previous transaction's commit first.
           await this.settleStore();
-          this.storeBehind(this.store(tx));
+          this.storeBehind(this.store(tx, more));
           break;
         }
         case "type":
@@ -309,6 +320,11 @@ export class ReplicationSession {
    */
   private async safePoint(message: Pgoutput.MessageMessage): Promise<void> {
     if (message.prefix === HEARTBEAT_PREFIX) this.log.trace({ lsn: message.messageLsn }, "heartbeat received");
+    if (!this.builder.isOpen && this.storeTransaction) {
+      // A group waiting for more transactions: the stream has moved past them, commit it now.
+      await this.settleStore();
+      if (!this.builder.isOpen && this.storeTransaction) await this.commitGroup();
+    }
     if (!message.messageLsn || this.builder.isOpen || this.storeTransaction) return;
     this.progressed = true;
     await this.confirm(normalizeLsn(message.messageLsn));
@@ -351,7 +367,13 @@ export class ReplicationSession {
   }
 
   private openStoreTransaction(batch: TransactionBatch): StoreTransaction {
-    this.storeTransaction ??= new StoreTransaction(this.options.store, this.options.source.id, batch.commitLsn, batch.committedAt);
+    const open = this.storeTransaction;
+    if (open) {
+      if (open.commitLsn !== batch.commitLsn) open.join(batch.commitLsn, batch.committedAt);
+      return open;
+    }
+    this.group = { transactions: 0, rows: 0, startedAt: Date.now(), lastCommitEndLsn: "", lastChangeAt: null };
+    this.storeTransaction = new StoreTransaction(this.options.store, this.options.source.id, batch.commitLsn, batch.committedAt);
     return this.storeTransaction;
   }
 
@@ -365,7 +387,14 @@ export class ReplicationSession {
     log.debug({ rows: batch.rows.length }, "batch sent");
   }
 
-  private async store(tx: BuiltTransaction): Promise<void> {
+  /**
+   * Writes a committed source transaction. Group commit: while more of the stream is already
+   * waiting in the library (`more`) and the group is small and young, the store transaction stays
+   * open for the next source transaction; otherwise it commits — checkpoint at the last source
+   * commit of the group — and only then is that commit acknowledged. A group is all or nothing,
+   * so a failure replays all of it from the stored checkpoint.
+   */
+  private async store(tx: BuiltTransaction, more: boolean): Promise<void> {
     const log = this.log.child({ lsn: tx.commitLsn });
     this.report(tx.notices, log, tx.transactionId);
     const storeTransaction = this.openStoreTransaction(tx);
@@ -373,14 +402,34 @@ export class ReplicationSession {
       await storeTransaction.write(tx.rows);
       this.options.metrics?.batch();
     }
+    this.group.transactions++;
+    this.group.rows += tx.rowCount;
+    this.group.lastCommitEndLsn = tx.commitEndLsn;
+    if (tx.rowCount > 0) this.group.lastChangeAt = tx.committedAt;
+    this.options.metrics?.transaction();
+    const withinLimits =
+      this.group.transactions < GROUP_LIMITS.transactions &&
+      this.group.rows < GROUP_LIMITS.rows &&
+      Date.now() - this.group.startedAt < GROUP_LIMITS.ms;
+    if (more && withinLimits && !this.halted) {
+      log.trace({ rows: tx.rowCount }, "transaction joins the next store commit");
+      return;
+    }
+    await this.commitGroup();
+  }
+
+  /** Commits the open store transaction (a group of source transactions), then acknowledges. */
+  private async commitGroup(): Promise<void> {
+    const storeTransaction = this.storeTransaction;
+    if (!storeTransaction) return;
+    const { transactions, lastCommitEndLsn, lastChangeAt } = this.group;
     const { inserted } = await storeTransaction.commit();
     this.storeTransaction = null;
-    if (tx.rowCount > 0) this.lastStoredCommitAt = tx.committedAt;
-    this.options.metrics?.transaction();
+    if (lastChangeAt) this.lastStoredCommitAt = lastChangeAt;
     this.options.metrics?.changesWritten(inserted);
-    log.debug({ rows: tx.rowCount, inserted }, "transaction stored");
+    this.log.debug({ lsn: storeTransaction.commitLsn, transactions, inserted }, "transactions stored");
     this.progressed = true;
-    await this.confirm(tx.commitEndLsn);
+    await this.confirm(lastCommitEndLsn);
   }
 
   /**
@@ -429,7 +478,11 @@ export class ReplicationSession {
   private keepalive(lsn: string, shouldRespond: boolean): void {
     if (this.failure || !this.plugin) return;
     const everythingHandled =
-      !this.halted && !this.builder.isOpen && this.inflight === null && this.plugin.parsedCount === this.handledCount;
+      !this.halted &&
+      !this.builder.isOpen &&
+      this.inflight === null &&
+      this.storeTransaction === null &&
+      this.plugin.parsedCount === this.handledCount;
     const serverLsn = normalizeLsn(lsn);
     if (everythingHandled && this.confirmableLsn && compareLsn(serverLsn, this.confirmableLsn) > 0) {
       this.confirmableLsn = serverLsn;

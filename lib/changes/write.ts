@@ -157,18 +157,36 @@ export class StoreTransaction {
   private client: pg.PoolClient | null = null;
   private busy = false;
   private finished = false;
-  private rowsWritten = 0;
   /** The insert `send` started and nobody has awaited yet. */
   private pending: Promise<number> | null = null;
   /** Rows inserted so far (rows already stored by an earlier attempt are not counted). */
   inserted = 0;
 
+  /** Commit time of the last source transaction that brought rows (the source's last change). */
+  private lastChangeAt: string | null = null;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly sourceId: string,
-    readonly commitLsn: string,
-    private readonly committedAt: string,
+    private commitLsnOfLast: string,
+    private committedAt: string,
   ) {}
+
+  /** The source transaction whose rows are being written; the checkpoint goes to it at commit. */
+  get commitLsn(): string {
+    return this.commitLsnOfLast;
+  }
+
+  /**
+   * Group commit: the next source transaction, whose predecessors are complete, joins this store
+   * transaction. The checkpoint written at `commit` becomes the last one joined; everything joined
+   * commits together or not at all.
+   */
+  join(commitLsn: string, committedAt: string): void {
+    if (this.finished) throw new Error("Store transaction already finished");
+    this.commitLsnOfLast = commitLsn;
+    this.committedAt = committedAt;
+  }
 
   /** Inserts a batch; opens the store transaction on the first one. Returns the rows inserted. */
   async write(rows: readonly ChangeRow[]): Promise<number> {
@@ -196,7 +214,7 @@ export class StoreTransaction {
 
   private async insert(rows: readonly ChangeRow[]): Promise<number> {
     const inserted = await this.run(async (client) => insertRows(client, this.sourceId, rows));
-    this.rowsWritten += rows.length;
+    this.lastChangeAt = this.committedAt;
     this.inserted += inserted;
     return inserted;
   }
@@ -212,8 +230,7 @@ export class StoreTransaction {
   async commit(): Promise<WriteResult> {
     await this.settle();
     if (this.finished) throw new Error("Store transaction already finished");
-    const lastChangeAt = this.rowsWritten > 0 ? this.committedAt : null;
-    const checkpoint = [this.sourceId, this.commitLsn, lastChangeAt];
+    const checkpoint = [this.sourceId, this.commitLsn, this.lastChangeAt];
     if (!this.client) {
       // Nothing was written: the checkpoint alone is one statement, no transaction needed.
       this.finished = true;
