@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../lib/log";
+import { addSource, SECRET, startServers, waitFor, type Servers } from "./test-support";
+import { startWorker, type Worker } from "./worker";
+
+const SLOT = "retrace_group";
+const TRANSACTIONS = 300;
+
+let servers: Servers;
+let worker: Worker | undefined;
+let sourceId: string;
+
+beforeAll(async () => {
+  servers = await startServers();
+  await servers.sourceQuery(`
+    create table events (id int primary key, note text);
+    alter table events replica identity full;
+    create publication retrace_group for table events with (publish_via_partition_root = true);
+  `);
+  await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'pgoutput')", [SLOT]);
+  sourceId = await addSource(servers, { slotName: SLOT, publicationName: "retrace_group" });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await servers?.stop();
+});
+
+describe("group commit", () => {
+  it("stores a backlog of small transactions in far fewer store commits, each change once", async () => {
+    // A backlog: many single-row source transactions waiting in the slot before the worker starts.
+    for (let id = 1; id <= TRANSACTIONS; id++) {
+      await servers.sourceQuery("insert into events values ($1, 'n')", [id]);
+    }
+
+    worker = startWorker({
+      databaseUrl: servers.storeUrl,
+      secret: SECRET,
+      logger: createLogger("group-commit-test", "silent"),
+      pollIntervalMs: 200,
+      heartbeatIntervalMs: 0,
+    });
+    await waitFor(`${TRANSACTIONS} changes`, async () => {
+      const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+      return (row?.n ?? 0) >= TRANSACTIONS;
+    });
+
+    // Rows written by one store transaction share its xmin.
+    const [stats] = await servers.storeQuery<{ rows: number; ids: number; sourceTransactions: number; storeTransactions: number }>(
+      `select count(*)::int as rows, count(distinct primary_key)::int as ids,
+              count(distinct commit_lsn)::int as "sourceTransactions", count(distinct xmin::text)::int as "storeTransactions"
+         from changes where source_id = $1`,
+      [sourceId],
+    );
+    expect(stats).toMatchObject({ rows: TRANSACTIONS, ids: TRANSACTIONS, sourceTransactions: TRANSACTIONS });
+    expect(stats?.storeTransactions).toBeLessThan(TRANSACTIONS / 5);
+
+    // The checkpoint is the last source commit, and the slot is confirmed past it.
+    const [stored] = await servers.storeQuery<{ last: string; checkpoint: string }>(
+      `select max(c.commit_lsn)::text as last, s.checkpoint_lsn::text as checkpoint
+         from changes c join sources s on s.id = c.source_id where c.source_id = $1 group by s.checkpoint_lsn`,
+      [sourceId],
+    );
+    expect(stored?.checkpoint).toBe(stored?.last);
+    await waitFor("slot confirmed past the last stored commit", async () => {
+      const [slot] = await servers.sourceQuery<{ past: boolean }>(
+        "select confirmed_flush_lsn > $2::pg_lsn as past from pg_replication_slots where slot_name = $1",
+        [SLOT, stored?.last],
+      );
+      return slot?.past;
+    });
+  });
+});
