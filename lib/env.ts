@@ -41,7 +41,6 @@ const cliSchema = z.object({
   RETRACE_STORE_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOSTNAME: z.string().default("0.0.0.0"),
-  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 
 export type CliEnv = Omit<z.infer<typeof cliSchema>, "RETRACE_DATA_DIR"> & { dataDir: string };
