@@ -1,9 +1,11 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "@/lib/auth/tokens";
 import { encodeCursor } from "@/lib/changes/cursor";
 import { JsonNumber, parseJson } from "@/lib/changes/lossless-json";
 import { listChanges, getChange, type Change, type ChangeFilters } from "@/lib/changes/queries";
 import { connectStore, type Store } from "@/lib/db/client";
+import { deleteSource } from "@/lib/sources/queries";
 import { startWebStore, type TestServer } from "./postgres";
 
 type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
@@ -65,6 +67,11 @@ async function insertChange(values: Insert = {}): Promise<string> {
   const id = result.rows[0]?.id;
   if (!id) throw new Error("insert returned no id");
   return id;
+}
+
+async function changeCount(source: string): Promise<number> {
+  const result = await server.query<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [source], "retrace");
+  return result.rows[0]?.n ?? -1;
 }
 
 async function insertSource(name: string, environment: string): Promise<string> {
@@ -398,3 +405,72 @@ describe("getChange and GET /api/changes/:id", () => {
     expect(anonymous.status).toBe(401);
   });
 });
+
+describe("deleteSource", () => {
+  it("deletes the source, its tracked tables and its changes, and nothing of another source", async () => {
+    await server.query("truncate changes", [], "retrace");
+    const doomed = await insertSource("doomed", "production");
+    await server.query("insert into tracked_tables (source_id, schema, \"table\") values ($1, 'public', 'items')", [doomed], "retrace");
+    for (let i = 0; i < 3; i++) await insertChange({ source: doomed, primaryKey: String(i) });
+    const keptA = await insertChange({ source: sourceA });
+    const keptB = await insertChange({ source: sourceB, environment: "staging" });
+
+    expect(await deleteSource(store.db, doomed)).toBe(true);
+
+    expect(await changeCount(doomed)).toBe(0);
+    expect(ids((await all({})).changes)).toEqual([keptB, keptA]);
+    const left = await server.query<{ sources: number; tracked: number }>(
+      `select (select count(*)::int from sources where id = $1) as sources,
+              (select count(*)::int from tracked_tables where source_id = $1) as tracked`,
+      [doomed],
+      "retrace",
+    );
+    expect(left.rows[0]).toEqual({ sources: 0, tracked: 0 });
+    expect(await deleteSource(store.db, doomed)).toBe(false);
+  });
+
+  it("waits for a store commit in flight and deletes the rows it committed", async () => {
+    const doomed = await insertSource("in-flight", "production");
+    await insertChange({ source: doomed, primaryKey: "before" });
+    // What a worker's store transaction does: insert changes, then advance the source's checkpoint.
+    const worker = new pg.Client({ connectionString: server.url("retrace") });
+    await worker.connect();
+    try {
+      await worker.query("begin");
+      await worker.query(
+        `insert into changes (source_id, environment, database, schema, "table", primary_key, operation,
+           after, transaction_id, commit_lsn, seq, committed_at, queued_at)
+         values ($1, 'production', 'shop', 'public', 'items', 'in flight', 'CREATE', '{"id":9}', 9, '9/9', 0, now(), now())`,
+        [doomed],
+      );
+      await worker.query("update sources set checkpoint_lsn = '9/9' where id = $1", [doomed]);
+
+      let settled = false;
+      const deleting = deleteSource(store.db, doomed).finally(() => {
+        settled = true;
+      });
+      // The delete waits on the row lock the open transaction holds on the source row.
+      await waitForLock(doomed);
+      expect(settled).toBe(false);
+      await worker.query("commit");
+      expect(await deleting).toBe(true);
+    } finally {
+      await worker.end();
+    }
+    expect(await changeCount(doomed)).toBe(0);
+  });
+});
+
+/** Until a session waits on a lock (the delete of the source row `id`). */
+async function waitForLock(id: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const waiting = await server.query<{ n: number }>(
+      "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'delete from \"sources\"%'",
+      [],
+      "retrace",
+    );
+    if ((waiting.rows[0]?.n ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`no delete of source ${id} is waiting for a lock`);
+}

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
-import { sources, trackedTables } from "../db/schema";
+import { changes, sources, trackedTables } from "../db/schema";
 import { decryptSecret, encryptSecret } from "../crypto/secrets";
 import { AppError } from "../http/errors";
 import type { SourceConnection } from "./connection";
@@ -228,8 +228,18 @@ export async function setSourceEnabled(db: Queryable, id: string, enabled: boole
   return updated.length > 0 ? getSource(db, id) : null;
 }
 
-/** Deletes the source; its tracked tables and captured changes go with it (ON DELETE CASCADE). */
+/**
+ * Deletes the source with its tracked tables (ON DELETE CASCADE) and its captured changes, in one
+ * transaction. `changes` has no foreign key (it would cost every insert an RI check), so the
+ * changes are deleted here, and AFTER the source row: a worker's store commit updates that row in
+ * the same transaction as its inserts, so deleting it first waits for a commit in flight, whose
+ * rows the next statement then sees (READ COMMITTED takes a new snapshot per statement). A later
+ * commit finds no source row to advance and fails, so no change can outlive its source.
+ */
 export async function deleteSource(db: Queryable, id: string): Promise<boolean> {
-  const deleted = await db.delete(sources).where(eq(sources.id, id)).returning({ id: sources.id });
-  return deleted.length > 0;
+  return db.transaction(async (tx) => {
+    const deleted = await tx.delete(sources).where(eq(sources.id, id)).returning({ id: sources.id });
+    await tx.delete(changes).where(eq(changes.sourceId, id));
+    return deleted.length > 0;
+  });
 }

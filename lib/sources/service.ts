@@ -147,9 +147,9 @@ export async function setDatabaseEnabled(db: Db, id: string, input: unknown): Pr
 
 /**
  * Removes a database: pause it (the worker lets go of the slot within seconds), drop slot and
- * publication at the source, then delete it from the store — which also deletes its captured
- * changes (ON DELETE CASCADE). When the source cannot be cleaned up nothing is deleted unless
- * `force` is set; the response then carries the SQL to run at the source by hand.
+ * publication at the source, then delete it from the store together with its captured changes
+ * (one store transaction, see deleteSource). When the source cannot be cleaned up nothing is
+ * deleted unless `force` is set; the response then carries the SQL to run at the source by hand.
  */
 export async function removeDatabase(
   db: Db,
