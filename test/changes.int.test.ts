@@ -37,13 +37,13 @@ type Insert = {
   seq?: number;
 };
 
-/** Inserts one change (JSON given as text so numbers reach jsonb untouched); returns its id. */
+/** Inserts one change (JSON given as text, stored as it is); returns its id. */
 async function insertChange(values: Insert = {}): Promise<string> {
   lsnCounter += 1;
   const result = await server.query<{ id: string }>(
     `insert into changes (source_id, environment, database, schema, "table", primary_key, operation,
        before, after, changed_fields, context, transaction_id, commit_lsn, seq, committed_at, queued_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11::jsonb, $12, $13::pg_lsn, $14,
+     values ($1, $2, $3, $4, $5, $6, $7, $8::json, $9::json, $10, $11::jsonb, $12, $13::pg_lsn, $14,
        '2024-05-06 07:08:09.123456+00', now())
      returning id::text as id`,
     [
@@ -403,6 +403,31 @@ describe("getChange and GET /api/changes/:id", () => {
     }
     const anonymous = await detailRoute(get("/api/changes/1"), { params: Promise.resolve({ id: "1" }) });
     expect(anonymous.status).toBe(401);
+  });
+});
+
+describe("row images", () => {
+  it("come back exactly as written, keys in the order written", async () => {
+    await server.query("truncate changes", [], "retrace");
+    // jsonb would answer {"a": 2, "zeta": 1} (keys by length) and 1.5 for 1.50.
+    const id = await insertChange({
+      operation: "UPDATE",
+      before: '{"zeta":1,"a":2,"mid":1.50}',
+      after: '{"zeta":1,"a":3,"mid":1.50,"doc":{"y":1,"x":2}}',
+      changedFields: ["a"],
+    });
+    const [listed] = (await all({})).changes;
+    expect(listed?.id).toBe(id);
+    expect(listed?.before?.text).toBe('{"zeta":1,"a":2,"mid":1.50}');
+    expect(listed?.after?.text).toBe('{"zeta":1,"a":3,"mid":1.50,"doc":{"y":1,"x":2}}');
+    const detail = await getChange(store.db, id);
+    expect(detail?.change.after?.text).toBe('{"zeta":1,"a":3,"mid":1.50,"doc":{"y":1,"x":2}}');
+
+    const response = await detailRoute(get(`/api/changes/${id}`, { authorization: `Bearer ${token}` }), {
+      params: Promise.resolve({ id }),
+    });
+    const body = parseJson(await response.text()) as { change: { after: Record<string, unknown> } };
+    expect(Object.keys(body.change.after)).toEqual(["zeta", "a", "mid", "doc"]);
   });
 });
 

@@ -441,12 +441,26 @@ describe("connecting, editing and removing a database", () => {
     expect(invalid.status).toBe(400);
   });
 
-  it("DELETE drops slot and publication and the store row", async () => {
+  it("DELETE drops slot and publication, the store row and its changes", async () => {
+    // changes has no foreign key to sources: another source's rows must survive the delete.
+    const otherSource = "00000000-0000-4000-8000-000000000001";
+    for (const sourceId of [id, id, otherSource]) {
+      await store.query(
+        `insert into changes (source_id, environment, database, schema, "table", operation, after,
+           transaction_id, commit_lsn, seq, committed_at, queued_at)
+         values ($1, 'production', 'app', 'public', 'items', 'CREATE', '{"id":1}', 1, pg_current_wal_lsn(),
+           (select count(*) from changes), now(), now())`,
+        [sourceId],
+        "retrace",
+      );
+    }
     const response = await routes.one.DELETE(request("DELETE", `/api/databases/${id}`), withId(id));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ id, manualCleanupSql: null });
     expect(await sourceState(source, "app")).toEqual({ publications: [], slots: [] });
     expect(await storeSourceCount()).toBe(0);
+    const { rows } = await store.query<{ source_id: string }>("select source_id::text from changes", [], "retrace");
+    expect(rows).toEqual([{ source_id: otherSource }]);
     expect((await routes.one.GET(request("GET", `/api/databases/${id}`), withId(id))).status).toBe(404);
   });
 });

@@ -4,7 +4,7 @@ import { JsonValueView } from "./json-value";
 
 type Row = { column: string; changed: boolean };
 
-/** Columns in the order received (after image first), each listed once. */
+/** Columns in the order stored, which is the table's (after image first), each listed once. */
 function diffRows(change: ChangeView): Row[] {
   const { before, after } = change;
   const columns = [...new Set([...Object.keys(after ?? {}), ...Object.keys(before ?? {})])];

@@ -18,7 +18,8 @@ export type PageRequest = { cursor?: string; limit: number };
 
 /**
  * A change as the API shows it. Ids are strings (bigint), times ISO-8601 UTC with
- * microseconds, and the row images are PostgreSQL's own JSON text so no digit is lost.
+ * microseconds, and the row images are the JSON text as stored (json: the worker's text, keys in
+ * the table's column order) so no digit is lost.
  */
 export type Change = {
   id: string;
@@ -67,7 +68,7 @@ type ChangeRow = {
 
 const iso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-// Everything that JavaScript could alter (bigint, jsonb, timestamps) leaves PostgreSQL as text.
+// Everything that JavaScript could alter (bigint, json, timestamps) leaves PostgreSQL as text.
 const columns = sql`
   c.id::text as id, c.source_id::text as source_id, c.environment, c.database, c.schema,
   c."table", c.primary_key, c.operation::text as operation,
@@ -114,6 +115,8 @@ function tableCondition(value: string): SQL {
 
 function filterConditions(filters: ChangeFilters): SQL[] {
   const conditions: SQL[] = [];
+  // No index on operation (4 values, and one more index on every insert): the list walks the
+  // primary key backwards and drops other operations on the way.
   if (filters.operation) conditions.push(sql`c.operation = ${filters.operation}::operation`);
   if (filters.table) conditions.push(tableCondition(filters.table));
   if (filters.primaryKey !== undefined) conditions.push(sql`c.primary_key = ${filters.primaryKey}`);
