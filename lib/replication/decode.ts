@@ -8,22 +8,6 @@
  * cannot hold, arrays with explicit bounds, every non-array type without a JSON counterpart.
  */
 
-type ScalarKind = "bool" | "integer" | "numeric" | "float" | "json" | "text";
-
-const SCALAR_KINDS = new Map<number, ScalarKind>([
-  [16, "bool"],
-  [20, "integer"], // int8
-  [21, "integer"], // int2
-  [23, "integer"], // int4
-  [26, "integer"], // oid
-  [1700, "numeric"],
-  [700, "float"], // float4
-  [701, "float"], // float8
-  [114, "json"],
-  [3802, "json"], // jsonb
-]);
-
-const JSONB = 3802;
 
 /**
  * Built-in array type OID -> element type OID, for every built-in array type whose text form is
@@ -186,26 +170,33 @@ export function jsonbCanHold(text: string): boolean {
   return true;
 }
 
-function decodeScalar(typeOid: number, text: string): string {
-  switch (SCALAR_KINDS.get(typeOid) ?? "text") {
-    case "bool":
-      return text === "t" ? "true" : text === "f" ? "false" : jsonString(text);
-    case "integer":
-      return INTEGER_TEXT.test(text) ? text : jsonString(text);
-    case "numeric":
-      // NaN, Infinity, -Infinity have no JSON number form.
-      return DECIMAL_TEXT.test(text) ? text : jsonString(text);
-    case "float":
-      // PostgreSQL prints the shortest exact form ("1e+30"), which is valid JSON as is. Not -0:
-      // as a jsonb number it would become 0.
-      return FLOAT_TEXT.test(text) && text !== "-0" ? text : jsonString(text);
-    case "json":
-      // jsonb's own output always reads back as jsonb; json's only when jsonb can hold it.
-      return typeOid === JSONB || jsonbCanHold(text) ? text : jsonString(text);
-    case "text":
-      return jsonString(text);
-  }
-}
+/** One non-NULL text value of a given type -> its JSON text fragment. */
+export type Decoder = (text: string) => string;
+
+const decodeBool: Decoder = (text) => (text === "t" ? "true" : text === "f" ? "false" : jsonString(text));
+const decodeInteger: Decoder = (text) => (INTEGER_TEXT.test(text) ? text : jsonString(text));
+// NaN, Infinity, -Infinity have no JSON number form.
+const decodeNumeric: Decoder = (text) => (DECIMAL_TEXT.test(text) ? text : jsonString(text));
+// PostgreSQL prints the shortest exact form ("1e+30"), which is valid JSON as is. Not -0: as a
+// jsonb number it would become 0.
+const decodeFloat: Decoder = (text) => (FLOAT_TEXT.test(text) && text !== "-0" ? text : jsonString(text));
+// json's text only when jsonb can hold it; jsonb's own output always reads back as jsonb.
+const decodeJson: Decoder = (text) => (jsonbCanHold(text) ? text : jsonString(text));
+const decodeJsonb: Decoder = (text) => text;
+
+/** Built-in scalar types with a JSON form; every other scalar is its text as a JSON string. */
+const SCALAR_DECODERS = new Map<number, Decoder>([
+  [16, decodeBool],
+  [20, decodeInteger], // int8
+  [21, decodeInteger], // int2
+  [23, decodeInteger], // int4
+  [26, decodeInteger], // oid
+  [1700, decodeNumeric],
+  [700, decodeFloat], // float4
+  [701, decodeFloat], // float8
+  [114, decodeJson],
+  [3802, decodeJsonb],
+]);
 
 const ASCII_SPACE = new Set([" ", "\t", "\n", "\r", "\v", "\f"]);
 
@@ -333,25 +324,36 @@ export function builtinType(typeOid: number): ValueType {
   return { kind: "array", element: { kind: "scalar", oid: elementOid }, delimiter: typeOid === BOX_ARRAY ? ";" : "," };
 }
 
-function arrayToJson(node: ArrayNode, element: ValueType): string {
+function arrayToJson(node: ArrayNode, element: Decoder): string {
   if (node === null) return "null";
-  if (typeof node === "string") return decodeResolved(element, node);
+  if (typeof node === "string") return element(node);
   return `[${node.map((child) => arrayToJson(child, element)).join(",")}]`;
 }
 
-function decodeArray(type: Extract<ValueType, { kind: "array" }>, text: string): string {
+function decodeArray(text: string, delimiter: string, element: Decoder): string {
   let parsed: ArrayNode[] | null;
   try {
-    parsed = parseArrayLiteral(text, type.delimiter);
+    parsed = parseArrayLiteral(text, delimiter);
   } catch {
     parsed = null;
   }
-  return parsed === null ? jsonString(text) : arrayToJson(parsed, type.element);
+  return parsed === null ? jsonString(text) : arrayToJson(parsed, element);
+}
+
+/**
+ * The Decoder of a resolved type. Pure. Resolve once per column (per relation message) and call
+ * it per value: the choice of rule is not made again for every row.
+ */
+export function decoderFor(type: ValueType): Decoder {
+  if (type.kind === "scalar") return SCALAR_DECODERS.get(type.oid) ?? jsonString;
+  const element = decoderFor(type.element);
+  const { delimiter } = type;
+  return (text) => decodeArray(text, delimiter, element);
 }
 
 /** One non-NULL pgoutput text value of a resolved type as a JSON text fragment. Pure. */
 export function decodeResolved(type: ValueType, text: string): string {
-  return type.kind === "scalar" ? decodeScalar(type.oid, text) : decodeArray(type, text);
+  return decoderFor(type)(text);
 }
 
 /** One non-NULL pgoutput text value of the given built-in type as a JSON text fragment. */

@@ -61,12 +61,8 @@ describe("RawTextPgoutputPlugin", () => {
     const message = plugin.parse(insert(100, row));
     expect(message.tag).toBe("insert");
     if (message.tag !== "insert") return;
-    expect({ ...message.new }).toEqual({
-      id: "9223372036854775807",
-      at: "2024-02-29 23:59:59.123456+00",
-      flag: "t",
-      body: "hello",
-    });
+    // By column position: id, at, flag, body.
+    expect(message.new).toEqual(["9223372036854775807", "2024-02-29 23:59:59.123456+00", "t", "hello"]);
     expect(plugin.parsedCount).toBe(2);
   });
 
@@ -84,11 +80,10 @@ describe("RawTextPgoutputPlugin", () => {
     plugin.parse(relation(7, columns));
     const withOld = plugin.parse(updateWithOld(7, row, ["1", null, "f", "unchanged"]));
     if (withOld.tag !== "update") throw new Error("expected update");
-    expect(withOld.new.body).toBe("hello");
+    expect(withOld.new[3]).toBe("hello");
     const withoutOld = plugin.parse(updateNewOnly(7, ["1", null, "f", "unchanged"]));
     if (withoutOld.tag !== "update") throw new Error("expected update");
-    expect(withoutOld.new.body).toBeUndefined();
-    expect(withoutOld.new.at).toBeNull();
+    expect(withoutOld.new).toEqual(["1", null, "f", undefined]);
   });
 
   it("keeps a leading byte order mark (the library's TextDecoder drops it)", () => {
@@ -96,7 +91,7 @@ describe("RawTextPgoutputPlugin", () => {
     plugin.parse(relation(5, columns));
     const message = plugin.parse(insert(5, ["1", null, "t", "\uFEFFbom first"]));
     if (message.tag !== "insert") throw new Error("expected insert");
-    expect(message.new.body).toBe("\uFEFFbom first");
+    expect(message.new[3]).toBe("\uFEFFbom first");
     const plain = new PgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
     plain.parse(relation(5, columns));
     const lossy = plain.parse(insert(5, ["1", null, "t", "\uFEFFbom first"]));
@@ -104,13 +99,51 @@ describe("RawTextPgoutputPlugin", () => {
     expect(lossy.new.body).toBe("bom first");
   });
 
-  it("keeps a column called __proto__", () => {
+
+  it("decodes any UTF-8 exactly on the short-ASCII fast path and off it", () => {
     const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
-    plugin.parse(relation(6, [{ name: "__proto__", typeOid: 25 }]));
-    const message = plugin.parse(insert(6, ["value"]));
+    const texts = [
+      "",
+      "plain ascii",
+      "NUL-escaped \\u0000 text, \\ alone, controls \x01\x7f",
+      "Zoë",
+      "\uFEFF",
+      "\uFEFFbom then ascii",
+      "ascii then \uFEFF",
+      "😀 four bytes",
+      "a".repeat(128),
+      `${"a".repeat(127)}é`,
+      "b".repeat(129),
+      `\uFEFF${"c".repeat(300)}`,
+      `${"d".repeat(300)}漢字`,
+    ];
+    const cols = texts.map((_, i) => ({ name: `c${i}`, typeOid: 25 }));
+    plugin.parse(relation(11, cols));
+    const message = plugin.parse(insert(11, texts));
     if (message.tag !== "insert") throw new Error("expected insert");
-    expect(Object.keys(message.new)).toEqual(["__proto__"]);
-    expect(message.new["__proto__"]).toBe("value");
+    expect(message.new).toEqual(texts);
+  });
+
+  it("decodes short values of a large message (no shared one-byte text) exactly", () => {
+    const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
+    const texts = ["1", "x".repeat(20_000), "short", "\uFEFFé", "tail"];
+    plugin.parse(relation(12, texts.map((_, i) => ({ name: `c${i}`, typeOid: 25 }))));
+    const message = plugin.parse(insert(12, texts));
+    if (message.tag !== "insert") throw new Error("expected insert");
+    expect(message.new).toEqual(texts);
+  });
+
+  it("replaces invalid UTF-8 as a TextDecoder does, keeping the bytes around it", () => {
+    const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
+    plugin.parse(relation(13, [{ name: "a", typeOid: 25 }, { name: "b", typeOid: 25 }]));
+    const invalid = [Buffer.from([0x61, 0xff, 0x62, 0xc3]), Buffer.from([0xef, 0xbb, 0xbf, 0xed, 0xa0, 0x80, 0x7a])];
+    const w = new Writer().char("I").int32(13).char("N").int16(2);
+    for (const bytes of invalid) w.char("t").int32(bytes.length).bytes(bytes);
+    const message = plugin.parse(w.done());
+    if (message.tag !== "insert") throw new Error("expected insert");
+    const reference = new TextDecoder("utf-8", { ignoreBOM: true });
+    expect(message.new).toEqual(invalid.map((bytes) => reference.decode(bytes)));
+    expect(message.new[1]?.startsWith("\uFEFF")).toBe(true);
   });
 
   it("reads key-only and full old tuples of updates and deletes", () => {
@@ -121,15 +154,13 @@ describe("RawTextPgoutputPlugin", () => {
     plugin.parse(keyed.done());
     const update = plugin.parse(updateWithKey(8, ["1", null], ["2", "unchanged"]));
     if (update.tag !== "update") throw new Error("expected update");
-    expect({ key: { ...update.key }, old: update.old, new: { ...update.new } }).toEqual({
-      key: { id: "1" }, old: null, new: { id: "2", body: undefined },
-    });
+    expect({ key: update.key, old: update.old, new: update.new }).toEqual({ key: ["1", undefined], old: null, new: ["2", undefined] });
     const byKey = plugin.parse(deleteWithKey(8, ["2", null]));
     if (byKey.tag !== "delete") throw new Error("expected delete");
-    expect({ key: { ...byKey.key }, old: byKey.old }).toEqual({ key: { id: "2" }, old: null });
+    expect({ key: byKey.key, old: byKey.old }).toEqual({ key: ["2", undefined], old: null });
     const full = plugin.parse(deleteWithOld(8, ["3", "x"]));
     if (full.tag !== "delete") throw new Error("expected delete");
-    expect({ key: full.key, old: { ...full.old } }).toEqual({ key: null, old: { id: "3", body: "x" } });
+    expect({ key: full.key, old: full.old }).toEqual({ key: null, old: ["3", "x"] });
   });
 
   it("returns truncated messages and binary values as parse failures", () => {

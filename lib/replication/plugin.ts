@@ -1,8 +1,35 @@
 import type pg from "pg";
 import { PgoutputPlugin, type Pgoutput } from "pg-logical-replication";
 
-/** What the stream sees: the library's messages, plus a parse failure kept in stream order. */
-export type StreamMessage = Pgoutput.Message | { tag: "parse-error"; error: Error };
+/**
+ * A row's values by column position (the relation message's column order): PostgreSQL's exact
+ * text, null (SQL NULL) or undefined (not sent: a non-key column of a key-only old tuple, an
+ * unchanged TOASTed value with no old tuple to take it from, a column past the tuple's end).
+ */
+export type RowValues = Array<string | null | undefined>;
+
+export type RowInsert = { tag: "insert"; relation: Pgoutput.MessageRelation; new: RowValues };
+export type RowUpdate = {
+  tag: "update";
+  relation: Pgoutput.MessageRelation;
+  /** Key-only old tuple (REPLICA IDENTITY DEFAULT/INDEX, key changed): the key columns alone. */
+  key: RowValues | null;
+  /** Whole old tuple (REPLICA IDENTITY FULL). */
+  old: RowValues | null;
+  new: RowValues;
+};
+export type RowDelete = { tag: "delete"; relation: Pgoutput.MessageRelation; key: RowValues | null; old: RowValues | null };
+
+/**
+ * What the stream sees: the library's messages, except that row changes carry column-indexed
+ * exact text (see RawTextPgoutputPlugin), plus a parse failure kept in stream order.
+ */
+export type StreamMessage =
+  | Exclude<Pgoutput.Message, { tag: "insert" | "update" | "delete" }>
+  | RowInsert
+  | RowUpdate
+  | RowDelete
+  | { tag: "parse-error"; error: Error };
 
 /**
  * Output settings of the replication session. pgoutput prints values with the walsender's own
@@ -18,16 +45,33 @@ export const OUTPUT_SETTINGS: ReadonlyArray<readonly [name: string, value: strin
   ["bytea_output", "hex"],
 ];
 
-/** A tuple as the rows builder reads it: text, null (SQL NULL) or undefined (value not sent). */
-type Tuple = Record<string, string | null | undefined>;
+// Values up to this many bytes are checked for ASCII in JavaScript and, when they are, sliced
+// from the message's one-byte text: a string per message instead of a decoder call per value.
+// Longer values go straight to the UTF-8 decoder, whose own ASCII path is faster on them.
+const SHORT_VALUE_BYTES = 128;
+// The one-byte text of a message is kept alive by every value sliced from it: only small
+// messages get one.
+const SHARED_TEXT_MAX_BYTES = 16 * 1024;
 
-// The library's decoder is `new TextDecoder()`, which drops a leading U+FEFF from every value.
-const exactUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-
+/**
+ * Reads the row part of a pgoutput message. One reader per plugin, reset for each message.
+ *
+ * Values are decoded as UTF-8 by Buffer#toString, which keeps a leading U+FEFF (the library's
+ * `new TextDecoder()` drops it from every value) and replaces invalid bytes with U+FFFD exactly
+ * as a TextDecoder does. An ASCII value is the same text in any ASCII-compatible decoding, so
+ * short ones are cut out of one latin1 (one char per byte) decoding of the message.
+ */
 class TupleReader {
-  private position = 1; // after the message tag
+  private buffer: Buffer = Buffer.alloc(0);
+  private position = 0;
+  private shared: string | null = null;
 
-  constructor(private readonly buffer: Buffer) {}
+  reset(buffer: Buffer): this {
+    this.buffer = buffer;
+    this.position = 1; // after the message tag
+    this.shared = null;
+    return this;
+  }
 
   byte(): number {
     this.ensure(1);
@@ -50,9 +94,17 @@ class TupleReader {
 
   text(length: number): string {
     this.ensure(length);
-    const value = exactUtf8.decode(this.buffer.subarray(this.position, this.position + length));
-    this.position += length;
-    return value;
+    const { buffer } = this;
+    const start = this.position;
+    const end = start + length;
+    this.position = end;
+    if (length > SHORT_VALUE_BYTES) return buffer.toString("utf8", start, end);
+    for (let i = start; i < end; i++) {
+      if ((buffer[i] ?? 0x80) >= 0x80) return buffer.toString("utf8", start, end);
+    }
+    if (buffer.length > SHARED_TEXT_MAX_BYTES) return buffer.toString("latin1", start, end);
+    this.shared ??= buffer.toString("latin1");
+    return this.shared.slice(start, end);
   }
 
   private ensure(length: number): void {
@@ -61,6 +113,15 @@ class TupleReader {
 }
 
 const tag = (letter: string) => letter.charCodeAt(0);
+const INSERT = tag("I");
+const UPDATE = tag("U");
+const DELETE = tag("D");
+const NEW = tag("N");
+const KEY = tag("K");
+const OLD = tag("O");
+const TEXT = tag("t");
+const NULL = tag("n");
+const UNCHANGED = tag("u");
 
 /**
  * pgoutput with every value kept as PostgreSQL's exact text.
@@ -68,8 +129,9 @@ const tag = (letter: string) => letter.charCodeAt(0);
  * The library's parser runs `pg.types.getTypeParser(typeOid)` on each value (timestamps become
  * Dates, int8 and numeric lose digits) after decoding it with a TextDecoder that strips a leading
  * byte order mark. So row messages (insert, update, delete) are decoded here, against the
- * relation messages the library parsed; everything else is the library's. The tuples keep the
- * library's shape and rules: a key-only old tuple holds just the key columns, and an unchanged
+ * relation messages the library parsed; everything else is the library's. Row values are arrays
+ * in column order (RowValues), cheaper to build and read than objects keyed by column name. The
+ * library's rules hold: a key-only old tuple holds just the key columns, and an unchanged
  * TOASTed value (`u`) is taken from the old tuple when there is one, else left undefined.
  * lib/replication/decode.ts then turns the text into exact JSON.
  *
@@ -84,6 +146,7 @@ export class RawTextPgoutputPlugin {
   readonly options: Pgoutput.Options;
   private readonly inner: PgoutputPlugin;
   private readonly relations = new Map<number, Pgoutput.MessageRelation>();
+  private readonly reader = new TupleReader();
   parsedCount = 0;
 
   constructor(options: Pgoutput.Options) {
@@ -107,14 +170,17 @@ export class RawTextPgoutputPlugin {
     this.parsedCount++;
     try {
       switch (buffer[0]) {
-        case tag("I"):
-          return this.insert(new TupleReader(buffer));
-        case tag("U"):
-          return this.update(new TupleReader(buffer));
-        case tag("D"):
-          return this.delete(new TupleReader(buffer));
+        case INSERT:
+          return this.insert(this.reader.reset(buffer));
+        case UPDATE:
+          return this.update(this.reader.reset(buffer));
+        case DELETE:
+          return this.delete(this.reader.reset(buffer));
       }
       const message = this.inner.parse(buffer);
+      if (message.tag === "insert" || message.tag === "update" || message.tag === "delete") {
+        throw new Error("Row change left to the library's parser"); // unreachable: handled above
+      }
       if (message.tag === "relation") this.relations.set(message.relationOid, message);
       return message;
     } catch (error) {
@@ -129,59 +195,56 @@ export class RawTextPgoutputPlugin {
     return relation;
   }
 
-  private insert(reader: TupleReader): Pgoutput.MessageInsert {
+  private insert(reader: TupleReader): RowInsert {
     const relation = this.relation(reader);
-    expectTag(reader.byte(), "N");
+    expectTag(reader.byte(), NEW);
     return { tag: "insert", relation, new: readTuple(reader, relation, null) };
   }
 
-  private update(reader: TupleReader): Pgoutput.MessageUpdate {
+  private update(reader: TupleReader): RowUpdate {
     const relation = this.relation(reader);
-    let key: Tuple | null = null;
-    let old: Tuple | null = null;
+    let key: RowValues | null = null;
+    let old: RowValues | null = null;
     let kind = reader.byte();
-    if (kind === tag("K")) key = keyOnly(readTuple(reader, relation, null), relation);
-    else if (kind === tag("O")) old = readTuple(reader, relation, null);
+    if (kind === KEY) key = keyOnly(readTuple(reader, relation, null), relation);
+    else if (kind === OLD) old = readTuple(reader, relation, null);
     if (key || old) kind = reader.byte();
-    expectTag(kind, "N");
+    expectTag(kind, NEW);
     return { tag: "update", relation, key, old, new: readTuple(reader, relation, old) };
   }
 
-  private delete(reader: TupleReader): Pgoutput.MessageDelete {
+  private delete(reader: TupleReader): RowDelete {
     const relation = this.relation(reader);
     const kind = reader.byte();
-    if (kind === tag("K")) return { tag: "delete", relation, key: keyOnly(readTuple(reader, relation, null), relation), old: null };
-    expectTag(kind, "O");
+    if (kind === KEY) return { tag: "delete", relation, key: keyOnly(readTuple(reader, relation, null), relation), old: null };
+    expectTag(kind, OLD);
     return { tag: "delete", relation, key: null, old: readTuple(reader, relation, null) };
   }
 }
 
-function expectTag(actual: number, expected: string): void {
-  if (actual !== tag(expected)) throw new Error(`Expected pgoutput '${expected}', got '${String.fromCharCode(actual)}'`);
+function expectTag(actual: number, expected: number): void {
+  if (actual !== expected) {
+    throw new Error(`Expected pgoutput '${String.fromCharCode(expected)}', got '${String.fromCharCode(actual)}'`);
+  }
 }
 
-function readTuple(reader: TupleReader, relation: Pgoutput.MessageRelation, unchangedFrom: Tuple | null): Tuple {
+function readTuple(reader: TupleReader, relation: Pgoutput.MessageRelation, unchangedFrom: RowValues | null): RowValues {
   const count = reader.int16();
   if (count > relation.columns.length) {
     throw new Error(`Tuple of ${count} columns for ${relation.schema}.${relation.name} with ${relation.columns.length}`);
   }
-  // No prototype: a column may be called __proto__.
-  const tuple: Tuple = Object.create(null);
+  const values: RowValues = [];
   for (let i = 0; i < count; i++) {
-    const column = relation.columns[i];
-    if (!column) throw new Error("Column index out of range");
     const kind = reader.byte();
-    if (kind === tag("t")) tuple[column.name] = reader.text(reader.int32());
-    else if (kind === tag("n")) tuple[column.name] = null;
-    else if (kind === tag("u")) tuple[column.name] = unchangedFrom?.[column.name];
+    if (kind === TEXT) values.push(reader.text(reader.int32()));
+    else if (kind === NULL) values.push(null);
+    else if (kind === UNCHANGED) values.push(unchangedFrom?.[i]);
     else throw new Error(`Unsupported pgoutput value kind '${String.fromCharCode(kind)}' in ${relation.schema}.${relation.name}`);
   }
-  return tuple;
+  return values;
 }
 
-/** A key tuple carries NULL placeholders for non-key columns: keep only the key. */
-function keyOnly(tuple: Tuple, relation: Pgoutput.MessageRelation): Tuple {
-  const key: Tuple = Object.create(null);
-  for (const name of relation.keyColumns) key[name] = tuple[name] ?? undefined;
-  return key;
+/** A key tuple carries NULL placeholders for non-key columns: keep only the key columns. */
+function keyOnly(tuple: RowValues, relation: Pgoutput.MessageRelation): RowValues {
+  return relation.columns.map((column, i) => (column.flags & 1 ? (tuple[i] ?? undefined) : undefined));
 }

@@ -1,6 +1,8 @@
 import type { Pgoutput } from "pg-logical-replication";
 import { describe, expect, it } from "vitest";
 import { MAX_CONTEXT_BYTES } from "./context";
+import type { ValueType } from "./decode";
+import type { RowValues } from "./plugin";
 import { TransactionBuilder, type KeyLookup } from "./rows";
 
 // Message objects shaped like pg-logical-replication's pgoutput output with raw-text values.
@@ -17,7 +19,9 @@ function relation(relationOid: number, name: string, cols: Array<[string, number
     keyColumns: cols.map(([colName]) => colName),
   };
 }
-const tuple = (values: Record<string, string | null | undefined>) => Object.assign(Object.create(null) as Record<string, unknown>, values);
+// Values by column position, as the raw-text plugin delivers them; a column left out is undefined.
+const tuple = (rel: Pgoutput.MessageRelation, values: Record<string, string | null | undefined>): RowValues =>
+  rel.columns.map((column) => (Object.hasOwn(values, column.name) ? values[column.name] : undefined));
 
 const items = relation(1, "items", [["id", 20], ["name", 25], ["amount", 1700], ["doc", 3802]]);
 const pairs = relation(2, "pairs", [["a", 23], ["b", 25], ["v", 25]]);
@@ -48,7 +52,7 @@ function run(messages: Array<Parameters<TransactionBuilder["add"]>[0]>) {
 
 describe("TransactionBuilder", () => {
   it("builds a CREATE with exact values and transaction metadata", () => {
-    const tx = run([{ tag: "insert", relation: items, new: tuple({ id: "9223372036854775807", name: 'a "b"', amount: "1234567890123456789012345678901234567890.5", doc: '{"k": [1]}' }) }]);
+    const tx = run([{ tag: "insert", relation: items, new: tuple(items, { id: "9223372036854775807", name: 'a "b"', amount: "1234567890123456789012345678901234567890.5", doc: '{"k": [1]}' }) }]);
     expect(tx.commitLsn).toBe("0/177A428");
     expect(tx.commitEndLsn).toBe("0/177A458");
     expect(tx.transactionId).toBe("4294967294");
@@ -64,8 +68,8 @@ describe("TransactionBuilder", () => {
   });
 
   it("builds UPDATE before/after and changed fields from the old tuple", () => {
-    const old = tuple({ id: "1", name: "x", amount: "1.50", doc: null });
-    const tx = run([{ tag: "update", relation: items, key: null, old, new: tuple({ id: "1", name: "y", amount: "1.50", doc: "{}" }) }]);
+    const old = tuple(items, { id: "1", name: "x", amount: "1.50", doc: null });
+    const tx = run([{ tag: "update", relation: items, key: null, old, new: tuple(items, { id: "1", name: "y", amount: "1.50", doc: "{}" }) }]);
     const [row] = tx.rows;
     expect(row?.operation).toBe("UPDATE");
     expect(row?.before).toBe('{"id":1,"name":"x","amount":1.50,"doc":null}');
@@ -75,7 +79,7 @@ describe("TransactionBuilder", () => {
   });
 
   it("omits and lists an unchanged TOAST value that has no old tuple", () => {
-    const tx = run([{ tag: "update", relation: items, key: null, old: null, new: tuple({ id: "1", name: "y", amount: null, doc: undefined }) }]);
+    const tx = run([{ tag: "update", relation: items, key: null, old: null, new: tuple(items, { id: "1", name: "y", amount: null, doc: undefined }) }]);
     const [row] = tx.rows;
     expect(row?.after).toBe('{"id":1,"name":"y","amount":null}');
     expect(row?.unavailableFields).toEqual(["doc"]);
@@ -85,15 +89,15 @@ describe("TransactionBuilder", () => {
   });
 
   it("builds DELETE from the old tuple, or from the key alone", () => {
-    const full = run([{ tag: "delete", relation: items, key: null, old: tuple({ id: "5", name: "z", amount: "NaN", doc: "[]" }) }]);
+    const full = run([{ tag: "delete", relation: items, key: null, old: tuple(items, { id: "5", name: "z", amount: "NaN", doc: "[]" }) }]);
     expect(full.rows[0]).toMatchObject({ operation: "DELETE", primaryKey: "5", before: '{"id":5,"name":"z","amount":"NaN","doc":[]}', after: null });
-    const keyOnly = run([{ tag: "delete", relation: items, key: tuple({ id: "6" }), old: null }]);
+    const keyOnly = run([{ tag: "delete", relation: items, key: tuple(items, { id: "6" }), old: null }]);
     expect(keyOnly.rows[0]).toMatchObject({ primaryKey: "6", before: '{"id":6}', after: null });
   });
 
   it("emits one TRUNCATE per relation with consecutive seq", () => {
     const tx = run([
-      { tag: "insert", relation: logs, new: tuple({ line: "l" }) },
+      { tag: "insert", relation: logs, new: tuple(logs, { line: "l" }) },
       { tag: "truncate", cascade: false, restartIdentity: false, relations: [items, pairs] },
     ]);
     expect(tx.rows.map((r) => [r.operation, r.table, r.seq, r.before, r.after])).toEqual([
@@ -105,28 +109,70 @@ describe("TransactionBuilder", () => {
 
   it("uses catalog keys: composite as a JSON array, none as null", () => {
     const tx = run([
-      { tag: "insert", relation: pairs, new: tuple({ a: "1", b: 'x"y', v: "v" }) },
-      { tag: "insert", relation: logs, new: tuple({ line: "l" }) },
+      { tag: "insert", relation: pairs, new: tuple(pairs, { a: "1", b: 'x"y', v: "v" }) },
+      { tag: "insert", relation: logs, new: tuple(logs, { line: "l" }) },
     ]);
     expect(tx.rows[0]?.primaryKey).toBe('["1","x\\"y"]');
     expect(tx.rows[1]?.primaryKey).toBeNull();
   });
 
+  it("keeps columns called __proto__ or constructor", () => {
+    const odd = relation(4, "odd", [["__proto__", 23], ["constructor", 25], ["toString", 3802]]);
+    const tx = new TransactionBuilder({ environment: "production", database: "shop" }, { keys: () => ["__proto__", "constructor"] }, () => 0n);
+    tx.begin(begin);
+    tx.add({ tag: "insert", relation: odd, new: ["1", "c", null] });
+    const [row] = tx.commit(commit).rows;
+    expect(row?.after).toBe('{"__proto__":1,"constructor":"c","toString":null}');
+    expect(JSON.parse(row?.after ?? "")).toEqual(JSON.parse('{"__proto__":1,"constructor":"c","toString":null}'));
+    expect(row?.primaryKey).toBe('["1","c"]');
+  });
+
+  it("takes keys and types afresh from each relation message", () => {
+    const keyed = new Map<number, string[]>();
+    const types = new Map<number, ValueType>();
+    const b = new TransactionBuilder(
+      { environment: "production", database: "shop" },
+      { keys: (oid) => keyed.get(oid), types: (oid) => types.get(oid) },
+      () => 0n,
+    );
+    const first = relation(5, "t", [["a", 23], ["b", 90_000]]);
+    b.begin(begin);
+    // Not loaded yet: refused, and the refusal is not remembered.
+    expect(() => b.add({ tag: "insert", relation: first, new: ["1", "{1,2}"] })).toThrow(/not loaded/);
+    keyed.set(5, ["a"]);
+    types.set(90_000, { kind: "array", element: { kind: "scalar", oid: 23 }, delimiter: "," });
+    b.add({ tag: "insert", relation: first, new: ["1", "{1,2}"] });
+    // After DDL the server sends a new relation message (a new object): new columns, key, types.
+    const second = relation(5, "t", [["a", 23], ["b", 90_000], ["c", 25]]);
+    keyed.set(5, ["c"]);
+    types.set(90_000, { kind: "scalar", oid: 25 });
+    b.add({ tag: "insert", relation: second, new: ["2", "{3}", "k"] });
+    expect(b.commit(commit).rows.map((r) => [r.primaryKey, r.after])).toEqual([
+      ["1", '{"a":1,"b":[1,2]}'],
+      ["k", '{"a":2,"b":"{3}","c":"k"}'],
+    ]);
+  });
+
+  it("omits values past the end of a short tuple and lists them as unavailable", () => {
+    const tx = run([{ tag: "update", relation: pairs, key: null, old: null, new: ["1", "x"] }]);
+    expect(tx.rows[0]).toMatchObject({ after: '{"a":1,"b":"x"}', unavailableFields: ["v"], primaryKey: '["1","x"]' });
+  });
+
   it("refuses a relation whose key was not loaded", () => {
     const unknown = relation(9, "unknown", [["id", 23]]);
-    expect(() => run([{ tag: "insert", relation: unknown, new: tuple({ id: "1" }) }])).toThrow(/not loaded/);
+    expect(() => run([{ tag: "insert", relation: unknown, new: tuple(unknown, { id: "1" }) }])).toThrow(/not loaded/);
   });
 
   it("stitches context onto the changes after each context message", () => {
     const tx = run([
-      { tag: "insert", relation: logs, new: tuple({ line: "before any context" }) },
+      { tag: "insert", relation: logs, new: tuple(logs, { line: "before any context" }) },
       message("_bemi", '{"user":"a","id":12345678901234567890123}'),
-      { tag: "insert", relation: logs, new: tuple({ line: "1" }) },
+      { tag: "insert", relation: logs, new: tuple(logs, { line: "1" }) },
       message("other", '{"ignored":true}'),
       message("_retrace", '{"user":"b"}', false),
-      { tag: "insert", relation: logs, new: tuple({ line: "2" }) },
+      { tag: "insert", relation: logs, new: tuple(logs, { line: "2" }) },
       message("_retrace", '{"user":"b"}'),
-      { tag: "insert", relation: logs, new: tuple({ line: "3" }) },
+      { tag: "insert", relation: logs, new: tuple(logs, { line: "3" }) },
     ]);
     expect(tx.rows.map((r) => r.context)).toEqual([
       "{}",
@@ -143,7 +189,7 @@ describe("TransactionBuilder", () => {
     b.add(message("_bemi", '{"user":"a"}'));
     b.commit(commit);
     b.begin(begin);
-    b.add({ tag: "insert", relation: logs, new: tuple({ line: "x" }) });
+    b.add({ tag: "insert", relation: logs, new: tuple(logs, { line: "x" }) });
     expect(b.commit(commit).rows[0]?.context).toBe("{}");
   });
 
@@ -152,11 +198,11 @@ describe("TransactionBuilder", () => {
     const tx = run([
       message("_bemi", '{"user":"a"}'),
       message("_bemi", "{not json"),
-      { tag: "insert", relation: logs, new: tuple({ line: "1" }) },
+      { tag: "insert", relation: logs, new: tuple(logs, { line: "1" }) },
       message("_bemi", "[1,2]"),
-      { tag: "insert", relation: logs, new: tuple({ line: "2" }) },
+      { tag: "insert", relation: logs, new: tuple(logs, { line: "2" }) },
       message("_bemi", big),
-      { tag: "insert", relation: logs, new: tuple({ line: "3" }) },
+      { tag: "insert", relation: logs, new: tuple(logs, { line: "3" }) },
       message("_bemi", '{"a":"\\u0000"}'),
       message("_bemi", new Uint8Array([0x7b, 0xff, 0x7d])),
     ]);
@@ -172,7 +218,7 @@ describe("TransactionBuilder", () => {
 
   it("enforces transaction framing", () => {
     const b = builder();
-    expect(() => b.add({ tag: "insert", relation: logs, new: tuple({ line: "x" }) })).toThrow();
+    expect(() => b.add({ tag: "insert", relation: logs, new: tuple(logs, { line: "x" }) })).toThrow();
     b.begin(begin);
     expect(() => b.begin(begin)).toThrow();
     expect(() => b.commit({ ...commit, commitLsn: "0/1" })).toThrow(/does not match/);
@@ -183,8 +229,8 @@ describe("TransactionBuilder", () => {
     b.begin(begin);
     expect(b.openCommittedAt).toBe("2024-01-02T03:04:05.123456Z");
     b.add(message("_bemi", '{"user":"a"}'));
-    b.add({ tag: "insert", relation: logs, new: tuple({ line: "0" }) });
-    b.add({ tag: "update", relation: items, key: null, old: null, new: tuple({ id: "1", name: "y", amount: null, doc: undefined }) });
+    b.add({ tag: "insert", relation: logs, new: tuple(logs, { line: "0" }) });
+    b.add({ tag: "update", relation: items, key: null, old: null, new: tuple(items, { id: "1", name: "y", amount: null, doc: undefined }) });
     expect(b.pendingRows).toBe(2);
     expect(b.pendingBytes).toBeGreaterThan('{"line":"0"}'.length);
     const first = b.takeBatch();
@@ -192,7 +238,7 @@ describe("TransactionBuilder", () => {
     expect(first.notices).toEqual([{ kind: "unavailable", schema: "public", table: "items", columns: ["doc"] }]);
     expect([b.pendingRows, b.pendingBytes, b.isOpen]).toEqual([0, 0, true]);
     expect(b.takeBatch().rows).toEqual([]);
-    b.add({ tag: "insert", relation: logs, new: tuple({ line: "2" }) });
+    b.add({ tag: "insert", relation: logs, new: tuple(logs, { line: "2" }) });
     const rest = b.commit(commit);
     expect(rest.rows.map((r) => [r.seq, r.context, r.commitLsn])).toEqual([[2, '{"user":"a"}', "0/177A428"]]);
     expect(rest.notices).toEqual([]);
@@ -206,12 +252,15 @@ describe("TransactionBuilder", () => {
     b.add(message("_retrace_heartbeat", "2024-01-02T03:04:05.000000Z", false));
     b.add(message("_retrace", '{"user":"outside"}', false));
     expect(b.isOpen).toBe(false);
-    expect(run([message("_retrace", '{"user":"b"}', false), { tag: "insert", relation: logs, new: tuple({ line: "x" }) }]).rows[0]?.context).toBe("{}");
+    expect(run([message("_retrace", '{"user":"b"}', false), { tag: "insert", relation: logs, new: tuple(logs, { line: "x" }) }]).rows[0]?.context).toBe("{}");
   });
 
   it("refuses values the library converted", () => {
     const b = builder();
     b.begin(begin);
-    expect(() => b.add({ tag: "insert", relation: logs, new: { line: new Date() } })).toThrow(/not delivered as text/);
+    // The library's own tuples: objects keyed by column name, of converted values.
+    const converted = { line: new Date() } as unknown as RowValues;
+    expect(() => b.add({ tag: "insert", relation: logs, new: converted })).toThrow(/not delivered as text/);
+    expect(() => b.add({ tag: "insert", relation: logs, new: [new Date()] as unknown as RowValues })).toThrow(/not delivered as text/);
   });
 });

@@ -1,8 +1,9 @@
 import type { Pgoutput } from "pg-logical-replication";
 import type { Operation } from "../db/schema/changes";
 import { CONTEXT_PREFIXES, parseContext } from "./context";
-import { builtinType, decodeResolved, type ValueType } from "./decode";
+import { builtinType, decoderFor, type Decoder, type ValueType } from "./decode";
 import { normalizeLsn } from "./lsn";
+import type { RowDelete, RowInsert, RowUpdate, RowValues } from "./plugin";
 import { microsToTimestamp, nowMicros } from "./time";
 
 /**
@@ -75,57 +76,91 @@ export type BuiltTransaction = TransactionBatch & {
   rowCount: number;
 };
 
-export type RowMessage =
-  | Pgoutput.MessageInsert
-  | Pgoutput.MessageUpdate
-  | Pgoutput.MessageDelete
-  | Pgoutput.MessageTruncate
-  | Pgoutput.MessageMessage;
+export type RowMessage = RowInsert | RowUpdate | RowDelete | Pgoutput.MessageTruncate | Pgoutput.MessageMessage;
 
-type Tuple = Record<string, unknown>;
 type Image = { json: string; unavailable: string[] };
 
-function rawValue(tuple: Tuple, column: string): string | null | undefined {
-  const value = tuple[column];
+type ColumnPlan = {
+  name: string;
+  decode: Decoder;
+  /** The column's JSON key opening the image (`{"name":`) or following another field (`,"name":`). */
+  firstField: string;
+  nextField: string;
+};
+
+/**
+ * What building rows needs from a relation message, worked out once per relation message (the
+ * server sends one before a relation's first change in a session and again after DDL on it)
+ * rather than for every row and column.
+ */
+type RelationPlan = {
+  columns: ColumnPlan[];
+  /** Positions of the key columns in key order; -1 for a key column the relation does not send. */
+  keyPositions: number[];
+};
+
+function planRelation(relation: Pgoutput.MessageRelation, keyColumns: readonly string[], types: TypeLookup): RelationPlan {
+  const columns = relation.columns.map(({ name, typeOid }): ColumnPlan => {
+    const field = `${JSON.stringify(name)}:`;
+    return { name, decode: decoderFor(types(typeOid) ?? builtinType(typeOid)), firstField: `{${field}`, nextField: `,${field}` };
+  });
+  const names = columns.map((column) => column.name);
+  return { columns, keyPositions: keyColumns.map((name) => names.indexOf(name)) };
+}
+
+/** A value of the row, checked to be raw text (or null, or undefined = not known). */
+function textValue(values: RowValues, position: number, column: string): string | null | undefined {
+  const value = values[position];
   if (value === null || value === undefined || typeof value === "string") return value;
-  // Only reachable if the raw-text plugin was bypassed; refuse rather than store a lossy value.
+  // Only reachable if the raw-text plugin was bypassed: refuse rather than store a lossy value.
   throw new Error(`Column ${column} was not delivered as text`);
 }
 
-function rowImage(relation: Pgoutput.MessageRelation, tuple: Tuple, types: TypeLookup): Image {
-  const fields: string[] = [];
-  const unavailable: string[] = [];
-  for (const column of relation.columns) {
-    const value = rawValue(tuple, column.name);
-    if (value === undefined) unavailable.push(column.name);
-    else if (value === null) fields.push(`${JSON.stringify(column.name)}:null`);
-    else {
-      const type = types(column.typeOid) ?? builtinType(column.typeOid);
-      fields.push(`${JSON.stringify(column.name)}:${decodeResolved(type, value)}`);
-    }
-  }
-  return { json: `{${fields.join(",")}}`, unavailable };
+function checkValues(values: RowValues): void {
+  // The library's own tuples are objects keyed by column name, of converted values.
+  if (!Array.isArray(values)) throw new Error("Row values were not delivered as text by column position");
 }
 
-function changedFields(relation: Pgoutput.MessageRelation, before: Tuple, after: Tuple): string[] {
+function rowImage(plan: RelationPlan, values: RowValues): Image {
+  checkValues(values);
+  const unavailable: string[] = [];
+  let json = "";
+  let position = 0;
+  for (const column of plan.columns) {
+    const value = textValue(values, position++, column.name);
+    if (value === undefined) {
+      unavailable.push(column.name);
+      continue;
+    }
+    json += json === "" ? column.firstField : column.nextField;
+    json += value === null ? "null" : column.decode(value);
+  }
+  return { json: json === "" ? "{}" : `${json}}`, unavailable };
+}
+
+function changedFields(plan: RelationPlan, before: RowValues, after: RowValues): string[] {
+  checkValues(before);
+  checkValues(after);
   const changed: string[] = [];
-  for (const { name } of relation.columns) {
-    const oldValue = rawValue(before, name);
-    const newValue = rawValue(after, name);
+  let position = 0;
+  for (const { name } of plan.columns) {
+    const oldValue = textValue(before, position, name);
+    const newValue = textValue(after, position++, name);
     if (oldValue !== undefined && newValue !== undefined && oldValue !== newValue) changed.push(name);
   }
   return changed;
 }
 
-function primaryKey(keyColumns: readonly string[], tuple: Tuple | null): string | null {
-  if (!tuple || keyColumns.length === 0) return null;
-  const values: string[] = [];
-  for (const column of keyColumns) {
-    const value = rawValue(tuple, column);
+function primaryKey(plan: RelationPlan, values: RowValues | null): string | null {
+  if (!values || plan.keyPositions.length === 0) return null;
+  checkValues(values);
+  const texts: string[] = [];
+  for (const position of plan.keyPositions) {
+    const value = position < 0 ? undefined : textValue(values, position, plan.columns[position]?.name ?? "");
     if (typeof value !== "string") return null;
-    values.push(value);
+    texts.push(value);
   }
-  return values.length === 1 && values[0] !== undefined ? values[0] : JSON.stringify(values);
+  return texts.length === 1 && texts[0] !== undefined ? texts[0] : JSON.stringify(texts);
 }
 
 function bigintOf(value: unknown, what: string): bigint {
@@ -163,6 +198,8 @@ export class TransactionBuilder {
   private current: OpenTransaction | null = null;
   private readonly keys: KeyLookup;
   private readonly types: TypeLookup;
+  private readonly plans = new WeakMap<Pgoutput.MessageRelation, RelationPlan>();
+  private lastQueued: { micros: bigint; text: string } = { micros: -1n, text: "" };
 
   constructor(
     private readonly source: SourceInfo,
@@ -217,10 +254,11 @@ export class TransactionBuilder {
       case "message":
         return this.contextMessage(tx, message);
       case "insert": {
-        const after = rowImage(message.relation, message.new, this.types);
+        const plan = this.plan(message.relation);
+        const after = rowImage(plan, message.new);
         this.push(tx, message.relation, {
           operation: "CREATE",
-          primaryKey: primaryKey(this.keyColumns(message.relation), message.new),
+          primaryKey: primaryKey(plan, message.new),
           before: null,
           after,
           changedFields: null,
@@ -228,23 +266,25 @@ export class TransactionBuilder {
         return;
       }
       case "update": {
+        const plan = this.plan(message.relation);
         const oldTuple = message.old ?? message.key;
-        const after = rowImage(message.relation, message.new, this.types);
+        const after = rowImage(plan, message.new);
         this.push(tx, message.relation, {
           operation: "UPDATE",
-          primaryKey: primaryKey(this.keyColumns(message.relation), message.new),
-          before: oldTuple ? rowImage(message.relation, oldTuple, this.types).json : null,
+          primaryKey: primaryKey(plan, message.new),
+          before: oldTuple ? rowImage(plan, oldTuple).json : null,
           after,
-          changedFields: message.old ? changedFields(message.relation, message.old, message.new) : null,
+          changedFields: message.old ? changedFields(plan, message.old, message.new) : null,
         });
         return;
       }
       case "delete": {
+        const plan = this.plan(message.relation);
         const oldTuple = message.old ?? message.key;
         this.push(tx, message.relation, {
           operation: "DELETE",
-          primaryKey: primaryKey(this.keyColumns(message.relation), oldTuple),
-          before: oldTuple ? rowImage(message.relation, oldTuple, this.types).json : null,
+          primaryKey: primaryKey(plan, oldTuple),
+          before: oldTuple ? rowImage(plan, oldTuple).json : null,
           after: null,
           changedFields: null,
         });
@@ -305,10 +345,27 @@ export class TransactionBuilder {
     };
   }
 
-  private keyColumns(relation: Pgoutput.MessageRelation): readonly string[] {
-    const columns = this.keys(relation.relationOid);
-    if (!columns) throw new Error(`Primary key of ${relation.schema}.${relation.name} was not loaded`);
-    return columns;
+  /**
+   * The relation's plan, made at its first row. The lookups are filled when the relation message
+   * is handled, before the rows after it, and a new relation message is a new object: so a
+   * plan holds the keys and types as they were looked up for that relation message.
+   */
+  private plan(relation: Pgoutput.MessageRelation): RelationPlan {
+    let plan = this.plans.get(relation);
+    if (!plan) {
+      const keyColumns = this.keys(relation.relationOid);
+      if (!keyColumns) throw new Error(`Primary key of ${relation.schema}.${relation.name} was not loaded`);
+      plan = planRelation(relation, keyColumns, this.types);
+      this.plans.set(relation, plan);
+    }
+    return plan;
+  }
+
+  /** Now as a timestamp; the clock ticks in milliseconds, so the text is made once per tick. */
+  private queuedAt(): string {
+    const micros = this.clock();
+    if (micros !== this.lastQueued.micros) this.lastQueued = { micros, text: microsToTimestamp(micros) };
+    return this.lastQueued.text;
   }
 
   /**
@@ -358,7 +415,7 @@ export class TransactionBuilder {
       commitLsn: tx.commitLsn,
       seq: tx.nextSeq++,
       committedAt: tx.committedAt,
-      queuedAt: microsToTimestamp(this.clock()),
+      queuedAt: this.queuedAt(),
     };
     tx.rows.push(row);
     tx.pendingBytes += (row.before?.length ?? 0) + (row.after?.length ?? 0) + row.context.length + ROW_OVERHEAD_BYTES;
