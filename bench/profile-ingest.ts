@@ -183,9 +183,9 @@ async function runStoreOnly(servers: BenchServers, transactions: number): Promis
     for (const rows of batches) {
       const first = rows[0];
       if (!first) continue;
-      const tx = new StoreTransaction(pool, sourceId, first.commitLsn, first.committedAt);
-      await tx.write(rows);
-      await tx.commit();
+      const tx = new StoreTransaction(pool, sourceId);
+      await tx.send(rows);
+      await tx.commit(first.commitLsn, first.committedAt);
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);

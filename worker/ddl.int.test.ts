@@ -127,7 +127,7 @@ async function truth(tables: string[]): Promise<Change[]> {
 async function stored(tables: string[]): Promise<Change[]> {
   return servers.storeQuery<Change>(
     `select transaction_id::text as xid, "table" as table, operation::text as op, primary_key as pk,
-            before::text as before, after::text as after,
+            before::jsonb::text as before, after::jsonb::text as after,
             (select array_agg(f order by f) from unnest(changed_fields) f) as changed
        from changes where source_id = $1 and "table" = any($2) order by commit_lsn, seq`,
     [sourceId, tables],

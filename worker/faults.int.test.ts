@@ -204,13 +204,13 @@ class Workload {
     const inserted: number[] = [];
     const deleted: number[] = [];
     if (n % 80 === 79) {
-      // A large one: 300 inserts and an update of a range of older rows.
+      // A large one: 1500 inserts and an update of a range of older rows.
       const from = this.nextId;
-      this.nextId += 300;
+      this.nextId += 1500;
       for (let id = from; id < this.nextId; id++) inserted.push(id);
       const low = Math.max(1, from - 300);
       return {
-        sql: `insert into acct select g, g % 97, repeat('x', 40) || g from generate_series(${from}, ${from + 299}) g;
+        sql: `insert into acct select g, g % 97, repeat('x', 40) || g from generate_series(${from}, ${from + 1499}) g;
               update acct set v = v + 1, note = note || '+' where id between ${low} and ${low + 100}`,
         big: true,
         inserted,
@@ -258,7 +258,7 @@ async function truthChanges(): Promise<Change[]> {
 async function storedChanges(): Promise<Change[]> {
   return servers.storeQuery<Change>(
     `select transaction_id::text as xid, "table" as table, operation::text as op, primary_key as pk,
-            before::text as before, after::text as after
+            before::jsonb::text as before, after::jsonb::text as after
        from changes where source_id = $1 order by commit_lsn, seq`,
     [sourceId],
   );
@@ -489,7 +489,7 @@ describe("faults", () => {
       for (let round = 0; round < 3; round++) {
         // Once right after a large transaction commits (the worker is decoding or writing it),
         // otherwise at a random moment.
-        if (round === 1) await workload.nextBigCommit().then(() => sleep(Math.floor(random() * 150)));
+        if (round === 1) await workload.nextBigCommit();
         else await sleep(200 + Math.floor(random() * 1_200));
         const committedBefore = await truthCount();
         await kill(current);
@@ -587,7 +587,7 @@ describe("faults", () => {
         const [row] = await servers.storeQuery<{ n: number }>(
           `select count(*)::int as n from pg_stat_activity
             where application_name = 'retrace-worker'
-              and (state = 'idle in transaction' or (state = 'active' and query ilike 'insert into changes%'))`,
+              and (state = 'idle in transaction' or (state = 'active' and (query ilike 'insert into changes%' or query ilike 'copy changes%')))`,
         );
         return (row?.n ?? 0) > 0;
       },

@@ -1,3 +1,4 @@
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../lib/log";
 import { addSource, SECRET, startServers, waitFor, type Servers } from "./test-support";
@@ -18,6 +19,8 @@ beforeAll(async () => {
     create publication retrace_group for table events with (publish_via_partition_root = true);
   `);
   await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'pgoutput')", [SLOT]);
+  // An untouched copy of the slot, for the replay test below.
+  await servers.sourceQuery("select pg_copy_logical_replication_slot($1, $2)", [SLOT, `${SLOT}_copy`]);
   sourceId = await addSource(servers, { slotName: SLOT, publicationName: "retrace_group" });
 });
 
@@ -69,5 +72,41 @@ describe("group commit", () => {
       );
       return slot?.past;
     });
+  });
+
+  it("converges when the server resends changes already stored: COPY fails on the unique index, the next session skips them", async () => {
+    // The checkpoint is lost and the slot is an older copy: the server resends every change
+    // from the start, none of which the session knows to be stored.
+    await worker?.stop();
+    worker = undefined;
+    await servers.sourceQuery("insert into events values ($1, 'after the backlog')", [TRANSACTIONS + 1]);
+    await servers.storeQuery("update sources set slot_name = $2, checkpoint_lsn = null where id = $1", [sourceId, `${SLOT}_copy`]);
+
+    const logs: string[] = [];
+    worker = startWorker({
+      databaseUrl: servers.storeUrl,
+      secret: SECRET,
+      logger: pino({ level: "warn" }, { write: (line: string) => void logs.push(line) }),
+      pollIntervalMs: 200,
+      heartbeatIntervalMs: 0,
+      backoff: { minMs: 50, maxMs: 200 },
+    });
+    const [stats] = await waitFor("the new change", async () => {
+      const rows = await servers.storeQuery<{ rows: number; keys: number }>(
+        "select count(*)::int as rows, count(distinct primary_key)::int as keys from changes where source_id = $1",
+        [sourceId],
+      );
+      return (rows[0]?.keys ?? 0) > TRANSACTIONS ? rows : false;
+    });
+    expect(stats).toEqual({ rows: TRANSACTIONS + 1, keys: TRANSACTIONS + 1 });
+    // The first session met a duplicate, the next one wrote with ON CONFLICT DO NOTHING.
+    expect(logs.some((line) => line.includes("replication failed") && line.includes("duplicate key value"))).toBe(true);
+    expect(logs.some((line) => line.includes("ON CONFLICT DO NOTHING"))).toBe(true);
+    const [source] = await servers.storeQuery<{ status: string; checkpoint: string | null }>(
+      "select status, checkpoint_lsn::text as checkpoint from sources where id = $1",
+      [sourceId],
+    );
+    expect(source?.status).toBe("streaming");
+    expect(source?.checkpoint).not.toBeNull();
   });
 });

@@ -1,13 +1,13 @@
 import type pg from "pg";
 import { LogicalReplicationService, type Pgoutput } from "pg-logical-replication";
 import type { Logger } from "pino";
-import { StoreTransaction } from "../lib/changes/write";
+import { StoreTransaction, type WriteMode } from "../lib/changes/write";
 import type { Source } from "../lib/db/schema";
 import { isBuiltinType, type ValueType } from "../lib/replication/decode";
 import { relationKeyColumns } from "../lib/replication/keys";
 import { compareLsn, libraryAckArgument, normalizeLsn } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
-import { TransactionBuilder, type BuiltTransaction, type Notice, type TransactionBatch } from "../lib/replication/rows";
+import { TransactionBuilder, type BuiltTransaction, type ChangeRow, type Notice, type TransactionBatch } from "../lib/replication/rows";
 import { resolveType } from "../lib/replication/types";
 import { clientConfig, openSourceClient } from "../lib/sources/connection";
 import type { SourceMetrics } from "./metrics";
@@ -43,10 +43,14 @@ export type SessionOptions = {
   batch?: BatchLimits;
   health?: HealthOptions;
   metrics?: SourceMetrics;
+  /** How batches reach the store (lib/changes/write.ts); `copy` unless a duplicate was met. */
+  writeMode?: WriteMode;
 };
 
-/** How much group commit may gather into one store transaction before committing it. */
-const GROUP_LIMITS = { transactions: 500, rows: 20_000, ms: 100 };
+/** Complete source transactions written (or waiting to be written) but not yet committed. */
+type Group = { transactions: number; lastCommitLsn: string; lastCommitEndLsn: string; lastChangeAt: string | null };
+
+const rowBytes = (row: ChangeRow) => (row.before?.length ?? 0) + (row.after?.length ?? 0) + 200;
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
@@ -58,26 +62,36 @@ const maxLsn = (a: string, b: string) => (compareLsn(a, b) >= 0 ? a : b);
  * One replication connection to a source, from START_REPLICATION until it fails or is drained.
  *
  * Ingest contract, as implemented here:
- * - A source transaction is written into ONE store transaction (StoreTransaction) in batches of
- *   at most `batch.maxRows` rows or about `batch.maxBytes` of row JSON, the first batch opening
- *   it; at the source COMMIT the last batch and the checkpoint go in and the store transaction
- *   commits; only then is the commit acknowledged. So memory per transaction is bounded by a
- *   batch, not by the transaction. The data handler is awaited (flowControl): while a batch is
- *   being written the library keeps the socket paused, so the stream waits for the store. Two
- *   overlaps, each one store write deep: a batch's insert runs while the next batch is built
- *   (StoreTransaction.send), and a transaction's last batch + checkpoint + COMMIT run while the
- *   next transaction is decoded (storeBehind); the next store write waits for them.
- *   The library's auto-ack and ack timer are off.
- * - `confirmableLsn` is the position up to which everything the server sent is either stored or
- *   had nothing to store. It advances on stored commits (to the commit's end LSN), on
- *   non-transactional messages between transactions (the heartbeats this session writes; their
- *   LSN: everything decoded before them was sent before them, and so already handled), and on
- *   server keepalives when nothing is buffered, in flight or still queued inside the library (the
- *   keepalive's LSN is the server's send position: every transaction committed before it was
- *   already sent, and so already handled).
- * - Once anything fails, nothing more is handled or acknowledged: the service is stopped, an
- *   open store transaction is rolled back, and run() rejects; the caller restarts from the
- *   stored checkpoint and the server resends.
+ * - Rows are written to the store in batches of at most `batch.maxRows` rows or about
+ *   `batch.maxBytes` of row JSON, COPY by default (lib/changes/write.ts). A store transaction
+ *   holds a GROUP of consecutive source transactions and commits with the checkpoint (commit
+ *   LSN) of the last one; only then is that transaction's end acknowledged. A group is all or
+ *   nothing: a failure replays all of it from the stored checkpoint.
+ * - Group commit without waiting: at most one store commit is in flight. A source transaction
+ *   that completes while the store is idle is committed at once (low latency under light
+ *   load); transactions that complete while a commit is in flight gather (`pending`, rows not
+ *   yet sent) and are committed together as soon as it is done (throughput under heavy load).
+ *   The handler is awaited (flowControl: while it waits the library keeps the socket paused), and
+ *   it waits for the store only when a batch's worth of rows is pending, so memory is bounded by
+ *   about two batches plus the batch in flight, not by transaction or group size.
+ * - A source transaction larger than a batch is written batch by batch into the open store
+ *   transaction before its COMMIT arrives (with any complete transactions still pending in
+ *   front of it); that store transaction then commits at its COMMIT.
+ * - Replay: the server resends from the stored checkpoint, and every transaction at or below it
+ *   is already stored (the checkpoint is written in the same store transaction as its rows), so
+ *   its rows are skipped here and COPY never meets a duplicate. The unique index on
+ *   (source_id, commit_lsn, seq) still guards the store: if a duplicate is met anyway, the
+ *   session fails and the next one writes with INSERT … ON CONFLICT DO NOTHING (source-stream.ts).
+ * - The library's auto-ack and ack timer are off. `confirmableLsn` is the position up to which
+ *   everything the server sent is either stored or had nothing to store. It advances on stored
+ *   group commits (to the last transaction's end LSN), on non-transactional messages between
+ *   transactions (the heartbeats this session writes; their LSN: everything decoded before them
+ *   was sent before them, so once it is committed they may be confirmed), and on server keepalives
+ *   when nothing is pending, in flight or still queued inside the library (the keepalive's LSN is
+ *   the server's send position: every transaction committed before it was already sent).
+ * - Once anything fails, nothing more is handled or acknowledged: the service is stopped, open
+ *   store transactions are rolled back, and run() rejects; the caller restarts from the stored
+ *   checkpoint and the server resends.
  * - Every `health.intervalMs` the slot's lag is measured and stored, a heartbeat is written to
  *   the source (worker/source-health.ts), and the confirmed position is reported again (which
  *   also keeps the walsender from timing out while a long store write keeps the socket paused).
@@ -95,11 +109,22 @@ export class ReplicationSession {
   private readonly batchLimits: BatchLimits;
 
   private handledCount = 0;
-  private inflight: Promise<void> | null = null;
-  /** The store transaction of the source transaction being received, once its first batch is written. */
+  /** Transactions committed at or below this LSN are already stored (replay): skipped. */
+  private readonly storedUpTo: string | null;
+  /** Whether the transaction being received is such a replay. */
+  private replaying = false;
+  /** The store transaction being filled: complete transactions' rows, then maybe the open one's. */
   private storeTransaction: StoreTransaction | null = null;
-  /** The source transactions in the open store transaction, for group commit. */
-  private group = { transactions: 0, rows: 0, startedAt: 0, lastCommitEndLsn: "", lastChangeAt: null as string | null };
+  /** Rows of complete, uncommitted source transactions not sent to the store yet. */
+  private pending: ChangeRow[] = [];
+  private pendingBytes = 0;
+  /** The complete source transactions in `storeTransaction` and `pending`. */
+  private group: Group | null = null;
+  /** Rows of the open source transaction were sent into `storeTransaction`. */
+  private openInStore = false;
+  /** The group commit in flight (at most one), and its store transaction. */
+  private committing: Promise<void> | null = null;
+  private committingTransaction: StoreTransaction | null = null;
   private lastStoredCommitAt: string | null;
   private healthTimer: NodeJS.Timeout | null = null;
   private measuring = false;
@@ -117,6 +142,7 @@ export class ReplicationSession {
     this.log = options.logger;
     this.batchLimits = options.batch ?? DEFAULT_BATCH_LIMITS;
     this.lastStoredCommitAt = options.lastChangeAt;
+    this.storedUpTo = options.checkpointLsn ? normalizeLsn(options.checkpointLsn) : null;
     this.builder = new TransactionBuilder(
       { environment: options.source.environment, database: options.source.database },
       { keys: (oid) => this.keys.get(oid), types: (oid) => this.types.get(oid >>> 0) },
@@ -177,20 +203,16 @@ export class ReplicationSession {
     if (this.failure) throw this.failure;
   }
 
-  /** Graceful stop: let the in-flight store write and its acknowledgement finish (bounded). */
+  /** Graceful stop: commit what is complete and let its acknowledgement finish (bounded). */
   async drain(deadlineMs: number): Promise<void> {
     this.halted = true;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, deadlineMs);
     });
-    const finishStoreWork = async () => {
-      await this.inflight?.catch(() => undefined);
-      // Complete source transactions gathered for a group commit: commit them rather than
-      // reading them again at the next start.
-      if (!this.failure && !this.builder.isOpen && this.storeTransaction) await this.commitGroup().catch(() => undefined);
-    };
-    await Promise.race([finishStoreWork(), deadline]);
+    // Complete source transactions still gathering: commit them rather than reading them again
+    // at the next start (a group behind an open transaction's rows cannot commit; it is replayed).
+    await Promise.race([this.commitComplete().catch(() => undefined), deadline]);
     clearTimeout(timer);
     this.settle?.resolve();
   }
@@ -212,10 +234,13 @@ export class ReplicationSession {
       await service.stop().catch(() => undefined);
       service.removeAllListeners();
     }
-    // A source transaction that did not reach its commit leaves nothing in the store.
-    const open = this.storeTransaction;
+    // Whatever did not commit leaves nothing in the store (a commit still running after a drain
+    // deadline is cut off: its connection is closed and the store rolls it back).
+    const open = [this.storeTransaction, this.committingTransaction];
     this.storeTransaction = null;
-    await open?.abort();
+    this.committingTransaction = null;
+    this.pending = [];
+    await Promise.all(open.map((transaction) => transaction?.abort()));
     await this.catalog?.end().catch(() => undefined);
     this.catalog = null;
   }
@@ -245,89 +270,56 @@ export class ReplicationSession {
           break;
         case "begin":
           this.builder.begin(message);
+          // (The builder has checked that BEGIN carries its commit LSN.)
+          this.replaying = this.storedUpTo !== null && compareLsn(normalizeLsn(message.commitLsn ?? ""), this.storedUpTo) <= 0;
           break;
         case "message":
           if (!message.transactional) {
             await this.safePoint(message);
             break;
           }
-          this.builder.add(message);
+          if (!this.replaying) this.builder.add(message);
           break;
         case "insert":
         case "update":
         case "delete":
         case "truncate":
+          if (this.replaying) break;
           this.builder.add(message);
           if (this.builder.pendingRows >= this.batchLimits.maxRows || this.builder.pendingBytes >= this.batchLimits.maxBytes) {
-            await this.settleStore();
-            await this.track(this.writeBatch(this.builder.takeBatch()));
+            await this.writeOpen(this.builder.takeBatch());
           }
           break;
-        case "commit": {
-          const tx = this.builder.commit(message);
-          // Messages the library has already received after this commit: another transaction
-          // follows at once, so this one may share its store commit (group commit).
-          const more = (this.plugin?.parsedCount ?? 0) > this.handledCount + 1;
-          // One store write at a time, in order: the previous transaction's commit first.
-          await this.settleStore();
-          this.storeBehind(this.store(tx, more));
+        case "commit":
+          await this.complete(this.builder.commit(message));
           break;
-        }
         case "type":
         case "origin":
           break;
       }
       this.handledCount++;
     } catch (error) {
-      this.fail(asError(error));
+      this.fail(error instanceof Error ? error : new Error(String(error)));
     }
-  }
-
-  /** Store writes are tracked so that drain() can let the one in progress finish. */
-  private async track(write: Promise<void>): Promise<void> {
-    this.inflight = write;
-    try {
-      await write;
-    } finally {
-      this.inflight = null;
-    }
-  }
-
-  /**
-   * A source transaction's last batch, checkpoint and store COMMIT (and then its acknowledgement)
-   * run while the next transaction is decoded: the handler does not wait for them. The next store
-   * write waits for them first (settleStore), so there is one store write at a time, transactions
-   * commit in order, and at most one transaction's last batch plus one batch are in memory. Until
-   * it is done it is `inflight` (keepalives confirm nothing new, drain() waits for it); a failure
-   * fails the session.
-   */
-  private storeBehind(write: Promise<void>): void {
-    const tracked: Promise<void> = write.finally(() => {
-      if (this.inflight === tracked) this.inflight = null;
-    });
-    this.inflight = tracked;
-    tracked.catch((error: unknown) => this.fail(asError(error)));
-  }
-
-  private async settleStore(): Promise<void> {
-    const inflight = this.inflight;
-    if (inflight) await inflight;
   }
 
   /**
    * A non-transactional message (a heartbeat, or any other) arrives between transactions, in WAL
-   * order: every transaction committed before it has been handled, so its LSN may be confirmed.
+   * order: every transaction committed before it has been handled, so once they are committed its
+   * LSN may be confirmed.
    */
   private async safePoint(message: Pgoutput.MessageMessage): Promise<void> {
     if (message.prefix === HEARTBEAT_PREFIX) this.log.trace({ lsn: message.messageLsn }, "heartbeat received");
-    if (!this.builder.isOpen && this.storeTransaction) {
-      // A group waiting for more transactions: the stream has moved past them, commit it now.
-      await this.settleStore();
-      if (!this.builder.isOpen && this.storeTransaction) await this.commitGroup();
-    }
-    if (!message.messageLsn || this.builder.isOpen || this.storeTransaction) return;
+    if (this.builder.isOpen) return;
+    await this.commitComplete();
+    if (!message.messageLsn || this.builder.isOpen || !this.idle) return;
     this.progressed = true;
     await this.confirm(normalizeLsn(message.messageLsn));
+  }
+
+  /** Nothing received is waiting for the store, and no store transaction is open. */
+  private get idle(): boolean {
+    return !this.builder.isOpen && this.group === null && this.pending.length === 0 && this.storeTransaction === null && this.committing === null;
   }
 
   /**
@@ -366,71 +358,101 @@ export class ReplicationSession {
     }
   }
 
-  private openStoreTransaction(batch: TransactionBatch): StoreTransaction {
-    const open = this.storeTransaction;
-    if (open) {
-      if (open.commitLsn !== batch.commitLsn) open.join(batch.commitLsn, batch.committedAt);
-      return open;
-    }
-    this.group = { transactions: 0, rows: 0, startedAt: Date.now(), lastCommitEndLsn: "", lastChangeAt: null };
-    this.storeTransaction = new StoreTransaction(this.options.store, this.options.source.id, batch.commitLsn, batch.committedAt);
-    return this.storeTransaction;
+  /**
+   * Rows of a source transaction that has not committed yet (a batch of a large one): they go
+   * into the store transaction being filled, behind the complete transactions still pending,
+   * and become visible at its COMMIT. Returns once the previous batch is stored.
+   */
+  private async writeOpen(batch: TransactionBatch): Promise<void> {
+    this.report(batch.notices, this.log.child({ lsn: batch.commitLsn }), batch.transactionId);
+    // A store transaction commits at most once: wait for the one committing, then fill a new one.
+    if (this.committing) await this.committing;
+    if (this.failure) return;
+    this.storeTransaction ??= new StoreTransaction(this.options.store, this.options.source.id, this.options.writeMode);
+    const rows = this.pending.length > 0 ? this.pending.concat(batch.rows) : batch.rows;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.openInStore = true;
+    await this.storeTransaction.send(rows);
+    this.options.metrics?.batch();
+    this.log.debug({ lsn: batch.commitLsn, rows: rows.length }, "batch sent");
   }
 
-  /** Writes rows of a source transaction that has not committed yet; visible only at its commit. */
-  private async writeBatch(batch: TransactionBatch): Promise<void> {
-    const log = this.log.child({ lsn: batch.commitLsn });
-    this.report(batch.notices, log, batch.transactionId);
-    // Returns once the previous batch is stored: this one is inserted while the next is built.
-    await this.openStoreTransaction(batch).send(batch.rows);
-    this.options.metrics?.batch();
-    log.debug({ rows: batch.rows.length }, "batch sent");
+  /** A source transaction is complete: it joins the group, which commits as soon as the store is free. */
+  private async complete(tx: BuiltTransaction): Promise<void> {
+    this.report(tx.notices, this.log.child({ lsn: tx.commitLsn }), tx.transactionId);
+    this.replaying = false;
+    for (const row of tx.rows) {
+      this.pending.push(row);
+      this.pendingBytes += rowBytes(row);
+    }
+    const group = (this.group ??= { transactions: 0, lastCommitLsn: tx.commitLsn, lastCommitEndLsn: tx.commitEndLsn, lastChangeAt: null });
+    group.transactions++;
+    group.lastCommitLsn = tx.commitLsn;
+    group.lastCommitEndLsn = tx.commitEndLsn;
+    if (tx.rowCount > 0) group.lastChangeAt = tx.committedAt;
+    this.openInStore = false;
+    this.options.metrics?.transaction();
+    this.startCommit();
+    // Back-pressure: a batch's worth gathered while the store commits the previous group. Waiting
+    // for that commit starts the next one (startCommit runs when it settles).
+    const full = this.pending.length >= this.batchLimits.maxRows || this.pendingBytes >= this.batchLimits.maxBytes;
+    if (full && this.committing) await this.committing;
   }
 
   /**
-   * Writes a committed source transaction. Group commit: while more of the stream is already
-   * waiting in the library (`more`) and the group is small and young, the store transaction stays
-   * open for the next source transaction; otherwise it commits — checkpoint at the last source
-   * commit of the group — and only then is that commit acknowledged. A group is all or nothing,
-   * so a failure replays all of it from the stored checkpoint.
+   * Commits the group if the store is free and nothing of an open transaction is in its store
+   * transaction; it runs in the background, and when it settles the next group is started.
    */
-  private async store(tx: BuiltTransaction, more: boolean): Promise<void> {
-    const log = this.log.child({ lsn: tx.commitLsn });
-    this.report(tx.notices, log, tx.transactionId);
-    const storeTransaction = this.openStoreTransaction(tx);
-    if (tx.rows.length > 0) {
-      await storeTransaction.write(tx.rows);
-      this.options.metrics?.batch();
-    }
-    this.group.transactions++;
-    this.group.rows += tx.rowCount;
-    this.group.lastCommitEndLsn = tx.commitEndLsn;
-    if (tx.rowCount > 0) this.group.lastChangeAt = tx.committedAt;
-    this.options.metrics?.transaction();
-    const withinLimits =
-      this.group.transactions < GROUP_LIMITS.transactions &&
-      this.group.rows < GROUP_LIMITS.rows &&
-      Date.now() - this.group.startedAt < GROUP_LIMITS.ms;
-    if (more && withinLimits && !this.halted) {
-      log.trace({ rows: tx.rowCount }, "transaction joins the next store commit");
-      return;
-    }
-    await this.commitGroup();
+  private startCommit(): void {
+    const group = this.group;
+    if (this.committing || !group || this.openInStore || this.failure) return;
+    const transaction = this.storeTransaction ?? new StoreTransaction(this.options.store, this.options.source.id, this.options.writeMode);
+    const rows = this.pending;
+    this.storeTransaction = null;
+    this.group = null;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.committingTransaction = transaction;
+    this.committing = this.commitGroup(transaction, rows, group).then(
+      () => {
+        this.committing = null;
+        this.committingTransaction = null;
+        if (!this.halted) this.startCommit();
+      },
+      (error: unknown) => {
+        this.committing = null;
+        this.committingTransaction = null;
+        this.fail(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   }
 
-  /** Commits the open store transaction (a group of source transactions), then acknowledges. */
-  private async commitGroup(): Promise<void> {
-    const storeTransaction = this.storeTransaction;
-    if (!storeTransaction) return;
-    const { transactions, lastCommitEndLsn, lastChangeAt } = this.group;
-    const { inserted } = await storeTransaction.commit();
-    this.storeTransaction = null;
-    if (lastChangeAt) this.lastStoredCommitAt = lastChangeAt;
-    this.options.metrics?.changesWritten(inserted);
-    this.log.debug({ lsn: storeTransaction.commitLsn, transactions, inserted }, "transactions stored");
-    this.progressed = true;
-    await this.confirm(lastCommitEndLsn);
+  /** Commits everything complete (not behind an open transaction's rows) and waits for it. */
+  private async commitComplete(): Promise<void> {
+    for (;;) {
+      if (this.failure) return;
+      if (!this.committing) this.startCommit();
+      const committing = this.committing;
+      if (!committing) return;
+      await committing;
+    }
   }
+
+  /** Writes the group's last rows, advances the checkpoint, commits, then acknowledges. */
+  private async commitGroup(transaction: StoreTransaction, rows: ChangeRow[], group: Group): Promise<void> {
+    if (rows.length > 0) {
+      await transaction.send(rows);
+      this.options.metrics?.batch();
+    }
+    const { inserted } = await transaction.commit(group.lastCommitLsn, group.lastChangeAt);
+    if (group.lastChangeAt) this.lastStoredCommitAt = group.lastChangeAt;
+    this.options.metrics?.changesWritten(inserted);
+    this.log.debug({ lsn: group.lastCommitLsn, transactions: group.transactions, inserted }, "transactions stored");
+    this.progressed = true;
+    await this.confirm(group.lastCommitEndLsn);
+  }
+
 
   /**
    * Measures and stores the lag, writes a heartbeat, and reports the confirmed position again.
@@ -479,9 +501,7 @@ export class ReplicationSession {
     if (this.failure || !this.plugin) return;
     const everythingHandled =
       !this.halted &&
-      !this.builder.isOpen &&
-      this.inflight === null &&
-      this.storeTransaction === null &&
+      this.idle &&
       this.plugin.parsedCount === this.handledCount;
     const serverLsn = normalizeLsn(lsn);
     if (everythingHandled && this.confirmableLsn && compareLsn(serverLsn, this.confirmableLsn) > 0) {

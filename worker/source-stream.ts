@@ -31,6 +31,11 @@ function errorMessage(error: unknown): string {
   return message.replace(/postgres(ql)?:\/\/\S+/gi, "[connection string]").slice(0, 1000);
 }
 
+/** The store's unique index rejected a row (SQLSTATE 23505). */
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505";
+}
+
 /**
  * Keeps one source streaming: runs a ReplicationSession, and when it fails records the error on
  * the source row and starts a new one from the stored checkpoint after a backoff.
@@ -41,6 +46,8 @@ export class SourceStream {
   private loop: Promise<void> | null = null;
   private session: ReplicationSession | null = null;
   private wakeUp: (() => void) | null = null;
+  /** The last session met a row already stored: the next one writes with ON CONFLICT DO NOTHING. */
+  private afterDuplicate = false;
 
   constructor(private readonly options: SourceStreamOptions) {
     this.log = options.logger.child({ sourceId: options.source.id });
@@ -67,6 +74,9 @@ export class SourceStream {
         const password = decryptSecret(this.options.source.passwordEncrypted, this.options.secret);
         const { checkpointLsn, lastChangeAt } = await this.storedPosition();
         if (this.stopping) break;
+        const writeMode = this.afterDuplicate ? "insert" : "copy";
+        if (this.afterDuplicate) this.log.warn("the store already held a change sent again: writing with ON CONFLICT DO NOTHING this session");
+        this.afterDuplicate = false;
         session = new ReplicationSession({
           source: this.options.source,
           password,
@@ -77,11 +87,13 @@ export class SourceStream {
           batch: this.options.batch,
           health: this.options.health,
           metrics: this.options.metrics,
+          writeMode,
         });
         this.session = session;
         await session.run();
       } catch (error) {
         if (session?.progressed) attempt = 0;
+        this.afterDuplicate = isUniqueViolation(error);
         const delay = backoffDelay(attempt++, minMs, maxMs);
         if (!this.stopping) {
           this.options.metrics?.error();

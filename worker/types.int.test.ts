@@ -366,9 +366,9 @@ describe("value round-trip", () => {
 
     // The classes, spelled out once on the first row (the comparison above already covers them).
     const [classes] = await servers.storeQuery<Record<string, string>>(
-      `select jsonb_typeof(after->'i8') as i8, after->>'i8' as i8_text, jsonb_typeof(after->'n') as n,
-              jsonb_typeof(after->'b') as b, jsonb_typeof(after->'jb') as jb, jsonb_typeof(after->'ai') as ai,
-              jsonb_typeof(after->'tstz') as tstz, jsonb_typeof(after->'abx') as abx, after->>'t' as t
+      `select json_typeof(after->'i8') as i8, after->>'i8' as i8_text, json_typeof(after->'n') as n,
+              json_typeof(after->'b') as b, json_typeof(after->'jb') as jb, json_typeof(after->'ai') as ai,
+              json_typeof(after->'tstz') as tstz, json_typeof(after->'abx') as abx, after->>'t' as t
          from changes where source_id = $1 and "table" = 'typed' and operation = 'CREATE' and primary_key = '1'`,
       [appSource],
     );

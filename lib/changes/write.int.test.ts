@@ -1,0 +1,158 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateStore } from "../db/migrate";
+import type { ChangeRow } from "../replication/rows";
+import { startTestServer, type TestServer } from "../../test/postgres";
+import { StoreTransaction, type WriteMode } from "./write";
+
+let server: TestServer;
+let pool: pg.Pool;
+let sourceId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await migrateStore(server.url());
+  pool = new pg.Pool({ connectionString: server.url(), max: 4 });
+  const { rows } = await pool.query<{ id: string }>(
+    `insert into sources (name, environment, host, port, database, username, password_encrypted, slot_name, publication_name)
+     values ('w', 'production', 'h', 5432, 'shop', 'u', 'x', 'write_test', 'p') returning id::text as id`,
+  );
+  sourceId = rows[0]?.id ?? "";
+}, 120_000);
+
+afterAll(async () => {
+  await pool?.end();
+  await server?.stop();
+});
+
+let lsn = 0x1000;
+/** A row of its own source transaction (fresh commit LSN), with text that COPY must escape. */
+function awkwardRow(overrides: Partial<ChangeRow> = {}): ChangeRow {
+  lsn += 0x100;
+  return {
+    environment: "prod\tuction",
+    database: "shop\\main",
+    schema: "we\nird",
+    table: 'or"ders\r',
+    primaryKey: '["a\\tb","c"]',
+    operation: "UPDATE",
+    before: '{"zeta":"tab\\there","a":1.50,"quote":"\\"","back":"\\\\"}',
+    // A raw tab and newline as JSON whitespace (a json column's value is kept as it was typed).
+    after: '{"zeta":"line\\nbreak",\t"a":1.500000000000000000000000000000000000001,\n"raw":"x"}',
+    changedFields: ["zeta", 'a"b', "c\\d", "{e,f}", "", "NULL"],
+    unavailableFields: [],
+    context: '{"user":"ann\\\\o\'neil","job":"x\\ty"}',
+    transactionId: "4294967295",
+    commitLsn: `0/${lsn.toString(16).toUpperCase()}`,
+    seq: 0,
+    committedAt: "2024-05-06T07:08:09.123456Z",
+    queuedAt: "2024-05-06T07:08:10.000001Z",
+    ...overrides,
+  };
+}
+
+type Stored = Record<string, unknown>;
+
+async function stored(commitLsn: string): Promise<Stored[]> {
+  const { rows } = await pool.query<Stored>(
+    `select environment, database, schema, "table", primary_key, operation::text as operation, before::text as before,
+            after::text as after, changed_fields, unavailable_fields, context::text as context,
+            transaction_id::text as transaction_id, seq,
+            to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as committed_at
+       from changes where source_id = $1 and commit_lsn = $2::pg_lsn order by seq`,
+    [sourceId, commitLsn],
+  );
+  return rows;
+}
+
+const checkpoint = async () =>
+  (await pool.query<{ lsn: string }>("select checkpoint_lsn::text as lsn from sources where id = $1", [sourceId])).rows[0]?.lsn;
+
+describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => {
+  it("stores every value exactly as given, whatever it contains, and the checkpoint with it", async () => {
+    const row = awkwardRow();
+    const other = awkwardRow({ seq: 0, operation: "DELETE", before: null, after: null, changedFields: null, primaryKey: null, context: "{}" });
+    const transaction = new StoreTransaction(pool, sourceId, mode);
+    await transaction.send([row]);
+    await transaction.send([other]);
+    expect(await stored(row.commitLsn)).toEqual([]); // nothing visible before the commit
+    expect(await transaction.commit(other.commitLsn, other.committedAt)).toEqual({ inserted: 2 });
+
+    expect(await stored(row.commitLsn)).toEqual([
+      {
+        environment: row.environment,
+        database: row.database,
+        schema: row.schema,
+        table: row.table,
+        primary_key: row.primaryKey,
+        operation: "UPDATE",
+        before: row.before, // json: the text as written, key order and digits included
+        after: row.after,
+        changed_fields: row.changedFields,
+        unavailable_fields: null,
+        context: '{"job": "x\\ty", "user": "ann\\\\o\'neil"}', // jsonb's own text form
+        transaction_id: "4294967295",
+        seq: 0,
+        committed_at: "2024-05-06T07:08:09.123456Z",
+      },
+    ]);
+    const [deleted] = await stored(other.commitLsn);
+    expect(deleted).toMatchObject({ operation: "DELETE", before: null, after: null, changed_fields: null, primary_key: null });
+    expect(await checkpoint()).toBe(other.commitLsn);
+  });
+
+  it("keeps an empty changed-field list apart from none, and lists unavailable fields", async () => {
+    const row = awkwardRow({ changedFields: [], unavailableFields: ["big\tdoc"] });
+    const transaction = new StoreTransaction(pool, sourceId, mode);
+    await transaction.send([row]);
+    await transaction.commit(row.commitLsn, row.committedAt);
+    const [change] = await stored(row.commitLsn);
+    expect(change).toMatchObject({ changed_fields: [], unavailable_fields: ["big\tdoc"] });
+  });
+
+  it("leaves nothing behind when aborted", async () => {
+    const row = awkwardRow();
+    const transaction = new StoreTransaction(pool, sourceId, mode);
+    await transaction.send([row]);
+    await transaction.abort();
+    expect(await stored(row.commitLsn)).toEqual([]);
+  });
+
+  it("refuses to commit rows of a source deleted meanwhile", async () => {
+    const { rows } = await pool.query<{ id: string }>(
+      `insert into sources (name, environment, host, port, database, username, password_encrypted, slot_name, publication_name)
+       values ('gone', 'production', 'h', 5432, 'shop', 'u', 'x', $1, 'p') returning id::text as id`,
+      [`gone_${mode}`],
+    );
+    const gone = rows[0]?.id ?? "";
+    const row = awkwardRow();
+    const transaction = new StoreTransaction(pool, gone, mode);
+    await transaction.send([row]);
+    await pool.query("delete from sources where id = $1", [gone]);
+    await expect(transaction.commit(row.commitLsn, row.committedAt)).rejects.toThrow("Source no longer exists");
+    const { rows: left } = await pool.query("select 1 from changes where source_id = $1", [gone]);
+    expect(left).toEqual([]);
+  });
+});
+
+describe("a row stored twice", () => {
+  it("fails COPY on the unique index (nothing of that store transaction commits), and is skipped by insert mode", async () => {
+    const row = awkwardRow();
+    const first = new StoreTransaction(pool, sourceId, "copy");
+    await first.send([row]);
+    await first.commit(row.commitLsn, row.committedAt);
+
+    const fresh = awkwardRow();
+    const again = new StoreTransaction(pool, sourceId, "copy");
+    await again.send([fresh]);
+    await again.send([row]);
+    await expect(again.commit(row.commitLsn, row.committedAt)).rejects.toMatchObject({ code: "23505" });
+    expect(await stored(fresh.commitLsn)).toEqual([]);
+
+    const replay = new StoreTransaction(pool, sourceId, "insert");
+    await replay.send([fresh, row]);
+    expect(await replay.commit(fresh.commitLsn, fresh.committedAt)).toEqual({ inserted: 1 });
+    expect(await stored(row.commitLsn)).toHaveLength(1);
+    expect(await stored(fresh.commitLsn)).toHaveLength(1);
+  });
+});
