@@ -6,7 +6,7 @@ import { provision, registerSource, rowsSelect, teardown } from "./source";
 
 export const LAG_RATE = 2_000;
 export const LAG_P99_TARGET_MS = 1_000;
-const WRITERS = 8;
+const WRITERS = 32;
 const WARM_UP_ROWS = 50;
 
 export type LagResult = {

@@ -112,7 +112,9 @@ export function spawnWorker(storeUrl: string, name: string): WorkerProcess {
   fs.mkdirSync(WORK_DIR, { recursive: true });
   const logFile = path.join(WORK_DIR, `worker-${name}.log`);
   const out = fs.openSync(logFile, "w");
-  const child = spawn(process.execPath, ["--import", "tsx", "worker/run.ts"], {
+  // BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "worker/run.ts"], {
     cwd: ROOT,
     // No metrics listener: a Retrace already running on this machine may hold its port.
     env: { ...process.env, DATABASE_URL: storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0" },

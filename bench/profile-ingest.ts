@@ -101,7 +101,7 @@ async function runWorker(servers: BenchServers, transactions: number, cpuProf: b
   const logFile = fs.openSync(path.join(WORK_DIR, "worker-profile.log"), "w");
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: servers.storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0" },
+    env: { ...process.env, DATABASE_URL: servers.storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: process.env.WORKER_LOG_LEVEL ?? "warn", WORKER_METRICS_PORT: "0" },
     stdio: ["ignore", logFile, logFile],
   });
   fs.closeSync(logFile);

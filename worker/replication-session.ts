@@ -109,8 +109,8 @@ export class ReplicationSession {
   private readonly batchLimits: BatchLimits;
 
   private handledCount = 0;
-  /** Transactions committed at or below this LSN are already stored (replay): skipped. */
-  private readonly storedUpTo: string | null;
+  /** Transactions committed at or below this LSN are already stored (replay): skipped. Null once past it. */
+  private storedUpTo: string | null;
   /** Whether the transaction being received is such a replay. */
   private replaying = false;
   /** The store transaction being filled: complete transactions' rows, then maybe the open one's. */
@@ -271,7 +271,11 @@ export class ReplicationSession {
         case "begin":
           this.builder.begin(message);
           // (The builder has checked that BEGIN carries its commit LSN.)
-          this.replaying = this.storedUpTo !== null && compareLsn(normalizeLsn(message.commitLsn ?? ""), this.storedUpTo) <= 0;
+          if (this.storedUpTo !== null) {
+            this.replaying = compareLsn(normalizeLsn(message.commitLsn ?? ""), this.storedUpTo) <= 0;
+            // Commit LSNs only grow: once past the checkpoint, nothing more can be a replay.
+            if (!this.replaying) this.storedUpTo = null;
+          }
           break;
         case "message":
           if (!message.transactional) {
@@ -344,7 +348,9 @@ export class ReplicationSession {
     for (const oid of typeOids) this.types.set(oid, resolveType(oid, rows));
   }
 
-  private report(notices: readonly Notice[], log: Logger, transactionId: string): void {
+  private report(notices: readonly Notice[], commitLsn: string, transactionId: string): void {
+    if (notices.length === 0) return;
+    const log = this.log.child({ lsn: commitLsn });
     for (const notice of notices) {
       if (notice.kind === "context-ignored") {
         log.warn({ xid: transactionId, reason: notice.reason }, "context message ignored");
@@ -364,7 +370,7 @@ export class ReplicationSession {
    * and become visible at its COMMIT. Returns once the previous batch is stored.
    */
   private async writeOpen(batch: TransactionBatch): Promise<void> {
-    this.report(batch.notices, this.log.child({ lsn: batch.commitLsn }), batch.transactionId);
+    this.report(batch.notices, batch.commitLsn, batch.transactionId);
     // A store transaction commits at most once: wait for the one committing, then fill a new one.
     if (this.committing) await this.committing;
     if (this.failure) return;
@@ -380,7 +386,7 @@ export class ReplicationSession {
 
   /** A source transaction is complete: it joins the group, which commits as soon as the store is free. */
   private async complete(tx: BuiltTransaction): Promise<void> {
-    this.report(tx.notices, this.log.child({ lsn: tx.commitLsn }), tx.transactionId);
+    this.report(tx.notices, tx.commitLsn, tx.transactionId);
     this.replaying = false;
     for (const row of tx.rows) {
       this.pending.push(row);
