@@ -73,23 +73,32 @@ class TupleReader {
     return this;
   }
 
+  // Bytes are read by index rather than with Buffer#readInt32BE and co: per value, their
+  // argument checks cost more than the read.
   byte(): number {
-    this.ensure(1);
-    return this.buffer.readUInt8(this.position++);
+    const value = this.buffer[this.position];
+    if (value === undefined) throw new Error("Truncated pgoutput message");
+    this.position++;
+    return value;
   }
 
   int16(): number {
     this.ensure(2);
-    const value = this.buffer.readUInt16BE(this.position);
-    this.position += 2;
-    return value;
+    const { buffer, position } = this;
+    this.position = position + 2;
+    return ((buffer[position] ?? 0) << 8) | (buffer[position + 1] ?? 0);
   }
 
   int32(): number {
     this.ensure(4);
-    const value = this.buffer.readInt32BE(this.position);
-    this.position += 4;
-    return value;
+    const { buffer, position } = this;
+    this.position = position + 4;
+    return (
+      ((buffer[position] ?? 0) << 24) |
+      ((buffer[position + 1] ?? 0) << 16) |
+      ((buffer[position + 2] ?? 0) << 8) |
+      (buffer[position + 3] ?? 0)
+    );
   }
 
   text(length: number): string {

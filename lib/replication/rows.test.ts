@@ -40,7 +40,7 @@ const message = (prefix: string, content: string | Uint8Array, transactional = t
 });
 
 function builder() {
-  return new TransactionBuilder({ environment: "production", database: "shop" }, { keys }, () => COMMIT_TIME + 1n);
+  return new TransactionBuilder({ environment: "production", database: "shop" }, { keys }, () => Number(COMMIT_TIME + 1n));
 }
 
 function run(messages: Array<Parameters<TransactionBuilder["add"]>[0]>) {
@@ -118,7 +118,7 @@ describe("TransactionBuilder", () => {
 
   it("keeps columns called __proto__ or constructor", () => {
     const odd = relation(4, "odd", [["__proto__", 23], ["constructor", 25], ["toString", 3802]]);
-    const tx = new TransactionBuilder({ environment: "production", database: "shop" }, { keys: () => ["__proto__", "constructor"] }, () => 0n);
+    const tx = new TransactionBuilder({ environment: "production", database: "shop" }, { keys: () => ["__proto__", "constructor"] }, () => 0);
     tx.begin(begin);
     tx.add({ tag: "insert", relation: odd, new: ["1", "c", null] });
     const [row] = tx.commit(commit).rows;
@@ -133,7 +133,7 @@ describe("TransactionBuilder", () => {
     const b = new TransactionBuilder(
       { environment: "production", database: "shop" },
       { keys: (oid) => keyed.get(oid), types: (oid) => types.get(oid) },
-      () => 0n,
+      () => 0,
     );
     const first = relation(5, "t", [["a", 23], ["b", 90_000]]);
     b.begin(begin);

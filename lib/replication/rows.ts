@@ -199,12 +199,13 @@ export class TransactionBuilder {
   private readonly keys: KeyLookup;
   private readonly types: TypeLookup;
   private readonly plans = new WeakMap<Pgoutput.MessageRelation, RelationPlan>();
-  private lastQueued: { micros: bigint; text: string } = { micros: -1n, text: "" };
+  private lastQueued = { micros: -1, text: "" };
 
   constructor(
     private readonly source: SourceInfo,
     lookups: CatalogLookups,
-    private readonly clock: () => bigint = nowMicros,
+    /** Microseconds since the Unix epoch, for queuedAt. */
+    private readonly clock: () => number = nowMicros,
   ) {
     this.keys = lookups.keys;
     this.types = lookups.types ?? (() => undefined);
@@ -364,7 +365,7 @@ export class TransactionBuilder {
   /** Now as a timestamp; the clock ticks in milliseconds, so the text is made once per tick. */
   private queuedAt(): string {
     const micros = this.clock();
-    if (micros !== this.lastQueued.micros) this.lastQueued = { micros, text: microsToTimestamp(micros) };
+    if (micros !== this.lastQueued.micros) this.lastQueued = { micros, text: microsToTimestamp(BigInt(micros)) };
     return this.lastQueued.text;
   }
 

@@ -14,7 +14,10 @@ export function microsToTimestamp(micros: bigint): string {
   return `${iso.slice(0, -5)}.${fraction.toString().padStart(6, "0")}Z`;
 }
 
-/** Wall-clock now in microseconds (millisecond resolution). */
-export function nowMicros(): bigint {
-  return BigInt(Date.now()) * 1000n;
+/**
+ * Wall-clock now in microseconds since the Unix epoch (millisecond resolution). A number, not a
+ * bigint: it is read for every row, and stays a safe integer until the year 2255.
+ */
+export function nowMicros(): number {
+  return Date.now() * 1000;
 }
