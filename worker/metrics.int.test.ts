@@ -85,7 +85,11 @@ describe("worker process metrics", () => {
     const text = await scrape();
     expect(sample(text, "retrace_changes_written_total", label)).toBe(1511);
     expect(sample(text, "retrace_transactions_total", label)).toBe(3);
-    expect(sample(text, "retrace_batches_total", label)).toBe(4);
+    // Store writes: the 1500-row transaction needs two at least; the small ones may share theirs
+    // with each other or with its first batch (group commit), so at most four.
+    const batches = sample(text, "retrace_batches_total", label);
+    expect(batches).toBeGreaterThanOrEqual(2);
+    expect(batches).toBeLessThanOrEqual(4);
     expect(sample(text, "retrace_errors_total", label)).toBe(0);
     expect(sample(text, "retrace_sources_leased")).toBe(1);
     expect(sample(text, "process_resident_memory_bytes")).toBeGreaterThan(0);

@@ -71,9 +71,12 @@ const maxLsn = (a: string, b: string) => (compareLsn(a, b) >= 0 ? a : b);
  *   that completes while the store is idle is committed at once (low latency under light
  *   load); transactions that complete while a commit is in flight gather (`pending`, rows not
  *   yet sent) and are committed together as soon as it is done (throughput under heavy load).
- *   The handler is awaited (flowControl: while it waits the library keeps the socket paused), and
- *   it waits for the store only when a batch's worth of rows is pending, so memory is bounded by
- *   about two batches plus the batch in flight, not by transaction or group size.
+ *   When a batch's worth gathers meanwhile, it is sent into the next store transaction on a
+ *   second store connection, so the store writes it during the previous commit (at most two
+ *   store transactions per session: one committing, one being filled). The handler is awaited
+ *   (flowControl: while it waits the library keeps the socket paused) and waits for the store
+ *   only to send a batch while the previous batch of the same store transaction is still being
+ *   written, so memory is bounded by a few batches, not by transaction or group size.
  * - A source transaction larger than a batch is written batch by batch into the open store
  *   transaction before its COMMIT arrives (with any complete transactions still pending in
  *   front of it); that store transaction then commits at its COMMIT.
@@ -371,17 +374,28 @@ export class ReplicationSession {
    */
   private async writeOpen(batch: TransactionBatch): Promise<void> {
     this.report(batch.notices, batch.commitLsn, batch.transactionId);
-    // A store transaction commits at most once: wait for the one committing, then fill a new one.
-    if (this.committing) await this.committing;
+    this.openInStore = true;
+    await this.fill(batch.rows);
+    this.log.debug({ lsn: batch.commitLsn, rows: batch.rows.length }, "batch sent");
+  }
+
+  /**
+   * Sends the pending rows (and `more`) into the store transaction being filled, opening one if
+   * needed. It may open while the previous group commits, on a second store connection, so that
+   * the next rows stream into the store during that commit; it still commits after it
+   * (startCommit). A group commit that holds no connection of its own (checkpoint only) is
+   * waited for first, so a session never waits for a connection while holding two.
+   */
+  private async fill(more: readonly ChangeRow[] = []): Promise<void> {
+    if (this.committing && !this.committingTransaction?.opened) await this.committing;
     if (this.failure) return;
     this.storeTransaction ??= new StoreTransaction(this.options.store, this.options.source.id, this.options.writeMode);
-    const rows = this.pending.length > 0 ? this.pending.concat(batch.rows) : batch.rows;
+    const rows = this.pending.length === 0 ? more : more.length === 0 ? this.pending : this.pending.concat(more);
     this.pending = [];
     this.pendingBytes = 0;
-    this.openInStore = true;
+    // Returns once the previous batch of this store transaction is stored: back-pressure.
     await this.storeTransaction.send(rows);
     this.options.metrics?.batch();
-    this.log.debug({ lsn: batch.commitLsn, rows: rows.length }, "batch sent");
   }
 
   /** A source transaction is complete: it joins the group, which commits as soon as the store is free. */
@@ -400,10 +414,10 @@ export class ReplicationSession {
     this.openInStore = false;
     this.options.metrics?.transaction();
     this.startCommit();
-    // Back-pressure: a batch's worth gathered while the store commits the previous group. Waiting
-    // for that commit starts the next one (startCommit runs when it settles).
+    // A batch's worth gathered while the store commits the previous group: it goes into the next
+    // store transaction now, which commits when the previous one is done.
     const full = this.pending.length >= this.batchLimits.maxRows || this.pendingBytes >= this.batchLimits.maxBytes;
-    if (full && this.committing) await this.committing;
+    if (full) await this.fill();
   }
 
   /**
