@@ -21,6 +21,8 @@ export type ThroughputResult = {
     rate: number;
     /** From spawning the worker until it reported the source as streaming. */
     startupSeconds: number | null;
+    /** Changes per second once streaming (start-up left out); informative, the target is `rate`. */
+    streamingRate: number | null;
     stored: number;
     completed: boolean;
   } | null;
@@ -147,6 +149,7 @@ export async function runThroughput(
         seconds: elapsed,
         rate: (doneSeconds === null ? stored : workload.changes) / elapsed,
         startupSeconds,
+        streamingRate: doneSeconds !== null && startupSeconds !== null && elapsed > startupSeconds ? workload.changes / (elapsed - startupSeconds) : null,
         stored,
         completed: doneSeconds !== null,
       };
