@@ -125,6 +125,8 @@ export class ReplicationSession {
   private group: Group | null = null;
   /** Rows of the open source transaction were sent into `storeTransaction`. */
   private openInStore = false;
+  /** Rows are being handed to `storeTransaction` (see fill). */
+  private filling = false;
   /** The group commit in flight (at most one), and its store transaction. */
   private committing: Promise<void> | null = null;
   private committingTransaction: StoreTransaction | null = null;
@@ -393,9 +395,18 @@ export class ReplicationSession {
     const rows = this.pending.length === 0 ? more : more.length === 0 ? this.pending : this.pending.concat(more);
     this.pending = [];
     this.pendingBytes = 0;
-    // Returns once the previous batch of this store transaction is stored: back-pressure.
-    await this.storeTransaction.send(rows);
+    // Returns once the previous batch of this store transaction is stored: back-pressure. Until
+    // then the store transaction must not be committed (these rows, taken out of `pending`, are
+    // not in it yet), so startCommit waits for `filling`; a commit that came due meanwhile starts
+    // right after.
+    this.filling = true;
+    try {
+      await this.storeTransaction.send(rows);
+    } finally {
+      this.filling = false;
+    }
     this.options.metrics?.batch();
+    this.startCommit();
   }
 
   /** A source transaction is complete: it joins the group, which commits as soon as the store is free. */
@@ -426,7 +437,7 @@ export class ReplicationSession {
    */
   private startCommit(): void {
     const group = this.group;
-    if (this.committing || !group || this.openInStore || this.failure) return;
+    if (this.committing || this.filling || !group || this.openInStore || this.failure) return;
     const transaction = this.storeTransaction ?? new StoreTransaction(this.options.store, this.options.source.id, this.options.writeMode);
     const rows = this.pending;
     this.storeTransaction = null;

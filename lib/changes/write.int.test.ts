@@ -110,6 +110,18 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
     expect(change).toMatchObject({ changed_fields: [], unavailable_fields: ["big\tdoc"] });
   });
 
+  it("refuses to commit while a batch is still being handed over (its rows would be left out)", async () => {
+    const first = awkwardRow();
+    const second = awkwardRow();
+    const transaction = new StoreTransaction(pool, sourceId, mode);
+    await transaction.send([first]);
+    const sending = transaction.send([second]); // waits for the first batch
+    await expect(transaction.commit(second.commitLsn, second.committedAt)).rejects.toThrow("while a batch was being sent");
+    await sending;
+    await transaction.abort();
+    expect(await stored(first.commitLsn)).toEqual([]);
+  });
+
   it("leaves nothing behind when aborted", async () => {
     const row = awkwardRow();
     const transaction = new StoreTransaction(pool, sourceId, mode);

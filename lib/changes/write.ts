@@ -154,6 +154,8 @@ export class StoreTransaction {
   private client: pg.PoolClient | null = null;
   private busy = false;
   private finished = false;
+  /** send() calls that have not returned yet. */
+  private sending = 0;
   /** The batch `send` started and nobody has awaited yet. */
   private pending: Promise<void> | null = null;
   /** Rows inserted so far (in `insert` mode, rows already stored are skipped and not counted). */
@@ -175,15 +177,20 @@ export class StoreTransaction {
    * returns without waiting for this one: see the class comment.
    */
   async send(rows: readonly ChangeRow[]): Promise<void> {
-    await this.settle();
-    if (this.finished) throw new Error("Store transaction already finished");
-    if (rows.length === 0) return;
-    const write = this.run(async (client) => {
-      this.inserted += this.mode === "copy" ? await copyRows(client, this.sourceId, rows) : await insertRows(client, this.sourceId, rows);
-    });
-    // Awaited by the next send or commit; a failure meanwhile is not an unhandled one.
-    write.catch(() => undefined);
-    this.pending = write;
+    this.sending++;
+    try {
+      await this.settle();
+      if (this.finished) throw new Error("Store transaction already finished");
+      if (rows.length === 0) return;
+      const write = this.run(async (client) => {
+        this.inserted += this.mode === "copy" ? await copyRows(client, this.sourceId, rows) : await insertRows(client, this.sourceId, rows);
+      });
+      // Awaited by the next send or commit; a failure meanwhile is not an unhandled one.
+      write.catch(() => undefined);
+      this.pending = write;
+    } finally {
+      this.sending--;
+    }
   }
 
   /** Waits for the batch `send` started, if any; rethrows its failure. */
@@ -198,6 +205,8 @@ export class StoreTransaction {
    * unless null) and commits: the only way anything becomes visible.
    */
   async commit(commitLsn: string, lastChangeAt: string | null): Promise<WriteResult> {
+    // A send still waiting for its turn holds rows that would be left out of this commit.
+    if (this.sending > 0) throw new Error("Store transaction committed while a batch was being sent");
     await this.settle();
     if (this.finished) throw new Error("Store transaction already finished");
     const checkpoint = [this.sourceId, commitLsn, lastChangeAt];
