@@ -104,21 +104,24 @@ function rowsDocument(rows: readonly ChangeRow[]): string {
   return `[${parts.join(",")}]`;
 }
 
-async function copyRows(client: pg.ClientBase, sourceId: string, rows: readonly ChangeRow[]): Promise<number> {
+/** A batch ready to go: built while the previous batch is still being written. */
+type Payload = { mode: "copy"; text: string } | { mode: "insert"; values: unknown[] };
+
+function payload(mode: WriteMode, sourceId: string, rows: readonly ChangeRow[]): Payload {
+  if (mode === "copy") return { mode, text: copyLines(sourceId, rows) };
+  const first = rows[0] as ChangeRow;
+  return { mode, values: [sourceId, first.environment, first.database, rowsDocument(rows)] };
+}
+
+async function writePayload(client: pg.ClientBase, batch: Payload): Promise<number> {
+  if (batch.mode === "insert") return (await client.query({ ...INSERT_CHANGES, values: batch.values })).rowCount ?? 0;
   const stream = client.query(copyFrom(COPY_CHANGES));
   await new Promise<void>((resolve, reject) => {
     stream.on("error", reject);
     stream.on("finish", resolve);
-    stream.end(copyLines(sourceId, rows));
+    stream.end(batch.text);
   });
   return stream.rowCount;
-}
-
-async function insertRows(client: pg.ClientBase, sourceId: string, rows: readonly ChangeRow[]): Promise<number> {
-  const first = rows[0];
-  if (!first) return 0;
-  const values = [sourceId, first.environment, first.database, rowsDocument(rows)];
-  return (await client.query({ ...INSERT_CHANGES, values })).rowCount ?? 0;
 }
 
 // Monotonic: a replay after a crash rewrites (and deduplicates) older transactions and must not
@@ -179,11 +182,13 @@ export class StoreTransaction {
   async send(rows: readonly ChangeRow[]): Promise<void> {
     this.sending++;
     try {
+      // Built before waiting, so the store starts on it the moment the previous batch is stored.
+      const batch = rows.length > 0 ? payload(this.mode, this.sourceId, rows) : null;
       await this.settle();
       if (this.finished) throw new Error("Store transaction already finished");
-      if (rows.length === 0) return;
+      if (!batch) return;
       const write = this.run(async (client) => {
-        this.inserted += this.mode === "copy" ? await copyRows(client, this.sourceId, rows) : await insertRows(client, this.sourceId, rows);
+        this.inserted += await writePayload(client, batch);
       });
       // Awaited by the next send or commit; a failure meanwhile is not an unhandled one.
       write.catch(() => undefined);
