@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
-import { connectStore } from "../lib/db/client";
+import { connectStore, type Store } from "../lib/db/client";
 import { sources, type Source } from "../lib/db/schema";
 import { Lease } from "./lease";
 import { createWorkerMetrics, forgetSourceGauges, sourceMetrics, type WorkerMetrics } from "./metrics";
@@ -32,7 +32,7 @@ export type Worker = { stop(): Promise<void>; readonly metrics: WorkerMetrics };
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 
-type Running = { fingerprint: string; lease: Lease; stream: SourceStream };
+type Running = { fingerprint: string; lease: Lease; stream: SourceStream; writes: Store };
 
 /** A change to any of these means the stream must reconnect with the new settings. */
 function fingerprint(source: Source): string {
@@ -58,7 +58,8 @@ export function startWorker(options: WorkerOptions): Worker {
   };
   const batch = options.batch ?? DEFAULT_BATCH_LIMITS;
   const metrics = options.metrics ?? createWorkerMetrics();
-  const store = connectStore(options.databaseUrl, { name: "retrace-worker", max: 10 });
+  // Listing sources; each leased source gets its own pool (take()).
+  const store = connectStore(options.databaseUrl, { name: "retrace-worker", max: 2 });
   const running = new Map<string, Running>();
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
@@ -71,6 +72,7 @@ export function startWorker(options: WorkerOptions): Worker {
     metrics.sourcesLeased.set(running.size);
     log.info({ sourceId, why }, "releasing source");
     await entry.stream.stop(drainDeadlineMs);
+    await entry.writes.pool.end().catch(() => undefined);
     await entry.lease.release();
     forgetSourceGauges(metrics, sourceId);
   }
@@ -85,9 +87,13 @@ export function startWorker(options: WorkerOptions): Worker {
       await lease.release();
       return;
     }
+    // Each source writes through its own few store connections (a session uses at most two while
+    // writing, one committing and one filling, plus lag and status updates), so a busy source can
+    // neither starve another nor leave it waiting for a connection.
+    const writes = connectStore(options.databaseUrl, { name: "retrace-worker", max: 3 });
     const stream = new SourceStream({
       source,
-      store: store.pool,
+      store: writes.pool,
       secret: options.secret,
       logger: log,
       backoff: options.backoff,
@@ -95,7 +101,7 @@ export function startWorker(options: WorkerOptions): Worker {
       health,
       metrics: sourceMetrics(metrics, source.id),
     });
-    running.set(source.id, { fingerprint: fingerprint(source), lease, stream });
+    running.set(source.id, { fingerprint: fingerprint(source), lease, stream, writes });
     metrics.sourcesLeased.set(running.size);
     log.info({ sourceId: source.id }, "leased source");
     stream.start();
