@@ -97,6 +97,13 @@ describe("ingest", () => {
       score: "0.1",
     });
 
+    // The image keeps the table's column order (json, not jsonb, which would sort keys by length).
+    const [order] = await servers.storeQuery<{ keys: string[] }>(
+      "select array(select json_object_keys(after)) as keys from changes where source_id = $1 and operation = 'CREATE'",
+      [sourceId],
+    );
+    expect(order?.keys.slice(0, 6)).toEqual(["id", "name", "big", "amount", "score", "flag"]);
+
     expect(updated).toMatchObject({ operation: "UPDATE", primary_key: "1", context: {} });
     expect(updated?.changed_fields?.sort()).toEqual(["amount", "name"]);
     expect(updated?.before).toMatchObject({ name: 'Zoë "q" \\ back' });
