@@ -2,10 +2,11 @@
  * pgoutput text values -> JSON text fragments, exactly.
  *
  * Values never pass through JavaScript numbers: an int8 or a 40-digit numeric is copied digit
- * for digit into the JSON text, and the row image is cast to jsonb by the store, which keeps
- * numerics exact. Anything without a faithful JSON form is the PostgreSQL text form as a JSON
- * string, so nothing is lost or invented: NaN and infinities, float -0, json documents jsonb
- * cannot hold, arrays with explicit bounds, every non-array type without a JSON counterpart.
+ * for digit into the JSON text, which the store keeps as written (a json column). Every image is
+ * also valid jsonb (queries may cast it, and jsonb keeps numerics exact): anything without a
+ * faithful JSON form is the PostgreSQL text form as a JSON string, so nothing is lost or invented:
+ * NaN and infinities, float -0, json documents jsonb cannot hold, arrays with explicit bounds,
+ * every non-array type without a JSON counterpart.
  */
 
 
