@@ -10,6 +10,11 @@ describe("LSNs", () => {
     expect(formatLsn((5n << 32n) + 255n)).toBe("5/FF");
     expect(compareLsn("0/FF", "1/0")).toBe(-1);
     expect(compareLsn("0/10", "0/0F")).toBe(1);
+    expect(compareLsn("FFFFFFFF/1", "FFFFFFFF/0")).toBe(1);
+    expect(compareLsn("1/0", "00000001/00000000")).toBe(0);
+    expect(normalizeLsn("1A/FF")).toBe("1A/FF");
+    expect(normalizeLsn("1a/ff")).toBe("1A/FF");
+    expect(normalizeLsn("0/0")).toBe("0/0");
   });
 
   it("makes the library confirm exactly the given position (it adds one)", () => {
@@ -26,8 +31,21 @@ describe("LSNs", () => {
 describe("microsToTimestamp", () => {
   it("keeps microseconds", () => {
     // 2024-01-02T03:04:05.123456Z
-    const micros = BigInt(Date.UTC(2024, 0, 2, 3, 4, 5)) * 1000n + 123456n;
+    const micros = Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123456;
     expect(microsToTimestamp(micros)).toBe("2024-01-02T03:04:05.123456Z");
-    expect(microsToTimestamp(BigInt(Date.UTC(2000, 0, 1)) * 1000n + 1n)).toBe("2000-01-01T00:00:00.000001Z");
+    // The same second again (cached), then the next one.
+    expect(microsToTimestamp(micros + 1)).toBe("2024-01-02T03:04:05.123457Z");
+    expect(microsToTimestamp(micros + 876544)).toBe("2024-01-02T03:04:06.000000Z");
+    expect(microsToTimestamp(Date.UTC(2000, 0, 1) * 1000 + 1)).toBe("2000-01-01T00:00:00.000001Z");
+    expect(microsToTimestamp(Date.UTC(2000, 0, 1) * 1000 + 999_999)).toBe("2000-01-01T00:00:00.999999Z");
+  });
+
+  it("counts fractions of a second before 1970 forwards from the earlier second", () => {
+    expect(microsToTimestamp(-1)).toBe("1969-12-31T23:59:59.999999Z");
+    expect(microsToTimestamp(-1_000_000)).toBe("1969-12-31T23:59:59.000000Z");
+  });
+
+  it("refuses what a double cannot hold exactly", () => {
+    expect(() => microsToTimestamp(2 ** 53)).toThrow(/out of range/);
   });
 });

@@ -18,14 +18,26 @@ export function formatLsn(value: bigint): string {
   return `${high}/${low}`;
 }
 
+// Already canonical: no leading zeros, upper-case hex. Most LSNs the worker meets are.
+const CANONICAL_LSN = /^(?:0|[1-9A-F][0-9A-F]{0,7})\/(?:0|[1-9A-F][0-9A-F]{0,7})$/;
+
 export function normalizeLsn(lsn: string): string {
-  return formatLsn(parseLsn(lsn));
+  return CANONICAL_LSN.test(lsn) ? lsn : formatLsn(parseLsn(lsn));
+}
+
+/** The two halves as numbers (each fits a double exactly): compared without bigints. */
+function halves(lsn: string): [number, number] {
+  const match = LSN_PATTERN.exec(lsn);
+  if (!match?.[1] || !match[2]) throw new Error(`Invalid LSN: ${lsn}`);
+  return [parseInt(match[1], 16), parseInt(match[2], 16)];
 }
 
 export function compareLsn(a: string, b: string): number {
-  const x = parseLsn(a);
-  const y = parseLsn(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  if (a === b) return 0;
+  const [aHigh, aLow] = halves(a);
+  const [bHigh, bLow] = halves(b);
+  if (aHigh !== bHigh) return aHigh < bHigh ? -1 : 1;
+  return aLow < bLow ? -1 : aLow > bLow ? 1 : 0;
 }
 
 /**

@@ -55,6 +55,25 @@ const deleteWithOld = (oid: number, oldCells: Cell[]) => tuple(new Writer().char
 const row: Cell[] = ["9223372036854775807", "2024-02-29 23:59:59.123456+00", "t", "hello"];
 
 describe("RawTextPgoutputPlugin", () => {
+  it("parses BEGIN and COMMIT with PostgreSQL's LSN text and exact commit times", () => {
+    const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"], messages: true });
+    // 2024-01-02T03:04:05.123456Z is 757_479_845_123_456 µs after 2000-01-01.
+    const sincePostgresEpoch = 757_479_845_123_456;
+    const time = (w: Writer) => w.int32(Math.floor(sincePostgresEpoch / 2 ** 32)).int32(sincePostgresEpoch % 2 ** 32 | 0);
+    const begin = time(new Writer().char("B").int32(0x1a).int32(0x0177a428)).int32(-2).done();
+    expect(plugin.parse(begin)).toEqual({
+      tag: "begin", commitLsn: "1A/177A428", commitTime: Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123456, xid: 4294967294,
+    });
+    const commit = time(new Writer().char("C").byte(0).int32(0x1a).int32(0x0177a428).int32(0).int32(0xf)).done();
+    expect(plugin.parse(commit)).toEqual({
+      tag: "commit", flags: 0, commitLsn: "1A/177A428", commitEndLsn: "0/F", commitTime: Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123456,
+    });
+    // A commit time before 2000 (a negative int64) is exact too.
+    const early = new Writer().char("B").int32(0).int32(1).int32(-1).int32(-1).int32(7).done();
+    expect(plugin.parse(early)).toMatchObject({ commitLsn: "0/1", commitTime: Date.UTC(2000, 0, 1) * 1000 - 1, xid: 7 });
+    expect(plugin.parse(begin.subarray(0, 10))).toMatchObject({ tag: "parse-error" });
+  });
+
   it("delivers every value as PostgreSQL's text", () => {
     const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"], messages: true });
     plugin.parse(relation(100, columns));

@@ -21,11 +21,21 @@ export type RowUpdate = {
 export type RowDelete = { tag: "delete"; relation: Pgoutput.MessageRelation; key: RowValues | null; old: RowValues | null };
 
 /**
- * What the stream sees: the library's messages, except that row changes carry column-indexed
- * exact text (see RawTextPgoutputPlugin), plus a parse failure kept in stream order.
+ * BEGIN and COMMIT with LSNs in PostgreSQL's own text form ("16/B374D848": no zero padding,
+ * upper-case hex) and the commit time in microseconds since the Unix epoch, as a number.
+ */
+export type TransactionBegin = { tag: "begin"; commitLsn: string; commitTime: number; xid: number };
+export type TransactionCommit = { tag: "commit"; flags: number; commitLsn: string; commitEndLsn: string; commitTime: number };
+
+/**
+ * What the stream sees: the library's messages, except that transaction boundaries and row
+ * changes are parsed here (row changes carry column-indexed exact text, see
+ * RawTextPgoutputPlugin), plus a parse failure kept in stream order.
  */
 export type StreamMessage =
-  | Exclude<Pgoutput.Message, { tag: "insert" | "update" | "delete" }>
+  | Exclude<Pgoutput.Message, { tag: "begin" | "commit" | "insert" | "update" | "delete" }>
+  | TransactionBegin
+  | TransactionCommit
   | RowInsert
   | RowUpdate
   | RowDelete
@@ -101,6 +111,26 @@ class TupleReader {
     );
   }
 
+  uint32(): number {
+    return this.int32() >>> 0;
+  }
+
+  /** An LSN (two 32-bit halves) as PostgreSQL prints it. */
+  lsn(): string {
+    const high = this.uint32();
+    const low = this.uint32();
+    return `${high.toString(16).toUpperCase()}/${low.toString(16).toUpperCase()}`;
+  }
+
+  /** A timestamp (int64 µs since 2000-01-01) as µs since the Unix epoch; exact until 2255. */
+  timestamp(): number {
+    const high = this.int32();
+    const low = this.uint32();
+    const micros = high * 2 ** 32 + low + POSTGRES_EPOCH_MICROS;
+    if (!Number.isSafeInteger(micros)) throw new Error("Commit time out of range");
+    return micros;
+  }
+
   text(length: number): string {
     this.ensure(length);
     const { buffer } = this;
@@ -121,7 +151,12 @@ class TupleReader {
   }
 }
 
+// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in µs since the Unix epoch.
+const POSTGRES_EPOCH_MICROS = 946_684_800_000_000;
+
 const tag = (letter: string) => letter.charCodeAt(0);
+const BEGIN = tag("B");
+const COMMIT = tag("C");
 const INSERT = tag("I");
 const UPDATE = tag("U");
 const DELETE = tag("D");
@@ -179,6 +214,10 @@ export class RawTextPgoutputPlugin {
     this.parsedCount++;
     try {
       switch (buffer[0]) {
+        case BEGIN:
+          return begin(this.reader.reset(buffer));
+        case COMMIT:
+          return commit(this.reader.reset(buffer));
         case INSERT:
           return this.insert(this.reader.reset(buffer));
         case UPDATE:
@@ -187,8 +226,8 @@ export class RawTextPgoutputPlugin {
           return this.delete(this.reader.reset(buffer));
       }
       const message = this.inner.parse(buffer);
-      if (message.tag === "insert" || message.tag === "update" || message.tag === "delete") {
-        throw new Error("Row change left to the library's parser"); // unreachable: handled above
+      if (message.tag === "begin" || message.tag === "commit" || message.tag === "insert" || message.tag === "update" || message.tag === "delete") {
+        throw new Error(`${message.tag} left to the library's parser`); // unreachable: handled above
       }
       if (message.tag === "relation") this.relations.set(message.relationOid, message);
       return message;
@@ -229,6 +268,21 @@ export class RawTextPgoutputPlugin {
     expectTag(kind, OLD);
     return { tag: "delete", relation, key: null, old: readTuple(reader, relation, null) };
   }
+}
+
+// Parsed here rather than by the library, which makes a bigint of the commit time and zero-pads
+// the LSNs: both then had to be converted again for every transaction.
+function begin(reader: TupleReader): TransactionBegin {
+  const commitLsn = reader.lsn();
+  const commitTime = reader.timestamp();
+  return { tag: "begin", commitLsn, commitTime, xid: reader.uint32() };
+}
+
+function commit(reader: TupleReader): TransactionCommit {
+  const flags = reader.byte();
+  const commitLsn = reader.lsn();
+  const commitEndLsn = reader.lsn();
+  return { tag: "commit", flags, commitLsn, commitEndLsn, commitTime: reader.timestamp() };
 }
 
 function expectTag(actual: number, expected: number): void {

@@ -2,7 +2,7 @@ import type { Pgoutput } from "pg-logical-replication";
 import { describe, expect, it } from "vitest";
 import { MAX_CONTEXT_BYTES } from "./context";
 import type { ValueType } from "./decode";
-import type { RowValues } from "./plugin";
+import type { RowValues, TransactionBegin, TransactionCommit } from "./plugin";
 import { TransactionBuilder, type KeyLookup } from "./rows";
 
 // Message objects shaped like pg-logical-replication's pgoutput output with raw-text values.
@@ -28,10 +28,11 @@ const pairs = relation(2, "pairs", [["a", 23], ["b", 25], ["v", 25]]);
 const logs = relation(3, "logs", [["line", 25]]);
 const keys: KeyLookup = (oid) => ({ 1: ["id"], 2: ["a", "b"], 3: [] } as Record<number, string[]>)[oid];
 
-// 2024-01-02T03:04:05.123456Z in the library's representation (µs since the Unix epoch).
-const COMMIT_TIME = BigInt(Date.UTC(2024, 0, 2, 3, 4, 5)) * 1000n + 123456n;
-const begin: Pgoutput.MessageBegin = { tag: "begin", commitLsn: "00000000/0177A428", commitTime: COMMIT_TIME, xid: -2 };
-const commit: Pgoutput.MessageCommit = {
+// 2024-01-02T03:04:05.123456Z in µs since the Unix epoch (as the plugin parses BEGIN and COMMIT).
+const COMMIT_TIME = Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123456;
+// Zero-padded LSNs (what the library prints) are normalised too.
+const begin: TransactionBegin = { tag: "begin", commitLsn: "00000000/0177A428", commitTime: COMMIT_TIME, xid: -2 };
+const commit: TransactionCommit = {
   tag: "commit", flags: 0, commitLsn: "00000000/0177A428", commitEndLsn: "00000000/0177A458", commitTime: COMMIT_TIME,
 };
 const message = (prefix: string, content: string | Uint8Array, transactional = true): Pgoutput.MessageMessage => ({
@@ -40,7 +41,7 @@ const message = (prefix: string, content: string | Uint8Array, transactional = t
 });
 
 function builder() {
-  return new TransactionBuilder({ environment: "production", database: "shop" }, { keys }, () => Number(COMMIT_TIME + 1n));
+  return new TransactionBuilder({ environment: "production", database: "shop" }, { keys }, () => COMMIT_TIME + 1);
 }
 
 function run(messages: Array<Parameters<TransactionBuilder["add"]>[0]>) {

@@ -3,7 +3,7 @@ import type { Operation } from "../db/schema/changes";
 import { CONTEXT_PREFIXES, parseContext } from "./context";
 import { builtinType, decoderFor, type Decoder, type ValueType } from "./decode";
 import { normalizeLsn } from "./lsn";
-import type { RowDelete, RowInsert, RowUpdate, RowValues } from "./plugin";
+import type { RowDelete, RowInsert, RowUpdate, RowValues, TransactionBegin, TransactionCommit } from "./plugin";
 import { microsToTimestamp, nowMicros } from "./time";
 
 /**
@@ -163,11 +163,6 @@ function primaryKey(plan: RelationPlan, values: RowValues | null): string | null
   return texts.length === 1 && texts[0] !== undefined ? texts[0] : JSON.stringify(texts);
 }
 
-function bigintOf(value: unknown, what: string): bigint {
-  if (typeof value !== "bigint") throw new Error(`${what} is not a bigint`);
-  return value;
-}
-
 type OpenTransaction = {
   transactionId: string;
   commitLsn: string;
@@ -230,13 +225,12 @@ export class TransactionBuilder {
     return this.current?.pendingBytes ?? 0;
   }
 
-  begin(message: Pgoutput.MessageBegin): void {
+  begin(message: TransactionBegin): void {
     if (this.current) throw new Error("BEGIN inside an open transaction");
-    if (!message.commitLsn) throw new Error("BEGIN without a commit LSN");
     this.current = {
       transactionId: String(message.xid >>> 0),
       commitLsn: normalizeLsn(message.commitLsn),
-      committedAt: microsToTimestamp(bigintOf(message.commitTime, "commit time")),
+      committedAt: microsToTimestamp(message.commitTime),
       context: "{}",
       rows: [],
       pendingBytes: 0,
@@ -320,15 +314,22 @@ export class TransactionBuilder {
     return batch;
   }
 
-  commit(message: Pgoutput.MessageCommit): BuiltTransaction {
+  commit(message: TransactionCommit): BuiltTransaction {
     const tx = this.current;
     if (!tx) throw new Error("COMMIT outside a transaction");
-    if (!message.commitLsn || normalizeLsn(message.commitLsn) !== tx.commitLsn) {
+    if (normalizeLsn(message.commitLsn) !== tx.commitLsn) {
       throw new Error(`COMMIT LSN ${message.commitLsn} does not match BEGIN ${tx.commitLsn}`);
     }
-    if (!message.commitEndLsn) throw new Error("COMMIT without an end LSN");
     this.current = null;
-    return { ...this.batchOf(tx), commitEndLsn: normalizeLsn(message.commitEndLsn), rowCount: tx.nextSeq };
+    return {
+      transactionId: tx.transactionId,
+      commitLsn: tx.commitLsn,
+      committedAt: tx.committedAt,
+      rows: tx.rows,
+      notices: tx.notices,
+      commitEndLsn: normalizeLsn(message.commitEndLsn),
+      rowCount: tx.nextSeq,
+    };
   }
 
   /** Drops a partly received transaction (the stream restarts and the server resends it). */
@@ -365,7 +366,7 @@ export class TransactionBuilder {
   /** Now as a timestamp; the clock ticks in milliseconds, so the text is made once per tick. */
   private queuedAt(): string {
     const micros = this.clock();
-    if (micros !== this.lastQueued.micros) this.lastQueued = { micros, text: microsToTimestamp(BigInt(micros)) };
+    if (micros !== this.lastQueued.micros) this.lastQueued = { micros, text: microsToTimestamp(micros) };
     return this.lastQueued.text;
   }
 

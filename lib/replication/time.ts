@@ -1,17 +1,22 @@
 /**
- * pg-logical-replication's readTime() returns the commit time as a bigint of microseconds since
- * the Unix epoch (it adds the 2000-01-01 offset itself). A JS Date would drop the microseconds,
- * so only the whole seconds go through Date and the fraction is appended as text.
+ * Microseconds since the Unix epoch (a number: exact up to 2^53 µs, i.e. until the year 2255) as
+ * ISO-8601 UTC text with all six fraction digits. A JS Date would drop the microseconds, so only
+ * the whole seconds go through Date, once per second: consecutive commit times usually share
+ * their second, and this runs for every source transaction.
  */
-export function microsToTimestamp(micros: bigint): string {
-  let seconds = micros / 1_000_000n;
-  let fraction = micros % 1_000_000n;
-  if (fraction < 0n) {
-    fraction += 1_000_000n;
-    seconds -= 1n;
+let lastSecond = Number.NaN;
+let lastSecondText = "";
+
+export function microsToTimestamp(micros: number): string {
+  if (!Number.isSafeInteger(micros)) throw new Error(`Timestamp out of range: ${micros} µs`);
+  let fraction = micros % 1_000_000;
+  if (fraction < 0) fraction += 1_000_000;
+  const second = (micros - fraction) / 1_000_000;
+  if (second !== lastSecond) {
+    lastSecondText = new Date(second * 1000).toISOString().slice(0, -5);
+    lastSecond = second;
   }
-  const iso = new Date(Number(seconds) * 1000).toISOString();
-  return `${iso.slice(0, -5)}.${fraction.toString().padStart(6, "0")}Z`;
+  return `${lastSecondText}.${fraction < 100_000 ? String(fraction).padStart(6, "0") : fraction}Z`;
 }
 
 /**
