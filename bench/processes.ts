@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { WORKER_BUNDLE } from "../lib/cli/processes";
 import { BENCH_SECRET } from "./source";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -107,14 +108,14 @@ export type WorkerProcess = {
   stop(graceMs?: number): Promise<number | null>;
 };
 
-/** The real worker process, exactly as `retrace worker` runs it. */
+/** The real worker process, exactly as `retrace worker` runs it: its bundle (call buildWorker first). */
 export function spawnWorker(storeUrl: string, name: string): WorkerProcess {
   fs.mkdirSync(WORK_DIR, { recursive: true });
   const logFile = path.join(WORK_DIR, `worker-${name}.log`);
   const out = fs.openSync(logFile, "w");
   // BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "worker/run.ts"], {
+  const child = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", WORKER_BUNDLE], {
     cwd: ROOT,
     // No metrics listener: a Retrace already running on this machine may hold its port.
     env: { ...process.env, DATABASE_URL: storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0" },

@@ -1,8 +1,10 @@
 /**
- * `npx tsx bench/profile-ingest.ts [--transactions <n>] [--cpu-prof] [--store-only]`: where the
- * worker's time goes for workload A (1000-row transactions), at a small scale.
+ * `npx tsx bench/profile-ingest.ts [--transactions <n>] [--workload a|b|c] [--cpu-prof] [--store-only]`:
+ * where the worker's time goes for a throughput workload (default A, 1000-row transactions), at
+ * a small scale.
  *
- * On its own throwaway store and source servers: generates `n` 1000-row transactions, then runs
+ * On its own throwaway store and source servers: generates the workload at the scale of `n`
+ * 1000-row transactions (n × 1000 changes for A and C, n × 200 single-row transactions for B), then runs
  * the real worker process (optionally under `--cpu-prof`, profile written to bench/work/prof) until
  * the store holds them all, and reports the CPU used meanwhile by the worker, the store's
  * backends and the source's walsender. With `--store-only` it skips replication and times
@@ -15,6 +17,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { StoreTransaction } from "../lib/changes/write";
+import { buildWorker } from "../lib/cli/processes";
 import type { ChangeRow } from "../lib/replication/rows";
 import { ROOT, WORK_DIR } from "./processes";
 import { startBenchServers, type BenchServers } from "./servers";
@@ -82,9 +85,9 @@ async function postmasterOf(pool: pg.Pool): Promise<number> {
 
 const TICK_SECONDS = 0.01;
 
-async function runWorker(servers: BenchServers, transactions: number, cpuProf: boolean): Promise<void> {
-  const workload = throughputWorkloads(transactions / 1000).find((w) => w.name === "a");
-  if (!workload) throw new Error("no workload a");
+async function runWorker(servers: BenchServers, transactions: number, workloadName: string, cpuProf: boolean): Promise<void> {
+  const workload = throughputWorkloads(transactions / 1000).find((w) => w.name === workloadName);
+  if (!workload) throw new Error(`no workload ${workloadName}`);
   const provisioned = await provision(servers, "profile", false);
   const generator = new pg.Client({ connectionString: servers.sourceUrl });
   await generator.connect();
@@ -97,7 +100,7 @@ async function runWorker(servers: BenchServers, transactions: number, cpuProf: b
   const sourcePostmaster = await postmasterOf(servers.sourcePool);
   const profDir = path.join(WORK_DIR, "prof");
   fs.mkdirSync(profDir, { recursive: true });
-  const args = [...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), "--import", "tsx", "worker/run.ts"];
+  const args = [...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), "--enable-source-maps", await buildWorker()];
   const logFile = fs.openSync(path.join(WORK_DIR, "worker-profile.log"), "w");
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -205,6 +208,7 @@ async function main(): Promise<void> {
       transactions: { type: "string", default: "20" },
       "cpu-prof": { type: "boolean", default: false },
       "store-only": { type: "boolean", default: false },
+      workload: { type: "string", default: "a" },
     },
   });
   const transactions = Number(values.transactions);
@@ -212,7 +216,7 @@ async function main(): Promise<void> {
   const servers = await startBenchServers();
   try {
     if (values["store-only"]) await runStoreOnly(servers, transactions);
-    else await runWorker(servers, transactions, values["cpu-prof"]);
+    else await runWorker(servers, transactions, values.workload, values["cpu-prof"]);
   } finally {
     await servers.stop();
   }

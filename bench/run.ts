@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { buildWorker } from "../lib/cli/processes";
 import { runLag, type LagResult } from "./lag";
 import { parseOptions } from "./options";
 import { killChildren, ROOT } from "./processes";
@@ -51,6 +52,8 @@ async function main(): Promise<number> {
   let lag: LagResult | null = null;
   try {
     servers = await startBenchServers();
+    // The worker runs from its bundle, as `retrace start` runs it (built outside every timing).
+    await buildWorker();
     const machine = await describeMachine(servers, pgRecvlogical);
     log(machineLine(machine));
 

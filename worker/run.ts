@@ -1,5 +1,6 @@
 /**
- * Worker process entry: `node --import tsx worker/run.ts`.
+ * Worker process entry. `retrace start` / `retrace worker` bundle it first (lib/cli/processes.ts,
+ * dist/worker.mjs); `node --import tsx worker/run.ts` runs the same code from source.
  * Environment (lib/env.ts runtimeEnv): DATABASE_URL (store), RETRACE_SECRET (decrypts source
  * passwords), LOG_LEVEL (default info), RETRACE_HEARTBEAT_SECONDS (default 30, 0: no heartbeat
  * messages), WORKER_METRICS_PORT / WORKER_METRICS_HOST (default 9464 on 127.0.0.1, port 0: off).

@@ -6,7 +6,7 @@ import { createUser } from "../auth/users";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
 import { AppError } from "../http/errors";
-import { buildWeb, hasBuild, spawnWeb, spawnWorker, terminate } from "./processes";
+import { buildWeb, buildWorker, hasBuild, spawnWeb, spawnWorker, terminate } from "./processes";
 import { resolveStore, type ResolvedStore } from "./store";
 
 const USAGE = `Usage: retrace <command> [options]
@@ -84,6 +84,7 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
       log("Building the web app (first start only, takes a minute or two)…");
       await buildWeb(childEnv);
     }
+    if (parts.worker && !stopping) await buildWorker();
     if (stopping) return 0;
 
     const children: { name: string; process: ChildProcess }[] = [];

@@ -38,8 +38,35 @@ export function spawnWeb(env: NodeJS.ProcessEnv, port: number, hostname: string)
   });
 }
 
+/** Where buildWorker writes the worker: inside the project, so its packages resolve from node_modules. */
+export const WORKER_BUNDLE = path.join(projectRoot, "dist", "worker.mjs");
+
+/**
+ * Bundles the worker's own TypeScript (worker/, lib/) into one ES module with esbuild; packages
+ * stay imports from node_modules. Takes a fraction of a second, so every start rebuilds it and it
+ * is never stale. The worker then starts in ~0.3 s instead of ~1 s through tsx, which compiles
+ * and resolves each module on the fly: that is the pause before a restarted or taking-over worker
+ * streams again.
+ */
+export async function buildWorker(): Promise<string> {
+  const { build } = await import("esbuild");
+  await build({
+    entryPoints: [path.join(projectRoot, "worker", "run.ts")],
+    outfile: WORKER_BUNDLE,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    sourcemap: "linked",
+    logLevel: "warning",
+  });
+  return WORKER_BUNDLE;
+}
+
+/** The worker as buildWorker left it, with stack traces mapped back to the TypeScript. */
 export function spawnWorker(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "worker/run.ts")], {
+  return spawn(process.execPath, ["--enable-source-maps", WORKER_BUNDLE], {
     cwd: projectRoot,
     env,
     stdio: "inherit",

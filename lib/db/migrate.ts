@@ -1,9 +1,22 @@
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { connectStore } from "./client";
 
-const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../drizzle");
+/**
+ * The project's drizzle/ folder: the nearest one above this module, which is lib/db/ in the source
+ * tree and dist/ in the worker's bundle (lib/cli/processes.ts).
+ */
+function migrationsFolder(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; ) {
+    const candidate = path.join(dir, "drizzle");
+    if (fs.existsSync(path.join(candidate, "meta", "_journal.json"))) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("The drizzle/ migrations folder was not found above lib/db");
+    dir = parent;
+  }
+}
 
 /** Applies the generated migrations in drizzle/. Safe to run concurrently from web and worker. */
 export async function migrateStore(url: string): Promise<void> {
@@ -11,7 +24,7 @@ export async function migrateStore(url: string): Promise<void> {
   try {
     // The advisory lock serialises concurrent start-ups (web and worker both migrate).
     await pool.query("select pg_advisory_lock(7365281001)");
-    await migrate(db, { migrationsFolder });
+    await migrate(db, { migrationsFolder: migrationsFolder() });
   } finally {
     await pool.end();
   }
