@@ -22,7 +22,8 @@ export type WorkerMetrics = {
 /** What one source's stream reports; bound to its label. */
 export type SourceMetrics = {
   changesWritten(count: number): void;
-  transaction(): void;
+  /** Source transactions whose store transaction committed. */
+  transactionsStored(count: number): void;
   batch(): void;
   error(): void;
   lag(bytes: number, seconds: number | null): void;
@@ -70,7 +71,7 @@ export function sourceMetrics(metrics: WorkerMetrics, sourceId: string): SourceM
   for (const counter of [changesWritten, transactions, batches, errors]) counter.inc(0);
   return {
     changesWritten: (count) => changesWritten.inc(count),
-    transaction: () => transactions.inc(),
+    transactionsStored: (count) => transactions.inc(count),
     batch: () => batches.inc(),
     error: () => errors.inc(),
     lag(bytes, seconds) {

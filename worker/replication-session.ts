@@ -423,7 +423,6 @@ export class ReplicationSession {
     group.lastCommitEndLsn = tx.commitEndLsn;
     if (tx.rowCount > 0) group.lastChangeAt = tx.committedAt;
     this.openInStore = false;
-    this.options.metrics?.transaction();
     this.startCommit();
     // A batch's worth gathered while the store commits the previous group: it goes into the next
     // store transaction now, which commits when the previous one is done.
@@ -479,6 +478,7 @@ export class ReplicationSession {
     const { inserted } = await transaction.commit(group.lastCommitLsn, group.lastChangeAt);
     if (group.lastChangeAt) this.lastStoredCommitAt = group.lastChangeAt;
     this.options.metrics?.changesWritten(inserted);
+    this.options.metrics?.transactionsStored(group.transactions);
     this.log.debug({ lsn: group.lastCommitLsn, transactions: group.transactions, inserted }, "transactions stored");
     this.progressed = true;
     await this.confirm(group.lastCommitEndLsn);
