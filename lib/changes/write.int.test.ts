@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 let lsn = 0x1000;
-/** A row of its own source transaction (fresh commit LSN), with text that COPY must escape. */
+/** A row of its own source transaction (fresh commit LSN), with text that COPY's text format would escape. */
 function awkwardRow(overrides: Partial<ChangeRow> = {}): ChangeRow {
   lsn += 0x100;
   return {
@@ -166,5 +166,131 @@ describe("a row stored twice", () => {
     expect(await replay.commit(fresh.commitLsn, fresh.committedAt)).toEqual({ inserted: 1 });
     expect(await stored(row.commitLsn)).toHaveLength(1);
     expect(await stored(fresh.commitLsn)).toHaveLength(1);
+  });
+});
+
+describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) => {
+  it("stores unicode, empty strings, NULL and empty arrays, and extreme ids, LSNs and times exactly", async () => {
+    const { rows: created } = await pool.query<{ id: string }>(
+      `insert into sources (name, environment, host, port, database, username, password_encrypted, slot_name, publication_name)
+       values ('edges', 'production', 'h', 5432, 'shop', 'u', 'x', $1, 'p') returning id::text as id`,
+      [`edges_${mode}`],
+    );
+    const source = created[0]?.id ?? "";
+    // Every row of a batch comes from one source, so shares its environment and database (insert
+    // mode sends them once a batch): the first batch is the row of empty strings alone.
+    const base = { ...awkwardRow(), environment: "prød 😀", database: "δβ\\N" };
+    // In commit LSN order, as they are read back; each with the text jsonb prints for its context.
+    const cases: { row: ChangeRow; context: string }[] = [
+      {
+        row: {
+          ...base,
+          environment: "",
+          database: "",
+          schema: "",
+          table: "",
+          primaryKey: "",
+          operation: "CREATE",
+          before: '""',
+          after: "{}",
+          changedFields: [""],
+          unavailableFields: [],
+          context: '{"":""}',
+          transactionId: "0",
+          commitLsn: "0/10",
+          seq: 0,
+          committedAt: "1969-12-31T23:59:59.999999Z",
+          queuedAt: "1900-01-01T00:00:00.000001Z",
+        },
+        context: '{"": ""}',
+      },
+      {
+        row: {
+          ...base,
+          schema: "схема",
+          table: "表😀\t\n\\\"'",
+          primaryKey: "\\N",
+          operation: "UPDATE",
+          before: '{"name":"Zoë 😀","esc":"\\u00e9\\ud83d\\ude00","quote":"\\"\\\\"}',
+          after: '{"name":"𝒳 x",\t\n"n":1.50}', // raw tab and newline as json whitespace
+          changedFields: ["é", "😀", "tab\tnew\nline", 'q"uote', "back\\slash", "{a,b}", "NULL"],
+          unavailableFields: ["𝒳", "big doc"],
+          context: '{"user":"Zoë 😀","n":1,"note":"a\\tb\\nc"}',
+          transactionId: "4294967295",
+          commitLsn: "1/0",
+          seq: 0,
+          committedAt: "2026-11-22T22:00:00.123456Z",
+          queuedAt: "2026-11-22T22:00:00.000001Z",
+        },
+        context: '{"n": 1, "note": "a\\tb\\nc", "user": "Zoë 😀"}',
+      },
+      {
+        row: {
+          ...base,
+          operation: "UPDATE",
+          changedFields: [],
+          unavailableFields: [],
+          commitLsn: "1/0",
+          seq: 1,
+          committedAt: "2026-11-22T22:00:00.123456Z",
+          queuedAt: "2026-11-22T22:00:01.000000Z",
+        },
+        context: '{"job": "x\\ty", "user": "ann\\\\o\'neil"}',
+      },
+      {
+        row: {
+          ...base,
+          operation: "TRUNCATE",
+          primaryKey: null,
+          before: null,
+          after: null,
+          changedFields: null,
+          unavailableFields: [],
+          context: "{}",
+          transactionId: "9223372036854775807",
+          commitLsn: "FFFFFFFF/FFFFFFFE",
+          seq: 2147483647,
+          committedAt: "1999-12-31T23:59:59.999999Z",
+          queuedAt: "2000-01-01T00:00:00.000000Z",
+        },
+        context: "{}",
+      },
+    ];
+    const rows = cases.map(({ row }) => row);
+    const transaction = new StoreTransaction(pool, source, mode);
+    await transaction.send(rows.slice(0, 1));
+    await transaction.send(rows.slice(1));
+    expect(await transaction.commit("0/1", null)).toEqual({ inserted: rows.length });
+
+    const { rows: storedRows } = await pool.query<Stored>(
+      `select source_id::text as source_id, environment, database, schema, "table", primary_key, operation::text as operation,
+              before::text as before, after::text as after, changed_fields, unavailable_fields, context::text as context,
+              transaction_id::text as transaction_id, commit_lsn::text as commit_lsn, seq,
+              to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as committed_at,
+              to_char(queued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as queued_at
+         from changes where source_id = $1 order by commit_lsn, seq`,
+      [source],
+    );
+    expect(storedRows).toEqual(
+      cases.map(({ row, context }) => ({
+        source_id: source,
+        environment: row.environment,
+        database: row.database,
+        schema: row.schema,
+        table: row.table,
+        primary_key: row.primaryKey,
+        operation: row.operation,
+        before: row.before,
+        after: row.after,
+        changed_fields: row.changedFields,
+        unavailable_fields: row.unavailableFields.length > 0 ? row.unavailableFields : null,
+        context,
+        transaction_id: row.transactionId,
+        commit_lsn: row.commitLsn,
+        seq: row.seq,
+        committed_at: row.committedAt,
+        queued_at: row.queuedAt,
+      })),
+    );
   });
 });

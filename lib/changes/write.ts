@@ -1,31 +1,29 @@
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { ChangeRow } from "../replication/rows";
+import { ChangesCopyEncoder, COLUMNS } from "./copy-binary";
 
 export type WriteResult = { inserted: number };
 
 /**
  * How a batch reaches `changes`:
- * - `copy`: COPY FROM STDIN in text format. The fast path: the store builds tuples a page at a
- *   time and needs no per-row conflict check. A duplicate (same source_id, commit_lsn, seq)
- *   fails the unique index instead of being skipped, so the caller must never resend a stored
- *   row: the session skips every source transaction at or below the stored checkpoint, which is
- *   exactly the set already stored (the checkpoint is written in the same store transaction).
+ * - `copy`: COPY FROM STDIN in binary format (copy-binary.ts). The fast path: the store builds
+ *   tuples a page at a time, needs no per-row conflict check, and parses no timestamps, LSNs,
+ *   ids or escapes. A duplicate (same source_id, commit_lsn, seq) fails the unique index
+ *   instead of being skipped, so the caller must never resend a stored row: the session skips
+ *   every source transaction at or below the stored checkpoint, which is exactly the set already
+ *   stored (the checkpoint is written in the same store transaction).
  * - `insert`: INSERT … ON CONFLICT DO NOTHING, which skips rows already stored. Used for a
  *   session after one failed on the unique index (something stored rows beyond the checkpoint,
  *   e.g. a second writer), so that it converges instead of failing again.
  *
- * Measured on this 2-core machine (store CPU per 1000-row batch with the index set of
- * drizzle/0003, json images): COPY ~19 µs a row, INSERT from jsonb_to_recordset ~46 µs.
+ * Measured on this 2-core machine (store CPU per row, 1000-row batches, the indexes of
+ * drizzle/0003, json images, modes alternating): COPY binary ~18 µs a row, INSERT from
+ * json_to_recordset ~32 µs; COPY in text format was 1-3 µs a row more than binary.
  */
 export type WriteMode = "copy" | "insert";
 
-const COLUMNS = [
-  "source_id", "environment", "database", "transaction_id", "commit_lsn", "committed_at", "schema", "table",
-  "primary_key", "operation", "before", "after", "changed_fields", "unavailable_fields", "context", "seq", "queued_at",
-] as const;
-
-const COPY_CHANGES = `copy changes (${COLUMNS.map((c) => `"${c}"`).join(", ")}) from stdin`;
+const COPY_CHANGES = `copy changes (${COLUMNS.map((c) => `"${c}"`).join(", ")}) from stdin (format binary)`;
 
 // One statement per batch: the rows travel as ONE json parameter (an array of objects) that
 // json_to_recordset spreads into columns; row images are json already, so they are embedded as
@@ -41,51 +39,6 @@ const INSERT_CHANGES: Omit<pg.QueryConfig, "values"> = {
      order by r.l, r.n
     on conflict (source_id, commit_lsn, seq) do nothing`,
 };
-
-const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_SPECIAL_ALL = /[\\\t\n\r]/g;
-
-/** A value in COPY's text format: backslash, tab, newline and carriage return escaped. */
-export function copyText(value: string): string {
-  return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIAL_ALL, (c) => COPY_ESCAPES[c] ?? c) : value;
-}
-
-/** A text[] literal (every element quoted), as COPY text. */
-export function copyTextArray(values: readonly string[] | null): string {
-  if (values === null) return "\\N";
-  const elements = values.map((value) => `"${value.replace(/["\\]/g, "\\$&")}"`);
-  return copyText(`{${elements.join(",")}}`);
-}
-
-const copyNullable = (value: string | null) => (value === null ? "\\N" : copyText(value));
-
-/** The rows as COPY text-format lines, in COLUMNS order. */
-export function copyLines(sourceId: string, rows: readonly ChangeRow[]): string {
-  const lines = new Array<string>(rows.length);
-  // Consecutive rows almost always share these: escape them once per run.
-  let environment: string | null = null;
-  let environmentText = "";
-  let database: string | null = null;
-  let databaseText = "";
-  let schema: string | null = null;
-  let schemaText = "";
-  let table: string | null = null;
-  let tableText = "";
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i] as ChangeRow;
-    if (row.environment !== environment) environmentText = copyText((environment = row.environment));
-    if (row.database !== database) databaseText = copyText((database = row.database));
-    if (row.schema !== schema) schemaText = copyText((schema = row.schema));
-    if (row.table !== table) tableText = copyText((table = row.table));
-    lines[i] =
-      `${sourceId}\t${environmentText}\t${databaseText}\t${row.transactionId}\t${row.commitLsn}\t${row.committedAt}\t` +
-      `${schemaText}\t${tableText}\t${copyNullable(row.primaryKey)}\t${row.operation}\t${copyNullable(row.before)}\t` +
-      `${copyNullable(row.after)}\t${copyTextArray(row.changedFields)}\t${copyTextArray(row.unavailableFields.length > 0 ? row.unavailableFields : null)}\t` +
-      `${copyText(row.context)}\t${row.seq}\t${row.queuedAt}\n`;
-  }
-  return lines.join("");
-}
 
 const jsonString = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
 const jsonStrings = (values: readonly string[] | null) => (values === null ? "null" : JSON.stringify(values));
@@ -105,12 +58,11 @@ function rowsDocument(rows: readonly ChangeRow[]): string {
 }
 
 /** A batch ready to go: built while the previous batch is still being written. */
-type Payload = { mode: "copy"; text: string } | { mode: "insert"; values: unknown[] };
+type Payload = { mode: "copy"; data: Buffer } | { mode: "insert"; values: unknown[] };
 
-function payload(mode: WriteMode, sourceId: string, rows: readonly ChangeRow[]): Payload {
-  if (mode === "copy") return { mode, text: copyLines(sourceId, rows) };
+function insertPayload(sourceId: string, rows: readonly ChangeRow[]): Payload {
   const first = rows[0] as ChangeRow;
-  return { mode, values: [sourceId, first.environment, first.database, rowsDocument(rows)] };
+  return { mode: "insert", values: [sourceId, first.environment, first.database, rowsDocument(rows)] };
 }
 
 async function writePayload(client: pg.ClientBase, batch: Payload): Promise<number> {
@@ -119,7 +71,7 @@ async function writePayload(client: pg.ClientBase, batch: Payload): Promise<numb
   await new Promise<void>((resolve, reject) => {
     stream.on("error", reject);
     stream.on("finish", resolve);
-    stream.end(batch.text);
+    stream.end(batch.data);
   });
   return stream.rowCount;
 }
@@ -161,6 +113,8 @@ export class StoreTransaction {
   private sending = 0;
   /** The batch `send` started and nobody has awaited yet. */
   private pending: Promise<void> | null = null;
+  /** Made at the first COPY batch; keeps conversions that the next batch's rows may share. */
+  private encoder: ChangesCopyEncoder | null = null;
   /** Rows inserted so far (in `insert` mode, rows already stored are skipped and not counted). */
   inserted = 0;
 
@@ -183,7 +137,7 @@ export class StoreTransaction {
     this.sending++;
     try {
       // Built before waiting, so the store starts on it the moment the previous batch is stored.
-      const batch = rows.length > 0 ? payload(this.mode, this.sourceId, rows) : null;
+      const batch = rows.length > 0 ? this.payload(rows) : null;
       await this.settle();
       if (this.finished) throw new Error("Store transaction already finished");
       if (!batch) return;
@@ -196,6 +150,12 @@ export class StoreTransaction {
     } finally {
       this.sending--;
     }
+  }
+
+  private payload(rows: readonly ChangeRow[]): Payload {
+    if (this.mode === "insert") return insertPayload(this.sourceId, rows);
+    this.encoder ??= new ChangesCopyEncoder(this.sourceId);
+    return { mode: "copy", data: this.encoder.encode(rows) };
   }
 
   /** Waits for the batch `send` started, if any; rethrows its failure. */
