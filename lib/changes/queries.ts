@@ -103,7 +103,7 @@ function toChange(row: ChangeRow): Change {
 /**
  * "items" matches the table in any schema; "public.items" matches schema public, table items
  * (and also a table literally named "public.items"). Every branch pins "table", so the
- * (table, primary_key, id) index serves it.
+ * (table, id) index serves it, newest first.
  */
 function tableCondition(value: string): SQL {
   const branches: SQL[] = [sql`c."table" = ${value}`];
@@ -119,6 +119,7 @@ function filterConditions(filters: ChangeFilters): SQL[] {
   // primary key backwards and drops other operations on the way.
   if (filters.operation) conditions.push(sql`c.operation = ${filters.operation}::operation`);
   if (filters.table) conditions.push(tableCondition(filters.table));
+  // By the hash index on primary_key: a record's few rows, then sorted.
   if (filters.primaryKey !== undefined) conditions.push(sql`c.primary_key = ${filters.primaryKey}`);
   if (filters.environment) conditions.push(sql`c.environment = ${filters.environment}`);
   if (filters.database) conditions.push(sql`c.database = ${filters.database}`);

@@ -61,7 +61,11 @@ export const changes = pgTable(
     uniqueIndex("changes_source_lsn_seq").on(t.sourceId, t.commitLsn, t.seq),
     index("changes_environment_id").on(t.environment, t.id),
     index("changes_source_id").on(t.sourceId, t.id),
-    index("changes_table_pk_id").on(t.table, t.primaryKey, t.id),
+    // Table + time: each table's entries go in at its right end, like the two above. A primary key
+    // is looked up by hash: cheaper to insert into than a btree keyed on (table, primary_key)
+    // (whose entries land all over the tree), and a record's history is its few rows sorted.
+    index("changes_table_id").on(t.table, t.id),
+    index("changes_primary_key").using("hash", t.primaryKey),
     // Partial: most changes carry no context, and each `{}` would still get a GIN entry (one
     // ever-growing "empty item" posting tree) on the insert path. A query filtering on context
     // must add this predicate literally (`and context <> '{}'::jsonb`): the planner cannot infer
