@@ -115,7 +115,7 @@ export function spawnWorker(storeUrl: string, name: string): WorkerProcess {
   const out = fs.openSync(logFile, "w");
   // BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", WORKER_BUNDLE], {
+  const child = spawn(process.execPath, [...nodeArgs, WORKER_BUNDLE], {
     cwd: ROOT,
     // No metrics listener: a Retrace already running on this machine may hold its port.
     env: { ...process.env, DATABASE_URL: storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0" },

@@ -100,7 +100,7 @@ async function runWorker(servers: BenchServers, transactions: number, workloadNa
   const sourcePostmaster = await postmasterOf(servers.sourcePool);
   const profDir = path.join(WORK_DIR, "prof");
   fs.mkdirSync(profDir, { recursive: true });
-  const args = [...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), "--enable-source-maps", await buildWorker()];
+  const args = [...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), await buildWorker()];
   const logFile = fs.openSync(path.join(WORK_DIR, "worker-profile.log"), "w");
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -113,6 +113,8 @@ async function runWorker(servers: BenchServers, transactions: number, workloadNa
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 
   const spawned = performance.now();
+  const spawnedAt = Date.now();
+  process.once("exit", () => console.log(`spawned at ${spawnedAt}`));
   let streamingAt: number | null = null;
   let before = { worker: 0, store: 0, source: 0 };
   let storeBefore = new Map<string, number>();
@@ -179,7 +181,7 @@ async function runStoreOnly(servers: BenchServers, transactions: number): Promis
   const storePostmaster = await postmasterOf(servers.storePool);
   const pool = new pg.Pool({ connectionString: servers.storeUrl, max: 2 });
   try {
-    const batches = Array.from({ length: transactions }, (_, t) => sampleRows(`0/${(t + 1).toString(16)}000000`, 1000, t * 1000));
+    const batches = Array.from({ length: transactions }, (_, t) => sampleRows(`${Math.floor((t + 1) / 256).toString(16).toUpperCase()}/${((t + 1) % 256).toString(16).toUpperCase()}000000`, 1000, t * 1000));
     const storeBefore = serverTicks(storePostmaster);
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
