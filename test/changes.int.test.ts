@@ -233,6 +233,31 @@ describe("keyset pagination", () => {
     expect(second.nextCursor).toBeNull();
   });
 
+  it("pages through an environment of several sources in id order, merged across them", async () => {
+    await server.query("truncate changes", [], "retrace");
+    const sourceC = await insertSource("c", "staging");
+    const staging: string[] = [];
+    for (let i = 0; i < 45; i++) {
+      // Interleaved: B, C, then a production change that must not appear; C's come in runs.
+      staging.push(await insertChange({ source: i % 3 === 0 ? sourceB : sourceC, environment: "staging", primaryKey: String(i) }));
+      if (i % 4 === 0) await insertChange({ source: sourceA, primaryKey: String(i) });
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let guard = 0; guard < 10; guard++) {
+      const page = await listChanges(store.db, { environment: "staging" }, { cursor, limit: 7 });
+      seen.push(...ids(page.changes));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual([...staging].reverse());
+    // With another filter, and an environment with no sources at all.
+    const creates = await listChanges(store.db, { environment: "staging", primaryKey: "3" }, { limit: 10 });
+    expect(ids(creates.changes)).toEqual([staging[3]]);
+    expect((await listChanges(store.db, { environment: "nowhere" }, { limit: 10 })).changes).toEqual([]);
+    await server.query("delete from sources where id = $1", [sourceC], "retrace");
+  });
+
   it("rejects a cursor it did not hand out", async () => {
     await expect(listChanges(store.db, {}, { cursor: "not-a-cursor", limit: 10 })).rejects.toMatchObject({ status: 400 });
     await expect(listChanges(store.db, {}, { cursor: encodeCursor("-1"), limit: 10 })).rejects.toMatchObject({ status: 400 });
