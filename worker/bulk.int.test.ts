@@ -53,7 +53,7 @@ describe("a large source transaction", () => {
     await servers.storeQuery(`
       create function refuse_mid_transaction() returns trigger language plpgsql as $$
       begin
-        if new.seq = 20000 then raise exception 'refused mid-transaction'; end if;
+        if new.seq = 150000 then raise exception 'refused mid-transaction'; end if;
         return new;
       end $$;
       create trigger refuse_mid_transaction before insert on changes for each row execute function refuse_mid_transaction();

@@ -12,8 +12,9 @@ const WIDTH = 32; // md5 (32 chars) repeated WIDTH times per column
 /**
  * Peak RSS (VmHWM) allowed for the worker process. Measured on a 2-core machine for this
  * transaction: the worker holding a transaction whole until its commit (before batching)
- * peaked at ~675 MB; writing it in batches of 1000 rows / 4 MB peaks at ~200-230 MB, of which
- * ~115 MB is the idle process (node, tsx, pg, pino). The bound sits between the two.
+ * peaked at ~675 MB; writing it in batches of at most 5000 rows / 4 MB (here ~2000 rows, by size)
+ * peaks at ~200-230 MB, of which ~115 MB is the idle process (node, tsx, pg, pino). The bound
+ * sits between the two.
  */
 const PEAK_RSS_BOUND_MB = 350;
 

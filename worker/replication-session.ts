@@ -22,7 +22,7 @@ export type SessionSource = Pick<
 /** When the rows of an open source transaction are written to the store (whichever comes first). */
 export type BatchLimits = { maxRows: number; maxBytes: number };
 
-export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxRows: 1_000, maxBytes: 4 * 1024 * 1024 };
+export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxRows: 5_000, maxBytes: 4 * 1024 * 1024 };
 
 export type HealthOptions = {
   /** How often lag is measured and a status update is sent. */
