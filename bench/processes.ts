@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { WORKER_BUNDLE } from "../lib/cli/processes";
+import { WORKER_BUNDLE, WORKER_NODE_FLAGS } from "../lib/cli/processes";
 import { BENCH_SECRET } from "./source";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -115,7 +115,7 @@ export function spawnWorker(storeUrl: string, name: string): WorkerProcess {
   const out = fs.openSync(logFile, "w");
   // BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, WORKER_BUNDLE], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...nodeArgs, WORKER_BUNDLE], {
     cwd: ROOT,
     // No metrics listener: a Retrace already running on this machine may hold its port.
     env: { ...process.env, DATABASE_URL: storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0" },

@@ -9,7 +9,8 @@
  * the store holds them all, and reports the CPU used meanwhile by the worker, the store's
  * backends and the source's walsender. With `--store-only` it skips replication and times
  * StoreTransaction alone on rows built like the worker builds them (the store side's ceiling
- * for the current insert shape).
+ * for the current insert shape). WORKER_NODE_ARGS adds node flags to the worker process (e.g.
+ * "--max-semi-space-size=64" to try GC settings).
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -17,7 +18,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { StoreTransaction } from "../lib/changes/write";
-import { buildWorker } from "../lib/cli/processes";
+import { buildWorker, WORKER_NODE_FLAGS } from "../lib/cli/processes";
 import type { ChangeRow } from "../lib/replication/rows";
 import { ROOT, WORK_DIR } from "./processes";
 import { startBenchServers, type BenchServers } from "./servers";
@@ -100,7 +101,7 @@ async function runWorker(servers: BenchServers, transactions: number, workloadNa
   const sourcePostmaster = await postmasterOf(servers.sourcePool);
   const profDir = path.join(WORK_DIR, "prof");
   fs.mkdirSync(profDir, { recursive: true });
-  const args = [...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), await buildWorker()];
+  const args = [...WORKER_NODE_FLAGS, ...(process.env.WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), await buildWorker()];
   const logFile = fs.openSync(path.join(WORK_DIR, "worker-profile.log"), "w");
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
