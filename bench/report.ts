@@ -82,6 +82,6 @@ export function machineLine(machine: MachineDescription): string {
 
 export const NOTES = [
   "Rates are changes per second. pg_recvlogical drains a second pgoutput slot holding the same changes (same plugin, proto_version=2, same publication, output to /dev/null): the cost of decoding and shipping alone.",
-  "Retrace is end to end: from spawning the worker process (start-up, migrations and connecting included) until the store has committed every change, with its checkpoint, indexes and fsync'd commits. The ratio and its target use this rate. \"After start-up\" leaves out the time until the worker reported the source as streaming (loading TypeScript through tsx, migrations, lease, connecting): what a long-running worker sustains; informative only.",
+  "Retrace is end to end: from spawning the worker process (start-up, migrations and connecting included) until the store has committed every change, with its checkpoint, indexes and fsync'd commits. The ratio and its target use this rate. \"After start-up\" leaves out the time until the worker reported the source as streaming (loading the worker bundle, migrations, lease, connecting; the bundle is built before, untimed, as `retrace start` builds it before spawning): what a long-running worker sustains; informative only.",
   "Lag is source commit → row stored in the store, i.e. visible to the API's query (created_at − committed_at, both from this machine's clock), not an HTTP round trip. created_at is the store transaction's now(), a few milliseconds before its commit for a single-row transaction.",
 ];
