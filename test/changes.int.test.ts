@@ -251,6 +251,25 @@ describe("keyset pagination", () => {
       cursor = page.nextCursor;
     }
     expect(seen).toEqual([...staging].reverse());
+    // One source alone, and one source of the environment: its own rows, pages continuing where it stopped.
+    const onlyC = staging.filter((_, i) => i % 3 !== 0).reverse();
+    for (const filters of [{ sourceId: sourceC }, { sourceId: sourceC.toUpperCase(), environment: "staging" }]) {
+      const pages: string[][] = [];
+      cursor = undefined;
+      for (let guard = 0; guard < 10; guard++) {
+        const page = await listChanges(store.db, filters, { cursor, limit: 7 });
+        pages.push(ids(page.changes));
+        if (!page.nextCursor) break;
+        cursor = page.nextCursor;
+      }
+      expect(pages.flat()).toEqual(onlyC);
+      expect(pages.map((p) => p.length)).toEqual([7, 7, 7, 7, 2]);
+    }
+    // A change stored after the first page (a newer id) does not slip into later pages.
+    const first = await listChanges(store.db, { environment: "staging" }, { limit: 7 });
+    await insertChange({ source: sourceB, environment: "staging", primaryKey: "late" });
+    const second = await listChanges(store.db, { environment: "staging" }, { cursor: first.nextCursor ?? undefined, limit: 7 });
+    expect(ids(second.changes)).toEqual([...staging].reverse().slice(7, 14));
     // With another filter, and an environment with no sources at all.
     const creates = await listChanges(store.db, { environment: "staging", primaryKey: "3" }, { limit: 10 });
     expect(ids(creates.changes)).toEqual([staging[3]]);
@@ -264,6 +283,8 @@ describe("keyset pagination", () => {
     await expect(listChanges(store.db, {}, { cursor: encodeCursor("99999999999999999999"), limit: 10 })).rejects.toMatchObject({
       status: 400,
     });
+    const lsnOnly = Buffer.from("c:10,00000000-0000-4000-8000-000000000001@0/1", "utf8").toString("base64url");
+    await expect(listChanges(store.db, { environment: "staging" }, { cursor: lsnOnly, limit: 10 })).rejects.toMatchObject({ status: 400 });
   });
 });
 

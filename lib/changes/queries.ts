@@ -122,7 +122,6 @@ function filterConditions(filters: ChangeFilters): SQL[] {
   // By the hash index on primary_key: a record's few rows, then sorted.
   if (filters.primaryKey !== undefined) conditions.push(sql`c.primary_key = ${filters.primaryKey}`);
   if (filters.database) conditions.push(sql`c.database = ${filters.database}`);
-  if (filters.sourceId) conditions.push(sql`c.source_id = ${filters.sourceId}::uuid`);
   return conditions;
 }
 
@@ -130,28 +129,37 @@ function filterConditions(filters: ChangeFilters): SQL[] {
  * Changes newest first, keyset-paginated on id: a page costs the same at row 10 and at row
  * 10 million. One extra row is read to know whether another page exists.
  *
- * An environment is a set of sources (a source's environment is set when it is connected), so
- * there is no index on `changes.environment`: each of the environment's sources reads its own
- * newest page from the (source_id, id) index, and the pages are merged. Within a source, id
- * order is the order its changes were stored.
+ * An environment is a set of sources (a source's environment is set when it is connected), and
+ * neither `environment` nor `source_id` has an index of its own on the insert path: each source
+ * of the environment (or the one source asked for) reads its own newest page and the pages are
+ * merged by id. A source's rows are read from the (source_id, commit_lsn, seq) index that
+ * deduplicates them: one worker stores a source, in commit order, so within a source id order
+ * and (commit_lsn, seq) order are the same. The cursor carries each source's last (commit_lsn,
+ * seq) shown, where its next page starts. With a table filter a source's rows come from the
+ * (table, id) index instead, in id order: the same order.
  */
 export async function listChanges(db: Queryable, filters: ChangeFilters, page: PageRequest): Promise<ChangePage> {
   const conditions = filterConditions(filters);
-  if (page.cursor !== undefined) conditions.push(sql`c.id < ${decodeCursor(page.cursor)}::bigint`);
+  const cursor = page.cursor === undefined ? null : decodeCursor(page.cursor);
+  if (cursor) conditions.push(sql`c.id < ${cursor.id}::bigint`);
   const limit = page.limit + 1;
   let result;
-  if (filters.environment) {
+  const sourceIds = await sourcesToMerge(db, filters);
+  if (sourceIds) {
+    if (sourceIds.length === 0) return { changes: [], nextCursor: null };
     // One branch per source, its id a literal parameter: the planner then knows how many rows
     // that source has (and reads a small one's from its index rather than walking everyone's).
-    const found = await db.execute<{ id: string }>(sql`select id::text as id from sources where environment = ${filters.environment} order by id`);
-    if (found.rows.length === 0) return { changes: [], nextCursor: null };
-    const branches = found.rows.map(
-      (source) => sql`(
+    const order = filters.table ? sql`c.id desc` : sql`c.commit_lsn desc, c.seq desc`;
+    const branches = sourceIds.map((sourceId) => {
+      const position = cursor?.positions.get(sourceId);
+      const where = [...conditions, sql`c.source_id = ${sourceId}::uuid`];
+      if (position) where.push(sql`(c.commit_lsn, c.seq) < (${position.commitLsn}::pg_lsn, ${position.seq}::int)`);
+      return sql`(
         select ${columns}, c.id as sort_key from changes c
-        where ${sql.join([...conditions, sql`c.source_id = ${source.id}::uuid`], sql` and `)}
-        order by c.id desc
-        limit ${limit})`,
-    );
+        where ${sql.join(where, sql` and `)}
+        order by ${order}
+        limit ${limit})`;
+    });
     result = await db.execute<ChangeRow>(sql`
       select * from (${sql.join(branches, sql` union all `)}) page
       order by page.sort_key desc
@@ -165,10 +173,21 @@ export async function listChanges(db: Queryable, filters: ChangeFilters, page: P
   }
   const rows = result.rows.slice(0, page.limit);
   const last = rows[rows.length - 1];
-  return {
-    changes: rows.map(toChange),
-    nextCursor: result.rows.length > page.limit && last ? encodeCursor(last.id) : null,
-  };
+  if (result.rows.length <= page.limit || !last) return { changes: rows.map(toChange), nextCursor: null };
+  // Rows come newest first: each source's last row on the page is where it continues.
+  const positions = new Map(cursor?.positions);
+  if (sourceIds) for (const row of rows) positions.set(row.source_id, { commitLsn: row.commit_lsn, seq: row.seq });
+  return { changes: rows.map(toChange), nextCursor: encodeCursor(last.id, positions) };
+}
+
+/** The sources whose pages a list merges (environment and/or source filter), or null to walk all changes. */
+async function sourcesToMerge(db: Queryable, filters: ChangeFilters): Promise<string[] | null> {
+  if (!filters.environment) return filters.sourceId ? [filters.sourceId.toLowerCase()] : null;
+  const bySource = filters.sourceId ? sql` and id = ${filters.sourceId}::uuid` : sql``;
+  const found = await db.execute<{ id: string }>(
+    sql`select id::text as id from sources where environment = ${filters.environment}${bySource} order by id`,
+  );
+  return found.rows.map((source) => source.id);
 }
 
 /** How many changes of one transaction a detail view shows; transactions can be huge. */

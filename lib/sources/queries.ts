@@ -29,13 +29,14 @@ const summaryColumns = {
   status: sources.status,
   lastError: sources.lastError,
   checkpointLsn: sources.checkpointLsn,
-  // The worker stamps last_change_at; until it has, the newest stored change stands in.
+  // The worker stamps last_change_at; until it has, the newest stored change stands in (the
+  // unique index's order is the order a source's changes were stored).
   // (Raw SQL: drizzle leaves columns unqualified in single-table selects, which would make
   // "id" ambiguous inside these correlated subqueries.)
   lastChangeAt: sql`coalesce("sources"."last_change_at", (
       select c.committed_at from changes c
        where c.source_id = "sources"."id"
-       order by c.id desc limit 1))`.mapWith(sources.lastChangeAt),
+       order by c.commit_lsn desc, c.seq desc limit 1))`.mapWith(sources.lastChangeAt),
   trackedTableCount: sql<number>`(
       select count(*)::int from tracked_tables t where t.source_id = "sources"."id")`.mapWith(Number),
   // Measured by the worker streaming the source (worker/source-health.ts defines them).

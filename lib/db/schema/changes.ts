@@ -24,8 +24,9 @@ export type Operation = (typeof operation.enumValues)[number];
  * Shaped for the insert path, where every index costs (measured per row on 2 cores): `source_id`
  * has no foreign key to `sources` (its RI trigger cost ~14 µs; deleteSource removes a source's
  * changes itself); there is no index on `operation` (4 values; the list walks id desc and filters
- * on the way) nor on `environment` (~4 µs: an environment is a set of sources, and the list reads
- * each one's page from (source_id, id), lib/changes/queries.ts).
+ * on the way), on `environment` (~4 µs: an environment is a set of sources) nor on
+ * (source_id, id) (~3 µs): the list reads each source's page from the unique index below and
+ * merges them (lib/changes/queries.ts).
  */
 export const changes = pgTable(
   "changes",
@@ -60,12 +61,15 @@ export const changes = pgTable(
       .defaultNow(),
   },
   (t) => [
+    // Also a source's changes in the order they were stored: one worker writes a source, in commit
+    // order, so within a source id order IS (commit_lsn, seq) order, and this index serves a
+    // source's pages (lib/changes/queries.ts) without a (source_id, id) index (~3 µs a row).
     uniqueIndex("changes_source_lsn_seq").on(t.sourceId, t.commitLsn, t.seq),
-    index("changes_source_id").on(t.sourceId, t.id),
-    // Table + time: each table's entries go in at its right end, like the one above. A primary key
-    // is looked up by hash: cheaper to insert into than a btree keyed on (table, primary_key)
-    // (whose entries land all over the tree), and a record's history is its few rows sorted.
-    index("changes_table_id").on(t.table, t.id),
+    // Table + time: each table's entries go in at its right end. Keys never repeat (id), so
+    // deduplication (tried on every full leaf page) never finds anything: off. A primary key is
+    // looked up by hash: cheaper to insert into than a btree keyed on (table, primary_key) (whose
+    // entries land all over the tree), and a record's history is its few rows sorted.
+    index("changes_table_id").on(t.table, t.id).with({ deduplicate_items: false }),
     index("changes_primary_key").using("hash", t.primaryKey),
     // Partial: most changes carry no context, and each `{}` would still get a GIN entry (one
     // ever-growing "empty item" posting tree) on the insert path. A query filtering on context

@@ -1,0 +1,2 @@
+DROP INDEX "changes_source_id";--> statement-breakpoint
+ALTER INDEX "changes_table_id" SET (deduplicate_items = false);
