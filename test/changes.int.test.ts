@@ -57,7 +57,7 @@ async function insertChange(values: Insert = {}): Promise<string> {
       values.before ?? null,
       values.after === undefined ? '{"id": 1}' : values.after,
       values.changedFields ?? null,
-      values.context ?? "{}",
+      values.context ?? null, // as the worker stores no context
       values.transactionId ?? String(1000 + lsnCounter),
       values.commitLsn ?? `0/${(0x1000 + lsnCounter).toString(16).toUpperCase()}`,
       values.seq ?? 0,

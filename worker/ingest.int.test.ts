@@ -104,7 +104,7 @@ describe("ingest", () => {
     );
     expect(order?.keys.slice(0, 6)).toEqual(["id", "name", "big", "amount", "score", "flag"]);
 
-    expect(updated).toMatchObject({ operation: "UPDATE", primary_key: "1", context: {} });
+    expect(updated).toMatchObject({ operation: "UPDATE", primary_key: "1", context: null });
     expect(updated?.changed_fields?.sort()).toEqual(["amount", "name"]);
     expect(updated?.before).toMatchObject({ name: 'Zoë "q" \\ back' });
     expect(updated?.after).toMatchObject({ name: "renamed", amount: "NaN" });

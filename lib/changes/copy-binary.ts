@@ -1,4 +1,4 @@
-import type { ChangeRow } from "../replication/rows";
+import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
 
 /** The columns a change row fills, in the order both write paths list them. */
 export const COLUMNS = [
@@ -226,7 +226,8 @@ export class ChangesCopyEncoder {
     this.nullableText(row.after);
     this.textArray(row.changedFields);
     this.textArray(unavailable);
-    this.jsonb(row.context);
+    if (row.context === NO_CONTEXT) this.int32(-1);
+    else this.jsonb(row.context);
     this.int32(4);
     this.int32(row.seq);
     this.int64(this.queuedAt.of(row.queuedAt));

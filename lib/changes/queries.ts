@@ -73,7 +73,7 @@ const columns = sql`
   c.id::text as id, c.source_id::text as source_id, c.environment, c.database, c.schema,
   c."table", c.primary_key, c.operation::text as operation,
   c.before::text as before, c.after::text as after, c.changed_fields, c.unavailable_fields,
-  c.context::text as context, c.transaction_id::text as transaction_id,
+  coalesce(c.context, '{}')::text as context, c.transaction_id::text as transaction_id,
   c.commit_lsn::text as commit_lsn, c.seq,
   ${iso(sql`c.committed_at`)} as committed_at, ${iso(sql`c.created_at`)} as created_at`;
 

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import type { ChangeRow } from "../replication/rows";
+import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
 import { ChangesCopyEncoder, COLUMNS } from "./copy-binary";
 
 export type WriteResult = { inserted: number };
@@ -52,7 +52,7 @@ function rowsDocument(rows: readonly ChangeRow[]): string {
       `{"i":${row.transactionId},"l":"${row.commitLsn}","w":"${row.committedAt}","s":${JSON.stringify(row.schema)},` +
       `"t":${JSON.stringify(row.table)},"k":${jsonString(row.primaryKey)},"o":"${row.operation}",` +
       `"b":${row.before ?? "null"},"a":${row.after ?? "null"},"c":${jsonStrings(row.changedFields)},` +
-      `"u":${jsonStrings(row.unavailableFields.length > 0 ? row.unavailableFields : null)},"x":${row.context},"n":${row.seq},"q":"${row.queuedAt}"}`;
+      `"u":${jsonStrings(row.unavailableFields.length > 0 ? row.unavailableFields : null)},"x":${row.context === NO_CONTEXT ? "null" : row.context},"n":${row.seq},"q":"${row.queuedAt}"}`;
   }
   return `[${parts.join(",")}]`;
 }

@@ -6,6 +6,9 @@ import { normalizeLsn } from "./lsn";
 import type { RowDelete, RowInsert, RowUpdate, RowValues, TransactionBegin, TransactionCommit } from "./plugin";
 import { microsToTimestamp, nowMicros } from "./time";
 
+/** A row's context when no context message applies to it (stored as NULL). */
+export const NO_CONTEXT = "{}";
+
 /**
  * One row of the `changes` table, ready for the store writer. Row images and context are JSON
  * *text* (cast to jsonb by the store) so numbers keep every digit.
@@ -31,6 +34,7 @@ export type ChangeRow = {
   changedFields: string[] | null;
   /** Columns of `after` whose value the WAL did not carry (see above). */
   unavailableFields: string[];
+  /** The application context in force (a JSON object's text); NO_CONTEXT when none. */
   context: string;
   /** Source xid as decimal text (unsigned 32-bit). */
   transactionId: string;
@@ -231,7 +235,7 @@ export class TransactionBuilder {
       transactionId: String(message.xid >>> 0),
       commitLsn: normalizeLsn(message.commitLsn),
       committedAt: microsToTimestamp(message.commitTime),
-      context: "{}",
+      context: NO_CONTEXT,
       rows: [],
       pendingBytes: 0,
       nextSeq: 0,
@@ -374,7 +378,7 @@ export class TransactionBuilder {
     if (parsed.ok) {
       tx.context = parsed.json;
     } else {
-      tx.context = "{}";
+      tx.context = NO_CONTEXT;
       tx.notices.push({ kind: "context-ignored", reason: parsed.reason });
     }
   }

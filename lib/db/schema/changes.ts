@@ -50,7 +50,13 @@ export const changes = pgTable(
      * i.e. REPLICA IDENTITY not FULL): left out of `after`, listed here. Null when none.
      */
     unavailableFields: text("unavailable_fields").array(),
-    context: jsonb("context").notNull().default({}),
+    /**
+     * Application context (user, endpoint, job) of the change; NULL when it has none, as most
+     * changes do (rows stored before migration 0006 hold `{}` instead). NULL costs the insert
+     * path nothing, where `{}` was parsed as jsonb and tested by the partial index's predicate.
+     * The API shows both as `{}`.
+     */
+    context: jsonb("context"),
     transactionId: bigint("transaction_id", { mode: "bigint" }).notNull(),
     commitLsn: pgLsn("commit_lsn").notNull(),
     seq: integer("seq").notNull(),
@@ -71,10 +77,11 @@ export const changes = pgTable(
     // entries land all over the tree), and a record's history is its few rows sorted.
     index("changes_table_id").on(t.table, t.id).with({ deduplicate_items: false }),
     index("changes_primary_key").using("hash", t.primaryKey),
-    // Partial: most changes carry no context, and each `{}` would still get a GIN entry (one
-    // ever-growing "empty item" posting tree) on the insert path. A query filtering on context
-    // must add this predicate literally (`and context <> '{}'::jsonb`): the planner cannot infer
-    // it from e.g. `context @> '{"k":"v"}'`, and without it the index is not used.
+    // Partial: most changes carry no context (NULL, or `{}` before 0006), and each `{}` would
+    // get a GIN entry (one ever-growing "empty item" posting tree) on the insert path. A query
+    // filtering on context must add this predicate literally (`and context <> '{}'::jsonb`): the
+    // planner cannot infer it from e.g. `context @> '{"k":"v"}'`, and without it the index is
+    // not used.
     index("changes_context").using("gin", t.context).where(sql`${t.context} <> '{}'::jsonb`),
   ],
 );

@@ -1,0 +1,2 @@
+ALTER TABLE "changes" ALTER COLUMN "context" DROP DEFAULT;--> statement-breakpoint
+ALTER TABLE "changes" ALTER COLUMN "context" DROP NOT NULL;
