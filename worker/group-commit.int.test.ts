@@ -1,5 +1,7 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listChanges } from "../lib/changes/queries";
+import { connectStore } from "../lib/db/client";
 import { createLogger } from "../lib/log";
 import { addSource, SECRET, startServers, waitFor, type Servers } from "./test-support";
 import { startWorker, type Worker } from "./worker";
@@ -108,5 +110,62 @@ describe("group commit", () => {
     );
     expect(source?.status).toBe("streaming");
     expect(source?.checkpoint).not.toBeNull();
+  });
+
+  it("stores a source's rows in commit order even while groups overlap: its ids follow (commit_lsn, seq), so no page skips any", async () => {
+    // Small batches and a backlog of 50-row transactions: a full batch goes into the next store
+    // transaction while the previous group commits, over and over. Its rows must not be inserted
+    // while the previous group's are still going in, or ids interleave across the two.
+    await worker?.stop();
+    worker = undefined;
+    await servers.sourceQuery(`
+      create table orders (id int primary key, note text);
+      alter table orders replica identity full;
+      create publication retrace_order for table orders;
+    `);
+    await servers.sourceQuery("select pg_create_logical_replication_slot('retrace_order', 'pgoutput')");
+    const orderedSource = await addSource(servers, { slotName: "retrace_order", publicationName: "retrace_order" });
+    const transactions = 200;
+    const rows = transactions * 50;
+    for (let t = 0; t < transactions; t++) {
+      await servers.sourceQuery("insert into orders select g, repeat('n', 200) from generate_series($1::int, $1::int + 49) g", [t * 50]);
+    }
+    worker = startWorker({
+      databaseUrl: servers.storeUrl,
+      secret: SECRET,
+      logger: createLogger("group-commit-test", "silent"),
+      pollIntervalMs: 200,
+      heartbeatIntervalMs: 0,
+      batch: { maxRows: 200, maxBytes: 4 * 1024 * 1024 },
+    });
+    await waitFor(`${rows} changes`, async () => {
+      const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [orderedSource]);
+      return (row?.n ?? 0) >= rows;
+    });
+
+    const [order] = await servers.storeQuery<{ outOfOrder: number; storeTransactions: number }>(
+      `select count(*) filter (where id < previous)::int as "outOfOrder", count(distinct store_xid)::int as "storeTransactions"
+         from (select id, xmin::text as store_xid, lag(id) over (order by commit_lsn, seq) as previous
+                 from changes where source_id = $1) t`,
+      [orderedSource],
+    );
+    expect(order?.outOfOrder).toBe(0);
+    expect(order?.storeTransactions).toBeGreaterThan(1);
+
+    // What it is for: the change list pages through the source without skipping or repeating.
+    const store = connectStore(servers.storeUrl, { max: 1 });
+    try {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listChanges(store.db, { sourceId: orderedSource }, { limit: 97, cursor });
+        seen.push(...page.changes.map((change) => change.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen).toHaveLength(rows);
+      expect(new Set(seen).size).toBe(rows);
+    } finally {
+      await store.pool.end();
+    }
   });
 });

@@ -385,11 +385,14 @@ export class ReplicationSession {
    * Sends the pending rows (and `more`) into the store transaction being filled, opening one if
    * needed. It may open while the previous group commits, on a second store connection, so that
    * the next rows stream into the store during that commit; it still commits after it
-   * (startCommit). A group commit that holds no connection of its own (checkpoint only) is
-   * waited for first, so a session never waits for a connection while holding two.
+   * (startCommit). Its rows go in only once the previous group's are all in, so that the
+   * source's ids follow its commit order (StoreTransaction.written). A group commit that holds no
+   * connection of its own (checkpoint only) is waited for first, so a session never waits for a
+   * connection while holding two.
    */
   private async fill(more: readonly ChangeRow[] = []): Promise<void> {
     if (this.committing && !this.committingTransaction?.opened) await this.committing;
+    else if (this.committingTransaction) await this.committingTransaction.written;
     if (this.failure) return;
     this.storeTransaction ??= new StoreTransaction(this.options.store, this.options.source.id, this.options.writeMode);
     const rows = this.pending.length === 0 ? more : more.length === 0 ? this.pending : this.pending.concat(more);

@@ -115,6 +115,17 @@ export class StoreTransaction {
   private pending: Promise<void> | null = null;
   /** Made at the first COPY batch; keeps conversions that the next batch's rows may share. */
   private encoder: ChangesCopyEncoder | null = null;
+  private markWritten: () => void = () => undefined;
+  /**
+   * Settles (never rejects) once every row sent is stored, before the checkpoint and COMMIT, or
+   * once the transaction is over. The next store transaction of the source waits for it before
+   * writing rows of its own: identity values are drawn as rows go in, and rows of two store
+   * transactions going in at once would interleave them, while a source's ids must follow its
+   * (commit_lsn, seq) order (lib/changes/queries.ts pages through a source on that).
+   */
+  readonly written = new Promise<void>((resolve) => {
+    this.markWritten = resolve;
+  });
   /** Rows inserted so far (in `insert` mode, rows already stored are skipped and not counted). */
   inserted = 0;
 
@@ -174,6 +185,7 @@ export class StoreTransaction {
     if (this.sending > 0) throw new Error("Store transaction committed while a batch was being sent");
     await this.settle();
     if (this.finished) throw new Error("Store transaction already finished");
+    this.markWritten();
     const checkpoint = [this.sourceId, commitLsn, lastChangeAt];
     if (!this.client) {
       // Nothing was written: the checkpoint alone is one statement, no transaction needed.
@@ -196,6 +208,7 @@ export class StoreTransaction {
    */
   async abort(): Promise<void> {
     this.finished = true;
+    this.markWritten();
     const client = this.client;
     if (!client) return;
     if (this.busy) {
@@ -227,6 +240,7 @@ export class StoreTransaction {
     } catch (error) {
       // A failed statement aborts the store transaction: nothing of it can commit any more.
       this.finished = true;
+      this.markWritten();
       await this.client?.query("rollback").catch(() => undefined);
       this.release(true);
       throw error;
