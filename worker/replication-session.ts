@@ -386,15 +386,19 @@ export class ReplicationSession {
    * needed. It may open while the previous group commits, on a second store connection, so that
    * the next rows stream into the store during that commit; it still commits after it
    * (startCommit). Its rows go in only once the previous group's are all in, so that the
-   * source's ids follow its commit order (StoreTransaction.written). A group commit that holds no
-   * connection of its own (checkpoint only) is waited for first, so a session never waits for a
-   * connection while holding two.
+   * source's ids follow its commit order (StoreTransaction's `after`); meanwhile the next batch
+   * is decoded. A group commit that holds no connection of its own (checkpoint only) is waited
+   * for first, so a session never waits for a connection while holding two.
    */
   private async fill(more: readonly ChangeRow[] = []): Promise<void> {
     if (this.committing && !this.committingTransaction?.opened) await this.committing;
-    else if (this.committingTransaction) await this.committingTransaction.written;
     if (this.failure) return;
-    this.storeTransaction ??= new StoreTransaction(this.options.store, this.options.source.id, this.options.writeMode);
+    this.storeTransaction ??= new StoreTransaction(
+      this.options.store,
+      this.options.source.id,
+      this.options.writeMode,
+      this.committingTransaction?.written ?? null,
+    );
     const rows = this.pending.length === 0 ? more : more.length === 0 ? this.pending : this.pending.concat(more);
     this.pending = [];
     this.pendingBytes = 0;

@@ -119,7 +119,7 @@ export class StoreTransaction {
   /**
    * Settles (never rejects) once every row sent is stored, before the checkpoint and COMMIT, or
    * once the transaction is over. The next store transaction of the source waits for it before
-   * writing rows of its own: identity values are drawn as rows go in, and rows of two store
+   * writing rows of its own (`after`): identity values are drawn as rows go in, and rows of two store
    * transactions going in at once would interleave them, while a source's ids must follow its
    * (commit_lsn, seq) order (lib/changes/queries.ts pages through a source on that).
    */
@@ -129,10 +129,16 @@ export class StoreTransaction {
   /** Rows inserted so far (in `insert` mode, rows already stored are skipped and not counted). */
   inserted = 0;
 
+  /**
+   * `after`: the previous store transaction's `written`, when this one opens while that one is
+   * still being written: this one's rows wait for it (in the background; `send` still returns
+   * as described above).
+   */
   constructor(
     private readonly pool: pg.Pool,
     private readonly sourceId: string,
     private readonly mode: WriteMode = "copy",
+    private readonly after: Promise<void> | null = null,
   ) {}
 
   /** Whether a batch has been written, i.e. a store transaction is open. */
@@ -152,9 +158,12 @@ export class StoreTransaction {
       await this.settle();
       if (this.finished) throw new Error("Store transaction already finished");
       if (!batch) return;
-      const write = this.run(async (client) => {
-        this.inserted += await writePayload(client, batch);
-      });
+      const write = (async () => {
+        if (this.after) await this.after;
+        await this.run(async (client) => {
+          this.inserted += await writePayload(client, batch);
+        });
+      })();
       // Awaited by the next send or commit; a failure meanwhile is not an unhandled one.
       write.catch(() => undefined);
       this.pending = write;
