@@ -62,7 +62,7 @@ export async function runLag(servers: BenchServers, scale: number, log: (line: s
     targetsMet: false,
     errors: [],
   };
-  const provisioned = await provision(servers, "lag", false);
+  const provisioned = await provision(servers, "lag", 0);
   const sourceId = await registerSource(servers, provisioned);
   const worker = spawnWorker(servers.storeUrl, "lag");
   const dead = () =>

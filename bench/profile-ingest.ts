@@ -89,7 +89,7 @@ const TICK_SECONDS = 0.01;
 async function runWorker(servers: BenchServers, transactions: number, workloadName: string, cpuProf: boolean): Promise<void> {
   const workload = throughputWorkloads(transactions / 1000).find((w) => w.name === workloadName);
   if (!workload) throw new Error(`no workload ${workloadName}`);
-  const provisioned = await provision(servers, "profile", false);
+  const provisioned = await provision(servers, "profile", 0);
   const generator = new pg.Client({ connectionString: servers.sourceUrl });
   await generator.connect();
   const lastCommitBefore = await workload.generate(generator, provisioned.table).finally(() => generator.end());
@@ -177,7 +177,7 @@ function sampleRows(commitLsn: string, count: number, offset: number): ChangeRow
 }
 
 async function runStoreOnly(servers: BenchServers, transactions: number): Promise<void> {
-  const provisioned = await provision(servers, "profile_store", false);
+  const provisioned = await provision(servers, "profile_store", 0);
   const sourceId = await registerSource(servers, provisioned);
   const storePostmaster = await postmasterOf(servers.storePool);
   const pool = new pg.Pool({ connectionString: servers.storeUrl, max: 2 });

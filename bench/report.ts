@@ -1,7 +1,7 @@
 import type { LagResult } from "./lag";
 import { LAG_P99_TARGET_MS, LAG_RATE } from "./lag";
 import type { MachineDescription } from "./servers";
-import { RATIO_TARGET, RSS_TARGET_MB, type ThroughputResult } from "./throughput";
+import { BASELINE_DRAINS, RATIO_TARGET, RSS_TARGET_MB, type ThroughputResult } from "./throughput";
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const rate = (n: number) => `${int(n)}/s`;
@@ -26,7 +26,7 @@ export function throughputTable(results: ThroughputResult[]): string {
     [
       "Workload",
       "Changes",
-      "pg_recvlogical",
+      "pg_recvlogical (median; all drains)",
       "Retrace (end to end)",
       `Ratio (target ≥ ${RATIO_TARGET})`,
       "Retrace after start-up",
@@ -36,7 +36,7 @@ export function throughputTable(results: ThroughputResult[]): string {
     results.map((r) => [
       r.label,
       int(r.changes),
-      r.baseline ? rate(r.baseline.rate) : "failed",
+      r.baseline ? `${rate(r.baseline.rate)} (${r.baseline.drains.map((d) => int(d.rate)).join(", ")})` : "failed",
       r.retrace
         ? `${rate(r.retrace.rate)}${r.retrace.completed ? "" : " (timed out)"}`
         : "failed",
@@ -81,7 +81,7 @@ export function machineLine(machine: MachineDescription): string {
 }
 
 export const NOTES = [
-  "Rates are changes per second. pg_recvlogical drains a second pgoutput slot holding the same changes (same plugin, proto_version=2, same publication, output to /dev/null): the cost of decoding and shipping alone.",
+  `Rates are changes per second. pg_recvlogical drains ${BASELINE_DRAINS} more pgoutput slots holding the same changes, one after the other, before Retrace runs (same plugin, proto_version=2, same publication, output to /dev/null): the cost of decoding and shipping alone. Its rate is the median drain; the ratio uses it.`,
   "Retrace is end to end: from spawning the worker process (start-up, migrations and connecting included) until the store has committed every change, with its checkpoint, indexes and fsync'd commits. The ratio and its target use this rate. \"After start-up\" leaves out the time until the worker reported the source as streaming (loading the worker bundle, migrations, lease, connecting; the bundle is built before, untimed, as `retrace start` builds it before spawning): what a long-running worker sustains; informative only.",
   "Lag is source commit → row stored in the store, i.e. visible to the API's query (created_at − committed_at, both from this machine's clock), not an HTTP round trip. created_at is the store transaction's now(), a few milliseconds before its commit for a single-row transaction.",
 ];

@@ -19,20 +19,22 @@ export type Provisioned = {
   table: string;
   publication: string;
   retraceSlot: string;
-  baselineSlot: string | null;
+  /** One per pg_recvlogical drain. */
+  baselineSlots: string[];
 };
 
 /**
  * A table, its publication and the slots, the way Retrace provisions a source (publication FOR
- * TABLE with publish_via_partition_root, REPLICA IDENTITY FULL, pgoutput slots). Both slots are
- * created back to back before any row is written, so they hold exactly the same changes.
+ * TABLE with publish_via_partition_root, REPLICA IDENTITY FULL, pgoutput slots): Retrace's slot
+ * and `baselineDrains` more for pg_recvlogical, created back to back before any row is written,
+ * so they all hold exactly the same changes.
  */
-export async function provision(servers: BenchServers, name: string, withBaseline: boolean): Promise<Provisioned> {
+export async function provision(servers: BenchServers, name: string, baselineDrains: number): Promise<Provisioned> {
   const provisioned: Provisioned = {
     table: `bench_${name}`,
     publication: `bench_${name}_pub`,
     retraceSlot: `bench_${name}_retrace`,
-    baselineSlot: withBaseline ? `bench_${name}_baseline` : null,
+    baselineSlots: Array.from({ length: baselineDrains }, (_, i) => `bench_${name}_baseline_${i + 1}`),
   };
   const { table, publication } = provisioned;
   await servers.sourcePool.query(`
@@ -49,8 +51,8 @@ export async function provision(servers: BenchServers, name: string, withBaselin
     alter table ${table} replica identity full;
     create publication ${publication} for table ${table} with (publish_via_partition_root = true);
   `);
-  for (const slot of [provisioned.retraceSlot, provisioned.baselineSlot]) {
-    if (slot) await servers.sourcePool.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
+  for (const slot of [provisioned.retraceSlot, ...provisioned.baselineSlots]) {
+    await servers.sourcePool.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
   }
   return provisioned;
 }
@@ -123,9 +125,7 @@ async function dropSlot(servers: BenchServers, slot: string): Promise<void> {
 
 /** Removes everything a workload left: slots, publication, table, the source and its changes. */
 export async function teardown(servers: BenchServers, provisioned: Provisioned, sourceId: string | null): Promise<void> {
-  for (const slot of [provisioned.retraceSlot, provisioned.baselineSlot]) {
-    if (slot) await dropSlot(servers, slot);
-  }
+  for (const slot of [provisioned.retraceSlot, ...provisioned.baselineSlots]) await dropSlot(servers, slot);
   await servers.sourcePool.query(`drop publication if exists ${provisioned.publication}; drop table if exists ${provisioned.table}`);
   if (sourceId) {
     // Truncate rather than delete: the next workload starts from an empty audit table.
