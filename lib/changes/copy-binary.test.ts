@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChangeRow } from "../replication/rows";
-import { ChangesCopyEncoder, COPY_HEADER, COPY_TRAILER, parseInt8, parseLsnHalves, parseTimestamp } from "./copy-binary";
+import { ChangesCopyEncoder, parseInt8, parseLsnHalves, parseTimestamp } from "./copy-binary";
 
 // The expected bytes are built with Buffer's own writers and literal values, not the encoder's code.
 const int16 = (value: number) => {
@@ -74,8 +74,7 @@ describe("ChangesCopyEncoder", () => {
       int64Field(1n),
       TRAILER,
     ]);
-    const data = Buffer.concat([COPY_HEADER, new ChangesCopyEncoder(SOURCE_ID).encode([row()]), COPY_TRAILER]);
-    expect(data.toString("hex")).toBe(expected.toString("hex"));
+    expect(new ChangesCopyEncoder(SOURCE_ID).encode([row()]).toString("hex")).toBe(expected.toString("hex"));
   });
 
   it("writes an empty text[] as the zero-dimension array, and lists unavailable fields", () => {
@@ -85,7 +84,7 @@ describe("ChangesCopyEncoder", () => {
     expect(data.includes(Buffer.concat([empty, unavailable]))).toBe(true);
   });
 
-  it("encodes a batch as the rows one by one would be, across buffer growth, cached conversions and slices", () => {
+  it("encodes a batch as the rows one by one would be, across buffer growth and cached conversions", () => {
     const image = `{"doc":"${"é".repeat(100_000)}"}`; // larger than the first buffer
     const rows = [
       row({ committedAt: "2024-05-06T07:08:09.000001Z", after: image }),
@@ -96,12 +95,8 @@ describe("ChangesCopyEncoder", () => {
     ];
     const encoder = new ChangesCopyEncoder(SOURCE_ID);
     encoder.encode([row({ after: "x".repeat(300_000) })]); // a large batch before: a different starting size
-    const alone = Buffer.concat(rows.map((one) => new ChangesCopyEncoder(SOURCE_ID).encode([one])));
-    expect(encoder.encode(rows).toString("hex")).toBe(alone.toString("hex"));
-    encoder.begin();
-    encoder.append(rows, 0, 2);
-    encoder.append(rows, 2, 5);
-    expect(encoder.end().toString("hex")).toBe(alone.toString("hex"));
+    const alone = rows.map((one) => new ChangesCopyEncoder(SOURCE_ID).encode([one]).subarray(HEADER.length, -TRAILER.length));
+    expect(encoder.encode(rows).toString("hex")).toBe(Buffer.concat([HEADER, ...alone, TRAILER]).toString("hex"));
   });
 
   it("refuses values the store would refuse, instead of sending them", () => {

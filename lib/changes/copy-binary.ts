@@ -9,6 +9,8 @@ export const COLUMNS = [
 // PostgreSQL's COPY binary format (big-endian throughout): a header, per tuple a field count and
 // per field its length (-1 = NULL) and bytes in the type's binary ("send") form, a -1 trailer.
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
+const HEADER_BYTES = SIGNATURE.length + 4 + 4;
+const TRAILER_BYTES = 2;
 const TEXT_OID = 25;
 const JSONB_VERSION = 1;
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in milliseconds since the Unix epoch. */
@@ -156,21 +158,13 @@ const arrayBytes = (values: readonly string[] | null) => {
   return units;
 };
 
-/** The start of a COPY's binary data: signature, flags (no OIDs), header extension length. */
-export const COPY_HEADER = Buffer.concat([SIGNATURE, Buffer.alloc(8)]);
-/** The end of a COPY's binary data: a field count of -1. */
-export const COPY_TRAILER = Buffer.from([0xff, 0xff]);
-
 /**
- * Encodes `changes` rows as COPY binary tuples (columns as in COLUMNS) for one source: the store
- * then parses no timestamps, LSNs, ids or escapes. One COPY's data is COPY_HEADER, the tuples of
- * any number of `encode` calls, COPY_TRAILER. One encoder per store transaction: it keeps the
- * conversions of the last transaction id, LSN and timestamps, which consecutive rows share.
+ * Encodes `changes` rows as COPY binary data (columns as in COLUMNS) for one source: the store
+ * then parses no timestamps, LSNs, ids or escapes. One encoder per store transaction: it keeps
+ * the conversions of the last transaction id, LSN and timestamps, which consecutive rows share.
  *
- * A batch is written into one buffer that grows by doubling, starting a little above the
- * previous batch's size; strings are written straight into it (no buffer per field). `begin`,
- * `append` and `end` do the same in steps, so that a caller can let other work run between slices
- * of a large batch.
+ * Each batch is written into one buffer that grows by doubling, starting a little above the
+ * previous batch's size; strings are written straight into it (no buffer per field).
  */
 export class ChangesCopyEncoder {
   private readonly sourceId: number[];
@@ -186,25 +180,17 @@ export class ChangesCopyEncoder {
     this.sourceId = parseUuid(sourceId);
   }
 
-  /** The tuples of `rows`. */
+  /** One COPY's data: header, the rows, trailer. */
   encode(rows: readonly ChangeRow[]): Buffer {
-    this.begin();
-    this.append(rows, 0, rows.length);
-    return this.end();
-  }
-
-  begin(): void {
     this.buffer = Buffer.allocUnsafe(this.sizeHint);
     this.offset = 0;
-  }
-
-  /** Tuples of rows `start` up to (not including) `end`. */
-  append(rows: readonly ChangeRow[], start: number, end: number): void {
-    for (let i = start; i < end; i++) this.row(rows[i] as ChangeRow);
-  }
-
-  /** The tuples appended since `begin`. */
-  end(): Buffer {
+    this.ensure(HEADER_BYTES + TRAILER_BYTES);
+    this.offset += SIGNATURE.copy(this.buffer, 0);
+    this.int32(0); // flags: no OIDs
+    this.int32(0); // header extension length
+    for (const row of rows) this.row(row);
+    this.ensure(TRAILER_BYTES);
+    this.int16(-1);
     const data = this.buffer.subarray(0, this.offset);
     this.buffer = Buffer.alloc(0);
     // Headroom: the next batch is often a little larger, and growing copies the whole buffer.

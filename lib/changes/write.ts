@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
-import { ChangesCopyEncoder, COLUMNS, COPY_HEADER, COPY_TRAILER } from "./copy-binary";
+import { ChangesCopyEncoder, COLUMNS } from "./copy-binary";
 
 export type WriteResult = { inserted: number };
 
@@ -65,56 +65,15 @@ function insertPayload(sourceId: string, rows: readonly ChangeRow[]): Payload {
   return { mode: "insert", values: [sourceId, first.environment, first.database, rowsDocument(rows)] };
 }
 
-/**
- * Rows encoded between two turns of the event loop. Encoding a 5000-row batch in one go holds the
- * loop for 10-60 ms, and meanwhile the socket takes no more of the batch in flight: the store,
- * having read what the kernel held, waits.
- */
-const ENCODE_SLICE_ROWS = 500;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** The COPY a store transaction in `copy` mode keeps open across its batches. */
-type OpenCopy = {
-  stream: ReturnType<typeof copyFrom>;
-  /** Settles when the COPY is over: the rows it stored, or the store's error. */
-  done: Promise<number>;
-  failure: Error | null;
-};
-
-function openCopy(client: pg.ClientBase): OpenCopy {
+async function writePayload(client: pg.ClientBase, batch: Payload): Promise<number> {
+  if (batch.mode === "insert") return (await client.query({ ...INSERT_CHANGES, values: batch.values })).rowCount ?? 0;
   const stream = client.query(copyFrom(COPY_CHANGES));
-  const copy: OpenCopy = {
-    stream,
-    done: new Promise<number>((resolve, reject) => {
-      stream.on("error", reject);
-      stream.on("finish", () => resolve(stream.rowCount));
-    }),
-    failure: null,
-  };
-  copy.done.catch((error: unknown) => {
-    copy.failure = error instanceof Error ? error : new Error(String(error));
+  await new Promise<void>((resolve, reject) => {
+    stream.on("error", reject);
+    stream.on("finish", resolve);
+    stream.end(batch.data);
   });
-  stream.write(COPY_HEADER);
-  return copy;
-}
-
-/** Hands `data` to the COPY; resolves once the connection's socket took all of it. */
-async function copyData(copy: OpenCopy, data: Buffer): Promise<void> {
-  if (copy.failure) throw copy.failure;
-  const written = new Promise<void>((resolve, reject) => {
-    copy.stream.write(data, (error) => (error ? reject(error) : resolve()));
-  });
-  // The store reports a failed row (e.g. a duplicate) while the data is still arriving; the
-  // socket may then never drain.
-  await Promise.race([written, copy.done]);
-}
-
-/** Ends the COPY; resolves with the rows it stored. */
-async function endCopy(copy: OpenCopy): Promise<number> {
-  if (copy.failure) throw copy.failure;
-  copy.stream.end(COPY_TRAILER);
-  return await copy.done;
+  return stream.rowCount;
 }
 
 // Monotonic: a replay after a crash rewrites (and deduplicates) older transactions and must not
@@ -140,16 +99,11 @@ async function advanceCheckpoint(db: pg.Pool | pg.ClientBase, values: unknown[])
  * first batch opens it on a client checked out of the pool for its whole life; rows are visible
  * to nobody until the commit, and a store transaction that never commits leaves nothing behind.
  *
- * In `copy` mode every batch goes into one COPY that stays open until the commit, so the store
- * reads rows without a pause between batches (a COPY per batch left it idle while the worker, busy
- * decoding, had not yet noticed the previous COPY end and sent the next: ~15% of its time).
- *
  * `send` lets the caller build the next batch while the store writes this one: it returns once
- * the PREVIOUS batch is on its way (its COPY data taken by the socket, or its INSERT done), so at
- * most one batch waits in memory. A failed batch is thrown by a later `send` or by `commit`;
- * `commit` ends the COPY and waits for the store to have every row, so nothing commits (and
- * nothing can be acknowledged) before every batch is stored. Not safe for concurrent calls: await
- * each.
+ * the PREVIOUS batch is stored and this one is on its way, so at most one batch is in flight. A
+ * failed batch is thrown by the next `send` or by `commit`; `commit` waits for the batch in
+ * flight, so nothing commits (and nothing can be acknowledged) before every batch is stored.
+ * Not safe for concurrent calls: await each.
  */
 export class StoreTransaction {
   private client: pg.PoolClient | null = null;
@@ -161,7 +115,6 @@ export class StoreTransaction {
   private pending: Promise<void> | null = null;
   /** Made at the first COPY batch; keeps conversions that the next batch's rows may share. */
   private encoder: ChangesCopyEncoder | null = null;
-  private copy: OpenCopy | null = null;
   private markWritten: () => void = () => undefined;
   /**
    * Settles (never rejects) once every row sent is stored, before the checkpoint and COMMIT, or
@@ -194,26 +147,21 @@ export class StoreTransaction {
   }
 
   /**
-   * Starts writing a batch once the previous one is on its way (its failure is thrown here) and
+   * Starts writing a batch once the previous one is stored (its failure is thrown here) and
    * returns without waiting for this one: see the class comment.
    */
   async send(rows: readonly ChangeRow[]): Promise<void> {
     this.sending++;
     try {
-      // Built before waiting, so the store starts on it the moment the previous batch is taken.
-      const batch = rows.length > 0 ? await this.payload(rows) : null;
+      // Built before waiting, so the store starts on it the moment the previous batch is stored.
+      const batch = rows.length > 0 ? this.payload(rows) : null;
       await this.settle();
       if (this.finished) throw new Error("Store transaction already finished");
       if (!batch) return;
       const write = (async () => {
         if (this.after) await this.after;
         await this.run(async (client) => {
-          if (batch.mode === "insert") {
-            this.inserted += (await client.query({ ...INSERT_CHANGES, values: batch.values })).rowCount ?? 0;
-          } else {
-            this.copy ??= openCopy(client);
-            await copyData(this.copy, batch.data);
-          }
+          this.inserted += await writePayload(client, batch);
         });
       })();
       // Awaited by the next send or commit; a failure meanwhile is not an unhandled one.
@@ -224,15 +172,10 @@ export class StoreTransaction {
     }
   }
 
-  private async payload(rows: readonly ChangeRow[]): Promise<Payload> {
+  private payload(rows: readonly ChangeRow[]): Payload {
     if (this.mode === "insert") return insertPayload(this.sourceId, rows);
-    const encoder = (this.encoder ??= new ChangesCopyEncoder(this.sourceId));
-    encoder.begin();
-    for (let start = 0; start < rows.length; start += ENCODE_SLICE_ROWS) {
-      if (start > 0) await nextTurn();
-      encoder.append(rows, start, Math.min(rows.length, start + ENCODE_SLICE_ROWS));
-    }
-    return { mode: "copy", data: encoder.end() };
+    this.encoder ??= new ChangesCopyEncoder(this.sourceId);
+    return { mode: "copy", data: this.encoder.encode(rows) };
   }
 
   /** Waits for the batch `send` started, if any; rethrows its failure. */
@@ -251,8 +194,8 @@ export class StoreTransaction {
     if (this.sending > 0) throw new Error("Store transaction committed while a batch was being sent");
     await this.settle();
     if (this.finished) throw new Error("Store transaction already finished");
+    this.markWritten();
     const checkpoint = [this.sourceId, commitLsn, lastChangeAt];
-    if (!this.copy) this.markWritten();
     if (!this.client) {
       // Nothing was written: the checkpoint alone is one statement, no transaction needed.
       this.finished = true;
@@ -260,11 +203,6 @@ export class StoreTransaction {
       return { inserted: 0 };
     }
     await this.run(async (client) => {
-      if (this.copy) {
-        this.inserted += await endCopy(this.copy);
-        this.copy = null;
-        this.markWritten();
-      }
       await advanceCheckpoint(client, checkpoint);
       await client.query("commit");
     });
@@ -275,15 +213,14 @@ export class StoreTransaction {
 
   /**
    * Rolls back whatever was written and returns the connection. If a statement is still running
-   * (a drain deadline passed) or a COPY is open, the connection is closed instead, which makes
-   * the store roll back.
+   * (a drain deadline passed), the connection is closed instead, which makes the store roll back.
    */
   async abort(): Promise<void> {
     this.finished = true;
     this.markWritten();
     const client = this.client;
     if (!client) return;
-    if (this.busy || this.copy) {
+    if (this.busy) {
       this.release(true);
       return;
     }
@@ -310,12 +247,10 @@ export class StoreTransaction {
       }
       return await work(this.client);
     } catch (error) {
-      // A failed statement aborts the store transaction: nothing of it can commit any more. A
-      // COPY still open would hold back the rollback (it queues behind it): close the connection.
+      // A failed statement aborts the store transaction: nothing of it can commit any more.
       this.finished = true;
       this.markWritten();
-      if (this.copy && !this.copy.failure) this.release(true);
-      else await this.client?.query("rollback").catch(() => undefined);
+      await this.client?.query("rollback").catch(() => undefined);
       this.release(true);
       throw error;
     } finally {
@@ -326,7 +261,6 @@ export class StoreTransaction {
   private release(destroy: boolean): void {
     const client = this.client;
     this.client = null;
-    this.copy = null;
     client?.release(destroy);
   }
 }
