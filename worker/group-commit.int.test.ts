@@ -4,7 +4,7 @@ import { listChanges } from "../lib/changes/queries";
 import { connectStore } from "../lib/db/client";
 import { createLogger } from "../lib/log";
 import { addSource, SECRET, startServers, waitFor, type Servers } from "./test-support";
-import { startWorker, type Worker } from "./worker";
+import { startWorker, type Worker, type WorkerOptions } from "./worker";
 
 const SLOT = "retrace_group";
 const TRANSACTIONS = 300;
@@ -26,6 +26,25 @@ beforeAll(async () => {
   sourceId = await addSource(servers, { slotName: SLOT, publicationName: "retrace_group" });
 });
 
+/** A worker on the test store, polling and retrying fast, without heartbeats. */
+function startTestWorker(options: Partial<WorkerOptions> = {}): Worker {
+  return startWorker({
+    databaseUrl: servers.storeUrl,
+    secret: SECRET,
+    logger: createLogger("group-commit-test", "silent"),
+    pollIntervalMs: 200,
+    heartbeatIntervalMs: 0,
+    ...options,
+  });
+}
+
+async function waitForChanges(source: string, count: number): Promise<void> {
+  await waitFor(`${count} changes`, async () => {
+    const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [source]);
+    return (row?.n ?? 0) >= count;
+  });
+}
+
 afterAll(async () => {
   await worker?.stop();
   await servers?.stop();
@@ -38,17 +57,8 @@ describe("group commit", () => {
       await servers.sourceQuery("insert into events values ($1, 'n')", [id]);
     }
 
-    worker = startWorker({
-      databaseUrl: servers.storeUrl,
-      secret: SECRET,
-      logger: createLogger("group-commit-test", "silent"),
-      pollIntervalMs: 200,
-      heartbeatIntervalMs: 0,
-    });
-    await waitFor(`${TRANSACTIONS} changes`, async () => {
-      const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
-      return (row?.n ?? 0) >= TRANSACTIONS;
-    });
+    worker = startTestWorker();
+    await waitForChanges(sourceId, TRANSACTIONS);
 
     // Rows written by one store transaction share its xmin.
     const [stats] = await servers.storeQuery<{ rows: number; ids: number; sourceTransactions: number; storeTransactions: number }>(
@@ -85,12 +95,8 @@ describe("group commit", () => {
     await servers.storeQuery("update sources set slot_name = $2, checkpoint_lsn = null where id = $1", [sourceId, `${SLOT}_copy`]);
 
     const logs: string[] = [];
-    worker = startWorker({
-      databaseUrl: servers.storeUrl,
-      secret: SECRET,
+    worker = startTestWorker({
       logger: pino({ level: "warn" }, { write: (line: string) => void logs.push(line) }),
-      pollIntervalMs: 200,
-      heartbeatIntervalMs: 0,
       backoff: { minMs: 50, maxMs: 200 },
     });
     const [stats] = await waitFor("the new change", async () => {
@@ -130,18 +136,8 @@ describe("group commit", () => {
     for (let t = 0; t < transactions; t++) {
       await servers.sourceQuery("insert into orders select g, repeat('n', 200) from generate_series($1::int, $1::int + 49) g", [t * 50]);
     }
-    worker = startWorker({
-      databaseUrl: servers.storeUrl,
-      secret: SECRET,
-      logger: createLogger("group-commit-test", "silent"),
-      pollIntervalMs: 200,
-      heartbeatIntervalMs: 0,
-      batch: { maxRows: 200, maxBytes: 4 * 1024 * 1024 },
-    });
-    await waitFor(`${rows} changes`, async () => {
-      const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [orderedSource]);
-      return (row?.n ?? 0) >= rows;
-    });
+    worker = startTestWorker({ batch: { maxRows: 200, maxBytes: 4 * 1024 * 1024 } });
+    await waitForChanges(orderedSource, rows);
 
     const [order] = await servers.storeQuery<{ outOfOrder: number; storeTransactions: number }>(
       `select count(*) filter (where id < previous)::int as "outOfOrder", count(distinct store_xid)::int as "storeTransactions"
