@@ -71,7 +71,7 @@ export async function runThroughput(
   const provisioned = await provision(servers, workload.name, BASELINE_DRAINS);
   let sourceId: string | null = null;
   try {
-    // 1. The workload, with no consumer attached to either slot.
+    // 1. The workload, with no consumer attached to any slot.
     log(`generating ${workload.changes.toLocaleString("en-US")} changes in ${workload.transactions.toLocaleString("en-US")} transaction(s)`);
     const generator = new pg.Client({ connectionString: servers.sourceUrl });
     await generator.connect();
