@@ -84,8 +84,9 @@ const maxLsn = (a: string, b: string) => (compareLsn(a, b) >= 0 ? a : b);
  *   second store connection, so the store writes it during the previous commit (at most two
  *   store transactions per session: one committing, one being filled). The handler is awaited
  *   (flowControl: while it waits the library keeps the socket paused) and waits for the store
- *   only to send a batch while the previous batch of the same store transaction is still being
- *   written, so memory is bounded by a few batches, not by transaction or group size.
+ *   only to send a batch while two batches of the same store transaction are still being
+ *   written (StoreTransaction.send), so memory is bounded by a few batches, not by transaction
+ *   or group size.
  * - A source transaction larger than a batch is written batch by batch into the open store
  *   transaction before its COMMIT arrives (with any complete transactions still pending in
  *   front of it); that store transaction then commits at its COMMIT.
@@ -381,7 +382,7 @@ export class ReplicationSession {
   /**
    * Rows of a source transaction that has not committed yet (a batch of a large one): they go
    * into the store transaction being filled, behind the complete transactions still pending,
-   * and become visible at its COMMIT. Returns once the previous batch is stored.
+   * and become visible at its COMMIT. Returns once at most one batch is ahead of them.
    */
   private async writeOpen(batch: TransactionBatch): Promise<void> {
     this.report(batch.notices, batch.commitLsn, batch.transactionId);
@@ -411,7 +412,7 @@ export class ReplicationSession {
     const rows = this.pending.length === 0 ? more : more.length === 0 ? this.pending : this.pending.concat(more);
     this.pending = [];
     this.pendingBytes = 0;
-    // Returns once the previous batch of this store transaction is stored: back-pressure. Until
+    // Returns once at most one batch of this store transaction is ahead: back-pressure. Until
     // then the store transaction must not be committed (these rows, taken out of `pending`, are
     // not in it yet), so startCommit waits for `filling`; a commit that came due meanwhile starts
     // right after.

@@ -112,15 +112,36 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
   });
 
   it("refuses to commit while a batch is still being handed over (its rows would be left out)", async () => {
-    const first = awkwardRow();
-    const second = awkwardRow();
+    const [first, second, third] = [awkwardRow(), awkwardRow(), awkwardRow()];
     const transaction = new StoreTransaction(pool, sourceId, mode);
     await transaction.send([first]);
-    const sending = transaction.send([second]); // waits for the first batch
-    await expect(transaction.commit(second.commitLsn, second.committedAt)).rejects.toThrow("while a batch was being sent");
+    await transaction.send([second]);
+    const sending = transaction.send([third]); // two batches ahead of it: waits for the first
+    await expect(transaction.commit(third.commitLsn, third.committedAt)).rejects.toThrow("while a batch was being sent");
     await sending;
     await transaction.abort();
     expect(await stored(first.commitLsn)).toEqual([]);
+  });
+
+  it("stores batches sent back to back in the order sent, ids included", async () => {
+    // The second batch is sent while the first one's store transaction is still opening (its
+    // connection checked out, BEGIN on its way), the third behind the second (in copy mode: on
+    // the wire behind it while it runs).
+    const batches = [0, 1, 2, 3].map(() => Array.from({ length: 300 }, (_, seq) => awkwardRow({ seq })));
+    const transaction = new StoreTransaction(pool, sourceId, mode);
+    for (const batch of batches) {
+      await transaction.send(batch);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const last = batches[3]?.[299] as ChangeRow;
+    expect(await transaction.commit(last.commitLsn, last.committedAt)).toEqual({ inserted: 1200 });
+    const lsns = batches.flat().map((row) => row.commitLsn);
+    const { rows } = await pool.query<{ commit_lsn: string; seq: number }>(
+      "select commit_lsn::text as commit_lsn, seq from changes where source_id = $1 and commit_lsn = any($2::pg_lsn[]) order by id",
+      [sourceId, lsns],
+    );
+    expect(rows.map((row) => `${row.commit_lsn}#${row.seq}`)).toEqual(batches.flat().map((row) => `${row.commitLsn}#${row.seq}`));
+    expect(await checkpoint()).toBe(last.commitLsn);
   });
 
   it("leaves nothing behind when aborted", async () => {
@@ -156,11 +177,18 @@ describe("a row stored twice", () => {
     await first.commit(row.commitLsn, row.committedAt);
 
     const fresh = awkwardRow();
+    const behind = awkwardRow();
     const again = new StoreTransaction(pool, sourceId, "copy");
     await again.send([fresh]);
     await again.send([row]);
+    // Sent while the failing batch may be on the wire: it fails with it, stores nothing.
+    await again.send([behind]).catch(() => undefined);
     await expect(again.commit(row.commitLsn, row.committedAt)).rejects.toMatchObject({ code: "23505" });
     expect(await stored(fresh.commitLsn)).toEqual([]);
+    expect(await stored(behind.commitLsn)).toEqual([]);
+    // Its connection went back to the pool (closed): the pool still serves every client.
+    const clients = await Promise.all([0, 1, 2, 3].map(() => pool.connect()));
+    for (const client of clients) client.release();
 
     const replay = new StoreTransaction(pool, sourceId, "insert");
     await replay.send([fresh, row]);

@@ -1,7 +1,7 @@
 import type pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
 import { ChangesCopyEncoder, COLUMNS } from "./copy-binary";
+import { clientStream, CopyIn } from "./copy-in";
 
 export type WriteResult = { inserted: number };
 
@@ -65,16 +65,6 @@ function insertPayload(sourceId: string, rows: readonly ChangeRow[]): Payload {
   return { mode: "insert", values: [sourceId, first.environment, first.database, rowsDocument(rows)] };
 }
 
-async function writePayload(client: pg.ClientBase, batch: Payload): Promise<number> {
-  if (batch.mode === "insert") return (await client.query({ ...INSERT_CHANGES, values: batch.values })).rowCount ?? 0;
-  const stream = client.query(copyFrom(COPY_CHANGES));
-  await new Promise<void>((resolve, reject) => {
-    stream.on("error", reject);
-    stream.on("finish", resolve);
-    stream.end(batch.data);
-  });
-  return stream.rowCount;
-}
 
 // Monotonic: a replay after a crash rewrites (and deduplicates) older transactions and must not
 // move the checkpoint back. Updating no row means the source was deleted meanwhile: the store
@@ -99,20 +89,27 @@ async function advanceCheckpoint(db: pg.Pool | pg.ClientBase, values: unknown[])
  * first batch opens it on a client checked out of the pool for its whole life; rows are visible
  * to nobody until the commit, and a store transaction that never commits leaves nothing behind.
  *
- * `send` lets the caller build the next batch while the store writes this one: it returns once
- * the PREVIOUS batch is stored and this one is on its way, so at most one batch is in flight. A
- * failed batch is thrown by the next `send` or by `commit`; `commit` waits for the batch in
- * flight, so nothing commits (and nothing can be acknowledged) before every batch is stored.
- * Not safe for concurrent calls: await each.
+ * `send` lets the caller build the next batch while the store writes this one: it returns once at
+ * most one batch is ahead of this one, so at most two are in flight: one being stored and, in
+ * `copy` mode, the next one already on the wire behind it (CopyIn), so that the store goes from
+ * one to the next without waiting for this process. A failed batch is thrown by a later `send`
+ * or by `commit`; `commit` waits for every batch in flight, so nothing commits (and nothing can
+ * be acknowledged) before every batch is stored. Not safe for concurrent calls: await each.
  */
 export class StoreTransaction {
   private client: pg.PoolClient | null = null;
-  private busy = false;
+  /** Statements running on `client` (a COPY can be sent behind another). */
+  private running = 0;
+  /** COPYs handed to `client` and not finished: another may go on the wire behind them. */
+  private copying = 0;
   private finished = false;
   /** send() calls that have not returned yet. */
   private sending = 0;
-  /** The batch `send` started and nobody has awaited yet. */
-  private pending: Promise<void> | null = null;
+  /**
+   * Batches sent and not yet stored, oldest first; each is written once the one before it is.
+   * A failed one stays, so that every later send and the commit throw its error.
+   */
+  private readonly queue: Promise<void>[] = [];
   /** Made at the first COPY batch; keeps conversions that the next batch's rows may share. */
   private encoder: ChangesCopyEncoder | null = null;
   private markWritten: () => void = () => undefined;
@@ -143,32 +140,76 @@ export class StoreTransaction {
 
   /** Whether a batch has been written, i.e. a store transaction is open. */
   get opened(): boolean {
-    return this.client !== null || this.pending !== null;
+    return this.client !== null || this.queue.length > 0;
   }
 
   /**
-   * Starts writing a batch once the previous one is stored (its failure is thrown here) and
-   * returns without waiting for this one: see the class comment.
+   * Queues a batch and returns once at most one batch is ahead of it (a failed batch is thrown
+   * here instead): see the class comment.
    */
   async send(rows: readonly ChangeRow[]): Promise<void> {
     this.sending++;
     try {
-      // Built before waiting, so the store starts on it the moment the previous batch is stored.
+      // Built before waiting, so that it is ready the moment the batch ahead of it starts.
       const batch = rows.length > 0 ? this.payload(rows) : null;
-      await this.settle();
+      while (this.queue.length >= 2) await this.queue[0];
       if (this.finished) throw new Error("Store transaction already finished");
       if (!batch) return;
-      const write = (async () => {
-        if (this.after) await this.after;
-        await this.run(async (client) => {
-          this.inserted += await writePayload(client, batch);
-        });
-      })();
-      // Awaited by the next send or commit; a failure meanwhile is not an unhandled one.
-      write.catch(() => undefined);
-      this.pending = write;
+      const ahead = this.queue.at(-1);
+      // Only behind a COPY already handed to the connection: sent while BEGIN still runs, it
+      // would overtake the batch ahead (and its identity values).
+      const write =
+        ahead && this.client && this.copying > 0 && batch.mode === "copy"
+          ? this.copyBehind(this.client, batch.data)
+          : this.writeAfter(ahead ?? this.after, batch);
+      this.queue.push(write);
+      // Awaited by a later send or the commit; a failure meanwhile is not an unhandled one.
+      write.then(() => this.queue.splice(this.queue.indexOf(write), 1), () => undefined);
     } finally {
       this.sending--;
+    }
+  }
+
+  /** Writes the batch once `ahead` (the batch before it, or the previous store transaction) is stored. */
+  private async writeAfter(ahead: Promise<void> | null, batch: Payload): Promise<void> {
+    if (ahead) await ahead;
+    await this.run(async (client) => {
+      const inserted =
+        batch.mode === "insert"
+          ? ((await client.query({ ...INSERT_CHANGES, values: batch.values })).rowCount ?? 0)
+          : await this.copy(client, batch.data);
+      this.inserted += inserted;
+    });
+  }
+
+  /** Hands a COPY to `client` (queued behind whatever runs on it); resolves with its row count. */
+  private async copy(client: pg.PoolClient, data: Buffer, sendNow = false): Promise<number> {
+    const copy = new CopyIn(COPY_CHANGES, data);
+    if (sendNow) copy.sendNow(clientStream(client));
+    client.query(copy as unknown as pg.QueryConfig);
+    this.copying++;
+    try {
+      return await copy.done;
+    } finally {
+      this.copying--;
+    }
+  }
+
+  /**
+   * A COPY of this store transaction is running on `client`: this one goes on the wire now,
+   * behind it, so the store starts on it as soon as that one is done (copy-in.ts). If that one
+   * fails, this one fails too (the store transaction is aborted).
+   */
+  private async copyBehind(client: pg.PoolClient, data: Buffer): Promise<void> {
+    this.running++;
+    try {
+      const inserted = await this.copy(client, data, true);
+      this.inserted += inserted;
+    } catch (error) {
+      await this.failed();
+      throw error;
+    } finally {
+      this.running--;
     }
   }
 
@@ -178,11 +219,9 @@ export class StoreTransaction {
     return { mode: "copy", data: this.encoder.encode(rows) };
   }
 
-  /** Waits for the batch `send` started, if any; rethrows its failure. */
+  /** Waits for every batch sent; rethrows the first failure. */
   private async settle(): Promise<void> {
-    const pending = this.pending;
-    this.pending = null;
-    if (pending) await pending;
+    while (this.queue.length > 0) await this.queue[0];
   }
 
   /**
@@ -220,7 +259,7 @@ export class StoreTransaction {
     this.markWritten();
     const client = this.client;
     if (!client) return;
-    if (this.busy) {
+    if (this.running > 0) {
       this.release(true);
       return;
     }
@@ -233,7 +272,7 @@ export class StoreTransaction {
   }
 
   private async run<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    this.busy = true;
+    this.running++;
     try {
       if (!this.client) {
         const client = await this.pool.connect();
@@ -247,15 +286,19 @@ export class StoreTransaction {
       }
       return await work(this.client);
     } catch (error) {
-      // A failed statement aborts the store transaction: nothing of it can commit any more.
-      this.finished = true;
-      this.markWritten();
-      await this.client?.query("rollback").catch(() => undefined);
-      this.release(true);
+      await this.failed();
       throw error;
     } finally {
-      this.busy = false;
+      this.running--;
     }
+  }
+
+  /** A failed statement aborts the store transaction: nothing of it can commit any more. */
+  private async failed(): Promise<void> {
+    this.finished = true;
+    this.markWritten();
+    await this.client?.query("rollback").catch(() => undefined);
+    this.release(true);
   }
 
   private release(destroy: boolean): void {
