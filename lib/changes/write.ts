@@ -65,7 +65,6 @@ function insertPayload(sourceId: string, rows: readonly ChangeRow[]): Payload {
   return { mode: "insert", values: [sourceId, first.environment, first.database, rowsDocument(rows)] };
 }
 
-
 // Monotonic: a replay after a crash rewrites (and deduplicates) older transactions and must not
 // move the checkpoint back. Updating no row means the source was deleted meanwhile: the store
 // transaction must not commit rows of a source that no longer exists (changes has no foreign key).
