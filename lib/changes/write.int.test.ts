@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
 import type { ChangeRow } from "../replication/rows";
 import { startTestServer, type TestServer } from "../../test/postgres";
@@ -12,7 +13,9 @@ let sourceId: string;
 beforeAll(async () => {
   server = await startTestServer();
   await migrateStore(server.url());
-  pool = new pg.Pool({ connectionString: server.url(), max: 4 });
+  // connectStore's pool ignores the FATAL a closing client can still get when the server stops
+  // right after pool.end(): pool.end() resolves before its clients' sockets close.
+  pool = connectStore(server.url(), { max: 4 }).pool;
   const { rows } = await pool.query<{ id: string }>(
     `insert into sources (name, environment, host, port, database, username, password_encrypted, slot_name, publication_name)
      values ('w', 'production', 'h', 5432, 'shop', 'u', 'x', 'write_test', 'p') returning id::text as id`,
