@@ -184,7 +184,8 @@ const UNCHANGED = tag("u");
  * process; as a message it fails the stream in order, before anything after it is acknowledged.
  *
  * It also counts parsed messages: the stream compares that count with the messages it has
- * finished handling to know that nothing received is still queued inside the library.
+ * finished handling to know that nothing received is still waiting to be handled, and it
+ * pauses and resumes the replication socket for the stream's back-pressure.
  */
 export class RawTextPgoutputPlugin {
   readonly options: Pgoutput.Options;
@@ -192,6 +193,7 @@ export class RawTextPgoutputPlugin {
   private readonly relations = new Map<number, Pgoutput.MessageRelation>();
   private readonly reader = new TupleReader();
   parsedCount = 0;
+  private socket: { pause(): void; resume(): void } | null = null;
 
   constructor(options: Pgoutput.Options) {
     this.options = options;
@@ -207,7 +209,21 @@ export class RawTextPgoutputPlugin {
     // A replication connection takes simple queries only (no parameters); these are constants.
     const calls = OUTPUT_SETTINGS.map(([name, value]) => `set_config('${name}', '${value}', false)`);
     await client.query(`select ${calls.join(", ")}`);
+    // pg keeps its socket as `connection.stream` (not in its types); pausing it is how the
+    // library's own flow control stops reading, too.
+    const socket = (client as unknown as { connection?: { stream?: { pause(): void; resume(): void } } }).connection?.stream;
+    if (!socket) throw new Error("pg client without a connection stream");
+    this.socket = socket;
     return this.inner.start(client, slotName, lastLsn);
+  }
+
+  /** Stops reading the replication socket: the server stops sending once its buffers fill. */
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
   }
 
   parse(buffer: Buffer): StreamMessage {
