@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../lib/log";
 import { parseLsn } from "../lib/replication/lsn";
-import { addSource, confirmedFlush, SECRET, startServers, waitFor, type Servers } from "./test-support";
+import { confirmedFlush, SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
 import { startWorker, type Worker } from "./worker";
 
 const SLOT = "retrace_bulk";
@@ -12,13 +12,8 @@ let sourceId: string;
 
 beforeAll(async () => {
   servers = await startServers();
-  await servers.sourceQuery(`
-    create table logs (line text);
-    alter table logs replica identity full;
-    create publication bulk_pub for table logs;
-  `);
-  await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'pgoutput')", [SLOT]);
-  sourceId = await addSource(servers, { slotName: SLOT, publicationName: "bulk_pub" });
+  await servers.sourceQuery("create table logs (line text)");
+  sourceId = await trackTables(servers, { tables: ["logs"], publication: "bulk_pub", slot: SLOT });
   await servers.sourceQuery("insert into logs values ('before the bulk')");
   worker = startWorker({
     databaseUrl: servers.storeUrl,

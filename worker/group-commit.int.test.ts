@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listChanges } from "../lib/changes/queries";
 import { connectStore } from "../lib/db/client";
 import { createLogger } from "../lib/log";
-import { addSource, SECRET, startServers, waitFor, type Servers } from "./test-support";
+import { SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
 import { startWorker, type Worker, type WorkerOptions } from "./worker";
 
 const SLOT = "retrace_group";
@@ -15,15 +15,10 @@ let sourceId: string;
 
 beforeAll(async () => {
   servers = await startServers();
-  await servers.sourceQuery(`
-    create table events (id int primary key, note text);
-    alter table events replica identity full;
-    create publication retrace_group for table events with (publish_via_partition_root = true);
-  `);
-  await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'pgoutput')", [SLOT]);
+  await servers.sourceQuery("create table events (id int primary key, note text)");
+  sourceId = await trackTables(servers, { tables: ["events"], publication: "retrace_group", slot: SLOT, viaRoot: true });
   // An untouched copy of the slot, for the replay test below.
   await servers.sourceQuery("select pg_copy_logical_replication_slot($1, $2)", [SLOT, `${SLOT}_copy`]);
-  sourceId = await addSource(servers, { slotName: SLOT, publicationName: "retrace_group" });
 });
 
 /** A worker on the test store, polling and retrying fast, without heartbeats. */
@@ -124,13 +119,8 @@ describe("group commit", () => {
     // while the previous group's are still going in, or ids interleave across the two.
     await worker?.stop();
     worker = undefined;
-    await servers.sourceQuery(`
-      create table orders (id int primary key, note text);
-      alter table orders replica identity full;
-      create publication retrace_order for table orders;
-    `);
-    await servers.sourceQuery("select pg_create_logical_replication_slot('retrace_order', 'pgoutput')");
-    const orderedSource = await addSource(servers, { slotName: "retrace_order", publicationName: "retrace_order" });
+    await servers.sourceQuery("create table orders (id int primary key, note text)");
+    const orderedSource = await trackTables(servers, { tables: ["orders"], publication: "retrace_order", slot: "retrace_order" });
     const transactions = 200;
     const rows = transactions * 50;
     for (let t = 0; t < transactions; t++) {

@@ -5,7 +5,7 @@ import { createLogger } from "../lib/log";
 import { parseLsn } from "../lib/replication/lsn";
 import { getSource } from "../lib/sources/queries";
 import { HEARTBEAT_PREFIX } from "./source-health";
-import { addSource, confirmedFlush, SECRET, startServers, waitFor, type Servers } from "./test-support";
+import { confirmedFlush, SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
 import { startWorker, type Worker } from "./worker";
 
 const SLOT = "retrace_heartbeat";
@@ -20,18 +20,13 @@ let worker: Worker | undefined;
 
 beforeAll(async () => {
   servers = await startServers();
-  await servers.sourceQuery(`
-    create table items (id int primary key, name text);
-    alter table items replica identity full;
-    create publication heartbeat_pub for table items;
-  `);
-  await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'pgoutput')", [SLOT]);
+  await servers.sourceQuery("create table items (id int primary key, name text)");
+  sourceId = await trackTables(servers, { tables: ["items"], publication: "heartbeat_pub", slot: SLOT });
   await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'test_decoding')", [TRUTH_SLOT]);
   // Another database on the same server: its WAL is the source server's WAL too.
   busy = new pg.Client({ connectionString: await servers.source.createDatabase("busy") });
   await busy.connect();
   await busy.query("create table filler (id int, pad text)");
-  sourceId = await addSource(servers, { slotName: SLOT, publicationName: "heartbeat_pub" });
 });
 
 afterEach(async () => {

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addSource, SECRET, startServers, waitFor, type Servers } from "./test-support";
+import { SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ROWS = 100_000;
@@ -31,13 +31,8 @@ function peakRssMb(pid: number): number {
 
 beforeAll(async () => {
   servers = await startServers();
-  await servers.sourceQuery(`
-    create table wide (id int primary key, a text, b text, n numeric, at timestamptz);
-    alter table wide replica identity full;
-    create publication memory_pub for table wide;
-  `);
-  await servers.sourceQuery("select pg_create_logical_replication_slot('retrace_memory', 'pgoutput')");
-  sourceId = await addSource(servers, { slotName: "retrace_memory", publicationName: "memory_pub" });
+  await servers.sourceQuery("create table wide (id int primary key, a text, b text, n numeric, at timestamptz)");
+  sourceId = await trackTables(servers, { tables: ["wide"], publication: "memory_pub", slot: "retrace_memory" });
 });
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../test/postgres";
-import { addSource, SECRET, startServers, waitFor, type Servers } from "./test-support";
+import { SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -15,13 +15,8 @@ let base = "";
 
 beforeAll(async () => {
   servers = await startServers();
-  await servers.sourceQuery(`
-    create table items (id int primary key, name text);
-    alter table items replica identity full;
-    create publication metrics_pub for table items;
-  `);
-  await servers.sourceQuery("select pg_create_logical_replication_slot('retrace_metrics', 'pgoutput')");
-  sourceId = await addSource(servers, { slotName: "retrace_metrics", publicationName: "metrics_pub" });
+  await servers.sourceQuery("create table items (id int primary key, name text)");
+  sourceId = await trackTables(servers, { tables: ["items"], publication: "metrics_pub", slot: "retrace_metrics" });
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   child = spawn(process.execPath, ["--import", "tsx", "worker/run.ts"], {

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLsn } from "../lib/replication/lsn";
-import { addSource, confirmedFlush, SECRET, startServers, waitFor, type Servers } from "./test-support";
+import { confirmedFlush, SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SLOT = "retrace_restart";
@@ -39,14 +39,9 @@ async function storedCount(): Promise<number> {
 
 beforeAll(async () => {
   servers = await startServers();
-  await servers.sourceQuery(`
-    create table events (id int primary key, payload text);
-    alter table events replica identity full;
-    create publication restart_pub for table events with (publish_via_partition_root = true);
-  `);
-  await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'pgoutput')", [SLOT]);
+  await servers.sourceQuery("create table events (id int primary key, payload text)");
+  sourceId = await trackTables(servers, { tables: ["events"], publication: "restart_pub", slot: SLOT, viaRoot: true });
   await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'test_decoding')", [TRUTH_SLOT]);
-  sourceId = await addSource(servers, { slotName: SLOT, publicationName: "restart_pub" });
 });
 
 afterAll(async () => {

@@ -88,6 +88,25 @@ export async function addSource(
   return row.id;
 }
 
+/**
+ * Tracks existing source tables the way connecting a source does: REPLICA IDENTITY FULL on each,
+ * a publication for them (optionally publishing partitions as their root), a pgoutput slot, and
+ * the source registered in the store. Returns the source id.
+ */
+export async function trackTables(
+  servers: Servers,
+  options: { tables: string[]; publication: string; slot: string; viaRoot?: boolean },
+): Promise<string> {
+  const { tables, publication, slot } = options;
+  const viaRoot = options.viaRoot ? " with (publish_via_partition_root = true)" : "";
+  await servers.sourceQuery(`
+    ${tables.map((table) => `alter table ${table} replica identity full;`).join("\n")}
+    create publication ${publication} for table ${tables.join(", ")}${viaRoot};
+  `);
+  await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
+  return addSource(servers, { slotName: slot, publicationName: publication });
+}
+
 export async function confirmedFlush(servers: Servers, slotName: string): Promise<bigint> {
   const [row] = await servers.sourceQuery<{ lsn: string }>(
     "select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1",
