@@ -56,6 +56,19 @@ describe("decodeValue", () => {
     expect(decodeValue(OID.money, "$1,000.00")).toBe('"$1,000.00"');
   });
 
+  it("quotes text as JSON.stringify does, for every UTF-16 code unit alone and amid plain text", () => {
+    for (let unit = 0; unit <= 0xffff; unit++) {
+      const char = String.fromCharCode(unit);
+      for (const text of [char, `plain ${char} text`]) {
+        const json = decodeValue(OID.text, text);
+        if (json !== JSON.stringify(text)) expect(json, `U+${unit.toString(16)}`).toBe(JSON.stringify(text));
+      }
+    }
+    for (const text of ["😀", "a😀b", "\ud83d", "x\ude00", "\ude00\ud83d"]) {
+      expect(decodeValue(OID.text, text)).toBe(JSON.stringify(text));
+    }
+  });
+
   it("keeps timestamptz text with microseconds", () => {
     expect(decodeValue(OID.timestamptz, "2024-02-29 23:59:59.123456+00")).toBe('"2024-02-29 23:59:59.123456+00"');
   });
