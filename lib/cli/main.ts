@@ -6,7 +6,7 @@ import { createUser } from "../auth/users";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
 import { AppError } from "../http/errors";
-import { buildWeb, buildWorker, hasBuild, spawnWeb, spawnWorker, terminate } from "./processes";
+import { buildWeb, buildWorker, spawnWeb, spawnWorker, terminate, webBuildState } from "./processes";
 import { resolveStore, type ResolvedStore } from "./store";
 
 const USAGE = `Usage: retrace <command> [options]
@@ -80,8 +80,13 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
       PORT: String(env.PORT),
       NEXT_TELEMETRY_DISABLED: process.env.NEXT_TELEMETRY_DISABLED ?? "1",
     };
-    if (parts.web && !hasBuild() && !stopping) {
-      log("Building the web app (first start only, takes a minute or two)…");
+    const build = parts.web && !stopping ? webBuildState() : "current";
+    if (build !== "current") {
+      log(
+        build === "missing"
+          ? "Building the web app (first start only, takes a minute or two)…"
+          : "Rebuilding the web app: its sources changed since the last build (a minute or two)…",
+      );
       await buildWeb(childEnv);
     }
     if (parts.worker && !stopping) await buildWorker();

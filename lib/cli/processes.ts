@@ -11,8 +11,40 @@ function nextBin(): string {
   return require.resolve("next/dist/bin/next");
 }
 
-export function hasBuild(): boolean {
-  return fs.existsSync(path.join(projectRoot, ".next", "BUILD_ID"));
+/** What the web build is made from: its code (tests aside), dependencies and configuration. */
+const WEB_SOURCES = [
+  "app", "components", "lib", "proxy.ts", "next.config.js", "postcss.config.mjs", "tsconfig.json", "package.json",
+  "package-lock.json",
+];
+
+/** The latest modification under `target` (a file, or a directory and everything in it); 0 if absent. */
+function latestChange(target: string): number {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(target);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return /\.test\.tsx?$/.test(target) ? 0 : stat.mtimeMs;
+  // A directory's own time changes when an entry is added, removed or renamed.
+  let latest = stat.mtimeMs;
+  for (const entry of fs.readdirSync(target)) latest = Math.max(latest, latestChange(path.join(target, entry)));
+  return latest;
+}
+
+/**
+ * Whether `next build` has to run before `next start`: no build yet, or one older than a source
+ * it is made from (after a `git pull`, say; serving it would mix old pages with new APIs).
+ */
+export function webBuildState(root = projectRoot): "missing" | "stale" | "current" {
+  let built: number;
+  try {
+    built = fs.statSync(path.join(root, ".next", "BUILD_ID")).mtimeMs;
+  } catch {
+    return "missing";
+  }
+  const latest = Math.max(...WEB_SOURCES.map((source) => latestChange(path.join(root, source))));
+  return latest > built ? "stale" : "current";
 }
 
 /** Runs a child to completion; rejects on a non-zero exit. */
