@@ -79,4 +79,20 @@ test("a new user connects a database and watches its changes arrive", async ({ p
   await expect(diff).toContainText("Desk lamp");
   await expect(diff).toContainText("19.99");
   await expect(diff).toContainText("24.50");
+
+  // Older changes load below the newest; live updates pause meanwhile and resume with "Show newest".
+  const more = sourceClient();
+  await more.connect();
+  await more.query("insert into public.items select 'BULK-' || i, 'Item ' || i, i from generate_series(1, 60) i");
+  await page.goto("/changes");
+  await expect(rows).toHaveCount(50, { timeout: 30_000 });
+  await page.getByRole("button", { name: "Load more" }).click();
+  await expect(rows).toHaveCount(63);
+  await expect(page.getByRole("status").filter({ hasText: "Live updates paused while older changes are shown" })).toBeVisible();
+  await more.query("insert into public.items values ('SKU-NEW', 'Newest', 1)");
+  await more.end();
+  await page.getByRole("button", { name: "Show newest" }).click();
+  await expect(rows.first()).toContainText("SKU-NEW", { timeout: 30_000 });
+  await expect(rows).toHaveCount(50);
+  await expect(page.getByRole("button", { name: "Load more" })).toBeVisible();
 });

@@ -1,25 +1,46 @@
 "use client";
 
-import { useInfiniteQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQueryClient, type InfiniteData, type Query } from "@tanstack/react-query";
 import Link from "next/link";
 import type { FilterValues } from "@/lib/changes/filters";
 import { queryKeys } from "@/lib/query-keys";
-import { fetchChanges } from "./api";
+import { fetchChanges, type ChangesPage } from "./api";
 import { ChangeRow } from "./change-row";
 import { useNow } from "./time";
 
 /** How often the list looks for new changes (live tail). */
 const REFRESH_MS = 3_000;
 
+type Pages = InfiniteData<ChangesPage, string | undefined>;
+
+/**
+ * Live only while the newest page alone is shown. Refetching an infinite query refetches every
+ * page loaded, one after the other, and rows arriving meanwhile would shift what the reader is
+ * looking at; loading older changes pauses it until "Show newest".
+ */
+const showingNewestOnly = (query: Query<ChangesPage, Error, Pages, readonly unknown[]>) => (query.state.data?.pages.length ?? 0) <= 1;
+
 export function ChangeList({ filters, onClearFilters }: { filters: FilterValues; onClearFilters: () => void }) {
   const now = useNow();
+  const queryClient = useQueryClient();
+  const queryKey = queryKeys.changes.list(filters);
   const query = useInfiniteQuery({
-    queryKey: queryKeys.changes.list(filters),
+    queryKey,
     queryFn: ({ pageParam, signal }) => fetchChanges(filters, pageParam, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (lastPage) => lastPage.nextCursor ?? undefined,
-    refetchInterval: REFRESH_MS,
+    refetchInterval: (current) => (showingNewestOnly(current) ? REFRESH_MS : false),
+    refetchOnWindowFocus: showingNewestOnly,
   });
+
+  /** Back to the first page, refreshed, and live again. */
+  const showNewest = () => {
+    queryClient.setQueryData<Pages>(queryKey, (data) =>
+      data ? { pages: data.pages.slice(0, 1), pageParams: data.pageParams.slice(0, 1) } : data,
+    );
+    void query.refetch();
+    window.scrollTo({ top: 0 });
+  };
 
   if (query.isPending) return <ListSkeleton />;
   if (!query.data) {
@@ -45,7 +66,14 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
           {changes.length} {changes.length === 1 ? "change" : "changes"}
           {query.hasNextPage ? " loaded" : ""}
         </span>
-        {query.isRefetchError ? (
+        {query.data.pages.length > 1 ? (
+          <span role="status" className="flex items-center gap-2">
+            Live updates paused while older changes are shown
+            <button type="button" onClick={showNewest} className="font-medium text-indigo-700 hover:underline">
+              Show newest
+            </button>
+          </span>
+        ) : query.isRefetchError ? (
           <span role="status" className="text-amber-700">
             Live updates paused: {query.error?.message}
           </span>
