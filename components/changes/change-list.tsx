@@ -61,7 +61,8 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
 
   return (
     <div className="space-y-3">
-      <div className="flex items-center justify-between text-xs text-slate-500">
+      {/* Sticky: "Show newest" stays in reach after Load more, at the bottom of a long list. */}
+      <div className="sticky top-0 z-10 -mx-1 flex items-center justify-between bg-slate-50/95 px-1 py-2 text-xs text-slate-500 backdrop-blur">
         <span>
           {changes.length} {changes.length === 1 ? "change" : "changes"}
           {query.hasNextPage ? " loaded" : ""}
