@@ -1,5 +1,3 @@
-import type pg from "pg";
-
 /**
  * `COPY … FROM STDIN` with all of its data, written to the connection in one go, and if asked
  * before its turn: while the statement ahead of it still runs.
@@ -86,10 +84,3 @@ export class CopyIn {
 const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]);
 
 type CopyStream = { cork(): void; uncork(): void; write(chunk: Buffer): boolean };
-
-/** The socket under a pg client (pg's `connection.stream`), to write a CopyIn ahead of its turn. */
-export function clientStream(client: pg.ClientBase): CopyStream {
-  const stream = (client as unknown as { connection?: { stream?: CopyStream } }).connection?.stream;
-  if (!stream) throw new Error("pg client without a connection stream");
-  return stream;
-}

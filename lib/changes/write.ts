@@ -1,7 +1,8 @@
 import type pg from "pg";
+import { clientSocket } from "../db/client";
 import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
 import { ChangesCopyEncoder, COLUMNS } from "./copy-binary";
-import { clientStream, CopyIn } from "./copy-in";
+import { CopyIn } from "./copy-in";
 
 export type WriteResult = { inserted: number };
 
@@ -184,7 +185,7 @@ export class StoreTransaction {
   /** Hands a COPY to `client` (queued behind whatever runs on it); resolves with its row count. */
   private async copy(client: pg.PoolClient, data: Buffer, sendNow = false): Promise<number> {
     const copy = new CopyIn(COPY_CHANGES, data);
-    if (sendNow) copy.sendNow(clientStream(client));
+    if (sendNow) copy.sendNow(clientSocket(client));
     client.query(copy as unknown as pg.QueryConfig);
     this.copying++;
     try {

@@ -1,4 +1,5 @@
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
+import type { Duplex } from "node:stream";
 import pg from "pg";
 import * as schema from "./schema";
 
@@ -23,3 +24,14 @@ export function connectStore(url: string, options: { max?: number; name?: string
 /** A transaction handle; query functions accept either it or the database. */
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type Queryable = Db | Tx;
+
+/**
+ * The socket under a pg client: pg keeps it as `connection.stream`, outside its types. Used to
+ * write a COPY ahead of its turn (lib/changes/copy-in.ts) and to pause a replication stream
+ * (lib/replication/plugin.ts), which is also how pg-logical-replication's flow control does it.
+ */
+export function clientSocket(client: pg.ClientBase): Duplex {
+  const socket = (client as unknown as { connection?: { stream?: Duplex } }).connection?.stream;
+  if (!socket) throw new Error("pg client without a connection stream");
+  return socket;
+}

@@ -1,5 +1,7 @@
+import type { Duplex } from "node:stream";
 import type pg from "pg";
 import { PgoutputPlugin, type Pgoutput } from "pg-logical-replication";
+import { clientSocket } from "../db/client";
 
 /**
  * A row's values by column position (the relation message's column order): PostgreSQL's exact
@@ -193,7 +195,7 @@ export class RawTextPgoutputPlugin {
   private readonly relations = new Map<number, Pgoutput.MessageRelation>();
   private readonly reader = new TupleReader();
   parsedCount = 0;
-  private socket: { pause(): void; resume(): void } | null = null;
+  private socket: Duplex | null = null;
 
   constructor(options: Pgoutput.Options) {
     this.options = options;
@@ -209,11 +211,7 @@ export class RawTextPgoutputPlugin {
     // A replication connection takes simple queries only (no parameters); these are constants.
     const calls = OUTPUT_SETTINGS.map(([name, value]) => `set_config('${name}', '${value}', false)`);
     await client.query(`select ${calls.join(", ")}`);
-    // pg keeps its socket as `connection.stream` (not in its types); pausing it is how the
-    // library's own flow control stops reading, too.
-    const socket = (client as unknown as { connection?: { stream?: { pause(): void; resume(): void } } }).connection?.stream;
-    if (!socket) throw new Error("pg client without a connection stream");
-    this.socket = socket;
+    this.socket = clientSocket(client);
     return this.inner.start(client, slotName, lastLsn);
   }
 
