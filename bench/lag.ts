@@ -8,6 +8,8 @@ export const LAG_RATE = 2_000;
 export const LAG_P99_TARGET_MS = 1_000;
 const WRITERS = 32;
 const WARM_UP_ROWS = 50;
+/** How often the watcher asks the store for new changes: the resolution of the lag measured. */
+export const LAG_POLL_MS = 10;
 
 export type LagResult = {
   targetRate: number;
@@ -21,30 +23,93 @@ export type LagResult = {
   maxMs: number | null;
   /** Median over the last tenth of the run: far above p50 means the worker was falling behind. */
   lastTenthP50Ms: number | null;
+  /** How often the watcher queried the store. */
+  pollMs: number;
   peakRssMb: number | null;
   targetsMet: boolean;
   errors: string[];
 };
 
 
-async function waitForCount(servers: BenchServers, sourceId: string, count: number, timeoutMs: number, isDead: () => string | null): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const stored = await storedCount(servers, sourceId);
-    if (stored >= count) return;
-    const dead = isDead();
-    if (dead) throw new Error(dead);
-    if (Date.now() > deadline) throw new Error(`timed out with ${stored} of ${count} changes stored`);
-    await sleep(200);
+/**
+ * Watches the store as a client of the API would: every LAG_POLL_MS a new query (a new snapshot,
+ * like every API request) asks for the source's changes past the last one seen, and each change
+ * gets the time from its source commit to the query that first returned it. A change is visible
+ * to every query from the moment its store transaction commits, so this is that moment to within
+ * one poll interval plus the query's own time: never less than the real lag.
+ *
+ * "Past the last one seen" is by id: a source's ids follow its commit order and its store
+ * transactions commit in order (lib/changes/queries.ts pages on the same rule), so nothing can
+ * appear behind a change already seen; a change that did would never be counted, and the run
+ * reports the shortfall.
+ */
+class VisibilityWatcher {
+  /** The workload's row number (the source row's id, its primary key) → lag in ms. */
+  readonly lagMs = new Map<number, number>();
+  private lastId = "0";
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private failure: Error | null = null;
+
+  constructor(
+    private readonly client: pg.Client,
+    private readonly sourceId: string,
+  ) {}
+
+  start(): void {
+    this.loop = (async () => {
+      while (!this.stopped) {
+        await this.poll();
+        await sleep(LAG_POLL_MS);
+      }
+    })().catch((error: unknown) => {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  private async poll(): Promise<void> {
+    // clock_timestamp(): read while the query runs, after its snapshot was taken.
+    const { rows } = await this.client.query<{ id: string; key: string; ms: string }>(
+      `select id::text, primary_key as key, extract(epoch from clock_timestamp() - committed_at) * 1000 as ms
+         from changes where source_id = $1 and id > $2 order by id`,
+      [this.sourceId, this.lastId],
+    );
+    for (const row of rows) {
+      const key = Number(row.key);
+      if (!this.lagMs.has(key)) this.lagMs.set(key, Number(row.ms));
+    }
+    const last = rows.at(-1);
+    if (last) this.lastId = last.id;
+  }
+
+  async waitFor(count: number, timeoutMs: number, isDead: () => string | null): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.lagMs.size < count) {
+      if (this.failure) throw new Error(`watching the store failed: ${this.failure.message}`);
+      const dead = isDead();
+      if (dead) throw new Error(dead);
+      if (Date.now() > deadline) throw new Error(`timed out with ${this.lagMs.size} of ${count} changes visible`);
+      await sleep(200);
+    }
   }
 }
 
-/**
- * Steady load while the worker runs: single-row transactions committed at a fixed rate by a few
- * writer connections (synchronous commit, as an application would), then the latency of every
- * change from its source commit (`committed_at`, from the COMMIT message) to its row in the
- * store (`created_at`, the store transaction's now()). Both servers share this machine's clock.
- */
+/** As PostgreSQL's percentile_cont: linear between the two nearest ranks. */
+function percentile(sorted: readonly number[], fraction: number): number | null {
+  if (sorted.length === 0) return null;
+  const position = fraction * (sorted.length - 1);
+  const below = sorted[Math.floor(position)] ?? 0;
+  const above = sorted[Math.ceil(position)] ?? below;
+  return below + (above - below) * (position - Math.floor(position));
+}
+
+const ascending = (values: Iterable<number>) => [...values].sort((a, b) => a - b);
+
 export async function runLag(servers: BenchServers, scale: number, log: (line: string) => void): Promise<LagResult> {
   const seconds = Math.max(5, Math.round(30 * scale));
   const changes = LAG_RATE * seconds;
@@ -58,6 +123,7 @@ export async function runLag(servers: BenchServers, scale: number, log: (line: s
     p99Ms: null,
     maxMs: null,
     lastTenthP50Ms: null,
+    pollMs: LAG_POLL_MS,
     peakRssMb: null,
     targetsMet: false,
     errors: [],
@@ -72,12 +138,16 @@ export async function runLag(servers: BenchServers, scale: number, log: (line: s
         ? `the worker used no CPU for ${STALL_MS / 1000} s and the store is incomplete:\n${worker.logTail()}`
         : null;
   const writers: pg.Client[] = [];
+  const watcherClient = new pg.Client({ connectionString: servers.storeUrl });
+  const watcher = new VisibilityWatcher(watcherClient, sourceId);
   try {
+    await watcherClient.connect();
+    watcher.start();
     // Warm-up (negative ids, left out of the statistics): the worker is connected and storing.
     for (let i = 1; i <= WARM_UP_ROWS; i++) {
       await servers.sourcePool.query(`insert into ${provisioned.table} ${rowsSelect("$1", "$1")}`, [-i]);
     }
-    await waitForCount(servers, sourceId, WARM_UP_ROWS, 60_000, dead);
+    await watcher.waitFor(WARM_UP_ROWS, 60_000, dead);
 
     for (let i = 0; i < WRITERS; i++) {
       const client = new pg.Client({ connectionString: servers.sourceUrl });
@@ -106,31 +176,23 @@ export async function runLag(servers: BenchServers, scale: number, log: (line: s
     log(`wrote in ${writeSeconds.toFixed(1)} s (${Math.round(result.achievedRate)} tx/s); waiting for the store`);
 
     // A worker slower than the writer catches up afterwards: allow it 300 changes/s.
-    await waitForCount(servers, sourceId, WARM_UP_ROWS + changes, 60_000 + (changes / 300) * 1000, dead);
-    const { rows } = await servers.storePool.query<{ p50: number; p99: number; max: number; last_p50: number }>(
-      `with lag as (
-         select primary_key::bigint as id, extract(epoch from created_at - committed_at) * 1000 as ms
-           from changes where source_id = $1 and primary_key::bigint > 0)
-       select percentile_cont(0.5) within group (order by ms) as p50,
-              percentile_cont(0.99) within group (order by ms) as p99,
-              max(ms)::float8 as max,
-              (select percentile_cont(0.5) within group (order by ms) from lag where id > $2) as last_p50
-         from lag`,
-      [sourceId, Math.floor(changes * 0.9)],
-    );
-    const row = rows[0];
-    if (row) {
-      result.p50Ms = Number(row.p50);
-      result.p99Ms = Number(row.p99);
-      result.maxMs = Number(row.max);
-      result.lastTenthP50Ms = Number(row.last_p50);
-    }
+    await watcher.waitFor(WARM_UP_ROWS + changes, 60_000 + (changes / 300) * 1000, dead);
+    await watcher.stop();
+    const stored = await storedCount(servers, sourceId);
+    if (stored !== WARM_UP_ROWS + changes) result.errors.push(`${stored} changes stored, ${WARM_UP_ROWS + changes} written`);
+    const measured = [...watcher.lagMs].filter(([key]) => key > 0);
+    const all = ascending(measured.map(([, ms]) => ms));
+    result.p50Ms = percentile(all, 0.5);
+    result.p99Ms = percentile(all, 0.99);
+    result.maxMs = all.at(-1) ?? null;
+    result.lastTenthP50Ms = percentile(ascending(measured.filter(([key]) => key > changes * 0.9).map(([, ms]) => ms)), 0.5);
     log(`lag p50 ${result.p50Ms?.toFixed(1)} ms, p99 ${result.p99Ms?.toFixed(1)} ms, max ${result.maxMs?.toFixed(1)} ms`);
   } catch (error) {
     result.errors.push(error instanceof Error ? error.message : String(error));
     log(`lag run failed: ${result.errors.at(-1)}`);
   } finally {
-    await Promise.allSettled(writers.map((client) => client.end()));
+    await watcher.stop().catch(() => undefined);
+    await Promise.allSettled([...writers, watcherClient].map((client) => client.end()));
     worker.rss.stop();
     result.peakRssMb = worker.rss.peakMb;
     const code = await worker.stop();

@@ -1,5 +1,5 @@
 import type { LagResult } from "./lag";
-import { LAG_P99_TARGET_MS, LAG_RATE } from "./lag";
+import { LAG_P99_TARGET_MS, LAG_POLL_MS, LAG_RATE } from "./lag";
 import type { MachineDescription } from "./servers";
 import { BASELINE_DRAINS, RATIO_TARGET, RSS_TARGET_MB, type ThroughputResult } from "./throughput";
 
@@ -55,7 +55,7 @@ export function lagTable(lag: LagResult): string {
   if (lag.achievedRate < LAG_RATE * 0.95) misses.push("writer below rate");
   if (misses.length === 0 && lag.errors.length > 0) misses.push("errors");
   return table(
-    ["Steady load", "Changes", "Achieved rate", "p50", `p99 (target < ${LAG_P99_TARGET_MS} ms)`, "max", "p50, last tenth", "Worker peak RSS", "Targets met"],
+    ["Steady load", "Changes", "Achieved rate", "p50 (commit → visible)", `p99 (target < ${LAG_P99_TARGET_MS} ms)`, "max", "p50, last tenth", "Worker peak RSS", "Targets met"],
     [
       [
         `${int(lag.targetRate)} single-row tx/s for ${lag.seconds} s`,
@@ -83,5 +83,5 @@ export function machineLine(machine: MachineDescription): string {
 export const NOTES = [
   `Rates are changes per second. pg_recvlogical drains ${BASELINE_DRAINS} more pgoutput slots holding the same changes, one after the other, before Retrace runs (same plugin, proto_version=2, same publication, output to /dev/null): the cost of decoding and shipping alone. Its rate is the median drain; the ratio uses it.`,
   "Retrace is end to end: from spawning the worker process (start-up, migrations and connecting included) until the store has committed every change, with its checkpoint, indexes and fsync'd commits. The ratio and its target use this rate. \"After start-up\" leaves out the time until the worker reported the source as streaming (loading the worker bundle, migrations, lease, connecting; the bundle is built before, untimed, as `retrace start` builds it before spawning): what a long-running worker sustains; informative only.",
-  "Lag is source commit → row stored in the store, i.e. visible to the API's query (created_at − committed_at, both from this machine's clock), not an HTTP round trip. created_at is the store transaction's now(), a few milliseconds before its commit for a single-row transaction.",
+  `Lag is source commit (committed_at, from the COMMIT message) → the first query of the store that returns the change: a watcher queries the store every ${LAG_POLL_MS} ms, each query a new snapshot as each API request is, so a change counts from the moment its store transaction committed, rounded up by the poll interval and the query's time (never less than the real lag). Not an HTTP round trip. Both servers share this machine's clock.`,
 ];
