@@ -120,7 +120,7 @@ beforeAll(async () => {
     `grant create on schema public to app_owner;
      set role app_owner;
      create table public.items (id bigint primary key, name text);
-     create table public.orders (region text, number int, total numeric, primary key (number, region));
+     create table public.orders (region text, number int, total numeric, primary key (number, region) include (total));
      create table public.notes (body text);
      create table public.measurements (at date not null, value int) partition by range (at);
      create table public.measurements_2024 partition of public.measurements for values from ('2024-01-01') to ('2025-01-01');

@@ -44,7 +44,8 @@ export async function listSourceTables(client: pg.Client): Promise<SourceTable[]
                        from pg_index x
                        cross join lateral unnest(x.indkey) with ordinality as k(attnum, ord)
                        join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum
-                      where x.indrelid = c.oid and x.indisprimary), '{}') as primary_key
+                      -- key columns only: a primary key's INCLUDE columns follow them in indkey
+                      where x.indrelid = c.oid and x.indisprimary and k.ord <= x.indnkeyatts), '{}') as primary_key
       from pg_class c
       join pg_namespace n on n.oid = c.relnamespace
      where c.relkind in ('r', 'p')
