@@ -18,7 +18,8 @@
  * - everything else (text, bytea, date/time, interval, uuid, network, money, bit, xml, text
  *   search, geometry, ranges, enums, composites, pg_lsn, ...): the type's output text, as a
  *   JSON string, in PostgreSQL's default output settings (DateStyle ISO, IntervalStyle
- *   postgres, shortest-exact floats, hex bytea) whatever the source database's own defaults.
+ *   postgres, shortest-exact floats, hex bytea) and in UTC (timestamptz as `…+00`), whatever
+ *   the source database's own defaults.
  * - SQL NULL: JSON null (a jsonb 'null' value reads the same; that is jsonb's, not ours).
  *
  * Expected values are derived from the SOURCE server (each column's output text under the
@@ -149,7 +150,7 @@ const ROWS: Row[] = [
 
 /** Output settings PostgreSQL ships with: the canonical text form the store records. */
 const CANONICAL_SETTINGS =
-  "set datestyle = 'ISO, MDY'; set intervalstyle = 'postgres'; set extra_float_digits = 1; set bytea_output = 'hex'";
+  "set datestyle = 'ISO, MDY'; set intervalstyle = 'postgres'; set extra_float_digits = 1; set bytea_output = 'hex'; set timezone = 'UTC'";
 
 /** SQL helpers on the source that classify output text by the rules in the header. */
 const EXPECTATION_FUNCTIONS = `
@@ -314,7 +315,8 @@ beforeAll(async () => {
     `alter database legacy set datestyle = 'SQL, DMY';
      alter database legacy set extra_float_digits = 0;
      alter database legacy set intervalstyle = 'sql_standard';
-     alter database legacy set bytea_output = 'escape'`,
+     alter database legacy set bytea_output = 'escape';
+     alter database legacy set timezone = 'Asia/Kolkata'`,
   );
   await servers.sourceQuery(`
     create type mood as enum ('sad', 'ok', 'happy');

@@ -48,13 +48,16 @@ export type StreamMessage =
  * settings, and a source database or role can default them to anything (`ALTER DATABASE ... SET
  * extra_float_digits = 0` prints 0.30000000000000004 as 0.3; DateStyle SQL prints 29/02/2024).
  * These are PostgreSQL's shipped defaults, so the store always holds the canonical text form.
- * extra_float_digits 3 is exact on every version (shortest-exact from PostgreSQL 12 on).
+ * extra_float_digits 3 is exact on every version (shortest-exact from PostgreSQL 12 on). A
+ * timestamptz prints in the session's TimeZone (`+01` in Berlin, `+05:30` in Kolkata): UTC, so
+ * every source's instants read alike (`…+00`) and compare as text across sources and over time.
  */
 export const OUTPUT_SETTINGS: ReadonlyArray<readonly [name: string, value: string]> = [
   ["DateStyle", "ISO"],
   ["IntervalStyle", "postgres"],
   ["extra_float_digits", "3"],
   ["bytea_output", "hex"],
+  ["TimeZone", "UTC"],
 ];
 
 // Values up to this many bytes are checked for ASCII in JavaScript and, when they are, sliced
