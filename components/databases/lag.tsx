@@ -23,16 +23,20 @@ export function formatSeconds(seconds: number): string {
   return `${Math.round(seconds / 86_400)} d`;
 }
 
-/** "0 B · 0.2 s": WAL the slot holds past its confirmed position, and how far the trail is behind. */
+/**
+ * "0 B · 0.2 s": WAL the slot holds past its confirmed position, and how far the trail is behind
+ * (left out while that is not known yet: behind with nothing stored to measure from).
+ */
 export function Lag({ database, now }: { database: DatabaseJson; now: number }) {
   const { lagBytes, lagSeconds, lagMeasuredAt, status } = database;
   if (lagBytes === null || lagMeasuredAt === null || status === "paused") return <span className="text-slate-400">—</span>;
   const stale = now - new Date(lagMeasuredAt.replace(/(\.\d{3})\d+/, "$1")).getTime() > STALE_AFTER_MS;
-  const text = `${formatBytes(lagBytes)} · ${lagSeconds === null ? "? s" : formatSeconds(lagSeconds)}`;
+  const text = lagSeconds === null ? formatBytes(lagBytes) : `${formatBytes(lagBytes)} · ${formatSeconds(lagSeconds)}`;
+  const unknownSeconds = lagSeconds === null ? "; how far behind in time is not known yet" : "";
   return (
     <span
       className={`whitespace-nowrap tabular-nums ${stale ? "text-slate-400" : ""}`}
-      title={`Measured ${relativeTime(lagMeasuredAt, now)} (${exactTime(lagMeasuredAt)})${stale ? ": no worker is measuring it now" : ""}`}
+      title={`Measured ${relativeTime(lagMeasuredAt, now)} (${exactTime(lagMeasuredAt)})${stale ? ": no worker is measuring it now" : ""}${unknownSeconds}`}
     >
       {text}
     </span>
