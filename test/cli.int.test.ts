@@ -30,6 +30,23 @@ function postmasterAlive(dataDir: string): boolean {
   }
 }
 
+/** Pids of `parent`'s child processes running the worker bundle. */
+function workerChildren(parent: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Field 4, after the command name in parentheses, is the parent pid.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === parent && fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("worker.mjs")) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
 describe("retrace command line", () => {
   let dataDir: string;
   let env: Record<string, string | undefined>;
@@ -77,7 +94,7 @@ describe("retrace command line", () => {
     expect(fs.statSync(path.join(dataDir, "secret")).mode & 0o077).toBe(0);
   });
 
-  it("stops the worker and the embedded store cleanly on SIGTERM", async () => {
+  it("restarts a worker that dies, and stops it and the embedded store cleanly on SIGTERM", async () => {
     const child = spawn(process.execPath, [bin, "worker"], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: undefined, RETRACE_SECRET: undefined, ...env },
@@ -87,6 +104,16 @@ describe("retrace command line", () => {
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     await expect.poll(() => postmasterAlive(dataDir), { timeout: 30_000 }).toBe(true);
+
+    // A worker that dies is started again; the command and the store stay up.
+    const pid = child.pid ?? 0;
+    await expect.poll(() => workerChildren(pid).length, { timeout: 30_000 }).toBe(1);
+    const [first] = workerChildren(pid);
+    process.kill(first ?? 0, "SIGKILL");
+    await expect.poll(() => output, { timeout: 10_000 }).toContain("worker exited unexpectedly (SIGKILL); starting it again in 1 s");
+    await expect.poll(() => workerChildren(pid).filter((p) => p !== first).length, { timeout: 10_000 }).toBe(1);
+    expect(child.exitCode).toBeNull();
+
     // Another command attaches to the store the running process holds.
     const attached = retrace(["user", "create", "--email", "viewer@example.com", "--password", "secret123"], env);
     expect(attached.status, attached.stderr).toBe(0);

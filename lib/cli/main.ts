@@ -1,4 +1,3 @@
-import type { ChildProcess } from "node:child_process";
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
 import { createApiToken } from "../auth/tokens";
@@ -6,7 +5,7 @@ import { createUser } from "../auth/users";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
 import { AppError } from "../http/errors";
-import { buildWeb, buildWorker, spawnWeb, spawnWorker, terminate, webBuildState } from "./processes";
+import { buildWeb, buildWorker, spawnWeb, SupervisedWorker, terminate, webBuildState } from "./processes";
 import { resolveStore, type ResolvedStore } from "./store";
 
 const USAGE = `Usage: retrace <command> [options]
@@ -92,29 +91,28 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
     if (parts.worker && !stopping) await buildWorker();
     if (stopping) return 0;
 
-    const children: { name: string; process: ChildProcess }[] = [];
-    if (parts.worker) children.push({ name: "worker", process: spawnWorker(childEnv) });
-    if (parts.web) children.push({ name: "web", process: spawnWeb(childEnv, env.PORT, env.HOSTNAME) });
-    if (parts.web) log(`Retrace is starting on http://localhost:${env.PORT}`);
+    // The worker is started again if it dies (SupervisedWorker); the web server's exit ends it all.
+    const worker = parts.worker ? new SupervisedWorker(childEnv, log) : null;
+    worker?.start();
+    const web = parts.web ? spawnWeb(childEnv, env.PORT, env.HOSTNAME) : null;
+    if (web) log(`Retrace is starting on http://localhost:${env.PORT}`);
 
     let exitCode = 0;
-    const exited = children.map(
-      ({ name, process: child }) =>
-        new Promise<void>((resolve) =>
-          child.once("exit", (code, signal) => {
-            if (!stopping) {
-              log(`${name} exited unexpectedly (${signal ?? code}); stopping.`);
-              exitCode = 1;
-              stopping = true;
-              wake();
-            }
-            resolve();
-          }),
-        ),
-    );
+    const webExited = new Promise<void>((resolve) => {
+      if (!web) return resolve();
+      web.once("exit", (code, signal) => {
+        if (!stopping) {
+          log(`web exited unexpectedly (${signal ?? code}); stopping.`);
+          exitCode = 1;
+          stopping = true;
+          wake();
+        }
+        resolve();
+      });
+    });
     await stopped;
-    await Promise.all(children.map(({ process: child }) => terminate(child)));
-    await Promise.all(exited);
+    await Promise.all([worker?.stop(), web ? terminate(web) : undefined]);
+    await webExited;
     return exitCode;
   });
 }

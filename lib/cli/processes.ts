@@ -120,6 +120,59 @@ export function spawnWorker(env: NodeJS.ProcessEnv): ChildProcess {
   });
 }
 
+/** Restarts of a worker that keeps dying young wait longer each time, up to `maxMs`. */
+export const WORKER_RESTART = { minMs: 1_000, maxMs: 30_000, healthyAfterMs: 60_000 };
+
+/** The delay before the `failures`-th restart in a row (1, 2, …): doubling from minMs, capped. */
+export function workerRestartDelay(failures: number, limits = WORKER_RESTART): number {
+  return Math.min(limits.maxMs, limits.minMs * 2 ** Math.max(0, failures - 1));
+}
+
+/**
+ * The worker process, started again whenever it exits while Retrace is not stopping (a crash, the
+ * kernel's out-of-memory killer, `kill -9`). Nothing is lost meanwhile: each source's slot keeps
+ * its changes until the new worker stores them. A worker that dies within `healthyAfterMs` of
+ * its start waits longer before each next start (workerRestartDelay), so one that cannot start
+ * does not spin; one that ran longer than that is started again after `minMs`.
+ */
+export class SupervisedWorker {
+  private child: ChildProcess | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private failures = 0;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly log: (line: string) => void,
+    private readonly limits = WORKER_RESTART,
+  ) {}
+
+  start(): void {
+    const startedAt = Date.now();
+    const child = spawnWorker(this.env);
+    this.child = child;
+    child.once("exit", (code, signal) => {
+      this.child = null;
+      if (this.stopping) return;
+      this.failures = Date.now() - startedAt >= this.limits.healthyAfterMs ? 1 : this.failures + 1;
+      const delay = workerRestartDelay(this.failures, this.limits);
+      this.log(`worker exited unexpectedly (${signal ?? `code ${code}`}); starting it again in ${delay / 1000} s`);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        if (!this.stopping) this.start();
+      }, delay);
+    });
+  }
+
+  /** No more restarts; the running worker (if any) drains and exits. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    if (this.child) await terminate(this.child);
+  }
+}
+
 /** Sends SIGTERM and waits for the exit; SIGKILL after the deadline. */
 export function terminate(child: ChildProcess, deadlineMs = 15_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
