@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Logger } from "pino";
+import { backoffDelay } from "../lib/backoff";
 import { decryptSecret } from "../lib/crypto/secrets";
 import type { Source } from "../lib/db/schema";
 import type { SourceMetrics } from "./metrics";
@@ -18,12 +19,6 @@ export type SourceStreamOptions = {
   health?: HealthOptions;
   metrics?: SourceMetrics;
 };
-
-/** Equal jitter: half the exponential delay fixed, half random, never below the minimum. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
-  const base = Math.min(maxMs, minMs * 2 ** attempt);
-  return Math.max(minMs, Math.round(base / 2 + random() * (base / 2)));
-}
 
 /** What goes into `sources.last_error`: the message only, bounded, never a connection string. */
 function errorMessage(error: unknown): string {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { webBuildState, workerRestartDelay } from "./processes";
+import { webBuildState } from "./processes";
 
 let root = "";
 
@@ -45,13 +45,5 @@ describe("webBuildState", () => {
     touch(path.join(root, ".next", "BUILD_ID"), -30);
     touch(path.join(root, "package-lock.json"), 0);
     expect(webBuildState(root)).toBe("stale");
-  });
-});
-
-describe("workerRestartDelay", () => {
-  it("doubles from a second for a worker that keeps dying young, up to 30 s", () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 20].map((failures) => workerRestartDelay(failures))).toEqual([
-      1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000,
-    ]);
   });
 });

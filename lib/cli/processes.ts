@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { backoffDelay } from "../backoff";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(import.meta.url);
@@ -120,26 +121,22 @@ export function spawnWorker(env: NodeJS.ProcessEnv): ChildProcess {
   });
 }
 
-/** Restarts of a worker that keeps dying young wait longer each time, up to `maxMs`. */
+/** Restarts of a worker that keeps dying young wait longer each time (backoffDelay), up to `maxMs`. */
 export const WORKER_RESTART = { minMs: 1_000, maxMs: 30_000, healthyAfterMs: 60_000 };
-
-/** The delay before the `failures`-th restart in a row (1, 2, …): doubling from minMs, capped. */
-export function workerRestartDelay(failures: number, limits = WORKER_RESTART): number {
-  return Math.min(limits.maxMs, limits.minMs * 2 ** Math.max(0, failures - 1));
-}
 
 /**
  * The worker process, started again whenever it exits while Retrace is not stopping (a crash, the
  * kernel's out-of-memory killer, `kill -9`). Nothing is lost meanwhile: each source's slot keeps
  * its changes until the new worker stores them. A worker that dies within `healthyAfterMs` of
- * its start waits longer before each next start (workerRestartDelay), so one that cannot start
- * does not spin; one that ran longer than that is started again after `minMs`.
+ * its start waits longer before each next start (backoffDelay), so one that cannot start does
+ * not spin; one that ran longer than that is started again after `minMs`.
  */
 export class SupervisedWorker {
   private child: ChildProcess | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private stopping = false;
-  private failures = 0;
+  /** Restarts in a row of a worker that died young. */
+  private attempt = 0;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv,
@@ -154,9 +151,9 @@ export class SupervisedWorker {
     child.once("exit", (code, signal) => {
       this.child = null;
       if (this.stopping) return;
-      this.failures = Date.now() - startedAt >= this.limits.healthyAfterMs ? 1 : this.failures + 1;
-      const delay = workerRestartDelay(this.failures, this.limits);
-      this.log(`worker exited unexpectedly (${signal ?? `code ${code}`}); starting it again in ${delay / 1000} s`);
+      if (Date.now() - startedAt >= this.limits.healthyAfterMs) this.attempt = 0;
+      const delay = backoffDelay(this.attempt++, this.limits.minMs, this.limits.maxMs);
+      this.log(`worker exited unexpectedly (${signal ?? `code ${code}`}); starting it again in ${Math.round(delay / 100) / 10} s`);
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
         if (!this.stopping) this.start();
