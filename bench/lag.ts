@@ -30,7 +30,6 @@ export type LagResult = {
   errors: string[];
 };
 
-
 /**
  * Watches the store as a client of the API would: every LAG_POLL_MS a new query (a new snapshot,
  * like every API request) asks for the source's changes past the last one seen, and each change
@@ -154,7 +153,9 @@ export async function runLag(servers: BenchServers, scale: number, log: (line: s
       await client.connect();
       writers.push(client);
     }
-    log(`writing ${changes.toLocaleString("en-US")} single-row transactions at ${LAG_RATE}/s for ${seconds} s (${WRITERS} connections)`);
+    log(
+      `writing ${changes.toLocaleString("en-US")} single-row transactions at ${LAG_RATE}/s for ${seconds} s (${WRITERS} connections)`,
+    );
     const insert = `insert into ${provisioned.table} ${rowsSelect("$1", "$1")}`;
     let next = 0;
     const start = performance.now();
@@ -179,14 +180,20 @@ export async function runLag(servers: BenchServers, scale: number, log: (line: s
     await watcher.waitFor(WARM_UP_ROWS + changes, 60_000 + (changes / 300) * 1000, dead);
     await watcher.stop();
     const stored = await storedCount(servers, sourceId);
-    if (stored !== WARM_UP_ROWS + changes) result.errors.push(`${stored} changes stored, ${WARM_UP_ROWS + changes} written`);
+    if (stored !== WARM_UP_ROWS + changes)
+      result.errors.push(`${stored} changes stored, ${WARM_UP_ROWS + changes} written`);
     const measured = [...watcher.lagMs].filter(([key]) => key > 0);
     const all = ascending(measured.map(([, ms]) => ms));
     result.p50Ms = percentile(all, 0.5);
     result.p99Ms = percentile(all, 0.99);
     result.maxMs = all.at(-1) ?? null;
-    result.lastTenthP50Ms = percentile(ascending(measured.filter(([key]) => key > changes * 0.9).map(([, ms]) => ms)), 0.5);
-    log(`lag p50 ${result.p50Ms?.toFixed(1)} ms, p99 ${result.p99Ms?.toFixed(1)} ms, max ${result.maxMs?.toFixed(1)} ms`);
+    result.lastTenthP50Ms = percentile(
+      ascending(measured.filter(([key]) => key > changes * 0.9).map(([, ms]) => ms)),
+      0.5,
+    );
+    log(
+      `lag p50 ${result.p50Ms?.toFixed(1)} ms, p99 ${result.p99Ms?.toFixed(1)} ms, max ${result.maxMs?.toFixed(1)} ms`,
+    );
   } catch (error) {
     result.errors.push(error instanceof Error ? error.message : String(error));
     log(`lag run failed: ${result.errors.at(-1)}`);

@@ -38,7 +38,10 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   let only: WorkloadName[] = [...WORKLOAD_NAMES];
   if (values.only !== undefined) {
-    const names = values.only.split(",").map((name) => name.trim().toLowerCase()).filter(Boolean);
+    const names = values.only
+      .split(",")
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean);
     const unknown = names.filter((name) => !(WORKLOAD_NAMES as readonly string[]).includes(name));
     if (unknown.length > 0 || names.length === 0) {
       throw new Error(`--only takes ${WORKLOAD_NAMES.join(", ")}; got ${values.only}\n\n${USAGE}`);

@@ -118,7 +118,13 @@ export function spawnWorker(storeUrl: string, name: string): WorkerProcess {
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...nodeArgs, WORKER_BUNDLE], {
     cwd: ROOT,
     // No metrics listener: a Retrace already running on this machine may hold its port.
-    env: { ...process.env, DATABASE_URL: storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0" },
+    env: {
+      ...process.env,
+      DATABASE_URL: storeUrl,
+      RETRACE_SECRET: BENCH_SECRET,
+      LOG_LEVEL: "warn",
+      WORKER_METRICS_PORT: "0",
+    },
     stdio: ["ignore", out, out],
   });
   fs.closeSync(out);
@@ -165,16 +171,26 @@ export async function runPgRecvlogical(options: {
   const args = [
     "--start",
     "--no-loop",
-    "-h", "localhost",
-    "-p", String(options.port),
-    "-U", "postgres",
-    "-d", options.database,
-    "-S", options.slot,
-    "-P", "pgoutput",
-    "-o", "proto_version=2",
-    "-o", `publication_names=${options.publication}`,
-    "-o", "messages=true",
-    "-f", "/dev/null",
+    "-h",
+    "localhost",
+    "-p",
+    String(options.port),
+    "-U",
+    "postgres",
+    "-d",
+    options.database,
+    "-S",
+    options.slot,
+    "-P",
+    "pgoutput",
+    "-o",
+    "proto_version=2",
+    "-o",
+    `publication_names=${options.publication}`,
+    "-o",
+    "messages=true",
+    "-f",
+    "/dev/null",
     `--endpos=${options.endLsn}`,
   ];
   const started = process.hrtime.bigint();
@@ -189,7 +205,9 @@ export async function runPgRecvlogical(options: {
     const { code, signal } = await track(child);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (code !== 0) {
-      throw new Error(`pg_recvlogical ${signal ? `was killed (${signal}, timeout ${options.timeoutMs} ms)` : `exited ${code}`}: ${stderr.trim()}`);
+      throw new Error(
+        `pg_recvlogical ${signal ? `was killed (${signal}, timeout ${options.timeoutMs} ms)` : `exited ${code}`}: ${stderr.trim()}`,
+      );
     }
     return seconds;
   } finally {

@@ -72,7 +72,8 @@ function busiest(before: Map<string, number>, after: Map<string, number>): strin
   const used: string[] = [];
   for (const [process, ticks] of after) {
     const delta = (ticks - (before.get(process) ?? 0)) * TICK_SECONDS;
-    if (delta > 0.1) used.push(`${delta.toFixed(2)} s ${process.replace(/^\d+ postgres: /, "").replace(/ \S+\(\d+\)/, "")}`);
+    if (delta > 0.1)
+      used.push(`${delta.toFixed(2)} s ${process.replace(/^\d+ postgres: /, "").replace(/ \S+\(\d+\)/, "")}`);
   }
   return used.join("; ");
 }
@@ -86,7 +87,12 @@ async function postmasterOf(pool: pg.Pool): Promise<number> {
 
 const TICK_SECONDS = 0.01;
 
-async function runWorker(servers: BenchServers, transactions: number, workloadName: string, cpuProf: boolean): Promise<void> {
+async function runWorker(
+  servers: BenchServers,
+  transactions: number,
+  workloadName: string,
+  cpuProf: boolean,
+): Promise<void> {
   const workload = throughputWorkloads(transactions / 1000).find((w) => w.name === workloadName);
   if (!workload) throw new Error(`no workload ${workloadName}`);
   const provisioned = await provision(servers, "profile", 0);
@@ -101,11 +107,22 @@ async function runWorker(servers: BenchServers, transactions: number, workloadNa
   const sourcePostmaster = await postmasterOf(servers.sourcePool);
   const profDir = path.join(WORK_DIR, "prof");
   fs.mkdirSync(profDir, { recursive: true });
-  const args = [...WORKER_NODE_FLAGS, ...(process.env.WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? []), ...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []), await buildWorker()];
+  const args = [
+    ...WORKER_NODE_FLAGS,
+    ...(process.env.WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+    ...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : []),
+    await buildWorker(),
+  ];
   const logFile = fs.openSync(path.join(WORK_DIR, "worker-profile.log"), "w");
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: servers.storeUrl, RETRACE_SECRET: BENCH_SECRET, LOG_LEVEL: process.env.WORKER_LOG_LEVEL ?? "warn", WORKER_METRICS_PORT: "0" },
+    env: {
+      ...process.env,
+      DATABASE_URL: servers.storeUrl,
+      RETRACE_SECRET: BENCH_SECRET,
+      LOG_LEVEL: process.env.WORKER_LOG_LEVEL ?? "warn",
+      WORKER_METRICS_PORT: "0",
+    },
     stdio: ["ignore", logFile, logFile],
   });
   fs.closeSync(logFile);
@@ -141,7 +158,9 @@ async function runWorker(servers: BenchServers, transactions: number, workloadNa
 
   const streamSeconds = (done - (streamingAt ?? spawned)) / 1000;
   const cpu = (key: keyof typeof before) => ((after[key] - before[key]) * TICK_SECONDS).toFixed(2);
-  console.log(`total ${((done - spawned) / 1000).toFixed(2)} s (startup ${(((streamingAt ?? spawned) - spawned) / 1000).toFixed(2)} s)`);
+  console.log(
+    `total ${((done - spawned) / 1000).toFixed(2)} s (startup ${(((streamingAt ?? spawned) - spawned) / 1000).toFixed(2)} s)`,
+  );
   console.log(`streaming ${streamSeconds.toFixed(2)} s: ${Math.round(workload.changes / streamSeconds)} changes/s`);
   console.log(`CPU while streaming: worker ${cpu("worker")} s, store ${cpu("store")} s, source ${cpu("source")} s`);
   console.log(`store processes: ${busiest(storeBefore, storeAfter)}`);
@@ -182,7 +201,15 @@ async function runStoreOnly(servers: BenchServers, transactions: number): Promis
   const storePostmaster = await postmasterOf(servers.storePool);
   const pool = new pg.Pool({ connectionString: servers.storeUrl, max: 2 });
   try {
-    const batches = Array.from({ length: transactions }, (_, t) => sampleRows(`${Math.floor((t + 1) / 256).toString(16).toUpperCase()}/${((t + 1) % 256).toString(16).toUpperCase()}000000`, 1000, t * 1000));
+    const batches = Array.from({ length: transactions }, (_, t) =>
+      sampleRows(
+        `${Math.floor((t + 1) / 256)
+          .toString(16)
+          .toUpperCase()}/${((t + 1) % 256).toString(16).toUpperCase()}000000`,
+        1000,
+        t * 1000,
+      ),
+    );
     const storeBefore = serverTicks(storePostmaster);
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
@@ -195,7 +222,9 @@ async function runStoreOnly(servers: BenchServers, transactions: number): Promis
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
-    console.log(`store only: ${transactions * 1000} rows in ${seconds.toFixed(2)} s: ${Math.round((transactions * 1000) / seconds)} rows/s`);
+    console.log(
+      `store only: ${transactions * 1000} rows in ${seconds.toFixed(2)} s: ${Math.round((transactions * 1000) / seconds)} rows/s`,
+    );
     console.log(
       `CPU: node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, store ${((serverTicks(storePostmaster) - storeBefore) * TICK_SECONDS).toFixed(2)} s`,
     );

@@ -16,7 +16,8 @@ function throughputVerdict(r: ThroughputResult): string {
   const misses: string[] = [];
   if (r.ratio === null) misses.push("no result");
   else if (r.ratio < RATIO_TARGET) misses.push(`ratio < ${RATIO_TARGET}`);
-  if (r.rssTargetMb !== null && (r.peakRssMb === null || r.peakRssMb > r.rssTargetMb)) misses.push(`RSS > ${r.rssTargetMb} MB`);
+  if (r.rssTargetMb !== null && (r.peakRssMb === null || r.peakRssMb > r.rssTargetMb))
+    misses.push(`RSS > ${r.rssTargetMb} MB`);
   if (misses.length === 0 && r.errors.length > 0) misses.push("errors");
   return `**no** (${misses.join(", ")})`;
 }
@@ -37,12 +38,14 @@ export function throughputTable(results: ThroughputResult[]): string {
       r.label,
       int(r.changes),
       r.baseline ? `${rate(r.baseline.rate)} (${r.baseline.drains.map((d) => int(d.rate)).join(", ")})` : "failed",
-      r.retrace
-        ? `${rate(r.retrace.rate)}${r.retrace.completed ? "" : " (timed out)"}`
-        : "failed",
+      r.retrace ? `${rate(r.retrace.rate)}${r.retrace.completed ? "" : " (timed out)"}` : "failed",
       r.ratio === null ? "—" : r.ratio.toFixed(2),
-      r.retrace?.streamingRate ? `${rate(r.retrace.streamingRate)} (${r.retrace.startupSeconds?.toFixed(1)} s start-up)` : "—",
-      r.peakRssMb === null ? "—" : `${r.peakRssMb} MB${r.rssTargetMb === null ? "" : ` (target ≤ ${RSS_TARGET_MB} MB)`}`,
+      r.retrace?.streamingRate
+        ? `${rate(r.retrace.streamingRate)} (${r.retrace.startupSeconds?.toFixed(1)} s start-up)`
+        : "—",
+      r.peakRssMb === null
+        ? "—"
+        : `${r.peakRssMb} MB${r.rssTargetMb === null ? "" : ` (target ≤ ${RSS_TARGET_MB} MB)`}`,
       throughputVerdict(r),
     ]),
   );
@@ -55,7 +58,17 @@ export function lagTable(lag: LagResult): string {
   if (lag.achievedRate < LAG_RATE * 0.95) misses.push("writer below rate");
   if (misses.length === 0 && lag.errors.length > 0) misses.push("errors");
   return table(
-    ["Steady load", "Changes", "Achieved rate", "p50 (commit → visible)", `p99 (target < ${LAG_P99_TARGET_MS} ms)`, "max", "p50, last tenth", "Worker peak RSS", "Targets met"],
+    [
+      "Steady load",
+      "Changes",
+      "Achieved rate",
+      "p50 (commit → visible)",
+      `p99 (target < ${LAG_P99_TARGET_MS} ms)`,
+      "max",
+      "p50, last tenth",
+      "Worker peak RSS",
+      "Targets met",
+    ],
     [
       [
         `${int(lag.targetRate)} single-row tx/s for ${lag.seconds} s`,
@@ -76,12 +89,14 @@ export function machineLine(machine: MachineDescription): string {
   return (
     `${machine.cpuCount} × ${machine.cpuModel}, ${machine.totalMemoryGiB} GiB RAM, ${machine.os}, ` +
     `Node ${machine.node}, ${machine.postgres}, ${machine.pgRecvlogical}` +
-    (machine.gitCommit ? `, Retrace ${machine.gitCommit}${machine.uncommittedIngestChanges ? " + uncommitted worker/lib edits" : ""}` : "")
+    (machine.gitCommit
+      ? `, Retrace ${machine.gitCommit}${machine.uncommittedIngestChanges ? " + uncommitted worker/lib edits" : ""}`
+      : "")
   );
 }
 
 export const NOTES = [
   `Rates are changes per second. pg_recvlogical drains ${BASELINE_DRAINS} more pgoutput slots holding the same changes, one after the other, before Retrace runs (same plugin, proto_version=2, same publication, output to /dev/null): the cost of decoding and shipping alone. Its rate is the median drain; the ratio uses it.`,
-  "Retrace is end to end: from spawning the worker process (start-up, migrations and connecting included) until the store has committed every change, with its checkpoint, indexes and fsync'd commits. The ratio and its target use this rate. \"After start-up\" leaves out the time until the worker reported the source as streaming (loading the worker bundle, migrations, lease, connecting; the bundle is built before, untimed, as `retrace start` builds it before spawning): what a long-running worker sustains; informative only.",
+  'Retrace is end to end: from spawning the worker process (start-up, migrations and connecting included) until the store has committed every change, with its checkpoint, indexes and fsync\'d commits. The ratio and its target use this rate. "After start-up" leaves out the time until the worker reported the source as streaming (loading the worker bundle, migrations, lease, connecting; the bundle is built before, untimed, as `retrace start` builds it before spawning): what a long-running worker sustains; informative only.',
   `Lag is source commit (committed_at, from the COMMIT message) → the first query of the store that returns the change: a watcher queries the store every ${LAG_POLL_MS} ms, each query a new snapshot as each API request is, so a change counts from the moment its store transaction committed, rounded up by the poll interval and the query's time (never less than the real lag). Not an HTTP round trip. Both servers share this machine's clock.`,
 ];

@@ -11,7 +11,14 @@ import { runLag, type LagResult } from "./lag";
 import { parseOptions } from "./options";
 import { killChildren, ROOT } from "./processes";
 import { lagTable, machineLine, NOTES, throughputTable } from "./report";
-import { describeMachine, findPgRecvlogical, SOURCE_FLAGS, startBenchServers, STORE_FLAGS, type BenchServers } from "./servers";
+import {
+  describeMachine,
+  findPgRecvlogical,
+  SOURCE_FLAGS,
+  startBenchServers,
+  STORE_FLAGS,
+  type BenchServers,
+} from "./servers";
 import { runThroughput, type ThroughputResult } from "./throughput";
 import { throughputWorkloads } from "./workloads";
 

@@ -11,16 +11,24 @@ import { startServers, type Servers } from "../worker/test-support";
  * logical_decoding_work_mem) stays at PostgreSQL's defaults.
  */
 export const SOURCE_FLAGS = [
-  "-c", "max_wal_size=8GB",
-  "-c", "min_wal_size=1GB",
-  "-c", "checkpoint_timeout=30min",
-  "-c", "shared_buffers=256MB",
+  "-c",
+  "max_wal_size=8GB",
+  "-c",
+  "min_wal_size=1GB",
+  "-c",
+  "checkpoint_timeout=30min",
+  "-c",
+  "shared_buffers=256MB",
 ];
 export const STORE_FLAGS = [
-  "-c", "max_wal_size=8GB",
-  "-c", "min_wal_size=1GB",
-  "-c", "checkpoint_timeout=30min",
-  "-c", "shared_buffers=256MB",
+  "-c",
+  "max_wal_size=8GB",
+  "-c",
+  "min_wal_size=1GB",
+  "-c",
+  "checkpoint_timeout=30min",
+  "-c",
+  "shared_buffers=256MB",
 ];
 
 export type BenchServers = Servers;
@@ -33,7 +41,10 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /** Changes of one source in the store. */
 export async function storedCount(servers: BenchServers, sourceId: string): Promise<number> {
-  const { rows } = await servers.storePool.query<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+  const { rows } = await servers.storePool.query<{ n: number }>(
+    "select count(*)::int as n from changes where source_id = $1",
+    [sourceId],
+  );
   return rows[0]?.n ?? 0;
 }
 
@@ -83,7 +94,9 @@ export type MachineDescription = {
 
 export async function describeMachine(servers: BenchServers, pgRecvlogical: string): Promise<MachineDescription> {
   const cpus = os.cpus();
-  const { rows } = await servers.sourcePool.query<{ version: string }>("select current_setting('server_version') as version");
+  const { rows } = await servers.sourcePool.query<{ version: string }>(
+    "select current_setting('server_version') as version",
+  );
   let recvlogicalVersion = "unknown";
   try {
     recvlogicalVersion = execFileSync(pgRecvlogical, ["--version"], { encoding: "utf8" }).trim();
@@ -93,7 +106,8 @@ export async function describeMachine(servers: BenchServers, pgRecvlogical: stri
   let gitCommit: string | null = null;
   let uncommittedIngestChanges = false;
   try {
-    const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const git = (...args: string[]) =>
+      execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     gitCommit = git("rev-parse", "--short", "HEAD");
     uncommittedIngestChanges = git("status", "--porcelain", "--untracked-files=no", "--", "worker", "lib").length > 0;
   } catch {

@@ -72,7 +72,10 @@ export async function registerSource(servers: BenchServers, provisioned: Provisi
   );
   const id = rows[0]?.id;
   if (!id) throw new Error("no source id");
-  await servers.storePool.query("insert into tracked_tables (source_id, schema, \"table\") values ($1, 'public', $2)", [id, provisioned.table]);
+  await servers.storePool.query("insert into tracked_tables (source_id, schema, \"table\") values ($1, 'public', $2)", [
+    id,
+    provisioned.table,
+  ]);
   return id;
 }
 
@@ -124,9 +127,15 @@ async function dropSlot(servers: BenchServers, slot: string): Promise<void> {
 }
 
 /** Removes everything a workload left: slots, publication, table, the source and its changes. */
-export async function teardown(servers: BenchServers, provisioned: Provisioned, sourceId: string | null): Promise<void> {
+export async function teardown(
+  servers: BenchServers,
+  provisioned: Provisioned,
+  sourceId: string | null,
+): Promise<void> {
   for (const slot of [provisioned.retraceSlot, ...provisioned.baselineSlots]) await dropSlot(servers, slot);
-  await servers.sourcePool.query(`drop publication if exists ${provisioned.publication}; drop table if exists ${provisioned.table}`);
+  await servers.sourcePool.query(
+    `drop publication if exists ${provisioned.publication}; drop table if exists ${provisioned.table}`,
+  );
   if (sourceId) {
     // Truncate rather than delete: the next workload starts from an empty audit table.
     await servers.storePool.query("truncate changes");

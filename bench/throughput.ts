@@ -42,7 +42,6 @@ export type ThroughputResult = {
   errors: string[];
 };
 
-
 /**
  * One throughput workload: generate it at the source while nothing consumes, drain the
  * baseline slot with pg_recvlogical, then run the real worker on the other slot until the store
@@ -72,7 +71,9 @@ export async function runThroughput(
   let sourceId: string | null = null;
   try {
     // 1. The workload, with no consumer attached to any slot.
-    log(`generating ${workload.changes.toLocaleString("en-US")} changes in ${workload.transactions.toLocaleString("en-US")} transaction(s)`);
+    log(
+      `generating ${workload.changes.toLocaleString("en-US")} changes in ${workload.transactions.toLocaleString("en-US")} transaction(s)`,
+    );
     const generator = new pg.Client({ connectionString: servers.sourceUrl });
     await generator.connect();
     let lastCommitBefore: string;
@@ -106,7 +107,9 @@ export async function runThroughput(
           timeoutMs,
         });
         drains.push({ seconds, rate: workload.changes / seconds });
-        log(`pg_recvlogical (${slot}): ${seconds.toFixed(2)} s, ${Math.round(workload.changes / seconds).toLocaleString("en-US")} changes/s`);
+        log(
+          `pg_recvlogical (${slot}): ${seconds.toFixed(2)} s, ${Math.round(workload.changes / seconds).toLocaleString("en-US")} changes/s`,
+        );
       }
       const median = [...drains].sort((a, b) => a.rate - b.rate)[Math.floor(drains.length / 2)];
       if (!median) throw new Error("no baseline slot");
@@ -132,7 +135,8 @@ export async function runThroughput(
           [sourceId, lastCommitBefore],
         );
         const row = rows[0];
-        if (startupSeconds === null && row && row.status !== "pending") startupSeconds = (performance.now() - started) / 1000;
+        if (startupSeconds === null && row && row.status !== "pending")
+          startupSeconds = (performance.now() - started) / 1000;
         if (row?.last_error && row.last_error !== lastError) {
           lastError = row.last_error;
           log(`worker reports: ${lastError}`);
@@ -143,14 +147,18 @@ export async function runThroughput(
         }
         if (worker.hasExited()) throw new Error(`the worker exited early:\n${worker.logTail()}`);
         if (worker.rss.idleMs > STALL_MS) {
-          throw new Error(`the worker used no CPU for ${STALL_MS / 1000} s and the store is incomplete:\n${worker.logTail()}`);
+          throw new Error(
+            `the worker used no CPU for ${STALL_MS / 1000} s and the store is incomplete:\n${worker.logTail()}`,
+          );
         }
         await sleep(100);
       }
       let stored = await storedCount(servers, sourceId);
       if (doneSeconds !== null && stored !== workload.changes) {
         // The checkpoint passed the last transaction but the count disagrees: say so, keep going.
-        result.errors.push(`checkpoint reached the last transaction with ${stored} of ${workload.changes} changes stored`);
+        result.errors.push(
+          `checkpoint reached the last transaction with ${stored} of ${workload.changes} changes stored`,
+        );
         while (stored < workload.changes && performance.now() - started < timeoutMs) {
           await sleep(500);
           stored = await storedCount(servers, sourceId);
@@ -162,12 +170,17 @@ export async function runThroughput(
         seconds: elapsed,
         rate: (doneSeconds === null ? stored : workload.changes) / elapsed,
         startupSeconds,
-        streamingRate: doneSeconds !== null && startupSeconds !== null && elapsed > startupSeconds ? workload.changes / (elapsed - startupSeconds) : null,
+        streamingRate:
+          doneSeconds !== null && startupSeconds !== null && elapsed > startupSeconds
+            ? workload.changes / (elapsed - startupSeconds)
+            : null,
         stored,
         completed: doneSeconds !== null,
       };
       if (doneSeconds === null) {
-        result.errors.push(`timed out after ${Math.round(elapsed)} s with ${stored} of ${workload.changes} changes stored`);
+        result.errors.push(
+          `timed out after ${Math.round(elapsed)} s with ${stored} of ${workload.changes} changes stored`,
+        );
       }
       log(
         `retrace: ${elapsed.toFixed(2)} s (startup ${startupSeconds?.toFixed(2) ?? "?"} s), ` +

@@ -24,13 +24,19 @@ export function Nav() {
             key={link.href}
             href={link.href}
             aria-current={pathname.startsWith(link.href) ? "page" : undefined}
-            className={pathname.startsWith(link.href) ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900"}
+            className={
+              pathname.startsWith(link.href) ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900"
+            }
           >
             {link.label}
           </Link>
         ))}
         <span className="ml-auto text-sm text-slate-500">{session.user.email}</span>
-        <button type="button" onClick={() => signOut({ callbackUrl: "/login" })} className="text-sm text-slate-500 hover:text-slate-900">
+        <button
+          type="button"
+          onClick={() => signOut({ callbackUrl: "/login" })}
+          className="text-sm text-slate-500 hover:text-slate-900"
+        >
           Sign out
         </button>
       </nav>

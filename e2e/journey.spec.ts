@@ -88,7 +88,9 @@ test("a new user connects a database and watches its changes arrive", async ({ p
   await expect(rows).toHaveCount(50, { timeout: 30_000 });
   await page.getByRole("button", { name: "Load more" }).click();
   await expect(rows).toHaveCount(63);
-  await expect(page.getByRole("status").filter({ hasText: "Live updates paused while older changes are shown" })).toBeVisible();
+  await expect(
+    page.getByRole("status").filter({ hasText: "Live updates paused while older changes are shown" }),
+  ).toBeVisible();
   await more.query("insert into public.items values ('SKU-NEW', 'Newest', 1)");
   await more.end();
   await page.getByRole("button", { name: "Show newest" }).click();

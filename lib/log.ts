@@ -6,7 +6,14 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? "inf
     name,
     level,
     redact: {
-      paths: ["password", "*.password", "passwordEncrypted", "*.passwordEncrypted", "connectionString", "*.connectionString"],
+      paths: [
+        "password",
+        "*.password",
+        "passwordEncrypted",
+        "*.passwordEncrypted",
+        "connectionString",
+        "*.connectionString",
+      ],
       censor: "[redacted]",
     },
   });

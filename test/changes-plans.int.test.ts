@@ -14,7 +14,11 @@ import { startTestServer, type TestServer } from "./postgres";
 
 let server: TestServer;
 let store: Store;
-const sources = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002", "00000000-0000-4000-8000-000000000003"];
+const sources = [
+  "00000000-0000-4000-8000-000000000001",
+  "00000000-0000-4000-8000-000000000002",
+  "00000000-0000-4000-8000-000000000003",
+];
 
 type PlanNode = {
   "Node Type": string;
@@ -31,7 +35,11 @@ function nodes(plan: PlanNode): PlanNode[] {
 }
 
 /** The plan of the (last) statement listChanges runs for these filters (first page, or after a cursor). */
-async function planOf(filters: ChangeFilters, cursor?: string, options: { analyze?: boolean } = {}): Promise<PlanNode[]> {
+async function planOf(
+  filters: ChangeFilters,
+  cursor?: string,
+  options: { analyze?: boolean } = {},
+): Promise<PlanNode[]> {
   const statements: SQL[] = [];
   const recording = {
     execute: (query: SQL) => {
@@ -42,14 +50,17 @@ async function planOf(filters: ChangeFilters, cursor?: string, options: { analyz
   await listChanges(recording, filters, { limit: 50, cursor });
   const query = statements.at(-1);
   if (!query) throw new Error("listChanges ran no statement");
-  const result = await store.db.execute<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(options.analyze ? sql`explain (analyze, format json) ${query}` : sql`explain (format json) ${query}`);
+  const result = await store.db.execute<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(
+    options.analyze ? sql`explain (analyze, format json) ${query}` : sql`explain (format json) ${query}`,
+  );
   const plan = result.rows[0]?.["QUERY PLAN"][0]?.Plan;
   if (!plan) throw new Error("no plan");
   return nodes(plan);
 }
 
 const indexesUsed = (plan: PlanNode[]) => plan.flatMap((node) => (node["Index Name"] ? [node["Index Name"]] : []));
-const scansChanges = (plan: PlanNode[]) => plan.some((node) => node["Node Type"] === "Seq Scan" && node["Relation Name"] === "changes");
+const scansChanges = (plan: PlanNode[]) =>
+  plan.some((node) => node["Node Type"] === "Seq Scan" && node["Relation Name"] === "changes");
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -59,7 +70,8 @@ beforeAll(async () => {
   // 0.1% from test; 40 busy tables and one rarely changed; 5000 keys a table. Walking the newest
   // rows finds a busy table's page at once (and the planner rightly does that); a rare table,
   // environment or source needs its index.
-  await server.query(`
+  await server.query(
+    `
     insert into changes (source_id, environment, database, schema, "table", primary_key, operation,
                          after, context, transaction_id, commit_lsn, seq, committed_at, queued_at)
     select ($1::uuid[])[k], (array['production', 'staging', 'test'])[k], 'shop', 'public',
@@ -67,7 +79,9 @@ beforeAll(async () => {
            (array['CREATE', 'UPDATE', 'UPDATE', 'DELETE'])[1 + g % 4]::operation,
            json_build_object('id', g), '{}', g, ('0/' || to_hex(g * 16))::pg_lsn, 0, now(), now()
       from generate_series(1, 200000) g,
-           lateral (select case when g % 1000 = 1 then 3 when g % 100 = 0 then 2 else 1 end as k) source`, [sources]);
+           lateral (select case when g % 1000 = 1 then 3 when g % 100 = 0 then 2 else 1 end as k) source`,
+    [sources],
+  );
   for (const [i, environment] of ["production", "staging", "test"].entries()) {
     await server.query(
       `insert into sources (id, name, host, port, database, username, password_encrypted, environment, slot_name, publication_name)
@@ -102,11 +116,14 @@ describe("the change list's plans on 200k changes", () => {
     }
   });
 
-  it.each([{ table: "t7" }, { environment: "production" }])("a busy %o walks the newest changes (its rows are everywhere)", async (filters) => {
-    const plan = await planOf(filters);
-    expect(scansChanges(plan)).toBe(false);
-    expect(indexesUsed(plan).length).toBeGreaterThan(0);
-  });
+  it.each([{ table: "t7" }, { environment: "production" }])(
+    "a busy %o walks the newest changes (its rows are everywhere)",
+    async (filters) => {
+      const plan = await planOf(filters);
+      expect(scansChanges(plan)).toBe(false);
+      expect(indexesUsed(plan).length).toBeGreaterThan(0);
+    },
+  );
 
   it("a table and a primary key together read no more than the key's rows", async () => {
     const plan = await planOf({ table: "t7", primaryKey: "1234" });
@@ -117,14 +134,18 @@ describe("the change list's plans on 200k changes", () => {
   it("a deep page of a busy environment starts where each source stopped (reads no earlier page again)", async () => {
     const filters = { environment: "production" };
     let cursor: string | undefined;
-    for (let page = 0; page < 10; page++) cursor = (await listChanges(store.db, filters, { limit: 50, cursor })).nextCursor ?? undefined;
+    for (let page = 0; page < 10; page++)
+      cursor = (await listChanges(store.db, filters, { limit: 50, cursor })).nextCursor ?? undefined;
     expect(cursor).toBeDefined();
     const plan = await planOf(filters, cursor, { analyze: true });
     const scans = plan.filter((node) => node["Relation Name"] === "changes");
     expect(scans.map((node) => node["Index Name"])).toEqual(["changes_source_lsn_seq"]);
     expect(scans[0]?.["Index Cond"]).toContain("commit_lsn");
     // The page (51 rows), not the 500 rows of the pages before it.
-    const read = scans.reduce((sum, node) => sum + (node["Actual Rows"] ?? 0) + (node["Rows Removed by Filter"] ?? 0), 0);
+    const read = scans.reduce(
+      (sum, node) => sum + (node["Actual Rows"] ?? 0) + (node["Rows Removed by Filter"] ?? 0),
+      0,
+    );
     expect(read).toBeLessThanOrEqual(51);
   });
 

@@ -70,7 +70,11 @@ async function insertChange(values: Insert = {}): Promise<string> {
 }
 
 async function changeCount(source: string): Promise<number> {
-  const result = await server.query<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [source], "retrace");
+  const result = await server.query<{ n: number }>(
+    "select count(*)::int as n from changes where source_id = $1",
+    [source],
+    "retrace",
+  );
   return result.rows[0]?.n ?? -1;
 }
 
@@ -125,7 +129,13 @@ describe("listChanges filters", () => {
       after: '{"id": 1, "name": "b"}',
       changedFields: ["name"],
     });
-    made.delete = await insertChange({ operation: "DELETE", table: "items", primaryKey: "2", before: '{"id": 2}', after: null });
+    made.delete = await insertChange({
+      operation: "DELETE",
+      table: "items",
+      primaryKey: "2",
+      before: '{"id": 2}',
+      after: null,
+    });
     made.otherSchema = await insertChange({ operation: "CREATE", schema: "billing", table: "items", primaryKey: "1" });
     made.orders = await insertChange({ operation: "UPDATE", table: "orders", primaryKey: "1" });
     made.staging = await insertChange({
@@ -159,7 +169,12 @@ describe("listChanges filters", () => {
       made.create,
     ]);
     expect(ids((await all({ table: "billing.items" })).changes)).toEqual([made.otherSchema]);
-    expect(ids((await all({ table: "public.items" })).changes)).toEqual([made.staging, made.delete, made.update, made.create]);
+    expect(ids((await all({ table: "public.items" })).changes)).toEqual([
+      made.staging,
+      made.delete,
+      made.update,
+      made.create,
+    ]);
     expect((await all({ table: "nope" })).changes).toEqual([]);
   });
 
@@ -177,8 +192,12 @@ describe("listChanges filters", () => {
   });
 
   it("combines filters with AND", async () => {
-    expect(ids((await all({ operation: "UPDATE", table: "items", environment: "production" })).changes)).toEqual([made.update]);
-    expect(ids((await all({ operation: "CREATE", table: "billing.items", primaryKey: "1" })).changes)).toEqual([made.otherSchema]);
+    expect(ids((await all({ operation: "UPDATE", table: "items", environment: "production" })).changes)).toEqual([
+      made.update,
+    ]);
+    expect(ids((await all({ operation: "CREATE", table: "billing.items", primaryKey: "1" })).changes)).toEqual([
+      made.otherSchema,
+    ]);
     expect((await all({ operation: "DELETE", environment: "staging" })).changes).toEqual([]);
   });
 
@@ -228,7 +247,11 @@ describe("keyset pagination", () => {
   it("returns a null cursor when the last page is exactly full", async () => {
     const first = await listChanges(store.db, { operation: "CREATE" }, { limit: 60 });
     expect(first.nextCursor).not.toBeNull();
-    const second = await listChanges(store.db, { operation: "CREATE" }, { cursor: first.nextCursor ?? undefined, limit: 60 });
+    const second = await listChanges(
+      store.db,
+      { operation: "CREATE" },
+      { cursor: first.nextCursor ?? undefined, limit: 60 },
+    );
     expect(second.changes).toHaveLength(60);
     expect(second.nextCursor).toBeNull();
   });
@@ -239,7 +262,9 @@ describe("keyset pagination", () => {
     const staging: string[] = [];
     for (let i = 0; i < 45; i++) {
       // Interleaved: B, C, then a production change that must not appear; C's come in runs.
-      staging.push(await insertChange({ source: i % 3 === 0 ? sourceB : sourceC, environment: "staging", primaryKey: String(i) }));
+      staging.push(
+        await insertChange({ source: i % 3 === 0 ? sourceB : sourceC, environment: "staging", primaryKey: String(i) }),
+      );
       if (i % 4 === 0) await insertChange({ source: sourceA, primaryKey: String(i) });
     }
     const seen: string[] = [];
@@ -268,7 +293,11 @@ describe("keyset pagination", () => {
     // A change stored after the first page (a newer id) does not slip into later pages.
     const first = await listChanges(store.db, { environment: "staging" }, { limit: 7 });
     await insertChange({ source: sourceB, environment: "staging", primaryKey: "late" });
-    const second = await listChanges(store.db, { environment: "staging" }, { cursor: first.nextCursor ?? undefined, limit: 7 });
+    const second = await listChanges(
+      store.db,
+      { environment: "staging" },
+      { cursor: first.nextCursor ?? undefined, limit: 7 },
+    );
     expect(ids(second.changes)).toEqual([...staging].reverse().slice(7, 14));
     // With another filter, and an environment with no sources at all.
     const creates = await listChanges(store.db, { environment: "staging", primaryKey: "3" }, { limit: 10 });
@@ -278,13 +307,21 @@ describe("keyset pagination", () => {
   });
 
   it("rejects a cursor it did not hand out", async () => {
-    await expect(listChanges(store.db, {}, { cursor: "not-a-cursor", limit: 10 })).rejects.toMatchObject({ status: 400 });
-    await expect(listChanges(store.db, {}, { cursor: encodeCursor("-1"), limit: 10 })).rejects.toMatchObject({ status: 400 });
-    await expect(listChanges(store.db, {}, { cursor: encodeCursor("99999999999999999999"), limit: 10 })).rejects.toMatchObject({
+    await expect(listChanges(store.db, {}, { cursor: "not-a-cursor", limit: 10 })).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(listChanges(store.db, {}, { cursor: encodeCursor("-1"), limit: 10 })).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(
+      listChanges(store.db, {}, { cursor: encodeCursor("99999999999999999999"), limit: 10 }),
+    ).rejects.toMatchObject({
       status: 400,
     });
     const lsnOnly = Buffer.from("c:10,00000000-0000-4000-8000-000000000001@0/1", "utf8").toString("base64url");
-    await expect(listChanges(store.db, { environment: "staging" }, { cursor: lsnOnly, limit: 10 })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      listChanges(store.db, { environment: "staging" }, { cursor: lsnOnly, limit: 10 }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 });
 
@@ -350,7 +387,12 @@ describe("GET /api/changes", () => {
         "createdAt",
       ].sort(),
     );
-    expect(body.changes[0]).toMatchObject({ id: exactId, operation: "UPDATE", transactionId: "4294967296123", commitLsn: expect.stringMatching(/^0\//) });
+    expect(body.changes[0]).toMatchObject({
+      id: exactId,
+      operation: "UPDATE",
+      transactionId: "4294967296123",
+      commitLsn: expect.stringMatching(/^0\//),
+    });
     expect(typeof body.nextCursor).toBe("string");
 
     const next = await listRoute(get(`/api/changes?limit=1&cursor=${body.nextCursor ?? ""}`, auth()), noParams);
@@ -360,11 +402,16 @@ describe("GET /api/changes", () => {
   });
 
   it("applies filters from the query string, operation case-insensitively", async () => {
-    const response = await listRoute(get("/api/changes?operation=update&table=public.ledger&environment=production&primaryKey=", auth()), noParams);
+    const response = await listRoute(
+      get("/api/changes?operation=update&table=public.ledger&environment=production&primaryKey=", auth()),
+      noParams,
+    );
     expect(response.status).toBe(200);
     const body = (await response.json()) as { changes: { id: string }[] };
     expect(body.changes.map((c) => c.id)).toEqual([exactId]);
-    const none = (await (await listRoute(get("/api/changes?operation=DELETE", auth()), noParams)).json()) as { changes: unknown[] };
+    const none = (await (await listRoute(get("/api/changes?operation=DELETE", auth()), noParams)).json()) as {
+      changes: unknown[];
+    };
     expect(none.changes).toEqual([]);
   });
 
@@ -378,7 +425,8 @@ describe("GET /api/changes", () => {
     expect(text).toContain(`"primaryKey":"${bigInt}"`);
 
     const body = parseJson(text);
-    const change = (body as { changes: { after: Record<string, unknown>; before: Record<string, unknown> }[] }).changes[0];
+    const change = (body as { changes: { after: Record<string, unknown>; before: Record<string, unknown> }[] })
+      .changes[0];
     expect(change?.after.amount).toEqual(new JsonNumber(bigNumeric));
     expect(change?.after.id).toEqual(new JsonNumber(bigInt));
     // NULL and the string "null" stay different things.
@@ -403,7 +451,9 @@ describe("GET /api/changes", () => {
       expect(body.error.code, query).toBe("invalid");
       expect(body.error.message.length, query).toBeGreaterThan(0);
     }
-    const bad = (await (await listRoute(get("/api/changes?operation=INSERT", auth()), noParams)).json()) as { error: { message: string } };
+    const bad = (await (await listRoute(get("/api/changes?operation=INSERT", auth()), noParams)).json()) as {
+      error: { message: string };
+    };
     expect(bad.error.message).toContain("CREATE, UPDATE, DELETE, TRUNCATE");
   });
 
@@ -419,7 +469,14 @@ describe("getChange and GET /api/changes/:id", () => {
     const lsn = "1/ABCDEF";
     const first = await insertChange({ commitLsn: lsn, seq: 0, transactionId: "77", table: "orders" });
     const second = await insertChange({ commitLsn: lsn, seq: 1, transactionId: "77", operation: "UPDATE" });
-    const third = await insertChange({ commitLsn: lsn, seq: 2, transactionId: "77", operation: "DELETE", after: null, before: "{}" });
+    const third = await insertChange({
+      commitLsn: lsn,
+      seq: 2,
+      transactionId: "77",
+      operation: "DELETE",
+      after: null,
+      before: "{}",
+    });
     // Same LSN on another source is another transaction.
     await insertChange({ source: sourceB, environment: "staging", commitLsn: lsn, seq: 0 });
     await insertChange({ commitLsn: "1/ABCDF0", seq: 0 });
@@ -435,7 +492,10 @@ describe("getChange and GET /api/changes/:id", () => {
       params: Promise.resolve({ id: second }),
     });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { change: { id: string; transactionId: string }; transaction: { id: string }[] };
+    const body = (await response.json()) as {
+      change: { id: string; transactionId: string };
+      transaction: { id: string }[];
+    };
     expect(body.change).toMatchObject({ id: second, transactionId: "77" });
     expect(body.transaction.map((c) => c.id)).toEqual([first, second, third]);
   });
@@ -481,7 +541,11 @@ describe("deleteSource", () => {
   it("deletes the source, its tracked tables and its changes, and nothing of another source", async () => {
     await server.query("truncate changes", [], "retrace");
     const doomed = await insertSource("doomed", "production");
-    await server.query("insert into tracked_tables (source_id, schema, \"table\") values ($1, 'public', 'items')", [doomed], "retrace");
+    await server.query(
+      "insert into tracked_tables (source_id, schema, \"table\") values ($1, 'public', 'items')",
+      [doomed],
+      "retrace",
+    );
     for (let i = 0; i < 3; i++) await insertChange({ source: doomed, primaryKey: String(i) });
     const keptA = await insertChange({ source: sourceA });
     const keptB = await insertChange({ source: sourceB, environment: "staging" });

@@ -39,7 +39,8 @@ function workerChildren(parent: number): number[] {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
       // Field 4, after the command name in parentheses, is the parent pid.
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === parent && fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("worker.mjs")) pids.push(Number(entry));
+      if (ppid === parent && fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("worker.mjs"))
+        pids.push(Number(entry));
     } catch {
       // exited meanwhile
     }
@@ -58,7 +59,13 @@ describe("retrace command line", () => {
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it("prints usage and exits 2 for unknown commands and bad flags", () => {
-    for (const args of [[], ["bogus"], ["user", "create", "--email", "a@b.c", "--password", "12345678", "--nope"], ["token", "create"], ["user", "create", "--email", "a@b.c", "--password", "12345678", "--role", "root"]]) {
+    for (const args of [
+      [],
+      ["bogus"],
+      ["user", "create", "--email", "a@b.c", "--password", "12345678", "--nope"],
+      ["token", "create"],
+      ["user", "create", "--email", "a@b.c", "--password", "12345678", "--role", "root"],
+    ]) {
       const result = retrace(args, env);
       expect(result.status, args.join(" ")).toBe(2);
       expect(result.stderr).toContain("Usage: retrace <command>");
@@ -66,14 +73,21 @@ describe("retrace command line", () => {
   });
 
   it("is the package's bin, so npx retrace works in the checkout", () => {
-    const result = spawnSync("npx", ["--no-install", "retrace", "help"], { cwd: root, encoding: "utf8", timeout: 60_000 });
+    const result = spawnSync("npx", ["--no-install", "retrace", "help"], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("user create --email E --password P");
   });
 
   it("works against the embedded store, starting it only for the command", () => {
     expect(retrace(["migrate"], env).status).toBe(0);
-    const created = retrace(["user", "create", "--email", "Admin@Example.com", "--password", "secret123", "--role", "admin"], env);
+    const created = retrace(
+      ["user", "create", "--email", "Admin@Example.com", "--password", "secret123", "--role", "admin"],
+      env,
+    );
     expect(created.status).toBe(0);
     expect(created.stdout).toContain("Created admin admin@example.com");
 
@@ -110,7 +124,9 @@ describe("retrace command line", () => {
     await expect.poll(() => workerChildren(pid).length, { timeout: 30_000 }).toBe(1);
     const [first] = workerChildren(pid);
     process.kill(first ?? 0, "SIGKILL");
-    await expect.poll(() => output, { timeout: 10_000 }).toContain("worker exited unexpectedly (SIGKILL); starting it again in 1 s");
+    await expect
+      .poll(() => output, { timeout: 10_000 })
+      .toContain("worker exited unexpectedly (SIGKILL); starting it again in 1 s");
     await expect.poll(() => workerChildren(pid).filter((p) => p !== first).length, { timeout: 10_000 }).toBe(1);
     expect(child.exitCode).toBeNull();
 
@@ -136,10 +152,14 @@ describe("retrace command line", () => {
       const url = await server.createDatabase("retrace_cli");
       const external = { ...env, DATABASE_URL: url, RETRACE_DATA_DIR: path.join(dataDir, "external") };
       expect(retrace(["migrate"], external).status).toBe(0);
-      expect(retrace(["user", "create", "--email", "ext@example.com", "--password", "secret123"], external).status).toBe(0);
+      expect(
+        retrace(["user", "create", "--email", "ext@example.com", "--password", "secret123"], external).status,
+      ).toBe(0);
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      const { rows } = await client.query<{ email: string; password_hash: string }>("select email, password_hash from users");
+      const { rows } = await client.query<{ email: string; password_hash: string }>(
+        "select email, password_hash from users",
+      );
       await client.end();
       expect(rows).toHaveLength(1);
       expect(rows[0]?.email).toBe("ext@example.com");

@@ -139,7 +139,9 @@ afterAll(async () => {
 
 describe("authentication", () => {
   it("answers 401 JSON to an unknown token", async () => {
-    const { status, body } = await json<ErrorJson>(await routes.list.GET(request("GET", "/api/databases", undefined, "Bearer rt_nope"), noParams));
+    const { status, body } = await json<ErrorJson>(
+      await routes.list.GET(request("GET", "/api/databases", undefined, "Bearer rt_nope"), noParams),
+    );
     expect(status).toBe(401);
     expect(body.error.code).toBe("unauthorized");
   });
@@ -191,7 +193,10 @@ describe("POST /api/databases failures", () => {
 
   it("reports an unknown host name", async () => {
     const { status, body } = await json<ErrorJson>(
-      await routes.list.POST(request("POST", "/api/databases", connectBody({ host: "no-such-host.invalid" })), noParams),
+      await routes.list.POST(
+        request("POST", "/api/databases", connectBody({ host: "no-such-host.invalid" })),
+        noParams,
+      ),
     );
     expect(status).toBe(422);
     expect(body.error.code).toBe("source_unreachable");
@@ -222,7 +227,11 @@ describe("POST /api/databases failures", () => {
   it("refuses wal_level=replica with the fix, creating nothing anywhere", async () => {
     const { status, body } = await json<ErrorJson>(
       await routes.list.POST(
-        request("POST", "/api/databases", connectBody({ port: replicaOnly.port, username: "postgres", password: replicaOnly.password })),
+        request(
+          "POST",
+          "/api/databases",
+          connectBody({ port: replicaOnly.port, username: "postgres", password: replicaOnly.password }),
+        ),
         noParams,
       ),
     );
@@ -259,10 +268,16 @@ describe("POST /api/databases failures", () => {
 });
 
 describe("POST /api/databases/check", () => {
-  type CheckBody = { ok: boolean; checks: { id: string; ok: boolean; message: string; fix?: string }[]; roleSql: string };
+  type CheckBody = {
+    ok: boolean;
+    checks: { id: string; ok: boolean; message: string; fix?: string }[];
+    roleSql: string;
+  };
 
   it("passes every check on a logical source and offers the role SQL", async () => {
-    const { status, body } = await json<CheckBody>(await routes.check.POST(request("POST", "/api/databases/check", connectBody()), noParams));
+    const { status, body } = await json<CheckBody>(
+      await routes.check.POST(request("POST", "/api/databases/check", connectBody()), noParams),
+    );
     expect(status).toBe(200);
     expect(body.ok).toBe(true);
     expect(body.checks.map((c) => c.id)).toEqual([
@@ -282,7 +297,11 @@ describe("POST /api/databases/check", () => {
   it("fails the wal_level check with its fix", async () => {
     const { body } = await json<CheckBody>(
       await routes.check.POST(
-        request("POST", "/api/databases/check", connectBody({ port: replicaOnly.port, username: "postgres", password: replicaOnly.password })),
+        request(
+          "POST",
+          "/api/databases/check",
+          connectBody({ port: replicaOnly.port, username: "postgres", password: replicaOnly.password }),
+        ),
         noParams,
       ),
     );
@@ -294,7 +313,10 @@ describe("POST /api/databases/check", () => {
 
   it("reports a failed connection as a failed first check", async () => {
     const { status, body, text } = await json<CheckBody>(
-      await routes.check.POST(request("POST", "/api/databases/check", connectBody({ password: "Bad-Pa55word-123" })), noParams),
+      await routes.check.POST(
+        request("POST", "/api/databases/check", connectBody({ password: "Bad-Pa55word-123" })),
+        noParams,
+      ),
     );
     expect(status).toBe(200);
     expect(body.checks).toHaveLength(1);
@@ -303,7 +325,10 @@ describe("POST /api/databases/check", () => {
   });
 
   it("is for admins: unauthenticated calls get 401", async () => {
-    const response = await routes.check.POST(request("POST", "/api/databases/check", connectBody(), "Bearer rt_bad"), noParams);
+    const response = await routes.check.POST(
+      request("POST", "/api/databases/check", connectBody(), "Bearer rt_bad"),
+      noParams,
+    );
     expect(response.status).toBe(401);
   });
 });
@@ -313,8 +338,13 @@ describe("connecting, editing and removing a database", () => {
   let pub = "";
 
   it("connects: publication with the table, REPLICA IDENTITY FULL, pgoutput slot, encrypted password", async () => {
-    const { status, body, text } = await json<{ database: { id: string; publicationName: string; slotName: string; name: string; trackedTableCount: number } }>(
-      await routes.list.POST(request("POST", "/api/databases", connectBody({ port: String(source.port), tables: ["public.items"] })), noParams),
+    const { status, body, text } = await json<{
+      database: { id: string; publicationName: string; slotName: string; name: string; trackedTableCount: number };
+    }>(
+      await routes.list.POST(
+        request("POST", "/api/databases", connectBody({ port: String(source.port), tables: ["public.items"] })),
+        noParams,
+      ),
     );
     expect(status, text).toBe(201);
     expect(text).not.toContain(OWNER_PASSWORD);
@@ -327,7 +357,11 @@ describe("connecting, editing and removing a database", () => {
     expect(body.database.trackedTableCount).toBe(1);
 
     expect(await publicationTables(pub)).toEqual(["public.items"]);
-    const viaRoot = await source.query<{ v: boolean }>("select pubviaroot as v from pg_publication where pubname = $1", [pub], "app");
+    const viaRoot = await source.query<{ v: boolean }>(
+      "select pubviaroot as v from pg_publication where pubname = $1",
+      [pub],
+      "app",
+    );
     expect(viaRoot.rows[0]?.v).toBe(true);
     expect(await replicaIdentity("public.items")).toBe("f");
     const { slots } = await sourceState(source, "app");
@@ -345,16 +379,18 @@ describe("connecting, editing and removing a database", () => {
   });
 
   it("refuses to connect the same database twice", async () => {
-    const { status, body } = await json<ErrorJson>(await routes.list.POST(request("POST", "/api/databases", connectBody()), noParams));
+    const { status, body } = await json<ErrorJson>(
+      await routes.list.POST(request("POST", "/api/databases", connectBody()), noParams),
+    );
     expect(status).toBe(409);
     expect(body.error.message).toContain("already connected");
     expect((await sourceState(source, "app")).slots).toHaveLength(1);
   });
 
   it("lists and shows the database without any password", async () => {
-    const list = await json<{ databases: { id: string; trackedTableCount: number; status: string; lastChangeAt: string | null }[] }>(
-      await routes.list.GET(request("GET", "/api/databases"), noParams),
-    );
+    const list = await json<{
+      databases: { id: string; trackedTableCount: number; status: string; lastChangeAt: string | null }[];
+    }>(await routes.list.GET(request("GET", "/api/databases"), noParams));
     expect(list.status).toBe(200);
     expect(list.body.databases).toHaveLength(1);
     expect(list.body.databases[0]).toMatchObject({ id, trackedTableCount: 1, status: "pending", lastChangeAt: null });
@@ -377,7 +413,16 @@ describe("connecting, editing and removing a database", () => {
 
   it("lists the source's tables with keys, identity, estimates and tracking", async () => {
     const { status, body } = await json<{
-      tables: { schema: string; name: string; primaryKey: string[]; hasPrimaryKey: boolean; replicaIdentity: string; approxRows: number | null; partitioned: boolean; tracked: boolean }[];
+      tables: {
+        schema: string;
+        name: string;
+        primaryKey: string[];
+        hasPrimaryKey: boolean;
+        replicaIdentity: string;
+        approxRows: number | null;
+        partitioned: boolean;
+        tracked: boolean;
+      }[];
     }>(await routes.tables.GET(request("GET", `/api/databases/${id}/tables`), withId(id)));
     expect(status).toBe(200);
     expect(body.tables.map((t) => `${t.schema}.${t.name}`)).toEqual([
@@ -387,8 +432,18 @@ describe("connecting, editing and removing a database", () => {
       "public.orders",
     ]);
     const byName = Object.fromEntries(body.tables.map((t) => [t.name, t]));
-    expect(byName.items).toMatchObject({ primaryKey: ["id"], hasPrimaryKey: true, replicaIdentity: "full", approxRows: 500, tracked: true });
-    expect(byName.orders).toMatchObject({ primaryKey: ["number", "region"], replicaIdentity: "default", tracked: false });
+    expect(byName.items).toMatchObject({
+      primaryKey: ["id"],
+      hasPrimaryKey: true,
+      replicaIdentity: "full",
+      approxRows: 500,
+      tracked: true,
+    });
+    expect(byName.orders).toMatchObject({
+      primaryKey: ["number", "region"],
+      replicaIdentity: "default",
+      tracked: false,
+    });
     expect(byName.notes).toMatchObject({ primaryKey: [], hasPrimaryKey: false, approxRows: null });
     expect(byName.measurements).toMatchObject({ partitioned: true, hasPrimaryKey: false });
   });
@@ -412,18 +467,27 @@ describe("connecting, editing and removing a database", () => {
     expect(emptied.status).toBe(200);
     expect(await publicationTables(pub)).toEqual([]);
 
-    const again = await routes.tables.PUT(request("PUT", `/api/databases/${id}/tables`, { tables: ["public.items"] }), withId(id));
+    const again = await routes.tables.PUT(
+      request("PUT", `/api/databases/${id}/tables`, { tables: ["public.items"] }),
+      withId(id),
+    );
     expect(again.status).toBe(200);
     expect(await publicationTables(pub)).toEqual(["public.items"]);
   });
 
   it("PUT tables rejects unknown and malformed table names", async () => {
     const unknown = await json<ErrorJson>(
-      await routes.tables.PUT(request("PUT", `/api/databases/${id}/tables`, { tables: ["public.items", "public.ghost"] }), withId(id)),
+      await routes.tables.PUT(
+        request("PUT", `/api/databases/${id}/tables`, { tables: ["public.items", "public.ghost"] }),
+        withId(id),
+      ),
     );
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.message).toBe("Not found at the source: public.ghost.");
-    const malformed = await routes.tables.PUT(request("PUT", `/api/databases/${id}/tables`, { tables: ["items"] }), withId(id));
+    const malformed = await routes.tables.PUT(
+      request("PUT", `/api/databases/${id}/tables`, { tables: ["items"] }),
+      withId(id),
+    );
     expect(malformed.status).toBe(400);
     expect(await publicationTables(pub)).toEqual(["public.items"]);
   });
@@ -474,7 +538,9 @@ describe("source-side provisioning", () => {
       await client.query("select pg_create_logical_replication_slot('retrace_taken', 'pgoutput')");
       const before = await replicaIdentity("public.notes");
       await expect(
-        provisionSource(client, { slotName: "retrace_taken", publicationName: "retrace_taken" }, [{ schema: "public", table: "notes" }]),
+        provisionSource(client, { slotName: "retrace_taken", publicationName: "retrace_taken" }, [
+          { schema: "public", table: "notes" },
+        ]),
       ).rejects.toMatchObject({ code: "conflict" });
       expect(await replicaIdentity("public.notes")).toBe(before);
       expect((await sourceState(source, "app")).publications).toEqual([]);
@@ -498,7 +564,11 @@ describe("source-side provisioning", () => {
         .query(`START_REPLICATION SLOT retrace_held LOGICAL 0/0 (proto_version '1', publication_names 'retrace_held')`)
         .catch(() => undefined);
       await expect
-        .poll(async () => (await admin.query("select active from pg_replication_slots where slot_name = 'retrace_held'")).rows[0]?.active)
+        .poll(
+          async () =>
+            (await admin.query("select active from pg_replication_slots where slot_name = 'retrace_held'")).rows[0]
+              ?.active,
+        )
         .toBe(true);
       const result = await deprovisionSource(admin, names, { activeWaitMs: 500 });
       expect(result.slotDropped).toBe(true);

@@ -82,7 +82,9 @@ describe("0003: changes without FK and operation index, row images as json", () 
       "retrace",
     );
     // Rows stored before keep jsonb's text: keys ordered by length, every digit.
-    expect(rows.rows).toEqual([{ before: '{"a": 2, "zeta": 1}', after: '{"n": 12345678901234567890.10}', context: '{"user": "ann"}' }]);
+    expect(rows.rows).toEqual([
+      { before: '{"a": 2, "zeta": 1}', after: '{"n": 12345678901234567890.10}', context: '{"user": "ann"}' },
+    ]);
 
     const schema = await server.query<{ constraints: number; operationIndex: number }>(
       `select (select count(*)::int from pg_constraint where conrelid = 'changes'::regclass and contype = 'f') as "constraints",

@@ -11,7 +11,11 @@ export type TestServer = {
   /** URL of a database on this server (`postgres` unless created with createDatabase). */
   url(database?: string): string;
   createDatabase(name: string): Promise<string>;
-  query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<pg.QueryResult<T>>;
+  query<T extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+    database?: string,
+  ): Promise<pg.QueryResult<T>>;
   stop(): Promise<void>;
   /** Stops the postmaster and starts it again on the same port and data. */
   restart(): Promise<void>;
@@ -78,7 +82,9 @@ export async function startTestServer(options: { flags?: string[] } = {}): Promi
  * A migrated store database on a fresh server, with the web side's environment pointing at
  * it. Route modules read the environment on first use, so import them after this resolves.
  */
-export async function startWebStore(secret = "s".repeat(40)): Promise<{ server: TestServer; url: string; close(): Promise<void> }> {
+export async function startWebStore(
+  secret = "s".repeat(40),
+): Promise<{ server: TestServer; url: string; close(): Promise<void> }> {
   const server = await startTestServer();
   const url = await server.createDatabase("retrace");
   const { migrateStore } = await import("../lib/db/migrate");
@@ -90,7 +96,9 @@ export async function startWebStore(secret = "s".repeat(40)): Promise<{ server: 
     url,
     async close() {
       const { getStore } = await import("../lib/db");
-      await getStore().pool.end().catch(() => undefined);
+      await getStore()
+        .pool.end()
+        .catch(() => undefined);
       await server.stop();
     },
   };

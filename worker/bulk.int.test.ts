@@ -23,7 +23,10 @@ beforeAll(async () => {
     backoff: { minMs: 200, maxMs: 1_000 },
   });
   await waitFor("first change", async () => {
-    const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+    const [row] = await servers.storeQuery<{ n: number }>(
+      "select count(*)::int as n from changes where source_id = $1",
+      [sourceId],
+    );
     return row?.n === 1;
   });
 });
@@ -62,15 +65,21 @@ describe("a large source transaction", () => {
       );
       return row?.n ?? -1;
     };
-    await waitFor("mid-transaction refusal", async () => {
-      const [row] = await servers.storeQuery<{ last_error: string | null }>("select last_error from sources where id = $1", [sourceId]);
-      return row?.last_error?.includes("refused mid-transaction");
-    }, 60_000);
-    expect(await bulkCount()).toBe(0);
-    const [{ checkpoint: checkpointWhileFailing } = { checkpoint: "" }] = await servers.storeQuery<{ checkpoint: string }>(
-      "select checkpoint_lsn::text as checkpoint from sources where id = $1",
-      [sourceId],
+    await waitFor(
+      "mid-transaction refusal",
+      async () => {
+        const [row] = await servers.storeQuery<{ last_error: string | null }>(
+          "select last_error from sources where id = $1",
+          [sourceId],
+        );
+        return row?.last_error?.includes("refused mid-transaction");
+      },
+      60_000,
     );
+    expect(await bulkCount()).toBe(0);
+    const [{ checkpoint: checkpointWhileFailing } = { checkpoint: "" }] = await servers.storeQuery<{
+      checkpoint: string;
+    }>("select checkpoint_lsn::text as checkpoint from sources where id = $1", [sourceId]);
     expect(checkpointWhileFailing).toBe(checkpointBefore);
     // Keepalives may confirm positions inside the transaction's WAL, never its commit.
     const confirmedWhileFailing = await confirmedFlush(servers, SLOT);
@@ -79,16 +88,37 @@ describe("a large source transaction", () => {
     const writtenBefore = await metric("changesWritten");
     await servers.storeQuery("drop trigger refuse_mid_transaction on changes");
     await waitFor("bulk transaction stored", async () => (await bulkCount()) > 0, 60_000);
-    const [bulk] = await servers.storeQuery<{ n: number; seqs: number; min_seq: number; max_seq: number; lsns: number; xids: number; lines: number; lsn: string }>(
+    const [bulk] = await servers.storeQuery<{
+      n: number;
+      seqs: number;
+      min_seq: number;
+      max_seq: number;
+      lsns: number;
+      xids: number;
+      lines: number;
+      lsn: string;
+    }>(
       `select count(*)::int as n, count(distinct seq)::int as seqs, min(seq) as min_seq, max(seq) as max_seq,
               count(distinct commit_lsn)::int as lsns, count(distinct transaction_id)::int as xids,
               count(distinct after->>'line')::int as lines, max(commit_lsn)::text as lsn
          from changes where source_id = $1 and after->>'line' like 'bulk %'`,
       [sourceId],
     );
-    expect(bulk).toEqual({ n: ROWS, seqs: ROWS, min_seq: 0, max_seq: ROWS - 1, lsns: 1, xids: 1, lines: ROWS, lsn: expect.any(String) });
+    expect(bulk).toEqual({
+      n: ROWS,
+      seqs: ROWS,
+      min_seq: 0,
+      max_seq: ROWS - 1,
+      lsns: 1,
+      xids: 1,
+      lines: ROWS,
+      lsn: expect.any(String),
+    });
     expect(confirmedWhileFailing).toBeLessThanOrEqual(parseLsn(bulk?.lsn ?? "0/0"));
     expect(await metric("changesWritten")).toBe(writtenBefore + ROWS);
-    await waitFor("slot confirmed past the bulk transaction", async () => (await confirmedFlush(servers, SLOT)) > confirmedBefore);
+    await waitFor(
+      "slot confirmed past the bulk transaction",
+      async () => (await confirmedFlush(servers, SLOT)) > confirmedBefore,
+    );
   });
 });

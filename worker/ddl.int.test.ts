@@ -91,7 +91,12 @@ function script(t: string, late: string): string[] {
     `alter publication ${PUBLICATION} add table L`,
     "insert into L values ('k1', 1); update L set v = 2 where k = 'k1'; delete from L where k = 'before publication'",
     "alter table L add column w text; update L set w = 'w' where k = 'k1'; delete from L where k = 'k1'",
-  ].map((sql) => sql.replaceAll(/\bT\b/g, t).replaceAll(/\bT_pkey\b/g, `${t}_pkey`).replaceAll(/\bL\b/g, late));
+  ].map((sql) =>
+    sql
+      .replaceAll(/\bT\b/g, t)
+      .replaceAll(/\bT_pkey\b/g, `${t}_pkey`)
+      .replaceAll(/\bL\b/g, late),
+  );
 }
 
 let servers: Servers;
@@ -113,7 +118,15 @@ async function stop(): Promise<void> {
   worker = null;
 }
 
-type Change = { xid: string; table: string; op: string; pk: string | null; before: string | null; after: string | null; changed: string[] | null };
+type Change = {
+  xid: string;
+  table: string;
+  op: string;
+  pk: string | null;
+  before: string | null;
+  after: string | null;
+  changed: string[] | null;
+};
 
 async function truth(tables: string[]): Promise<Change[]> {
   return servers.sourceQuery<Change>(
@@ -136,12 +149,17 @@ async function stored(tables: string[]): Promise<Change[]> {
 
 async function caughtUp(tables: string[]): Promise<void> {
   const expected = (await truth(tables)).length;
-  await waitFor(`${expected} changes of ${tables.join(", ")}`, async () => (await stored(tables)).length >= expected, 20_000).catch(
-    async (error: unknown) => {
-      const [row] = await servers.storeQuery<{ last_error: string | null }>("select last_error from sources where id = $1", [sourceId]);
-      throw new Error(`${String(error)} (last error: ${row?.last_error ?? "none"})`);
-    },
-  );
+  await waitFor(
+    `${expected} changes of ${tables.join(", ")}`,
+    async () => (await stored(tables)).length >= expected,
+    20_000,
+  ).catch(async (error: unknown) => {
+    const [row] = await servers.storeQuery<{ last_error: string | null }>(
+      "select last_error from sources where id = $1",
+      [sourceId],
+    );
+    throw new Error(`${String(error)} (last error: ${row?.last_error ?? "none"})`);
+  });
 }
 
 /** Changes grouped per source transaction, in order; transactions in commit order. */
@@ -241,17 +259,28 @@ describe("DDL mid-stream", () => {
     const [expected, actual] = await Promise.all([truth(tables), stored(tables)]);
     // Before images are key-only without REPLICA IDENTITY FULL: compare what the stream carries.
     expect(actual.map((c) => c.pk)).toEqual([
-      "1", "2", "2", null,
+      "1",
+      "2",
+      "2",
+      null,
       // (a, ident) is gone when these are decoded: the stream names the key's columns but not
       // their declared order, so they come in table column order (the truth says ["d","4"] and
       // ["a","1"]).
-      '["4","d"]', '["1","a"]',
-      "e", "d",
+      '["4","d"]',
+      '["1","a"]',
+      "e",
+      "d",
       // keys_kept still has its key (y, x) when decoded: declared order.
-      '["k","1"]', '["k","1"]', '["k","1"]',
+      '["k","1"]',
+      '["k","1"]',
+      '["k","1"]',
     ]);
     const inDeclaredOrder = (change: KeyedChange) =>
-      change.pk === '["4","d"]' ? { ...change, pk: '["d","4"]' } : change.pk === '["1","a"]' ? { ...change, pk: '["a","1"]' } : change;
+      change.pk === '["4","d"]'
+        ? { ...change, pk: '["d","4"]' }
+        : change.pk === '["1","a"]'
+          ? { ...change, pk: '["a","1"]' }
+          : change;
     expect(keyed(actual).map(inDeclaredOrder)).toEqual(keyed(expected));
   });
 
@@ -263,7 +292,16 @@ describe("DDL mid-stream", () => {
     for (const sql of keyHistory("keys_t")) await servers.sourceQuery(sql);
     start();
     await expectExactly(["keys_t"], { withKeys: false });
-    expect((await truth(["keys_t"])).map((c) => c.pk)).toEqual(["1", "2", "2", null, '["d","4"]', '["a","1"]', "e", "d"]);
+    expect((await truth(["keys_t"])).map((c) => c.pk)).toEqual([
+      "1",
+      "2",
+      "2",
+      null,
+      '["d","4"]',
+      '["a","1"]',
+      "e",
+      "d",
+    ]);
     // The current key is (a): every change is labelled with its `a`.
     expect((await stored(["keys_t"])).map((c) => c.pk)).toEqual(["a", "b", "bb", "c", "d", "a", "e", "d"]);
   });

@@ -94,7 +94,11 @@ async function tryQuery<T extends pg.QueryResultRow>(run: () => Promise<T[]>): P
 }
 
 /** Polls until `probe` returns a value; errors (a server restarting) count as "not yet". */
-async function eventually<T>(what: string, probe: () => Promise<T | false | null | undefined>, timeoutMs = 30_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | false | null | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => null);
@@ -105,7 +109,9 @@ async function eventually<T>(what: string, probe: () => Promise<T | false | null
 }
 
 async function storedCount(): Promise<number> {
-  const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+  const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [
+    sourceId,
+  ]);
   return row?.n ?? 0;
 }
 
@@ -115,19 +121,27 @@ async function truthCount(): Promise<number> {
 }
 
 function workerOutputs(): string {
-  return spawned.map((w, i) => `--- worker ${i} (exit ${w.child.exitCode ?? w.child.signalCode ?? "running"}) ---\n${w.output()}`).join("\n");
+  return spawned
+    .map((w, i) => `--- worker ${i} (exit ${w.child.exitCode ?? w.child.signalCode ?? "running"}) ---\n${w.output()}`)
+    .join("\n");
 }
 
 /** Waits until the worker stored `more` changes beyond what is stored now: it is streaming. */
 async function progress(more = 20, timeoutMs = 30_000): Promise<void> {
   const from = await eventually("store reachable", async () => [await storedCount()]);
-  await eventually(`${more} more changes stored`, async () => (await storedCount()) >= (from[0] ?? 0) + more, timeoutMs).catch(
-    async (error: unknown) => {
-      const status = await tryQuery(() => servers.storeQuery<{ status: string; last_error: string | null }>(
-        "select status, last_error from sources where id = $1", [sourceId]));
-      throw new Error(`${String(error)} (source: ${JSON.stringify(status?.[0])})\n${workerOutputs()}`);
-    },
-  );
+  await eventually(
+    `${more} more changes stored`,
+    async () => (await storedCount()) >= (from[0] ?? 0) + more,
+    timeoutMs,
+  ).catch(async (error: unknown) => {
+    const status = await tryQuery(() =>
+      servers.storeQuery<{ status: string; last_error: string | null }>(
+        "select status, last_error from sources where id = $1",
+        [sourceId],
+      ),
+    );
+    throw new Error(`${String(error)} (source: ${JSON.stringify(status?.[0])})\n${workerOutputs()}`);
+  });
 }
 
 async function walsenderPid(): Promise<number | null> {
@@ -218,7 +232,12 @@ class Workload {
       };
     }
     if (n % 45 === 44) {
-      return { sql: `truncate scratch; insert into scratch values (${n}, 'after truncate ${n}')`, big: false, inserted, deleted };
+      return {
+        sql: `truncate scratch; insert into scratch values (${n}, 'after truncate ${n}')`,
+        big: false,
+        inserted,
+        deleted,
+      };
     }
     const statements: string[] = [];
     const inserts = 1 + Math.floor(random() * 3);
@@ -228,7 +247,8 @@ class Workload {
       statements.push(`insert into acct values (${id}, ${Math.floor(random() * 1000)}, 'row ${id} é ''q''')`);
     }
     const updated = this.pick();
-    if (updated !== undefined) statements.push(`update acct set v = v * 2 + 1, note = 'updated in ${n}' where id = ${updated}`);
+    if (updated !== undefined)
+      statements.push(`update acct set v = v * 2 + 1, note = 'updated in ${n}' where id = ${updated}`);
     const doomed = this.pick();
     if (doomed !== undefined && random() < 0.4 && doomed !== updated) {
       deleted.push(doomed);
@@ -247,7 +267,14 @@ const workload = new Workload();
 // ---------------------------------------------------------------------------------------------
 // What must hold
 
-type Change = { xid: string; table: string; op: string; pk: string | null; before: string | null; after: string | null };
+type Change = {
+  xid: string;
+  table: string;
+  op: string;
+  pk: string | null;
+  before: string | null;
+  after: string | null;
+};
 
 async function truthChanges(): Promise<Change[]> {
   return servers.sourceQuery<Change>(
@@ -280,11 +307,13 @@ const countBy = (changes: Change[]) =>
 /** Waits for the worker to store everything the source committed, then compares exactly. */
 async function expectExactlyTheTruth(): Promise<void> {
   const expectedCount = await eventually("truth readable", async () => [await truthCount()]);
-  await eventually(`${expectedCount[0]} changes stored`, async () => (await storedCount()) >= (expectedCount[0] ?? 0), 45_000).catch(
-    (error: unknown) => {
-      throw new Error(`${String(error)}\n${workerOutputs()}`);
-    },
-  );
+  await eventually(
+    `${expectedCount[0]} changes stored`,
+    async () => (await storedCount()) >= (expectedCount[0] ?? 0),
+    45_000,
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n${workerOutputs()}`);
+  });
   const [truth, stored] = await Promise.all([truthChanges(), storedChanges()]);
   expect(countBy(stored)).toEqual(countBy(truth));
 
@@ -327,7 +356,10 @@ function startSampler(): void {
   sampler = (async () => {
     while (sampling) {
       const slot = await tryQuery(() =>
-        servers.sourceQuery<{ lsn: string | null }>("select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1", [SLOT]),
+        servers.sourceQuery<{ lsn: string | null }>(
+          "select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1",
+          [SLOT],
+        ),
       );
       const confirmed = slot?.[0]?.lsn;
       if (confirmed) {
@@ -383,7 +415,9 @@ async function expectNeverConfirmedAheadOfStore(): Promise<void> {
     if (acknowledged === null) continue;
     checked++;
     if (sample.maxStored === null || sample.maxStored < acknowledged) {
-      violations.push(`confirmed ${sample.confirmed} covers commit ${acknowledged}, store had up to ${sample.maxStored}`);
+      violations.push(
+        `confirmed ${sample.confirmed} covers commit ${acknowledged}, store had up to ${sample.maxStored}`,
+      );
     }
     if (sample.maxStored !== null && (sample.checkpoint === null || sample.checkpoint < sample.maxStored)) {
       violations.push(`checkpoint ${sample.checkpoint} behind stored commit ${sample.maxStored}`);
@@ -457,7 +491,8 @@ afterAll(async () => {
   sampling = false;
   await workload.stop();
   await sampler;
-  for (const worker of spawned) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGKILL");
+  for (const worker of spawned)
+    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGKILL");
   await Promise.allSettled(spawned.map((worker) => worker.exited));
   await Promise.allSettled([sourceProxy?.close(), storeProxy?.close()]);
   await servers?.stop();
@@ -574,7 +609,9 @@ describe("faults", () => {
     const worker = ensureWorker();
     await expectExactlyTheTruth();
     const rows = 40_000;
-    const [{ first } = { first: 0 }] = await servers.sourceQuery<{ first: number }>("select coalesce(max(id), 0) + 1 as first from acct");
+    const [{ first } = { first: 0 }] = await servers.sourceQuery<{ first: number }>(
+      "select coalesce(max(id), 0) + 1 as first from acct",
+    );
     const [{ xid } = { xid: "" }] = await servers.sourceQuery<{ xid: string }>(
       `with rows as (insert into acct select g, g % 13, 'bulk ' || g from generate_series($1::int, $1::int + $2::int - 1) g returning 1)
        select (pg_current_xact_id()::text::bigint % 4294967296)::text as xid from rows limit 1`,

@@ -16,7 +16,12 @@ let sourceId: string;
 beforeAll(async () => {
   servers = await startServers();
   await servers.sourceQuery("create table events (id int primary key, note text)");
-  sourceId = await trackTables(servers, { tables: ["events"], publication: "retrace_group", slot: SLOT, viaRoot: true });
+  sourceId = await trackTables(servers, {
+    tables: ["events"],
+    publication: "retrace_group",
+    slot: SLOT,
+    viaRoot: true,
+  });
   // An untouched copy of the slot, for the replay test below.
   await servers.sourceQuery("select pg_copy_logical_replication_slot($1, $2)", [SLOT, `${SLOT}_copy`]);
 });
@@ -35,7 +40,10 @@ function startTestWorker(options: Partial<WorkerOptions> = {}): Worker {
 
 async function waitForChanges(source: string, count: number): Promise<void> {
   await waitFor(`${count} changes`, async () => {
-    const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [source]);
+    const [row] = await servers.storeQuery<{ n: number }>(
+      "select count(*)::int as n from changes where source_id = $1",
+      [source],
+    );
     return (row?.n ?? 0) >= count;
   });
 }
@@ -56,7 +64,12 @@ describe("group commit", () => {
     await waitForChanges(sourceId, TRANSACTIONS);
 
     // Rows written by one store transaction share its xmin.
-    const [stats] = await servers.storeQuery<{ rows: number; ids: number; sourceTransactions: number; storeTransactions: number }>(
+    const [stats] = await servers.storeQuery<{
+      rows: number;
+      ids: number;
+      sourceTransactions: number;
+      storeTransactions: number;
+    }>(
       `select count(*)::int as rows, count(distinct primary_key)::int as ids,
               count(distinct commit_lsn)::int as "sourceTransactions", count(distinct xmin::text)::int as "storeTransactions"
          from changes where source_id = $1`,
@@ -87,7 +100,10 @@ describe("group commit", () => {
     await worker?.stop();
     worker = undefined;
     await servers.sourceQuery("insert into events values ($1, 'after the backlog')", [TRANSACTIONS + 1]);
-    await servers.storeQuery("update sources set slot_name = $2, checkpoint_lsn = null where id = $1", [sourceId, `${SLOT}_copy`]);
+    await servers.storeQuery("update sources set slot_name = $2, checkpoint_lsn = null where id = $1", [
+      sourceId,
+      `${SLOT}_copy`,
+    ]);
 
     const logs: string[] = [];
     worker = startTestWorker({
@@ -120,11 +136,18 @@ describe("group commit", () => {
     await worker?.stop();
     worker = undefined;
     await servers.sourceQuery("create table orders (id int primary key, note text)");
-    const orderedSource = await trackTables(servers, { tables: ["orders"], publication: "retrace_order", slot: "retrace_order" });
+    const orderedSource = await trackTables(servers, {
+      tables: ["orders"],
+      publication: "retrace_order",
+      slot: "retrace_order",
+    });
     const transactions = 200;
     const rows = transactions * 50;
     for (let t = 0; t < transactions; t++) {
-      await servers.sourceQuery("insert into orders select g, repeat('n', 200) from generate_series($1::int, $1::int + 49) g", [t * 50]);
+      await servers.sourceQuery(
+        "insert into orders select g, repeat('n', 200) from generate_series($1::int, $1::int + 49) g",
+        [t * 50],
+      );
     }
     worker = startTestWorker({ batch: { maxRows: 200, maxBytes: 4 * 1024 * 1024 } });
     await waitForChanges(orderedSource, rows);

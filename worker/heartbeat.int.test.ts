@@ -83,7 +83,8 @@ async function streaming(): Promise<void> {
 /** Writes about 20 MB of WAL in the other database; the tracked one stays idle. */
 async function writeElsewhere(): Promise<number> {
   const from = await walLsn();
-  for (let i = 0; i < 10; i++) await busy.query("insert into filler select g, repeat('x', 1000) from generate_series(1, 2000) g");
+  for (let i = 0; i < 10; i++)
+    await busy.query("insert into filler select g, repeat('x', 1000) from generate_series(1, 2000) g");
   return Number((await walLsn()) - from);
 }
 
@@ -108,7 +109,13 @@ describe("an idle source on a busy server", () => {
     await waitFor("confirmed past a heartbeat", async () => (await confirmedFlush(servers, SLOT)) > secondToLast);
 
     const measured = await waitFor("lag recorded", async () => {
-      const [row] = await servers.storeQuery<{ lag_bytes: string; lag_seconds: number | null; age: number; status: string; last_error: string | null }>(
+      const [row] = await servers.storeQuery<{
+        lag_bytes: string;
+        lag_seconds: number | null;
+        age: number;
+        status: string;
+        last_error: string | null;
+      }>(
         `select lag_bytes::text, lag_seconds, extract(epoch from now() - lag_measured_at)::float8 as age, status, last_error
            from sources where id = $1`,
         [sourceId],
@@ -119,7 +126,11 @@ describe("an idle source on a busy server", () => {
     // What the databases API shows.
     const store = connectStore(servers.storeUrl, { max: 1 });
     try {
-      expect(await getSource(store.db, sourceId)).toMatchObject({ lagBytes: expect.any(Number), lagSeconds: 0, lagMeasuredAt: expect.any(Date) });
+      expect(await getSource(store.db, sourceId)).toMatchObject({
+        lagBytes: expect.any(Number),
+        lagSeconds: 0,
+        lagMeasuredAt: expect.any(Date),
+      });
     } finally {
       await store.pool.end();
     }
@@ -131,7 +142,10 @@ describe("an idle source on a busy server", () => {
     // The stream is healthy: a tracked change made after all of this still arrives.
     await servers.sourceQuery("insert into items values (1, 'after heartbeats')");
     await waitFor("tracked change", async () => {
-      const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+      const [row] = await servers.storeQuery<{ n: number }>(
+        "select count(*)::int as n from changes where source_id = $1",
+        [sourceId],
+      );
       return row?.n === 1;
     });
   });
@@ -148,7 +162,10 @@ describe("an idle source on a busy server", () => {
     await streaming();
     // Lag is still measured (once at start, then every 30 s).
     await waitFor("lag measured", async () => {
-      const [row] = await servers.storeQuery<{ at: Date | null }>("select lag_measured_at as at from sources where id = $1", [sourceId]);
+      const [row] = await servers.storeQuery<{ at: Date | null }>(
+        "select lag_measured_at as at from sources where id = $1",
+        [sourceId],
+      );
       return row?.at && row.at >= since;
     });
     const written = await writeElsewhere();

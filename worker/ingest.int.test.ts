@@ -12,15 +12,30 @@ let sourceId: string;
 
 async function changes(where = "true", params: unknown[] = []) {
   return servers.storeQuery<{
-    operation: string; table: string; schema: string; primary_key: string | null; before: unknown; after: unknown;
-    changed_fields: string[] | null; unavailable_fields: string[] | null; context: unknown; transaction_id: string; commit_lsn: string; seq: number;
-    environment: string; database: string; committed_at: Date;
+    operation: string;
+    table: string;
+    schema: string;
+    primary_key: string | null;
+    before: unknown;
+    after: unknown;
+    changed_fields: string[] | null;
+    unavailable_fields: string[] | null;
+    context: unknown;
+    transaction_id: string;
+    commit_lsn: string;
+    seq: number;
+    environment: string;
+    database: string;
+    committed_at: Date;
   }>(`select * from changes where source_id = $1 and ${where} order by commit_lsn, seq`, [sourceId, ...params]);
 }
 
 async function waitForChanges(count: number) {
   return waitFor(`${count} changes`, async () => {
-    const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+    const [row] = await servers.storeQuery<{ n: number }>(
+      "select count(*)::int as n from changes where source_id = $1",
+      [sourceId],
+    );
     return (row?.n ?? 0) >= count && row;
   });
 }
@@ -43,7 +58,12 @@ beforeAll(async () => {
   `);
   await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'pgoutput')", [SLOT]);
   // `prefer` against a server without SSL exercises the fall-back to a plain connection.
-  sourceId = await addSource(servers, { slotName: SLOT, publicationName: "retrace_pub", environment: "staging", sslMode: "prefer" });
+  sourceId = await addSource(servers, {
+    slotName: SLOT,
+    publicationName: "retrace_pub",
+    environment: "staging",
+    sslMode: "prefer",
+  });
   worker = startWorker({
     databaseUrl: servers.storeUrl,
     secret: SECRET,
@@ -74,8 +94,15 @@ describe("ingest", () => {
 
     const [created, updated, deleted] = await changes();
     expect(created).toMatchObject({
-      operation: "CREATE", schema: "public", table: "items", primary_key: "1", before: null,
-      context: { user: "alice", endpoint: "/items" }, seq: 0, environment: "staging", database: "app",
+      operation: "CREATE",
+      schema: "public",
+      table: "items",
+      primary_key: "1",
+      before: null,
+      context: { user: "alice", endpoint: "/items" },
+      seq: 0,
+      environment: "staging",
+      database: "app",
     });
     // Exact digits, checked in SQL: a JS number would have rounded them.
     const [exact] = await servers.storeQuery<Record<string, string>>(
@@ -128,7 +155,10 @@ describe("ingest", () => {
       [xid],
     );
     await conn.end();
-    const row = await waitFor("logs change", async () => (await changes("\"table\" = 'logs' and after->>'line' = 'xid check'"))[0]);
+    const row = await waitFor(
+      "logs change",
+      async () => (await changes("\"table\" = 'logs' and after->>'line' = 'xid check'"))[0],
+    );
     expect(row.transaction_id).toBe(xid);
     expect(row.primary_key).toBeNull();
     const [stored] = await servers.storeQuery<{ committed: string }>(
@@ -155,10 +185,15 @@ describe("ingest", () => {
   });
 
   it("leaves out an unchanged TOAST value it was not sent, without failing", async () => {
-    await servers.sourceQuery("insert into docs select 1, string_agg(md5(i::text), ''), 0 from generate_series(1, 4000) i");
+    await servers.sourceQuery(
+      "insert into docs select 1, string_agg(md5(i::text), ''), 0 from generate_series(1, 4000) i",
+    );
     await servers.sourceQuery("update docs set n = 1 where id = 1");
     await servers.sourceQuery("insert into logs values ('after toast')");
-    const update = await waitFor("docs update", async () => (await changes("\"table\" = 'docs' and operation = 'UPDATE'"))[0]);
+    const update = await waitFor(
+      "docs update",
+      async () => (await changes("\"table\" = 'docs' and operation = 'UPDATE'"))[0],
+    );
     expect(update.after).toEqual({ id: 1, n: 1 });
     expect(update.unavailable_fields).toEqual(["body"]);
     expect(update.before).toBeNull();
@@ -188,13 +223,18 @@ describe("ingest", () => {
       "select checkpoint_lsn::text as checkpoint from sources where id = $1",
       [sourceId],
     );
-    const [maxStored] = await servers.storeQuery<{ lsn: string }>("select max(commit_lsn)::text as lsn from changes where source_id = $1", [sourceId]);
+    const [maxStored] = await servers.storeQuery<{ lsn: string }>(
+      "select max(commit_lsn)::text as lsn from changes where source_id = $1",
+      [sourceId],
+    );
     expect(checkpoint).toBe(maxStored?.lsn);
 
     // Idle: writes to an unpublished table produce no changes, but the slot must not hold WAL.
     const idleFrom = await confirmedFlush(servers, SLOT);
     for (let i = 0; i < 20; i++) await servers.sourceQuery("insert into untracked values ($1)", [i]);
-    const [{ lsn: walEnd } = { lsn: "0/0" }] = await servers.sourceQuery<{ lsn: string }>("select pg_current_wal_lsn()::text as lsn");
+    const [{ lsn: walEnd } = { lsn: "0/0" }] = await servers.sourceQuery<{ lsn: string }>(
+      "select pg_current_wal_lsn()::text as lsn",
+    );
     await waitFor("idle slot advance", async () => (await confirmedFlush(servers, SLOT)) >= parseLsn(walEnd));
     expect(await confirmedFlush(servers, SLOT)).toBeGreaterThan(idleFrom);
 
@@ -216,7 +256,9 @@ describe("ingest", () => {
     await servers.storeQuery("alter table changes_away rename to changes");
     await waitFor("recovered change", async () => (await changes("after->>'line' = 'while store fails'"))[0]);
     await waitFor("streaming status", async () => {
-      const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [sourceId]);
+      const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [
+        sourceId,
+      ]);
       return row?.status === "streaming";
     });
     const [dupes] = await servers.storeQuery<{ n: number }>(
@@ -238,7 +280,10 @@ describe("ingest", () => {
       create trigger refuse_poison before insert on changes for each row execute function refuse_poison();
     `);
     const { default: pg } = await import("pg");
-    const [first, second] = [new pg.Client({ connectionString: servers.sourceUrl }), new pg.Client({ connectionString: servers.sourceUrl })];
+    const [first, second] = [
+      new pg.Client({ connectionString: servers.sourceUrl }),
+      new pg.Client({ connectionString: servers.sourceUrl }),
+    ];
     await Promise.all([first.connect(), second.connect()]);
     // Both transactions write their rows first, then commit back to back: the second commit
     // record starts where the first one ends.
@@ -252,12 +297,18 @@ describe("ingest", () => {
 
     await waitFor("first stored", async () => (await changes("after->>'line' = 'stored first'"))[0]);
     await waitFor("poison refused", async () => {
-      const [row] = await servers.storeQuery<{ last_error: string | null }>("select last_error from sources where id = $1", [sourceId]);
+      const [row] = await servers.storeQuery<{ last_error: string | null }>(
+        "select last_error from sources where id = $1",
+        [sourceId],
+      );
       return row?.last_error?.includes("poisoned row");
     });
     const confirmedAfterFirst = await confirmedFlush(servers, SLOT);
     await servers.storeQuery("drop trigger refuse_poison on changes");
-    const poison = await waitFor("poison row after recovery", async () => (await changes("after->>'line' = 'poison'"))[0]);
+    const poison = await waitFor(
+      "poison row after recovery",
+      async () => (await changes("after->>'line' = 'poison'"))[0],
+    );
     // The setup above is what makes this test bite: the second commit starts exactly at the
     // position confirmed for the first.
     expect(parseLsn(poison.commit_lsn)).toBe(confirmedAfterFirst);
@@ -271,7 +322,9 @@ describe("ingest", () => {
       return row?.n ?? -1;
     };
     const leases = async () => {
-      const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from pg_locks where locktype = 'advisory' and granted");
+      const [row] = await servers.storeQuery<{ n: number }>(
+        "select count(*)::int as n from pg_locks where locktype = 'advisory' and granted",
+      );
       return row?.n ?? -1;
     };
     const other = startWorker({
@@ -284,7 +337,9 @@ describe("ingest", () => {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(await walsenders()).toBe(1);
       expect(await leases()).toBe(1);
-      const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [sourceId]);
+      const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [
+        sourceId,
+      ]);
       expect(row?.status).toBe("streaming");
     } finally {
       await other.stop();

@@ -23,7 +23,11 @@ export class Lease {
 
   /** Null when another worker holds the source. `onLost` fires if the connection dies. */
   static async acquire(databaseUrl: string, sourceId: string, onLost: (error: Error) => void): Promise<Lease | null> {
-    const client = new pg.Client({ connectionString: databaseUrl, application_name: "retrace-worker-lease", keepAlive: true });
+    const client = new pg.Client({
+      connectionString: databaseUrl,
+      application_name: "retrace-worker-lease",
+      keepAlive: true,
+    });
     let lease: Lease | null = null;
     const lost = (error: Error) => {
       if (!lease || lease.released || lease.lost) return;
@@ -34,7 +38,9 @@ export class Lease {
     client.on("end", () => lost(new Error("Lease connection closed")));
     try {
       await client.connect();
-      const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1::bigint) as locked", [leaseKey(sourceId)]);
+      const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1::bigint) as locked", [
+        leaseKey(sourceId),
+      ]);
       if (rows[0]?.locked !== true) {
         await client.end();
         return null;

@@ -45,7 +45,13 @@ describe("memory per source transaction", () => {
     let output = "";
     const worker = spawn(process.execPath, ["--import", "tsx", "worker/run.ts"], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: servers.storeUrl, RETRACE_SECRET: SECRET, LOG_LEVEL: "warn", WORKER_METRICS_PORT: "0" },
+      env: {
+        ...process.env,
+        DATABASE_URL: servers.storeUrl,
+        RETRACE_SECRET: SECRET,
+        LOG_LEVEL: "warn",
+        WORKER_METRICS_PORT: "0",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child = worker;
@@ -53,10 +59,16 @@ describe("memory per source transaction", () => {
     worker.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const pid = worker.pid;
     if (pid === undefined) throw new Error("worker did not start");
-    await waitFor("streaming", async () => {
-      const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [sourceId]);
-      return row?.status === "streaming";
-    }, 30_000);
+    await waitFor(
+      "streaming",
+      async () => {
+        const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [
+          sourceId,
+        ]);
+        return row?.status === "streaming";
+      },
+      30_000,
+    );
 
     await servers.sourceQuery(
       `insert into wide
@@ -65,7 +77,10 @@ describe("memory per source transaction", () => {
       [ROWS, WIDTH],
     );
     const stored = async () => {
-      const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+      const [row] = await servers.storeQuery<{ n: number }>(
+        "select count(*)::int as n from changes where source_id = $1",
+        [sourceId],
+      );
       return row?.n ?? 0;
     };
     await waitFor("transaction stored", async () => (await stored()) >= ROWS, 90_000).catch((error: unknown) => {

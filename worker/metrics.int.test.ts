@@ -57,10 +57,16 @@ async function scrape(): Promise<string> {
 
 describe("worker process metrics", () => {
   it("serves /healthz and /metrics that count exactly what was written", async () => {
-    await waitFor("streaming", async () => {
-      const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [sourceId]);
-      return row?.status === "streaming";
-    }, 30_000).catch((error: unknown) => {
+    await waitFor(
+      "streaming",
+      async () => {
+        const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [
+          sourceId,
+        ]);
+        return row?.status === "streaming";
+      },
+      30_000,
+    ).catch((error: unknown) => {
       throw new Error(`${String(error)}\n--- worker output ---\n${output}`);
     });
     const health = await fetch(`${base}/healthz`);
@@ -72,7 +78,10 @@ describe("worker process metrics", () => {
     await servers.sourceQuery("insert into items select g, 'ten' from generate_series(1, 10) g");
     await servers.sourceQuery("insert into items select g, 'many' from generate_series(11, 1510) g");
     await waitFor("changes stored", async () => {
-      const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+      const [row] = await servers.storeQuery<{ n: number }>(
+        "select count(*)::int as n from changes where source_id = $1",
+        [sourceId],
+      );
       return row?.n === 1511;
     });
 

@@ -42,9 +42,24 @@ export function createWorkerMetrics(options: { processMetrics?: boolean } = {}):
       labelNames,
       registers,
     }),
-    transactions: new Counter({ name: "retrace_transactions_total", help: "Source transactions stored", labelNames, registers }),
-    batches: new Counter({ name: "retrace_batches_total", help: "Batches of changes inserted into the store", labelNames, registers }),
-    errors: new Counter({ name: "retrace_errors_total", help: "Replication sessions that failed and were retried", labelNames, registers }),
+    transactions: new Counter({
+      name: "retrace_transactions_total",
+      help: "Source transactions stored",
+      labelNames,
+      registers,
+    }),
+    batches: new Counter({
+      name: "retrace_batches_total",
+      help: "Batches of changes inserted into the store",
+      labelNames,
+      registers,
+    }),
+    errors: new Counter({
+      name: "retrace_errors_total",
+      help: "Replication sessions that failed and were retried",
+      labelNames,
+      registers,
+    }),
     lagBytes: new Gauge({
       name: "retrace_lag_bytes",
       help: "Source WAL bytes past the replication slot's confirmed position",
@@ -57,7 +72,11 @@ export function createWorkerMetrics(options: { processMetrics?: boolean } = {}):
       labelNames,
       registers,
     }),
-    sourcesLeased: new Gauge({ name: "retrace_sources_leased", help: "Sources this worker holds the lease of", registers }),
+    sourcesLeased: new Gauge({
+      name: "retrace_sources_leased",
+      help: "Sources this worker holds the lease of",
+      registers,
+    }),
   };
 }
 

@@ -7,7 +7,13 @@ import { isBuiltinType, type ValueType } from "../lib/replication/decode";
 import { relationKeyColumns } from "../lib/replication/keys";
 import { compareLsn, libraryAckArgument, normalizeLsn } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
-import { TransactionBuilder, type BuiltTransaction, type ChangeRow, type Notice, type TransactionBatch } from "../lib/replication/rows";
+import {
+  TransactionBuilder,
+  type BuiltTransaction,
+  type ChangeRow,
+  type Notice,
+  type TransactionBatch,
+} from "../lib/replication/rows";
 import { resolveType } from "../lib/replication/types";
 import { clientConfig, openSourceClient } from "../lib/sources/connection";
 import type { SourceMetrics } from "./metrics";
@@ -202,7 +208,9 @@ export class ReplicationSession {
       this.service = service;
       this.plugin = plugin;
       service.on("data", (_lsn: string, message: StreamMessage) => this.receive(message));
-      service.on("heartbeat", (lsn: string, _time: number, shouldRespond: boolean) => this.keepalive(lsn, shouldRespond));
+      service.on("heartbeat", (lsn: string, _time: number, shouldRespond: boolean) =>
+        this.keepalive(lsn, shouldRespond),
+      );
       service.on("error", (error: Error) => this.fail(error));
       service.on("start", () => this.started());
 
@@ -274,9 +282,10 @@ export class ReplicationSession {
       void this.checkHealth();
     }
     this.options.store
-      .query("update sources set status = 'streaming', last_error = null, updated_at = now() where id = $1 and status in ('pending', 'error')", [
-        this.options.source.id,
-      ])
+      .query(
+        "update sources set status = 'streaming', last_error = null, updated_at = now() where id = $1 and status in ('pending', 'error')",
+        [this.options.source.id],
+      )
       .catch((error: unknown) => this.log.warn({ err: asError(error) }, "could not record streaming status"));
   }
 
@@ -360,7 +369,10 @@ export class ReplicationSession {
       case "truncate":
         if (this.replaying) return undefined;
         this.builder.add(message);
-        if (this.builder.pendingRows >= this.batchLimits.maxRows || this.builder.pendingBytes >= this.batchLimits.maxBytes) {
+        if (
+          this.builder.pendingRows >= this.batchLimits.maxRows ||
+          this.builder.pendingBytes >= this.batchLimits.maxBytes
+        ) {
           return this.writeOpen(this.builder.takeBatch());
         }
         return undefined;
@@ -388,7 +400,13 @@ export class ReplicationSession {
 
   /** Nothing received is waiting for the store, and no store transaction is open. */
   private get idle(): boolean {
-    return !this.builder.isOpen && this.group === null && this.pending.length === 0 && this.storeTransaction === null && this.committing === null;
+    return (
+      !this.builder.isOpen &&
+      this.group === null &&
+      this.pending.length === 0 &&
+      this.storeTransaction === null &&
+      this.committing === null
+    );
   }
 
   /**
@@ -407,7 +425,9 @@ export class ReplicationSession {
     const catalog = this.catalog;
     if (!catalog) throw new Error("Catalog connection is closed");
     this.keys.set(relation.relationOid, relationKeyColumns(relation, await keyIndexes(catalog, relation.relationOid)));
-    const typeOids = [...new Set(relation.columns.map((column) => column.typeOid >>> 0))].filter((oid) => !isBuiltinType(oid));
+    const typeOids = [...new Set(relation.columns.map((column) => column.typeOid >>> 0))].filter(
+      (oid) => !isBuiltinType(oid),
+    );
     if (typeOids.length === 0) return;
     const rows = await catalogTypes(catalog, typeOids);
     for (const oid of typeOids) this.types.set(oid, resolveType(oid, rows));
@@ -423,7 +443,10 @@ export class ReplicationSession {
         const table = `${notice.schema}.${notice.table}`;
         if (!this.warnedUnavailable.has(table)) {
           this.warnedUnavailable.add(table);
-          log.warn({ table, columns: notice.columns }, "unchanged TOAST values without an old tuple are left out (set REPLICA IDENTITY FULL)");
+          log.warn(
+            { table, columns: notice.columns },
+            "unchanged TOAST values without an old tuple are left out (set REPLICA IDENTITY FULL)",
+          );
         }
       }
     }
@@ -484,7 +507,12 @@ export class ReplicationSession {
       this.pending.push(row);
       this.pendingBytes += rowBytes(row);
     }
-    const group = (this.group ??= { transactions: 0, lastCommitLsn: tx.commitLsn, lastCommitEndLsn: tx.commitEndLsn, lastChangeAt: null });
+    const group = (this.group ??= {
+      transactions: 0,
+      lastCommitLsn: tx.commitLsn,
+      lastCommitEndLsn: tx.commitEndLsn,
+      lastChangeAt: null,
+    });
     group.transactions++;
     group.lastCommitLsn = tx.commitLsn;
     group.lastCommitEndLsn = tx.commitEndLsn;
@@ -504,7 +532,8 @@ export class ReplicationSession {
   private startCommit(): void {
     const group = this.group;
     if (this.committing || this.filling || !group || this.openInStore || this.failure) return;
-    const transaction = this.storeTransaction ?? new StoreTransaction(this.options.store, this.options.source.id, this.options.writeMode);
+    const transaction =
+      this.storeTransaction ?? new StoreTransaction(this.options.store, this.options.source.id, this.options.writeMode);
     const rows = this.pending;
     this.storeTransaction = null;
     this.group = null;
@@ -551,7 +580,6 @@ export class ReplicationSession {
     await this.confirm(group.lastCommitEndLsn);
   }
 
-
   /**
    * Measures and stores the lag, writes a heartbeat, and reports the confirmed position again.
    * Failures here are logged, not fatal: the stream itself is what matters, and a broken
@@ -597,10 +625,7 @@ export class ReplicationSession {
 
   private keepalive(lsn: string, shouldRespond: boolean): void {
     if (this.failure || !this.plugin) return;
-    const everythingHandled =
-      !this.halted &&
-      this.idle &&
-      this.plugin.parsedCount === this.handledCount;
+    const everythingHandled = !this.halted && this.idle && this.plugin.parsedCount === this.handledCount;
     const serverLsn = normalizeLsn(lsn);
     if (everythingHandled && this.confirmableLsn && compareLsn(serverLsn, this.confirmableLsn) > 0) {
       this.confirmableLsn = serverLsn;

@@ -33,7 +33,9 @@ function spawnWorker(): WorkerProcess {
 }
 
 async function storedCount(): Promise<number> {
-  const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [sourceId]);
+  const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [
+    sourceId,
+  ]);
   return row?.n ?? 0;
 }
 
@@ -53,7 +55,9 @@ describe("worker killed mid-stream", () => {
   it("ends with exactly the source's changes, and never confirms past what is stored", async () => {
     const first = spawnWorker();
     await waitFor("first worker streaming", async () => {
-      const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [sourceId]);
+      const [row] = await servers.storeQuery<{ status: string }>("select status from sources where id = $1", [
+        sourceId,
+      ]);
       return row?.status === "streaming";
     });
 
@@ -79,10 +83,10 @@ describe("worker killed mid-stream", () => {
       await client.connect();
       for (let t = 0; t < TRANSACTIONS; t++) {
         const from = t * ROWS_PER_TRANSACTION + 1;
-        await client.query(
-          "insert into events select i, 'payload ' || i from generate_series($1::int, $2::int) i",
-          [from, from + ROWS_PER_TRANSACTION - 1],
-        );
+        await client.query("insert into events select i, 'payload ' || i from generate_series($1::int, $2::int) i", [
+          from,
+          from + ROWS_PER_TRANSACTION - 1,
+        ]);
         await new Promise((resolve) => setTimeout(resolve, 8));
       }
       await client.end();
@@ -100,10 +104,14 @@ describe("worker killed mid-stream", () => {
       await writer;
       expect(storedAtKill, "the kill must land mid-stream").toBeLessThan(total);
 
-      await waitFor("all changes stored", async () => (await storedCount()) >= total, 30_000).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n--- second worker output ---\n${restarted.output()}`);
-      });
-      const [{ lsn: walEnd } = { lsn: "0/0" }] = await servers.sourceQuery<{ lsn: string }>("select pg_current_wal_lsn()::text as lsn");
+      await waitFor("all changes stored", async () => (await storedCount()) >= total, 30_000).catch(
+        (error: unknown) => {
+          throw new Error(`${String(error)}\n--- second worker output ---\n${restarted.output()}`);
+        },
+      );
+      const [{ lsn: walEnd } = { lsn: "0/0" }] = await servers.sourceQuery<{ lsn: string }>(
+        "select pg_current_wal_lsn()::text as lsn",
+      );
       await waitFor("slot confirmed to the end", async () => (await confirmedFlush(servers, SLOT)) >= parseLsn(walEnd));
     } finally {
       sampling = false;
@@ -111,7 +119,13 @@ describe("worker killed mid-stream", () => {
     }
 
     // Exactly the source's changes: every id once, as CREATE, nothing else.
-    const [summary] = await servers.storeQuery<{ n: number; distinct_pk: number; creates: number; min_pk: number; max_pk: number }>(
+    const [summary] = await servers.storeQuery<{
+      n: number;
+      distinct_pk: number;
+      creates: number;
+      min_pk: number;
+      max_pk: number;
+    }>(
       `select count(*)::int as n, count(distinct primary_key)::int as distinct_pk,
               count(*) filter (where operation = 'CREATE')::int as creates,
               min(primary_key::int) as min_pk, max(primary_key::int) as max_pk
@@ -145,7 +159,12 @@ describe("worker killed mid-stream", () => {
     );
     expect(new Set(perTx.map((t) => t.xid))).toEqual(touched);
     for (const tx of perTx) {
-      expect(tx).toEqual({ xid: tx.xid, n: ROWS_PER_TRANSACTION, seqs: [...Array(ROWS_PER_TRANSACTION).keys()], lsns: 1 });
+      expect(tx).toEqual({
+        xid: tx.xid,
+        n: ROWS_PER_TRANSACTION,
+        seqs: [...Array(ROWS_PER_TRANSACTION).keys()],
+        lsns: 1,
+      });
     }
 
     // The slot never ran ahead of the store.
@@ -155,7 +174,9 @@ describe("worker killed mid-stream", () => {
       for (const xid of touched) {
         const end = commitEnd.get(xid);
         if (end !== undefined && end <= sample.confirmed) {
-          expect(sample.storedXids.has(xid), `xid ${xid} confirmed at ${sample.confirmed} before it was stored`).toBe(true);
+          expect(sample.storedXids.has(xid), `xid ${xid} confirmed at ${sample.confirmed} before it was stored`).toBe(
+            true,
+          );
           sawProgress = true;
         }
       }

@@ -22,7 +22,13 @@ const logger = createLogger("retrace-worker", env.LOG_LEVEL);
  * machine) that is logged as an error and the worker streams on: capture matters more than
  * its metrics.
  */
-function serveMetrics(metrics: WorkerMetrics, host: string, port: number, log: Logger, isStopping: () => boolean): http.Server {
+function serveMetrics(
+  metrics: WorkerMetrics,
+  host: string,
+  port: number,
+  log: Logger,
+  isStopping: () => boolean,
+): http.Server {
   const server = http.createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (request.method !== "GET" && request.method !== "HEAD") {
@@ -44,7 +50,9 @@ function serveMetrics(metrics: WorkerMetrics, host: string, port: number, log: L
       response.writeHead(404).end();
     }
   });
-  server.on("error", (error) => log.error({ err: error, host, port }, "metrics endpoint could not listen; streaming continues without it"));
+  server.on("error", (error) =>
+    log.error({ err: error, host, port }, "metrics endpoint could not listen; streaming continues without it"),
+  );
   server.listen(port, host, () => log.info({ host, port }, "metrics endpoint listening"));
   return server;
 }
@@ -54,7 +62,9 @@ try {
   const metrics = createWorkerMetrics({ processMetrics: true });
   let shuttingDown = false;
   const metricsServer =
-    env.WORKER_METRICS_PORT > 0 ? serveMetrics(metrics, env.WORKER_METRICS_HOST, env.WORKER_METRICS_PORT, logger, () => shuttingDown) : null;
+    env.WORKER_METRICS_PORT > 0
+      ? serveMetrics(metrics, env.WORKER_METRICS_HOST, env.WORKER_METRICS_PORT, logger, () => shuttingDown)
+      : null;
   const worker = startWorker({
     databaseUrl: env.DATABASE_URL,
     secret: env.RETRACE_SECRET,

@@ -24,15 +24,28 @@ export async function keyIndexes(client: pg.ClientBase, relationOid: number): Pr
     // The library reads the OID as a signed 32-bit integer.
     [String(relationOid >>> 0)],
   );
-  return rows.map((row) => ({ primary: row.primary, replicaIdentity: row.replica_identity, immediate: row.immediate, columns: row.columns }));
+  return rows.map((row) => ({
+    primary: row.primary,
+    replicaIdentity: row.replica_identity,
+    immediate: row.immediate,
+    columns: row.columns,
+  }));
 }
 
 /**
  * pg_type rows of the given type OIDs and of every type they are built on (a domain's base type,
  * an array's element type, recursively): what lib/replication/types.ts resolves them with.
  */
-export async function catalogTypes(client: pg.ClientBase, typeOids: readonly number[]): Promise<Map<number, CatalogType>> {
-  const { rows } = await client.query<{ oid: string; domain_base: string | null; array_element: string | null; element_delimiter: string | null }>(
+export async function catalogTypes(
+  client: pg.ClientBase,
+  typeOids: readonly number[],
+): Promise<Map<number, CatalogType>> {
+  const { rows } = await client.query<{
+    oid: string;
+    domain_base: string | null;
+    array_element: string | null;
+    element_delimiter: string | null;
+  }>(
     `with recursive closure(oid) as (
        select unnest($1::oid[])
        union

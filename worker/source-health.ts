@@ -57,7 +57,11 @@ export type Lag = {
  * Null when it cannot be known: behind with no stored commit yet, or on the first measurement of
  * a session while the slot trails the source (no previous position to judge "behind" by).
  */
-export function lagSeconds(sample: { openAge: number | null; storedAge: number | null; behind: boolean | null }): number | null {
+export function lagSeconds(sample: {
+  openAge: number | null;
+  storedAge: number | null;
+  behind: boolean | null;
+}): number | null {
   if (sample.openAge !== null) return Math.max(0, sample.openAge);
   if (sample.behind === false) return 0;
   if (sample.behind === null || sample.storedAge === null) return null;

@@ -70,7 +70,8 @@ export class SourceStream {
         const { checkpointLsn, lastChangeAt } = await this.storedPosition();
         if (this.stopping) break;
         const writeMode = this.afterDuplicate ? "insert" : "copy";
-        if (this.afterDuplicate) this.log.warn("the store already held a change sent again: writing with ON CONFLICT DO NOTHING this session");
+        if (this.afterDuplicate)
+          this.log.warn("the store already held a change sent again: writing with ON CONFLICT DO NOTHING this session");
         this.afterDuplicate = false;
         session = new ReplicationSession({
           source: this.options.source,

@@ -24,9 +24,7 @@ export type Servers = {
  * The source records commit timestamps unless other flags are given, so tests can compare
  * committed_at with the source's own record to the microsecond.
  */
-export async function startServers(
-  options: { storeFlags?: string[]; sourceFlags?: string[] } = {},
-): Promise<Servers> {
+export async function startServers(options: { storeFlags?: string[]; sourceFlags?: string[] } = {}): Promise<Servers> {
   const started = await Promise.allSettled([
     startTestServer({ flags: options.storeFlags }),
     startTestServer({ flags: options.sourceFlags ?? ["-c", "track_commit_timestamp=on"] }),
@@ -35,7 +33,9 @@ export async function startServers(
   if (storeResult?.status !== "fulfilled" || sourceResult?.status !== "fulfilled") {
     await Promise.allSettled(started.map((r) => (r.status === "fulfilled" ? r.value.stop() : undefined)));
     const reason = started.find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason;
-    throw new Error(`Could not start the PostgreSQL servers: ${reason instanceof Error ? reason.message : String(reason)}`);
+    throw new Error(
+      `Could not start the PostgreSQL servers: ${reason instanceof Error ? reason.message : String(reason)}`,
+    );
   }
   const store = storeResult.value;
   const source = sourceResult.value;
@@ -70,7 +70,12 @@ export async function startServers(
 /** Registers the source database in the store the way the web app does; returns its id. */
 export async function addSource(
   servers: Servers,
-  options: { slotName: string; publicationName: string; environment?: string; sslMode?: "disable" | "prefer" | "require" },
+  options: {
+    slotName: string;
+    publicationName: string;
+    environment?: string;
+    sslMode?: "disable" | "prefer" | "require";
+  },
 ): Promise<string> {
   const [row] = await servers.storeQuery<{ id: string }>(
     `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment, slot_name, publication_name)
@@ -116,7 +121,11 @@ export async function confirmedFlush(servers: Servers, slotName: string): Promis
   return parseLsn(row.lsn);
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | false | null | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | false | null | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

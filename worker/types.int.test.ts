@@ -107,41 +107,133 @@ const NASTY_TEXT = `Zoë "q" \\ back\nline\r\ttab 😀 \u2028\u2029 {a,b} 'singl
 /** Values as input text (cast by the server to the column type); absent = NULL. */
 const ROWS: Row[] = [
   {
-    i2: "32767", i4: "2147483647", i8: "9223372036854775807", o: "4294967295",
-    n: `${FORTY}.${FORTY}`, f4: "3.4028235e+38", f8: "1.7976931348623157e+308", b: "t",
-    t: NASTY_TEXT, vc: "plain", bp: "ab", qc: "z", nm: "a_name", by: "\\xdeadbeef00ff",
+    i2: "32767",
+    i4: "2147483647",
+    i8: "9223372036854775807",
+    o: "4294967295",
+    n: `${FORTY}.${FORTY}`,
+    f4: "3.4028235e+38",
+    f8: "1.7976931348623157e+308",
+    b: "t",
+    t: NASTY_TEXT,
+    vc: "plain",
+    bp: "ab",
+    qc: "z",
+    nm: "a_name",
+    by: "\\xdeadbeef00ff",
     j: '{"a": [1, 2.50, "x"], "big": 123456789012345678901234567890, "n": null, "t": true}',
     jb: '{"nested": {"deep": [1, {"x": "y"}]}, "big": -98765432109876543210.00010, "e": 1e-7}',
-    ai: "{1,2,NULL,-2147483648}", a8: "{9223372036854775807,-9223372036854775808,NULL}",
+    ai: "{1,2,NULL,-2147483648}",
+    a8: "{9223372036854775807,-9223372036854775808,NULL}",
     at: '{"a b",NULL,"c\\"d","e,f","{g}","NULL","","back\\\\slash"," lead",x,\u00a0nbsp\u00a0,\ufeffbom,\u2003em}',
-    ab: "{t,f,NULL}", an: "{1.50,NaN,-Infinity,Infinity,NULL,-0.000001}", af: "{0.1,NaN,Infinity,-Infinity,-1e-300,NULL,-0}",
-    aj: '{"{\\"a\\": 1}","[1, 2]",NULL,"\\"s\\"","12345678901234567890.5"}', ajs: '{"{\\"k\\": [true, null]}",NULL}',
-    ats: '{"2024-02-29 23:59:59.123456+00",infinity,NULL}', au: "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}",
-    abx: "{(1,1),(0,0);(2,2),(1,1)}", apt: '{"(1,2)","(3.5,-4)"}', ar: '{"[1,3)",empty}', ax: '{"<a>1</a>","<b/>"}',
-    d: "5874897-12-31", tm: "24:00:00", ttz: "24:00:00-15:59", ts: "294276-12-31 23:59:59.999999",
-    tstz: "2024-02-29 23:59:59.123456+05:30", iv: "178000000 years 11 mons 30 days 23:59:59.999999",
-    u: "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", ip: "2001:db8::1/64", cn: "10.0.0.0/8", mac: "08:00:2b:01:02:03",
-    mac8: "08:00:2b:01:02:03:04:05", m: "92233720368547758.07", bt: "10101010", vb: "1", x: '<a b="1">text &amp; more</a>',
-    tv: "a:1 fat cats", tq: "fat & (rat | !cat)", pt: "(1.5,-2)", bx: "(1,1),(0,0)", e: "happy", dt: "a@b.c",
-    comp: '(1,"x ""y"", z")', r4: "[1,10)", rtz: "[2024-01-01 00:00:00.000001+00,infinity)", mr: "{[1,3),[5,7)}",
-    lsn: "16/B374D848", 'we "ird" é': "odd column name", __proto__: "not a prototype",
+    ab: "{t,f,NULL}",
+    an: "{1.50,NaN,-Infinity,Infinity,NULL,-0.000001}",
+    af: "{0.1,NaN,Infinity,-Infinity,-1e-300,NULL,-0}",
+    aj: '{"{\\"a\\": 1}","[1, 2]",NULL,"\\"s\\"","12345678901234567890.5"}',
+    ajs: '{"{\\"k\\": [true, null]}",NULL}',
+    ats: '{"2024-02-29 23:59:59.123456+00",infinity,NULL}',
+    au: "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}",
+    abx: "{(1,1),(0,0);(2,2),(1,1)}",
+    apt: '{"(1,2)","(3.5,-4)"}',
+    ar: '{"[1,3)",empty}',
+    ax: '{"<a>1</a>","<b/>"}',
+    d: "5874897-12-31",
+    tm: "24:00:00",
+    ttz: "24:00:00-15:59",
+    ts: "294276-12-31 23:59:59.999999",
+    tstz: "2024-02-29 23:59:59.123456+05:30",
+    iv: "178000000 years 11 mons 30 days 23:59:59.999999",
+    u: "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    ip: "2001:db8::1/64",
+    cn: "10.0.0.0/8",
+    mac: "08:00:2b:01:02:03",
+    mac8: "08:00:2b:01:02:03:04:05",
+    m: "92233720368547758.07",
+    bt: "10101010",
+    vb: "1",
+    x: '<a b="1">text &amp; more</a>',
+    tv: "a:1 fat cats",
+    tq: "fat & (rat | !cat)",
+    pt: "(1.5,-2)",
+    bx: "(1,1),(0,0)",
+    e: "happy",
+    dt: "a@b.c",
+    comp: '(1,"x ""y"", z")',
+    r4: "[1,10)",
+    rtz: "[2024-01-01 00:00:00.000001+00,infinity)",
+    mr: "{[1,3),[5,7)}",
+    lsn: "16/B374D848",
+    'we "ird" é': "odd column name",
+    __proto__: "not a prototype",
   },
   {
-    i2: "-32768", i4: "-2147483648", i8: "-9223372036854775808", o: "0", n: `-${FORTY}.000100`,
-    f4: "-3.4028235e+38", f8: "5e-324", b: "f", t: "", vc: "\uFEFFstarts with a BOM", bp: "", qc: "\\", nm: "",
-    by: "\\x", j: '"nul \\u0000 escape"', jb: "null", ai: "{{1,2},{3,NULL}}", a8: "{}",
-    at: '{{"a b",NULL},{"c,d","e\\"f"}}', ab: "{}", an: "{}", af: "{}", aj: "{}", ats: "{}",
-    d: "4713-01-01 BC", tm: "00:00:00", ttz: "00:00:00+15:59", ts: "4713-01-01 00:00:00 BC", tstz: "-infinity",
-    iv: "-178000000 years", m: "-92233720368547758.08", bt: "00000000", vb: "", x: "", tv: "", tq: "",
-    e: "sad", dt: "", comp: "(,)", r4: "empty", rtz: "(,)", mr: "{}", lsn: "0/0", 'we "ird" é': "",
+    i2: "-32768",
+    i4: "-2147483648",
+    i8: "-9223372036854775808",
+    o: "0",
+    n: `-${FORTY}.000100`,
+    f4: "-3.4028235e+38",
+    f8: "5e-324",
+    b: "f",
+    t: "",
+    vc: "\uFEFFstarts with a BOM",
+    bp: "",
+    qc: "\\",
+    nm: "",
+    by: "\\x",
+    j: '"nul \\u0000 escape"',
+    jb: "null",
+    ai: "{{1,2},{3,NULL}}",
+    a8: "{}",
+    at: '{{"a b",NULL},{"c,d","e\\"f"}}',
+    ab: "{}",
+    an: "{}",
+    af: "{}",
+    aj: "{}",
+    ats: "{}",
+    d: "4713-01-01 BC",
+    tm: "00:00:00",
+    ttz: "00:00:00+15:59",
+    ts: "4713-01-01 00:00:00 BC",
+    tstz: "-infinity",
+    iv: "-178000000 years",
+    m: "-92233720368547758.08",
+    bt: "00000000",
+    vb: "",
+    x: "",
+    tv: "",
+    tq: "",
+    e: "sad",
+    dt: "",
+    comp: "(,)",
+    r4: "empty",
+    rtz: "(,)",
+    mr: "{}",
+    lsn: "0/0",
+    'we "ird" é': "",
   },
   {
-    n: "NaN", f4: "NaN", f8: "NaN", t: "NULL", j: '"unpaired \\ud800 surrogate"',
-    jb: "12345678901234567890.123456789012345678901234567890", ai: "[0:1]={1,2}",
-    d: "infinity", ts: "infinity", tstz: "infinity", iv: "infinity", vc: "\uFEFF",
+    n: "NaN",
+    f4: "NaN",
+    f8: "NaN",
+    t: "NULL",
+    j: '"unpaired \\ud800 surrogate"',
+    jb: "12345678901234567890.123456789012345678901234567890",
+    ai: "[0:1]={1,2}",
+    d: "infinity",
+    ts: "infinity",
+    tstz: "infinity",
+    iv: "infinity",
+    vc: "\uFEFF",
   },
   { n: "Infinity", f4: "Infinity", f8: "Infinity", j: "[1e400, -1e-400, 1e131072]", iv: "-infinity", d: "-infinity" },
-  { n: "-Infinity", f4: "-Infinity", f8: "-Infinity", j: '"escaped backslash \\\\u0000 is not a NUL"', jb: '"\\u00e9 \\ud83d\\ude00"' },
+  {
+    n: "-Infinity",
+    f4: "-Infinity",
+    f8: "-Infinity",
+    j: '"escaped backslash \\\\u0000 is not a NUL"',
+    jb: '"\\u00e9 \\ud83d\\ude00"',
+  },
   { n: "1e131071", f4: "-0", f8: "-0", j: '{"dup": 1, "dup": 2, "emoji": "\\ud83d\\ude00"}', jb: "[]" },
   { n: "1e-16383", f4: "1e-45", f8: "2.2250738585072014e-308", j: "[1, 2.000, -0, 0.1e5]", jb: "-0.0" },
   { f8: "0.30000000000000004", f4: "0.1", n: "0.50" },
@@ -237,7 +329,13 @@ async function registerSource(database: string, slotName: string, publicationNam
   return row.id;
 }
 
-type Stored = { operation: string; primary_key: string; before: string | null; after: string | null; changed_fields: string[] | null };
+type Stored = {
+  operation: string;
+  primary_key: string;
+  before: string | null;
+  after: string | null;
+  changed_fields: string[] | null;
+};
 
 async function storedChanges(sourceId: string, table: string, expected: number): Promise<Stored[]> {
   const query = () =>
@@ -246,18 +344,23 @@ async function storedChanges(sourceId: string, table: string, expected: number):
          from changes where source_id = $1 and "table" = $2 order by commit_lsn, seq`,
       [sourceId, table],
     );
-  await waitFor(`${expected} changes of ${table}`, async () => (await query()).length >= expected, 60_000).catch(async (error: unknown) => {
-    const [source] = await servers.storeQuery<{ status: string; last_error: string | null }>(
-      "select status, last_error from sources where id = $1",
-      [sourceId],
-    );
-    throw new Error(`${String(error)} (source ${source?.status}: ${source?.last_error ?? "no error"})`);
-  });
+  await waitFor(`${expected} changes of ${table}`, async () => (await query()).length >= expected, 60_000).catch(
+    async (error: unknown) => {
+      const [source] = await servers.storeQuery<{ status: string; last_error: string | null }>(
+        "select status, last_error from sources where id = $1",
+        [sourceId],
+      );
+      throw new Error(`${String(error)} (source ${source?.status}: ${source?.last_error ?? "no error"})`);
+    },
+  );
   return query();
 }
 
 /** Columns whose stored value differs from the expected one, compared as jsonb text in the store. */
-async function mismatches(expectedImage: string, storedImage: string | null): Promise<Array<{ key: string; expected: string | null; stored: string | null }>> {
+async function mismatches(
+  expectedImage: string,
+  storedImage: string | null,
+): Promise<Array<{ key: string; expected: string | null; stored: string | null }>> {
   return servers.storeQuery(
     `select key, left(e.value::text, 300) as expected, left(s.value::text, 300) as stored
        from jsonb_each($1::jsonb) e full join jsonb_each($2::jsonb) s using (key)
@@ -268,7 +371,13 @@ async function mismatches(expectedImage: string, storedImage: string | null): Pr
 }
 
 /** Inserts, updates and deletes every row, and checks all three images of each. */
-async function roundTrip(options: { client: pg.Client; sourceId: string; table: string; columns: Column[]; rows: Row[] }) {
+async function roundTrip(options: {
+  client: pg.Client;
+  sourceId: string;
+  table: string;
+  columns: Column[];
+  rows: Row[];
+}) {
   const { client, sourceId, table, columns, rows } = options;
   await insertRows(client, table, columns, rows);
   const inserted = (await client.query<{ id: number; image: string }>(expectedImagesSql(table, columns))).rows;
@@ -375,24 +484,48 @@ describe("value round-trip", () => {
       [appSource],
     );
     expect(classes).toEqual({
-      i8: "number", i8_text: "9223372036854775807", n: "number", b: "boolean", jb: "object", ai: "array",
-      tstz: "string", abx: "array", t: NASTY_TEXT,
+      i8: "number",
+      i8_text: "9223372036854775807",
+      n: "number",
+      b: "boolean",
+      jb: "object",
+      ai: "array",
+      tstz: "string",
+      abx: "array",
+      t: NASTY_TEXT,
     });
   });
 
   it("records the canonical text whatever output settings the source database defaults to", async () => {
     const client = await sourceClient("legacy");
     const columns: Column[] = [
-      col("f8", "float8", "number"), col("f4", "float4", "number"), col("af", "float8[]", { array: "number" }),
-      col("d", "date", "text"), col("ts", "timestamp", "text"), col("tstz", "timestamptz", "text"),
-      col("ats", "timestamptz[]", { array: "text" }), col("iv", "interval", "text"), col("tm", "time", "text"),
-      col("ttz", "timetz", "text"), col("by", "bytea", "text"), col("n", "numeric", "number"),
+      col("f8", "float8", "number"),
+      col("f4", "float4", "number"),
+      col("af", "float8[]", { array: "number" }),
+      col("d", "date", "text"),
+      col("ts", "timestamp", "text"),
+      col("tstz", "timestamptz", "text"),
+      col("ats", "timestamptz[]", { array: "text" }),
+      col("iv", "interval", "text"),
+      col("tm", "time", "text"),
+      col("ttz", "timetz", "text"),
+      col("by", "bytea", "text"),
+      col("n", "numeric", "number"),
     ];
     const rows: Row[] = [
       {
-        f8: "0.30000000000000004", f4: "0.100000001", af: "{0.30000000000000004,1.0000000000000002}", d: "2024-02-29",
-        ts: "2024-02-29 23:59:59.123456", tstz: "2024-02-29 23:59:59.123456+00", ats: '{"2024-02-29 23:59:59.123456+00"}',
-        iv: "1 year 2 mons 3 days 04:05:06.000007", tm: "04:05:06.000007", ttz: "04:05:06.000007+02", by: "\\xdeadbeef", n: "1.50",
+        f8: "0.30000000000000004",
+        f4: "0.100000001",
+        af: "{0.30000000000000004,1.0000000000000002}",
+        d: "2024-02-29",
+        ts: "2024-02-29 23:59:59.123456",
+        tstz: "2024-02-29 23:59:59.123456+00",
+        ats: '{"2024-02-29 23:59:59.123456+00"}',
+        iv: "1 year 2 mons 3 days 04:05:06.000007",
+        tm: "04:05:06.000007",
+        ttz: "04:05:06.000007+02",
+        by: "\\xdeadbeef",
+        n: "1.50",
       },
       { f8: "-1.2345678901234567e-300", iv: "-1 days +02:00:00", d: "0044-03-15 BC" },
     ];
@@ -418,8 +551,14 @@ describe("value round-trip", () => {
       columns,
       rows: [
         {
-          dpos: "2147483647", apos: "{1,NULL,3}", amood: "{happy,NULL,sad}", acomp: '{"(1,x)","(,)",NULL,"(2,\\"a b\\")"}',
-          aemail: '{a@b.c,NULL,"with, comma"}', dints: "{{1,2},{3,NULL}}", dnum: "1.50", card: "0",
+          dpos: "2147483647",
+          apos: "{1,NULL,3}",
+          amood: "{happy,NULL,sad}",
+          acomp: '{"(1,x)","(,)",NULL,"(2,\\"a b\\")"}',
+          aemail: '{a@b.c,NULL,"with, comma"}',
+          dints: "{{1,2},{3,NULL}}",
+          dnum: "1.50",
+          card: "0",
         },
         { apos: "{}", amood: "[0:0]={ok}" },
         {},
@@ -430,6 +569,14 @@ describe("value round-trip", () => {
          from changes where source_id = $1 and "table" = 'custom_resolved' and operation = 'CREATE' and primary_key = '1'`,
       [appSource],
     );
-    expect(first).toEqual({ dpos: 2147483647, amood: ["happy", null, "sad"], acomp: ["(1,x)", "(,)", null, '(2,"a b")'], dints: [[1, 2], [3, null]] });
+    expect(first).toEqual({
+      dpos: 2147483647,
+      amood: ["happy", null, "sad"],
+      acomp: ["(1,x)", "(,)", null, '(2,"a b")'],
+      dints: [
+        [1, 2],
+        [3, null],
+      ],
+    });
   });
 });

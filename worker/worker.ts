@@ -37,8 +37,15 @@ type Running = { fingerprint: string; lease: Lease; stream: SourceStream; writes
 /** A change to any of these means the stream must reconnect with the new settings. */
 function fingerprint(source: Source): string {
   return JSON.stringify([
-    source.host, source.port, source.database, source.username, source.passwordEncrypted,
-    source.sslMode, source.environment, source.slotName, source.publicationName,
+    source.host,
+    source.port,
+    source.database,
+    source.username,
+    source.passwordEncrypted,
+    source.sslMode,
+    source.environment,
+    source.slotName,
+    source.publicationName,
   ]);
 }
 
@@ -124,7 +131,10 @@ export function startWorker(options: WorkerOptions): Worker {
       try {
         await take(source);
       } catch (error) {
-        log.warn({ sourceId: source.id, err: { message: error instanceof Error ? error.message : String(error) } }, "could not lease source");
+        log.warn(
+          { sourceId: source.id, err: { message: error instanceof Error ? error.message : String(error) } },
+          "could not lease source",
+        );
       }
     }
   }
@@ -133,7 +143,10 @@ export function startWorker(options: WorkerOptions): Worker {
     timer = setTimeout(() => {
       polling = poll()
         .catch((error: unknown) => {
-          log.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, "listing sources failed");
+          log.warn(
+            { err: { message: error instanceof Error ? error.message : String(error) } },
+            "listing sources failed",
+          );
         })
         .finally(() => {
           if (!stopping) schedule(pollIntervalMs);

@@ -26,7 +26,15 @@ export function FormError({ message }: { message: string | null }) {
   );
 }
 
-export function SubmitButton({ label, pendingLabel, pending }: { label: string; pendingLabel: string; pending: boolean }) {
+export function SubmitButton({
+  label,
+  pendingLabel,
+  pending,
+}: {
+  label: string;
+  pendingLabel: string;
+  pending: boolean;
+}) {
   return (
     <button
       type="submit"

@@ -50,11 +50,21 @@ export function SetupForm() {
   const pending = setup.isPending || setup.isSuccess;
 
   return (
-    <AuthCard title="Create the first admin" subtitle="Welcome to Retrace. This account can connect databases and invite others.">
+    <AuthCard
+      title="Create the first admin"
+      subtitle="Welcome to Retrace. This account can connect databases and invite others."
+    >
       <form onSubmit={onSubmit} className="space-y-4" noValidate>
         <Field id="email" label="Email" type="email" autoComplete="username" required autoFocus />
         <Field id="password" label="Password" type="password" autoComplete="new-password" minLength={8} required />
-        <Field id="confirmPassword" label="Confirm password" type="password" autoComplete="new-password" minLength={8} required />
+        <Field
+          id="confirmPassword"
+          label="Confirm password"
+          type="password"
+          autoComplete="new-password"
+          minLength={8}
+          required
+        />
         <p className="text-xs text-slate-500">At least 8 characters.</p>
         <FormError message={message} />
         {alreadyDone ? (

@@ -39,13 +39,22 @@ async function getLossless<T>(path: string, signal?: AbortSignal): Promise<T> {
     } catch {
       error = undefined;
     }
-    throw new ApiError(response.status, error?.code ?? "http_error", error?.message ?? `Request failed with status ${response.status}`, error?.details);
+    throw new ApiError(
+      response.status,
+      error?.code ?? "http_error",
+      error?.message ?? `Request failed with status ${response.status}`,
+      error?.details,
+    );
   }
   // The shapes are this API's own (lib/changes/queries.ts); parsing is the validation that matters here.
   return parseJson(text) as unknown as T;
 }
 
-export function fetchChanges(filters: FilterValues, cursor: string | undefined, signal?: AbortSignal): Promise<ChangesPage> {
+export function fetchChanges(
+  filters: FilterValues,
+  cursor: string | undefined,
+  signal?: AbortSignal,
+): Promise<ChangesPage> {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(filters)) if (value) params.set(key, value);
   if (cursor) params.set("cursor", cursor);

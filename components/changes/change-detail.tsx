@@ -29,7 +29,9 @@ export function ChangeDetail({ id }: { id: string }) {
     return (
       <div role="alert" className="rounded-lg border border-slate-200 bg-white p-8 text-center">
         <p className="font-medium">{notFound ? "Change not found" : "Could not load this change"}</p>
-        <p className="mt-1 text-sm text-slate-500">{notFound ? `There is no change with id ${id}.` : query.error.message}</p>
+        <p className="mt-1 text-sm text-slate-500">
+          {notFound ? `There is no change with id ${id}.` : query.error.message}
+        </p>
         <BackLink />
       </div>
     );
@@ -58,7 +60,11 @@ export function ChangeDetail({ id }: { id: string }) {
           </span>
         </Item>
         <Item label="Primary key">
-          {change.primaryKey !== null ? <span className="font-mono">{change.primaryKey}</span> : <span className="text-slate-400">none</span>}
+          {change.primaryKey !== null ? (
+            <span className="font-mono">{change.primaryKey}</span>
+          ) : (
+            <span className="text-slate-400">none</span>
+          )}
         </Item>
         <Item label="Committed at">
           <span className="font-mono">{exactTime(change.committedAt)}</span>{" "}
@@ -86,13 +92,21 @@ export function ChangeDetail({ id }: { id: string }) {
           <h2 id="context-heading" className="text-lg font-semibold">
             Context
           </h2>
-          <pre className="overflow-x-auto rounded-lg border border-slate-200 bg-white p-4 font-mono text-xs">{context}</pre>
+          <pre className="overflow-x-auto rounded-lg border border-slate-200 bg-white p-4 font-mono text-xs">
+            {context}
+          </pre>
         </section>
       ) : null}
 
       <section aria-labelledby="diff-heading" className="space-y-2">
         <h2 id="diff-heading" className="text-lg font-semibold">
-          {change.operation === "UPDATE" ? "Before and after" : change.operation === "DELETE" ? "Deleted row" : change.operation === "CREATE" ? "Created row" : "Truncate"}
+          {change.operation === "UPDATE"
+            ? "Before and after"
+            : change.operation === "DELETE"
+              ? "Deleted row"
+              : change.operation === "CREATE"
+                ? "Created row"
+                : "Truncate"}
         </h2>
         <DiffTable change={change} />
       </section>
@@ -102,7 +116,15 @@ export function ChangeDetail({ id }: { id: string }) {
   );
 }
 
-function TransactionList({ current, changes, truncated }: { current: ChangeView; changes: ChangeView[]; truncated: boolean }) {
+function TransactionList({
+  current,
+  changes,
+  truncated,
+}: {
+  current: ChangeView;
+  changes: ChangeView[];
+  truncated: boolean;
+}) {
   const others = changes.filter((c) => c.id !== current.id).length;
   return (
     <section aria-labelledby="transaction-heading" className="space-y-2">

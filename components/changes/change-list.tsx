@@ -18,7 +18,8 @@ type Pages = InfiniteData<ChangesPage, string | undefined>;
  * page loaded, one after the other, and rows arriving meanwhile would shift what the reader is
  * looking at; loading older changes pauses it until "Show newest".
  */
-const showingNewestOnly = (query: Query<ChangesPage, Error, Pages, readonly unknown[]>) => (query.state.data?.pages.length ?? 0) <= 1;
+const showingNewestOnly = (query: Query<ChangesPage, Error, Pages, readonly unknown[]>) =>
+  (query.state.data?.pages.length ?? 0) <= 1;
 
 export function ChangeList({ filters, onClearFilters }: { filters: FilterValues; onClearFilters: () => void }) {
   const now = useNow();
@@ -125,9 +126,16 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
 
 export function ListSkeleton() {
   return (
-    <div aria-busy="true" aria-label="Loading changes" className="overflow-hidden rounded-lg border border-slate-200 bg-white">
+    <div
+      aria-busy="true"
+      aria-label="Loading changes"
+      className="overflow-hidden rounded-lg border border-slate-200 bg-white"
+    >
       {Array.from({ length: 6 }, (_, i) => (
-        <div key={i} className="flex animate-pulse items-center gap-4 border-b border-slate-100 px-4 py-4 last:border-0">
+        <div
+          key={i}
+          className="flex animate-pulse items-center gap-4 border-b border-slate-100 px-4 py-4 last:border-0"
+        >
           <div className="h-3 w-20 rounded bg-slate-200" />
           <div className="h-4 w-16 rounded-full bg-slate-200" />
           <div className="h-3 w-48 rounded bg-slate-200" />
@@ -145,7 +153,11 @@ function EmptyState({ filtered, onClearFilters }: { filtered: boolean; onClearFi
         <>
           <p className="font-medium text-slate-900">No changes match these filters</p>
           <p className="mt-1 text-sm text-slate-500">New matching changes will appear here as they happen.</p>
-          <button type="button" onClick={onClearFilters} className="mt-4 text-sm font-medium text-indigo-700 hover:underline">
+          <button
+            type="button"
+            onClick={onClearFilters}
+            className="mt-4 text-sm font-medium text-indigo-700 hover:underline"
+          >
             Clear filters
           </button>
         </>

@@ -29,8 +29,12 @@ export function ChangeRow({ change, now }: { change: ChangeView; now: number }) 
             </span>
           ) : null}
         </span>
-        <span className="col-start-3 truncate font-mono text-slate-700 md:col-start-auto" title={change.primaryKey ?? undefined}>
-          {change.primaryKey ?? (change.operation === "TRUNCATE" ? "whole table" : <span className="text-slate-400">no primary key</span>)}
+        <span
+          className="col-start-3 truncate font-mono text-slate-700 md:col-start-auto"
+          title={change.primaryKey ?? undefined}
+        >
+          {change.primaryKey ??
+            (change.operation === "TRUNCATE" ? "whole table" : <span className="text-slate-400">no primary key</span>)}
         </span>
         <span className="hidden text-xs text-slate-500 md:block">{change.environment}</span>
       </Link>

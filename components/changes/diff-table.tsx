@@ -9,7 +9,10 @@ function diffRows(change: ChangeView): Row[] {
   const { before, after } = change;
   const columns = [...new Set([...Object.keys(after ?? {}), ...Object.keys(before ?? {})])];
   const declared = new Set(change.changedFields ?? []);
-  return columns.map((column) => ({ column, changed: change.operation === "UPDATE" && (declared.has(column) || differs(before, after, column)) }));
+  return columns.map((column) => ({
+    column,
+    changed: change.operation === "UPDATE" && (declared.has(column) || differs(before, after, column)),
+  }));
 }
 
 function differs(before: JsonObject | null, after: JsonObject | null, column: string): boolean {
@@ -65,14 +68,24 @@ export function DiffTable({ change }: { change: ChangeView }) {
           </thead>
           <tbody className="divide-y divide-slate-100">
             {rows.map(({ column, changed }) => (
-              <tr key={column} data-changed={changed ? "true" : undefined} className={changed ? "bg-amber-50" : undefined}>
+              <tr
+                key={column}
+                data-changed={changed ? "true" : undefined}
+                className={changed ? "bg-amber-50" : undefined}
+              >
                 <th scope="row" className="px-4 py-2 align-top font-mono text-xs font-medium text-slate-700">
                   {column}
-                  {changed ? <span className="ml-2 rounded bg-amber-200 px-1 text-[10px] uppercase text-amber-900">changed</span> : null}
+                  {changed ? (
+                    <span className="ml-2 rounded bg-amber-200 px-1 text-[10px] uppercase text-amber-900">changed</span>
+                  ) : null}
                 </th>
                 {showBefore ? (
                   <td className="px-4 py-2 align-top">
-                    {beforeMissing ? <span className="text-slate-400">—</span> : <JsonValueView value={cell(change.before, column)} />}
+                    {beforeMissing ? (
+                      <span className="text-slate-400">—</span>
+                    ) : (
+                      <JsonValueView value={cell(change.before, column)} />
+                    )}
                   </td>
                 ) : null}
                 {showAfter ? (

@@ -8,7 +8,10 @@ export function JsonValueView({ value }: { value: JsonValue | undefined }) {
   if (value === undefined) return <span className="text-xs italic text-slate-400">absent</span>;
   if (value === null) {
     return (
-      <span title="SQL NULL" className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs font-medium text-slate-500">
+      <span
+        title="SQL NULL"
+        className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs font-medium text-slate-500"
+      >
         NULL
       </span>
     );

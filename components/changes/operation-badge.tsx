@@ -16,7 +16,9 @@ const STYLES: Record<OperationName, string> = {
 
 export function OperationBadge({ operation }: { operation: OperationName }) {
   return (
-    <span className={`inline-flex w-20 justify-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${STYLES[operation]}`}>
+    <span
+      className={`inline-flex w-20 justify-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${STYLES[operation]}`}
+    >
       {OPERATION_LABELS[operation]}
     </span>
   );

@@ -75,7 +75,9 @@ export function ConnectForm() {
     setConnectionString(text);
     const parsed = parseConnectionString(text);
     if (!parsed || Object.keys(parsed).length === 0) {
-      setFilledNote(text.trim() ? "Not a connection string Retrace understands (postgres://… or host=… dbname=…)." : null);
+      setFilledNote(
+        text.trim() ? "Not a connection string Retrace understands (postgres://… or host=… dbname=…)." : null,
+      );
       return;
     }
     setState((s) => ({ ...s, ...parsed }));
@@ -96,7 +98,11 @@ export function ConnectForm() {
 
   return (
     <div className="grid gap-8 lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
-      <form onSubmit={onSubmit} noValidate className="space-y-5 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+      <form
+        onSubmit={onSubmit}
+        noValidate
+        className="space-y-5 rounded-lg border border-slate-200 bg-white p-6 shadow-sm"
+      >
         <div className="space-y-1">
           <label htmlFor="connection-string" className="block text-sm font-medium text-slate-700">
             Connection string
@@ -118,13 +124,54 @@ export function ConnectForm() {
         </div>
 
         <div className="grid gap-4 sm:grid-cols-[minmax(0,3fr)_minmax(0,1fr)]">
-          <TextField id="host" label="Host" value={state.host} onChange={(e) => set("host")(e.target.value)} error={fieldErrors.host} required autoComplete="off" placeholder="db.example.com" />
-          <TextField id="port" label="Port" value={state.port} onChange={(e) => set("port")(e.target.value)} error={fieldErrors.port} required inputMode="numeric" />
+          <TextField
+            id="host"
+            label="Host"
+            value={state.host}
+            onChange={(e) => set("host")(e.target.value)}
+            error={fieldErrors.host}
+            required
+            autoComplete="off"
+            placeholder="db.example.com"
+          />
+          <TextField
+            id="port"
+            label="Port"
+            value={state.port}
+            onChange={(e) => set("port")(e.target.value)}
+            error={fieldErrors.port}
+            required
+            inputMode="numeric"
+          />
         </div>
-        <TextField id="database" label="Database Name" value={state.database} onChange={(e) => set("database")(e.target.value)} error={fieldErrors.database} required autoComplete="off" />
+        <TextField
+          id="database"
+          label="Database Name"
+          value={state.database}
+          onChange={(e) => set("database")(e.target.value)}
+          error={fieldErrors.database}
+          required
+          autoComplete="off"
+        />
         <div className="grid gap-4 sm:grid-cols-2">
-          <TextField id="username" label="Username" value={state.username} onChange={(e) => set("username")(e.target.value)} error={fieldErrors.username} required autoComplete="off" />
-          <TextField id="password" label="Password" type="password" value={state.password} onChange={(e) => set("password")(e.target.value)} error={fieldErrors.password} autoComplete="new-password" />
+          <TextField
+            id="username"
+            label="Username"
+            value={state.username}
+            onChange={(e) => set("username")(e.target.value)}
+            error={fieldErrors.username}
+            required
+            autoComplete="off"
+          />
+          <TextField
+            id="password"
+            label="Password"
+            type="password"
+            value={state.password}
+            onChange={(e) => set("password")(e.target.value)}
+            error={fieldErrors.password}
+            autoComplete="new-password"
+          />
         </div>
         <div className="grid gap-4 sm:grid-cols-2">
           <div className="space-y-2">
@@ -152,7 +199,13 @@ export function ConnectForm() {
               />
             ) : null}
           </div>
-          <SelectField id="ssl-mode" label="SSL mode" value={state.sslMode} onChange={(e) => set("sslMode")(e.target.value)} error={fieldErrors.sslMode}>
+          <SelectField
+            id="ssl-mode"
+            label="SSL mode"
+            value={state.sslMode}
+            onChange={(e) => set("sslMode")(e.target.value)}
+            error={fieldErrors.sslMode}
+          >
             {SSL_OPTIONS.map((option) => (
               <option key={option.value} value={option.value}>
                 {option.label}
@@ -186,7 +239,8 @@ export function ConnectForm() {
           </button>
         </div>
         <p className="text-xs text-slate-500">
-          Adding creates a publication and a logical replication slot named retrace_… at the source. You choose the tables next.
+          Adding creates a publication and a logical replication slot named retrace_… at the source. You choose the
+          tables next.
         </p>
       </form>
 
@@ -203,7 +257,8 @@ export function ConnectForm() {
             ) : (
               <p className="text-sm text-slate-500">
                 Check connection verifies the server version, wal_level, the REPLICATION privilege, free replication
-                slots and WAL senders, and the right to create a publication, and shows the exact fix for anything missing.
+                slots and WAL senders, and the right to create a publication, and shows the exact fix for anything
+                missing.
               </p>
             )}
           </div>

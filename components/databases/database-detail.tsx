@@ -37,7 +37,9 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
     const notFound = query.error instanceof ApiError && query.error.status === 404;
     return (
       <div role="alert" className="rounded-lg border border-red-200 bg-red-50 p-6 text-sm text-red-800">
-        <p className="font-medium">{notFound ? "This database does not exist (it may have been removed)." : "Could not load this database."}</p>
+        <p className="font-medium">
+          {notFound ? "This database does not exist (it may have been removed)." : "Could not load this database."}
+        </p>
         {notFound ? null : <p className="mt-1">{query.error?.message}</p>}
         <Link href="/databases" className="mt-3 inline-block font-medium underline">
           Back to databases
@@ -100,7 +102,9 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
           <Row term="Lag">
             <Lag database={database} now={now} />
           </Row>
-          <Row term="Last change">{database.lastChangeAt ? <RelativeTime iso={database.lastChangeAt} now={now} /> : "—"}</Row>
+          <Row term="Last change">
+            {database.lastChangeAt ? <RelativeTime iso={database.lastChangeAt} now={now} /> : "—"}
+          </Row>
           <Row term="Connected">
             <RelativeTime iso={database.createdAt} now={now} />
           </Row>
@@ -112,7 +116,10 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
           <h2 id="tables-heading" className="text-base font-semibold">
             Tracked tables ({tables.length})
           </h2>
-          <Link href={`/databases/${database.id}/tables`} className="text-sm font-medium text-indigo-700 hover:underline">
+          <Link
+            href={`/databases/${database.id}/tables`}
+            className="text-sm font-medium text-indigo-700 hover:underline"
+          >
             {canEdit ? "Edit tables" : "View tables"}
           </Link>
         </div>

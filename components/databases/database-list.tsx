@@ -68,14 +68,32 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
         <table className="min-w-full divide-y divide-slate-200 text-sm">
           <thead className="bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500">
             <tr>
-              <th scope="col" className="px-4 py-2">Name</th>
-              <th scope="col" className="px-4 py-2">Environment</th>
-              <th scope="col" className="px-4 py-2">Host / Database</th>
-              <th scope="col" className="px-4 py-2">Status</th>
-              <th scope="col" className="px-4 py-2">Lag</th>
-              <th scope="col" className="px-4 py-2 text-right">Tables tracked</th>
-              <th scope="col" className="px-4 py-2">Last change</th>
-              {canEdit ? <th scope="col" className="px-4 py-2"><span className="sr-only">Actions</span></th> : null}
+              <th scope="col" className="px-4 py-2">
+                Name
+              </th>
+              <th scope="col" className="px-4 py-2">
+                Environment
+              </th>
+              <th scope="col" className="px-4 py-2">
+                Host / Database
+              </th>
+              <th scope="col" className="px-4 py-2">
+                Status
+              </th>
+              <th scope="col" className="px-4 py-2">
+                Lag
+              </th>
+              <th scope="col" className="px-4 py-2 text-right">
+                Tables tracked
+              </th>
+              <th scope="col" className="px-4 py-2">
+                Last change
+              </th>
+              {canEdit ? (
+                <th scope="col" className="px-4 py-2">
+                  <span className="sr-only">Actions</span>
+                </th>
+              ) : null}
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100">

@@ -29,7 +29,8 @@ export function formatSeconds(seconds: number): string {
  */
 export function Lag({ database, now }: { database: DatabaseJson; now: number }) {
   const { lagBytes, lagSeconds, lagMeasuredAt, status } = database;
-  if (lagBytes === null || lagMeasuredAt === null || status === "paused") return <span className="text-slate-400">—</span>;
+  if (lagBytes === null || lagMeasuredAt === null || status === "paused")
+    return <span className="text-slate-400">—</span>;
   const stale = now - new Date(lagMeasuredAt.replace(/(\.\d{3})\d+/, "$1")).getTime() > STALE_AFTER_MS;
   const text = lagSeconds === null ? formatBytes(lagBytes) : `${formatBytes(lagBytes)} · ${formatSeconds(lagSeconds)}`;
   const unknownSeconds = lagSeconds === null ? "; how far behind in time is not known yet" : "";

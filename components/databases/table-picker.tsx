@@ -153,10 +153,18 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <thead className="bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500">
               <tr>
-                <th scope="col" className="px-4 py-2">Table</th>
-                <th scope="col" className="px-4 py-2">Primary key</th>
-                <th scope="col" className="px-4 py-2">Replica identity</th>
-                <th scope="col" className="px-4 py-2 text-right">Approx. rows</th>
+                <th scope="col" className="px-4 py-2">
+                  Table
+                </th>
+                <th scope="col" className="px-4 py-2">
+                  Primary key
+                </th>
+                <th scope="col" className="px-4 py-2">
+                  Replica identity
+                </th>
+                <th scope="col" className="px-4 py-2 text-right">
+                  Approx. rows
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">

@@ -7,8 +7,7 @@ import { authOptions, type Role } from "./options";
 import { findApiToken } from "./tokens";
 
 export type Principal =
-  | { kind: "user"; id: string; email: string; role: Role }
-  | { kind: "token"; id: string; name: string; role: Role };
+  { kind: "user"; id: string; email: string; role: Role } | { kind: "token"; id: string; name: string; role: Role };
 
 /** Who is calling: a Bearer API token or the signed-in session; null when neither. */
 export async function authenticate(request: Request): Promise<Principal | null> {

@@ -7,7 +7,10 @@ import { hashApiToken, newApiToken } from "../crypto/secrets";
 export const tokenNameSchema = z.string().trim().min(1, "Token name is required").max(100);
 
 /** Creates a token and returns it in clear text: the only time it is ever visible. */
-export async function createApiToken(db: Queryable, name: string): Promise<{ id: string; name: string; token: string }> {
+export async function createApiToken(
+  db: Queryable,
+  name: string,
+): Promise<{ id: string; name: string; token: string }> {
   const { token, hash } = newApiToken();
   const [row] = await db
     .insert(apiTokens)

@@ -67,7 +67,17 @@ describe("ChangesCopyEncoder", () => {
       textField("UPDATE"),
       textField('{"a":"x"}'),
       NULL,
-      field(Buffer.concat([int32(1), int32(0), int32(25), int32(2), int32(1), textField("a"), field(Buffer.from([0xc3, 0xbc]))])),
+      field(
+        Buffer.concat([
+          int32(1),
+          int32(0),
+          int32(25),
+          int32(2),
+          int32(1),
+          textField("a"),
+          field(Buffer.from([0xc3, 0xbc])),
+        ]),
+      ),
       NULL, // no unavailable fields
       field(Buffer.concat([Buffer.from([1]), Buffer.from('{"k":"ü"}', "utf8")])),
       field(int32(7)),
@@ -95,7 +105,9 @@ describe("ChangesCopyEncoder", () => {
     ];
     const encoder = new ChangesCopyEncoder(SOURCE_ID);
     encoder.encode([row({ after: "x".repeat(300_000) })]); // a large batch before: a different starting size
-    const alone = rows.map((one) => new ChangesCopyEncoder(SOURCE_ID).encode([one]).subarray(HEADER.length, -TRAILER.length));
+    const alone = rows.map((one) =>
+      new ChangesCopyEncoder(SOURCE_ID).encode([one]).subarray(HEADER.length, -TRAILER.length),
+    );
     expect(encoder.encode(rows).toString("hex")).toBe(Buffer.concat([HEADER, ...alone, TRAILER]).toString("hex"));
   });
 
@@ -126,12 +138,15 @@ describe("parseTimestamp", () => {
     expect(asBigInt(parseTimestamp(text))).toBe(expected);
   });
 
-  it.each(["2024-02-30T00:00:00Z", "2024-05-06 07:08:09Z", "2024-05-06T07:08:09.1234567Z", "2024-05-06T07:08:09+00:00", ""])(
-    "refuses %j",
-    (text) => {
-      expect(() => parseTimestamp(text)).toThrow("Invalid timestamp");
-    },
-  );
+  it.each([
+    "2024-02-30T00:00:00Z",
+    "2024-05-06 07:08:09Z",
+    "2024-05-06T07:08:09.1234567Z",
+    "2024-05-06T07:08:09+00:00",
+    "",
+  ])("refuses %j", (text) => {
+    expect(() => parseTimestamp(text)).toThrow("Invalid timestamp");
+  });
 });
 
 describe("parseLsnHalves and parseInt8", () => {

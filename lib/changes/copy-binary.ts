@@ -2,8 +2,23 @@ import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
 
 /** The columns a change row fills, in the order both write paths list them. */
 export const COLUMNS = [
-  "source_id", "environment", "database", "transaction_id", "commit_lsn", "committed_at", "schema", "table",
-  "primary_key", "operation", "before", "after", "changed_fields", "unavailable_fields", "context", "seq", "queued_at",
+  "source_id",
+  "environment",
+  "database",
+  "transaction_id",
+  "commit_lsn",
+  "committed_at",
+  "schema",
+  "table",
+  "primary_key",
+  "operation",
+  "before",
+  "after",
+  "changed_fields",
+  "unavailable_fields",
+  "context",
+  "seq",
+  "queued_at",
 ] as const;
 
 // PostgreSQL's COPY binary format (big-endian throughout): a header, per tuple a field count and
@@ -111,7 +126,8 @@ function timestampParser(): (text: string) => Int64 {
   let second: string | null = null;
   let secondMicros = 0;
   return (text) => {
-    const fixedForm = text.length === FIXED_FORM_LENGTH && text.charCodeAt(SECOND_LENGTH) === 0x2e && text.endsWith("Z");
+    const fixedForm =
+      text.length === FIXED_FORM_LENGTH && text.charCodeAt(SECOND_LENGTH) === 0x2e && text.endsWith("Z");
     if (fixedForm && second !== null && text.startsWith(second)) {
       const fraction = decimal(text, SECOND_LENGTH + 1, FIXED_FORM_LENGTH - 1);
       if (!Number.isNaN(fraction)) return int64FromNumber(secondMicros + fraction);
@@ -204,9 +220,15 @@ export class ChangesCopyEncoder {
     this.ensure(
       TUPLE_FIXED_BYTES +
         UTF8_PER_UNIT *
-          (row.environment.length + row.database.length + row.schema.length + row.table.length +
-            (row.primaryKey?.length ?? 0) + row.operation.length + (row.before?.length ?? 0) +
-            (row.after?.length ?? 0) + row.context.length) +
+          (row.environment.length +
+            row.database.length +
+            row.schema.length +
+            row.table.length +
+            (row.primaryKey?.length ?? 0) +
+            row.operation.length +
+            (row.before?.length ?? 0) +
+            (row.after?.length ?? 0) +
+            row.context.length) +
         arrayBytes(row.changedFields) +
         arrayBytes(unavailable),
     );

@@ -12,7 +12,10 @@ describe("cursor", () => {
       [b, { commitLsn: "FFFFFFFF/FFFFFFFF", seq: 2147483647 }],
     ]);
     expect(decodeCursor(encodeCursor("42", positions))).toEqual({ id: "42", positions });
-    expect(decodeCursor(encodeCursor("9223372036854775807"))).toEqual({ id: "9223372036854775807", positions: new Map() });
+    expect(decodeCursor(encodeCursor("9223372036854775807"))).toEqual({
+      id: "9223372036854775807",
+      positions: new Map(),
+    });
   });
 
   it.each([

@@ -14,7 +14,8 @@ export type SourcePosition = { commitLsn: string; seq: number };
 export type Cursor = { id: string; positions: ReadonlyMap<string, SourcePosition> };
 
 const ID = /^[1-9][0-9]{0,18}$/;
-const POSITION = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@([0-9A-F]{1,8}\/[0-9A-F]{1,8})#(0|[1-9][0-9]{0,9})$/;
+const POSITION =
+  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@([0-9A-F]{1,8}\/[0-9A-F]{1,8})#(0|[1-9][0-9]{0,9})$/;
 
 /** The opaque cursor: base64url of `c:<last id>` and `,<source>@<lsn>#<seq>` per source position. */
 export function encodeCursor(lastId: string, positions: ReadonlyMap<string, SourcePosition> = new Map()): string {

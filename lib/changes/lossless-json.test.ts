@@ -12,7 +12,8 @@ describe("parseJson", () => {
   });
 
   it("parses the other JSON values like JSON.parse", () => {
-    const text = '{"s": "null", "n": null, "t": true, "f": false, "arr": [1, "x", [], {}], "esc": "a\\"b\\\\c\\u00e9\\n"}';
+    const text =
+      '{"s": "null", "n": null, "t": true, "f": false, "arr": [1, "x", [], {}], "esc": "a\\"b\\\\c\\u00e9\\n"}';
     const value = parseJson(text);
     expect(isJsonObject(value)).toBe(true);
     if (!isJsonObject(value)) return;

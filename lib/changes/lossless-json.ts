@@ -77,7 +77,12 @@ export function parseJson(text: string): JsonValue {
         skipWhitespace();
         expect(":");
         // defineProperty, not assignment: a column may be called "__proto__".
-        Object.defineProperty(object, key, { value: parseValue(), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(object, key, {
+          value: parseValue(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         skipWhitespace();
         if (text[at] === ",") {
           at += 1;
@@ -137,7 +142,9 @@ export function toJsonText(value: JsonValue, indent = 0, depth = 0): string {
   const separator = indent > 0 ? ": " : ":";
   const items = Array.isArray(value)
     ? value.map((item) => toJsonText(item, indent, depth + 1))
-    : Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}${separator}${toJsonText(item, indent, depth + 1)}`);
+    : Object.entries(value).map(
+        ([key, item]) => `${JSON.stringify(key)}${separator}${toJsonText(item, indent, depth + 1)}`,
+      );
   const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
   if (items.length === 0) return `${open}${close}`;
   return `${open}${inner}${items.join(`,${inner}`)}${outer}${close}`;

@@ -69,12 +69,21 @@ async function stored(commitLsn: string): Promise<Stored[]> {
 }
 
 const checkpoint = async () =>
-  (await pool.query<{ lsn: string }>("select checkpoint_lsn::text as lsn from sources where id = $1", [sourceId])).rows[0]?.lsn;
+  (await pool.query<{ lsn: string }>("select checkpoint_lsn::text as lsn from sources where id = $1", [sourceId]))
+    .rows[0]?.lsn;
 
 describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => {
   it("stores every value exactly as given, whatever it contains, and the checkpoint with it", async () => {
     const row = awkwardRow();
-    const other = awkwardRow({ seq: 0, operation: "DELETE", before: null, after: null, changedFields: null, primaryKey: null, context: "{}" });
+    const other = awkwardRow({
+      seq: 0,
+      operation: "DELETE",
+      before: null,
+      after: null,
+      changedFields: null,
+      primaryKey: null,
+      context: "{}",
+    });
     const transaction = new StoreTransaction(pool, sourceId, mode);
     await transaction.send([row]);
     await transaction.send([other]);
@@ -101,7 +110,14 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
     ]);
     const [deleted] = await stored(other.commitLsn);
     // No context is stored as NULL (the API shows it as {}).
-    expect(deleted).toMatchObject({ operation: "DELETE", before: null, after: null, changed_fields: null, primary_key: null, context: null });
+    expect(deleted).toMatchObject({
+      operation: "DELETE",
+      before: null,
+      after: null,
+      changed_fields: null,
+      primary_key: null,
+      context: null,
+    });
     expect(await checkpoint()).toBe(other.commitLsn);
   });
 
@@ -120,7 +136,9 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
     await transaction.send([first]);
     await transaction.send([second]);
     const sending = transaction.send([third]); // two batches ahead of it: waits for the first
-    await expect(transaction.commit(third.commitLsn, third.committedAt)).rejects.toThrow("while a batch was being sent");
+    await expect(transaction.commit(third.commitLsn, third.committedAt)).rejects.toThrow(
+      "while a batch was being sent",
+    );
     await sending;
     await transaction.abort();
     expect(await stored(first.commitLsn)).toEqual([]);
@@ -143,7 +161,9 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
       "select commit_lsn::text as commit_lsn, seq from changes where source_id = $1 and commit_lsn = any($2::pg_lsn[]) order by id",
       [sourceId, lsns],
     );
-    expect(rows.map((row) => `${row.commit_lsn}#${row.seq}`)).toEqual(batches.flat().map((row) => `${row.commitLsn}#${row.seq}`));
+    expect(rows.map((row) => `${row.commit_lsn}#${row.seq}`)).toEqual(
+      batches.flat().map((row) => `${row.commitLsn}#${row.seq}`),
+    );
     expect(await checkpoint()).toBe(last.commitLsn);
   });
 

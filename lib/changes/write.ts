@@ -164,7 +164,10 @@ export class StoreTransaction {
           : this.writeAfter(ahead ?? this.after, batch);
       this.queue.push(write);
       // Awaited by a later send or the commit; a failure meanwhile is not an unhandled one.
-      write.then(() => this.queue.splice(this.queue.indexOf(write), 1), () => undefined);
+      write.then(
+        () => this.queue.splice(this.queue.indexOf(write), 1),
+        () => undefined,
+      );
     } finally {
       this.sending--;
     }

@@ -192,7 +192,10 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(command ? `Unknown command: ${command}` : "No command given.");
     }
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))
+    ) {
       console.error(`retrace: ${error.message}\n\n${USAGE}`);
       return 2;
     }

@@ -27,7 +27,8 @@ describe("webBuildState", () => {
 
     touch(path.join(root, ".next", "BUILD_ID"), -30);
     // Directories were just created: their own times count too.
-    for (const dir of [root, path.join(root, "app")]) fs.utimesSync(dir, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    for (const dir of [root, path.join(root, "app")])
+      fs.utimesSync(dir, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
     expect(webBuildState(root)).toBe("current");
 
     // A test beside the code is not part of the build.

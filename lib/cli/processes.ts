@@ -14,7 +14,14 @@ function nextBin(): string {
 
 /** What the web build is made from: its code (tests aside), dependencies and configuration. */
 const WEB_SOURCES = [
-  "app", "components", "lib", "proxy.ts", "next.config.js", "postcss.config.mjs", "tsconfig.json", "package.json",
+  "app",
+  "components",
+  "lib",
+  "proxy.ts",
+  "next.config.js",
+  "postcss.config.mjs",
+  "tsconfig.json",
+  "package.json",
   "package-lock.json",
 ];
 
@@ -93,7 +100,9 @@ export async function buildWorker(): Promise<string> {
     // pg's optional native binding, loaded only when asked for (it never is).
     external: ["pg-native"],
     // The CommonJS packages inside call require() for Node's own modules.
-    banner: { js: 'import { createRequire as createRequireForBundle } from "node:module";\nconst require = createRequireForBundle(import.meta.url);' },
+    banner: {
+      js: 'import { createRequire as createRequireForBundle } from "node:module";\nconst require = createRequireForBundle(import.meta.url);',
+    },
     sourcemap: "linked",
     keepNames: true,
     logLevel: "warning",
@@ -153,7 +162,9 @@ export class SupervisedWorker {
       if (this.stopping) return;
       if (Date.now() - startedAt >= this.limits.healthyAfterMs) this.attempt = 0;
       const delay = backoffDelay(this.attempt++, this.limits.minMs, this.limits.maxMs);
-      this.log(`worker exited unexpectedly (${signal ?? `code ${code}`}); starting it again in ${Math.round(delay / 100) / 10} s`);
+      this.log(
+        `worker exited unexpectedly (${signal ?? `code ${code}`}); starting it again in ${Math.round(delay / 100) / 10} s`,
+      );
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
         if (!this.stopping) this.start();

@@ -18,11 +18,7 @@ export function decryptSecret(encrypted: string, secret: string): string {
   const [version, payload] = encrypted.split(":");
   if (version !== VERSION || !payload) throw new Error("Unknown encrypted secret format");
   const raw = Buffer.from(payload, "base64url");
-  const decipher = crypto.createDecipheriv(
-    "aes-256-gcm",
-    keyFor(secret, "source-password"),
-    raw.subarray(0, 12),
-  );
+  const decipher = crypto.createDecipheriv("aes-256-gcm", keyFor(secret, "source-password"), raw.subarray(0, 12));
   decipher.setAuthTag(raw.subarray(12, 28));
   return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
 }

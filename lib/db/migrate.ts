@@ -9,7 +9,7 @@ import { connectStore } from "./client";
  * tree and dist/ in the worker's bundle (lib/cli/processes.ts).
  */
 function migrationsFolder(): string {
-  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; ) {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ;) {
     const candidate = path.join(dir, "drizzle");
     if (fs.existsSync(path.join(candidate, "meta", "_journal.json"))) return candidate;
     const parent = path.dirname(dir);

@@ -1,12 +1,43 @@
 import { describe, expect, it } from "vitest";
-import { builtinType, decodeResolved, decodeValue, isBuiltinType, jsonbCanHold, parseArrayLiteral, type ValueType } from "./decode";
+import {
+  builtinType,
+  decodeResolved,
+  decodeValue,
+  isBuiltinType,
+  jsonbCanHold,
+  parseArrayLiteral,
+  type ValueType,
+} from "./decode";
 
 const OID = {
-  bool: 16, int2: 21, int4: 23, int8: 20, oid: 26, numeric: 1700, float4: 700, float8: 701,
-  text: 25, varchar: 1043, json: 114, jsonb: 3802, timestamptz: 1184, uuid: 2950, money: 790,
-  int4Array: 1007, int8Array: 1016, numericArray: 1231, textArray: 1009, boolArray: 1000,
-  jsonbArray: 3807, floatArray: 1022, timestamptzArray: 1185, boxArray: 1020, pointArray: 1017,
-  int4rangeArray: 3905, uuidArray: 2951, int2vector: 22,
+  bool: 16,
+  int2: 21,
+  int4: 23,
+  int8: 20,
+  oid: 26,
+  numeric: 1700,
+  float4: 700,
+  float8: 701,
+  text: 25,
+  varchar: 1043,
+  json: 114,
+  jsonb: 3802,
+  timestamptz: 1184,
+  uuid: 2950,
+  money: 790,
+  int4Array: 1007,
+  int8Array: 1016,
+  numericArray: 1231,
+  textArray: 1009,
+  boolArray: 1000,
+  jsonbArray: 3807,
+  floatArray: 1022,
+  timestamptzArray: 1185,
+  boxArray: 1020,
+  pointArray: 1017,
+  int4rangeArray: 3905,
+  uuidArray: 2951,
+  int2vector: 22,
 };
 
 describe("decodeValue", () => {
@@ -52,7 +83,9 @@ describe("decodeValue", () => {
     const json = decodeValue(OID.text, text);
     expect(JSON.parse(json)).toBe(text);
     expect(decodeValue(OID.varchar, "")).toBe('""');
-    expect(decodeValue(OID.uuid, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")).toBe('"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"');
+    expect(decodeValue(OID.uuid, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")).toBe(
+      '"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"',
+    );
     expect(decodeValue(OID.money, "$1,000.00")).toBe('"$1,000.00"');
   });
 
@@ -76,7 +109,7 @@ describe("decodeValue", () => {
   it("embeds json and jsonb as they are", () => {
     const doc = '{"big": 123456789012345678901234567890, "a": [1, "x"]}';
     expect(decodeValue(OID.jsonb, doc)).toBe(doc);
-    expect(decodeValue(OID.json, '[1,  2]')).toBe("[1,  2]");
+    expect(decodeValue(OID.json, "[1,  2]")).toBe("[1,  2]");
     expect(decodeValue(OID.json, "null")).toBe("null");
   });
 
@@ -121,23 +154,42 @@ describe("decodeValue", () => {
     expect(decodeValue(OID.int4Array, "{}")).toBe("[]");
     const textArray = '{plain,"with space","a \\"quote\\"","back\\\\slash","NULL",NULL,"","{brace}","a,b"}';
     expect(JSON.parse(decodeValue(OID.textArray, textArray))).toEqual([
-      "plain", "with space", 'a "quote"', "back\\slash", "NULL", null, "", "{brace}", "a,b",
+      "plain",
+      "with space",
+      'a "quote"',
+      "back\\slash",
+      "NULL",
+      null,
+      "",
+      "{brace}",
+      "a,b",
     ]);
-    expect(JSON.parse(decodeValue(OID.textArray, '{{"a b",c},{NULL,"d\\"e"}}'))).toEqual([["a b", "c"], [null, 'd"e']]);
+    expect(JSON.parse(decodeValue(OID.textArray, '{{"a b",c},{NULL,"d\\"e"}}'))).toEqual([
+      ["a b", "c"],
+      [null, 'd"e'],
+    ]);
     expect(decodeValue(OID.jsonbArray, '{"{\\"a\\": 1}","[1, 2]",NULL}')).toBe('[{"a": 1},[1, 2],null]');
-    expect(decodeValue(OID.timestamptzArray, '{"2024-01-01 00:00:00.000001+00"}')).toBe('["2024-01-01 00:00:00.000001+00"]');
+    expect(decodeValue(OID.timestamptzArray, '{"2024-01-01 00:00:00.000001+00"}')).toBe(
+      '["2024-01-01 00:00:00.000001+00"]',
+    );
   });
 
   it("decodes every built-in array type, box[] with its `;` delimiter", () => {
     expect(JSON.parse(decodeValue(OID.boxArray, "{(1,1),(0,0);(2,2),(1,1)}"))).toEqual(["(1,1),(0,0)", "(2,2),(1,1)"]);
     expect(JSON.parse(decodeValue(OID.pointArray, '{"(1,2)",NULL}'))).toEqual(["(1,2)", null]);
     expect(JSON.parse(decodeValue(OID.int4rangeArray, '{"[1,3)",empty}'))).toEqual(["[1,3)", "empty"]);
-    expect(JSON.parse(decodeValue(OID.uuidArray, "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"))).toEqual(["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"]);
+    expect(JSON.parse(decodeValue(OID.uuidArray, "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}"))).toEqual([
+      "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    ]);
     expect(decodeValue(OID.floatArray, "{-0,0}")).toBe('["-0",0]');
   });
 
   it("keeps non-ASCII white space of unquoted elements (PostgreSQL only quotes ASCII space)", () => {
-    expect(JSON.parse(decodeValue(OID.textArray, "{\u00a0nbsp\u00a0,\ufeffbom,\u2003em}"))).toEqual(["\u00a0nbsp\u00a0", "\ufeffbom", "\u2003em"]);
+    expect(JSON.parse(decodeValue(OID.textArray, "{\u00a0nbsp\u00a0,\ufeffbom,\u2003em}"))).toEqual([
+      "\u00a0nbsp\u00a0",
+      "\ufeffbom",
+      "\u2003em",
+    ]);
   });
 
   it("keeps arrays it cannot map faithfully as their text", () => {
@@ -168,7 +220,11 @@ describe("decodeResolved", () => {
   it("decodes arrays of user-defined types as arrays of their element rule", () => {
     expect(decodeResolved(array(scalar(USER_TYPE)), "{happy,NULL,sad}")).toBe('["happy",null,"sad"]');
     expect(decodeResolved(array(scalar(OID.int4)), "{{1,NULL},{3,4}}")).toBe("[[1,null],[3,4]]");
-    expect(JSON.parse(decodeResolved(array(scalar(USER_TYPE)), '{"(1,\\"a b\\")",NULL,"(,)"}'))).toEqual(['(1,"a b")', null, "(,)"]);
+    expect(JSON.parse(decodeResolved(array(scalar(USER_TYPE)), '{"(1,\\"a b\\")",NULL,"(,)"}'))).toEqual([
+      '(1,"a b")',
+      null,
+      "(,)",
+    ]);
     expect(decodeResolved(array(scalar(USER_TYPE), ";"), "{a,b;c}")).toBe('["a,b","c"]');
     expect(decodeResolved(array(scalar(USER_TYPE)), "[2:2]={x}")).toBe('"[2:2]={x}"');
   });
@@ -179,7 +235,11 @@ describe("decodeResolved", () => {
 
   it("is what decodeValue does for built-in types", () => {
     expect(builtinType(OID.boxArray)).toEqual({ kind: "array", element: { kind: "scalar", oid: 603 }, delimiter: ";" });
-    expect(builtinType(OID.int4Array)).toEqual({ kind: "array", element: { kind: "scalar", oid: OID.int4 }, delimiter: "," });
+    expect(builtinType(OID.int4Array)).toEqual({
+      kind: "array",
+      element: { kind: "scalar", oid: OID.int4 },
+      delimiter: ",",
+    });
     expect(builtinType(OID.text)).toEqual({ kind: "scalar", oid: OID.text });
     expect(isBuiltinType(OID.int4Array)).toBe(true);
     expect(isBuiltinType(USER_TYPE)).toBe(false);
@@ -189,7 +249,10 @@ describe("decodeResolved", () => {
 
 describe("parseArrayLiteral", () => {
   it("parses nesting, NULL and escapes", () => {
-    expect(parseArrayLiteral('{{1,NULL},{"x\\\\y",null}}')).toEqual([["1", null], ["x\\y", null]]);
+    expect(parseArrayLiteral('{{1,NULL},{"x\\\\y",null}}')).toEqual([
+      ["1", null],
+      ["x\\y", null],
+    ]);
   });
   it("rejects malformed text", () => {
     expect(() => parseArrayLiteral("{1,}")).toThrow();

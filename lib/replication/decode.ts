@@ -9,7 +9,6 @@
  * every non-array type without a JSON counterpart.
  */
 
-
 /**
  * Built-in array type OID -> element type OID, for every built-in array type whose text form is
  * an array literal (int2vector and oidvector print space-separated lists and stay text).

@@ -3,7 +3,11 @@ import { relationKeyColumns, type CatalogIndex } from "./keys";
 
 type Identity = "default" | "index" | "full" | "nothing";
 const relation = (replicaIdentity: Identity, keyColumns: string[]) => ({ replicaIdentity, keyColumns });
-const index = (columns: string[], fields: Partial<Omit<CatalogIndex, "columns">> = {}, generated: string[] = []): CatalogIndex => ({
+const index = (
+  columns: string[],
+  fields: Partial<Omit<CatalogIndex, "columns">> = {},
+  generated: string[] = [],
+): CatalogIndex => ({
   primary: true,
   replicaIdentity: false,
   immediate: true,
@@ -49,6 +53,8 @@ describe("relationKeyColumns", () => {
     expect(relationKeyColumns(relation("full", ["x", "a", "b"]), [index(["b", "a"])])).toEqual(["b", "a"]);
     expect(relationKeyColumns(relation("full", ["x"]), [])).toEqual([]);
     expect(relationKeyColumns(relation("nothing", []), [index(["a"])])).toEqual(["a"]);
-    expect(relationKeyColumns(relation("full", ["x"]), [index(["u"], { primary: false, replicaIdentity: true })])).toEqual([]);
+    expect(
+      relationKeyColumns(relation("full", ["x"]), [index(["u"], { primary: false, replicaIdentity: true })]),
+    ).toEqual([]);
   });
 });

@@ -5,13 +5,36 @@ import { RawTextPgoutputPlugin } from "./plugin";
 /** Minimal pgoutput (protocol 1/2, non-streaming) encoder for the messages under test. */
 class Writer {
   private parts: Buffer[] = [];
-  byte(value: number) { this.parts.push(Buffer.from([value])); return this; }
-  char(value: string) { return this.byte(value.charCodeAt(0)); }
-  int16(value: number) { const b = Buffer.alloc(2); b.writeInt16BE(value); this.parts.push(b); return this; }
-  int32(value: number) { const b = Buffer.alloc(4); b.writeInt32BE(value); this.parts.push(b); return this; }
-  string(value: string) { this.parts.push(Buffer.from(value, "utf8"), Buffer.from([0])); return this; }
-  bytes(value: Buffer) { this.parts.push(value); return this; }
-  done() { return Buffer.concat(this.parts); }
+  byte(value: number) {
+    this.parts.push(Buffer.from([value]));
+    return this;
+  }
+  char(value: string) {
+    return this.byte(value.charCodeAt(0));
+  }
+  int16(value: number) {
+    const b = Buffer.alloc(2);
+    b.writeInt16BE(value);
+    this.parts.push(b);
+    return this;
+  }
+  int32(value: number) {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(value);
+    this.parts.push(b);
+    return this;
+  }
+  string(value: string) {
+    this.parts.push(Buffer.from(value, "utf8"), Buffer.from([0]));
+    return this;
+  }
+  bytes(value: Buffer) {
+    this.parts.push(value);
+    return this;
+  }
+  done() {
+    return Buffer.concat(this.parts);
+  }
 }
 
 type Column = { name: string; typeOid: number };
@@ -49,8 +72,10 @@ const updateWithOld = (oid: number, oldCells: Cell[], newCells: Cell[]) =>
 const updateNewOnly = (oid: number, cells: Cell[]) => tuple(new Writer().char("U").int32(oid).char("N"), cells).done();
 const updateWithKey = (oid: number, keyCells: Cell[], newCells: Cell[]) =>
   tuple(tuple(new Writer().char("U").int32(oid).char("K"), keyCells).char("N"), newCells).done();
-const deleteWithKey = (oid: number, keyCells: Cell[]) => tuple(new Writer().char("D").int32(oid).char("K"), keyCells).done();
-const deleteWithOld = (oid: number, oldCells: Cell[]) => tuple(new Writer().char("D").int32(oid).char("O"), oldCells).done();
+const deleteWithKey = (oid: number, keyCells: Cell[]) =>
+  tuple(new Writer().char("D").int32(oid).char("K"), keyCells).done();
+const deleteWithOld = (oid: number, oldCells: Cell[]) =>
+  tuple(new Writer().char("D").int32(oid).char("O"), oldCells).done();
 
 const row: Cell[] = ["9223372036854775807", "2024-02-29 23:59:59.123456+00", "t", "hello"];
 
@@ -59,18 +84,30 @@ describe("RawTextPgoutputPlugin", () => {
     const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"], messages: true });
     // 2024-01-02T03:04:05.123456Z is 757_479_845_123_456 µs after 2000-01-01.
     const sincePostgresEpoch = 757_479_845_123_456;
-    const time = (w: Writer) => w.int32(Math.floor(sincePostgresEpoch / 2 ** 32)).int32(sincePostgresEpoch % 2 ** 32 | 0);
+    const time = (w: Writer) =>
+      w.int32(Math.floor(sincePostgresEpoch / 2 ** 32)).int32((sincePostgresEpoch % 2 ** 32) | 0);
     const begin = time(new Writer().char("B").int32(0x1a).int32(0x0177a428)).int32(-2).done();
     expect(plugin.parse(begin)).toEqual({
-      tag: "begin", commitLsn: "1A/177A428", commitTime: Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123456, xid: 4294967294,
+      tag: "begin",
+      commitLsn: "1A/177A428",
+      commitTime: Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123456,
+      xid: 4294967294,
     });
     const commit = time(new Writer().char("C").byte(0).int32(0x1a).int32(0x0177a428).int32(0).int32(0xf)).done();
     expect(plugin.parse(commit)).toEqual({
-      tag: "commit", flags: 0, commitLsn: "1A/177A428", commitEndLsn: "0/F", commitTime: Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123456,
+      tag: "commit",
+      flags: 0,
+      commitLsn: "1A/177A428",
+      commitEndLsn: "0/F",
+      commitTime: Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123456,
     });
     // A commit time before 2000 (a negative int64) is exact too.
     const early = new Writer().char("B").int32(0).int32(1).int32(-1).int32(-1).int32(7).done();
-    expect(plugin.parse(early)).toMatchObject({ commitLsn: "0/1", commitTime: Date.UTC(2000, 0, 1) * 1000 - 1, xid: 7 });
+    expect(plugin.parse(early)).toMatchObject({
+      commitLsn: "0/1",
+      commitTime: Date.UTC(2000, 0, 1) * 1000 - 1,
+      xid: 7,
+    });
     expect(plugin.parse(begin.subarray(0, 10))).toMatchObject({ tag: "parse-error" });
   });
 
@@ -118,7 +155,6 @@ describe("RawTextPgoutputPlugin", () => {
     expect(lossy.new.body).toBe("bom first");
   });
 
-
   it("decodes any UTF-8 exactly on the short-ASCII fast path and off it", () => {
     const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
     const texts = [
@@ -149,7 +185,12 @@ describe("RawTextPgoutputPlugin", () => {
   it("decodes short values of a large message (no shared one-byte text) exactly", () => {
     const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
     const texts = ["1", "x".repeat(5_000), "short", "\uFEFFé", "tail"];
-    plugin.parse(relation(12, texts.map((_, i) => ({ name: `c${i}`, typeOid: 25 }))));
+    plugin.parse(
+      relation(
+        12,
+        texts.map((_, i) => ({ name: `c${i}`, typeOid: 25 })),
+      ),
+    );
     const message = plugin.parse(insert(12, texts));
     if (message.tag !== "insert") throw new Error("expected insert");
     expect(message.new).toEqual(texts);
@@ -157,7 +198,12 @@ describe("RawTextPgoutputPlugin", () => {
 
   it("replaces invalid UTF-8 as a TextDecoder does, keeping the bytes around it", () => {
     const plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: ["p"] });
-    plugin.parse(relation(13, [{ name: "a", typeOid: 25 }, { name: "b", typeOid: 25 }]));
+    plugin.parse(
+      relation(13, [
+        { name: "a", typeOid: 25 },
+        { name: "b", typeOid: 25 },
+      ]),
+    );
     const invalid = [Buffer.from([0x61, 0xff, 0x62, 0xc3]), Buffer.from([0xef, 0xbb, 0xbf, 0xed, 0xa0, 0x80, 0x7a])];
     const w = new Writer().char("I").int32(13).char("N").int16(2);
     for (const bytes of invalid) w.char("t").int32(bytes.length).bytes(bytes);
@@ -176,7 +222,11 @@ describe("RawTextPgoutputPlugin", () => {
     plugin.parse(keyed.done());
     const update = plugin.parse(updateWithKey(8, ["1", null], ["2", "unchanged"]));
     if (update.tag !== "update") throw new Error("expected update");
-    expect({ key: update.key, old: update.old, new: update.new }).toEqual({ key: ["1", undefined], old: null, new: ["2", undefined] });
+    expect({ key: update.key, old: update.old, new: update.new }).toEqual({
+      key: ["1", undefined],
+      old: null,
+      new: ["2", undefined],
+    });
     const byKey = plugin.parse(deleteWithKey(8, ["2", null]));
     if (byKey.tag !== "delete") throw new Error("expected delete");
     expect({ key: byKey.key, old: byKey.old }).toEqual({ key: ["2", undefined], old: null });

@@ -20,14 +20,25 @@ export type RowUpdate = {
   old: RowValues | null;
   new: RowValues;
 };
-export type RowDelete = { tag: "delete"; relation: Pgoutput.MessageRelation; key: RowValues | null; old: RowValues | null };
+export type RowDelete = {
+  tag: "delete";
+  relation: Pgoutput.MessageRelation;
+  key: RowValues | null;
+  old: RowValues | null;
+};
 
 /**
  * BEGIN and COMMIT with LSNs in PostgreSQL's own text form ("16/B374D848": no zero padding,
  * upper-case hex) and the commit time in microseconds since the Unix epoch, as a number.
  */
 export type TransactionBegin = { tag: "begin"; commitLsn: string; commitTime: number; xid: number };
-export type TransactionCommit = { tag: "commit"; flags: number; commitLsn: string; commitEndLsn: string; commitTime: number };
+export type TransactionCommit = {
+  tag: "commit";
+  flags: number;
+  commitLsn: string;
+  commitEndLsn: string;
+  commitTime: number;
+};
 
 /**
  * What the stream sees: the library's messages, except that transaction boundaries and row
@@ -243,7 +254,13 @@ export class RawTextPgoutputPlugin {
           return this.delete(this.reader.reset(buffer));
       }
       const message = this.inner.parse(buffer);
-      if (message.tag === "begin" || message.tag === "commit" || message.tag === "insert" || message.tag === "update" || message.tag === "delete") {
+      if (
+        message.tag === "begin" ||
+        message.tag === "commit" ||
+        message.tag === "insert" ||
+        message.tag === "update" ||
+        message.tag === "delete"
+      ) {
         throw new Error(`${message.tag} left to the library's parser`); // unreachable: handled above
       }
       if (message.tag === "relation") this.relations.set(message.relationOid, message);
@@ -281,7 +298,8 @@ export class RawTextPgoutputPlugin {
   private delete(reader: TupleReader): RowDelete {
     const relation = this.relation(reader);
     const kind = reader.byte();
-    if (kind === KEY) return { tag: "delete", relation, key: keyOnly(readTuple(reader, relation, null), relation), old: null };
+    if (kind === KEY)
+      return { tag: "delete", relation, key: keyOnly(readTuple(reader, relation, null), relation), old: null };
     expectTag(kind, OLD);
     return { tag: "delete", relation, key: null, old: readTuple(reader, relation, null) };
   }
@@ -308,10 +326,16 @@ function expectTag(actual: number, expected: number): void {
   }
 }
 
-function readTuple(reader: TupleReader, relation: Pgoutput.MessageRelation, unchangedFrom: RowValues | null): RowValues {
+function readTuple(
+  reader: TupleReader,
+  relation: Pgoutput.MessageRelation,
+  unchangedFrom: RowValues | null,
+): RowValues {
   const count = reader.int16();
   if (count > relation.columns.length) {
-    throw new Error(`Tuple of ${count} columns for ${relation.schema}.${relation.name} with ${relation.columns.length}`);
+    throw new Error(
+      `Tuple of ${count} columns for ${relation.schema}.${relation.name} with ${relation.columns.length}`,
+    );
   }
   const values: RowValues = [];
   for (let i = 0; i < count; i++) {
@@ -319,7 +343,10 @@ function readTuple(reader: TupleReader, relation: Pgoutput.MessageRelation, unch
     if (kind === TEXT) values.push(reader.text(reader.int32()));
     else if (kind === NULL) values.push(null);
     else if (kind === UNCHANGED) values.push(unchangedFrom?.[i]);
-    else throw new Error(`Unsupported pgoutput value kind '${String.fromCharCode(kind)}' in ${relation.schema}.${relation.name}`);
+    else
+      throw new Error(
+        `Unsupported pgoutput value kind '${String.fromCharCode(kind)}' in ${relation.schema}.${relation.name}`,
+      );
   }
   return values;
 }

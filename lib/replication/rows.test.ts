@@ -14,7 +14,15 @@ function relation(relationOid: number, name: string, cols: Array<[string, number
     schema: "public",
     name,
     replicaIdentity: "full",
-    columns: cols.map(([colName, typeOid]) => ({ name: colName, flags: 1, typeOid, typeMod: -1, typeSchema: null, typeName: null, parser: keep })),
+    columns: cols.map(([colName, typeOid]) => ({
+      name: colName,
+      flags: 1,
+      typeOid,
+      typeMod: -1,
+      typeSchema: null,
+      typeName: null,
+      parser: keep,
+    })),
     // With REPLICA IDENTITY FULL every column is flagged as key: the builder must not use this.
     keyColumns: cols.map(([colName]) => colName),
   };
@@ -23,20 +31,37 @@ function relation(relationOid: number, name: string, cols: Array<[string, number
 const tuple = (rel: Pgoutput.MessageRelation, values: Record<string, string | null | undefined>): RowValues =>
   rel.columns.map((column) => (Object.hasOwn(values, column.name) ? values[column.name] : undefined));
 
-const items = relation(1, "items", [["id", 20], ["name", 25], ["amount", 1700], ["doc", 3802]]);
-const pairs = relation(2, "pairs", [["a", 23], ["b", 25], ["v", 25]]);
+const items = relation(1, "items", [
+  ["id", 20],
+  ["name", 25],
+  ["amount", 1700],
+  ["doc", 3802],
+]);
+const pairs = relation(2, "pairs", [
+  ["a", 23],
+  ["b", 25],
+  ["v", 25],
+]);
 const logs = relation(3, "logs", [["line", 25]]);
-const keys: KeyLookup = (oid) => ({ 1: ["id"], 2: ["a", "b"], 3: [] } as Record<number, string[]>)[oid];
+const keys: KeyLookup = (oid) => (({ 1: ["id"], 2: ["a", "b"], 3: [] }) as Record<number, string[]>)[oid];
 
 // 2024-01-02T03:04:05.123456Z in µs since the Unix epoch (as the plugin parses BEGIN and COMMIT).
 const COMMIT_TIME = Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123456;
 // Zero-padded LSNs (what the library prints) are normalised too.
 const begin: TransactionBegin = { tag: "begin", commitLsn: "00000000/0177A428", commitTime: COMMIT_TIME, xid: -2 };
 const commit: TransactionCommit = {
-  tag: "commit", flags: 0, commitLsn: "00000000/0177A428", commitEndLsn: "00000000/0177A458", commitTime: COMMIT_TIME,
+  tag: "commit",
+  flags: 0,
+  commitLsn: "00000000/0177A428",
+  commitEndLsn: "00000000/0177A458",
+  commitTime: COMMIT_TIME,
 };
 const message = (prefix: string, content: string | Uint8Array, transactional = true): Pgoutput.MessageMessage => ({
-  tag: "message", flags: transactional ? 1 : 0, transactional, messageLsn: "0/1", prefix,
+  tag: "message",
+  flags: transactional ? 1 : 0,
+  transactional,
+  messageLsn: "0/1",
+  prefix,
   content: typeof content === "string" ? Buffer.from(content, "utf8") : content,
 });
 
@@ -53,24 +78,55 @@ function run(messages: Array<Parameters<TransactionBuilder["add"]>[0]>) {
 
 describe("TransactionBuilder", () => {
   it("builds a CREATE with exact values and transaction metadata", () => {
-    const tx = run([{ tag: "insert", relation: items, new: tuple(items, { id: "9223372036854775807", name: 'a "b"', amount: "1234567890123456789012345678901234567890.5", doc: '{"k": [1]}' }) }]);
+    const tx = run([
+      {
+        tag: "insert",
+        relation: items,
+        new: tuple(items, {
+          id: "9223372036854775807",
+          name: 'a "b"',
+          amount: "1234567890123456789012345678901234567890.5",
+          doc: '{"k": [1]}',
+        }),
+      },
+    ]);
     expect(tx.commitLsn).toBe("0/177A428");
     expect(tx.commitEndLsn).toBe("0/177A458");
     expect(tx.transactionId).toBe("4294967294");
     expect(tx.rows).toEqual([
       {
-        environment: "production", database: "shop", schema: "public", table: "items",
-        primaryKey: "9223372036854775807", operation: "CREATE", before: null,
-        after: '{"id":9223372036854775807,"name":"a \\"b\\"","amount":1234567890123456789012345678901234567890.5,"doc":{"k": [1]}}',
-        changedFields: null, unavailableFields: [], context: "{}", transactionId: "4294967294",
-        commitLsn: "0/177A428", seq: 0, committedAt: "2024-01-02T03:04:05.123456Z", queuedAt: "2024-01-02T03:04:05.123457Z",
+        environment: "production",
+        database: "shop",
+        schema: "public",
+        table: "items",
+        primaryKey: "9223372036854775807",
+        operation: "CREATE",
+        before: null,
+        after:
+          '{"id":9223372036854775807,"name":"a \\"b\\"","amount":1234567890123456789012345678901234567890.5,"doc":{"k": [1]}}',
+        changedFields: null,
+        unavailableFields: [],
+        context: "{}",
+        transactionId: "4294967294",
+        commitLsn: "0/177A428",
+        seq: 0,
+        committedAt: "2024-01-02T03:04:05.123456Z",
+        queuedAt: "2024-01-02T03:04:05.123457Z",
       },
     ]);
   });
 
   it("builds UPDATE before/after and changed fields from the old tuple", () => {
     const old = tuple(items, { id: "1", name: "x", amount: "1.50", doc: null });
-    const tx = run([{ tag: "update", relation: items, key: null, old, new: tuple(items, { id: "1", name: "y", amount: "1.50", doc: "{}" }) }]);
+    const tx = run([
+      {
+        tag: "update",
+        relation: items,
+        key: null,
+        old,
+        new: tuple(items, { id: "1", name: "y", amount: "1.50", doc: "{}" }),
+      },
+    ]);
     const [row] = tx.rows;
     expect(row?.operation).toBe("UPDATE");
     expect(row?.before).toBe('{"id":1,"name":"x","amount":1.50,"doc":null}');
@@ -80,7 +136,15 @@ describe("TransactionBuilder", () => {
   });
 
   it("omits and lists an unchanged TOAST value that has no old tuple", () => {
-    const tx = run([{ tag: "update", relation: items, key: null, old: null, new: tuple(items, { id: "1", name: "y", amount: null, doc: undefined }) }]);
+    const tx = run([
+      {
+        tag: "update",
+        relation: items,
+        key: null,
+        old: null,
+        new: tuple(items, { id: "1", name: "y", amount: null, doc: undefined }),
+      },
+    ]);
     const [row] = tx.rows;
     expect(row?.after).toBe('{"id":1,"name":"y","amount":null}');
     expect(row?.unavailableFields).toEqual(["doc"]);
@@ -90,8 +154,20 @@ describe("TransactionBuilder", () => {
   });
 
   it("builds DELETE from the old tuple, or from the key alone", () => {
-    const full = run([{ tag: "delete", relation: items, key: null, old: tuple(items, { id: "5", name: "z", amount: "NaN", doc: "[]" }) }]);
-    expect(full.rows[0]).toMatchObject({ operation: "DELETE", primaryKey: "5", before: '{"id":5,"name":"z","amount":"NaN","doc":[]}', after: null });
+    const full = run([
+      {
+        tag: "delete",
+        relation: items,
+        key: null,
+        old: tuple(items, { id: "5", name: "z", amount: "NaN", doc: "[]" }),
+      },
+    ]);
+    expect(full.rows[0]).toMatchObject({
+      operation: "DELETE",
+      primaryKey: "5",
+      before: '{"id":5,"name":"z","amount":"NaN","doc":[]}',
+      after: null,
+    });
     const keyOnly = run([{ tag: "delete", relation: items, key: tuple(items, { id: "6" }), old: null }]);
     expect(keyOnly.rows[0]).toMatchObject({ primaryKey: "6", before: '{"id":6}', after: null });
   });
@@ -118,8 +194,16 @@ describe("TransactionBuilder", () => {
   });
 
   it("keeps columns called __proto__ or constructor", () => {
-    const odd = relation(4, "odd", [["__proto__", 23], ["constructor", 25], ["toString", 3802]]);
-    const tx = new TransactionBuilder({ environment: "production", database: "shop" }, { keys: () => ["__proto__", "constructor"] }, () => 0);
+    const odd = relation(4, "odd", [
+      ["__proto__", 23],
+      ["constructor", 25],
+      ["toString", 3802],
+    ]);
+    const tx = new TransactionBuilder(
+      { environment: "production", database: "shop" },
+      { keys: () => ["__proto__", "constructor"] },
+      () => 0,
+    );
     tx.begin(begin);
     tx.add({ tag: "insert", relation: odd, new: ["1", "c", null] });
     const [row] = tx.commit(commit).rows;
@@ -136,7 +220,10 @@ describe("TransactionBuilder", () => {
       { keys: (oid) => keyed.get(oid), types: (oid) => types.get(oid) },
       () => 0,
     );
-    const first = relation(5, "t", [["a", 23], ["b", 90_000]]);
+    const first = relation(5, "t", [
+      ["a", 23],
+      ["b", 90_000],
+    ]);
     b.begin(begin);
     // Not loaded yet: refused, and the refusal is not remembered.
     expect(() => b.add({ tag: "insert", relation: first, new: ["1", "{1,2}"] })).toThrow(/not loaded/);
@@ -144,7 +231,11 @@ describe("TransactionBuilder", () => {
     types.set(90_000, { kind: "array", element: { kind: "scalar", oid: 23 }, delimiter: "," });
     b.add({ tag: "insert", relation: first, new: ["1", "{1,2}"] });
     // After DDL the server sends a new relation message (a new object): new columns, key, types.
-    const second = relation(5, "t", [["a", 23], ["b", 90_000], ["c", 25]]);
+    const second = relation(5, "t", [
+      ["a", 23],
+      ["b", 90_000],
+      ["c", 25],
+    ]);
     keyed.set(5, ["c"]);
     types.set(90_000, { kind: "scalar", oid: 25 });
     b.add({ tag: "insert", relation: second, new: ["2", "{3}", "k"] });
@@ -231,7 +322,13 @@ describe("TransactionBuilder", () => {
     expect(b.openCommittedAt).toBe("2024-01-02T03:04:05.123456Z");
     b.add(message("_bemi", '{"user":"a"}'));
     b.add({ tag: "insert", relation: logs, new: tuple(logs, { line: "0" }) });
-    b.add({ tag: "update", relation: items, key: null, old: null, new: tuple(items, { id: "1", name: "y", amount: null, doc: undefined }) });
+    b.add({
+      tag: "update",
+      relation: items,
+      key: null,
+      old: null,
+      new: tuple(items, { id: "1", name: "y", amount: null, doc: undefined }),
+    });
     expect(b.pendingRows).toBe(2);
     expect(b.pendingBytes).toBeGreaterThan('{"line":"0"}'.length);
     const first = b.takeBatch();
@@ -253,7 +350,12 @@ describe("TransactionBuilder", () => {
     b.add(message("_retrace_heartbeat", "2024-01-02T03:04:05.000000Z", false));
     b.add(message("_retrace", '{"user":"outside"}', false));
     expect(b.isOpen).toBe(false);
-    expect(run([message("_retrace", '{"user":"b"}', false), { tag: "insert", relation: logs, new: tuple(logs, { line: "x" }) }]).rows[0]?.context).toBe("{}");
+    expect(
+      run([
+        message("_retrace", '{"user":"b"}', false),
+        { tag: "insert", relation: logs, new: tuple(logs, { line: "x" }) },
+      ]).rows[0]?.context,
+    ).toBe("{}");
   });
 
   it("refuses values the library converted", () => {
@@ -262,6 +364,8 @@ describe("TransactionBuilder", () => {
     // The library's own tuples: objects keyed by column name, of converted values.
     const converted = { line: new Date() } as unknown as RowValues;
     expect(() => b.add({ tag: "insert", relation: logs, new: converted })).toThrow(/not delivered as text/);
-    expect(() => b.add({ tag: "insert", relation: logs, new: [new Date()] as unknown as RowValues })).toThrow(/not delivered as text/);
+    expect(() => b.add({ tag: "insert", relation: logs, new: [new Date()] as unknown as RowValues })).toThrow(
+      /not delivered as text/,
+    );
   });
 });

@@ -103,10 +103,19 @@ type RelationPlan = {
   keyPositions: number[];
 };
 
-function planRelation(relation: Pgoutput.MessageRelation, keyColumns: readonly string[], types: TypeLookup): RelationPlan {
+function planRelation(
+  relation: Pgoutput.MessageRelation,
+  keyColumns: readonly string[],
+  types: TypeLookup,
+): RelationPlan {
   const columns = relation.columns.map(({ name, typeOid }): ColumnPlan => {
     const field = `${JSON.stringify(name)}:`;
-    return { name, decode: decoderFor(types(typeOid) ?? builtinType(typeOid)), firstField: `{${field}`, nextField: `,${field}` };
+    return {
+      name,
+      decode: decoderFor(types(typeOid) ?? builtinType(typeOid)),
+      firstField: `{${field}`,
+      nextField: `,${field}`,
+    };
   });
   const names = columns.map((column) => column.name);
   return { columns, keyPositions: keyColumns.map((name) => names.indexOf(name)) };
@@ -396,7 +405,12 @@ export class TransactionBuilder {
   ): void {
     const unavailableFields = change.after?.unavailable ?? [];
     if (unavailableFields.length > 0) {
-      tx.notices.push({ kind: "unavailable", schema: relation.schema, table: relation.name, columns: unavailableFields });
+      tx.notices.push({
+        kind: "unavailable",
+        schema: relation.schema,
+        table: relation.name,
+        columns: unavailableFields,
+      });
     }
     const row: ChangeRow = {
       environment: this.source.environment,

@@ -3,7 +3,11 @@ import type { ValueType } from "./decode";
 import { resolveType, type CatalogType } from "./types";
 
 const row = (oid: number, fields: Partial<Omit<CatalogType, "oid">>): CatalogType => ({
-  oid, domainBase: null, arrayElement: null, elementDelimiter: null, ...fields,
+  oid,
+  domainBase: null,
+  arrayElement: null,
+  elementDelimiter: null,
+  ...fields,
 });
 
 // User OIDs as a source catalog might hand them out.

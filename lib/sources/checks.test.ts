@@ -29,7 +29,14 @@ describe("evaluateChecks", () => {
   it("passes a well-configured source, in a stable order", () => {
     const checks = evaluateChecks(healthy);
     expect(checks.every((c) => c.ok)).toBe(true);
-    expect(checks.map((c) => c.id)).toEqual(["version", "wal_level", "replication", "replication_slots", "wal_senders", "publication"]);
+    expect(checks.map((c) => c.id)).toEqual([
+      "version",
+      "wal_level",
+      "replication",
+      "replication_slots",
+      "wal_senders",
+      "publication",
+    ]);
     expect(checks.some((c) => "fix" in c)).toBe(false);
   });
 
@@ -41,13 +48,22 @@ describe("evaluateChecks", () => {
   });
 
   it("needs PostgreSQL 14 for pgoutput protocol 2 with logical messages", () => {
-    expect(evaluateChecks({ ...healthy, versionNum: 130015, version: "13.15" })[0]).toMatchObject({ id: "version", ok: false });
-    expect(evaluateChecks({ ...healthy, versionNum: 140000, version: "14.0" })[0]).toMatchObject({ id: "version", ok: true });
+    expect(evaluateChecks({ ...healthy, versionNum: 130015, version: "13.15" })[0]).toMatchObject({
+      id: "version",
+      ok: false,
+    });
+    expect(evaluateChecks({ ...healthy, versionNum: 140000, version: "14.0" })[0]).toMatchObject({
+      id: "version",
+      ok: true,
+    });
   });
 
   it("gives the exact fix for wal_level, on plain PostgreSQL and on RDS", () => {
     const [wal] = failing({ walLevel: "replica" });
-    expect(wal).toMatchObject({ id: "wal_level", message: 'wal_level is "replica"; logical replication needs "logical".' });
+    expect(wal).toMatchObject({
+      id: "wal_level",
+      message: 'wal_level is "replica"; logical replication needs "logical".',
+    });
     expect(wal?.fix).toContain("ALTER SYSTEM SET wal_level = logical;");
     expect(wal && errorForCheck(wal).code).toBe("wal_level_not_logical");
     expect(failing({ walLevel: "replica", isRds: true })[0]?.fix).toContain("rds.logical_replication = 1");
@@ -77,7 +93,9 @@ describe("evaluateChecks", () => {
   });
 
   it("reports requested tables that do not exist", () => {
-    const checks = evaluateChecks({ ...healthy, missingTables: ["public.ghost"] }, [{ schema: "public", table: "ghost" }]);
+    const checks = evaluateChecks({ ...healthy, missingTables: ["public.ghost"] }, [
+      { schema: "public", table: "ghost" },
+    ]);
     const tables = checks.find((c) => c.id === "tables");
     expect(tables).toMatchObject({ ok: false, message: "Not found in shop: public.ghost." });
     expect(tables && errorForCheck(tables).status).toBe(400);

@@ -195,9 +195,7 @@ export function evaluateChecks(facts: SourceFacts, requested: readonly TableRef[
     check(
       "wal_level",
       walOk,
-      walOk
-        ? "wal_level is logical"
-        : `wal_level is "${facts.walLevel}"; logical replication needs "logical".`,
+      walOk ? "wal_level is logical" : `wal_level is "${facts.walLevel}"; logical replication needs "logical".`,
       facts.isRds
         ? "-- Amazon RDS / Aurora: in the DB parameter group set\nrds.logical_replication = 1\n-- then reboot the instance"
         : `ALTER SYSTEM SET wal_level = logical;\n${RESTART}`,

@@ -30,7 +30,9 @@ describe("parseConnectionString", () => {
   });
 
   it("reads the libpq keyword/value form", () => {
-    expect(parseConnectionString("host=db port=5433 dbname=shop user=app password='it''s' sslmode=disable")).toMatchObject({
+    expect(
+      parseConnectionString("host=db port=5433 dbname=shop user=app password='it''s' sslmode=disable"),
+    ).toMatchObject({
       host: "db",
       port: "5433",
       database: "shop",

@@ -29,7 +29,9 @@ function decode(value: string): string {
 }
 
 function compact(fields: ParsedConnectionString): ParsedConnectionString {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== "")) as ParsedConnectionString;
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, v]) => v !== undefined && v !== ""),
+  ) as ParsedConnectionString;
 }
 
 /** `postgres://user:pass@host:port/db?sslmode=require` (or postgresql://). */

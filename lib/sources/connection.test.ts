@@ -33,7 +33,9 @@ describe("toSourceError", () => {
     expect(toSourceError(pgError("ENOTFOUND", "getaddrinfo ENOTFOUND db.example.com"), conn).message).toContain(
       "could not be resolved",
     );
-    expect(toSourceError(new Error("Connection terminated due to connection timeout"), conn).message).toContain("timed out");
+    expect(toSourceError(new Error("Connection terminated due to connection timeout"), conn).message).toContain(
+      "timed out",
+    );
   });
 
   it("maps SQLSTATEs to specific errors", () => {
@@ -48,10 +50,12 @@ describe("toSourceError", () => {
       code: "database_missing",
       message: 'Database "shop" does not exist on db.example.com:5432.',
     });
-    expect(toSourceError(new Error("The server does not support SSL connections"), { ...conn, sslMode: "require" }).code).toBe(
+    expect(
+      toSourceError(new Error("The server does not support SSL connections"), { ...conn, sslMode: "require" }).code,
+    ).toBe("ssl_failed");
+    expect(toSourceError(pgError("SELF_SIGNED_CERT_IN_CHAIN", "self-signed certificate"), conn).code).toBe(
       "ssl_failed",
     );
-    expect(toSourceError(pgError("SELF_SIGNED_CERT_IN_CHAIN", "self-signed certificate"), conn).code).toBe("ssl_failed");
   });
 
   it("never repeats the password", () => {

@@ -1,12 +1,6 @@
 import pg from "pg";
 import type { ConnectionInput } from "./input";
-import {
-  AuthenticationFailed,
-  DatabaseMissing,
-  SourceError,
-  SourceUnreachable,
-  SslFailed,
-} from "./errors";
+import { AuthenticationFailed, DatabaseMissing, SourceError, SourceUnreachable, SslFailed } from "./errors";
 import { quoteIdent } from "./sql";
 
 /** What it takes to open a connection to a source (the password in clear, in memory only). */
@@ -144,7 +138,10 @@ export function toSourceError(error: unknown, conn: SourceConnection): SourceErr
       return new SourceUnreachable(`Could not reach ${where}: connection refused.`, reachFix);
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return new SourceUnreachable(`Could not reach ${where}: the host name "${conn.host}" could not be resolved.`, "Check the spelling of the host.");
+      return new SourceUnreachable(
+        `Could not reach ${where}: the host name "${conn.host}" could not be resolved.`,
+        "Check the spelling of the host.",
+      );
     case "ETIMEDOUT":
       return new SourceUnreachable(`Could not reach ${where}: the connection timed out.`, reachFix);
     case "EHOSTUNREACH":
@@ -170,24 +167,33 @@ export function toSourceError(error: unknown, conn: SourceConnection): SourceErr
         `Check the database name, or create it: CREATE DATABASE ${quoteIdent(conn.database)};`,
       );
     case "53300":
-      return new SourceUnreachable(`Could not connect to ${where}: the server has no free connection slots.`, "Raise max_connections or close idle connections.");
+      return new SourceUnreachable(
+        `Could not connect to ${where}: the server has no free connection slots.`,
+        "Raise max_connections or close idle connections.",
+      );
     case "57P03":
-      return new SourceUnreachable(`Could not connect to ${where}: the server is starting up or shutting down.`, "Try again in a moment.");
+      return new SourceUnreachable(
+        `Could not connect to ${where}: the server is starting up or shutting down.`,
+        "Try again in a moment.",
+      );
   }
   if (code && CERT_CODES.has(code)) {
     return new SslFailed(
       `The SSL certificate of ${where} could not be verified (${code}).`,
-      "Use SSL mode \"require\" to encrypt without verifying the certificate, or make the server's CA trusted by Node (NODE_EXTRA_CA_CERTS).",
+      'Use SSL mode "require" to encrypt without verifying the certificate, or make the server\'s CA trusted by Node (NODE_EXTRA_CA_CERTS).',
     );
   }
   if (SSL_UNSUPPORTED.test(raw)) {
     return new SslFailed(
       `${where} does not accept SSL connections, but SSL mode "${conn.sslMode}" requires it.`,
-      "Choose SSL mode \"prefer\" or \"disable\", or enable ssl on the server.",
+      'Choose SSL mode "prefer" or "disable", or enable ssl on the server.',
     );
   }
   if (/timeout/i.test(raw)) {
-    return new SourceUnreachable(`Could not reach ${where}: the connection timed out after ${CONNECT_TIMEOUT_MS / 1000} s.`, reachFix);
+    return new SourceUnreachable(
+      `Could not reach ${where}: the connection timed out after ${CONNECT_TIMEOUT_MS / 1000} s.`,
+      reachFix,
+    );
   }
   return new SourceUnreachable(`Could not connect to ${where}: ${raw}`, reachFix);
 }

@@ -21,7 +21,7 @@ export function formatTableName(ref: TableRef): string {
 }
 
 export const tableNameSchema = z
-  .string({ error: "Each table must be a string like \"public.orders\"" })
+  .string({ error: 'Each table must be a string like "public.orders"' })
   .trim()
   .refine((name) => parseTableName(name) !== null, {
     error: (issue) => `"${String(issue.input)}" is not a table name of the form "schema.table"`,
@@ -29,7 +29,7 @@ export const tableNameSchema = z
 
 /** Unique table names, kept in the order given. */
 export const tableListSchema = z
-  .array(tableNameSchema, { error: "tables must be a list of \"schema.table\" names" })
+  .array(tableNameSchema, { error: 'tables must be a list of "schema.table" names' })
   .max(10_000, "At most 10,000 tables")
   .transform((names) => [...new Set(names)]);
 

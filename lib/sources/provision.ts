@@ -1,11 +1,6 @@
 import type pg from "pg";
 import { AppError, Conflict, Invalid } from "../http/errors";
-import {
-  InsufficientPrivilege,
-  NoFreeSlots,
-  ProvisioningFailed,
-  WalLevelNotLogical,
-} from "./errors";
+import { InsufficientPrivilege, NoFreeSlots, ProvisioningFailed, WalLevelNotLogical } from "./errors";
 import type { TableRef } from "./input";
 import { quoteIdent, quoteTable } from "./sql";
 
@@ -63,7 +58,12 @@ async function identityStates(client: pg.Client, tables: readonly TableRef[]): P
       where c.relkind in ('r', 'p')`,
     [tables.map((t) => t.schema), tables.map((t) => t.table)],
   );
-  return rows.map((r) => ({ schema: r.schema, name: r.name, relreplident: r.relreplident, identityIndex: r.identity_index }));
+  return rows.map((r) => ({
+    schema: r.schema,
+    name: r.name,
+    relreplident: r.relreplident,
+    identityIndex: r.identity_index,
+  }));
 }
 
 function restoreIdentitySql(state: IdentityState): string {

@@ -99,10 +99,7 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
   });
 }
 
-export async function getDatabase(
-  db: Db,
-  id: string,
-): Promise<{ database: SourceSummary; tables: TrackedTableRow[] }> {
+export async function getDatabase(db: Db, id: string): Promise<{ database: SourceSummary; tables: TrackedTableRow[] }> {
   const database = await getSource(db, sourceId(id));
   if (!database) throw new NotFound("Database");
   return { database, tables: await listTrackedTables(db, id) };

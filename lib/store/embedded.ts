@@ -12,10 +12,14 @@ const INITDB_FLAGS = ["--locale=C.UTF-8", "--lc-messages=C", "--encoding=UTF8"];
 /** Server flags every embedded server runs with: it can also act as a logical replication source. */
 function serverFlags(extra: string[] = []): string[] {
   return [
-    "-c", "wal_level=logical",
-    "-c", "max_replication_slots=32",
-    "-c", "max_wal_senders=32",
-    "-c", "listen_addresses=localhost",
+    "-c",
+    "wal_level=logical",
+    "-c",
+    "max_replication_slots=32",
+    "-c",
+    "max_wal_senders=32",
+    "-c",
+    "listen_addresses=localhost",
     ...extra,
   ];
 }
@@ -91,8 +95,11 @@ async function pgCtl(args: string[]): Promise<void> {
         }
       : {};
   await new Promise<void>((resolve, reject) => {
-    execFile(binaries.pg_ctl, args, { ...asUser, cwd: os.tmpdir(), env: { ...process.env, LC_MESSAGES: "C" } }, (error, _stdout, stderr) =>
-      error ? reject(new Error(stderr.trim() || error.message)) : resolve(),
+    execFile(
+      binaries.pg_ctl,
+      args,
+      { ...asUser, cwd: os.tmpdir(), env: { ...process.env, LC_MESSAGES: "C" } },
+      (error, _stdout, stderr) => (error ? reject(new Error(stderr.trim() || error.message)) : resolve()),
     );
   });
 }
@@ -107,7 +114,8 @@ function assertReachableByOthers(dir: string): void {
       throw new Error(
         `The embedded store runs as the "postgres" OS user, which cannot enter ${current} ` +
           `(mode ${(fs.statSync(current).mode & 0o777).toString(8)}). Set RETRACE_DATA_DIR to a ` +
-          "directory it can reach (for example /var/lib/retrace), or run: chmod o+x " + current,
+          "directory it can reach (for example /var/lib/retrace), or run: chmod o+x " +
+          current,
       );
     }
     if (current === path.dirname(current)) return;
@@ -155,8 +163,7 @@ export async function startEmbeddedStore(options: {
   fs.chmodSync(dataDir, 0o711);
   if (process.getuid?.() === 0) assertReachableByOthers(dataDir);
   const { password } = readOrCreateCredentials(dataDir);
-  const urlFor = (p: number, db: string) =>
-    `postgres://postgres:${encodeURIComponent(password)}@localhost:${p}/${db}`;
+  const urlFor = (p: number, db: string) => `postgres://postgres:${encodeURIComponent(password)}@localhost:${p}/${db}`;
 
   const running = runningPostmaster(pgDir);
   if (running) {
@@ -172,7 +179,18 @@ export async function startEmbeddedStore(options: {
   // and worker but not the store: the CLI stops the store last, after the worker has drained.
   const logFile = path.join(pgDir, "server.log");
   try {
-    await pgCtl(["start", "-D", pgDir, "-w", "-t", "60", "-l", logFile, "-o", [...serverFlags(), "-p", String(port)].join(" ")]);
+    await pgCtl([
+      "start",
+      "-D",
+      pgDir,
+      "-w",
+      "-t",
+      "60",
+      "-l",
+      logFile,
+      "-o",
+      [...serverFlags(), "-p", String(port)].join(" "),
+    ]);
   } catch (error) {
     throw new Error(
       `The embedded PostgreSQL store in ${pgDir} did not start (port ${port} in use? set ` +

@@ -62,9 +62,7 @@ export const changes = pgTable(
     seq: integer("seq").notNull(),
     committedAt: timestamp("committed_at", { withTimezone: true, precision: 6 }).notNull(),
     queuedAt: timestamp("queued_at", { withTimezone: true, precision: 6 }).notNull(),
-    createdAt: timestamp("created_at", { withTimezone: true, precision: 6 })
-      .notNull()
-      .defaultNow(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 6 }).notNull().defaultNow(),
   },
   (t) => [
     // Also a source's changes in the order they were stored: one worker writes a source, in commit
@@ -82,6 +80,8 @@ export const changes = pgTable(
     // filtering on context must add this predicate literally (`and context <> '{}'::jsonb`): the
     // planner cannot infer it from e.g. `context @> '{"k":"v"}'`, and without it the index is
     // not used.
-    index("changes_context").using("gin", t.context).where(sql`${t.context} <> '{}'::jsonb`),
+    index("changes_context")
+      .using("gin", t.context)
+      .where(sql`${t.context} <> '{}'::jsonb`),
   ],
 );

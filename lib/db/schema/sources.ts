@@ -14,12 +14,7 @@ import {
 import { pgLsn } from "./types";
 
 export const sslMode = pgEnum("ssl_mode", ["disable", "prefer", "require", "verify-full"]);
-export const sourceStatus = pgEnum("source_status", [
-  "pending",
-  "streaming",
-  "error",
-  "paused",
-]);
+export const sourceStatus = pgEnum("source_status", ["pending", "streaming", "error", "paused"]);
 
 /** A connected source database. The password is AES-GCM encrypted (lib/crypto). */
 export const sources = pgTable("sources", {

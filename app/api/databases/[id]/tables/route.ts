@@ -14,7 +14,12 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
 /** PUT /api/databases/:id/tables { tables: ["schema.table", ...] } -> { tables } (the tracked set) */
 export const PUT = apiRoute<{ id: string }>(
   async (request, { params }) => {
-    const tables = await updateTrackedTables(getDb(), runtimeEnv().RETRACE_SECRET, params.id, await readJsonBody(request));
+    const tables = await updateTrackedTables(
+      getDb(),
+      runtimeEnv().RETRACE_SECRET,
+      params.id,
+      await readJsonBody(request),
+    );
     return Response.json({ tables });
   },
   { role: "admin" },
