@@ -29,7 +29,7 @@ const config = [
       "@typescript-eslint/no-explicit-any": "error",
       "@typescript-eslint/no-non-null-assertion": "error",
       "@typescript-eslint/ban-ts-comment": "error",
-      "@stylistic/max-len": "off",
+      "@stylistic/max-len": ["error", { code: printWidth, ignoreUrls: true }],
     },
   },
 ];

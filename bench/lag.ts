@@ -154,7 +154,8 @@ export async function runLag(servers: BenchServers, scale: number, log: (line: s
       writers.push(client);
     }
     log(
-      `writing ${changes.toLocaleString("en-US")} single-row transactions at ${LAG_RATE}/s for ${seconds} s (${WRITERS} connections)`,
+      `writing ${changes.toLocaleString("en-US")} single-row transactions ` +
+        `at ${LAG_RATE}/s for ${seconds} s (${WRITERS} connections)`,
     );
     const insert = `insert into ${provisioned.table} ${rowsSelect("$1", "$1")}`;
     let next = 0;

@@ -206,7 +206,8 @@ export async function runPgRecvlogical(options: {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (code !== 0) {
       throw new Error(
-        `pg_recvlogical ${signal ? `was killed (${signal}, timeout ${options.timeoutMs} ms)` : `exited ${code}`}: ${stderr.trim()}`,
+        `pg_recvlogical ${signal ? `was killed (${signal}, timeout ${options.timeoutMs} ms)` : `exited ${code}`}: ` +
+          stderr.trim(),
       );
     }
     return seconds;

@@ -159,7 +159,8 @@ async function runWorker(
   const streamSeconds = (done - (streamingAt ?? spawned)) / 1000;
   const cpu = (key: keyof typeof before) => ((after[key] - before[key]) * TICK_SECONDS).toFixed(2);
   console.log(
-    `total ${((done - spawned) / 1000).toFixed(2)} s (startup ${(((streamingAt ?? spawned) - spawned) / 1000).toFixed(2)} s)`,
+    `total ${((done - spawned) / 1000).toFixed(2)} s ` +
+      `(startup ${(((streamingAt ?? spawned) - spawned) / 1000).toFixed(2)} s)`,
   );
   console.log(`streaming ${streamSeconds.toFixed(2)} s: ${Math.round(workload.changes / streamSeconds)} changes/s`);
   console.log(`CPU while streaming: worker ${cpu("worker")} s, store ${cpu("store")} s, source ${cpu("source")} s`);
@@ -181,7 +182,9 @@ function sampleRows(commitLsn: string, count: number, offset: number): ChangeRow
       primaryKey: String(id),
       operation: "CREATE",
       before: null,
-      after: `{"id":${id},"account_id":${id % 1000},"amount":${(id % 100000) / 100},"status":"paid","note":"${"0123456789abcdef".repeat(2)}","updated_at":"2026-11-22 22:00:00.123456+00"}`,
+      after:
+        `{"id":${id},"account_id":${id % 1000},"amount":${(id % 100000) / 100},"status":"paid",` +
+        `"note":"${"0123456789abcdef".repeat(2)}","updated_at":"2026-11-22 22:00:00.123456+00"}`,
       changedFields: null,
       unavailableFields: [],
       context: "{}",
@@ -223,10 +226,12 @@ async function runStoreOnly(servers: BenchServers, transactions: number): Promis
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     console.log(
-      `store only: ${transactions * 1000} rows in ${seconds.toFixed(2)} s: ${Math.round((transactions * 1000) / seconds)} rows/s`,
+      `store only: ${transactions * 1000} rows in ${seconds.toFixed(2)} s: ` +
+        `${Math.round((transactions * 1000) / seconds)} rows/s`,
     );
     console.log(
-      `CPU: node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, store ${((serverTicks(storePostmaster) - storeBefore) * TICK_SECONDS).toFixed(2)} s`,
+      `CPU: node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, ` +
+        `store ${((serverTicks(storePostmaster) - storeBefore) * TICK_SECONDS).toFixed(2)} s`,
     );
   } finally {
     await pool.end();

@@ -96,7 +96,18 @@ export function machineLine(machine: MachineDescription): string {
 }
 
 export const NOTES = [
-  `Rates are changes per second. pg_recvlogical drains ${BASELINE_DRAINS} more pgoutput slots holding the same changes, one after the other, before Retrace runs (same plugin, proto_version=2, same publication, output to /dev/null): the cost of decoding and shipping alone. Its rate is the median drain; the ratio uses it.`,
-  'Retrace is end to end: from spawning the worker process (start-up, migrations and connecting included) until the store has committed every change, with its checkpoint, indexes and fsync\'d commits. The ratio and its target use this rate. "After start-up" leaves out the time until the worker reported the source as streaming (loading the worker bundle, migrations, lease, connecting; the bundle is built before, untimed, as `retrace start` builds it before spawning): what a long-running worker sustains; informative only.',
-  `Lag is source commit (committed_at, from the COMMIT message) → the first query of the store that returns the change: a watcher queries the store every ${LAG_POLL_MS} ms, each query a new snapshot as each API request is, so a change counts from the moment its store transaction committed, rounded up by the poll interval and the query's time (never less than the real lag). Not an HTTP round trip. Both servers share this machine's clock.`,
+  `Rates are changes per second. pg_recvlogical drains ${BASELINE_DRAINS} more pgoutput slots ` +
+    "holding the same changes, one after the other, before Retrace runs " +
+    "(same plugin, proto_version=2, same publication, output to /dev/null): " +
+    "the cost of decoding and shipping alone. Its rate is the median drain; the ratio uses it.",
+  "Retrace is end to end: from spawning the worker process (start-up, migrations and connecting included) " +
+    "until the store has committed every change, with its checkpoint, indexes and fsync'd commits. " +
+    'The ratio and its target use this rate. "After start-up" leaves out the time until the worker reported ' +
+    "the source as streaming (loading the worker bundle, migrations, lease, connecting; the bundle is built before, " +
+    "untimed, as `retrace start` builds it before spawning): what a long-running worker sustains; informative only.",
+  "Lag is source commit (committed_at, from the COMMIT message) → the first query of the store that returns " +
+    `the change: a watcher queries the store every ${LAG_POLL_MS} ms, each query a new snapshot ` +
+    "as each API request is, so a change counts from the moment its store transaction committed, " +
+    "rounded up by the poll interval and the query's time (never less than the real lag). " +
+    "Not an HTTP round trip. Both servers share this machine's clock.",
 ];

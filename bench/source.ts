@@ -60,7 +60,8 @@ export async function provision(servers: BenchServers, name: string, baselineDra
 /** Registers the source in the store as the web app does; returns its id. */
 export async function registerSource(servers: BenchServers, provisioned: Provisioned): Promise<string> {
   const { rows } = await servers.storePool.query<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment, slot_name, publication_name)
+    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment,
+                          slot_name, publication_name)
      values ($1, 'localhost', $2, 'app', 'postgres', $3, 'disable', 'benchmark', $4, $5) returning id`,
     [
       provisioned.table,
@@ -111,7 +112,8 @@ async function dropSlot(servers: BenchServers, slot: string): Promise<void> {
   for (;;) {
     try {
       await servers.sourcePool.query(
-        "select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1 and active_pid is not null",
+        "select pg_terminate_backend(active_pid) from pg_replication_slots " +
+          "where slot_name = $1 and active_pid is not null",
         [slot],
       );
       await servers.sourcePool.query(

@@ -72,7 +72,8 @@ export async function runThroughput(
   try {
     // 1. The workload, with no consumer attached to any slot.
     log(
-      `generating ${workload.changes.toLocaleString("en-US")} changes in ${workload.transactions.toLocaleString("en-US")} transaction(s)`,
+      `generating ${workload.changes.toLocaleString("en-US")} changes ` +
+        `in ${workload.transactions.toLocaleString("en-US")} transaction(s)`,
     );
     const generator = new pg.Client({ connectionString: servers.sourceUrl });
     await generator.connect();
@@ -108,7 +109,8 @@ export async function runThroughput(
         });
         drains.push({ seconds, rate: workload.changes / seconds });
         log(
-          `pg_recvlogical (${slot}): ${seconds.toFixed(2)} s, ${Math.round(workload.changes / seconds).toLocaleString("en-US")} changes/s`,
+          `pg_recvlogical (${slot}): ${seconds.toFixed(2)} s, ` +
+            `${Math.round(workload.changes / seconds).toLocaleString("en-US")} changes/s`,
         );
       }
       const median = [...drains].sort((a, b) => a.rate - b.rate)[Math.floor(drains.length / 2)];
@@ -131,7 +133,8 @@ export async function runThroughput(
     try {
       while (performance.now() - started < timeoutMs) {
         const { rows } = await servers.storePool.query<{ done: boolean; status: string; last_error: string | null }>(
-          "select coalesce(checkpoint_lsn >= $2::pg_lsn, false) as done, status::text, last_error from sources where id = $1",
+          "select coalesce(checkpoint_lsn >= $2::pg_lsn, false) as done, status::text, last_error " +
+            "from sources where id = $1",
           [sourceId, lastCommitBefore],
         );
         const row = rows[0];
@@ -184,7 +187,8 @@ export async function runThroughput(
       }
       log(
         `retrace: ${elapsed.toFixed(2)} s (startup ${startupSeconds?.toFixed(2) ?? "?"} s), ` +
-          `${Math.round(result.retrace.rate).toLocaleString("en-US")} changes/s, ${stored.toLocaleString("en-US")} stored`,
+          `${Math.round(result.retrace.rate).toLocaleString("en-US")} changes/s, ` +
+          `${stored.toLocaleString("en-US")} stored`,
       );
     } catch (error) {
       result.errors.push(`retrace: ${error instanceof Error ? error.message : String(error)}`);

@@ -84,7 +84,8 @@ beforeAll(async () => {
   );
   for (const [i, environment] of ["production", "staging", "test"].entries()) {
     await server.query(
-      `insert into sources (id, name, host, port, database, username, password_encrypted, environment, slot_name, publication_name)
+      `insert into sources (id, name, host, port, database, username, password_encrypted, environment,
+                            slot_name, publication_name)
        values ($1, $2, 'localhost', 5432, 'shop', 'retrace', 'v1:dummy', $3, $2, 'retrace_pub')`,
       [sources[i], `source_${i}`, environment],
     );

@@ -80,7 +80,8 @@ async function changeCount(source: string): Promise<number> {
 
 async function insertSource(name: string, environment: string): Promise<string> {
   const result = await server.query<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, environment, slot_name, publication_name)
+    `insert into sources (name, host, port, database, username, password_encrypted, environment,
+                          slot_name, publication_name)
      values ($1, 'localhost', 5432, 'shop', 'retrace', 'v1:dummy', $2, $3, 'retrace_pub') returning id::text as id`,
     [name, environment, `retrace_${name}`],
     "retrace",
@@ -575,7 +576,8 @@ describe("deleteSource", () => {
       await worker.query(
         `insert into changes (source_id, environment, database, schema, "table", primary_key, operation,
            after, transaction_id, commit_lsn, seq, committed_at, queued_at)
-         values ($1, 'production', 'shop', 'public', 'items', 'in flight', 'CREATE', '{"id":9}', 9, '9/9', 0, now(), now())`,
+         values ($1, 'production', 'shop', 'public', 'items', 'in flight', 'CREATE',
+                 '{"id":9}', 9, '9/9', 0, now(), now())`,
         [doomed],
       );
       await worker.query("update sources set checkpoint_lsn = '9/9' where id = $1", [doomed]);
@@ -600,7 +602,8 @@ describe("deleteSource", () => {
 async function waitForLock(id: string): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const waiting = await server.query<{ n: number }>(
-      "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'delete from \"sources\"%'",
+      "select count(*)::int as n from pg_stat_activity " +
+        "where wait_event_type = 'Lock' and query like 'delete from \"sources\"%'",
       [],
       "retrace",
     );

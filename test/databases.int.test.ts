@@ -123,8 +123,10 @@ beforeAll(async () => {
      create table public.orders (region text, number int, total numeric, primary key (number, region) include (total));
      create table public.notes (body text);
      create table public.measurements (at date not null, value int) partition by range (at);
-     create table public.measurements_2024 partition of public.measurements for values from ('2024-01-01') to ('2025-01-01');
-     create table public.measurements_2025 partition of public.measurements for values from ('2025-01-01') to ('2026-01-01');
+     create table public.measurements_2024 partition of public.measurements
+       for values from ('2024-01-01') to ('2025-01-01');
+     create table public.measurements_2025 partition of public.measurements
+       for values from ('2025-01-01') to ('2026-01-01');
      insert into public.items select g, 'item ' || g from generate_series(1, 500) g;
      analyze public.items;`,
     [],

@@ -48,8 +48,10 @@ describe("0003: changes without FK and operation index, row images as json", () 
       await store.pool.end();
     }
     const source = await server.query<{ id: string }>(
-      `insert into sources (name, host, port, database, username, password_encrypted, environment, slot_name, publication_name)
-       values ('a', 'localhost', 5432, 'shop', 'retrace', 'v1:dummy', 'production', 'retrace_a', 'retrace_a') returning id::text as id`,
+      `insert into sources (name, host, port, database, username, password_encrypted, environment,
+                            slot_name, publication_name)
+       values ('a', 'localhost', 5432, 'shop', 'retrace', 'v1:dummy', 'production', 'retrace_a', 'retrace_a')
+       returning id::text as id`,
       [],
       "retrace",
     );
@@ -57,8 +59,8 @@ describe("0003: changes without FK and operation index, row images as json", () 
     await server.query(
       `insert into changes (source_id, environment, database, schema, "table", primary_key, operation, before, after,
          context, transaction_id, commit_lsn, seq, committed_at, queued_at)
-       values ($1, 'production', 'shop', 'public', 'items', '1', 'UPDATE', '{"zeta": 1, "a": 2}', '{"n": 12345678901234567890.10}',
-         '{"user": "ann"}', 1, '0/1', 0, now(), now())`,
+       values ($1, 'production', 'shop', 'public', 'items', '1', 'UPDATE',
+         '{"zeta": 1, "a": 2}', '{"n": 12345678901234567890.10}', '{"user": "ann"}', 1, '0/1', 0, now(), now())`,
       [sourceId],
       "retrace",
     );
@@ -87,7 +89,8 @@ describe("0003: changes without FK and operation index, row images as json", () 
     ]);
 
     const schema = await server.query<{ constraints: number; operationIndex: number }>(
-      `select (select count(*)::int from pg_constraint where conrelid = 'changes'::regclass and contype = 'f') as "constraints",
+      `select (select count(*)::int from pg_constraint
+                where conrelid = 'changes'::regclass and contype = 'f') as "constraints",
               (select count(*)::int from pg_indexes where indexname = 'changes_operation_id') as "operationIndex"`,
       [],
       "retrace",

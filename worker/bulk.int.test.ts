@@ -54,7 +54,8 @@ describe("a large source transaction", () => {
         if new.seq = 150000 then raise exception 'refused mid-transaction'; end if;
         return new;
       end $$;
-      create trigger refuse_mid_transaction before insert on changes for each row execute function refuse_mid_transaction();
+      create trigger refuse_mid_transaction before insert on changes
+        for each row execute function refuse_mid_transaction();
     `);
     const confirmedBefore = await confirmedFlush(servers, SLOT);
     await servers.sourceQuery("insert into logs select 'bulk ' || g from generate_series(1, $1::int) g", [ROWS]);

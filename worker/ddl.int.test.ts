@@ -18,7 +18,8 @@ const PUBLICATION = "ddl_pub";
 
 const TRUTH_SETUP = `
   create table truth (
-    n bigserial primary key, xid bigint not null, tbl text not null, op text not null, pk text, before jsonb, after jsonb
+    n bigserial primary key, xid bigint not null, tbl text not null, op text not null,
+    pk text, before jsonb, after jsonb
   );
   -- Records a change the way it should be captured, when the table is published at that moment.
   create function record_truth() returns trigger language plpgsql as $$
@@ -84,8 +85,10 @@ function script(t: string, late: string): string[] {
     "alter table T add primary key (id, bee)",
     "insert into T values (8, 80, 8); delete from T where id = 7; update T set bee = 81 where id = 8",
     // DDL between the changes of one transaction.
-    "insert into T values (9, 90, 9); alter table T add column late text default 'late default'; insert into T values (10, 100, 10, 'x'); update T set late = 'y' where id = 9",
-    "alter table T add column d int; alter table T alter column d set default 5; insert into T (id, bee, c) values (11, 110, 11); update T set d = null where id = 11",
+    "insert into T values (9, 90, 9); alter table T add column late text default 'late default'; " +
+      "insert into T values (10, 100, 10, 'x'); update T set late = 'y' where id = 9",
+    "alter table T add column d int; alter table T alter column d set default 5; " +
+      "insert into T (id, bee, c) values (11, 110, 11); update T set d = null where id = 11",
     "alter table T drop column late, add column e jsonb default '{\"k\": [1, 2]}'; update T set c = 0 where id = 2",
     `create table L (k text primary key, v int); ${tracked("L")} insert into L values ('before publication', 0)`,
     `alter publication ${PUBLICATION} add table L`,
@@ -131,7 +134,9 @@ type Change = {
 async function truth(tables: string[]): Promise<Change[]> {
   return servers.sourceQuery<Change>(
     `select xid::text as xid, tbl as table, op, pk, before::text as before, after::text as after,
-            case when op = 'UPDATE' then array(select key from jsonb_each(after) a where a.value is distinct from before -> a.key order by key) end as changed
+            case when op = 'UPDATE' then array(select key from jsonb_each(after) a
+                                                where a.value is distinct from before -> a.key order by key)
+            end as changed
        from truth where tbl = any($1) order by n`,
     [tables],
   );
@@ -196,7 +201,8 @@ beforeAll(async () => {
   `);
   await servers.sourceQuery("select pg_create_logical_replication_slot('ddl_slot', 'pgoutput')");
   const [row] = await servers.storeQuery<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment, slot_name, publication_name)
+    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment,
+                          slot_name, publication_name)
      values ('app', '127.0.0.1', $1, 'app', 'postgres', $2, 'disable', 'test', 'ddl_slot', $3) returning id`,
     [servers.source.port, encryptSecret(servers.source.password, SECRET), PUBLICATION],
   );
@@ -231,7 +237,10 @@ describe("DDL mid-stream", () => {
     await expectExactly(tables, { withKeys: false });
   });
 
-  /** Key history of a table, to be decoded later: renamed, dropped, composite (declared out of column order), replaced. */
+  /**
+   * Key history of a table, to be decoded later: renamed, dropped, composite (declared out of column order),
+   * replaced.
+   */
   const keyHistory = (table: string) => [
     `insert into ${table} values (1, 'a')`,
     `alter table ${table} rename column id to ident`,
@@ -247,62 +256,70 @@ describe("DDL mid-stream", () => {
   type KeyedChange = Pick<Change, "xid" | "op" | "pk" | "after">;
   const keyed = (changes: Change[]): KeyedChange[] => changes.map(({ xid, op, pk, after }) => ({ xid, op, pk, after }));
 
-  it("takes each change's primary key as of the change when it decodes the history later (REPLICA IDENTITY DEFAULT)", async () => {
-    await stop();
-    for (const sql of keyHistory("keys_d")) await servers.sourceQuery(sql);
-    await servers.sourceQuery(
-      "insert into keys_kept values (1, 'k', 0); update keys_kept set v = 1 where x = 1; delete from keys_kept where x = 1",
-    );
-    start();
-    const tables = ["keys_d", "keys_kept"];
-    await caughtUp(tables);
-    const [expected, actual] = await Promise.all([truth(tables), stored(tables)]);
-    // Before images are key-only without REPLICA IDENTITY FULL: compare what the stream carries.
-    expect(actual.map((c) => c.pk)).toEqual([
-      "1",
-      "2",
-      "2",
-      null,
-      // (a, ident) is gone when these are decoded: the stream names the key's columns but not
-      // their declared order, so they come in table column order (the truth says ["d","4"] and
-      // ["a","1"]).
-      '["4","d"]',
-      '["1","a"]',
-      "e",
-      "d",
-      // keys_kept still has its key (y, x) when decoded: declared order.
-      '["k","1"]',
-      '["k","1"]',
-      '["k","1"]',
-    ]);
-    const inDeclaredOrder = (change: KeyedChange) =>
-      change.pk === '["4","d"]'
-        ? { ...change, pk: '["d","4"]' }
-        : change.pk === '["1","a"]'
-          ? { ...change, pk: '["a","1"]' }
-          : change;
-    expect(keyed(actual).map(inDeclaredOrder)).toEqual(keyed(expected));
-  });
+  it(
+    "takes each change's primary key as of the change when it decodes the history later " +
+      "(REPLICA IDENTITY DEFAULT)",
+    async () => {
+      await stop();
+      for (const sql of keyHistory("keys_d")) await servers.sourceQuery(sql);
+      await servers.sourceQuery(
+        "insert into keys_kept values (1, 'k', 0); update keys_kept set v = 1 where x = 1; " +
+          "delete from keys_kept where x = 1",
+      );
+      start();
+      const tables = ["keys_d", "keys_kept"];
+      await caughtUp(tables);
+      const [expected, actual] = await Promise.all([truth(tables), stored(tables)]);
+      // Before images are key-only without REPLICA IDENTITY FULL: compare what the stream carries.
+      expect(actual.map((c) => c.pk)).toEqual([
+        "1",
+        "2",
+        "2",
+        null,
+        // (a, ident) is gone when these are decoded: the stream names the key's columns but not
+        // their declared order, so they come in table column order (the truth says ["d","4"] and
+        // ["a","1"]).
+        '["4","d"]',
+        '["1","a"]',
+        "e",
+        "d",
+        // keys_kept still has its key (y, x) when decoded: declared order.
+        '["k","1"]',
+        '["k","1"]',
+        '["k","1"]',
+      ]);
+      const inDeclaredOrder = (change: KeyedChange) =>
+        change.pk === '["4","d"]'
+          ? { ...change, pk: '["d","4"]' }
+          : change.pk === '["1","a"]'
+            ? { ...change, pk: '["a","1"]' }
+            : change;
+      expect(keyed(actual).map(inDeclaredOrder)).toEqual(keyed(expected));
+    },
+  );
 
-  it("labels old changes of a REPLICA IDENTITY FULL table with the primary key of decode time (documented limit)", async () => {
-    // With FULL every column is flagged as key, so the stream has no key history: the key comes
-    // from the source catalog when the relation message is handled. Streaming along that is the
-    // key of the moment (first test); decoded later, it is the current one.
-    await stop();
-    for (const sql of keyHistory("keys_t")) await servers.sourceQuery(sql);
-    start();
-    await expectExactly(["keys_t"], { withKeys: false });
-    expect((await truth(["keys_t"])).map((c) => c.pk)).toEqual([
-      "1",
-      "2",
-      "2",
-      null,
-      '["d","4"]',
-      '["a","1"]',
-      "e",
-      "d",
-    ]);
-    // The current key is (a): every change is labelled with its `a`.
-    expect((await stored(["keys_t"])).map((c) => c.pk)).toEqual(["a", "b", "bb", "c", "d", "a", "e", "d"]);
-  });
+  it(
+    "labels old changes of a REPLICA IDENTITY FULL table with the primary key of decode time " + "(documented limit)",
+    async () => {
+      // With FULL every column is flagged as key, so the stream has no key history: the key comes
+      // from the source catalog when the relation message is handled. Streaming along that is the
+      // key of the moment (first test); decoded later, it is the current one.
+      await stop();
+      for (const sql of keyHistory("keys_t")) await servers.sourceQuery(sql);
+      start();
+      await expectExactly(["keys_t"], { withKeys: false });
+      expect((await truth(["keys_t"])).map((c) => c.pk)).toEqual([
+        "1",
+        "2",
+        "2",
+        null,
+        '["d","4"]',
+        '["a","1"]',
+        "e",
+        "d",
+      ]);
+      // The current key is (a): every change is labelled with its `a`.
+      expect((await stored(["keys_t"])).map((c) => c.pk)).toEqual(["a", "b", "bb", "c", "d", "a", "e", "d"]);
+    },
+  );
 });

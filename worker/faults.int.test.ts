@@ -255,7 +255,8 @@ class Workload {
       statements.push(`delete from acct where id = ${doomed}`);
     }
     statements.push(
-      `insert into ledger values (${n % 50}, 'b${n % 7}', ${n}.25) on conflict (a, b) do update set amount = ledger.amount + excluded.amount`,
+      `insert into ledger values (${n % 50}, 'b${n % 7}', ${n}.25) ` +
+        "on conflict (a, b) do update set amount = ledger.amount + excluded.amount",
     );
     if (n % 9 === 0) statements.push(`insert into scratch values (${n}, 'row ${n}')`);
     return { sql: statements.join(";\n"), big: false, inserted, deleted };
@@ -463,13 +464,18 @@ beforeAll(async () => {
       end $$;
     create function record_truncate() returns trigger language plpgsql as $$
       begin
-        insert into truth (xid, tbl, op) values (pg_current_xact_id()::text::bigint % 4294967296, TG_TABLE_NAME, 'TRUNCATE');
+        insert into truth (xid, tbl, op)
+          values (pg_current_xact_id()::text::bigint % 4294967296, TG_TABLE_NAME, 'TRUNCATE');
         return null;
       end $$;
-    create trigger acct_truth after insert or update or delete on acct for each row execute function record_truth('id');
-    create trigger ledger_truth after insert or update or delete on ledger for each row execute function record_truth('a', 'b');
-    create trigger scratch_truth after insert or update or delete on scratch for each row execute function record_truth();
-    create trigger scratch_truncate after truncate on scratch for each statement execute function record_truncate();
+    create trigger acct_truth after insert or update or delete on acct
+      for each row execute function record_truth('id');
+    create trigger ledger_truth after insert or update or delete on ledger
+      for each row execute function record_truth('a', 'b');
+    create trigger scratch_truth after insert or update or delete on scratch
+      for each row execute function record_truth();
+    create trigger scratch_truncate after truncate on scratch
+      for each statement execute function record_truncate();
     create publication ${PUBLICATION} for table acct, ledger, scratch;
   `);
   await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'pgoutput')", [SLOT]);
@@ -477,7 +483,8 @@ beforeAll(async () => {
   storeProxy = await startTcpProxy({ host: "127.0.0.1", port: servers.store.port });
   storeUrlViaProxy = `postgres://postgres:${servers.store.password}@127.0.0.1:${storeProxy.port}/retrace`;
   const [row] = await servers.storeQuery<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment, slot_name, publication_name)
+    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment,
+                          slot_name, publication_name)
      values ('app', '127.0.0.1', $1, 'app', 'postgres', $2, 'disable', 'test', $3, $4) returning id`,
     [sourceProxy.port, encryptSecret(servers.source.password, SECRET), SLOT, PUBLICATION],
   );
@@ -613,7 +620,8 @@ describe("faults", () => {
       "select coalesce(max(id), 0) + 1 as first from acct",
     );
     const [{ xid } = { xid: "" }] = await servers.sourceQuery<{ xid: string }>(
-      `with rows as (insert into acct select g, g % 13, 'bulk ' || g from generate_series($1::int, $1::int + $2::int - 1) g returning 1)
+      `with rows as (insert into acct select g, g % 13, 'bulk ' || g
+                       from generate_series($1::int, $1::int + $2::int - 1) g returning 1)
        select (pg_current_xact_id()::text::bigint % 4294967296)::text as xid from rows limit 1`,
       [first, rows],
     );
@@ -624,7 +632,8 @@ describe("faults", () => {
         const [row] = await servers.storeQuery<{ n: number }>(
           `select count(*)::int as n from pg_stat_activity
             where application_name = 'retrace-worker'
-              and (state = 'idle in transaction' or (state = 'active' and (query ilike 'insert into changes%' or query ilike 'copy changes%')))`,
+              and (state = 'idle in transaction'
+                   or (state = 'active' and (query ilike 'insert into changes%' or query ilike 'copy changes%')))`,
         );
         return (row?.n ?? 0) > 0;
       },
@@ -639,7 +648,8 @@ describe("faults", () => {
 
     // All of it or none of it; if it is stored, it was acknowledged before the exit.
     const [stored] = await servers.storeQuery<{ n: number; commit_lsn: string | null }>(
-      "select count(*)::int as n, max(commit_lsn)::text as commit_lsn from changes where source_id = $1 and transaction_id = $2",
+      "select count(*)::int as n, max(commit_lsn)::text as commit_lsn from changes " +
+        "where source_id = $1 and transaction_id = $2",
       [sourceId, xid],
     );
     expect([0, rows]).toContain(stored?.n);

@@ -58,7 +58,8 @@ async function walLsn(): Promise<bigint> {
 /** Source WAL the tracked slot still holds past its confirmed position. */
 async function slotLag(): Promise<number> {
   const [row] = await servers.sourceQuery<{ lag: string }>(
-    "select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text as lag from pg_replication_slots where slot_name = $1",
+    "select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text as lag " +
+      "from pg_replication_slots where slot_name = $1",
     [SLOT],
   );
   return Number(row?.lag);
@@ -116,7 +117,8 @@ describe("an idle source on a busy server", () => {
         status: string;
         last_error: string | null;
       }>(
-        `select lag_bytes::text, lag_seconds, extract(epoch from now() - lag_measured_at)::float8 as age, status, last_error
+        `select lag_bytes::text, lag_seconds, extract(epoch from now() - lag_measured_at)::float8 as age,
+                status, last_error
            from sources where id = $1`,
         [sourceId],
       );

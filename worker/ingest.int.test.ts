@@ -107,7 +107,8 @@ describe("ingest", () => {
     // Exact digits, checked in SQL: a JS number would have rounded them.
     const [exact] = await servers.storeQuery<Record<string, string>>(
       `select after->>'big' as big, after->>'amount' as amount, after->'doc'->>'n' as doc_n, after->>'name' as name,
-              after->>'at' as at, json_typeof(after->'flag') as flag_type, (after->'tags')::jsonb = '["a b", null, "c\\"d"]'::jsonb as tags_ok,
+              after->>'at' as at, json_typeof(after->'flag') as flag_type,
+              (after->'tags')::jsonb = '["a b", null, "c\\"d"]'::jsonb as tags_ok,
               json_typeof(after->'big') as big_type, after->>'score' as score
          from changes where source_id = $1 and operation = 'CREATE'`,
       [sourceId],
@@ -204,7 +205,8 @@ describe("ingest", () => {
     );
     expect(elsewhere?.n).toBe(1);
     const [created] = await servers.storeQuery<{ length: number }>(
-      "select length(after->>'body') as length from changes where source_id = $1 and \"table\" = 'docs' and operation = 'CREATE'",
+      "select length(after->>'body') as length from changes " +
+        "where source_id = $1 and \"table\" = 'docs' and operation = 'CREATE'",
       [sourceId],
     );
     expect(created?.length).toBe(4000 * 32);
@@ -214,7 +216,8 @@ describe("ingest", () => {
   it("confirms the slot only after storing, and advances it while idle", async () => {
     await waitFor("worker caught up", async () => {
       const [row] = await servers.sourceQuery<{ caught_up: boolean }>(
-        "select confirmed_flush_lsn >= pg_current_wal_lsn() as caught_up from pg_replication_slots where slot_name = $1",
+        "select confirmed_flush_lsn >= pg_current_wal_lsn() as caught_up " +
+          "from pg_replication_slots where slot_name = $1",
         [SLOT],
       );
       return row?.caught_up;

@@ -283,7 +283,8 @@ export class ReplicationSession {
     }
     this.options.store
       .query(
-        "update sources set status = 'streaming', last_error = null, updated_at = now() where id = $1 and status in ('pending', 'error')",
+        "update sources set status = 'streaming', last_error = null, updated_at = now() " +
+          "where id = $1 and status in ('pending', 'error')",
         [this.options.source.id],
       )
       .catch((error: unknown) => this.log.warn({ err: asError(error) }, "could not record streaming status"));

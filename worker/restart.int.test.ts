@@ -134,7 +134,8 @@ describe("worker killed mid-stream", () => {
     );
     expect(summary).toEqual({ n: total, distinct_pk: total, creates: total, min_pk: 1, max_pk: total });
     const [mismatch] = await servers.storeQuery<{ n: number }>(
-      "select count(*)::int as n from changes where source_id = $1 and (after->>'id' <> primary_key or after->>'payload' <> 'payload ' || primary_key)",
+      "select count(*)::int as n from changes " +
+        "where source_id = $1 and (after->>'id' <> primary_key or after->>'payload' <> 'payload ' || primary_key)",
       [sourceId],
     );
     expect(mismatch?.n).toBe(0);

@@ -15,7 +15,8 @@ export async function keyIndexes(client: pg.ClientBase, relationOid: number): Pr
     columns: Array<{ name: string; generated: boolean }>;
   }>(
     `select i.indisprimary as primary, i.indisreplident as replica_identity, i.indimmediate as immediate,
-            (select coalesce(json_agg(json_build_object('name', a.attname, 'generated', a.attgenerated <> '') order by k.position), '[]')
+            (select coalesce(json_agg(json_build_object('name', a.attname, 'generated', a.attgenerated <> '')
+                                      order by k.position), '[]')
                from unnest(i.indkey) with ordinality as k(attnum, position)
                join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
               where k.position <= i.indnkeyatts) as columns
@@ -80,7 +81,8 @@ export async function catalogTypes(
 /** The slot's confirmed position: acknowledging it again is always safe. */
 export async function slotConfirmedLsn(client: pg.ClientBase, slotName: string): Promise<string> {
   const { rows } = await client.query<{ confirmed: string | null }>(
-    "select confirmed_flush_lsn::text as confirmed from pg_replication_slots where slot_name = $1 and database = current_database()",
+    "select confirmed_flush_lsn::text as confirmed from pg_replication_slots " +
+      "where slot_name = $1 and database = current_database()",
     [slotName],
   );
   const [slot] = rows;

@@ -78,7 +78,8 @@ export async function addSource(
   },
 ): Promise<string> {
   const [row] = await servers.storeQuery<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment, slot_name, publication_name)
+    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment,
+                          slot_name, publication_name)
      values ('app', 'localhost', $1, 'app', 'postgres', $2, $6, $3, $4, $5) returning id`,
     [
       servers.source.port,

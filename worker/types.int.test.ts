@@ -242,7 +242,8 @@ const ROWS: Row[] = [
 
 /** Output settings PostgreSQL ships with: the canonical text form the store records. */
 const CANONICAL_SETTINGS =
-  "set datestyle = 'ISO, MDY'; set intervalstyle = 'postgres'; set extra_float_digits = 1; set bytea_output = 'hex'; set timezone = 'UTC'";
+  "set datestyle = 'ISO, MDY'; set intervalstyle = 'postgres'; set extra_float_digits = 1; " +
+  "set bytea_output = 'hex'; set timezone = 'UTC'";
 
 /** SQL helpers on the source that classify output text by the rules in the header. */
 const EXPECTATION_FUNCTIONS = `
@@ -259,7 +260,8 @@ const EXPECTATION_FUNCTIONS = `
   create function exp_elements(elements jsonb, kind text) returns jsonb language plpgsql immutable as $$
     begin
       if jsonb_typeof(elements) = 'array' then
-        return coalesce((select jsonb_agg(exp_elements(e, kind) order by i) from jsonb_array_elements(elements) with ordinality x(e, i)), '[]'::jsonb);
+        return coalesce((select jsonb_agg(exp_elements(e, kind) order by i)
+                           from jsonb_array_elements(elements) with ordinality x(e, i)), '[]'::jsonb);
       elsif jsonb_typeof(elements) = 'null' then
         return 'null'::jsonb;
       end if;
@@ -321,7 +323,8 @@ async function sourceClient(database: string): Promise<pg.Client> {
 
 async function registerSource(database: string, slotName: string, publicationName: string): Promise<string> {
   const [row] = await servers.storeQuery<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment, slot_name, publication_name)
+    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment,
+                          slot_name, publication_name)
      values ($1, '127.0.0.1', $2, $1, 'postgres', $3, 'disable', 'test', $4, $5) returning id`,
     [database, servers.source.port, encryptSecret(servers.source.password, SECRET), slotName, publicationName],
   );
@@ -436,16 +439,17 @@ beforeAll(async () => {
     create type pair as (a int, b text);
     create table typed (id int primary key, ${COLUMNS.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(", ")});
     alter table typed replica identity full;
-    create table custom_resolved (id int primary key, dpos posint, apos posint[], amood mood[], acomp pair[], aemail email[],
-                                  dints ints, dnum money2, card information_schema.cardinal_number);
+    create table custom_resolved (id int primary key, dpos posint, apos posint[], amood mood[], acomp pair[],
+                                  aemail email[], dints ints, dnum money2, card information_schema.cardinal_number);
     alter table custom_resolved replica identity full;
     create publication types_pub for table typed, custom_resolved;
     ${EXPECTATION_FUNCTIONS}
   `);
   await servers.sourceQuery("select pg_create_logical_replication_slot('types_slot', 'pgoutput')");
   await servers.source.query(
-    `create table legacy_typed (id int primary key, f8 float8, f4 float4, af float8[], d date, ts timestamp, tstz timestamptz,
-                                ats timestamptz[], iv interval, tm time, ttz timetz, by bytea, n numeric);
+    `create table legacy_typed (id int primary key, f8 float8, f4 float4, af float8[], d date, ts timestamp,
+                                tstz timestamptz, ats timestamptz[], iv interval, tm time, ttz timetz, by bytea,
+                                n numeric);
      alter table legacy_typed replica identity full;
      create publication legacy_pub for table legacy_typed;
      ${EXPECTATION_FUNCTIONS}`,
@@ -566,7 +570,8 @@ describe("value round-trip", () => {
     });
     const [first] = await servers.storeQuery<Record<string, string>>(
       `select after->'dpos' as dpos, after->'amood' as amood, after->'acomp' as acomp, after->'dints' as dints
-         from changes where source_id = $1 and "table" = 'custom_resolved' and operation = 'CREATE' and primary_key = '1'`,
+         from changes
+        where source_id = $1 and "table" = 'custom_resolved' and operation = 'CREATE' and primary_key = '1'`,
       [appSource],
     );
     expect(first).toEqual({

@@ -1,4 +1,5 @@
 import type { InputHTMLAttributes, ReactNode } from "react";
+import { inputClass, primaryButton } from "@/components/ui/classes";
 
 /** A labelled input; the label is what tests and screen readers find it by. */
 export function Field({ id, label, ...input }: { id: string; label: string } & InputHTMLAttributes<HTMLInputElement>) {
@@ -7,12 +8,7 @@ export function Field({ id, label, ...input }: { id: string; label: string } & I
       <label htmlFor={id} className="block text-sm font-medium text-slate-700">
         {label}
       </label>
-      <input
-        id={id}
-        name={id}
-        className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500"
-        {...input}
-      />
+      <input id={id} name={id} className={inputClass} {...input} />
     </div>
   );
 }
@@ -36,11 +32,7 @@ export function SubmitButton({
   pending: boolean;
 }) {
   return (
-    <button
-      type="submit"
-      disabled={pending}
-      className="w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-60"
-    >
+    <button type="submit" disabled={pending} className={`w-full ${primaryButton}`}>
       {pending ? pendingLabel : label}
     </button>
   );

@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { classes } from "@/components/ui/classes";
 import { ApiError } from "@/lib/api-client";
 import { toJsonText } from "@/lib/changes/lossless-json";
 import { queryKeys } from "@/lib/query-keys";
@@ -52,7 +53,12 @@ export function ChangeDetail({ id }: { id: string }) {
         </h1>
       </div>
 
-      <dl className="grid grid-cols-1 gap-x-8 gap-y-4 rounded-lg border border-slate-200 bg-white p-6 text-sm sm:grid-cols-2 lg:grid-cols-3">
+      <dl
+        className={classes(
+          "grid grid-cols-1 gap-x-8 gap-y-4 sm:grid-cols-2 lg:grid-cols-3",
+          "rounded-lg border border-slate-200 bg-white p-6 text-sm",
+        )}
+      >
         <Item label="Operation">{change.operation}</Item>
         <Item label="Table">
           <span className="font-mono">
@@ -145,7 +151,10 @@ function TransactionList({
                 <Link
                   href={`/changes/${c.id}`}
                   aria-current={isCurrent ? "page" : undefined}
-                  className={`flex items-center gap-4 px-4 py-2 text-sm ${isCurrent ? "bg-indigo-50" : "hover:bg-slate-50"}`}
+                  className={classes(
+                    "flex items-center gap-4 px-4 py-2 text-sm",
+                    isCurrent ? "bg-indigo-50" : "hover:bg-slate-50",
+                  )}
                 >
                   <OperationBadge operation={c.operation} />
                   <span className="font-mono">

@@ -2,6 +2,7 @@
 
 import { useInfiniteQuery, useQueryClient, type InfiniteData, type Query } from "@tanstack/react-query";
 import Link from "next/link";
+import { classes, secondaryButton } from "@/components/ui/classes";
 import type { FilterValues } from "@/lib/changes/filters";
 import { queryKeys } from "@/lib/query-keys";
 import { fetchChanges, type ChangesPage } from "./api";
@@ -63,7 +64,12 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
   return (
     <div className="space-y-3">
       {/* Sticky: "Show newest" stays in reach after Load more, at the bottom of a long list. */}
-      <div className="sticky top-0 z-10 -mx-1 flex items-center justify-between bg-slate-50/95 px-1 py-2 text-xs text-slate-500 backdrop-blur">
+      <div
+        className={classes(
+          "sticky top-0 z-10 -mx-1 flex items-center justify-between",
+          "bg-slate-50/95 px-1 py-2 text-xs text-slate-500 backdrop-blur",
+        )}
+      >
         <span>
           {changes.length} {changes.length === 1 ? "change" : "changes"}
           {query.hasNextPage ? " loaded" : ""}
@@ -89,7 +95,11 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
       <div className="overflow-hidden rounded-lg border border-slate-200 bg-white">
         <div
           aria-hidden
-          className="hidden grid-cols-[7rem_6rem_minmax(0,2fr)_minmax(0,1fr)_7rem] gap-x-4 border-b border-slate-200 bg-slate-50 px-4 py-2 text-xs font-medium uppercase tracking-wide text-slate-500 md:grid"
+          className={classes(
+            "hidden grid-cols-[7rem_6rem_minmax(0,2fr)_minmax(0,1fr)_7rem] gap-x-4 md:grid",
+            "border-b border-slate-200 bg-slate-50 px-4 py-2",
+            "text-xs font-medium uppercase tracking-wide text-slate-500",
+          )}
         >
           <span>Time</span>
           <span>Operation</span>
@@ -114,7 +124,7 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
             type="button"
             onClick={() => void query.fetchNextPage()}
             disabled={query.isFetchingNextPage}
-            className="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium text-slate-700 shadow-sm hover:bg-slate-50 disabled:opacity-60"
+            className={`${secondaryButton} shadow-sm`}
           >
             {query.isFetchingNextPage ? "Loading…" : "Load more"}
           </button>

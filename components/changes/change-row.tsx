@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { classes } from "@/components/ui/classes";
 import type { ChangeView } from "./api";
 import { OperationBadge } from "./operation-badge";
 import { RelativeTime } from "./time";
@@ -12,7 +13,10 @@ export function ChangeRow({ change, now }: { change: ChangeView; now: number }) 
     <li data-testid="change-row" data-operation={change.operation}>
       <Link
         href={`/changes/${change.id}`}
-        className="grid grid-cols-[7rem_6rem_minmax(0,1fr)] items-center gap-x-4 gap-y-1 px-4 py-3 text-sm hover:bg-slate-50 md:grid-cols-[7rem_6rem_minmax(0,2fr)_minmax(0,1fr)_7rem]"
+        className={classes(
+          "grid grid-cols-[7rem_6rem_minmax(0,1fr)] md:grid-cols-[7rem_6rem_minmax(0,2fr)_minmax(0,1fr)_7rem]",
+          "items-center gap-x-4 gap-y-1 px-4 py-3 text-sm hover:bg-slate-50",
+        )}
       >
         <span className="text-slate-500">
           <RelativeTime iso={change.committedAt} now={now} />

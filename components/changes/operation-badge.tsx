@@ -1,3 +1,4 @@
+import { classes } from "@/components/ui/classes";
 import type { OperationName } from "@/lib/changes/filters";
 
 export const OPERATION_LABELS: Record<OperationName, string> = {
@@ -17,7 +18,10 @@ const STYLES: Record<OperationName, string> = {
 export function OperationBadge({ operation }: { operation: OperationName }) {
   return (
     <span
-      className={`inline-flex w-20 justify-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset ${STYLES[operation]}`}
+      className={classes(
+        "inline-flex w-20 justify-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset",
+        STYLES[operation],
+      )}
     >
       {OPERATION_LABELS[operation]}
     </span>

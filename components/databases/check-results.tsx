@@ -1,3 +1,4 @@
+import { classes } from "@/components/ui/classes";
 import type { CheckJson } from "@/lib/sources/api-types";
 import { CopyBlock } from "./copy-block";
 
@@ -14,9 +15,10 @@ export function CheckResults({ checks }: { checks: CheckJson[] }) {
           <li key={check.id} className="flex gap-3">
             <span
               aria-hidden
-              className={`mt-0.5 flex h-5 w-5 shrink-0 items-center justify-center rounded-full text-xs font-bold text-white ${
-                check.ok ? "bg-emerald-500" : "bg-red-500"
-              }`}
+              className={classes(
+                "mt-0.5 flex h-5 w-5 shrink-0 items-center justify-center rounded-full text-xs font-bold text-white",
+                check.ok ? "bg-emerald-500" : "bg-red-500",
+              )}
             >
               {check.ok ? "✓" : "✗"}
             </span>

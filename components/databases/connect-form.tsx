@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import { classes, primaryButton, secondaryButton } from "@/components/ui/classes";
 import { ApiError } from "@/lib/api-client";
 import { parseConnectionString } from "@/lib/sources/connection-string";
 import { roleSql } from "@/lib/sources/role-sql";
@@ -114,7 +115,10 @@ export function ConnectForm() {
             onChange={(e) => fillFromConnectionString(e.target.value)}
             placeholder="postgres://user:password@host:5432/database?sslmode=require"
             aria-describedby="connection-string-note"
-            className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 font-mono text-xs shadow-sm focus:border-indigo-500"
+            className={classes(
+              "block w-full rounded-md border border-slate-300 bg-white",
+              "px-3 py-2 font-mono text-xs shadow-sm focus:border-indigo-500",
+            )}
             spellCheck={false}
             autoComplete="off"
           />
@@ -222,18 +226,14 @@ export function ConnectForm() {
         ) : null}
 
         <div className="flex flex-wrap items-center gap-3">
-          <button
-            type="submit"
-            disabled={connect.isPending}
-            className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-60"
-          >
+          <button type="submit" disabled={connect.isPending} className={primaryButton}>
             {connect.isPending ? "Adding…" : "Add Database"}
           </button>
           <button
             type="button"
             disabled={check.isPending}
             onClick={() => check.mutate(toRequest(state))}
-            className="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60"
+            className={secondaryButton}
           >
             {check.isPending ? "Checking…" : "Check connection"}
           </button>

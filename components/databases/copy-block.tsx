@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { classes } from "@/components/ui/classes";
 
 /** SQL or config a user should run, with a copy button. */
 export function CopyBlock({ text, label = "Copy" }: { text: string; label?: string }) {
@@ -16,7 +17,12 @@ export function CopyBlock({ text, label = "Copy" }: { text: string; label?: stri
   }
   return (
     <div className="relative mt-2">
-      <pre className="overflow-x-auto rounded-md bg-slate-900 px-3 py-2 pr-16 font-mono text-xs leading-relaxed text-slate-100">
+      <pre
+        className={classes(
+          "overflow-x-auto rounded-md bg-slate-900 px-3 py-2 pr-16",
+          "font-mono text-xs leading-relaxed text-slate-100",
+        )}
+      >
         {text}
       </pre>
       <button

@@ -1,13 +1,20 @@
 "use client";
 
 import { useRef } from "react";
+import { classes, smallSecondaryButton } from "@/components/ui/classes";
 import { ApiError } from "@/lib/api-client";
 import type { DatabaseJson } from "@/lib/sources/api-types";
 import { fixOf, useRemoveDatabase, useSetEnabled } from "./api";
 import { CopyBlock } from "./copy-block";
 
-const buttonClass =
-  "rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60";
+const removeAnywayButton = classes(
+  "rounded-md border border-red-300 bg-white px-3 py-1.5",
+  "text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60",
+);
+const removeButton = classes(
+  "rounded-md bg-red-600 px-3 py-1.5",
+  "text-sm font-medium text-white hover:bg-red-700 disabled:opacity-60",
+);
 
 /** Pause / Resume and Remove (with confirmation) for one database. */
 export function DatabaseActions({
@@ -40,7 +47,7 @@ export function DatabaseActions({
     <div className="flex items-center gap-2">
       <button
         type="button"
-        className={buttonClass}
+        className={smallSecondaryButton}
         disabled={setEnabled.isPending}
         onClick={() => setEnabled.mutate({ id: database.id, enabled: !database.enabled })}
       >
@@ -48,7 +55,7 @@ export function DatabaseActions({
       </button>
       <button
         type="button"
-        className={`${buttonClass} text-red-700 hover:bg-red-50`}
+        className={`${smallSecondaryButton} text-red-700 hover:bg-red-50`}
         onClick={() => {
           remove.reset();
           dialog.current?.showModal();
@@ -81,13 +88,13 @@ export function DatabaseActions({
           </div>
         ) : null}
         <div className="mt-6 flex justify-end gap-2">
-          <button type="button" className={buttonClass} onClick={() => dialog.current?.close()}>
+          <button type="button" className={smallSecondaryButton} onClick={() => dialog.current?.close()}>
             Cancel
           </button>
           {removeError && removeError.status === 422 ? (
             <button
               type="button"
-              className="rounded-md border border-red-300 bg-white px-3 py-1.5 text-sm font-medium text-red-700 hover:bg-red-50 disabled:opacity-60"
+              className={removeAnywayButton}
               disabled={remove.isPending}
               onClick={() => removeDatabase(true)}
             >
@@ -97,7 +104,7 @@ export function DatabaseActions({
           <button
             type="button"
             autoFocus
-            className="rounded-md bg-red-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-700 disabled:opacity-60"
+            className={removeButton}
             disabled={remove.isPending}
             onClick={() => removeDatabase(false)}
           >

@@ -1,7 +1,7 @@
 import type { InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from "react";
+import { classes, inputClass } from "@/components/ui/classes";
 
-const controlClass =
-  "block w-full rounded-md border bg-white px-3 py-2 text-sm shadow-sm focus:border-indigo-500 aria-[invalid=true]:border-red-400";
+const controlClass = classes(inputClass, "aria-[invalid=true]:border-red-400");
 
 function FieldShell({
   id,
@@ -55,7 +55,7 @@ export function TextField({
         name={id}
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy(id, error, hint)}
-        className={`${controlClass} border-slate-300`}
+        className={controlClass}
         {...input}
       />
     </FieldShell>
@@ -83,7 +83,7 @@ export function SelectField({
         name={id}
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy(id, error, hint)}
-        className={`${controlClass} border-slate-300`}
+        className={controlClass}
         {...select}
       >
         {children}

@@ -37,7 +37,10 @@ export function Lag({ database, now }: { database: DatabaseJson; now: number }) 
   return (
     <span
       className={`whitespace-nowrap tabular-nums ${stale ? "text-slate-400" : ""}`}
-      title={`Measured ${relativeTime(lagMeasuredAt, now)} (${exactTime(lagMeasuredAt)})${stale ? ": no worker is measuring it now" : ""}${unknownSeconds}`}
+      title={
+        `Measured ${relativeTime(lagMeasuredAt, now)} (${exactTime(lagMeasuredAt)})` +
+        `${stale ? ": no worker is measuring it now" : ""}${unknownSeconds}`
+      }
     >
       {text}
     </span>

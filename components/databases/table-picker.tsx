@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { useMemo, useState } from "react";
+import { classes, primaryButton } from "@/components/ui/classes";
 import type { SourceTableJson } from "@/lib/sources/api-types";
 import { useDatabase, useSaveTables, useSourceTables } from "./api";
 
@@ -106,7 +107,10 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
         <button
           type="button"
           onClick={() => void tablesQuery.refetch()}
-          className="mt-4 rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-50"
+          className={classes(
+            "mt-4 rounded-md border border-slate-300 bg-white px-3 py-1.5",
+            "text-sm font-medium text-slate-700 hover:bg-slate-50",
+          )}
         >
           Look again
         </button>
@@ -196,7 +200,10 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
                         <span className="font-mono text-xs">{table.primaryKey.join(", ")}</span>
                       ) : (
                         <span
-                          className="rounded bg-amber-50 px-1.5 py-0.5 text-xs font-medium text-amber-800 ring-1 ring-inset ring-amber-200"
+                          className={classes(
+                            "rounded bg-amber-50 px-1.5 py-0.5 text-xs font-medium",
+                            "text-amber-800 ring-1 ring-inset ring-amber-200",
+                          )}
                           title="Changes are still captured; a row's history cannot be followed by key."
                         >
                           no primary key
@@ -223,12 +230,7 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
 
         {canEdit ? (
           <div className="flex flex-wrap items-center gap-4">
-            <button
-              type="button"
-              onClick={onSave}
-              disabled={save.isPending}
-              className="rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-60"
-            >
+            <button type="button" onClick={onSave} disabled={save.isPending} className={primaryButton}>
               {save.isPending ? "Saving…" : "Save"}
             </button>
             {save.isSuccess ? (

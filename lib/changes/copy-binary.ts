@@ -31,7 +31,10 @@ const JSONB_VERSION = 1;
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in milliseconds since the Unix epoch. */
 const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
 const TWO_32 = 2 ** 32;
-/** Everything of a tuple but its strings: field count, 17 lengths, uuid, four int64, int4, jsonb version, array headers. */
+/**
+ * Everything of a tuple but its strings: field count, 17 lengths, uuid, four int64, int4, jsonb version,
+ * array headers.
+ */
 const TUPLE_FIXED_BYTES = 2 + COLUMNS.length * 4 + 16 + 4 * 8 + 4 + 1 + 2 * 20;
 /** UTF-8 needs at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */
 const UTF8_PER_UNIT = 3;

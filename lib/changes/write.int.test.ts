@@ -17,7 +17,8 @@ beforeAll(async () => {
   // right after pool.end(): pool.end() resolves before its clients' sockets close.
   pool = connectStore(server.url(), { max: 4 }).pool;
   const { rows } = await pool.query<{ id: string }>(
-    `insert into sources (name, environment, host, port, database, username, password_encrypted, slot_name, publication_name)
+    `insert into sources (name, environment, host, port, database, username, password_encrypted,
+                          slot_name, publication_name)
      values ('w', 'production', 'h', 5432, 'shop', 'u', 'x', 'write_test', 'p') returning id::text as id`,
   );
   sourceId = rows[0]?.id ?? "";
@@ -158,7 +159,8 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
     expect(await transaction.commit(last.commitLsn, last.committedAt)).toEqual({ inserted: 1200 });
     const lsns = batches.flat().map((row) => row.commitLsn);
     const { rows } = await pool.query<{ commit_lsn: string; seq: number }>(
-      "select commit_lsn::text as commit_lsn, seq from changes where source_id = $1 and commit_lsn = any($2::pg_lsn[]) order by id",
+      "select commit_lsn::text as commit_lsn, seq from changes " +
+        "where source_id = $1 and commit_lsn = any($2::pg_lsn[]) order by id",
       [sourceId, lsns],
     );
     expect(rows.map((row) => `${row.commit_lsn}#${row.seq}`)).toEqual(
@@ -177,7 +179,8 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
 
   it("refuses to commit rows of a source deleted meanwhile", async () => {
     const { rows } = await pool.query<{ id: string }>(
-      `insert into sources (name, environment, host, port, database, username, password_encrypted, slot_name, publication_name)
+      `insert into sources (name, environment, host, port, database, username, password_encrypted,
+                            slot_name, publication_name)
        values ('gone', 'production', 'h', 5432, 'shop', 'u', 'x', $1, 'p') returning id::text as id`,
       [`gone_${mode}`],
     );
@@ -193,38 +196,42 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
 });
 
 describe("a row stored twice", () => {
-  it("fails COPY on the unique index (nothing of that store transaction commits), and is skipped by insert mode", async () => {
-    const row = awkwardRow();
-    const first = new StoreTransaction(pool, sourceId, "copy");
-    await first.send([row]);
-    await first.commit(row.commitLsn, row.committedAt);
+  it(
+    "fails COPY on the unique index (nothing of that store transaction commits), " + "and is skipped by insert mode",
+    async () => {
+      const row = awkwardRow();
+      const first = new StoreTransaction(pool, sourceId, "copy");
+      await first.send([row]);
+      await first.commit(row.commitLsn, row.committedAt);
 
-    const fresh = awkwardRow();
-    const behind = awkwardRow();
-    const again = new StoreTransaction(pool, sourceId, "copy");
-    await again.send([fresh]);
-    await again.send([row]);
-    // Sent while the failing batch may be on the wire: it fails with it, stores nothing.
-    await again.send([behind]).catch(() => undefined);
-    await expect(again.commit(row.commitLsn, row.committedAt)).rejects.toMatchObject({ code: "23505" });
-    expect(await stored(fresh.commitLsn)).toEqual([]);
-    expect(await stored(behind.commitLsn)).toEqual([]);
-    // Its connection went back to the pool (closed): the pool still serves every client.
-    const clients = await Promise.all([0, 1, 2, 3].map(() => pool.connect()));
-    for (const client of clients) client.release();
+      const fresh = awkwardRow();
+      const behind = awkwardRow();
+      const again = new StoreTransaction(pool, sourceId, "copy");
+      await again.send([fresh]);
+      await again.send([row]);
+      // Sent while the failing batch may be on the wire: it fails with it, stores nothing.
+      await again.send([behind]).catch(() => undefined);
+      await expect(again.commit(row.commitLsn, row.committedAt)).rejects.toMatchObject({ code: "23505" });
+      expect(await stored(fresh.commitLsn)).toEqual([]);
+      expect(await stored(behind.commitLsn)).toEqual([]);
+      // Its connection went back to the pool (closed): the pool still serves every client.
+      const clients = await Promise.all([0, 1, 2, 3].map(() => pool.connect()));
+      for (const client of clients) client.release();
 
-    const replay = new StoreTransaction(pool, sourceId, "insert");
-    await replay.send([fresh, row]);
-    expect(await replay.commit(fresh.commitLsn, fresh.committedAt)).toEqual({ inserted: 1 });
-    expect(await stored(row.commitLsn)).toHaveLength(1);
-    expect(await stored(fresh.commitLsn)).toHaveLength(1);
-  });
+      const replay = new StoreTransaction(pool, sourceId, "insert");
+      await replay.send([fresh, row]);
+      expect(await replay.commit(fresh.commitLsn, fresh.committedAt)).toEqual({ inserted: 1 });
+      expect(await stored(row.commitLsn)).toHaveLength(1);
+      expect(await stored(fresh.commitLsn)).toHaveLength(1);
+    },
+  );
 });
 
 describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) => {
   it("stores unicode, empty strings, NULL and empty arrays, and extreme ids, LSNs and times exactly", async () => {
     const { rows: created } = await pool.query<{ id: string }>(
-      `insert into sources (name, environment, host, port, database, username, password_encrypted, slot_name, publication_name)
+      `insert into sources (name, environment, host, port, database, username, password_encrypted,
+                            slot_name, publication_name)
        values ('edges', 'production', 'h', 5432, 'shop', 'u', 'x', $1, 'p') returning id::text as id`,
       [`edges_${mode}`],
     );
@@ -315,8 +322,9 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
     expect(await transaction.commit("0/1", null)).toEqual({ inserted: rows.length });
 
     const { rows: storedRows } = await pool.query<Stored>(
-      `select source_id::text as source_id, environment, database, schema, "table", primary_key, operation::text as operation,
-              before::text as before, after::text as after, changed_fields, unavailable_fields, context::text as context,
+      `select source_id::text as source_id, environment, database, schema, "table", primary_key,
+              operation::text as operation, before::text as before, after::text as after,
+              changed_fields, unavailable_fields, context::text as context,
               transaction_id::text as transaction_id, commit_lsn::text as commit_lsn, seq,
               to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as committed_at,
               to_char(queued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as queued_at

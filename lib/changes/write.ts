@@ -53,7 +53,8 @@ function rowsDocument(rows: readonly ChangeRow[]): string {
       `{"i":${row.transactionId},"l":"${row.commitLsn}","w":"${row.committedAt}","s":${JSON.stringify(row.schema)},` +
       `"t":${JSON.stringify(row.table)},"k":${jsonString(row.primaryKey)},"o":"${row.operation}",` +
       `"b":${row.before ?? "null"},"a":${row.after ?? "null"},"c":${jsonStrings(row.changedFields)},` +
-      `"u":${jsonStrings(row.unavailableFields.length > 0 ? row.unavailableFields : null)},"x":${row.context === NO_CONTEXT ? "null" : row.context},"n":${row.seq},"q":"${row.queuedAt}"}`;
+      `"u":${jsonStrings(row.unavailableFields.length > 0 ? row.unavailableFields : null)},` +
+      `"x":${row.context === NO_CONTEXT ? "null" : row.context},"n":${row.seq},"q":"${row.queuedAt}"}`;
   }
   return `[${parts.join(",")}]`;
 }

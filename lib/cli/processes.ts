@@ -101,7 +101,9 @@ export async function buildWorker(): Promise<string> {
     external: ["pg-native"],
     // The CommonJS packages inside call require() for Node's own modules.
     banner: {
-      js: 'import { createRequire as createRequireForBundle } from "node:module";\nconst require = createRequireForBundle(import.meta.url);',
+      js:
+        'import { createRequire as createRequireForBundle } from "node:module";\n' +
+        "const require = createRequireForBundle(import.meta.url);",
     },
     sourcemap: "linked",
     keepNames: true,
@@ -163,7 +165,8 @@ export class SupervisedWorker {
       if (Date.now() - startedAt >= this.limits.healthyAfterMs) this.attempt = 0;
       const delay = backoffDelay(this.attempt++, this.limits.minMs, this.limits.maxMs);
       this.log(
-        `worker exited unexpectedly (${signal ?? `code ${code}`}); starting it again in ${Math.round(delay / 100) / 10} s`,
+        `worker exited unexpectedly (${signal ?? `code ${code}`}); ` +
+          `starting it again in ${Math.round(delay / 100) / 10} s`,
       );
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;

@@ -103,7 +103,8 @@ describe("TransactionBuilder", () => {
         operation: "CREATE",
         before: null,
         after:
-          '{"id":9223372036854775807,"name":"a \\"b\\"","amount":1234567890123456789012345678901234567890.5,"doc":{"k": [1]}}',
+          '{"id":9223372036854775807,"name":"a \\"b\\"",' +
+          '"amount":1234567890123456789012345678901234567890.5,"doc":{"k": [1]}}',
         changedFields: null,
         unavailableFields: [],
         context: "{}",

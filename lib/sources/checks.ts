@@ -183,7 +183,8 @@ export function evaluateChecks(facts: SourceFacts, requested: readonly TableRef[
       versionOk,
       versionOk
         ? `PostgreSQL ${facts.version}`
-        : `PostgreSQL ${facts.version} is too old: Retrace streams with pgoutput protocol 2 and logical messages, which need PostgreSQL 14 or later.`,
+        : `PostgreSQL ${facts.version} is too old: ` +
+            "Retrace streams with pgoutput protocol 2 and logical messages, which need PostgreSQL 14 or later.",
       "Upgrade the server to PostgreSQL 14 or later.",
     ),
   );
@@ -197,7 +198,9 @@ export function evaluateChecks(facts: SourceFacts, requested: readonly TableRef[
       walOk,
       walOk ? "wal_level is logical" : `wal_level is "${facts.walLevel}"; logical replication needs "logical".`,
       facts.isRds
-        ? "-- Amazon RDS / Aurora: in the DB parameter group set\nrds.logical_replication = 1\n-- then reboot the instance"
+        ? "-- Amazon RDS / Aurora: in the DB parameter group set\n" +
+            "rds.logical_replication = 1\n" +
+            "-- then reboot the instance"
         : `ALTER SYSTEM SET wal_level = logical;\n${RESTART}`,
     ),
   );
@@ -222,7 +225,8 @@ export function evaluateChecks(facts: SourceFacts, requested: readonly TableRef[
       freeSlots >= 1,
       freeSlots >= 1
         ? `${freeSlots} of ${facts.maxReplicationSlots} replication slots free`
-        : `All ${facts.maxReplicationSlots} replication slots are in use (max_replication_slots = ${facts.maxReplicationSlots}).`,
+        : `All ${facts.maxReplicationSlots} replication slots are in use ` +
+            `(max_replication_slots = ${facts.maxReplicationSlots}).`,
       `ALTER SYSTEM SET max_replication_slots = ${facts.maxReplicationSlots + 4};\n${RESTART}\n` +
         "-- or drop a slot nobody uses: SELECT pg_drop_replication_slot('<slot_name>');",
     ),
@@ -265,7 +269,8 @@ function publicationCheck(facts: SourceFacts): Check {
     return check(
       "publication",
       false,
-      `User ${facts.currentUser} cannot create publications in database ${facts.database} (it needs CREATE on the database).`,
+      `User ${facts.currentUser} cannot create publications in database ${facts.database} ` +
+        "(it needs CREATE on the database).",
       `GRANT CREATE ON DATABASE ${quoteIdent(facts.database)} TO ${user};`,
     );
   }
@@ -274,7 +279,8 @@ function publicationCheck(facts: SourceFacts): Check {
     return check(
       "publication",
       false,
-      `Publishing a table and setting its REPLICA IDENTITY need its owner's rights; ${facts.currentUser} does not own ` +
+      "Publishing a table and setting its REPLICA IDENTITY need its owner's rights; " +
+        `${facts.currentUser} does not own ` +
         facts.notOwnedTables.map((t) => `${t.table} (owner ${t.owner})`).join(", ") +
         ".",
       owners.map((owner) => `GRANT ${quoteIdent(owner)} TO ${user};`).join("\n"),

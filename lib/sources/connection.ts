@@ -131,7 +131,9 @@ export function toSourceError(error: unknown, conn: SourceConnection): SourceErr
   const user = conn.username;
   const code = errorCode(error);
   const raw = scrubPassword(errorMessage(error), conn.password);
-  const reachFix = `Check that PostgreSQL is running on ${where}, that listen_addresses includes the interface Retrace connects to, and that no firewall or security group blocks port ${conn.port}.`;
+  const reachFix =
+    `Check that PostgreSQL is running on ${where}, that listen_addresses includes the interface Retrace connects to, ` +
+    `and that no firewall or security group blocks port ${conn.port}.`;
 
   switch (code) {
     case "ECONNREFUSED":
@@ -158,7 +160,9 @@ export function toSourceError(error: unknown, conn: SourceConnection): SourceErr
       return new AuthenticationFailed(
         `Authentication failed for user "${user}" on ${where}: ${raw}`,
         /pg_hba/.test(raw)
-          ? `Allow the connection in pg_hba.conf, for example:\nhost  ${conn.database}  ${user}  0.0.0.0/0  scram-sha-256\nthen: SELECT pg_reload_conf();`
+          ? "Allow the connection in pg_hba.conf, for example:\n" +
+              `host  ${conn.database}  ${user}  0.0.0.0/0  scram-sha-256\n` +
+              "then: SELECT pg_reload_conf();"
           : undefined,
       );
     case "3D000":
@@ -180,7 +184,8 @@ export function toSourceError(error: unknown, conn: SourceConnection): SourceErr
   if (code && CERT_CODES.has(code)) {
     return new SslFailed(
       `The SSL certificate of ${where} could not be verified (${code}).`,
-      'Use SSL mode "require" to encrypt without verifying the certificate, or make the server\'s CA trusted by Node (NODE_EXTRA_CA_CERTS).',
+      'Use SSL mode "require" to encrypt without verifying the certificate, ' +
+        "or make the server's CA trusted by Node (NODE_EXTRA_CA_CERTS).",
     );
   }
   if (SSL_UNSUPPORTED.test(raw)) {

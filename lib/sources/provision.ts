@@ -204,7 +204,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** SQL a person can run by hand when Retrace cannot clean up a source. */
 export function manualCleanupSql(names: ReplicationNames): string {
   return [
-    `SELECT pg_drop_replication_slot('${names.slotName}') FROM pg_replication_slots WHERE slot_name = '${names.slotName}';`,
+    `SELECT pg_drop_replication_slot('${names.slotName}') ` +
+      `FROM pg_replication_slots WHERE slot_name = '${names.slotName}';`,
     `DROP PUBLICATION IF EXISTS ${quoteIdent(names.publicationName)};`,
   ].join("\n");
 }

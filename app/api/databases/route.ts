@@ -12,7 +12,10 @@ export const GET = apiRoute(async () => {
   return Response.json({ databases: await listSources(getDb()) });
 });
 
-/** POST /api/databases { host, port, database, username, password, environment, sslMode?, name?, tables? } -> 201 { database } */
+/**
+ * POST /api/databases { host, port, database, username, password, environment, sslMode?, name?, tables? }
+ *   -> 201 { database }
+ */
 export const POST = apiRoute(
   async (request) => {
     const database = await connectDatabase(getDb(), runtimeEnv().RETRACE_SECRET, await readJsonBody(request));

@@ -4,7 +4,10 @@ import { checkConnection } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
 
-/** POST /api/databases/check { host, port, database, username, password, sslMode?, tables? } -> { ok, checks, roleSql } */
+/**
+ * POST /api/databases/check { host, port, database, username, password, sslMode?, tables? }
+ *   -> { ok, checks, roleSql }
+ */
 export const POST = apiRoute(async (request) => Response.json(await checkConnection(await readJsonBody(request))), {
   role: "admin",
 });

@@ -6,7 +6,10 @@ import { sourceTables, updateTrackedTables } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/databases/:id/tables -> { tables: [{ schema, name, primaryKey, hasPrimaryKey, replicaIdentity, approxRows, partitioned, tracked }] } */
+/**
+ * GET /api/databases/:id/tables
+ *   -> { tables: [{ schema, name, primaryKey, hasPrimaryKey, replicaIdentity, approxRows, partitioned, tracked }] }
+ */
 export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
   return Response.json({ tables: await sourceTables(getDb(), runtimeEnv().RETRACE_SECRET, params.id) });
 });
