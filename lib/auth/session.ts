@@ -2,7 +2,8 @@ import "server-only";
 import { getServerSession } from "next-auth";
 import { redirect } from "next/navigation";
 import { getDb } from "../db";
-import { Forbidden, toErrorResponse, Unauthorized } from "../http/errors";
+import { Forbidden, Unauthorized } from "../errors";
+import { toErrorResponse } from "../http/errors";
 import { authOptions, type Role } from "./options";
 import { findApiToken } from "./tokens";
 
@@ -28,15 +29,33 @@ export async function authenticate(request: Request): Promise<Principal | null> 
 }
 
 type RouteContext<P> = { params: Promise<P> };
+type Route<P> = (request: Request, context: RouteContext<P>) => Promise<Response>;
+type PublicRoute = (request: Request, context?: unknown) => Promise<Response>;
 
 /**
  * Wraps an /api route handler: authenticates (401 JSON otherwise), optionally requires the
- * admin role, and turns thrown errors into JSON responses through toErrorResponse.
+ * admin role, and turns thrown errors into JSON responses through toErrorResponse. A public
+ * route (`{ public: true }`: /api/setup, before anyone can sign in) skips authentication and
+ * keeps the error handling.
  */
 export function apiRoute<P = Record<string, never>>(
   handler: (request: Request, ctx: { params: P; principal: Principal }) => Promise<Response>,
-  options: { role?: Role } = {},
-) {
+  options?: { role?: Role },
+): Route<P>;
+export function apiRoute(handler: (request: Request) => Promise<Response>, options: { public: true }): PublicRoute;
+export function apiRoute<P>(
+  handler: (request: Request, ctx: { params: P; principal: Principal }) => Promise<Response>,
+  options: { role?: Role; public?: true } = {},
+): Route<P> | PublicRoute {
+  if (options.public) {
+    return async (request: Request): Promise<Response> => {
+      try {
+        return await (handler as (request: Request) => Promise<Response>)(request);
+      } catch (error) {
+        return toErrorResponse(error);
+      }
+    };
+  }
   return async (request: Request, context: RouteContext<P>): Promise<Response> => {
     try {
       const principal = await authenticate(request);

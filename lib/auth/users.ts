@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Db, Queryable } from "../db/client";
 import { users, type User } from "../db/schema";
 import { hashPassword, verifyPassword } from "../crypto/secrets";
-import { Conflict } from "../http/errors";
+import { Conflict } from "../errors";
 
 export const newUserSchema = z.object({
   email: z.string().trim().toLowerCase().email("Enter a valid email address"),

@@ -1,4 +1,4 @@
-import { Invalid } from "../http/errors";
+import { Invalid } from "../errors";
 
 const MAX_ID = 9223372036854775807n;
 const MAX_SEQ = 2147483647;

@@ -4,7 +4,7 @@ import { createApiToken } from "../auth/tokens";
 import { createUser } from "../auth/users";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { buildWeb, buildWorker, spawnWeb, SupervisedWorker, terminate, webBuildState } from "./processes";
 import { resolveStore, type ResolvedStore } from "./store";
 

@@ -1,63 +1,59 @@
 import crypto from "node:crypto";
 import { ZodError } from "zod";
+import { AppError, type ErrorCode } from "../errors";
 import { createLogger } from "../log";
 
-/** A domain error with a stable machine-readable code; its message is safe to show a user. */
-export class AppError extends Error {
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+/**
+ * The HTTP status of each domain error code. 422 for the source's refusals: the request was understood, but the
+ * source (or its configuration, or the stored secret) does not allow it.
+ */
+const STATUS: Record<ErrorCode, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  password_unreadable: 422,
+  source_unreachable: 422,
+  ssl_failed: 422,
+  authentication_failed: 422,
+  database_missing: 422,
+  unsupported_version: 422,
+  wal_level_not_logical: 422,
+  insufficient_privilege: 422,
+  no_free_slots: 422,
+  no_free_wal_senders: 422,
+  provisioning_failed: 422,
+};
 
-export class Invalid extends AppError {
-  constructor(message: string, details?: unknown) {
-    super("invalid", 400, message, details);
-  }
-}
-export class Unauthorized extends AppError {
-  constructor(message = "Sign in or send Authorization: Bearer <token>.") {
-    super("unauthorized", 401, message);
-  }
-}
-export class Forbidden extends AppError {
-  constructor(message = "Your role does not allow this.") {
-    super("forbidden", 403, message);
-  }
-}
-export class NotFound extends AppError {
-  constructor(what: string) {
-    super("not_found", 404, `${what} not found.`);
-  }
-}
-export class Conflict extends AppError {
-  constructor(message: string) {
-    super("conflict", 409, message);
-  }
+/** `internal`: anything that is not a domain error; its detail is logged under `id`, never sent. */
+export type ApiErrorCode = ErrorCode | "internal";
+
+/** The error envelope every /api route answers with. */
+export type ErrorBody = { error: { code: ApiErrorCode; message: string; details?: unknown; id?: string } };
+
+/** The status an error code is answered with. */
+export function httpStatus(code: ApiErrorCode): number {
+  return code === "internal" ? 500 : STATUS[code];
 }
 
 const log = createLogger("http");
-
-export type ErrorBody = { error: { code: string; message: string; details?: unknown; id?: string } };
 
 /** The one place errors become HTTP responses. Unknown errors never leak their text. */
 export function toErrorResponse(error: unknown): Response {
   if (error instanceof AppError) {
     const body: ErrorBody = { error: { code: error.code, message: error.message, details: error.details } };
-    return Response.json(body, { status: error.status });
+    return Response.json(body, { status: httpStatus(error.code) });
   }
   if (error instanceof ZodError) {
     const details = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
     const message = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ");
-    return Response.json({ error: { code: "invalid", message, details } } satisfies ErrorBody, { status: 400 });
+    return Response.json({ error: { code: "invalid", message, details } } satisfies ErrorBody, {
+      status: httpStatus("invalid"),
+    });
   }
   const id = crypto.randomUUID();
   log.error({ err: error, errorId: id }, "unhandled error");
   const body: ErrorBody = { error: { code: "internal", message: `Something went wrong (error id ${id}).`, id } };
-  return Response.json(body, { status: 500 });
+  return Response.json(body, { status: httpStatus("internal") });
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { httpStatus } from "../http/errors";
 import { errorForCheck, evaluateChecks, type SourceFacts } from "./checks";
 import { roleSql } from "./role-sql";
 
@@ -98,7 +99,7 @@ describe("evaluateChecks", () => {
     ]);
     const tables = checks.find((c) => c.id === "tables");
     expect(tables).toMatchObject({ ok: false, message: "Not found in shop: public.ghost." });
-    expect(tables && errorForCheck(tables).status).toBe(400);
+    expect(tables && httpStatus(errorForCheck(tables).code)).toBe(400);
   });
 });
 

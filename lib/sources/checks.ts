@@ -8,7 +8,7 @@ import {
   UnsupportedVersion,
   WalLevelNotLogical,
 } from "./errors";
-import { Invalid, type AppError } from "../http/errors";
+import { Invalid, type AppError } from "../errors";
 import type { TableRef } from "./input";
 import { roleSql } from "./role-sql";
 import { quoteIdent } from "./sql";

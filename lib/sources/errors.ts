@@ -1,13 +1,15 @@
-import { AppError } from "../http/errors";
+import { AppError, type SourceErrorCode } from "../errors";
 
 /**
- * Errors about a source database. All are 422: the request was understood, but the source
- * (or its configuration) does not allow it. Messages are safe to show and never contain a
- * password; `details.fix` holds the exact SQL or setting that resolves the problem, if any.
+ * Errors about a source database: the request was understood, but the source (or its configuration) does not
+ * allow it. Messages are safe to show and never contain a password; `details.fix` holds the exact SQL or setting
+ * that resolves the problem, if any.
  */
 export class SourceError extends AppError {
-  constructor(code: string, message: string, fix?: string) {
-    super(code, 422, message, fix ? { fix } : undefined);
+  declare readonly code: SourceErrorCode;
+
+  constructor(code: SourceErrorCode, message: string, fix?: string) {
+    super(code, message, fix ? { fix } : undefined);
   }
 
   get fix(): string | undefined {
@@ -64,5 +66,15 @@ export class NoFreeWalSenders extends SourceError {
 export class ProvisioningFailed extends SourceError {
   constructor(message: string, fix?: string) {
     super("provisioning_failed", message, fix);
+  }
+}
+
+/** The stored password of a source does not decrypt with this instance's secret. */
+export class PasswordUnreadable extends AppError {
+  constructor(
+    message = "The stored password of this database cannot be decrypted with this instance's RETRACE_SECRET " +
+      "(was the secret changed?). Restore the previous secret, or remove the database and connect it again.",
+  ) {
+    super("password_unreadable", message);
   }
 }

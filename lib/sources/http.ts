@@ -1,4 +1,4 @@
-import { Invalid } from "../http/errors";
+import { Invalid } from "../errors";
 
 /** The request's JSON body; a missing or malformed body is a 400, not a 500. */
 export async function readJsonBody(request: Request): Promise<unknown> {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { AppError, Conflict, Invalid } from "../http/errors";
+import { AppError, Conflict, Invalid } from "../errors";
 import { InsufficientPrivilege, NoFreeSlots, ProvisioningFailed, WalLevelNotLogical } from "./errors";
 import type { TableRef } from "./input";
 import { quoteIdent, quoteTable } from "./sql";

@@ -2,8 +2,8 @@ import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import { changes, sources, trackedTables } from "../db/schema";
 import { decryptSecret, encryptSecret } from "../crypto/secrets";
-import { AppError } from "../http/errors";
 import type { SourceConnection } from "./connection";
+import { PasswordUnreadable } from "./errors";
 import type { SslMode, TableRef } from "./input";
 import type { ReplicationNames } from "./provision";
 
@@ -163,12 +163,7 @@ export async function getSourceConnection(
   try {
     password = decryptSecret(row.passwordEncrypted, secret);
   } catch {
-    throw new AppError(
-      "password_unreadable",
-      422,
-      "The stored password of this database cannot be decrypted with this instance's RETRACE_SECRET " +
-        "(was the secret changed?). Restore the previous secret, or remove the database and connect it again.",
-    );
+    throw new PasswordUnreadable();
   }
   return {
     name: row.name,

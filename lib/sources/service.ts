@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Db } from "../db/client";
-import { AppError, Conflict, Invalid, NotFound } from "../http/errors";
+import { AppError, Conflict, Invalid, NotFound } from "../errors";
 import { createLogger } from "../log";
 import { checkSource, errorForCheck, evaluateChecks, gatherFacts, type CheckReport } from "./checks";
 import { withSourceClient } from "./connection";
@@ -165,7 +165,7 @@ export async function removeDatabase(
       const reason = error instanceof AppError ? error.message : "The source could not be cleaned up.";
       if (!(error instanceof AppError)) log.error({ err: error, sourceId: id }, "deprovisioning failed");
       throw new SourceError(
-        error instanceof AppError ? error.code : "provisioning_failed",
+        error instanceof SourceError ? error.code : "provisioning_failed",
         `${reason} Nothing was removed and the database is paused. Fix the connection and try again, ` +
           "or remove it anyway (force) and run the SQL below at the source.",
         cleanup,

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { countUsers, createFirstAdmin } from "@/lib/auth/users";
 import { getDb } from "@/lib/db";
-import { Conflict, Invalid, toErrorResponse } from "@/lib/http/errors";
+import { apiRoute } from "@/lib/auth/session";
+import { Conflict, Invalid } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";
 
@@ -21,8 +22,8 @@ const setupSchema = z
  * POST /api/setup: creates the first admin of a new instance. Public on purpose (there is
  * nobody to sign in as yet) and refused with 409 as soon as any user exists.
  */
-export async function POST(request: Request): Promise<Response> {
-  try {
+export const POST = apiRoute(
+  async (request) => {
     const db = getDb();
     // Checked before parsing so a finished instance answers 409 whatever is sent.
     if ((await countUsers(db)) > 0) throw new Conflict("Setup is already complete.");
@@ -32,7 +33,6 @@ export async function POST(request: Request): Promise<Response> {
     const { email, password } = setupSchema.parse(body);
     const user = await createFirstAdmin(db, { email, password });
     return Response.json({ user: { id: user.id, email: user.email, role: user.role } }, { status: 201 });
-  } catch (error) {
-    return toErrorResponse(error);
-  }
-}
+  },
+  { public: true },
+);

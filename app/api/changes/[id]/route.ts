@@ -2,7 +2,7 @@ import { apiRoute } from "@/lib/auth/session";
 import { parseChangeId } from "@/lib/changes/cursor";
 import { getChange } from "@/lib/changes/queries";
 import { getDb } from "@/lib/db";
-import { NotFound } from "@/lib/http/errors";
+import { NotFound } from "@/lib/errors";
 import { rawJsonResponse } from "@/lib/http/json";
 
 export const dynamic = "force-dynamic";
