@@ -1,14 +1,14 @@
 import { getToken } from "next-auth/jwt";
 import { NextResponse, type NextRequest } from "next/server";
 import { sessionSecret } from "@/lib/auth/secret";
-import { runtimeEnv } from "@/lib/env";
+import { env } from "@/lib/env";
 
 /**
  * Pages need a session; without one the visitor goes to /login (which sends a brand-new
  * instance on to /setup). /api routes authenticate themselves and answer 401 JSON.
  */
 export async function proxy(request: NextRequest) {
-  const token = await getToken({ req: request, secret: sessionSecret(runtimeEnv().RETRACE_SECRET) });
+  const token = await getToken({ req: request, secret: sessionSecret(env.web.RETRACE_SECRET) });
   if (token) return NextResponse.next();
   const login = new URL("/login", request.url);
   const target = request.nextUrl.pathname + request.nextUrl.search;

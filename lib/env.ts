@@ -2,18 +2,30 @@ import path from "node:path";
 import { z } from "zod";
 
 /**
- * Environment of a running Retrace process (web or worker). `retrace start|web|worker`
- * resolves the store and the secret before it spawns them, so by the time this is parsed
- * DATABASE_URL and RETRACE_SECRET are always set.
+ * The environment, read here and nowhere else. Each process has its schema: `env.web` (the Next.js server),
+ * `env.worker`, `env.cli` (the `retrace` command, before the store exists), and `env.log` that all share. A
+ * schema is parsed on first access and kept for the life of the process: lazily, so `next build` (which runs
+ * without DATABASE_URL) and a CLI that never starts the web app import this module without failing.
  */
-const runtimeSchema = z.object({
-  DATABASE_URL: z.string().url("DATABASE_URL must be a postgres:// URL"),
-  RETRACE_SECRET: z.string().min(32, "RETRACE_SECRET must be at least 32 characters"),
+
+const url = z.string().url("DATABASE_URL must be a postgres:// URL");
+const secret = z.string().min(32, "RETRACE_SECRET must be at least 32 characters");
+
+const logSchema = z.object({
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-  // Worker only. Prometheus /metrics and /healthz; port 0 turns the endpoint off.
+});
+
+/**
+ * `retrace start|web|worker` resolves the store and the secret before it spawns web and worker, so by the time
+ * either parses its environment DATABASE_URL and RETRACE_SECRET are always set.
+ */
+const webSchema = logSchema.extend({ DATABASE_URL: url, RETRACE_SECRET: secret });
+
+const workerSchema = webSchema.extend({
+  // Prometheus /metrics and /healthz; port 0 turns the endpoint off.
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
-  // Worker only. Heartbeat and lag measurement per source; 0 turns heartbeats off.
+  // Heartbeat and lag measurement per source; 0 turns heartbeats off.
   RETRACE_HEARTBEAT_SECONDS: z.coerce
     .number()
     .min(0)
@@ -22,10 +34,27 @@ const runtimeSchema = z.object({
     .default(30),
 });
 
-export type RuntimeEnv = z.infer<typeof runtimeSchema>;
+const cliSchema = z
+  .object({
+    DATABASE_URL: url.optional(),
+    RETRACE_DATA_DIR: z.string().min(1).default(".retrace"),
+    RETRACE_SECRET: secret.optional(),
+    RETRACE_STORE_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    HOSTNAME: z.string().default("0.0.0.0"),
+    // Passed on to the web app (next-auth's own variable); defaults to http://localhost:<PORT>.
+    NEXTAUTH_URL: z.string().optional(),
+    NEXT_TELEMETRY_DISABLED: z.string().default("1"),
+  })
+  .transform(({ RETRACE_DATA_DIR, ...rest }) => ({ ...rest, dataDir: path.resolve(RETRACE_DATA_DIR) }));
 
-export function runtimeEnv(source: NodeJS.ProcessEnv = process.env): RuntimeEnv {
-  const parsed = runtimeSchema.safeParse(source);
+export type LogEnv = z.infer<typeof logSchema>;
+export type WebEnv = z.infer<typeof webSchema>;
+export type WorkerEnv = z.infer<typeof workerSchema>;
+export type CliEnv = z.infer<typeof cliSchema>;
+
+function parse<S extends z.ZodType>(schema: S): z.infer<S> {
+  const parsed = schema.safeParse(process.env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid environment:\n  ${problems.join("\n  ")}`);
@@ -33,24 +62,32 @@ export function runtimeEnv(source: NodeJS.ProcessEnv = process.env): RuntimeEnv 
   return parsed.data;
 }
 
-/** What the command line needs before the store exists. */
-const cliSchema = z.object({
-  DATABASE_URL: z.string().url("DATABASE_URL must be a postgres:// URL").optional(),
-  RETRACE_DATA_DIR: z.string().min(1).default(".retrace"),
-  RETRACE_SECRET: z.string().min(32, "RETRACE_SECRET must be at least 32 characters").optional(),
-  RETRACE_STORE_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  HOSTNAME: z.string().default("0.0.0.0"),
-});
+function once<T>(read: () => T): () => T {
+  let value: { parsed: T } | undefined;
+  return () => (value ??= { parsed: read() }).parsed;
+}
 
-export type CliEnv = Omit<z.infer<typeof cliSchema>, "RETRACE_DATA_DIR"> & { dataDir: string };
+const readLog = once(() => parse(logSchema));
+const readWeb = once(() => parse(webSchema));
+const readWorker = once(() => parse(workerSchema));
+const readCli = once(() => parse(cliSchema));
 
-export function cliEnv(source: NodeJS.ProcessEnv = process.env): CliEnv {
-  const parsed = cliSchema.safeParse(source);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new Error(`Invalid environment:\n  ${problems.join("\n  ")}`);
-  }
-  const { RETRACE_DATA_DIR, ...rest } = parsed.data;
-  return { ...rest, dataDir: path.resolve(RETRACE_DATA_DIR) };
+export const env = {
+  get log(): LogEnv {
+    return readLog();
+  },
+  get web(): WebEnv {
+    return readWeb();
+  },
+  get worker(): WorkerEnv {
+    return readWorker();
+  },
+  get cli(): CliEnv {
+    return readCli();
+  },
+};
+
+/** This process's environment as it is, for a child process to inherit (with the caller's additions). */
+export function inheritedEnv(): NodeJS.ProcessEnv {
+  return { ...process.env };
 }

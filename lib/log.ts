@@ -1,7 +1,8 @@
 import pino from "pino";
+import { env } from "./env";
 
 /** Structured logs. Anything that looks like a password or connection secret is redacted. */
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? "info") {
+export function createLogger(name: string, level: string = env.log.LOG_LEVEL) {
   return pino({
     name,
     level,

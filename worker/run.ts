@@ -1,20 +1,20 @@
 /**
  * Worker process entry. `retrace start` / `retrace worker` bundle it first (lib/cli/processes.ts,
  * dist/worker.mjs); `node --import tsx worker/run.ts` runs the same code from source.
- * Environment (lib/env.ts runtimeEnv): DATABASE_URL (store), RETRACE_SECRET (decrypts source
+ * Environment (lib/env.ts env.worker): DATABASE_URL (store), RETRACE_SECRET (decrypts source
  * passwords), LOG_LEVEL (default info), RETRACE_HEARTBEAT_SECONDS (default 30, 0: no heartbeat
  * messages), WORKER_METRICS_PORT / WORKER_METRICS_HOST (default 9464 on 127.0.0.1, port 0: off).
  * Applies store migrations, serves GET /metrics (Prometheus text) and GET /healthz, then streams
  * sources until SIGTERM/SIGINT, which drain in-flight writes and acknowledgements before exiting 0.
  */
 import http from "node:http";
-import { runtimeEnv } from "../lib/env";
+import { env as processEnv } from "../lib/env";
 import { migrateStore } from "../lib/db/migrate";
 import { createLogger, type Logger } from "../lib/log";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics";
 import { startWorker } from "./worker";
 
-const env = runtimeEnv();
+const env = processEnv.worker;
 const logger = createLogger("retrace-worker", env.LOG_LEVEL);
 
 /**

@@ -1,7 +1,7 @@
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { getDb } from "../db";
-import { runtimeEnv } from "../env";
+import { env } from "../env";
 import { sessionSecret } from "./secret";
 import { verifyCredentials } from "./users";
 
@@ -9,7 +9,7 @@ export type Role = "admin" | "viewer";
 
 export function authOptions(): NextAuthOptions {
   return {
-    secret: sessionSecret(runtimeEnv().RETRACE_SECRET),
+    secret: sessionSecret(env.web.RETRACE_SECRET),
     session: { strategy: "jwt", maxAge: 7 * 24 * 3600 },
     pages: { signIn: "/login" },
     providers: [

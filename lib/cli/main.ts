@@ -4,6 +4,7 @@ import { createApiToken } from "../auth/tokens";
 import { createUser } from "../auth/users";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
+import { inheritedEnv } from "../env";
 import { AppError } from "../errors";
 import { buildWeb, buildWorker, spawnWeb, SupervisedWorker, terminate, webBuildState } from "./processes";
 import { resolveStore, type ResolvedStore } from "./store";
@@ -72,12 +73,12 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
   return withStore(async (store) => {
     const { env } = store;
     const childEnv: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...inheritedEnv(),
       DATABASE_URL: store.url,
       RETRACE_SECRET: store.secret,
-      NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
+      NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
       PORT: String(env.PORT),
-      NEXT_TELEMETRY_DISABLED: process.env.NEXT_TELEMETRY_DISABLED ?? "1",
+      NEXT_TELEMETRY_DISABLED: env.NEXT_TELEMETRY_DISABLED,
     };
     const build = parts.web && !stopping ? webBuildState() : "current";
     if (build !== "current") {

@@ -1,4 +1,4 @@
-import { cliEnv, type CliEnv } from "../env";
+import { env as processEnv, type CliEnv } from "../env";
 import { startEmbeddedStore } from "../store/embedded";
 import { resolveSecret } from "../store/secret";
 
@@ -16,7 +16,7 @@ export type ResolvedStore = {
  * (attaching to the one a running `retrace start` holds, or starting it).
  */
 export async function resolveStore(log: (line: string) => void): Promise<ResolvedStore> {
-  const env = cliEnv();
+  const env = processEnv.cli;
   const secret = resolveSecret(env.dataDir, env.RETRACE_SECRET);
   if (env.DATABASE_URL) {
     return { env, url: env.DATABASE_URL, secret, embedded: false, release: async () => {} };

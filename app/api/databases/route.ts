@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/auth/session";
 import { getDb } from "@/lib/db";
-import { runtimeEnv } from "@/lib/env";
+import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/sources/http";
 import { listSources } from "@/lib/sources/queries";
 import { connectDatabase } from "@/lib/sources/service";
@@ -18,7 +18,7 @@ export const GET = apiRoute(async () => {
  */
 export const POST = apiRoute(
   async (request) => {
-    const database = await connectDatabase(getDb(), runtimeEnv().RETRACE_SECRET, await readJsonBody(request));
+    const database = await connectDatabase(getDb(), env.web.RETRACE_SECRET, await readJsonBody(request));
     return Response.json({ database }, { status: 201 });
   },
   { role: "admin" },

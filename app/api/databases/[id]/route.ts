@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/auth/session";
 import { getDb } from "@/lib/db";
-import { runtimeEnv } from "@/lib/env";
+import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/sources/http";
 import { getDatabase, removeDatabase, setDatabaseEnabled } from "@/lib/sources/service";
 
@@ -24,7 +24,7 @@ export const PATCH = apiRoute<{ id: string }>(
 export const DELETE = apiRoute<{ id: string }>(
   async (request, { params }) => {
     const force = new URL(request.url).searchParams.get("force") === "true";
-    return Response.json(await removeDatabase(getDb(), runtimeEnv().RETRACE_SECRET, params.id, { force }));
+    return Response.json(await removeDatabase(getDb(), env.web.RETRACE_SECRET, params.id, { force }));
   },
   { role: "admin" },
 );

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/auth/session";
 import { getDb } from "@/lib/db";
-import { runtimeEnv } from "@/lib/env";
+import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/sources/http";
 import { sourceTables, updateTrackedTables } from "@/lib/sources/service";
 
@@ -11,18 +11,13 @@ export const dynamic = "force-dynamic";
  *   -> { tables: [{ schema, name, primaryKey, hasPrimaryKey, replicaIdentity, approxRows, partitioned, tracked }] }
  */
 export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
-  return Response.json({ tables: await sourceTables(getDb(), runtimeEnv().RETRACE_SECRET, params.id) });
+  return Response.json({ tables: await sourceTables(getDb(), env.web.RETRACE_SECRET, params.id) });
 });
 
 /** PUT /api/databases/:id/tables { tables: ["schema.table", ...] } -> { tables } (the tracked set) */
 export const PUT = apiRoute<{ id: string }>(
   async (request, { params }) => {
-    const tables = await updateTrackedTables(
-      getDb(),
-      runtimeEnv().RETRACE_SECRET,
-      params.id,
-      await readJsonBody(request),
-    );
+    const tables = await updateTrackedTables(getDb(), env.web.RETRACE_SECRET, params.id, await readJsonBody(request));
     return Response.json({ tables });
   },
   { role: "admin" },

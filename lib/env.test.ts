@@ -1,0 +1,56 @@
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+const saved = { ...process.env };
+const SECRET = "s".repeat(40);
+
+/** lib/env.ts as a freshly started process sees it. */
+async function freshEnv() {
+  vi.resetModules();
+  return (await import("./env")).env;
+}
+
+beforeEach(() => {
+  for (const key of ["DATABASE_URL", "RETRACE_SECRET", "LOG_LEVEL", "RETRACE_DATA_DIR", "WORKER_METRICS_PORT"]) {
+    delete process.env[key];
+  }
+});
+
+afterEach(() => {
+  process.env = { ...saved };
+});
+
+describe("env", () => {
+  it("is imported without any variable set, and fails only when a process reads its own schema", async () => {
+    const env = await freshEnv();
+    expect(env.log.LOG_LEVEL).toBe("info");
+    expect(env.cli.dataDir).toBe(path.resolve(".retrace"));
+    expect(() => env.web).toThrow(/DATABASE_URL/);
+    expect(() => env.worker).toThrow(/RETRACE_SECRET/);
+  });
+
+  it("parses each schema once and keeps it", async () => {
+    process.env.DATABASE_URL = "postgres://localhost/retrace";
+    process.env.RETRACE_SECRET = SECRET;
+    const env = await freshEnv();
+    const web = env.web;
+    expect(web).toMatchObject({ DATABASE_URL: "postgres://localhost/retrace", LOG_LEVEL: "info" });
+    process.env.DATABASE_URL = "postgres://elsewhere/other";
+    expect(env.web).toBe(web);
+    expect(env.web.DATABASE_URL).toBe("postgres://localhost/retrace");
+  });
+
+  it("gives the worker its own settings with defaults, and names every bad value", async () => {
+    process.env.DATABASE_URL = "postgres://localhost/retrace";
+    process.env.RETRACE_SECRET = SECRET;
+    expect((await freshEnv()).worker).toMatchObject({
+      WORKER_METRICS_PORT: 9464,
+      WORKER_METRICS_HOST: "127.0.0.1",
+      RETRACE_HEARTBEAT_SECONDS: 30,
+    });
+    process.env.RETRACE_SECRET = "short";
+    process.env.WORKER_METRICS_PORT = "70000";
+    const env = await freshEnv();
+    expect(() => env.worker).toThrow(/RETRACE_SECRET: .*32 characters[\s\S]*WORKER_METRICS_PORT/);
+  });
+});
