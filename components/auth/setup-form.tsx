@@ -5,7 +5,7 @@ import { signIn } from "next-auth/react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import { apiFetch, ApiError } from "@/lib/api-client";
+import { apiFetch, ApiError } from "@/lib/api/client";
 import { AuthCard, Field, FormError, SubmitButton } from "./fields";
 
 type SetupInput = { email: string; password: string; confirmPassword: string };

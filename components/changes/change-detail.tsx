@@ -1,26 +1,19 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { classes } from "@/components/ui/classes";
-import { ApiError } from "@/lib/api-client";
-import { toJsonText } from "@/lib/changes/lossless-json";
-import { queryKeys } from "@/lib/query-keys";
-import { fetchChange, type ChangeView } from "./api";
+import { ApiError } from "@/lib/api/client";
+import { toJsonText } from "@/lib/api/json";
+import type { ChangeJson } from "@/lib/changes/api-types";
+import { useChange } from "./api";
 import { DiffTable } from "./diff-table";
 import { OperationBadge } from "./operation-badge";
 import { exactTime, RelativeTime, useNow } from "./time";
 
 export function ChangeDetail({ id }: { id: string }) {
   const now = useNow();
-  const query = useQuery({
-    queryKey: queryKeys.changes.detail(id),
-    queryFn: ({ signal }) => fetchChange(id, signal),
-    // A change never changes; there is nothing to refetch.
-    staleTime: Infinity,
-    retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
-  });
+  const query = useChange(id);
 
   if (query.isPending) {
     return <div aria-busy="true" aria-label="Loading change" className="h-64 animate-pulse rounded-lg bg-slate-100" />;
@@ -127,8 +120,8 @@ function TransactionList({
   changes,
   truncated,
 }: {
-  current: ChangeView;
-  changes: ChangeView[];
+  current: ChangeJson;
+  changes: ChangeJson[];
   truncated: boolean;
 }) {
   const others = changes.filter((c) => c.id !== current.id).length;

@@ -1,43 +1,23 @@
 "use client";
 
-import { useInfiniteQuery, useQueryClient, type InfiniteData, type Query } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { classes, secondaryButton } from "@/components/ui/classes";
 import type { FilterValues } from "@/lib/changes/filters";
-import { queryKeys } from "@/lib/query-keys";
-import { fetchChanges, type ChangesPage } from "./api";
+import { changeQueries } from "@/lib/query/changes";
+import { useChanges } from "./api";
 import { ChangeRow } from "./change-row";
 import { useNow } from "./time";
-
-/** How often the list looks for new changes (live tail). */
-const REFRESH_MS = 3_000;
-
-type Pages = InfiniteData<ChangesPage, string | undefined>;
-
-/**
- * Live only while the newest page alone is shown. Refetching an infinite query refetches every
- * page loaded, one after the other, and rows arriving meanwhile would shift what the reader is
- * looking at; loading older changes pauses it until "Show newest".
- */
-const showingNewestOnly = (query: Query<ChangesPage, Error, Pages, readonly unknown[]>) =>
-  (query.state.data?.pages.length ?? 0) <= 1;
 
 export function ChangeList({ filters, onClearFilters }: { filters: FilterValues; onClearFilters: () => void }) {
   const now = useNow();
   const queryClient = useQueryClient();
-  const queryKey = queryKeys.changes.list(filters);
-  const query = useInfiniteQuery({
-    queryKey,
-    queryFn: ({ pageParam, signal }) => fetchChanges(filters, pageParam, signal),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (lastPage) => lastPage.nextCursor ?? undefined,
-    refetchInterval: (current) => (showingNewestOnly(current) ? REFRESH_MS : false),
-    refetchOnWindowFocus: showingNewestOnly,
-  });
+  const { queryKey } = changeQueries.list(filters);
+  const query = useChanges(filters);
 
   /** Back to the first page, refreshed, and live again. */
   const showNewest = () => {
-    queryClient.setQueryData<Pages>(queryKey, (data) =>
+    queryClient.setQueryData(queryKey, (data) =>
       data ? { pages: data.pages.slice(0, 1), pageParams: data.pageParams.slice(0, 1) } : data,
     );
     void query.refetch();

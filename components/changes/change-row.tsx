@@ -1,12 +1,12 @@
 import Link from "next/link";
 import { classes } from "@/components/ui/classes";
-import type { ChangeView } from "./api";
+import type { ChangeJson } from "@/lib/changes/api-types";
 import { OperationBadge } from "./operation-badge";
 import { RelativeTime } from "./time";
 
 const MAX_FIELDS_SHOWN = 4;
 
-export function ChangeRow({ change, now }: { change: ChangeView; now: number }) {
+export function ChangeRow({ change, now }: { change: ChangeJson; now: number }) {
   const fields = change.operation === "UPDATE" ? (change.changedFields ?? []) : [];
   const shown = fields.slice(0, MAX_FIELDS_SHOWN);
   return (

@@ -1,11 +1,11 @@
-import { toJsonText, type JsonObject } from "@/lib/changes/lossless-json";
-import type { ChangeView } from "./api";
+import { toJsonText, type JsonObject } from "@/lib/api/json";
+import type { ChangeJson } from "@/lib/changes/api-types";
 import { JsonValueView } from "./json-value";
 
 type Row = { column: string; changed: boolean };
 
 /** Columns in the order stored, which is the table's (after image first), each listed once. */
-function diffRows(change: ChangeView): Row[] {
+function diffRows(change: ChangeJson): Row[] {
   const { before, after } = change;
   const columns = [...new Set([...Object.keys(after ?? {}), ...Object.keys(before ?? {})])];
   const declared = new Set(change.changedFields ?? []);
@@ -28,7 +28,7 @@ function cell(image: JsonObject | null, column: string) {
 }
 
 /** Before/after per column; changed columns highlighted. CREATE has only After, DELETE only Before. */
-export function DiffTable({ change }: { change: ChangeView }) {
+export function DiffTable({ change }: { change: ChangeJson }) {
   if (change.operation === "TRUNCATE") {
     return (
       <p className="rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-600">

@@ -1,4 +1,4 @@
-import { toJsonText, type JsonValue } from "@/lib/changes/lossless-json";
+import { toJsonText, type JsonValue } from "@/lib/api/json";
 
 /**
  * A column value exactly as received, in JSON text: strings keep their quotes so the string

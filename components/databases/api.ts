@@ -1,20 +1,17 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { apiFetch } from "@/lib/api-client";
-import { queryKeys } from "@/lib/query-keys";
+import { apiFetch } from "@/lib/api/client";
+import { databasePath as base, databaseQueries } from "@/lib/query/databases";
+import { queryKeys } from "@/lib/query/keys";
 import type {
   CheckResponse,
   DatabaseDetailResponse,
   DatabaseResponse,
-  ListDatabasesResponse,
   RemoveDatabaseResponse,
   SourceTablesResponse,
   TrackedTablesResponse,
 } from "@/lib/sources/api-types";
-
-/** Status changes come from the worker; poll so the page follows it. */
-const STATUS_REFRESH_MS = 5_000;
 
 export type ConnectionFields = {
   host: string;
@@ -27,31 +24,16 @@ export type ConnectionFields = {
 
 export type ConnectFields = ConnectionFields & { environment: string };
 
-const base = (id: string) => `/api/databases/${encodeURIComponent(id)}`;
-
 export function useDatabases() {
-  return useQuery({
-    queryKey: queryKeys.databases.list(),
-    queryFn: ({ signal }) => apiFetch<ListDatabasesResponse>("/api/databases", { signal }),
-    refetchInterval: STATUS_REFRESH_MS,
-  });
+  return useQuery(databaseQueries.list());
 }
 
 export function useDatabase(id: string) {
-  return useQuery({
-    queryKey: queryKeys.databases.detail(id),
-    queryFn: ({ signal }) => apiFetch<DatabaseDetailResponse>(base(id), { signal }),
-    refetchInterval: STATUS_REFRESH_MS,
-  });
+  return useQuery(databaseQueries.detail(id));
 }
 
-/** Read live from the source's catalog; not polled. */
 export function useSourceTables(id: string) {
-  return useQuery({
-    queryKey: queryKeys.databases.tables(id),
-    queryFn: ({ signal }) => apiFetch<SourceTablesResponse>(`${base(id)}/tables`, { signal }),
-    staleTime: 30_000,
-  });
+  return useQuery(databaseQueries.tables(id));
 }
 
 export function useCheckConnection() {

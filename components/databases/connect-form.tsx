@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { classes, primaryButton, secondaryButton } from "@/components/ui/classes";
-import { ApiError } from "@/lib/api-client";
+import { ApiError } from "@/lib/api/client";
 import { parseConnectionString } from "@/lib/sources/connection-string";
 import { roleSql } from "@/lib/sources/role-sql";
 import { fieldErrorsOf, fixOf, useCheckConnection, useConnectDatabase, type ConnectFields } from "./api";

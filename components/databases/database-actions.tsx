@@ -2,7 +2,7 @@
 
 import { useRef } from "react";
 import { classes, smallSecondaryButton } from "@/components/ui/classes";
-import { ApiError } from "@/lib/api-client";
+import { ApiError } from "@/lib/api/client";
 import type { DatabaseJson } from "@/lib/sources/api-types";
 import { fixOf, useRemoveDatabase, useSetEnabled } from "./api";
 import { CopyBlock } from "./copy-block";

@@ -4,7 +4,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { useRouter } from "next/navigation";
 import { RelativeTime, useNow } from "@/components/changes/time";
-import { ApiError } from "@/lib/api-client";
+import { ApiError } from "@/lib/api/client";
 import { useDatabase } from "./api";
 import { EnvironmentBadge, StatusBadge } from "./badges";
 import { DatabaseActions } from "./database-actions";

@@ -1,14 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { isJsonObject, JsonNumber, JsonSyntaxError, parseJson, toJsonText } from "./lossless-json";
+import { isJsonObject, LosslessNumber, parseJson, toJsonText } from "./json";
 
 describe("parseJson", () => {
   it("keeps every digit of int8 and numeric values", () => {
-    const value = parseJson('{"a": 9223372036854775807, "b": -0.1000000000000000000000000000000000000001, "c": 1e400}');
+    const value = parseJson(
+      '{"a": 9223372036854775807, "b": -0.1000000000000000000000000000000000000001, "c": 1e400, ' +
+        '"d": 1234567890123456789012345678901234567890, "e": 24.50}',
+    );
     expect(value).toEqual({
-      a: new JsonNumber("9223372036854775807"),
-      b: new JsonNumber("-0.1000000000000000000000000000000000000001"),
-      c: new JsonNumber("1e400"),
+      a: new LosslessNumber("9223372036854775807"),
+      b: new LosslessNumber("-0.1000000000000000000000000000000000000001"),
+      c: new LosslessNumber("1e400"),
+      d: new LosslessNumber("1234567890123456789012345678901234567890"),
+      e: new LosslessNumber("24.50"),
     });
+  });
+
+  it("reads a number as a JavaScript number only when its text is exactly how JavaScript writes it", () => {
+    expect(parseJson("[1, -2.5, 0.1, 9007199254740991, 1e+21, 5e-7]")).toEqual([
+      1, -2.5, 0.1, 9007199254740991, 1e21, 5e-7,
+    ]);
+    const kept = ["1.0", "-0", "1E5", "1e21", "9007199254740993", "0.10", "5e-07"];
+    expect(parseJson(`[${kept.join(", ")}]`)).toEqual(kept.map((text) => new LosslessNumber(text)));
   });
 
   it("parses the other JSON values like JSON.parse", () => {
@@ -22,7 +35,7 @@ describe("parseJson", () => {
     expect(value.t).toBe(true);
     expect(value.f).toBe(false);
     expect(value.esc).toBe('a"b\\cé\n');
-    expect(value.arr).toEqual([new JsonNumber("1"), "x", [], {}]);
+    expect(value.arr).toEqual([1, "x", [], {}]);
   });
 
   it("keeps a key called __proto__ as data", () => {
@@ -33,8 +46,14 @@ describe("parseJson", () => {
 
   it("rejects invalid JSON", () => {
     for (const text of ["", "{", '{"a" 1}', "[1,]", "01", "nul", '"abc', "1 2", "{'a': 1}"]) {
-      expect(() => parseJson(text), text).toThrow(JsonSyntaxError);
+      expect(() => parseJson(text), text).toThrow(SyntaxError);
     }
+  });
+
+  it("keeps the last value of a repeated key, as JSON.parse does (a json column may hold one)", () => {
+    expect(parseJson('{"doc": {"a": 1, "a": 9223372036854775807}}')).toEqual({
+      doc: { a: new LosslessNumber("9223372036854775807") },
+    });
   });
 });
 

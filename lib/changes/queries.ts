@@ -1,4 +1,5 @@
 import { sql, type SQL } from "drizzle-orm";
+import type { JsonObject } from "../api/json";
 import type { Queryable } from "../db/client";
 import type { Operation } from "../db/schema";
 import { RawJson } from "../http/json";
@@ -30,12 +31,12 @@ export type Change = {
   table: string;
   primaryKey: string | null;
   operation: Operation;
-  before: RawJson | null;
-  after: RawJson | null;
+  before: RawJson<JsonObject> | null;
+  after: RawJson<JsonObject> | null;
   changedFields: string[] | null;
   /** Columns left out of `after` because the WAL did not carry their value (unchanged TOAST). */
   unavailableFields: string[] | null;
-  context: RawJson;
+  context: RawJson<JsonObject>;
   transactionId: string;
   commitLsn: string;
   seq: number;

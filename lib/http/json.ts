@@ -1,10 +1,13 @@
 import crypto from "node:crypto";
+import type { JsonValue } from "../api/json";
 
 /**
  * JSON text that must reach the client byte-for-byte (PostgreSQL's jsonb::text). Passing it
- * through JSON.parse would turn int8 and numeric values into floats and lose digits.
+ * through JSON.parse would turn int8 and numeric values into floats and lose digits. `J` is
+ * what the text holds, as the browser parses it (lib/api/types.ts's Jsonified).
  */
-export class RawJson {
+export class RawJson<J extends JsonValue = JsonValue> {
+  declare private readonly holds: J;
   constructor(readonly text: string) {}
 }
 

@@ -1,3 +1,5 @@
+import type { FilterValues } from "../changes/filters";
+
 /** The one query-key factory for TanStack Query; invalidate by the narrowest key that fits. */
 export const queryKeys = {
   databases: {
@@ -8,7 +10,7 @@ export const queryKeys = {
   },
   changes: {
     all: ["changes"] as const,
-    list: (filters: Record<string, string | undefined>) => [...queryKeys.changes.all, "list", filters] as const,
+    list: (filters: FilterValues) => [...queryKeys.changes.all, "list", filters] as const,
     detail: (id: string) => [...queryKeys.changes.all, "detail", id] as const,
   },
 };

@@ -1,0 +1,34 @@
+import { queryOptions } from "@tanstack/react-query";
+import { apiFetch } from "../api/client";
+import type { DatabaseDetailResponse, ListDatabasesResponse, SourceTablesResponse } from "../sources/api-types";
+import { queryKeys } from "./keys";
+
+/** Status changes come from the worker; poll so the page follows it. */
+const STATUS_REFRESH_MS = 5_000;
+
+export const databasePath = (id: string) => `/api/databases/${encodeURIComponent(id)}`;
+
+export const databaseQueries = {
+  list: () =>
+    queryOptions({
+      queryKey: queryKeys.databases.list(),
+      queryFn: ({ signal }) => apiFetch<ListDatabasesResponse>("/api/databases", { signal }),
+      refetchInterval: STATUS_REFRESH_MS,
+    }),
+
+  /** The database and its tracked tables. */
+  detail: (id: string) =>
+    queryOptions({
+      queryKey: queryKeys.databases.detail(id),
+      queryFn: ({ signal }) => apiFetch<DatabaseDetailResponse>(databasePath(id), { signal }),
+      refetchInterval: STATUS_REFRESH_MS,
+    }),
+
+  /** Read live from the source's catalog; not polled. */
+  tables: (id: string) =>
+    queryOptions({
+      queryKey: queryKeys.databases.tables(id),
+      queryFn: ({ signal }) => apiFetch<SourceTablesResponse>(`${databasePath(id)}/tables`, { signal }),
+      staleTime: 30_000,
+    }),
+};
