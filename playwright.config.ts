@@ -15,6 +15,12 @@ export default defineConfig({
   retries: 0,
   reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
   globalSetup: "./e2e/global-setup.ts",
+  // The journey starts from a brand-new instance; what it leaves behind (an admin, a database, changes) is what
+  // the later specs look at.
+  projects: [
+    { name: "journey", testMatch: "journey.spec.ts" },
+    { name: "first-paint", testMatch: "first-paint.spec.ts", dependencies: ["journey"] },
+  ],
   use: {
     baseURL: `http://localhost:${port}`,
     trace: "retain-on-failure",

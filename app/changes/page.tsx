@@ -1,14 +1,22 @@
+import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { ChangesBrowser } from "@/components/changes/changes-browser";
 import { ListSkeleton } from "@/components/changes/change-list";
 import { requireUser } from "@/lib/auth/session";
+import { readFilters, toSearchParams } from "@/lib/changes/filters";
+import { makeQueryClient } from "@/lib/query/client";
+import { prefetch } from "@/lib/query/prefetch";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Changes · Retrace" };
 
-export default async function ChangesPage() {
+type Props = { searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+export default async function ChangesPage({ searchParams }: Props) {
   await requireUser();
+  const queryClient = makeQueryClient();
+  await prefetch.changes(queryClient, readFilters(toSearchParams(await searchParams)));
   return (
     <div className="space-y-6">
       <header>
@@ -17,10 +25,12 @@ export default async function ChangesPage() {
           Every insert, update, delete and truncate captured from your databases, newest first.
         </p>
       </header>
-      {/* useSearchParams needs a Suspense boundary; the list itself is read on the client. */}
-      <Suspense fallback={<ListSkeleton />}>
-        <ChangesBrowser />
-      </Suspense>
+      <HydrationBoundary state={dehydrate(queryClient)}>
+        {/* useSearchParams needs a Suspense boundary; with the first page prefetched it does not show. */}
+        <Suspense fallback={<ListSkeleton />}>
+          <ChangesBrowser />
+        </Suspense>
+      </HydrationBoundary>
     </div>
   );
 }

@@ -1,12 +1,17 @@
+import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import type { Metadata } from "next";
 import { DatabaseList } from "@/components/databases/database-list";
 import { requireUser } from "@/lib/auth/session";
+import { makeQueryClient } from "@/lib/query/client";
+import { prefetch } from "@/lib/query/prefetch";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Databases · Retrace" };
 
 export default async function DatabasesPage() {
   const user = await requireUser();
+  const queryClient = makeQueryClient();
+  await prefetch.databases(queryClient);
   return (
     <div className="space-y-6">
       <header>
@@ -15,7 +20,9 @@ export default async function DatabasesPage() {
           PostgreSQL databases Retrace captures changes from, with their streaming status.
         </p>
       </header>
-      <DatabaseList canEdit={user.role === "admin"} />
+      <HydrationBoundary state={dehydrate(queryClient)}>
+        <DatabaseList canEdit={user.role === "admin"} />
+      </HydrationBoundary>
     </div>
   );
 }

@@ -40,10 +40,13 @@ export function useNow(intervalMs = 10_000): number {
   return now;
 }
 
-/** Relative time, with the exact microsecond timestamp on hover. */
+/**
+ * Relative time, with the exact microsecond timestamp on hover. The server renders it with its clock and the
+ * browser hydrates with its own: the text may differ by then, which is expected.
+ */
 export function RelativeTime({ iso, now }: { iso: string; now: number }) {
   return (
-    <time dateTime={iso} title={exactTime(iso)} className="whitespace-nowrap">
+    <time dateTime={iso} title={exactTime(iso)} className="whitespace-nowrap" suppressHydrationWarning>
       {relativeTime(iso, now)}
     </time>
   );

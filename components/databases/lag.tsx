@@ -36,6 +36,8 @@ export function Lag({ database, now }: { database: DatabaseJson; now: number }) 
   const unknownSeconds = lagSeconds === null ? "; how far behind in time is not known yet" : "";
   return (
     <span
+      // Relative to now: the server's clock renders it, the browser's hydrates it (as RelativeTime).
+      suppressHydrationWarning
       className={`whitespace-nowrap tabular-nums ${stale ? "text-slate-400" : ""}`}
       title={
         `Measured ${relativeTime(lagMeasuredAt, now)} (${exactTime(lagMeasuredAt)})` +

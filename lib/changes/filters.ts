@@ -10,6 +10,15 @@ export const FILTER_KEYS = ["operation", "table", "primaryKey", "environment", "
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type FilterValues = Partial<Record<FilterKey, string>>;
 
+/** A page's `searchParams` prop as URLSearchParams: `get` then reads it as useSearchParams does in the browser. */
+export function toSearchParams(record: Record<string, string | string[] | undefined>): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(record)) {
+    for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) params.append(key, item);
+  }
+  return params;
+}
+
 /** The filters present (non-empty) in a set of search parameters, in a stable shape. */
 export function readFilters(params: { get(name: string): string | null }): FilterValues {
   const filters: FilterValues = {};

@@ -1,6 +1,9 @@
+import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import type { Metadata } from "next";
 import { ChangeDetail } from "@/components/changes/change-detail";
 import { requireUser } from "@/lib/auth/session";
+import { makeQueryClient } from "@/lib/query/client";
+import { prefetch } from "@/lib/query/prefetch";
 
 export const dynamic = "force-dynamic";
 
@@ -14,5 +17,11 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 export default async function ChangePage({ params }: Props) {
   await requireUser();
   const { id } = await params;
-  return <ChangeDetail id={id} />;
+  const queryClient = makeQueryClient();
+  await prefetch.change(queryClient, id);
+  return (
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <ChangeDetail id={id} />
+    </HydrationBoundary>
+  );
 }

@@ -1,6 +1,9 @@
+import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import type { Metadata } from "next";
 import { DatabaseDetail } from "@/components/databases/database-detail";
 import { requireUser } from "@/lib/auth/session";
+import { makeQueryClient } from "@/lib/query/client";
+import { prefetch } from "@/lib/query/prefetch";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Database · Retrace" };
@@ -8,5 +11,11 @@ export const metadata: Metadata = { title: "Database · Retrace" };
 export default async function DatabasePage({ params }: { params: Promise<{ id: string }> }) {
   const user = await requireUser();
   const { id } = await params;
-  return <DatabaseDetail id={id} canEdit={user.role === "admin"} />;
+  const queryClient = makeQueryClient();
+  await prefetch.database(queryClient, id);
+  return (
+    <HydrationBoundary state={dehydrate(queryClient)}>
+      <DatabaseDetail id={id} canEdit={user.role === "admin"} />
+    </HydrationBoundary>
+  );
 }
