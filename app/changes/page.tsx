@@ -1,8 +1,6 @@
 import { dehydrate, HydrationBoundary } from "@tanstack/react-query";
 import type { Metadata } from "next";
-import { Suspense } from "react";
 import { ChangesBrowser } from "@/components/changes/changes-browser";
-import { ListSkeleton } from "@/components/changes/change-list";
 import { requireUser } from "@/lib/auth/session";
 import { readFilters, toSearchParams } from "@/lib/changes/filters";
 import { makeQueryClient } from "@/lib/query/client";
@@ -25,11 +23,12 @@ export default async function ChangesPage({ searchParams }: Props) {
           Every insert, update, delete and truncate captured from your databases, newest first.
         </p>
       </header>
+      {/*
+        No Suspense boundary around it: its fallback would be what the HTML shows first (a dynamic page renders
+        useSearchParams on the server), and the list is already here.
+      */}
       <HydrationBoundary state={dehydrate(queryClient)}>
-        {/* useSearchParams needs a Suspense boundary; with the first page prefetched it does not show. */}
-        <Suspense fallback={<ListSkeleton />}>
-          <ChangesBrowser />
-        </Suspense>
+        <ChangesBrowser />
       </HydrationBoundary>
     </div>
   );
