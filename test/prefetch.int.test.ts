@@ -27,10 +27,15 @@ let changeId: string;
 const bigInt = "9223372036854775807";
 const bigNumeric = "1234567890123456789012345678901234567890";
 
+const noParams = { params: Promise.resolve({}) };
+
 /** The API, answering the browser's fetch from the route handlers, as Next would route it. */
 async function api(path: string, init?: RequestInit): Promise<Response> {
   const url = new URL(path, "http://localhost");
   const request = new Request(url, { ...init, headers: { ...init?.headers, authorization: `Bearer ${token}` } });
+  if (url.pathname === "/api/databases/role-sql") {
+    return ((await import("@/app/api/databases/role-sql/route")).GET as Route)(request, noParams);
+  }
   const one = /^\/api\/(changes|databases)\/([^/]+)$/.exec(url.pathname);
   const [route, params]: [Route, Record<string, string>] = one
     ? [
@@ -145,6 +150,21 @@ describe("prefetched data in the browser", () => {
     const detail = inBrowser(detailClient).getQueryData(databaseQueries.detail(sourceId).queryKey);
     expect(detail).toStrictEqual(await makeQueryClient().fetchQuery(databaseQueries.detail(sourceId)));
     expect(detail?.tables).toMatchObject([{ schema: "public", table: "ledger" }]);
+  });
+
+  it("is the role SQL the connect form fetches as the database name is typed", async () => {
+    for (const database of ["", 'We"ird db']) {
+      const serverClient = makeQueryClient();
+      await prefetch.roleSql(serverClient, database);
+      const hydrated = inBrowser(serverClient).getQueryData(databaseQueries.roleSql(database).queryKey);
+      expect(hydrated).toStrictEqual(await makeQueryClient().fetchQuery(databaseQueries.roleSql(database)));
+    }
+    const typed = await makeQueryClient().fetchQuery(databaseQueries.roleSql('We"ird db'));
+    expect(typed.roleSql).toContain('GRANT CONNECT, CREATE ON DATABASE "We""ird db" TO retrace;');
+    const placeholder = await makeQueryClient().fetchQuery(databaseQueries.roleSql(""));
+    expect(placeholder.roleSql).toContain('ON DATABASE "your_database"');
+    const tooLong = await api(`/api/databases/role-sql?database=${"x".repeat(64)}`);
+    expect(tooLong.status).toBe(400);
   });
 
   it("is left to the browser when the server cannot read it", async () => {

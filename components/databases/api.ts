@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { apiFetch } from "@/lib/api/client";
 import { databasePath as base, databaseQueries } from "@/lib/query/databases";
 import { queryKeys } from "@/lib/query/keys";
@@ -34,6 +34,14 @@ export function useDatabase(id: string) {
 
 export function useSourceTables(id: string) {
   return useQuery(databaseQueries.tables(id));
+}
+
+/**
+ * The dedicated role's SQL for the database name as it is typed, built on the server (identifiers quoted by pg);
+ * the previous name's stays on screen meanwhile.
+ */
+export function useRoleSql(database: string) {
+  return useQuery({ ...databaseQueries.roleSql(database), placeholderData: keepPreviousData });
 }
 
 export function useCheckConnection() {

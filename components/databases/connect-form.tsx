@@ -5,8 +5,7 @@ import { useState, type FormEvent } from "react";
 import { classes, primaryButton, secondaryButton } from "@/components/ui/classes";
 import { ApiError } from "@/lib/api/client";
 import { parseConnectionString } from "@/lib/sources/connection-string";
-import { roleSql } from "@/lib/sources/role-sql";
-import { fieldErrorsOf, fixOf, useCheckConnection, useConnectDatabase, type ConnectFields } from "./api";
+import { fieldErrorsOf, fixOf, useCheckConnection, useConnectDatabase, useRoleSql, type ConnectFields } from "./api";
 import { CheckResults } from "./check-results";
 import { CopyBlock } from "./copy-block";
 import { SelectField, TextField } from "./fields";
@@ -95,7 +94,8 @@ export function ConnectForm() {
   }
 
   const environmentError = fieldErrors.environment;
-  const sqlForRole = check.data?.roleSql ?? roleSql(state.database.trim() || "your_database");
+  const rolePreview = useRoleSql(state.database.trim());
+  const sqlForRole = check.data?.roleSql ?? rolePreview.data?.roleSql;
 
   return (
     <div className="grid gap-8 lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
@@ -268,7 +268,7 @@ export function ConnectForm() {
           <p className="mt-1 text-sm text-slate-500">
             Run this as a superuser at the source to give Retrace its own least-privilege login, then use it above.
           </p>
-          <CopyBlock text={sqlForRole} />
+          {sqlForRole ? <CopyBlock text={sqlForRole} /> : null}
         </section>
       </aside>
     </div>

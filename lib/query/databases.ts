@@ -1,6 +1,11 @@
 import { queryOptions } from "@tanstack/react-query";
 import { apiFetch } from "../api/client";
-import type { DatabaseDetailResponse, ListDatabasesResponse, SourceTablesResponse } from "../sources/api-types";
+import type {
+  DatabaseDetailResponse,
+  ListDatabasesResponse,
+  RoleSqlResponse,
+  SourceTablesResponse,
+} from "../sources/api-types";
 import { queryKeys } from "./keys";
 
 /** Status changes come from the worker; poll so the page follows it. */
@@ -30,5 +35,14 @@ export const databaseQueries = {
       queryKey: queryKeys.databases.tables(id),
       queryFn: ({ signal }) => apiFetch<SourceTablesResponse>(`${databasePath(id)}/tables`, { signal }),
       staleTime: 30_000,
+    }),
+
+  /** The dedicated role's SQL for a database name (as typed; empty for the placeholder). */
+  roleSql: (database: string) =>
+    queryOptions({
+      queryKey: queryKeys.databases.roleSql(database),
+      queryFn: ({ signal }) =>
+        apiFetch<RoleSqlResponse>(`/api/databases/role-sql?${new URLSearchParams({ database })}`, { signal }),
+      staleTime: Infinity,
     }),
 };

@@ -9,8 +9,10 @@ import { getChange, listChanges } from "../changes/queries";
 import { getDb } from "../db";
 import { NotFound } from "../errors";
 import { stringifyWithRaw } from "../http/json";
-import type { DatabaseDetailResponse, ListDatabasesResponse } from "../sources/api-types";
+import type { DatabaseDetailResponse, ListDatabasesResponse, RoleSqlResponse } from "../sources/api-types";
+import { roleSqlQuerySchema } from "../sources/input";
 import { listSources } from "../sources/queries";
+import { roleSql } from "../sources/role-sql";
 import { getDatabase } from "../sources/service";
 import { changeQueries, changesSearchParams } from "./changes";
 import { databaseQueries } from "./databases";
@@ -67,6 +69,15 @@ export const prefetch = {
     client.prefetchQuery({
       ...databaseQueries.detail(id),
       queryFn: async () => asFetched<DatabaseDetailResponse>(await getDatabase(getDb(), id), "json"),
+      retry: false,
+    }),
+
+  /** GET /api/databases/role-sql?database=… */
+  roleSql: (client: QueryClient, database: string) =>
+    client.prefetchQuery({
+      ...databaseQueries.roleSql(database),
+      queryFn: async () =>
+        asFetched<RoleSqlResponse>({ roleSql: roleSql(roleSqlQuerySchema.parse({ database }).database) }, "json"),
       retry: false,
     }),
 };

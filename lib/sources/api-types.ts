@@ -21,4 +21,5 @@ export type DatabaseDetailResponse = Answer<typeof getDatabase>;
 export type SourceTablesResponse = { tables: SourceTableJson[] };
 export type TrackedTablesResponse = { tables: TrackedTableJson[] };
 export type CheckResponse = Jsonified<CheckReport>;
+export type RoleSqlResponse = Pick<CheckResponse, "roleSql">;
 export type RemoveDatabaseResponse = Answer<typeof removeDatabase>;

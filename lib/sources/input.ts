@@ -71,6 +71,16 @@ export const connectionInputSchema = z.object({
 
 export type ConnectionInput = z.output<typeof connectionInputSchema>;
 
+/** GET /api/databases/role-sql: the database the role is for, a placeholder until one is typed. */
+export const roleSqlQuerySchema = z.object({
+  database: z
+    .string()
+    .trim()
+    .max(63, "Database name is at most 63 characters")
+    .transform((name) => name || "your_database")
+    .default("your_database"),
+});
+
 /** POST /api/databases. `name` defaults to the database name. */
 export const connectInputSchema = connectionInputSchema
   .extend({

@@ -12,5 +12,7 @@ describe("quoting", () => {
   it("quotes literals", () => {
     expect(quoteLiteral("it's")).toBe("'it''s'");
     expect(quoteLiteral("a\\b")).toBe("E'a\\\\b'");
+    expect(quoteLiteral("")).toBe("''");
+    expect(() => quoteLiteral("a\u0000b")).toThrow();
   });
 });

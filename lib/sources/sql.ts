@@ -1,17 +1,22 @@
+import { escapeIdentifier, escapeLiteral } from "pg";
 import type { TableRef } from "./input";
+
+/** PostgreSQL would reject a NUL in the statement; refuse it here, before anything is sent. */
+function refuseNul(text: string, what: string): void {
+  if (text.includes("\u0000")) throw new Error(`${what} cannot contain NUL characters`);
+}
 
 /** A PostgreSQL identifier, always double-quoted so any name (case, spaces, quotes) is exact. */
 export function quoteIdent(name: string): string {
-  if (name.includes("\u0000")) throw new Error("Identifiers cannot contain NUL characters");
-  return `"${name.replaceAll('"', '""')}"`;
+  refuseNul(name, "Identifiers");
+  return escapeIdentifier(name);
 }
 
 /** A string literal for the rare statements that take no bind parameters (DDL). */
 export function quoteLiteral(value: string): string {
-  if (value.includes("\u0000")) throw new Error("Literals cannot contain NUL characters");
-  const escaped = value.replaceAll("'", "''");
-  // E'' strings are needed only when a backslash is present and standard_conforming_strings is off.
-  return value.includes("\\") ? `E'${escaped.replaceAll("\\", "\\\\")}'` : `'${escaped}'`;
+  refuseNul(value, "Literals");
+  // pg writes an E'' string (needed when a backslash is escaped) with a space in front.
+  return escapeLiteral(value).trimStart();
 }
 
 export function quoteTable(ref: TableRef): string {
