@@ -29,6 +29,26 @@ describe("parseConnectionString", () => {
     });
   });
 
+  it("decodes the database name as libpq does, and reads parameters in the query", () => {
+    expect(parseConnectionString("postgres://h/my%40db%2Fx%20y")).toEqual({ host: "h", database: "my@db/x y" });
+    expect(
+      parseConnectionString("postgresql:///?host=db.internal&port=6000&dbname=shop&user=app&password=a%26b"),
+    ).toEqual({ host: "db.internal", port: "6000", database: "shop", username: "app", password: "a&b" });
+    expect(parseConnectionString("postgres://app:secret@/shop")).toEqual({
+      username: "app",
+      password: "secret",
+      database: "shop",
+    });
+  });
+
+  it("fills the fields without reading the SSL files a string names", () => {
+    expect(
+      parseConnectionString(
+        "postgres://app@db.example.com/shop?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem&sslcert=/x&sslkey=/y",
+      ),
+    ).toEqual({ host: "db.example.com", username: "app", database: "shop", sslMode: "verify-full" });
+  });
+
   it("reads the libpq keyword/value form", () => {
     expect(
       parseConnectionString("host=db port=5433 dbname=shop user=app password='it''s' sslmode=disable"),

@@ -34,7 +34,12 @@ function compact(fields: ParsedConnectionString): ParsedConnectionString {
   ) as ParsedConnectionString;
 }
 
-/** `postgres://user:pass@host:port/db?sslmode=require` (or postgresql://). */
+/**
+ * `postgres://user:pass@host:port/db?sslmode=require` (or postgresql://). Hand-written on purpose: the form runs in
+ * the browser, and pg-connection-string (node-postgres's parser) cannot be bundled for it (it requires Node's fs,
+ * for sslrootcert and the other file parameters: `next build` fails); it would also throw on the several hosts
+ * libpq allows (h1:5432,h2:5433) and leave reserved escapes in the database name (%40, %2F) undecoded.
+ */
 function parseUrl(input: string): ParsedConnectionString {
   const rest = input.replace(/^postgres(?:ql)?:\/\//i, "").split("#")[0] ?? "";
   const queryAt = rest.indexOf("?");
