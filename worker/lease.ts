@@ -1,3 +1,5 @@
+// Hand-written on purpose, a measured choice: one advisory lock on its own store connection, which the server
+// releases when a worker dies, even by SIGKILL (takeover in 1.5-5 s, worker/faults.int.test.ts). Keep it.
 import crypto from "node:crypto";
 import pg from "pg";
 

@@ -1,3 +1,5 @@
+// Hand-written on purpose, a measured choice: COPY in binary format was the largest single ingest gain (README,
+// "Benchmarks"). Keep it rather than swap in a library.
 import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
 
 /** The columns a change row fills, in the order both write paths list them. */

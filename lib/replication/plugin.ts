@@ -1,3 +1,5 @@
+// Hand-written on purpose, a measured choice: exact text for every value, and messages handled as they are read
+// (README, "Benchmarks": ~9% less worker CPU than the library's flow control). Keep it over the library's parser.
 import type { Duplex } from "node:stream";
 import type pg from "pg";
 import { PgoutputPlugin, type Pgoutput } from "pg-logical-replication";
