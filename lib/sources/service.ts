@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import { AppError, Conflict, Invalid, NotFound } from "../http/errors";
 import { createLogger } from "../log";
-import { checkSource, errorForCheck, evaluateChecks, gatherFacts, type CheckReport } from "./checks";
+import { checkSource, errorForCheck, evaluateChecks, gatherFacts, tablesAccessCheck, type CheckReport } from "./checks";
 import { withSourceClient } from "./connection";
 import { InsufficientPrivilege, SourceError } from "./errors";
 import { findSameDatabase, identifySource, rememberIdentity } from "./identity";
@@ -18,6 +18,7 @@ import {
 } from "./input";
 import {
   deprovisionSource,
+  ensurePublication,
   manualCleanupSql,
   provisionSource,
   replicationNamesFor,
@@ -39,6 +40,7 @@ import {
   type TrackedTableRow,
 } from "./queries";
 import { quoteIdent } from "./sql";
+import { gatherTableAccess, tableSetup, type TableSetup } from "./table-access";
 import { listSourceTables, unknownTables, type SourceTable } from "./tables";
 
 /**
@@ -139,17 +141,33 @@ export async function getDatabase(db: Db, id: string): Promise<{ database: Sourc
   return { database, tables: await listTrackedTables(db, id) };
 }
 
-export type SourceTableWithTracking = SourceTable & { tracked: boolean };
+export type SourceTableWithTracking = SourceTable & {
+  tracked: boolean;
+  /** Whether the table is ready to track, or what it takes (lib/sources/table-access.ts). */
+  setup: TableSetup;
+};
 
 /** The source's tables (read live from its catalog), each marked tracked or not. */
 export async function sourceTables(db: Db, secret: string, id: string): Promise<SourceTableWithTracking[]> {
   const source = await requireConnection(db, secret, id);
   const tracked = new Set((await listTrackedTables(db, id)).map((t) => `${t.schema}\u0000${t.table}`));
-  const tables = await withStoredSource(db, id, source, listSourceTables);
-  return tables.map((t) => ({ ...t, tracked: tracked.has(`${t.schema}\u0000${t.name}`) }));
+  return withStoredSource(db, id, source, async (client) => {
+    const tables = await listSourceTables(client);
+    const refs = tables.map((t) => ({ schema: t.schema, table: t.name }));
+    const access = await gatherTableAccess(client, refs, source.names.publicationName);
+    const setup = new Map(access.tables.map((t) => [`${t.table.schema}\u0000${t.table.table}`, tableSetup(access, t)]));
+    return tables.map((t) => {
+      const key = `${t.schema}\u0000${t.name}`;
+      return { ...t, tracked: tracked.has(key), setup: setup.get(key) ?? "owner" };
+    });
+  });
 }
 
-/** Makes the tracked set exactly `tables`, at the source (publication) and in the store. */
+/**
+ * Makes the tracked set exactly `tables`, at the source (publication, REPLICA IDENTITY FULL) and
+ * in the store. A table Retrace's role may not publish itself must have been made ready by its
+ * owner; otherwise nothing changes and the error carries the owner's SQL in `details.fix`.
+ */
 export async function updateTrackedTables(
   db: Db,
   secret: string,
@@ -158,12 +176,16 @@ export async function updateTrackedTables(
 ): Promise<TrackedTableRow[]> {
   const source = await requireConnection(db, secret, id);
   const tables = toTableRefs(updateTablesSchema.parse(input).tables);
+  const publication = source.names.publicationName;
   await withStoredSource(db, id, source, async (client) => {
     const unknown = unknownTables(await listSourceTables(client), tables);
     if (unknown.length > 0) {
       throw new Invalid(`Not found at the source: ${unknown.join(", ")}.`, { unknown });
     }
-    await setPublicationTables(client, source.names.publicationName, tables);
+    await ensurePublication(client, publication);
+    const access = tablesAccessCheck(await gatherTableAccess(client, tables, publication));
+    if (!access.ok) throw new InsufficientPrivilege(access.message, access.fix);
+    await setPublicationTables(client, publication, tables);
   });
   return setTrackedTables(db, id, tables);
 }
