@@ -303,8 +303,8 @@ export function tablesAccessCheck(access: AccessFacts): Check {
       return `${t.table.schema}.${t.table.table}${owner}`;
     });
     const message =
-      `${access.role} may not set REPLICA IDENTITY FULL on or publish ${owned.join(", ")}: only a table's owner ` +
-      "may, and adding a table to a publication takes owning the publication too. ";
+      `${access.role} cannot make ${owned.join(", ")} ready to track: only a table's owner may set its ` +
+      "REPLICA IDENTITY, and adding a table to a publication takes owning both the table and the publication. ";
     return access.publication
       ? check(
           "publication",
