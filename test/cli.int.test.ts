@@ -65,6 +65,7 @@ describe("retrace command line", () => {
       ["user", "create", "--email", "a@b.c", "--password", "12345678", "--nope"],
       ["token", "create"],
       ["user", "create", "--email", "a@b.c", "--password", "12345678", "--role", "root"],
+      ["user", "deactivate"],
     ]) {
       const result = retrace(args, env);
       expect(result.status, args.join(" ")).toBe(2);
@@ -155,15 +156,22 @@ describe("retrace command line", () => {
       expect(
         retrace(["user", "create", "--email", "ext@example.com", "--password", "secret123"], external).status,
       ).toBe(0);
+      const deactivated = retrace(["user", "deactivate", "--email", "Ext@Example.com"], external);
+      expect(deactivated.status, deactivated.stderr).toBe(0);
+      expect(deactivated.stdout).toContain("Deactivated ext@example.com; 0 sessions ended");
+      const unknown = retrace(["user", "deactivate", "--email", "nobody@example.com"], external);
+      expect(unknown.status).toBe(1);
+      expect(unknown.stderr).toContain("User nobody@example.com not found.");
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      const { rows } = await client.query<{ email: string; password_hash: string }>(
-        "select email, password_hash from users",
+      const { rows } = await client.query<{ email: string; password_hash: string; active: boolean }>(
+        "select email, password_hash, active from users",
       );
       await client.end();
       expect(rows).toHaveLength(1);
       expect(rows[0]?.email).toBe("ext@example.com");
       expect(rows[0]?.password_hash).not.toContain("secret123");
+      expect(rows[0]?.active).toBe(false);
       expect(fs.existsSync(path.join(dataDir, "external", "pg"))).toBe(false);
     });
   });

@@ -3,8 +3,10 @@
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { classes, primaryButton } from "@/components/ui/classes";
+import { ApiError } from "@/lib/api/client";
 import type { SourceTableJson } from "@/lib/sources/api-types";
-import { useDatabase, useSaveTables, useSourceTables } from "./api";
+import { fixOf, useDatabase, useSaveTables, useSourceTables } from "./api";
+import { CopyBlock } from "./copy-block";
 
 const IDENTITY_LABELS: Record<SourceTableJson["replicaIdentity"], string> = {
   default: "Default",
@@ -14,6 +16,25 @@ const IDENTITY_LABELS: Record<SourceTableJson["replicaIdentity"], string> = {
 };
 
 const nameOf = (t: Pick<SourceTableJson, "schema" | "name">) => `${t.schema}.${t.name}`;
+
+const badge = "rounded px-1.5 py-0.5 text-xs";
+
+/** Only for a table that is not tracked yet: what tracking it takes. */
+function SetupHint({ table }: { table: SourceTableJson }) {
+  if (table.tracked || table.setup === "automatic") return null;
+  return table.setup === "ready" ? (
+    <span className={classes(badge, "bg-emerald-50 text-emerald-800")} title="Its owner published it for Retrace.">
+      ready
+    </span>
+  ) : (
+    <span
+      className={classes(badge, "bg-amber-50 text-amber-800")}
+      title="Retrace's role does not own it: saving it gives the SQL its owner runs first."
+    >
+      owner must publish
+    </span>
+  );
+}
 const rows = new Intl.NumberFormat("en");
 
 function Heading({ id }: { id: string }) {
@@ -44,6 +65,8 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
   const save = useSaveTables(id);
   const [selection, setSelection] = useState<Set<string> | null>(null);
   const [filter, setFilter] = useState("");
+  // A refused save carries the SQL the tables' owners run (details.fix).
+  const saveFix = save.error instanceof ApiError ? fixOf(save.error.details) : null;
 
   const tables = useMemo(() => tablesQuery.data?.tables ?? [], [tablesQuery.data]);
   // Until the user changes something, the selection is what is tracked now.
@@ -193,6 +216,7 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
                         {table.partitioned ? (
                           <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">partitioned</span>
                         ) : null}
+                        <SetupHint table={table} />
                       </div>
                     </td>
                     <td className="px-4 py-2">
@@ -244,9 +268,10 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
               </p>
             ) : null}
             {save.error ? (
-              <p role="alert" className="text-sm text-red-700">
-                {save.error.message}
-              </p>
+              <div role="alert" className="w-full space-y-2 text-sm text-red-700">
+                <p>{save.error.message}</p>
+                {saveFix ? <CopyBlock text={saveFix} /> : null}
+              </div>
             ) : null}
           </div>
         ) : (

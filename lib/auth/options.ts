@@ -2,15 +2,20 @@ import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import { getDb } from "../db";
 import { env } from "../env";
+import { createLogger } from "../log";
+import type { Role } from "./roles";
 import { sessionSecret } from "./secret";
+import { revokeSession, SESSION_MAX_AGE_SECONDS, SessionEnded, sessionToken } from "./sessions";
 import { verifyCredentials } from "./users";
 
-export type Role = "admin" | "viewer";
+export type { Role } from "./roles";
+
+const log = createLogger("auth");
 
 export function authOptions(): NextAuthOptions {
   return {
     secret: sessionSecret(env.web.RETRACE_SECRET),
-    session: { strategy: "jwt", maxAge: 7 * 24 * 3600 },
+    session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
     pages: { signIn: "/login" },
     providers: [
       CredentialsProvider({
@@ -26,17 +31,35 @@ export function authOptions(): NextAuthOptions {
       }),
     ],
     callbacks: {
-      jwt({ token, user }) {
-        if (user && "role" in user) token.role = user.role as Role;
-        return token;
+      // `user` is only there at sign-in (next-auth types it as always present).
+      jwt({ token, user }: { token: Parameters<typeof sessionToken>[1]; user?: { id: string; role?: unknown } }) {
+        const role: Role | undefined = user?.role === "admin" || user?.role === "viewer" ? user.role : undefined;
+        return sessionToken(getDb(), token, user ? { id: user.id, role } : undefined);
       },
       session({ session, token }) {
         if (session.user) {
           session.user.id = token.sub ?? "";
-          session.user.role = (token.role as Role | undefined) ?? "viewer";
+          session.user.role = token.role ?? "viewer";
+          session.user.email = token.email ?? session.user.email;
         }
         return session;
       },
+    },
+    events: {
+      async signOut({ token }) {
+        await revokeSession(getDb(), token.sid);
+      },
+    },
+    logger: {
+      error(code, metadata) {
+        // A revoked or expired session read by getServerSession: expected, and answered as signed out.
+        if (metadata instanceof SessionEnded) return;
+        log.error({ code, err: metadata }, "next-auth error");
+      },
+      warn(code) {
+        log.warn({ code }, "next-auth warning");
+      },
+      debug() {},
     },
   };
 }

@@ -1,10 +1,15 @@
 import "server-only";
 import { getServerSession } from "next-auth";
+import { getToken } from "next-auth/jwt";
 import { redirect } from "next/navigation";
+import { NextRequest } from "next/server";
 import { getDb } from "../db";
+import { env } from "../env";
 import { Forbidden, Unauthorized } from "../errors";
 import { toErrorResponse } from "../http/errors";
 import { authOptions, type Role } from "./options";
+import { sessionSecret } from "./secret";
+import { findSessionUser } from "./sessions";
 import { findApiToken } from "./tokens";
 
 export type Principal =
@@ -19,13 +24,16 @@ export async function authenticate(request: Request): Promise<Principal | null> 
     // API tokens act with admin rights; scoped tokens are future work.
     return token ? { kind: "token", id: token.id, name: token.name, role: "admin" } : null;
   }
-  // No session cookie, no session: answer 401 without next/headers (which also lets route
-  // handlers be called directly in integration tests, outside a Next request scope).
+  // No session cookie, no session: answer 401 without decoding anything.
   if (!request.headers.get("cookie")?.includes("next-auth.session-token")) return null;
-  const session = await getServerSession(authOptions());
-  const user = session?.user;
-  if (!user?.id) return null;
-  return { kind: "user", id: user.id, email: user.email ?? "", role: user.role };
+  // The cookie is read from the request itself (a copy of its headers only: its body stays the
+  // handler's), and the session it names must be live in the store.
+  const token = await getToken({
+    req: new NextRequest(request.url, { headers: request.headers }),
+    secret: sessionSecret(env.web.RETRACE_SECRET),
+  });
+  const user = token ? await findSessionUser(getDb(), token.sid) : null;
+  return user ? { kind: "user", id: user.id, email: user.email, role: user.role } : null;
 }
 
 type RouteContext<P> = { params: Promise<P> };
@@ -68,7 +76,10 @@ export function apiRoute<P>(
   };
 }
 
-/** For server components: the signed-in user, or a redirect to /login. */
+/**
+ * For server components: the signed-in user, or a redirect to /login. getServerSession runs the
+ * JWT callback, which refuses a session that is over (lib/auth/sessions.ts).
+ */
 export async function requireUser() {
   const session = await getServerSession(authOptions());
   if (!session?.user?.id) redirect("/login");

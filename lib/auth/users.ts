@@ -1,14 +1,16 @@
-import { count, eq } from "drizzle-orm";
+import { count, eq, sql } from "drizzle-orm";
 import { z } from "zod";
-import { sql } from "drizzle-orm";
 import type { Db, Queryable } from "../db/client";
 import { users, type User } from "../db/schema";
 import { hashPassword, verifyPassword } from "../crypto/secrets";
-import { Conflict } from "../errors";
+import { Conflict, NotFound } from "../errors";
+import { revokeUserSessions } from "./sessions";
+
+const passwordSchema = z.string().min(8, "Password must be at least 8 characters");
 
 export const newUserSchema = z.object({
   email: z.string().trim().toLowerCase().email("Enter a valid email address"),
-  password: z.string().min(8, "Password must be at least 8 characters"),
+  password: passwordSchema,
   role: z.enum(["admin", "viewer"]).default("viewer"),
 });
 export type NewUser = z.input<typeof newUserSchema>;
@@ -18,7 +20,10 @@ export async function countUsers(db: Queryable): Promise<number> {
   return row?.n ?? 0;
 }
 
-export async function createUser(db: Queryable, input: NewUser): Promise<Omit<User, "passwordHash">> {
+export async function createUser(
+  db: Queryable,
+  input: NewUser,
+): Promise<Pick<User, "id" | "email" | "role" | "createdAt">> {
   const { email, password, role } = newUserSchema.parse(input);
   const [created] = await db
     .insert(users)
@@ -39,8 +44,45 @@ export async function createFirstAdmin(db: Db, input: { email: string; password:
   });
 }
 
+/** The user with these credentials, if active. */
 export async function verifyCredentials(db: Db, email: string, password: string) {
   const [user] = await db.select().from(users).where(eq(users.email, email.trim().toLowerCase()));
-  if (!user || !verifyPassword(password, user.passwordHash)) return null;
+  if (!user || !verifyPassword(password, user.passwordHash) || !user.active) return null;
   return { id: user.id, email: user.email, role: user.role };
+}
+
+export async function findUserByEmail(db: Queryable, email: string): Promise<Pick<User, "id" | "email" | "active">> {
+  const [user] = await db
+    .select({ id: users.id, email: users.email, active: users.active })
+    .from(users)
+    .where(eq(users.email, email.trim().toLowerCase()));
+  if (!user) throw new NotFound(`User ${email.trim()}`);
+  return user;
+}
+
+/** Deactivates a user: they can no longer sign in, and every session of theirs ends now. */
+export async function deactivateUser(db: Db, userId: string): Promise<{ sessionsEnded: number }> {
+  return db.transaction(async (tx) => {
+    const updated = await tx
+      .update(users)
+      .set({ active: false })
+      .where(eq(users.id, userId))
+      .returning({ id: users.id });
+    if (updated.length === 0) throw new NotFound("User");
+    return { sessionsEnded: await revokeUserSessions(tx, userId) };
+  });
+}
+
+/** Sets a new password; every session begun before, this one's included, ends. */
+export async function changePassword(db: Db, userId: string, password: string): Promise<{ sessionsEnded: number }> {
+  const passwordHash = hashPassword(passwordSchema.parse(password));
+  return db.transaction(async (tx) => {
+    const updated = await tx
+      .update(users)
+      .set({ passwordHash, passwordChangedAt: sql`now()` })
+      .where(eq(users.id, userId))
+      .returning({ id: users.id });
+    if (updated.length === 0) throw new NotFound("User");
+    return { sessionsEnded: await revokeUserSessions(tx, userId) };
+  });
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
 import { createApiToken } from "../auth/tokens";
-import { createUser } from "../auth/users";
+import { createUser, deactivateUser, findUserByEmail } from "../auth/users";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
 import { inheritedEnv } from "../env";
@@ -19,6 +19,7 @@ Commands:
   migrate                   Apply database migrations to the store.
   user create --email E --password P [--role admin|viewer]
                             Create a user (role defaults to viewer).
+  user deactivate --email E Stop a user from signing in and end their sessions.
   token create --name N     Create an API token and print it once.
   help                      Show this help.
 
@@ -120,6 +121,7 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
 
 async function userCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
+  if (action === "deactivate") return deactivateCommand(rest);
   if (action !== "create") throw new UsageError(`Unknown user command: ${action ?? "(none)"}`);
   const { values } = parseArgs({
     args: rest,
@@ -136,6 +138,23 @@ async function userCommand(args: string[]): Promise<number> {
     try {
       const user = await createUser(db, { email, password, role: role === "admin" ? "admin" : "viewer" });
       console.log(`Created ${user.role} ${user.email}`);
+      return 0;
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+async function deactivateCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { email: { type: "string" } }, strict: true });
+  if (!values.email) throw new UsageError("user deactivate needs --email");
+  const email = values.email;
+  return withStore(async (store) => {
+    const { db, pool } = connectStore(store.url, { max: 1 });
+    try {
+      const user = await findUserByEmail(db, email);
+      const { sessionsEnded } = await deactivateUser(db, user.id);
+      console.log(`Deactivated ${user.email}; ${sessionsEnded} session${sessionsEnded === 1 ? "" : "s"} ended`);
       return 0;
     } finally {
       await pool.end();

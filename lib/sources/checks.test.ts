@@ -21,7 +21,7 @@ const healthy: SourceFacts = {
   schemas: ["public"],
   foreignOwners: [],
   missingTables: [],
-  notOwnedTables: [],
+  access: { role: "app", tables: [], owners: [], publication: null },
 };
 
 const failing = (facts: Partial<SourceFacts>) => evaluateChecks({ ...healthy, ...facts }).filter((c) => !c.ok);
@@ -85,12 +85,33 @@ describe("evaluateChecks", () => {
     expect(failing({ usedWalSenders: 10 })[0]?.fix).toContain("max_wal_senders = 14");
   });
 
-  it("checks publication rights and table ownership", () => {
+  it("checks publication rights and table ownership, never suggesting to join the owner's role", () => {
     expect(failing({ canCreateInDatabase: false })[0]?.fix).toBe('GRANT CREATE ON DATABASE "shop" TO "app";');
-    const [owner] = failing({ notOwnedTables: [{ table: "public.orders", owner: "shop_owner" }] });
+    const orders = {
+      schema: "public",
+      table: "orders",
+      owner: "shop_owner",
+      ownerIsSuperuser: false,
+      mayAlter: false,
+      identityFull: false,
+    };
+    const access = {
+      role: "app",
+      tables: [{ table: { schema: "public", table: "orders" }, relations: [orders], published: false }],
+      owners: [{ name: "shop_owner", superuser: false, ownsOnlyChosen: false }],
+      publication: null,
+    };
+    // Before connecting there is no publication to name: connect first, the Tables page gives the SQL.
+    const [owner] = failing({ access });
     expect(owner?.message).toContain("public.orders (owner shop_owner)");
-    expect(owner?.fix).toBe('GRANT "shop_owner" TO "app";');
+    expect(owner?.message).toContain("Connect without them first");
+    expect(owner?.fix).toBeUndefined();
     expect(owner && errorForCheck(owner).code).toBe("insufficient_privilege");
+    // Connected: the owner's SQL, naming the publication.
+    const publication = { name: "retrace_1", owner: "app", ownerIsSuperuser: false, mayAlter: true };
+    const [connected] = failing({ access: { ...access, publication } });
+    expect(connected?.fix).toContain('ALTER PUBLICATION "retrace_1" ADD TABLE "public"."orders";');
+    expect(connected?.fix).not.toContain('GRANT "shop_owner"');
   });
 
   it("reports requested tables that do not exist", () => {

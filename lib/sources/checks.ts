@@ -12,6 +12,7 @@ import { Invalid, type AppError } from "../errors";
 import type { TableRef } from "./input";
 import { roleSql } from "./role-sql";
 import { quoteIdent } from "./sql";
+import { gatherTableAccess, ownerSql, tableSetup, type AccessFacts, type TableAccess } from "./table-access";
 
 export type CheckId =
   | "connection"
@@ -55,8 +56,8 @@ export type SourceFacts = {
   foreignOwners: { owner: string; tables: number }[];
   /** Requested tables that do not exist. */
   missingTables: string[];
-  /** Requested tables owned by a role the current user is not a member of. */
-  notOwnedTables: { table: string; owner: string }[];
+  /** Who may do what tracking the requested tables takes, and what is done already. */
+  access: AccessFacts;
 };
 
 const LABELS: Record<CheckId, string> = {
@@ -72,7 +73,12 @@ const LABELS: Record<CheckId, string> = {
 
 const RESTART = "-- then restart PostgreSQL (this setting only changes at server start)";
 
-export async function gatherFacts(client: pg.Client, tables: readonly TableRef[] = []): Promise<SourceFacts> {
+/** `publicationName`: the source's publication, once it is connected (null before). */
+export async function gatherFacts(
+  client: pg.Client,
+  tables: readonly TableRef[] = [],
+  publicationName: string | null = null,
+): Promise<SourceFacts> {
   const { rows } = await client.query<{
     version_num: number;
     version: string;
@@ -127,21 +133,15 @@ export async function gatherFacts(client: pg.Client, tables: readonly TableRef[]
   }
 
   let missingTables: string[] = [];
-  let notOwnedTables: { table: string; owner: string }[] = [];
   if (tables.length > 0) {
-    const found = await client.query<{ schema: string; name: string; owner: string | null; owned: boolean | null }>(
+    const found = await client.query<{ schema: string; name: string; found: boolean }>(
       `select t.schema, t.name,
-              pg_get_userbyid(c.relowner)::text as owner,
-              pg_has_role(current_user, c.relowner, 'USAGE') as owned
-         from unnest($1::text[], $2::text[]) as t(schema, name)
-         left join pg_namespace n on n.nspname = t.schema
-         left join pg_class c on c.relnamespace = n.oid and c.relname = t.name and c.relkind in ('r', 'p')`,
+              exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                       where n.nspname = t.schema and c.relname = t.name and c.relkind in ('r', 'p')) as found
+         from unnest($1::text[], $2::text[]) as t(schema, name)`,
       [tables.map((t) => t.schema), tables.map((t) => t.table)],
     );
-    missingTables = found.rows.filter((r) => r.owner === null).map((r) => `${r.schema}.${r.name}`);
-    notOwnedTables = found.rows
-      .filter((r) => r.owner !== null && r.owned === false)
-      .map((r) => ({ table: `${r.schema}.${r.name}`, owner: r.owner ?? "" }));
+    missingTables = found.rows.filter((r) => !r.found).map((r) => `${r.schema}.${r.name}`);
   }
 
   return {
@@ -162,7 +162,7 @@ export async function gatherFacts(client: pg.Client, tables: readonly TableRef[]
     schemas,
     foreignOwners: [...foreign].map(([owner, count]) => ({ owner, tables: count })),
     missingTables,
-    notOwnedTables,
+    access: await gatherTableAccess(client, tables, publicationName),
   };
 }
 
@@ -265,7 +265,7 @@ export function evaluateChecks(facts: SourceFacts, requested: readonly TableRef[
 function publicationCheck(facts: SourceFacts): Check {
   const user = quoteIdent(facts.currentUser);
   if (facts.isSuperuser) return check("publication", true, `${facts.currentUser} is a superuser`);
-  if (!facts.canCreateInDatabase) {
+  if (!facts.canCreateInDatabase && !facts.access.publication) {
     return check(
       "publication",
       false,
@@ -274,18 +274,7 @@ function publicationCheck(facts: SourceFacts): Check {
       `GRANT CREATE ON DATABASE ${quoteIdent(facts.database)} TO ${user};`,
     );
   }
-  if (facts.notOwnedTables.length > 0) {
-    const owners = [...new Set(facts.notOwnedTables.map((t) => t.owner))];
-    return check(
-      "publication",
-      false,
-      "Publishing a table and setting its REPLICA IDENTITY need its owner's rights; " +
-        `${facts.currentUser} does not own ` +
-        facts.notOwnedTables.map((t) => `${t.table} (owner ${t.owner})`).join(", ") +
-        ".",
-      owners.map((owner) => `GRANT ${quoteIdent(owner)} TO ${user};`).join("\n"),
-    );
-  }
+  if (facts.access.tables.length > 0) return tablesAccessCheck(facts.access);
   const foreign = facts.foreignOwners.reduce((n, o) => n + o.tables, 0);
   return check(
     "publication",
@@ -293,8 +282,54 @@ function publicationCheck(facts: SourceFacts): Check {
     foreign === 0
       ? `${facts.currentUser} can create a publication and owns every table`
       : `${facts.currentUser} can create a publication; ${foreign} table${foreign === 1 ? " is" : "s are"} owned by ` +
-          `other roles and can be tracked only after ` +
-          facts.foreignOwners.map((o) => `GRANT ${quoteIdent(o.owner)} TO ${user};`).join(" "),
+          `other roles (${facts.foreignOwners.map((o) => o.owner).join(", ")}): when you choose them, ` +
+          "Retrace gives the SQL their owner runs to publish them.",
+  );
+}
+
+const tableNames = (tables: readonly TableAccess[]) => tables.map((t) => `${t.table.schema}.${t.table.table}`);
+
+/**
+ * Whether Retrace's role can track the chosen tables: each is ready (published with REPLICA
+ * IDENTITY FULL, by Retrace or by its owner), or what is missing Retrace's role may do itself.
+ * Otherwise the fix is the SQL for the owners, once the publication exists.
+ */
+export function tablesAccessCheck(access: AccessFacts): Check {
+  const needOwner = access.tables.filter((t) => tableSetup(access, t) === "owner");
+  if (needOwner.length > 0) {
+    const owned = needOwner.map((t) => {
+      const root = t.relations[0];
+      const owner = root ? ` (owner ${root.owner}${root.ownerIsSuperuser ? ", a superuser" : ""})` : "";
+      return `${t.table.schema}.${t.table.table}${owner}`;
+    });
+    const message =
+      `${access.role} cannot make ${owned.join(", ")} ready to track: only a table's owner may set its ` +
+      "REPLICA IDENTITY, and adding a table to a publication takes owning both the table and the publication. ";
+    return access.publication
+      ? check(
+          "publication",
+          false,
+          `${message}Have the owners run the SQL below, then save the tables again; nothing was changed.`,
+          ownerSql(access, access.publication.name),
+        )
+      : check(
+          "publication",
+          false,
+          `${message}Connect without them first, then choose them under Tables: ` +
+            "Retrace then gives the SQL their owners run to add them to its publication.",
+        );
+  }
+  const ready = tableNames(access.tables.filter((t) => tableSetup(access, t) === "ready"));
+  const rest = access.tables.length - ready.length;
+  return check(
+    "publication",
+    true,
+    [
+      ready.length > 0 ? `${ready.join(", ")}: ready (in the publication, REPLICA IDENTITY FULL).` : "",
+      rest > 0 ? `${access.role} can publish ${rest === 1 ? "the chosen table" : `the ${rest} chosen tables`}.` : "",
+    ]
+      .filter(Boolean)
+      .join(" "),
   );
 }
 

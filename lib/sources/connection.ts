@@ -64,15 +64,21 @@ async function open(config: pg.ClientConfig, onError: (error: Error) => void): P
  */
 export async function openSourceClient(
   conn: SourceConnection,
-  options: { applicationName?: string; onError?: (error: Error) => void } = {},
+  options: { applicationName?: string; onError?: (error: Error) => void; replication?: boolean } = {},
 ): Promise<{ client: pg.Client; ssl: SslOption }> {
   const onError = options.onError ?? (() => undefined);
+  const config = (ssl: SslOption): pg.ClientConfig => {
+    const base = clientConfig(conn, ssl, options.applicationName);
+    // A walsender connection bound to the database (replication commands such as IDENTIFY_SYSTEM);
+    // node-postgres supports the option but its types do not list it.
+    return options.replication ? ({ ...base, replication: "database" } as pg.ClientConfig) : base;
+  };
   const ssl = sslFor(conn.sslMode);
   try {
-    return { client: await open(clientConfig(conn, ssl, options.applicationName), onError), ssl };
+    return { client: await open(config(ssl), onError), ssl };
   } catch (error) {
     if (conn.sslMode !== "prefer" || !(error instanceof Error) || !SSL_UNSUPPORTED.test(error.message)) throw error;
-    return { client: await open(clientConfig(conn, false, options.applicationName), onError), ssl: false };
+    return { client: await open(config(false), onError), ssl: false };
   }
 }
 

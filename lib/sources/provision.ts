@@ -165,8 +165,25 @@ export async function publicationTables(client: pg.Client, publicationName: stri
 }
 
 /**
- * Makes the publication hold exactly `tables`: adds the new ones (with REPLICA IDENTITY FULL)
- * and drops the removed ones. A publication dropped by hand is recreated.
+ * Creates the publication, empty, when it is missing (dropped by hand): Retrace's role must own
+ * it before owners can be told to add their tables to it.
+ */
+export async function ensurePublication(client: pg.Client, publicationName: string): Promise<void> {
+  try {
+    if ((await publicationTables(client, publicationName)) === null) {
+      await createPublication(client, publicationName, []);
+    }
+  } catch (error) {
+    throw toProvisionError(error);
+  }
+}
+
+/**
+ * Makes the publication hold exactly `tables`, each with REPLICA IDENTITY FULL: adds the new
+ * ones, drops the removed ones, and sets the identity where it is not FULL. Tables their owner
+ * made ready (published, FULL) need no statement here; the caller checks beforehand that every
+ * statement left is one Retrace's role may run (checks.ts, tablesAccessCheck). A publication
+ * dropped by hand is recreated.
  */
 export async function setPublicationTables(
   client: pg.Client,
@@ -187,10 +204,8 @@ export async function setPublicationTables(
       const added = tables.filter((t) => !existing.has(key(t)));
       const removed = current.filter((t) => !wanted.has(key(t)));
       const publication = quoteIdent(publicationName);
-      if (added.length > 0) {
-        await client.query(`alter publication ${publication} add table ${tableList(added)}`);
-        await setIdentityFull(client, added);
-      }
+      if (added.length > 0) await client.query(`alter publication ${publication} add table ${tableList(added)}`);
+      await setIdentityFull(client, tables);
       if (removed.length > 0) await client.query(`alter publication ${publication} drop table ${tableList(removed)}`);
       return { added, removed };
     });
@@ -272,13 +287,12 @@ export function toProvisionError(error: unknown): AppError {
   const message = error instanceof Error ? error.message : String(error);
   switch (code) {
     case "42501":
+      // "must be owner of table": the checks before provisioning give the owner's SQL; a table
+      // whose owner changed meanwhile lands here, and choosing the tables again gives it.
       return new InsufficientPrivilege(
-        `The source refused: ${message}.`,
-        /owner/.test(message)
-          ? "Connect as the table owner, or grant the owning role: GRANT <table_owner> TO <retrace_user>;"
-          : /replication/i.test(message)
-            ? "ALTER ROLE <retrace_user> WITH REPLICATION;"
-            : undefined,
+        `The source refused: ${message}.` +
+          (/owner/.test(message) ? " Save the tables again for the SQL the table's owner runs." : ""),
+        /replication/i.test(message) ? "ALTER ROLE <retrace_user> WITH REPLICATION;" : undefined,
       );
     case "53400":
       return new NoFreeSlots(

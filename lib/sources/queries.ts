@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import { changes, sources, trackedTables } from "../db/schema";
 import { decryptSecret, encryptSecret } from "../crypto/secrets";
@@ -74,13 +74,40 @@ export type SourceSummary = {
   updatedAt: Date;
 };
 
+/** Which database a source is, as its server says (lib/sources/identity.ts). */
+export type SourceIdentity = { systemIdentifier: string; databaseOid: number };
+
+/** Enough of a stored source to name it in a message. */
+export type ConnectedSource = { id: string; name: string; host: string; port: number; database: string };
+
 export type NewSource = SourceConnection &
   ReplicationNames & {
     id: string;
     name: string;
     environment: string;
+    identity: SourceIdentity;
     tables: readonly TableRef[];
   };
+
+/** The unique index on (system_identifier, database_oid). */
+export const SOURCE_IDENTITY_INDEX = "sources_system_database";
+
+const connectedColumns = {
+  id: sources.id,
+  name: sources.name,
+  host: sources.host,
+  port: sources.port,
+  database: sources.database,
+};
+
+/** A unique index refused the row: node-postgres's SQLSTATE, as drizzle wraps it in `cause`. */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  for (let e: unknown = error; typeof e === "object" && e !== null; e = (e as { cause?: unknown }).cause) {
+    const { code, constraint: name } = e as { code?: unknown; constraint?: unknown };
+    if (code === "23505") return name === constraint;
+  }
+  return false;
+}
 
 export type TrackedTableRow = { schema: string; table: string; createdAt: Date };
 
@@ -97,6 +124,8 @@ export async function createSource(db: Queryable, input: NewSource, secret: stri
       passwordEncrypted: encryptSecret(input.password, secret),
       sslMode: input.sslMode,
       environment: input.environment,
+      systemIdentifier: input.identity.systemIdentifier,
+      databaseOid: input.identity.databaseOid,
       slotName: input.slotName,
       publicationName: input.publicationName,
     });
@@ -120,22 +149,36 @@ export async function getSource(db: Queryable, id: string): Promise<SourceSummar
   return row ?? null;
 }
 
-/** A source already registered for the same server and database, if any. */
-export async function findSourceByAddress(
-  db: Queryable,
-  address: { host: string; port: number; database: string },
-): Promise<{ id: string; name: string } | null> {
+/** The source connected to that database of that cluster, if any. */
+export async function findSourceByIdentity(db: Queryable, identity: SourceIdentity): Promise<ConnectedSource | null> {
   const [row] = await db
-    .select({ id: sources.id, name: sources.name })
+    .select(connectedColumns)
     .from(sources)
-    .where(
-      and(
-        sql`lower(${sources.host}) = lower(${address.host})`,
-        eq(sources.port, address.port),
-        eq(sources.database, address.database),
-      ),
-    );
+    .where(and(eq(sources.systemIdentifier, identity.systemIdentifier), eq(sources.databaseOid, identity.databaseOid)));
   return row ?? null;
+}
+
+/** Sources connected before identities were kept (migration 0007) and not reached since. */
+export async function listUnidentifiedSources(db: Queryable): Promise<ConnectedSource[]> {
+  return db.select(connectedColumns).from(sources).where(isNull(sources.systemIdentifier));
+}
+
+/**
+ * Stores the identity of a source that has none yet. False when another source already holds
+ * it: the same database was connected twice before identities were kept, and this one stays
+ * unidentified (removing either is up to the user).
+ */
+export async function recordSourceIdentity(db: Queryable, id: string, identity: SourceIdentity): Promise<boolean> {
+  try {
+    await db
+      .update(sources)
+      .set({ systemIdentifier: identity.systemIdentifier, databaseOid: identity.databaseOid })
+      .where(and(eq(sources.id, id), isNull(sources.systemIdentifier)));
+    return true;
+  } catch (error) {
+    if (isUniqueViolation(error, SOURCE_IDENTITY_INDEX)) return false;
+    throw error;
+  }
 }
 
 /** What the service needs to reach a source: connection details with the password decrypted. */
@@ -143,10 +186,11 @@ export async function getSourceConnection(
   db: Queryable,
   id: string,
   secret: string,
-): Promise<{ connection: SourceConnection; names: ReplicationNames; name: string } | null> {
+): Promise<{ connection: SourceConnection; names: ReplicationNames; name: string; identified: boolean } | null> {
   const [row] = await db
     .select({
       name: sources.name,
+      identified: sql<boolean>`${sources.systemIdentifier} is not null`,
       host: sources.host,
       port: sources.port,
       database: sources.database,
@@ -167,6 +211,7 @@ export async function getSourceConnection(
   }
   return {
     name: row.name,
+    identified: row.identified,
     connection: {
       host: row.host,
       port: row.port,

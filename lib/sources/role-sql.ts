@@ -14,9 +14,9 @@ export function roleSql(database: string, schemas: readonly string[] = ["public"
       `GRANT SELECT ON ALL TABLES IN SCHEMA ${quoteIdent(schema)} TO retrace;`,
       `ALTER DEFAULT PRIVILEGES IN SCHEMA ${quoteIdent(schema)} GRANT SELECT ON TABLES TO retrace;`,
     ]),
-    "-- Adding a table to a publication and setting REPLICA IDENTITY FULL need the table owner's",
-    "-- rights (PostgreSQL has no narrower privilege); grant the owning role:",
-    "-- GRANT <table_owner> TO retrace;",
+    "-- Tables retrace does not own: only their owner may set REPLICA IDENTITY FULL and add them to",
+    "-- Retrace's publication. When you choose them, Retrace gives the SQL for the owner to run.",
+    "-- Never make retrace a superuser or a member of a role that owns more than the tracked tables.",
   ];
   return lines.join("\n");
 }

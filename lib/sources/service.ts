@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
+import type pg from "pg";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { AppError, Conflict, Invalid, NotFound } from "../errors";
 import { createLogger } from "../log";
-import { checkSource, errorForCheck, evaluateChecks, gatherFacts, type CheckReport } from "./checks";
+import { checkSource, errorForCheck, evaluateChecks, gatherFacts, tablesAccessCheck, type CheckReport } from "./checks";
 import { withSourceClient } from "./connection";
-import { SourceError } from "./errors";
+import { InsufficientPrivilege, SourceError } from "./errors";
+import { findSameDatabase, identifySource, rememberIdentity } from "./identity";
 import {
   connectionInputSchema,
   connectInputSchema,
@@ -16,6 +18,7 @@ import {
 } from "./input";
 import {
   deprovisionSource,
+  ensurePublication,
   manualCleanupSql,
   provisionSource,
   replicationNamesFor,
@@ -24,15 +27,20 @@ import {
 import {
   createSource,
   deleteSource,
-  findSourceByAddress,
+  findSourceByIdentity,
   getSource,
   getSourceConnection,
+  isUniqueViolation,
   listTrackedTables,
   setSourceEnabled,
   setTrackedTables,
+  SOURCE_IDENTITY_INDEX,
+  type ConnectedSource,
   type SourceSummary,
   type TrackedTableRow,
 } from "./queries";
+import { quoteIdent } from "./sql";
+import { gatherTableAccess, tableSetup, type TableSetup } from "./table-access";
 import { listSourceTables, unknownTables, type SourceTable } from "./tables";
 
 /**
@@ -56,6 +64,26 @@ async function requireConnection(db: Db, secret: string, id: string) {
   return source;
 }
 
+/** Runs `fn` connected to a stored source, filling in its identity if it was stored without one. */
+async function withStoredSource<T>(
+  db: Db,
+  id: string,
+  source: Awaited<ReturnType<typeof requireConnection>>,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  return withSourceClient(source.connection, async (client) => {
+    if (!source.identified) await rememberIdentity(db, id, client, source.connection);
+    return fn(client);
+  });
+}
+
+function alreadyConnected(existing: ConnectedSource): Conflict {
+  return new Conflict(
+    `This database is already connected as "${existing.name}" ` +
+      `(${existing.host}:${existing.port}/${existing.database}); connecting it twice would record every change twice.`,
+  );
+}
+
 /** Runs the connect checks without creating anything (the form's live feedback). */
 export async function checkConnection(input: unknown): Promise<CheckReport> {
   const parsed = connectionInputSchema.extend({ tables: tableListSchema.default([]) }).parse(input);
@@ -63,30 +91,36 @@ export async function checkConnection(input: unknown): Promise<CheckReport> {
 }
 
 /**
- * Connects a database: validate, check (failing with the first failed check's error), create
- * publication and slot at the source, then record it in the store; if the store insert fails
- * the source is cleaned up again.
+ * Connects a database: validate, make sure it is not connected already (by what the server says
+ * it is, not by the host name), check (failing with the first failed check's error), create
+ * publication and slot at the source, then record it in the store; if the store insert fails the
+ * source is cleaned up again.
  */
 export async function connectDatabase(db: Db, secret: string, input: unknown): Promise<SourceSummary> {
   const parsed = connectInputSchema.parse(input);
   const tables = toTableRefs(parsed.tables);
-  const existing = await findSourceByAddress(db, parsed);
-  if (existing) {
-    throw new Conflict(
-      `${parsed.host}:${parsed.port}/${parsed.database} is already connected as "${existing.name}"; ` +
-        "connecting it twice would record every change twice.",
-    );
-  }
   const id = randomUUID();
   const names = replicationNamesFor(id);
   return withSourceClient(parsed, async (client) => {
+    const identity = await identifySource(client, parsed);
+    const existing = identity ? await findSameDatabase(db, secret, identity, parsed) : null;
+    if (existing) throw alreadyConnected(existing);
+
     const facts = await gatherFacts(client, tables);
     const failed = evaluateChecks(facts, tables).find((check) => !check.ok);
     if (failed) throw errorForCheck(failed);
+    // Only a role that may neither read pg_control_system() nor replicate gets here without one,
+    // and the replication check has refused that one already.
+    if (!identity) {
+      throw new InsufficientPrivilege(
+        `${facts.currentUser} may not ask the server for its system identifier, which tells one database from another.`,
+        `GRANT EXECUTE ON FUNCTION pg_control_system() TO ${quoteIdent(facts.currentUser)};`,
+      );
+    }
 
     await provisionSource(client, names, tables);
     try {
-      return await createSource(db, { ...parsed, ...names, id, tables }, secret);
+      return await createSource(db, { ...parsed, ...names, id, identity, tables }, secret);
     } catch (error) {
       await deprovisionSource(client, names, { activeWaitMs: 0 }).catch((cleanupError: unknown) => {
         log.error(
@@ -94,7 +128,9 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
           "could not undo provisioning after the store insert failed",
         );
       });
-      throw error;
+      // Another request connected the same database meanwhile.
+      const winner = isUniqueViolation(error, SOURCE_IDENTITY_INDEX) ? await findSourceByIdentity(db, identity) : null;
+      throw winner ? alreadyConnected(winner) : error;
     }
   });
 }
@@ -105,17 +141,33 @@ export async function getDatabase(db: Db, id: string): Promise<{ database: Sourc
   return { database, tables: await listTrackedTables(db, id) };
 }
 
-export type SourceTableWithTracking = SourceTable & { tracked: boolean };
+export type SourceTableWithTracking = SourceTable & {
+  tracked: boolean;
+  /** Whether the table is ready to track, or what it takes (lib/sources/table-access.ts). */
+  setup: TableSetup;
+};
 
 /** The source's tables (read live from its catalog), each marked tracked or not. */
 export async function sourceTables(db: Db, secret: string, id: string): Promise<SourceTableWithTracking[]> {
   const source = await requireConnection(db, secret, id);
   const tracked = new Set((await listTrackedTables(db, id)).map((t) => `${t.schema}\u0000${t.table}`));
-  const tables = await withSourceClient(source.connection, listSourceTables);
-  return tables.map((t) => ({ ...t, tracked: tracked.has(`${t.schema}\u0000${t.name}`) }));
+  return withStoredSource(db, id, source, async (client) => {
+    const tables = await listSourceTables(client);
+    const refs = tables.map((t) => ({ schema: t.schema, table: t.name }));
+    const access = await gatherTableAccess(client, refs, source.names.publicationName);
+    const setup = new Map(access.tables.map((t) => [`${t.table.schema}\u0000${t.table.table}`, tableSetup(access, t)]));
+    return tables.map((t) => {
+      const key = `${t.schema}\u0000${t.name}`;
+      return { ...t, tracked: tracked.has(key), setup: setup.get(key) ?? "owner" };
+    });
+  });
 }
 
-/** Makes the tracked set exactly `tables`, at the source (publication) and in the store. */
+/**
+ * Makes the tracked set exactly `tables`, at the source (publication, REPLICA IDENTITY FULL) and
+ * in the store. A table Retrace's role may not publish itself must have been made ready by its
+ * owner; otherwise nothing changes and the error carries the owner's SQL in `details.fix`.
+ */
 export async function updateTrackedTables(
   db: Db,
   secret: string,
@@ -124,12 +176,16 @@ export async function updateTrackedTables(
 ): Promise<TrackedTableRow[]> {
   const source = await requireConnection(db, secret, id);
   const tables = toTableRefs(updateTablesSchema.parse(input).tables);
-  await withSourceClient(source.connection, async (client) => {
+  const publication = source.names.publicationName;
+  await withStoredSource(db, id, source, async (client) => {
     const unknown = unknownTables(await listSourceTables(client), tables);
     if (unknown.length > 0) {
       throw new Invalid(`Not found at the source: ${unknown.join(", ")}.`, { unknown });
     }
-    await setPublicationTables(client, source.names.publicationName, tables);
+    await ensurePublication(client, publication);
+    const access = tablesAccessCheck(await gatherTableAccess(client, tables, publication));
+    if (!access.ok) throw new InsufficientPrivilege(access.message, access.fix);
+    await setPublicationTables(client, publication, tables);
   });
   return setTrackedTables(db, id, tables);
 }

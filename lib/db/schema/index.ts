@@ -1,4 +1,5 @@
 export * from "./users";
+export * from "./sessions";
 export * from "./api-tokens";
 export * from "./sources";
 export * from "./changes";

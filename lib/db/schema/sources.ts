@@ -17,40 +17,54 @@ export const sslMode = pgEnum("ssl_mode", ["disable", "prefer", "require", "veri
 export const sourceStatus = pgEnum("source_status", ["pending", "streaming", "error", "paused"]);
 
 /** A connected source database. The password is AES-GCM encrypted (lib/crypto). */
-export const sources = pgTable("sources", {
-  id: uuid("id").primaryKey().defaultRandom(),
-  name: text("name").notNull(),
-  host: text("host").notNull(),
-  port: integer("port").notNull(),
-  database: text("database").notNull(),
-  username: text("username").notNull(),
-  passwordEncrypted: text("password_encrypted").notNull(),
-  sslMode: sslMode("ssl_mode").notNull().default("prefer"),
-  environment: text("environment").notNull(),
-  slotName: text("slot_name").notNull().unique(),
-  publicationName: text("publication_name").notNull(),
-  enabled: boolean("enabled").notNull().default(true),
-  trackNewTables: boolean("track_new_tables").notNull().default(false),
-  status: sourceStatus("status").notNull().default("pending"),
-  lastError: text("last_error"),
-  /** Commit LSN of the last source transaction whose changes are committed in the store. */
-  checkpointLsn: pgLsn("checkpoint_lsn"),
-  lastChangeAt: timestamp("last_change_at", { withTimezone: true }),
-  /**
-   * Replication lag, measured by the worker streaming the source (worker/source-health.ts):
-   * bytes of source WAL past the slot's confirmed position, and seconds by which the stored
-   * trail is behind (null: behind, but no stored commit to measure from). Stale once
-   * `lag_measured_at` stops moving (no worker streams the source).
-   */
-  lagBytes: bigint("lag_bytes", { mode: "number" }),
-  lagSeconds: doublePrecision("lag_seconds"),
-  lagMeasuredAt: timestamp("lag_measured_at", { withTimezone: true }),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true })
-    .notNull()
-    .defaultNow()
-    .$onUpdate(() => sql`now()`),
-});
+export const sources = pgTable(
+  "sources",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    host: text("host").notNull(),
+    port: integer("port").notNull(),
+    database: text("database").notNull(),
+    /**
+     * What the server says it is, so one database is never connected twice under two host spellings
+     * (lib/sources/identity.ts): its cluster's system identifier (an unsigned 64-bit number, as
+     * text) and the database's OID. Null for rows connected before migration 0007 until Retrace
+     * next reaches them.
+     */
+    systemIdentifier: text("system_identifier"),
+    databaseOid: bigint("database_oid", { mode: "number" }),
+    username: text("username").notNull(),
+    passwordEncrypted: text("password_encrypted").notNull(),
+    sslMode: sslMode("ssl_mode").notNull().default("prefer"),
+    environment: text("environment").notNull(),
+    slotName: text("slot_name").notNull().unique(),
+    publicationName: text("publication_name").notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    trackNewTables: boolean("track_new_tables").notNull().default(false),
+    status: sourceStatus("status").notNull().default("pending"),
+    lastError: text("last_error"),
+    /** Commit LSN of the last source transaction whose changes are committed in the store. */
+    checkpointLsn: pgLsn("checkpoint_lsn"),
+    lastChangeAt: timestamp("last_change_at", { withTimezone: true }),
+    /**
+     * Replication lag, measured by the worker streaming the source (worker/source-health.ts):
+     * bytes of source WAL past the slot's confirmed position, and seconds by which the stored
+     * trail is behind (null: behind, but no stored commit to measure from). Stale once
+     * `lag_measured_at` stops moving (no worker streams the source).
+     */
+    lagBytes: bigint("lag_bytes", { mode: "number" }),
+    lagSeconds: doublePrecision("lag_seconds"),
+    lagMeasuredAt: timestamp("lag_measured_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true })
+      .notNull()
+      .defaultNow()
+      .$onUpdate(() => sql`now()`),
+  },
+  // Unique: a second connection of the same database fails here even when two requests race
+  // past the service's check. Rows without an identity (nulls) never collide.
+  (t) => [uniqueIndex("sources_system_database").on(t.systemIdentifier, t.databaseOid)],
+);
 
 export const trackedTables = pgTable(
   "tracked_tables",
