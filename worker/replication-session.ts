@@ -16,6 +16,7 @@ import {
 } from "../lib/replication/rows";
 import { resolveType } from "../lib/replication/types";
 import { clientConfig, openSourceClient } from "../lib/sources/connection";
+import { Acknowledgement } from "./acknowledgement";
 import type { SourceMetrics } from "./metrics";
 import { catalogTypes, keyIndexes, slotConfirmedLsn } from "./source-connection";
 import { emitHeartbeat, HEARTBEAT_PREFIX, measureLag, recordLag } from "./source-health";
@@ -71,8 +72,6 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-const maxLsn = (a: string, b: string) => (compareLsn(a, b) >= 0 ? a : b);
-
 /**
  * One replication connection to a source, from START_REPLICATION until it fails or is drained.
  *
@@ -102,13 +101,8 @@ const maxLsn = (a: string, b: string) => (compareLsn(a, b) >= 0 ? a : b);
  *   its rows are skipped here and COPY never meets a duplicate. The unique index on
  *   (source_id, commit_lsn, seq) still guards the store: if a duplicate is met anyway, the
  *   session fails and the next one writes with INSERT … ON CONFLICT DO NOTHING (source-stream.ts).
- * - The library's auto-ack and ack timer are off. `confirmableLsn` is the position up to which
- *   everything the server sent is either stored or had nothing to store. It advances on stored
- *   group commits (to the last transaction's end LSN), on non-transactional messages between
- *   transactions (the heartbeats this session writes; their LSN: everything decoded before them
- *   was sent before them, so once it is committed they may be confirmed), and on server keepalives
- *   when nothing is pending, in flight or waiting to be handled (the keepalive's LSN is
- *   the server's send position: every transaction committed before it was already sent).
+ * - The library's auto-ack and ack timer are off. `Acknowledgement` (worker/acknowledgement.ts)
+ *   says up to where the slot may be acknowledged, and why; `acknowledge` sends that position.
  * - Once anything fails, nothing more is handled or acknowledged: the service is stopped, open
  *   store transactions are rolled back, and run() rejects; the caller restarts from the stored
  *   checkpoint and the server resends.
@@ -156,13 +150,10 @@ export class ReplicationSession {
   private measuring = false;
   private previousWalLsn: string | null = null;
   private warnedHeartbeat = false;
-  private confirmableLsn: string | null = null;
-  private ackedLsn: string | null = null;
+  private readonly acknowledgement = new Acknowledgement();
   private halted = false;
   private failure: Error | null = null;
   private settle: { resolve: () => void; reject: (error: Error) => void } | null = null;
-  /** True once this session stored a transaction or confirmed a keepalive or heartbeat position. */
-  progressed = false;
 
   constructor(private readonly options: SessionOptions) {
     this.log = options.logger;
@@ -173,6 +164,11 @@ export class ReplicationSession {
       { environment: options.source.environment, database: options.source.database },
       { keys: (oid) => this.keys.get(oid), types: (oid) => this.types.get(oid >>> 0) },
     );
+  }
+
+  /** True once this session stored a transaction or acknowledged a keepalive or heartbeat position. */
+  get progressed(): boolean {
+    return this.acknowledgement.progressed;
   }
 
   /** Streams until drain() (resolves) or a failure (rejects). */
@@ -192,7 +188,7 @@ export class ReplicationSession {
       this.catalog = client;
       // Acknowledging the slot's own confirmed position is a no-op, so it is the safe answer
       // to a keepalive that arrives before anything is stored.
-      this.confirmableLsn = normalizeLsn(await slotConfirmedLsn(client, source.slotName));
+      this.acknowledgement.slotPosition(await slotConfirmedLsn(client, source.slotName));
       if (this.halted) return;
 
       const service = new LogicalReplicationService(clientConfig(connection, ssl, "retrace-worker"), {
@@ -394,19 +390,15 @@ export class ReplicationSession {
     if (message.prefix === HEARTBEAT_PREFIX) this.log.trace({ lsn: message.messageLsn }, "heartbeat received");
     if (this.builder.isOpen) return;
     await this.commitComplete();
-    if (!message.messageLsn || this.builder.isOpen || !this.idle) return;
-    this.progressed = true;
-    await this.confirm(normalizeLsn(message.messageLsn));
+    if (!message.messageLsn) return;
+    const outstanding = { transactionOpen: this.builder.isOpen, storePending: !this.storeIdle };
+    if (this.acknowledgement.betweenTransactions(message.messageLsn, outstanding)) await this.acknowledge();
   }
 
-  /** Nothing received is waiting for the store, and no store transaction is open. */
-  private get idle(): boolean {
+  /** No complete transaction is waiting for the store, and no store transaction is open. */
+  private get storeIdle(): boolean {
     return (
-      !this.builder.isOpen &&
-      this.group === null &&
-      this.pending.length === 0 &&
-      this.storeTransaction === null &&
-      this.committing === null
+      this.group === null && this.pending.length === 0 && this.storeTransaction === null && this.committing === null
     );
   }
 
@@ -577,8 +569,8 @@ export class ReplicationSession {
     this.options.metrics?.changesWritten(inserted);
     this.options.metrics?.transactionsStored(group.transactions);
     this.log.debug({ lsn: group.lastCommitLsn, transactions: group.transactions, inserted }, "transactions stored");
-    this.progressed = true;
-    await this.confirm(group.lastCommitEndLsn);
+    this.acknowledgement.stored(group.lastCommitEndLsn);
+    await this.acknowledge();
   }
 
   /**
@@ -603,7 +595,7 @@ export class ReplicationSession {
       await recordLag(store, source.id, lag);
       // A standby cannot write WAL; its keepalives still carry the replay position.
       if (health?.heartbeats && !lag.standby && !this.halted) await this.heartbeat(catalog);
-      await this.confirm(null);
+      await this.acknowledge();
     } catch (error) {
       if (!this.halted) this.log.warn({ err: { message: asError(error).message } }, "lag measurement failed");
     } finally {
@@ -625,27 +617,27 @@ export class ReplicationSession {
   }
 
   private keepalive(lsn: string, shouldRespond: boolean): void {
-    if (this.failure || !this.plugin) return;
-    const everythingHandled = !this.halted && this.idle && this.plugin.parsedCount === this.handledCount;
-    const serverLsn = normalizeLsn(lsn);
-    if (everythingHandled && this.confirmableLsn && compareLsn(serverLsn, this.confirmableLsn) > 0) {
-      this.confirmableLsn = serverLsn;
-      this.progressed = true;
-    }
-    const advanced = this.confirmableLsn !== null && this.ackedLsn !== this.confirmableLsn;
-    if (advanced || shouldRespond) {
-      this.confirm(null).catch((error: unknown) => this.fail(asError(error)));
+    const plugin = this.plugin;
+    if (this.failure || !plugin) return;
+    const acknowledgement = this.acknowledgement;
+    acknowledgement.keepalive(lsn, {
+      transactionOpen: this.builder.isOpen,
+      storePending: !this.storeIdle,
+      parsed: plugin.parsedCount,
+      handled: this.handledCount,
+      halted: this.halted,
+    });
+    if (acknowledgement.isNew || shouldRespond) {
+      this.acknowledge().catch((error: unknown) => this.fail(asError(error)));
     }
   }
 
-  /** Reports `confirmableLsn` (advanced to `handledUpTo` first) as flushed to the server. */
-  private async confirm(handledUpTo: string | null): Promise<void> {
-    if (handledUpTo) this.confirmableLsn = this.confirmableLsn ? maxLsn(this.confirmableLsn, handledUpTo) : handledUpTo;
-    const lsn = this.confirmableLsn;
+  /** Reports the position `acknowledgement` allows (worker/acknowledgement.ts says why) as flushed. */
+  private async acknowledge(): Promise<void> {
+    const lsn = this.acknowledgement.lsn;
     const service = this.service;
     if (!lsn || !service || this.failure) return;
     const argument = libraryAckArgument(lsn);
-    if (!argument) return;
-    if (await service.acknowledge(argument)) this.ackedLsn = lsn;
+    if (argument && (await service.acknowledge(argument))) this.acknowledgement.acknowledged(lsn);
   }
 }
