@@ -1,22 +1,17 @@
 import type pg from "pg";
 import { LogicalReplicationService, type Pgoutput } from "pg-logical-replication";
 import type { Logger } from "pino";
-import { StoreTransaction, type WriteMode } from "../lib/changes/write";
+import type { WriteMode } from "../lib/changes/write";
 import type { Source } from "../lib/db/schema";
 import { isBuiltinType, type ValueType } from "../lib/replication/decode";
 import { relationKeyColumns } from "../lib/replication/keys";
 import { compareLsn, libraryAckArgument, normalizeLsn } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
-import {
-  TransactionBuilder,
-  type BuiltTransaction,
-  type ChangeRow,
-  type Notice,
-  type TransactionBatch,
-} from "../lib/replication/rows";
+import { TransactionBuilder, type BuiltTransaction, type Notice, type TransactionBatch } from "../lib/replication/rows";
 import { resolveType } from "../lib/replication/types";
 import { clientConfig, openSourceClient } from "../lib/sources/connection";
 import { Acknowledgement } from "./acknowledgement";
+import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits, type Group } from "./group-commit";
 import type { SourceMetrics } from "./metrics";
 import { catalogTypes, keyIndexes, slotConfirmedLsn } from "./source-connection";
 import { emitHeartbeat, HEARTBEAT_PREFIX, measureLag, recordLag } from "./source-health";
@@ -25,20 +20,6 @@ export type SessionSource = Pick<
   Source,
   "id" | "host" | "port" | "database" | "username" | "sslMode" | "environment" | "slotName" | "publicationName"
 >;
-
-/** When the rows of an open source transaction are written to the store (whichever comes first). */
-export type BatchLimits = { maxRows: number; maxBytes: number };
-
-/**
- * Not much smaller: besides the statements saved, a COPY of ~1000 rows cost the store ~20% more
- * CPU per row than one of 5000 (27.5 vs 23.3 µs, 1000-row source transactions; 20,000 no better
- * than 5000). COPY buffers up to 1000 tuples before each flush, each in a slot that pins the
- * table's tuple descriptor in the resource owner, and PostgreSQL 18's resource owner hashes that
- * same pointer 1000 times into one ever longer probe run: a statement's cost grows with the
- * square of its rows up to 1000, so per row it is worst at ~1000 and a fifth of that at 5000
- * (perf, 1000-row COPYs: ResourceOwnerAddToHash and ResourceOwnerForget ~9% of the backend).
- */
-export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxRows: 5_000, maxBytes: 4 * 1024 * 1024 };
 
 export type HealthOptions = {
   /** How often lag is measured and a status update is sent. */
@@ -63,11 +44,6 @@ export type SessionOptions = {
   writeMode?: WriteMode;
 };
 
-/** Complete source transactions written (or waiting to be written) but not yet committed. */
-type Group = { transactions: number; lastCommitLsn: string; lastCommitEndLsn: string; lastChangeAt: string | null };
-
-const rowBytes = (row: ChangeRow) => (row.before?.length ?? 0) + (row.after?.length ?? 0) + 200;
-
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -77,25 +53,10 @@ function asError(error: unknown): Error {
  *
  * Ingest contract, as implemented here:
  * - Rows are written to the store in batches of at most `batch.maxRows` rows or about
- *   `batch.maxBytes` of row JSON, COPY by default (lib/changes/write.ts). A store transaction
- *   holds a GROUP of consecutive source transactions and commits with the checkpoint (commit
- *   LSN) of the last one; only then is that transaction's end acknowledged. A group is all or
- *   nothing: a failure replays all of it from the stored checkpoint.
- * - Group commit without waiting: at most one store commit is in flight. A source transaction
- *   that completes while the store is idle is committed at once (low latency under light
- *   load); transactions that complete while a commit is in flight gather (`pending`, rows not
- *   yet sent) and are committed together as soon as it is done (throughput under heavy load).
- *   When a batch's worth gathers meanwhile, it is sent into the next store transaction on a
- *   second store connection, so the store writes it during the previous commit (at most two
- *   store transactions per session: one committing, one being filled). Messages are handled
- *   as they are read; one that has to wait (for the store or the catalog) pauses the socket
- *   until it and the messages read behind it are handled (`receive`). A message waits for the
- *   store only to send a batch while two batches of the same store transaction are still being
- *   written (StoreTransaction.send), so memory is bounded by a few batches, not by transaction
- *   or group size.
- * - A source transaction larger than a batch is written batch by batch into the open store
- *   transaction before its COMMIT arrives (with any complete transactions still pending in
- *   front of it); that store transaction then commits at its COMMIT.
+ *   `batch.maxBytes` of row JSON, a group of source transactions per store transaction
+ *   (worker/group-commit.ts). Messages are handled as they are read; one that has to wait (for the
+ *   store or the catalog) pauses the socket until it and the messages read behind it are handled
+ *   (`receive`).
  * - Replay: the server resends from the stored checkpoint, and every transaction at or below it
  *   is already stored (the checkpoint is written in the same store transaction as its rows), so
  *   its rows are skipped here and COPY never meets a duplicate. The unique index on
@@ -121,6 +82,7 @@ export class ReplicationSession {
   private readonly types = new Map<number, ValueType>();
   private readonly warnedUnavailable = new Set<string>();
   private readonly batchLimits: BatchLimits;
+  private readonly groupCommit: GroupCommit;
 
   private handledCount = 0;
   /** Messages read while an earlier one waits, in stream order (see receive). */
@@ -131,21 +93,6 @@ export class ReplicationSession {
   private storedUpTo: string | null;
   /** Whether the transaction being received is such a replay. */
   private replaying = false;
-  /** The store transaction being filled: complete transactions' rows, then maybe the open one's. */
-  private storeTransaction: StoreTransaction | null = null;
-  /** Rows of complete, uncommitted source transactions not sent to the store yet. */
-  private pending: ChangeRow[] = [];
-  private pendingBytes = 0;
-  /** The complete source transactions in `storeTransaction` and `pending`. */
-  private group: Group | null = null;
-  /** Rows of the open source transaction were sent into `storeTransaction`. */
-  private openInStore = false;
-  /** Rows are being handed to `storeTransaction` (see fill). */
-  private filling = false;
-  /** The group commit in flight (at most one), and its store transaction. */
-  private committing: Promise<void> | null = null;
-  private committingTransaction: StoreTransaction | null = null;
-  private lastStoredCommitAt: string | null;
   private healthTimer: NodeJS.Timeout | null = null;
   private measuring = false;
   private previousWalLsn: string | null = null;
@@ -158,12 +105,22 @@ export class ReplicationSession {
   constructor(private readonly options: SessionOptions) {
     this.log = options.logger;
     this.batchLimits = options.batch ?? DEFAULT_BATCH_LIMITS;
-    this.lastStoredCommitAt = options.lastChangeAt;
     this.storedUpTo = options.checkpointLsn ? normalizeLsn(options.checkpointLsn) : null;
     this.builder = new TransactionBuilder(
       { environment: options.source.environment, database: options.source.database },
       { keys: (oid) => this.keys.get(oid), types: (oid) => this.types.get(oid >>> 0) },
     );
+    this.groupCommit = new GroupCommit({
+      store: options.store,
+      sourceId: options.source.id,
+      writeMode: options.writeMode,
+      limits: this.batchLimits,
+      metrics: options.metrics,
+      logger: this.log,
+      lastChangeAt: options.lastChangeAt,
+      stored: (group) => this.stored(group),
+      failed: (error) => this.fail(asError(error)),
+    });
   }
 
   /** True once this session stored a transaction or acknowledged a keepalive or heartbeat position. */
@@ -230,14 +187,14 @@ export class ReplicationSession {
 
   /** Graceful stop: commit what is complete and let its acknowledgement finish (bounded). */
   async drain(deadlineMs: number): Promise<void> {
-    this.halted = true;
+    this.halt();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, deadlineMs);
     });
     // Complete source transactions still gathering: commit them rather than reading them again
     // at the next start (a group behind an open transaction's rows cannot commit; it is replayed).
-    await Promise.race([this.commitComplete().catch(() => undefined), deadline]);
+    await Promise.race([this.groupCommit.commitComplete().catch(() => undefined), deadline]);
     clearTimeout(timer);
     this.settle?.resolve();
   }
@@ -245,12 +202,19 @@ export class ReplicationSession {
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    this.halted = true;
+    this.groupCommit.fail();
+    this.halt();
     this.settle?.reject(error);
   }
 
-  private async close(): Promise<void> {
+  /** Nothing more is handled, and no group commit starts by itself. */
+  private halt(): void {
     this.halted = true;
+    this.groupCommit.halt();
+  }
+
+  private async close(): Promise<void> {
+    this.halt();
     if (this.healthTimer) clearInterval(this.healthTimer);
     this.healthTimer = null;
     const service = this.service;
@@ -259,13 +223,8 @@ export class ReplicationSession {
       await service.stop().catch(() => undefined);
       service.removeAllListeners();
     }
-    // Whatever did not commit leaves nothing in the store (a commit still running after a drain
-    // deadline is cut off: its connection is closed and the store rolls it back).
-    const open = [this.storeTransaction, this.committingTransaction];
-    this.storeTransaction = null;
-    this.committingTransaction = null;
-    this.pending = [];
-    await Promise.all(open.map((transaction) => transaction?.abort()));
+    // Whatever did not commit leaves nothing in the store.
+    await this.groupCommit.close();
     await this.catalog?.end().catch(() => undefined);
     this.catalog = null;
   }
@@ -389,17 +348,10 @@ export class ReplicationSession {
   private async safePoint(message: Pgoutput.MessageMessage): Promise<void> {
     if (message.prefix === HEARTBEAT_PREFIX) this.log.trace({ lsn: message.messageLsn }, "heartbeat received");
     if (this.builder.isOpen) return;
-    await this.commitComplete();
+    await this.groupCommit.commitComplete();
     if (!message.messageLsn) return;
-    const outstanding = { transactionOpen: this.builder.isOpen, storePending: !this.storeIdle };
+    const outstanding = { transactionOpen: this.builder.isOpen, storePending: this.groupCommit.busy };
     if (this.acknowledgement.betweenTransactions(message.messageLsn, outstanding)) await this.acknowledge();
-  }
-
-  /** No complete transaction is waiting for the store, and no store transaction is open. */
-  private get storeIdle(): boolean {
-    return (
-      this.group === null && this.pending.length === 0 && this.storeTransaction === null && this.committing === null
-    );
   }
 
   /**
@@ -445,130 +397,20 @@ export class ReplicationSession {
     }
   }
 
-  /**
-   * Rows of a source transaction that has not committed yet (a batch of a large one): they go
-   * into the store transaction being filled, behind the complete transactions still pending,
-   * and become visible at its COMMIT. Returns once at most one batch is ahead of them.
-   */
-  private async writeOpen(batch: TransactionBatch): Promise<void> {
-    this.report(batch.notices, batch.commitLsn, batch.transactionId);
-    this.openInStore = true;
-    await this.fill(batch.rows);
-    this.log.debug({ lsn: batch.commitLsn, rows: batch.rows.length }, "batch sent");
-  }
-
-  /**
-   * Sends the pending rows (and `more`) into the store transaction being filled, opening one if
-   * needed. It may open while the previous group commits, on a second store connection, so that
-   * the next rows stream into the store during that commit; it still commits after it
-   * (startCommit). Its rows go in only once the previous group's are all in, so that the
-   * source's ids follow its commit order (StoreTransaction's `after`); meanwhile the next batch
-   * is decoded. A group commit that holds no connection of its own (checkpoint only) is waited
-   * for first, so a session never waits for a connection while holding two.
-   */
-  private async fill(more: readonly ChangeRow[] = []): Promise<void> {
-    if (this.committing && !this.committingTransaction?.opened) await this.committing;
-    if (this.failure) return;
-    this.storeTransaction ??= new StoreTransaction(
-      this.options.store,
-      this.options.source.id,
-      this.options.writeMode,
-      this.committingTransaction?.written ?? null,
-    );
-    const rows = this.pending.length === 0 ? more : more.length === 0 ? this.pending : this.pending.concat(more);
-    this.pending = [];
-    this.pendingBytes = 0;
-    // Returns once at most one batch of this store transaction is ahead: back-pressure. Until
-    // then the store transaction must not be committed (these rows, taken out of `pending`, are
-    // not in it yet), so startCommit waits for `filling`; a commit that came due meanwhile starts
-    // right after.
-    this.filling = true;
-    try {
-      await this.storeTransaction.send(rows);
-    } finally {
-      this.filling = false;
-    }
-    this.options.metrics?.batch();
-    this.startCommit();
-  }
-
   /** A source transaction is complete: it joins the group, which commits as soon as the store is free. */
   private complete(tx: BuiltTransaction): Promise<void> | undefined {
     this.report(tx.notices, tx.commitLsn, tx.transactionId);
     this.replaying = false;
-    for (const row of tx.rows) {
-      this.pending.push(row);
-      this.pendingBytes += rowBytes(row);
-    }
-    const group = (this.group ??= {
-      transactions: 0,
-      lastCommitLsn: tx.commitLsn,
-      lastCommitEndLsn: tx.commitEndLsn,
-      lastChangeAt: null,
-    });
-    group.transactions++;
-    group.lastCommitLsn = tx.commitLsn;
-    group.lastCommitEndLsn = tx.commitEndLsn;
-    if (tx.rowCount > 0) group.lastChangeAt = tx.committedAt;
-    this.openInStore = false;
-    this.startCommit();
-    // A batch's worth gathered while the store commits the previous group: it goes into the next
-    // store transaction now, which commits when the previous one is done.
-    const full = this.pending.length >= this.batchLimits.maxRows || this.pendingBytes >= this.batchLimits.maxBytes;
-    return full ? this.fill() : undefined;
+    return this.groupCommit.add(tx);
   }
 
-  /**
-   * Commits the group if the store is free and nothing of an open transaction is in its store
-   * transaction; it runs in the background, and when it settles the next group is started.
-   */
-  private startCommit(): void {
-    const group = this.group;
-    if (this.committing || this.filling || !group || this.openInStore || this.failure) return;
-    const transaction =
-      this.storeTransaction ?? new StoreTransaction(this.options.store, this.options.source.id, this.options.writeMode);
-    const rows = this.pending;
-    this.storeTransaction = null;
-    this.group = null;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.committingTransaction = transaction;
-    this.committing = this.commitGroup(transaction, rows, group).then(
-      () => {
-        this.committing = null;
-        this.committingTransaction = null;
-        if (!this.halted) this.startCommit();
-      },
-      (error: unknown) => {
-        this.committing = null;
-        this.committingTransaction = null;
-        this.fail(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+  private writeOpen(batch: TransactionBatch): Promise<void> {
+    this.report(batch.notices, batch.commitLsn, batch.transactionId);
+    return this.groupCommit.writeOpen(batch);
   }
 
-  /** Commits everything complete (not behind an open transaction's rows) and waits for it. */
-  private async commitComplete(): Promise<void> {
-    for (;;) {
-      if (this.failure) return;
-      if (!this.committing) this.startCommit();
-      const committing = this.committing;
-      if (!committing) return;
-      await committing;
-    }
-  }
-
-  /** Writes the group's last rows, advances the checkpoint, commits, then acknowledges. */
-  private async commitGroup(transaction: StoreTransaction, rows: ChangeRow[], group: Group): Promise<void> {
-    if (rows.length > 0) {
-      await transaction.send(rows);
-      this.options.metrics?.batch();
-    }
-    const { inserted } = await transaction.commit(group.lastCommitLsn, group.lastChangeAt);
-    if (group.lastChangeAt) this.lastStoredCommitAt = group.lastChangeAt;
-    this.options.metrics?.changesWritten(inserted);
-    this.options.metrics?.transactionsStored(group.transactions);
-    this.log.debug({ lsn: group.lastCommitLsn, transactions: group.transactions, inserted }, "transactions stored");
+  /** Acknowledges a group once its store transaction has committed. */
+  private async stored(group: Group): Promise<void> {
     this.acknowledgement.stored(group.lastCommitEndLsn);
     await this.acknowledge();
   }
@@ -586,7 +428,7 @@ export class ReplicationSession {
     try {
       const lag = await measureLag(catalog, source.slotName, {
         openCommittedAt: this.builder.openCommittedAt,
-        lastStoredCommitAt: this.lastStoredCommitAt,
+        lastStoredCommitAt: this.groupCommit.lastStoredCommitAt,
         previousWalLsn: this.previousWalLsn,
       });
       this.previousWalLsn = lag.walLsn;
@@ -622,7 +464,7 @@ export class ReplicationSession {
     const acknowledgement = this.acknowledgement;
     acknowledgement.keepalive(lsn, {
       transactionOpen: this.builder.isOpen,
-      storePending: !this.storeIdle,
+      storePending: this.groupCommit.busy,
       parsed: plugin.parsedCount,
       handled: this.handledCount,
       halted: this.halted,

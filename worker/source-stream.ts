@@ -4,7 +4,8 @@ import { backoffDelay } from "../lib/backoff";
 import { decryptSecret } from "../lib/crypto/secrets";
 import type { Source } from "../lib/db/schema";
 import type { SourceMetrics } from "./metrics";
-import { ReplicationSession, type BatchLimits, type HealthOptions, type SessionSource } from "./replication-session";
+import type { BatchLimits } from "./group-commit";
+import { ReplicationSession, type HealthOptions, type SessionSource } from "./replication-session";
 
 export type StreamSource = SessionSource & Pick<Source, "passwordEncrypted">;
 
