@@ -14,19 +14,12 @@ import { Acknowledgement } from "./acknowledgement";
 import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits, type Group } from "./group-commit";
 import type { SourceMetrics } from "./metrics";
 import { catalogTypes, keyIndexes, slotConfirmedLsn } from "./source-connection";
-import { emitHeartbeat, HEARTBEAT_PREFIX, measureLag, recordLag } from "./source-health";
+import { HEARTBEAT_PREFIX, HealthLoop, type HealthOptions } from "./source-health";
 
 export type SessionSource = Pick<
   Source,
   "id" | "host" | "port" | "database" | "username" | "sslMode" | "environment" | "slotName" | "publicationName"
 >;
-
-export type HealthOptions = {
-  /** How often lag is measured and a status update is sent. */
-  intervalMs: number;
-  /** Whether each measurement also writes a heartbeat message into the source's WAL. */
-  heartbeats: boolean;
-};
 
 export type SessionOptions = {
   source: SessionSource;
@@ -93,10 +86,7 @@ export class ReplicationSession {
   private storedUpTo: string | null;
   /** Whether the transaction being received is such a replay. */
   private replaying = false;
-  private healthTimer: NodeJS.Timeout | null = null;
-  private measuring = false;
-  private previousWalLsn: string | null = null;
-  private warnedHeartbeat = false;
+  private health: HealthLoop | null = null;
   private readonly acknowledgement = new Acknowledgement();
   private halted = false;
   private failure: Error | null = null;
@@ -147,6 +137,22 @@ export class ReplicationSession {
       // to a keepalive that arrives before anything is stored.
       this.acknowledgement.slotPosition(await slotConfirmedLsn(client, source.slotName));
       if (this.halted) return;
+      if (this.options.health) {
+        this.health = new HealthLoop({
+          ...this.options.health,
+          catalog: client,
+          store: this.options.store,
+          sourceId: source.id,
+          slotName: source.slotName,
+          metrics: this.options.metrics,
+          logger: this.log,
+          commitTimes: () => ({
+            openCommittedAt: this.builder.openCommittedAt,
+            lastStoredCommitAt: this.groupCommit.lastStoredCommitAt,
+          }),
+          acknowledge: () => this.acknowledge(),
+        });
+      }
 
       const service = new LogicalReplicationService(clientConfig(connection, ssl, "retrace-worker"), {
         acknowledge: { auto: false, timeoutSeconds: 0 },
@@ -211,12 +217,11 @@ export class ReplicationSession {
   private halt(): void {
     this.halted = true;
     this.groupCommit.halt();
+    this.health?.stop();
   }
 
   private async close(): Promise<void> {
     this.halt();
-    if (this.healthTimer) clearInterval(this.healthTimer);
-    this.healthTimer = null;
     const service = this.service;
     this.service = null;
     if (service) {
@@ -231,11 +236,7 @@ export class ReplicationSession {
 
   private started(): void {
     this.log.info("replication started");
-    const health = this.options.health;
-    if (health && !this.healthTimer) {
-      this.healthTimer = setInterval(() => void this.checkHealth(), health.intervalMs);
-      void this.checkHealth();
-    }
+    this.health?.start();
     this.options.store
       .query(
         "update sources set status = 'streaming', last_error = null, updated_at = now() " +
@@ -413,49 +414,6 @@ export class ReplicationSession {
   private async stored(group: Group): Promise<void> {
     this.acknowledgement.stored(group.lastCommitEndLsn);
     await this.acknowledge();
-  }
-
-  /**
-   * Measures and stores the lag, writes a heartbeat, and reports the confirmed position again.
-   * Failures here are logged, not fatal: the stream itself is what matters, and a broken
-   * connection fails it anyway.
-   */
-  private async checkHealth(): Promise<void> {
-    const catalog = this.catalog;
-    if (this.measuring || this.halted || !catalog) return;
-    this.measuring = true;
-    const { source, store, health } = this.options;
-    try {
-      const lag = await measureLag(catalog, source.slotName, {
-        openCommittedAt: this.builder.openCommittedAt,
-        lastStoredCommitAt: this.groupCommit.lastStoredCommitAt,
-        previousWalLsn: this.previousWalLsn,
-      });
-      this.previousWalLsn = lag.walLsn;
-      this.options.metrics?.lag(lag.bytes, lag.seconds);
-      this.log.debug({ lagBytes: lag.bytes, lagSeconds: lag.seconds, lsn: lag.walLsn }, "lag measured");
-      await recordLag(store, source.id, lag);
-      // A standby cannot write WAL; its keepalives still carry the replay position.
-      if (health?.heartbeats && !lag.standby && !this.halted) await this.heartbeat(catalog);
-      await this.acknowledge();
-    } catch (error) {
-      if (!this.halted) this.log.warn({ err: { message: asError(error).message } }, "lag measurement failed");
-    } finally {
-      this.measuring = false;
-    }
-  }
-
-  private async heartbeat(catalog: pg.Client): Promise<void> {
-    try {
-      const lsn = await emitHeartbeat(catalog);
-      this.log.trace({ lsn }, "heartbeat written");
-    } catch (error) {
-      // e.g. EXECUTE on pg_logical_emit_message revoked: keepalives still advance the slot.
-      if (!this.warnedHeartbeat) {
-        this.warnedHeartbeat = true;
-        this.log.warn({ err: { message: asError(error).message } }, "could not write a heartbeat to the source");
-      }
-    }
   }
 
   private keepalive(lsn: string, shouldRespond: boolean): void {

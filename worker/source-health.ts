@@ -1,5 +1,7 @@
 import type pg from "pg";
+import type { Logger } from "pino";
 import { compareLsn } from "../lib/replication/lsn";
+import type { SourceMetrics } from "./metrics";
 
 /**
  * Heartbeats and lag, measured on a source's catalog connection while its stream runs.
@@ -113,4 +115,100 @@ export async function recordLag(store: pg.Pool, sourceId: string, lag: Lag): Pro
     lag.bytes,
     lag.seconds,
   ]);
+}
+
+export type HealthOptions = {
+  /** How often lag is measured and a status update is sent. */
+  intervalMs: number;
+  /** Whether each measurement also writes a heartbeat message into the source's WAL. */
+  heartbeats: boolean;
+};
+
+export type HealthLoopOptions = HealthOptions & {
+  /** The session's catalog connection to the source. */
+  catalog: pg.Client;
+  store: pg.Pool;
+  sourceId: string;
+  slotName: string;
+  metrics?: SourceMetrics;
+  logger: Logger;
+  /** What lag in seconds is measured from, now (see LagState). */
+  commitTimes: () => Pick<LagState, "openCommittedAt" | "lastStoredCommitAt">;
+  /**
+   * Reports the acknowledged position again, which also keeps the walsender from timing out while
+   * a long store write keeps the replication socket paused.
+   */
+  acknowledge: () => Promise<void>;
+};
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Every `intervalMs` while a session streams: measures the slot's lag and stores it, writes a
+ * heartbeat into the source's WAL (when `heartbeats`), and reports the acknowledged position
+ * again. Failures here are logged, not fatal: the stream itself is what matters, and a broken
+ * connection fails it anyway.
+ */
+export class HealthLoop {
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private measuring = false;
+  private previousWalLsn: string | null = null;
+  private warnedHeartbeat = false;
+
+  constructor(private readonly options: HealthLoopOptions) {
+    this.log = options.logger;
+  }
+
+  /** Measures now, then every interval, until stop(). */
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => void this.check(), this.options.intervalMs);
+    void this.check();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async check(): Promise<void> {
+    if (this.measuring || this.stopped) return;
+    this.measuring = true;
+    const { catalog, store, sourceId, slotName, heartbeats } = this.options;
+    try {
+      const lag = await measureLag(catalog, slotName, {
+        ...this.options.commitTimes(),
+        previousWalLsn: this.previousWalLsn,
+      });
+      this.previousWalLsn = lag.walLsn;
+      this.options.metrics?.lag(lag.bytes, lag.seconds);
+      this.log.debug({ lagBytes: lag.bytes, lagSeconds: lag.seconds, lsn: lag.walLsn }, "lag measured");
+      await recordLag(store, sourceId, lag);
+      // A standby cannot write WAL; its keepalives still carry the replay position.
+      if (heartbeats && !lag.standby && !this.stopped) await this.heartbeat();
+      await this.options.acknowledge();
+    } catch (error) {
+      if (!this.stopped) this.log.warn({ err: { message: errorText(error) } }, "lag measurement failed");
+    } finally {
+      this.measuring = false;
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      const lsn = await emitHeartbeat(this.options.catalog);
+      this.log.trace({ lsn }, "heartbeat written");
+    } catch (error) {
+      // e.g. EXECUTE on pg_logical_emit_message revoked: keepalives still advance the slot.
+      if (!this.warnedHeartbeat) {
+        this.warnedHeartbeat = true;
+        this.log.warn({ err: { message: errorText(error) } }, "could not write a heartbeat to the source");
+      }
+    }
+  }
 }

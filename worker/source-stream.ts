@@ -5,7 +5,8 @@ import { decryptSecret } from "../lib/crypto/secrets";
 import type { Source } from "../lib/db/schema";
 import type { SourceMetrics } from "./metrics";
 import type { BatchLimits } from "./group-commit";
-import { ReplicationSession, type HealthOptions, type SessionSource } from "./replication-session";
+import { ReplicationSession, type SessionSource } from "./replication-session";
+import type { HealthOptions } from "./source-health";
 
 export type StreamSource = SessionSource & Pick<Source, "passwordEncrypted">;
 
