@@ -5,7 +5,7 @@ import type { WriteMode } from "../lib/changes/write";
 import type { Source } from "../lib/db/schema";
 import { isBuiltinType, type ValueType } from "../lib/replication/decode";
 import { relationKeyColumns } from "../lib/replication/keys";
-import { compareLsn, libraryAckArgument, normalizeLsn } from "../lib/replication/lsn";
+import { libraryAckArgument } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder, type BuiltTransaction, type Notice, type TransactionBatch } from "../lib/replication/rows";
 import { resolveType } from "../lib/replication/types";
@@ -50,9 +50,8 @@ function asError(error: unknown): Error {
  *   (worker/group-commit.ts). Messages are handled as they are read; one that has to wait (for the
  *   store or the catalog) pauses the socket until it and the messages read behind it are handled
  *   (`receive`).
- * - Replay: the server resends from the stored checkpoint, and every transaction at or below it
- *   is already stored (the checkpoint is written in the same store transaction as its rows), so
- *   its rows are skipped here and COPY never meets a duplicate. The unique index on
+ * - Replay: the server resends from the stored checkpoint, and the builder builds no rows for a
+ *   transaction at or below it (lib/replication/rows.ts), so COPY never meets a duplicate. The unique index on
  *   (source_id, commit_lsn, seq) still guards the store: if a duplicate is met anyway, the
  *   session fails and the next one writes with INSERT … ON CONFLICT DO NOTHING (source-stream.ts).
  * - The library's auto-ack and ack timer are off. `Acknowledgement` (worker/acknowledgement.ts)
@@ -82,10 +81,6 @@ export class ReplicationSession {
   private backlog: StreamMessage[] = [];
   /** A message is waiting: the socket is paused and what arrives goes to the backlog. */
   private waiting = false;
-  /** Transactions committed at or below this LSN are already stored (replay): skipped. Null once past it. */
-  private storedUpTo: string | null;
-  /** Whether the transaction being received is such a replay. */
-  private replaying = false;
   private health: HealthLoop | null = null;
   private readonly acknowledgement = new Acknowledgement();
   private halted = false;
@@ -95,11 +90,11 @@ export class ReplicationSession {
   constructor(private readonly options: SessionOptions) {
     this.log = options.logger;
     this.batchLimits = options.batch ?? DEFAULT_BATCH_LIMITS;
-    this.storedUpTo = options.checkpointLsn ? normalizeLsn(options.checkpointLsn) : null;
     this.builder = new TransactionBuilder(
       { environment: options.source.environment, database: options.source.database },
       { keys: (oid) => this.keys.get(oid), types: (oid) => this.types.get(oid >>> 0) },
     );
+    this.builder.skipStoredUpTo(options.checkpointLsn);
     this.groupCommit = new GroupCommit({
       store: options.store,
       sourceId: options.source.id,
@@ -309,22 +304,15 @@ export class ReplicationSession {
         return this.loadRelation(message);
       case "begin":
         this.builder.begin(message);
-        // (The builder has checked that BEGIN carries its commit LSN.)
-        if (this.storedUpTo !== null) {
-          this.replaying = compareLsn(normalizeLsn(message.commitLsn ?? ""), this.storedUpTo) <= 0;
-          // Commit LSNs only grow: once past the checkpoint, nothing more can be a replay.
-          if (!this.replaying) this.storedUpTo = null;
-        }
         return undefined;
       case "message":
         if (!message.transactional) return this.safePoint(message);
-        if (!this.replaying) this.builder.add(message);
+        this.builder.add(message);
         return undefined;
       case "insert":
       case "update":
       case "delete":
       case "truncate":
-        if (this.replaying) return undefined;
         this.builder.add(message);
         if (
           this.builder.pendingRows >= this.batchLimits.maxRows ||
@@ -401,7 +389,6 @@ export class ReplicationSession {
   /** A source transaction is complete: it joins the group, which commits as soon as the store is free. */
   private complete(tx: BuiltTransaction): Promise<void> | undefined {
     this.report(tx.notices, tx.commitLsn, tx.transactionId);
-    this.replaying = false;
     return this.groupCommit.add(tx);
   }
 
