@@ -3,17 +3,14 @@ import { LogicalReplicationService, type Pgoutput } from "pg-logical-replication
 import type { Logger } from "pino";
 import type { WriteMode } from "../lib/changes/write";
 import type { Source } from "../lib/db/schema";
-import { isBuiltinType, type ValueType } from "../lib/replication/decode";
-import { relationKeyColumns } from "../lib/replication/keys";
 import { libraryAckArgument } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder, type BuiltTransaction, type Notice, type TransactionBatch } from "../lib/replication/rows";
-import { resolveType } from "../lib/replication/types";
 import { clientConfig, openSourceClient } from "../lib/sources/connection";
 import { Acknowledgement } from "./acknowledgement";
 import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits, type Group } from "./group-commit";
 import type { SourceMetrics } from "./metrics";
-import { catalogTypes, keyIndexes, slotConfirmedLsn } from "./source-connection";
+import { CatalogCache, slotConfirmedLsn } from "./source-catalog";
 import { HEARTBEAT_PREFIX, HealthLoop, type HealthOptions } from "./source-health";
 
 export type SessionSource = Pick<
@@ -69,9 +66,7 @@ export class ReplicationSession {
   private plugin: RawTextPgoutputPlugin | null = null;
   private catalog: pg.Client | null = null;
   private readonly builder: TransactionBuilder;
-  private readonly keys = new Map<number, string[]>();
-  /** Non-built-in column types by (unsigned) type OID, resolved from the source catalog. */
-  private readonly types = new Map<number, ValueType>();
+  private readonly relations = new CatalogCache();
   private readonly warnedUnavailable = new Set<string>();
   private readonly batchLimits: BatchLimits;
   private readonly groupCommit: GroupCommit;
@@ -92,7 +87,7 @@ export class ReplicationSession {
     this.batchLimits = options.batch ?? DEFAULT_BATCH_LIMITS;
     this.builder = new TransactionBuilder(
       { environment: options.source.environment, database: options.source.database },
-      { keys: (oid) => this.keys.get(oid), types: (oid) => this.types.get(oid >>> 0) },
+      this.relations.lookups,
     );
     this.builder.skipStoredUpTo(options.checkpointLsn);
     this.groupCommit = new GroupCommit({
@@ -343,28 +338,10 @@ export class ReplicationSession {
     if (this.acknowledgement.betweenTransactions(message.messageLsn, outstanding)) await this.acknowledge();
   }
 
-  /**
-   * What the rows of a relation need beyond the relation message, refreshed on every relation
-   * message (the server sends one before a relation's first change in a session and again after
-   * DDL on it). Runs before the changes that follow the message are handled.
-   *
-   * - Key columns: from the message's own key flags where they say what the key was when the
-   *   change was made (REPLICA IDENTITY DEFAULT or USING INDEX), else (FULL, NOTHING) from the
-   *   catalog NOW; see lib/replication/keys.ts for what that means for old changes.
-   * - Column types that are not built-in: resolved in the catalog NOW (a domain to its base
-   *   type, an array to its element type and delimiter). What a type OID stands for does not
-   *   change while the type exists; a type dropped since the change decodes as text.
-   */
-  private async loadRelation(relation: Pgoutput.MessageRelation): Promise<void> {
+  private loadRelation(relation: Pgoutput.MessageRelation): Promise<void> {
     const catalog = this.catalog;
     if (!catalog) throw new Error("Catalog connection is closed");
-    this.keys.set(relation.relationOid, relationKeyColumns(relation, await keyIndexes(catalog, relation.relationOid)));
-    const typeOids = [...new Set(relation.columns.map((column) => column.typeOid >>> 0))].filter(
-      (oid) => !isBuiltinType(oid),
-    );
-    if (typeOids.length === 0) return;
-    const rows = await catalogTypes(catalog, typeOids);
-    for (const oid of typeOids) this.types.set(oid, resolveType(oid, rows));
+    return this.relations.load(catalog, relation);
   }
 
   private report(notices: readonly Notice[], commitLsn: string, transactionId: string): void {
