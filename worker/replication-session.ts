@@ -5,11 +5,13 @@ import type { WriteMode } from "../lib/changes/write";
 import type { Source } from "../lib/db/schema";
 import { libraryAckArgument } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
-import { TransactionBuilder, type BuiltTransaction, type Notice, type TransactionBatch } from "../lib/replication/rows";
+import { TransactionBuilder, type BuiltTransaction, type TransactionBatch } from "../lib/replication/rows";
 import { clientConfig, openSourceClient } from "../lib/sources/connection";
 import { Acknowledgement } from "./acknowledgement";
 import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits, type Group } from "./group-commit";
+import { MessagePump } from "./message-pump";
 import type { SourceMetrics } from "./metrics";
+import { NoticeLog } from "./notices";
 import { CatalogCache, slotConfirmedLsn } from "./source-catalog";
 import { HEARTBEAT_PREFIX, HealthLoop, type HealthOptions } from "./source-health";
 
@@ -67,15 +69,11 @@ export class ReplicationSession {
   private catalog: pg.Client | null = null;
   private readonly builder: TransactionBuilder;
   private readonly relations = new CatalogCache();
-  private readonly warnedUnavailable = new Set<string>();
+  private readonly notices: NoticeLog;
   private readonly batchLimits: BatchLimits;
   private readonly groupCommit: GroupCommit;
 
-  private handledCount = 0;
-  /** Messages read while an earlier one waits, in stream order (see receive). */
-  private backlog: StreamMessage[] = [];
-  /** A message is waiting: the socket is paused and what arrives goes to the backlog. */
-  private waiting = false;
+  private pump: MessagePump | null = null;
   private health: HealthLoop | null = null;
   private readonly acknowledgement = new Acknowledgement();
   private halted = false;
@@ -84,6 +82,7 @@ export class ReplicationSession {
 
   constructor(private readonly options: SessionOptions) {
     this.log = options.logger;
+    this.notices = new NoticeLog(this.log);
     this.batchLimits = options.batch ?? DEFAULT_BATCH_LIMITS;
     this.builder = new TransactionBuilder(
       { environment: options.source.environment, database: options.source.database },
@@ -99,7 +98,7 @@ export class ReplicationSession {
       logger: this.log,
       lastChangeAt: options.lastChangeAt,
       stored: (group) => this.stored(group),
-      failed: (error) => this.fail(asError(error)),
+      failed: (error) => this.fail(error),
     });
   }
 
@@ -156,7 +155,12 @@ export class ReplicationSession {
       });
       this.service = service;
       this.plugin = plugin;
-      service.on("data", (_lsn: string, message: StreamMessage) => this.receive(message));
+      const pump = new MessagePump(
+        { dispatch: (message) => this.dispatch(message), fail: (error) => this.fail(error) },
+        plugin,
+      );
+      this.pump = pump;
+      service.on("data", (_lsn: string, message: StreamMessage) => pump.receive(message));
       service.on("heartbeat", (lsn: string, _time: number, shouldRespond: boolean) =>
         this.keepalive(lsn, shouldRespond),
       );
@@ -169,11 +173,11 @@ export class ReplicationSession {
       this.log.info({ lsn: startLsn, slot: source.slotName }, "starting replication");
       service.subscribe(plugin, source.slotName, startLsn).then(
         () => (this.halted ? this.settle?.resolve() : this.fail(new Error("Replication stream ended"))),
-        (error: unknown) => this.fail(asError(error)),
+        (error: unknown) => this.fail(error),
       );
       await finished;
     } catch (error) {
-      this.fail(asError(error));
+      this.fail(error);
       await finished.catch(() => undefined);
     } finally {
       await this.close();
@@ -195,12 +199,13 @@ export class ReplicationSession {
     this.settle?.resolve();
   }
 
-  private fail(error: Error): void {
+  private fail(error: unknown): void {
     if (this.failure) return;
-    this.failure = error;
+    const failure = asError(error);
+    this.failure = failure;
     this.groupCommit.fail();
     this.halt();
-    this.settle?.reject(error);
+    this.settle?.reject(failure);
   }
 
   /** Nothing more is handled, and no group commit starts by itself. */
@@ -208,6 +213,7 @@ export class ReplicationSession {
     this.halted = true;
     this.groupCommit.halt();
     this.health?.stop();
+    this.pump?.stop();
   }
 
   private async close(): Promise<void> {
@@ -234,61 +240,6 @@ export class ReplicationSession {
         [this.options.source.id],
       )
       .catch((error: unknown) => this.log.warn({ err: asError(error) }, "could not record streaming status"));
-  }
-
-  /**
-   * The library's "data" listener, called for each message as the socket's data is parsed. Most
-   * messages are handled right here: a row change waits only when it completes a batch and the
-   * store is two batches behind, a commit only when its group fills a batch. One that has to
-   * wait pauses the socket; the messages already read behind it (the rest of that read) go to
-   * the backlog and are handled in order once it is done, and then the socket is resumed. The
-   * library's own flow control does the same with a queue entry and two awaited promises for
-   * every message: ~15% of the worker's CPU profile during workload A.
-   */
-  private receive(message: StreamMessage): void {
-    if (this.waiting) {
-      this.backlog.push(message);
-      return;
-    }
-    const waiting = this.handle(message);
-    if (waiting) void this.waitThenCatchUp(waiting);
-  }
-
-  private async waitThenCatchUp(waiting: Promise<void>): Promise<void> {
-    this.waiting = true;
-    this.plugin?.pause();
-    let current: Promise<void> | undefined = waiting;
-    while (current) {
-      await current; // never rejects: handle turns failures into fail()
-      current = undefined;
-      while (!current && this.backlog.length > 0) {
-        const next = this.backlog.shift();
-        if (next) current = this.handle(next);
-      }
-    }
-    this.waiting = false;
-    this.plugin?.resume();
-  }
-
-  /** Handles one message; a promise when it has to wait, settled once it is handled (or failed). */
-  private handle(message: StreamMessage): Promise<void> | undefined {
-    if (this.halted) return undefined;
-    try {
-      const waiting = this.dispatch(message);
-      if (!waiting) {
-        this.handledCount++;
-        return undefined;
-      }
-      return waiting.then(
-        () => {
-          this.handledCount++;
-        },
-        (error: unknown) => this.fail(asError(error)),
-      );
-    } catch (error) {
-      this.fail(asError(error));
-      return undefined;
-    }
   }
 
   private dispatch(message: StreamMessage): Promise<void> | undefined {
@@ -344,33 +295,14 @@ export class ReplicationSession {
     return this.relations.load(catalog, relation);
   }
 
-  private report(notices: readonly Notice[], commitLsn: string, transactionId: string): void {
-    if (notices.length === 0) return;
-    const log = this.log.child({ lsn: commitLsn });
-    for (const notice of notices) {
-      if (notice.kind === "context-ignored") {
-        log.warn({ xid: transactionId, reason: notice.reason }, "context message ignored");
-      } else {
-        const table = `${notice.schema}.${notice.table}`;
-        if (!this.warnedUnavailable.has(table)) {
-          this.warnedUnavailable.add(table);
-          log.warn(
-            { table, columns: notice.columns },
-            "unchanged TOAST values without an old tuple are left out (set REPLICA IDENTITY FULL)",
-          );
-        }
-      }
-    }
-  }
-
   /** A source transaction is complete: it joins the group, which commits as soon as the store is free. */
   private complete(tx: BuiltTransaction): Promise<void> | undefined {
-    this.report(tx.notices, tx.commitLsn, tx.transactionId);
+    this.notices.report(tx.notices, tx.commitLsn, tx.transactionId);
     return this.groupCommit.add(tx);
   }
 
   private writeOpen(batch: TransactionBatch): Promise<void> {
-    this.report(batch.notices, batch.commitLsn, batch.transactionId);
+    this.notices.report(batch.notices, batch.commitLsn, batch.transactionId);
     return this.groupCommit.writeOpen(batch);
   }
 
@@ -382,17 +314,18 @@ export class ReplicationSession {
 
   private keepalive(lsn: string, shouldRespond: boolean): void {
     const plugin = this.plugin;
-    if (this.failure || !plugin) return;
+    const pump = this.pump;
+    if (this.failure || !plugin || !pump) return;
     const acknowledgement = this.acknowledgement;
     acknowledgement.keepalive(lsn, {
       transactionOpen: this.builder.isOpen,
       storePending: this.groupCommit.busy,
       parsed: plugin.parsedCount,
-      handled: this.handledCount,
+      handled: pump.handled,
       halted: this.halted,
     });
     if (acknowledgement.isNew || shouldRespond) {
-      this.acknowledge().catch((error: unknown) => this.fail(asError(error)));
+      this.acknowledge().catch((error: unknown) => this.fail(error));
     }
   }
 

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Logger } from "pino";
+import { isoTimestampSql } from "../lib/db/iso-timestamp";
 import { compareLsn } from "../lib/replication/lsn";
 import type { SourceMetrics } from "./metrics";
 
@@ -16,8 +17,7 @@ export const HEARTBEAT_PREFIX = "_retrace_heartbeat";
 /** Writes a heartbeat into the source's WAL; returns its LSN. The content is the source's time. */
 export async function emitHeartbeat(client: pg.ClientBase): Promise<string> {
   const { rows } = await client.query<{ lsn: string }>(
-    `select pg_logical_emit_message(false, $1,
-                                    to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text as lsn`,
+    `select pg_logical_emit_message(false, $1, ${isoTimestampSql("now()")})::text as lsn`,
     [HEARTBEAT_PREFIX],
   );
   const [row] = rows;

@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { backoffDelay } from "../lib/backoff";
 import { decryptSecret } from "../lib/crypto/secrets";
+import { isoTimestampSql } from "../lib/db/iso-timestamp";
 import type { Source } from "../lib/db/schema";
 import type { SourceMetrics } from "./metrics";
 import type { BatchLimits } from "./group-commit";
@@ -108,7 +109,7 @@ export class SourceStream {
   private async storedPosition(): Promise<{ checkpointLsn: string | null; lastChangeAt: string | null }> {
     const { rows } = await this.options.store.query<{ checkpoint: string | null; last_change_at: string | null }>(
       `select checkpoint_lsn::text as checkpoint,
-              to_char(last_change_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as last_change_at
+              ${isoTimestampSql("last_change_at")} as last_change_at
          from sources where id = $1`,
       [this.options.source.id],
     );
