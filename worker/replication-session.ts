@@ -7,6 +7,7 @@ import { libraryAckArgument } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder, type BuiltTransaction, type TransactionBatch } from "../lib/replication/rows";
 import { clientConfig, openSourceClient } from "../lib/sources/connection";
+import { markStreaming } from "../lib/sources/status";
 import { Acknowledgement } from "./acknowledgement";
 import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits, type Group } from "./group-commit";
 import { MessagePump } from "./message-pump";
@@ -233,13 +234,9 @@ export class ReplicationSession {
   private started(): void {
     this.log.info("replication started");
     this.health?.start();
-    this.options.store
-      .query(
-        "update sources set status = 'streaming', last_error = null, updated_at = now() " +
-          "where id = $1 and status in ('pending', 'error')",
-        [this.options.source.id],
-      )
-      .catch((error: unknown) => this.log.warn({ err: asError(error) }, "could not record streaming status"));
+    markStreaming(this.options.store, this.options.source.id).catch((error: unknown) =>
+      this.log.warn({ err: asError(error) }, "could not record streaming status"),
+    );
   }
 
   private dispatch(message: StreamMessage): Promise<void> | undefined {

@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { isoTimestampSql } from "../lib/db/iso-timestamp";
 import { compareLsn } from "../lib/replication/lsn";
+import { recordLag } from "../lib/sources/status";
 import type { SourceMetrics } from "./metrics";
 
 /**
@@ -106,15 +107,6 @@ export async function measureLag(client: pg.ClientBase, slotName: string, state:
     walLsn: row.wal_lsn,
     standby: row.standby,
   };
-}
-
-/** Stores a measurement on the source row (not `updated_at`: lag is not a settings change). */
-export async function recordLag(store: pg.Pool, sourceId: string, lag: Lag): Promise<void> {
-  await store.query("update sources set lag_bytes = $2, lag_seconds = $3, lag_measured_at = now() where id = $1", [
-    sourceId,
-    lag.bytes,
-    lag.seconds,
-  ]);
 }
 
 export type HealthOptions = {

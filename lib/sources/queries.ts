@@ -6,6 +6,7 @@ import { AppError } from "../http/errors";
 import type { SourceConnection } from "./connection";
 import type { SslMode, TableRef } from "./input";
 import type { ReplicationNames } from "./provision";
+import { setEnabled } from "./status";
 
 /**
  * Store-side queries for sources. Every function that returns data meant for the API selects
@@ -221,12 +222,7 @@ export async function setTrackedTables(
 
 /** Pause or resume. The worker picks the change up and releases or takes the slot. */
 export async function setSourceEnabled(db: Queryable, id: string, enabled: boolean): Promise<SourceSummary | null> {
-  const updated = await db
-    .update(sources)
-    .set(enabled ? { enabled, status: "pending", lastError: null } : { enabled, status: "paused" })
-    .where(eq(sources.id, id))
-    .returning({ id: sources.id });
-  return updated.length > 0 ? getSource(db, id) : null;
+  return (await setEnabled(db, id, enabled)) ? getSource(db, id) : null;
 }
 
 /**
