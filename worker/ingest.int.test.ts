@@ -355,4 +355,29 @@ describe("ingest", () => {
     await waitFor("change made while disabled", async () => (await changes("after->>'line' = 'while disabled'"))[0]);
     expect(await walsenders()).toBe(1);
   });
+
+  it("records why it cannot stream a source whose password was stored with another secret", async () => {
+    const unreadable = await addSource(servers, {
+      slotName: "retrace_unreadable",
+      publicationName: "retrace_pub",
+      secret: "the-secret-of-another-retrace-instance-0123",
+    });
+    try {
+      const failed = await waitFor("error status", async () => {
+        const [row] = await servers.storeQuery<{ status: string; last_error: string | null }>(
+          "select status, last_error from sources where id = $1",
+          [unreadable],
+        );
+        return row?.status === "error" && row;
+      });
+      // What the web app says about the same source (lib/sources/password.ts), not node's
+      // "Unsupported state or unable to authenticate data".
+      expect(failed.last_error).toBe(
+        "The stored password of this database cannot be decrypted with this instance's RETRACE_SECRET " +
+          "(was the secret changed?). Restore the previous secret, or remove the database and connect it again.",
+      );
+    } finally {
+      await servers.storeQuery("delete from sources where id = $1", [unreadable]);
+    }
+  });
 });

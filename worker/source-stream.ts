@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import { backoffDelay } from "../lib/backoff";
-import { decryptSecret } from "../lib/crypto/secrets";
+import { decryptSourcePassword } from "../lib/sources/password";
 import { lastErrorText, recordError, storedPosition } from "../lib/sources/status";
 import type { Source } from "../lib/db/schema";
 import type { SourceMetrics } from "./metrics";
@@ -63,7 +63,7 @@ export class SourceStream {
     while (!this.stopping) {
       let session: ReplicationSession | null = null;
       try {
-        const password = decryptSecret(this.options.source.passwordEncrypted, this.options.secret);
+        const password = decryptSourcePassword(this.options.source.passwordEncrypted, this.options.secret);
         const { checkpointLsn, lastChangeAt } = await storedPosition(this.options.store, this.options.source.id);
         if (this.stopping) break;
         const writeMode = this.afterDuplicate ? "insert" : "copy";

@@ -75,6 +75,8 @@ export async function addSource(
     publicationName: string;
     environment?: string;
     sslMode?: "disable" | "prefer" | "require";
+    /** The secret its password is encrypted with (the workers' SECRET unless given). */
+    secret?: string;
   },
 ): Promise<string> {
   const [row] = await servers.storeQuery<{ id: string }>(
@@ -83,7 +85,7 @@ export async function addSource(
      values ('app', 'localhost', $1, 'app', 'postgres', $2, $6, $3, $4, $5) returning id`,
     [
       servers.source.port,
-      encryptSecret(servers.source.password, SECRET),
+      encryptSecret(servers.source.password, options.secret ?? SECRET),
       options.environment ?? "test",
       options.slotName,
       options.publicationName,

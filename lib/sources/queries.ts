@@ -1,10 +1,10 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import { changes, sources, trackedTables } from "../db/schema";
-import { decryptSecret, encryptSecret } from "../crypto/secrets";
-import { AppError } from "../http/errors";
+import { encryptSecret } from "../crypto/secrets";
 import type { SourceConnection } from "./connection";
 import type { SslMode, TableRef } from "./input";
+import { decryptSourcePassword } from "./password";
 import type { ReplicationNames } from "./provision";
 import { setEnabled } from "./status";
 
@@ -160,17 +160,7 @@ export async function getSourceConnection(
     .from(sources)
     .where(eq(sources.id, id));
   if (!row) return null;
-  let password: string;
-  try {
-    password = decryptSecret(row.passwordEncrypted, secret);
-  } catch {
-    throw new AppError(
-      "password_unreadable",
-      422,
-      "The stored password of this database cannot be decrypted with this instance's RETRACE_SECRET " +
-        "(was the secret changed?). Restore the previous secret, or remove the database and connect it again.",
-    );
-  }
+  const password = decryptSourcePassword(row.passwordEncrypted, secret);
   return {
     name: row.name,
     connection: {
