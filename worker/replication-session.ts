@@ -3,7 +3,7 @@ import { LogicalReplicationService, type Pgoutput } from "pg-logical-replication
 import type { Logger } from "pino";
 import type { WriteMode } from "../lib/changes/write";
 import type { Source } from "../lib/db/schema";
-import { libraryAckArgument } from "../lib/replication/lsn";
+import { libraryAcknowledgeArgument } from "../lib/replication/lsn";
 import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder, type BuiltTransaction, type TransactionBatch } from "../lib/replication/rows";
 import { clientConfig, openSourceClient } from "../lib/sources/connection";
@@ -331,7 +331,7 @@ export class ReplicationSession {
     const lsn = this.acknowledgement.lsn;
     const service = this.service;
     if (!lsn || !service || this.failure) return;
-    const argument = libraryAckArgument(lsn);
+    const argument = libraryAcknowledgeArgument(lsn);
     if (argument && (await service.acknowledge(argument))) this.acknowledgement.acknowledged(lsn);
   }
 }
