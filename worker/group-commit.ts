@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import { StoreTransaction, type WriteMode } from "../lib/changes/write";
-import type { BuiltTransaction, ChangeRow, TransactionBatch } from "../lib/replication/rows";
+import { rowBytes, type BuiltTransaction, type ChangeRow, type TransactionBatch } from "../lib/replication/rows";
 import type { SourceMetrics } from "./metrics";
 
 /** When the rows of an open source transaction are written to the store (whichever comes first). */
@@ -17,8 +17,6 @@ export type BatchLimits = { maxRows: number; maxBytes: number };
  * (perf, 1000-row COPYs: ResourceOwnerAddToHash and ResourceOwnerForget ~9% of the backend).
  */
 export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxRows: 5_000, maxBytes: 4 * 1024 * 1024 };
-
-const rowBytes = (row: ChangeRow) => (row.before?.length ?? 0) + (row.after?.length ?? 0) + 200;
 
 /** Complete source transactions written (or waiting to be written) but not yet committed. */
 export type Group = {
