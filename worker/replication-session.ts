@@ -54,13 +54,13 @@ function asError(error: unknown): Error {
  *   transaction at or below it (lib/replication/rows.ts), so COPY never meets a duplicate. The unique index on
  *   (source_id, commit_lsn, seq) still guards the store: if a duplicate is met anyway, the
  *   session fails and the next one writes with INSERT … ON CONFLICT DO NOTHING (source-stream.ts).
- * - The library's auto-ack and ack timer are off. `Acknowledgement` (worker/acknowledgement.ts)
+ * - The library's automatic acknowledgements and their timer are off. `Acknowledgement` (worker/acknowledgement.ts)
  *   says up to where the slot may be acknowledged, and why; `acknowledge` sends that position.
  * - Once anything fails, nothing more is handled or acknowledged: the service is stopped, open
  *   store transactions are rolled back, and run() rejects; the caller restarts from the stored
  *   checkpoint and the server resends.
  * - Every `health.intervalMs` the slot's lag is measured and stored, a heartbeat is written to
- *   the source (worker/source-health.ts), and the confirmed position is reported again (which
+ *   the source (worker/source-health.ts), and the acknowledged position is reported again (which
  *   also keeps the walsender from timing out while a long store write keeps the socket paused).
  */
 export class ReplicationSession {
@@ -275,7 +275,7 @@ export class ReplicationSession {
   /**
    * A non-transactional message (a heartbeat, or any other) arrives between transactions, in WAL
    * order: every transaction committed before it has been handled, so once they are committed its
-   * LSN may be confirmed.
+   * LSN may be acknowledged.
    */
   private async safePoint(message: Pgoutput.MessageMessage): Promise<void> {
     if (message.prefix === HEARTBEAT_PREFIX) this.log.trace({ lsn: message.messageLsn }, "heartbeat received");

@@ -10,7 +10,7 @@ import type { SourceMetrics } from "./metrics";
  *
  * Heartbeat: a non-transactional logical message. It needs no table and goes through the slot
  * like any change, so even a source whose tracked tables never change sends the stream something
- * to confirm (PostgreSQL's own keepalives do that too, but only when the walsender chooses to
+ * to acknowledge (PostgreSQL's own keepalives do that too, but only when the walsender chooses to
  * send one; the heartbeat does not depend on it).
  */
 export const HEARTBEAT_PREFIX = "_retrace_heartbeat";
@@ -52,10 +52,10 @@ export type Lag = {
  *   BEGIN carries it). Transactions arrive in commit order, so it is the oldest one not stored.
  * - Otherwise, if the stream is behind, source now() minus the commit time of the last stored
  *   transaction: every change committed before it is stored, so the oldest one missing is at
- *   most that old (an upper bound). "Behind" means the slot has not yet confirmed the WAL
- *   position the source had at the previous measurement: a stream that is caught up confirms
- *   everything within moments (heartbeats and keepalives), so WAL that stays unconfirmed for a
- *   whole interval is WAL the worker has not got through.
+ *   most that old (an upper bound). "Behind" means the slot's confirmed position has not yet
+ *   reached the WAL position the source had at the previous measurement: a stream that is caught
+ *   up acknowledges everything within moments (heartbeats and keepalives), so WAL that stays
+ *   unacknowledged for a whole interval is WAL the worker has not got through.
  * - Otherwise 0: everything the source committed up to the previous measurement is stored.
  *
  * Null when it cannot be known: behind with no stored commit yet, or on the first measurement of
@@ -74,7 +74,7 @@ export function lagSeconds(sample: {
 
 /**
  * Measures the slot's lag on the source. Run it before emitting a heartbeat: the heartbeat's
- * own WAL would otherwise count as lag until it is confirmed.
+ * own WAL would otherwise count as lag until it is acknowledged.
  */
 export async function measureLag(client: pg.ClientBase, slotName: string, state: LagState): Promise<Lag> {
   const { rows } = await client.query<{

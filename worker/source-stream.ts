@@ -49,7 +49,7 @@ export class SourceStream {
     this.loop ??= this.run();
   }
 
-  /** Drains the current session (in-flight write and ack, up to deadlineMs) and stops retrying. */
+  /** Drains the current session (in-flight write and acknowledgement, up to deadlineMs) and stops retrying. */
   async stop(deadlineMs = 10_000): Promise<void> {
     this.stopping = true;
     this.wakeUp?.();

@@ -75,7 +75,7 @@ export type TransactionBatch = {
 
 /** The end of a source transaction: its rows not yet taken as batches, and where it ends. */
 export type BuiltTransaction = TransactionBatch & {
-  /** End of the commit record: what the slot may be confirmed up to once this is stored. */
+  /** End of the commit record: what the slot may be acknowledged up to once this is stored. */
   commitEndLsn: string;
   /** Rows of the whole transaction, batches already taken included. */
   rowCount: number;
