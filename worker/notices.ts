@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Notice } from "../lib/replication/rows";
+import type { TransactionBatch } from "../lib/replication/rows";
 
 /** Logs what the TransactionBuilder noticed while building rows: each table's missing values once. */
 export class NoticeLog {
@@ -7,8 +7,13 @@ export class NoticeLog {
 
   constructor(private readonly log: Logger) {}
 
-  report(notices: readonly Notice[], commitLsn: string, transactionId: string): void {
-    if (notices.length === 0) return;
+  /** Logs the notices of a batch or a complete transaction; returns it. */
+  reported<T extends TransactionBatch>(batch: T): T {
+    if (batch.notices.length > 0) this.report(batch);
+    return batch;
+  }
+
+  private report({ notices, commitLsn, transactionId }: TransactionBatch): void {
     const log = this.log.child({ lsn: commitLsn });
     for (const notice of notices) {
       if (notice.kind === "context-ignored") {

@@ -1,18 +1,17 @@
 import type pg from "pg";
-import { LogicalReplicationService, type Pgoutput } from "pg-logical-replication";
+import type { Pgoutput } from "pg-logical-replication";
 import type { Logger } from "pino";
 import type { WriteMode } from "../lib/changes/write";
 import type { Source } from "../lib/db/schema";
-import { libraryAcknowledgeArgument } from "../lib/replication/lsn";
-import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
-import { TransactionBuilder, type BuiltTransaction, type TransactionBatch } from "../lib/replication/rows";
-import { clientConfig, openSourceClient } from "../lib/sources/connection";
+import type { StreamMessage } from "../lib/replication/plugin";
+import { TransactionBuilder } from "../lib/replication/rows";
+import { openSourceClient } from "../lib/sources/connection";
 import { markStreaming } from "../lib/sources/status";
 import { Acknowledgement } from "./acknowledgement";
-import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits, type Group } from "./group-commit";
-import { MessagePump } from "./message-pump";
+import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits } from "./group-commit";
 import type { SourceMetrics } from "./metrics";
 import { NoticeLog } from "./notices";
+import { ReplicationStream } from "./replication-stream";
 import { CatalogCache, slotConfirmedLsn } from "./source-catalog";
 import { HEARTBEAT_PREFIX, HealthLoop, type HealthOptions } from "./source-health";
 
@@ -43,62 +42,56 @@ function asError(error: unknown): Error {
 
 /**
  * One replication connection to a source, from START_REPLICATION until it fails or is drained.
- *
- * Ingest contract, as implemented here:
- * - Rows are written to the store in batches of at most `batch.maxRows` rows or about
- *   `batch.maxBytes` of row JSON, a group of source transactions per store transaction
- *   (worker/group-commit.ts). Messages are handled as they are read; one that has to wait (for the
- *   store or the catalog) pauses the socket until it and the messages read behind it are handled
- *   (`receive`).
- * - Replay: the server resends from the stored checkpoint, and the builder builds no rows for a
- *   transaction at or below it (lib/replication/rows.ts), so COPY never meets a duplicate. The unique index on
- *   (source_id, commit_lsn, seq) still guards the store: if a duplicate is met anyway, the
- *   session fails and the next one writes with INSERT … ON CONFLICT DO NOTHING (source-stream.ts).
- * - The library's automatic acknowledgements and their timer are off. `Acknowledgement` (worker/acknowledgement.ts)
- *   says up to where the slot may be acknowledged, and why; `acknowledge` sends that position.
- * - Once anything fails, nothing more is handled or acknowledged: the service is stopped, open
- *   store transactions are rolled back, and run() rejects; the caller restarts from the stored
- *   checkpoint and the server resends.
- * - Every `health.intervalMs` the slot's lag is measured and stored, a heartbeat is written to
- *   the source (worker/source-health.ts), and the acknowledged position is reported again (which
- *   also keeps the walsender from timing out while a long store write keeps the socket paused).
+ * It wires parts that each do one thing:
+ * - ReplicationStream (replication-stream.ts) is the slot's stream, with the library set up safely;
+ *   its MessagePump (message-pump.ts) hands each message to `dispatch` as it is read, pausing the
+ *   socket while one has to wait;
+ * - TransactionBuilder (lib/replication/rows.ts) turns a source transaction into rows, with keys
+ *   and types from CatalogCache (source-catalog.ts), and builds none for a transaction at or below
+ *   the stored checkpoint: the server resends those after a restart, and they are stored already;
+ * - GroupCommit (group-commit.ts) writes the rows in batches into store transactions that commit
+ *   groups of source transactions with their checkpoint;
+ * - Acknowledgement (acknowledgement.ts) says up to where the slot may be acknowledged, and why;
+ *   `acknowledge` sends that, and nothing else is ever acknowledged;
+ * - HealthLoop (source-health.ts) measures lag, writes heartbeats, and acknowledges again.
+ * Once anything fails, nothing more is handled or acknowledged: the stream is stopped, open store
+ * transactions are rolled back, and run() rejects; the caller (source-stream.ts) starts a new
+ * session from the stored checkpoint and the server resends.
  */
 export class ReplicationSession {
   private readonly log: Logger;
-  private service: LogicalReplicationService | null = null;
-  private plugin: RawTextPgoutputPlugin | null = null;
-  private catalog: pg.Client | null = null;
-  private readonly builder: TransactionBuilder;
+  private readonly limits: BatchLimits;
   private readonly relations = new CatalogCache();
+  private readonly builder: TransactionBuilder;
   private readonly notices: NoticeLog;
-  private readonly batchLimits: BatchLimits;
   private readonly groupCommit: GroupCommit;
-
-  private pump: MessagePump | null = null;
-  private health: HealthLoop | null = null;
   private readonly acknowledgement = new Acknowledgement();
+  private catalog: pg.Client | null = null;
+  private stream: ReplicationStream | null = null;
+  private health: HealthLoop | null = null;
   private halted = false;
   private failure: Error | null = null;
   private settle: { resolve: () => void; reject: (error: Error) => void } | null = null;
 
   constructor(private readonly options: SessionOptions) {
+    const { source, store, metrics } = options;
     this.log = options.logger;
-    this.notices = new NoticeLog(this.log);
-    this.batchLimits = options.batch ?? DEFAULT_BATCH_LIMITS;
+    this.limits = options.batch ?? DEFAULT_BATCH_LIMITS;
     this.builder = new TransactionBuilder(
-      { environment: options.source.environment, database: options.source.database },
+      { environment: source.environment, database: source.database },
       this.relations.lookups,
     );
     this.builder.skipStoredUpTo(options.checkpointLsn);
+    this.notices = new NoticeLog(this.log);
     this.groupCommit = new GroupCommit({
-      store: options.store,
-      sourceId: options.source.id,
+      store,
+      sourceId: source.id,
       writeMode: options.writeMode,
-      limits: this.batchLimits,
-      metrics: options.metrics,
+      limits: this.limits,
+      metrics,
       logger: this.log,
       lastChangeAt: options.lastChangeAt,
-      stored: (group) => this.stored(group),
+      stored: (group) => this.stored(group.lastCommitEndLsn),
       failed: (error) => this.fail(error),
     });
   }
@@ -110,72 +103,13 @@ export class ReplicationSession {
 
   /** Streams until drain() (resolves) or a failure (rejects). */
   async run(): Promise<void> {
-    const { source, password } = this.options;
     const finished = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
     // A failure can settle it before it is awaited; that is not an unhandled rejection.
     finished.catch(() => undefined);
     try {
-      const connection = { ...source, password };
-      const { client, ssl } = await openSourceClient(connection, {
-        applicationName: "retrace-worker-catalog",
-        onError: (error) => this.fail(error),
-      });
-      this.catalog = client;
-      // Acknowledging the slot's own confirmed position is a no-op, so it is the safe answer
-      // to a keepalive that arrives before anything is stored.
-      this.acknowledgement.slotPosition(await slotConfirmedLsn(client, source.slotName));
-      if (this.halted) return;
-      if (this.options.health) {
-        this.health = new HealthLoop({
-          ...this.options.health,
-          catalog: client,
-          store: this.options.store,
-          sourceId: source.id,
-          slotName: source.slotName,
-          metrics: this.options.metrics,
-          logger: this.log,
-          commitTimes: () => ({
-            openCommittedAt: this.builder.openCommittedAt,
-            lastStoredCommitAt: this.groupCommit.lastStoredCommitAt,
-          }),
-          acknowledge: () => this.acknowledge(),
-        });
-      }
-
-      const service = new LogicalReplicationService(clientConfig(connection, ssl, "retrace-worker"), {
-        acknowledge: { auto: false, timeoutSeconds: 0 },
-        // Off: `receive` pauses the socket itself, and only when a message has to wait.
-        flowControl: { enabled: false },
-      });
-      const plugin = new RawTextPgoutputPlugin({
-        protoVersion: 2,
-        publicationNames: [source.publicationName],
-        messages: true,
-      });
-      this.service = service;
-      this.plugin = plugin;
-      const pump = new MessagePump(
-        { dispatch: (message) => this.dispatch(message), fail: (error) => this.fail(error) },
-        plugin,
-      );
-      this.pump = pump;
-      service.on("data", (_lsn: string, message: StreamMessage) => pump.receive(message));
-      service.on("heartbeat", (lsn: string, _time: number, shouldRespond: boolean) =>
-        this.keepalive(lsn, shouldRespond),
-      );
-      service.on("error", (error: Error) => this.fail(error));
-      service.on("start", () => this.started());
-
-      // Never subscribe without an LSN: the library would resume from the last *received*
-      // position. 0/0 lets the server start at the slot's confirmed position.
-      const startLsn = this.options.checkpointLsn ?? "0/0";
-      this.log.info({ lsn: startLsn, slot: source.slotName }, "starting replication");
-      service.subscribe(plugin, source.slotName, startLsn).then(
-        () => (this.halted ? this.settle?.resolve() : this.fail(new Error("Replication stream ended"))),
-        (error: unknown) => this.fail(error),
-      );
+      await this.start();
       await finished;
     } catch (error) {
       this.fail(error);
@@ -200,35 +134,47 @@ export class ReplicationSession {
     this.settle?.resolve();
   }
 
-  private fail(error: unknown): void {
-    if (this.failure) return;
-    const failure = asError(error);
-    this.failure = failure;
-    this.groupCommit.fail();
-    this.halt();
-    this.settle?.reject(failure);
-  }
-
-  /** Nothing more is handled, and no group commit starts by itself. */
-  private halt(): void {
-    this.halted = true;
-    this.groupCommit.halt();
-    this.health?.stop();
-    this.pump?.stop();
-  }
-
-  private async close(): Promise<void> {
-    this.halt();
-    const service = this.service;
-    this.service = null;
-    if (service) {
-      await service.stop().catch(() => undefined);
-      service.removeAllListeners();
+  private async start(): Promise<void> {
+    const { source, password, store, metrics } = this.options;
+    const connection = { ...source, password };
+    const { client, ssl } = await openSourceClient(connection, {
+      applicationName: "retrace-worker-catalog",
+      onError: (error) => this.fail(error),
+    });
+    this.catalog = client;
+    this.acknowledgement.slotPosition(await slotConfirmedLsn(client, source.slotName));
+    if (this.halted) return;
+    if (this.options.health) {
+      this.health = new HealthLoop({
+        ...this.options.health,
+        catalog: client,
+        store,
+        sourceId: source.id,
+        slotName: source.slotName,
+        metrics,
+        logger: this.log,
+        acknowledge: () => this.acknowledge(),
+        commitTimes: () => ({
+          openCommittedAt: this.builder.openCommittedAt,
+          lastStoredCommitAt: this.groupCommit.lastStoredCommitAt,
+        }),
+      });
     }
-    // Whatever did not commit leaves nothing in the store.
-    await this.groupCommit.close();
-    await this.catalog?.end().catch(() => undefined);
-    this.catalog = null;
+    const stream = new ReplicationStream(connection, ssl, source.publicationName, {
+      dispatch: (message) => this.dispatch(message),
+      fail: (error) => this.fail(error),
+      keepalive: (lsn, shouldRespond) => this.keepalive(lsn, shouldRespond),
+      started: () => this.started(),
+    });
+    this.stream = stream;
+    // Never subscribe without an LSN: the library would resume from the last *received*
+    // position. 0/0 lets the server start at the slot's confirmed position.
+    const startLsn = this.options.checkpointLsn ?? "0/0";
+    this.log.info({ lsn: startLsn, slot: source.slotName }, "starting replication");
+    stream.subscribe(source.slotName, startLsn).then(
+      () => (this.halted ? this.settle?.resolve() : this.fail(new Error("Replication stream ended"))),
+      (error: unknown) => this.fail(error),
+    );
   }
 
   private started(): void {
@@ -239,17 +185,47 @@ export class ReplicationSession {
     );
   }
 
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    const failure = asError(error);
+    this.failure = failure;
+    this.groupCommit.fail();
+    this.halt();
+    this.settle?.reject(failure);
+  }
+
+  /** Nothing more is handled, no group commit starts by itself, no lag is measured. */
+  private halt(): void {
+    this.halted = true;
+    this.stream?.halt();
+    this.groupCommit.halt();
+    this.health?.stop();
+  }
+
+  private async close(): Promise<void> {
+    this.halt();
+    const stream = this.stream;
+    this.stream = null;
+    await stream?.stop();
+    // Whatever did not commit leaves nothing in the store.
+    await this.groupCommit.close();
+    await this.catalog?.end().catch(() => undefined);
+    this.catalog = null;
+  }
+
+  /** Hands one message to the part it is for; a promise when it has to wait (see MessagePump). */
   private dispatch(message: StreamMessage): Promise<void> | undefined {
     switch (message.tag) {
       case "parse-error":
         throw message.error;
       case "relation":
-        return this.loadRelation(message);
+        if (!this.catalog) throw new Error("Catalog connection is closed");
+        return this.relations.load(this.catalog, message);
       case "begin":
         this.builder.begin(message);
         return undefined;
       case "message":
-        if (!message.transactional) return this.safePoint(message);
+        if (!message.transactional) return this.betweenTransactions(message);
         this.builder.add(message);
         return undefined;
       case "insert":
@@ -257,15 +233,14 @@ export class ReplicationSession {
       case "delete":
       case "truncate":
         this.builder.add(message);
-        if (
-          this.builder.pendingRows >= this.batchLimits.maxRows ||
-          this.builder.pendingBytes >= this.batchLimits.maxBytes
-        ) {
-          return this.writeOpen(this.builder.takeBatch());
+        if (this.builder.pendingRows < this.limits.maxRows && this.builder.pendingBytes < this.limits.maxBytes) {
+          return undefined;
         }
-        return undefined;
+        // A batch of a transaction not committed yet (a large one) goes to the store now.
+        return this.groupCommit.writeOpen(this.notices.reported(this.builder.takeBatch()));
       case "commit":
-        return this.complete(this.builder.commit(message));
+        // A complete transaction joins the group, which commits as soon as the store is free.
+        return this.groupCommit.add(this.notices.reported(this.builder.commit(message)));
       case "type":
       case "origin":
         return undefined;
@@ -273,11 +248,10 @@ export class ReplicationSession {
   }
 
   /**
-   * A non-transactional message (a heartbeat, or any other) arrives between transactions, in WAL
-   * order: every transaction committed before it has been handled, so once they are committed its
-   * LSN may be acknowledged.
+   * A non-transactional message (a heartbeat, or any other) between transactions: its LSN may be
+   * acknowledged once everything received before it is stored, so the group in flight commits first.
    */
-  private async safePoint(message: Pgoutput.MessageMessage): Promise<void> {
+  private async betweenTransactions(message: Pgoutput.MessageMessage): Promise<void> {
     if (message.prefix === HEARTBEAT_PREFIX) this.log.trace({ lsn: message.messageLsn }, "heartbeat received");
     if (this.builder.isOpen) return;
     await this.groupCommit.commitComplete();
@@ -286,52 +260,30 @@ export class ReplicationSession {
     if (this.acknowledgement.betweenTransactions(message.messageLsn, outstanding)) await this.acknowledge();
   }
 
-  private loadRelation(relation: Pgoutput.MessageRelation): Promise<void> {
-    const catalog = this.catalog;
-    if (!catalog) throw new Error("Catalog connection is closed");
-    return this.relations.load(catalog, relation);
-  }
-
-  /** A source transaction is complete: it joins the group, which commits as soon as the store is free. */
-  private complete(tx: BuiltTransaction): Promise<void> | undefined {
-    this.notices.report(tx.notices, tx.commitLsn, tx.transactionId);
-    return this.groupCommit.add(tx);
-  }
-
-  private writeOpen(batch: TransactionBatch): Promise<void> {
-    this.notices.report(batch.notices, batch.commitLsn, batch.transactionId);
-    return this.groupCommit.writeOpen(batch);
-  }
-
-  /** Acknowledges a group once its store transaction has committed. */
-  private async stored(group: Group): Promise<void> {
-    this.acknowledgement.stored(group.lastCommitEndLsn);
+  /** A group's store transaction committed; its last source transaction ends at `commitEndLsn`. */
+  private async stored(commitEndLsn: string): Promise<void> {
+    this.acknowledgement.stored(commitEndLsn);
     await this.acknowledge();
   }
 
   private keepalive(lsn: string, shouldRespond: boolean): void {
-    const plugin = this.plugin;
-    const pump = this.pump;
-    if (this.failure || !plugin || !pump) return;
-    const acknowledgement = this.acknowledgement;
+    const { stream, acknowledgement } = this;
+    if (this.failure || !stream) return;
     acknowledgement.keepalive(lsn, {
       transactionOpen: this.builder.isOpen,
       storePending: this.groupCommit.busy,
-      parsed: plugin.parsedCount,
-      handled: pump.handled,
+      parsed: stream.parsed,
+      handled: stream.handled,
       halted: this.halted,
     });
-    if (acknowledgement.isNew || shouldRespond) {
-      this.acknowledge().catch((error: unknown) => this.fail(error));
-    }
+    if (acknowledgement.isNew || shouldRespond) this.acknowledge().catch((error: unknown) => this.fail(error));
   }
 
   /** Reports the position `acknowledgement` allows (worker/acknowledgement.ts says why) as flushed. */
   private async acknowledge(): Promise<void> {
     const lsn = this.acknowledgement.lsn;
-    const service = this.service;
-    if (!lsn || !service || this.failure) return;
-    const argument = libraryAcknowledgeArgument(lsn);
-    if (argument && (await service.acknowledge(argument))) this.acknowledgement.acknowledged(lsn);
+    const stream = this.stream;
+    if (!lsn || !stream || this.failure) return;
+    if (await stream.acknowledge(lsn)) this.acknowledgement.acknowledged(lsn);
   }
 }
