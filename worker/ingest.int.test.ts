@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../lib/log";
 import { parseLsn } from "../lib/replication/lsn";
-import { addSource, confirmedFlush, SECRET, startServers, waitFor, type Servers } from "./test-support";
-import { startWorker, type Worker } from "./worker";
+import { addSource, confirmedFlush, startServers, type Servers } from "../test/support/servers";
+import { waitFor } from "../test/support/wait";
+import { startTestWorker } from "../test/support/worker";
+import type { Worker } from "./worker";
 
 const SLOT = "retrace_ingest";
 
@@ -64,13 +65,7 @@ beforeAll(async () => {
     environment: "staging",
     sslMode: "prefer",
   });
-  worker = startWorker({
-    databaseUrl: servers.storeUrl,
-    secret: SECRET,
-    logger: createLogger("worker-test", "silent"),
-    pollIntervalMs: 200,
-    backoff: { minMs: 200, maxMs: 1_000 },
-  });
+  worker = startTestWorker(servers);
 });
 
 afterAll(async () => {
@@ -330,12 +325,7 @@ describe("ingest", () => {
       );
       return row?.n ?? -1;
     };
-    const other = startWorker({
-      databaseUrl: servers.storeUrl,
-      secret: SECRET,
-      logger: createLogger("worker-test-2", "silent"),
-      pollIntervalMs: 100,
-    });
+    const other = startTestWorker(servers, { pollIntervalMs: 100 });
     try {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(await walsenders()).toBe(1);
