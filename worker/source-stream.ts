@@ -1,11 +1,11 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import { backoffDelay } from "../lib/backoff";
+import type { Source } from "../lib/db/schema";
 import { decryptSourcePassword } from "../lib/sources/password";
 import { lastErrorText, recordError, storedPosition } from "../lib/sources/status";
-import type { Source } from "../lib/db/schema";
-import type { SourceMetrics } from "./metrics";
 import type { BatchLimits } from "./group-commit";
+import type { SourceMetrics } from "./metrics";
 import { ReplicationSession, type SessionSource } from "./replication-session";
 import type { HealthOptions } from "./source-health";
 
