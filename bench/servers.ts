@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startServers, type Servers } from "../worker/test-support";
+import { startServers, type Servers } from "../test/support/servers";
 
 /**
  * Server settings. The source keeps a lot of WAL between checkpoints so the generated workload

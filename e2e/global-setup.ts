@@ -1,4 +1,4 @@
-import { startTestServer } from "../test/postgres";
+import { startTestServer } from "../test/support/postgres";
 
 /** A real PostgreSQL server (wal_level=logical) that plays the user's database. */
 export default async function globalSetup() {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { safeCallbackUrl } from "@/components/auth/callback-url";
 import { countUsers, verifyCredentials } from "@/lib/auth/users";
 import { connectStore, type Store } from "@/lib/db/client";
-import { startWebStore, type TestServer } from "./postgres";
+import { startWebStore, type TestServer } from "./support/postgres";
 
 let web: Awaited<ReturnType<typeof startWebStore>> | undefined;
 let server: TestServer;

@@ -10,7 +10,7 @@ import { encodeCursor } from "@/lib/changes/cursor";
 import { listChanges, type ChangeFilters } from "@/lib/changes/queries";
 import { connectStore, type Queryable, type Store } from "@/lib/db/client";
 import { migrateStore } from "@/lib/db/migrate";
-import { startTestServer, type TestServer } from "./postgres";
+import { startTestServer, type TestServer } from "./support/postgres";
 
 let server: TestServer;
 let store: Store;

@@ -6,7 +6,8 @@ import { LosslessNumber, parseJson } from "@/lib/api/json";
 import { listChanges, getChange, type Change, type ChangeFilters } from "@/lib/changes/queries";
 import { connectStore, type Store } from "@/lib/db/client";
 import { deleteSource } from "@/lib/sources/queries";
-import { startWebStore, type TestServer } from "./postgres";
+import { startWebStore, type TestServer } from "./support/postgres";
+import { waitFor } from "./support/wait";
 
 type Route = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
 
@@ -596,15 +597,17 @@ describe("deleteSource", () => {
 
 /** Until a session waits on a lock (the delete of the source row `id`). */
 async function waitForLock(id: string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const waiting = await server.query<{ n: number }>(
-      "select count(*)::int as n from pg_stat_activity " +
-        "where wait_event_type = 'Lock' and query like 'delete from \"sources\"%'",
-      [],
-      "retrace",
-    );
-    if ((waiting.rows[0]?.n ?? 0) > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`no delete of source ${id} is waiting for a lock`);
+  await waitFor(
+    `the delete of source ${id} to wait for a lock`,
+    async () => {
+      const waiting = await server.query<{ n: number }>(
+        "select count(*)::int as n from pg_stat_activity " +
+          "where wait_event_type = 'Lock' and query like 'delete from \"sources\"%'",
+        [],
+        "retrace",
+      );
+      return (waiting.rows[0]?.n ?? 0) > 0;
+    },
+    { timeoutMs: 5_000, intervalMs: 25 },
+  );
 }

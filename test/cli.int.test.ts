@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startTestServer, type TestServer } from "./postgres";
+import { freePort, startTestServer, type TestServer } from "./support/postgres";
 
 const root = path.resolve(import.meta.dirname, "..");
 const bin = path.join(root, "bin/retrace.mjs");

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decryptSecret } from "../lib/crypto/secrets";
-import { freePort, startTestServer, startWebStore, type TestServer } from "./postgres";
+import { freePort, startTestServer, startWebStore, type TestServer } from "./support/postgres";
 
 /**
  * /api/databases end to end against real servers: a store, a logical source, and a source

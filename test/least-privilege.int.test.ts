@@ -1,9 +1,9 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../lib/log";
 import { roleSql } from "../lib/sources/role-sql";
-import { startWorker, type Worker } from "../worker/worker";
-import { startTestServer, startWebStore, type TestServer } from "./postgres";
+import type { Worker } from "../worker/worker";
+import { startTestServer, startWebStore, type TestServer } from "./support/postgres";
+import { startTestWorker } from "./support/worker";
 
 /**
  * Retrace connected as the least-privilege role its role SQL creates (REPLICATION, not a
@@ -226,12 +226,7 @@ describe("tracking tables the role does not own", () => {
   });
 
   it("streams the changes of a table its owner made ready (worker as the least-privilege role)", async () => {
-    worker = startWorker({
-      databaseUrl: web?.url ?? "",
-      secret: SECRET,
-      logger: createLogger("least-privilege-test", "silent"),
-      pollIntervalMs: 200,
-    });
+    worker = startTestWorker({ storeUrl: web?.url ?? "" }, { secret: SECRET });
     await source.query(
       `insert into public.settings values ('theme', 'dark');
        update public.settings set value = 'light' where key = 'theme';

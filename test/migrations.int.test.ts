@@ -5,7 +5,7 @@ import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectStore } from "@/lib/db/client";
 import { migrateStore } from "@/lib/db/migrate";
-import { startTestServer, type TestServer } from "./postgres";
+import { startTestServer, type TestServer } from "./support/postgres";
 
 /** A store with rows written under an older schema must come through the later migrations. */
 

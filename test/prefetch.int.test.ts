@@ -6,7 +6,7 @@ import { connectStore, type Store } from "@/lib/db/client";
 import { changeQueries } from "@/lib/query/changes";
 import { makeQueryClient } from "@/lib/query/client";
 import { databaseQueries } from "@/lib/query/databases";
-import { startWebStore, type TestServer } from "./postgres";
+import { startWebStore, type TestServer } from "./support/postgres";
 
 /**
  * What a server component prefetches (lib/query/prefetch.ts) must reach the browser as exactly what the

@@ -1,7 +1,7 @@
 import { encode, type JWT } from "next-auth/jwt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionSecret } from "@/lib/auth/secret";
-import { startWebStore, type TestServer } from "./postgres";
+import { startWebStore, type TestServer } from "./support/postgres";
 
 /**
  * Sessions end on the server: API routes called with a real next-auth session cookie (a JWT

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encryptSecret } from "../lib/crypto/secrets";
-import { freePort, startTestServer, startWebStore, type TestServer } from "./postgres";
+import { freePort, startTestServer, startWebStore, type TestServer } from "./support/postgres";
 
 /**
  * One database is one source, however its host is spelled: POST /api/databases against a source

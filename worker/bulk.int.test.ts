@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../lib/log";
 import { parseLsn } from "../lib/replication/lsn";
-import { confirmedFlush, SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
-import { startWorker, type Worker } from "./worker";
+import { confirmedFlush, startServers, trackTables, type Servers } from "../test/support/servers";
+import { waitFor } from "../test/support/wait";
+import { startTestWorker } from "../test/support/worker";
+import type { Worker } from "./worker";
 
 const SLOT = "retrace_bulk";
 
@@ -15,13 +16,7 @@ beforeAll(async () => {
   await servers.sourceQuery("create table logs (line text)");
   sourceId = await trackTables(servers, { tables: ["logs"], publication: "bulk_pub", slot: SLOT });
   await servers.sourceQuery("insert into logs values ('before the bulk')");
-  worker = startWorker({
-    databaseUrl: servers.storeUrl,
-    secret: SECRET,
-    logger: createLogger("bulk-test", "silent"),
-    pollIntervalMs: 200,
-    backoff: { minMs: 200, maxMs: 1_000 },
-  });
+  worker = startTestWorker(servers);
   await waitFor("first change", async () => {
     const [row] = await servers.storeQuery<{ n: number }>(
       "select count(*)::int as n from changes where source_id = $1",
@@ -75,7 +70,7 @@ describe("a large source transaction", () => {
         );
         return row?.last_error?.includes("refused mid-transaction");
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     expect(await bulkCount()).toBe(0);
     const [{ checkpoint: checkpointWhileFailing } = { checkpoint: "" }] = await servers.storeQuery<{
@@ -88,7 +83,7 @@ describe("a large source transaction", () => {
 
     const writtenBefore = await metric("changesWritten");
     await servers.storeQuery("drop trigger refuse_mid_transaction on changes");
-    await waitFor("bulk transaction stored", async () => (await bulkCount()) > 0, 60_000);
+    await waitFor("bulk transaction stored", async () => (await bulkCount()) > 0, { timeoutMs: 60_000 });
     const [bulk] = await servers.storeQuery<{
       n: number;
       seqs: number;

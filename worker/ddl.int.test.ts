@@ -9,52 +9,15 @@
  * must hold exactly that: per source transaction, the same changes in the same order.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../lib/log";
-import { encryptSecret } from "../lib/crypto/secrets";
-import { SECRET, startServers, waitFor, type Servers } from "./test-support";
-import { startWorker, type Worker } from "./worker";
+import { addSource, startServers, type Servers } from "../test/support/servers";
+import { recordTruth, TRUTH_SETUP } from "../test/support/truth";
+import { waitFor } from "../test/support/wait";
+import { startTestWorker } from "../test/support/worker";
+import type { Worker } from "./worker";
 
 const PUBLICATION = "ddl_pub";
 
-const TRUTH_SETUP = `
-  create table truth (
-    n bigserial primary key, xid bigint not null, tbl text not null, op text not null,
-    pk text, before jsonb, after jsonb
-  );
-  -- Records a change the way it should be captured, when the table is published at that moment.
-  create function record_truth() returns trigger language plpgsql as $$
-    declare
-      key_columns text[];
-      image jsonb := case when TG_OP = 'DELETE' then to_jsonb(OLD) else to_jsonb(NEW) end;
-      pk text;
-    begin
-      if not exists (select 1 from pg_publication_tables
-                      where pubname = TG_ARGV[0] and schemaname = TG_TABLE_SCHEMA and tablename = TG_TABLE_NAME) then
-        return null;
-      end if;
-      select array_agg(a.attname order by k.position) into key_columns
-        from pg_index i
-        cross join lateral unnest(i.indkey) with ordinality k(attnum, position)
-        join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-       where i.indrelid = TG_RELID and i.indisprimary;
-      if array_length(key_columns, 1) = 1 then
-        pk := image ->> key_columns[1];
-      elsif key_columns is not null then
-        select '[' || string_agg(to_json(image ->> c)::text, ',' order by o) || ']' into pk
-          from unnest(key_columns) with ordinality u(c, o);
-      end if;
-      insert into truth (xid, tbl, op, pk, before, after) values (
-        pg_current_xact_id()::text::bigint % 4294967296, TG_TABLE_NAME,
-        case TG_OP when 'INSERT' then 'CREATE' else TG_OP end, pk,
-        case when TG_OP in ('UPDATE', 'DELETE') then to_jsonb(OLD) end,
-        case when TG_OP in ('INSERT', 'UPDATE') then to_jsonb(NEW) end);
-      return null;
-    end $$;
-`;
-
-const truthTrigger = (table: string) => `
-  create trigger ${table}_truth after insert or update or delete on ${table}
-    for each row execute function record_truth('${PUBLICATION}');`;
+const truthTrigger = (table: string) => recordTruth(table, { publication: PUBLICATION });
 
 const tracked = (table: string) => `alter table ${table} replica identity full; ${truthTrigger(table)}`;
 
@@ -107,13 +70,7 @@ let sourceId: string;
 let worker: Worker | null = null;
 
 function start(): void {
-  worker = startWorker({
-    databaseUrl: servers.storeUrl,
-    secret: SECRET,
-    logger: createLogger("ddl-test", "silent"),
-    pollIntervalMs: 200,
-    backoff: { minMs: 200, maxMs: 1_000 },
-  });
+  worker = startTestWorker(servers);
 }
 
 async function stop(): Promise<void> {
@@ -154,11 +111,9 @@ async function stored(tables: string[]): Promise<Change[]> {
 
 async function caughtUp(tables: string[]): Promise<void> {
   const expected = (await truth(tables)).length;
-  await waitFor(
-    `${expected} changes of ${tables.join(", ")}`,
-    async () => (await stored(tables)).length >= expected,
-    20_000,
-  ).catch(async (error: unknown) => {
+  await waitFor(`${expected} changes of ${tables.join(", ")}`, async () => (await stored(tables)).length >= expected, {
+    timeoutMs: 20_000,
+  }).catch(async (error: unknown) => {
     const [row] = await servers.storeQuery<{ last_error: string | null }>(
       "select last_error from sources where id = $1",
       [sourceId],
@@ -200,14 +155,7 @@ beforeAll(async () => {
     create publication ${PUBLICATION} for table live_t, lag_t, keys_t, keys_d, keys_kept;
   `);
   await servers.sourceQuery("select pg_create_logical_replication_slot('ddl_slot', 'pgoutput')");
-  const [row] = await servers.storeQuery<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment,
-                          slot_name, publication_name)
-     values ('app', '127.0.0.1', $1, 'app', 'postgres', $2, 'disable', 'test', 'ddl_slot', $3) returning id`,
-    [servers.source.port, encryptSecret(servers.source.password, SECRET), PUBLICATION],
-  );
-  if (!row) throw new Error("no source id");
-  sourceId = row.id;
+  sourceId = await addSource(servers, { slotName: "ddl_slot", publicationName: PUBLICATION, host: "127.0.0.1" });
 });
 
 afterAll(async () => {

@@ -15,17 +15,15 @@
  * the slot's confirmed position and then the store; no transaction may be confirmed before it
  * was stored.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encryptSecret } from "../lib/crypto/secrets";
 import { parseLsn } from "../lib/replication/lsn";
-import { startTcpProxy, type TcpProxy } from "../test/tcp-proxy";
-import { SECRET, startServers, type Servers } from "./test-support";
+import { addSource, startServers, type Servers } from "../test/support/servers";
+import { startTcpProxy, type TcpProxy } from "../test/support/tcp-proxy";
+import { recordTruth, TRUTH_SETUP } from "../test/support/truth";
+import { waitFor, type WaitOptions } from "../test/support/wait";
+import { isRunning, killWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from "../test/support/worker";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SLOT = "faults_slot";
 const PUBLICATION = "faults_pub";
 const TAKEOVER_LIMIT_MS = 15_000;
@@ -51,28 +49,15 @@ let sourceId: string;
 // ---------------------------------------------------------------------------------------------
 // Worker processes
 
-type WorkerProcess = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 const spawned: WorkerProcess[] = [];
 
 function spawnWorker(): WorkerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "worker/run.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: storeUrlViaProxy,
-      RETRACE_SECRET: SECRET,
-      LOG_LEVEL: "warn",
-      WORKER_METRICS_PORT: "0",
-      // Heartbeats move the confirmed position between transactions: exercise that too.
-      RETRACE_HEARTBEAT_SECONDS: "1",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const worker = spawnWorkerProcess({
+    DATABASE_URL: storeUrlViaProxy,
+    WORKER_METRICS_PORT: "0",
+    // Heartbeats move the acknowledged position between transactions: exercise that too.
+    RETRACE_HEARTBEAT_SECONDS: "1",
   });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const worker = { child, output: () => output.slice(-4000), exited };
   spawned.push(worker);
   return worker;
 }
@@ -93,20 +78,8 @@ async function tryQuery<T extends pg.QueryResultRow>(run: () => Promise<T[]>): P
   }
 }
 
-/** Polls until `probe` returns a value; errors (a server restarting) count as "not yet". */
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | false | null | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value !== false && value !== null && value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+/** How the tests wait here: a query that fails (a server restarting) counts as "not yet". */
+const throughFaults = (timeoutMs = 30_000): WaitOptions => ({ timeoutMs, retryErrors: true });
 
 async function storedCount(): Promise<number> {
   const [row] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [
@@ -122,17 +95,20 @@ async function truthCount(): Promise<number> {
 
 function workerOutputs(): string {
   return spawned
-    .map((w, i) => `--- worker ${i} (exit ${w.child.exitCode ?? w.child.signalCode ?? "running"}) ---\n${w.output()}`)
+    .map(
+      (w, i) =>
+        `--- worker ${i} (exit ${w.child.exitCode ?? w.child.signalCode ?? "running"}) ---\n${w.output().slice(-4000)}`,
+    )
     .join("\n");
 }
 
 /** Waits until the worker stored `more` changes beyond what is stored now: it is streaming. */
 async function progress(more = 20, timeoutMs = 30_000): Promise<void> {
-  const from = await eventually("store reachable", async () => [await storedCount()]);
-  await eventually(
+  const from = await waitFor("store reachable", async () => [await storedCount()], throughFaults());
+  await waitFor(
     `${more} more changes stored`,
     async () => (await storedCount()) >= (from[0] ?? 0) + more,
-    timeoutMs,
+    throughFaults(timeoutMs),
   ).catch(async (error: unknown) => {
     const status = await tryQuery(() =>
       servers.storeQuery<{ status: string; last_error: string | null }>(
@@ -307,11 +283,11 @@ const countBy = (changes: Change[]) =>
 
 /** Waits for the worker to store everything the source committed, then compares exactly. */
 async function expectExactlyTheTruth(): Promise<void> {
-  const expectedCount = await eventually("truth readable", async () => [await truthCount()]);
-  await eventually(
+  const expectedCount = await waitFor("truth readable", async () => [await truthCount()], throughFaults());
+  await waitFor(
     `${expectedCount[0]} changes stored`,
     async () => (await storedCount()) >= (expectedCount[0] ?? 0),
-    45_000,
+    throughFaults(45_000),
   ).catch((error: unknown) => {
     throw new Error(`${String(error)}\n${workerOutputs()}`);
   });
@@ -441,55 +417,22 @@ beforeAll(async () => {
     alter table acct replica identity full;
     alter table ledger replica identity full;
     alter table scratch replica identity full;
-    create table truth (n bigserial primary key, xid bigint not null, tbl text not null, op text not null,
-                        pk text, before jsonb, after jsonb);
-    -- Trigger arguments: the primary key columns.
-    create function record_truth() returns trigger language plpgsql as $$
-      declare
-        image jsonb := case when TG_OP = 'DELETE' then to_jsonb(OLD) else to_jsonb(NEW) end;
-        pk text;
-      begin
-        if TG_NARGS = 1 then
-          pk := image ->> TG_ARGV[0];
-        elsif TG_NARGS > 1 then
-          select '[' || string_agg(to_json(image ->> c)::text, ',' order by o) || ']' into pk
-            from unnest(TG_ARGV) with ordinality u(c, o);
-        end if;
-        insert into truth (xid, tbl, op, pk, before, after) values (
-          pg_current_xact_id()::text::bigint % 4294967296, TG_TABLE_NAME,
-          case TG_OP when 'INSERT' then 'CREATE' else TG_OP end, pk,
-          case when TG_OP in ('UPDATE', 'DELETE') then to_jsonb(OLD) end,
-          case when TG_OP in ('INSERT', 'UPDATE') then to_jsonb(NEW) end);
-        return null;
-      end $$;
-    create function record_truncate() returns trigger language plpgsql as $$
-      begin
-        insert into truth (xid, tbl, op)
-          values (pg_current_xact_id()::text::bigint % 4294967296, TG_TABLE_NAME, 'TRUNCATE');
-        return null;
-      end $$;
-    create trigger acct_truth after insert or update or delete on acct
-      for each row execute function record_truth('id');
-    create trigger ledger_truth after insert or update or delete on ledger
-      for each row execute function record_truth('a', 'b');
-    create trigger scratch_truth after insert or update or delete on scratch
-      for each row execute function record_truth();
-    create trigger scratch_truncate after truncate on scratch
-      for each statement execute function record_truncate();
+    ${TRUTH_SETUP}
+    ${recordTruth("acct")}
+    ${recordTruth("ledger")}
+    ${recordTruth("scratch", { truncate: true })}
     create publication ${PUBLICATION} for table acct, ledger, scratch;
   `);
   await servers.sourceQuery("select pg_create_logical_replication_slot($1, 'pgoutput')", [SLOT]);
   sourceProxy = await startTcpProxy({ host: "127.0.0.1", port: servers.source.port });
   storeProxy = await startTcpProxy({ host: "127.0.0.1", port: servers.store.port });
   storeUrlViaProxy = `postgres://postgres:${servers.store.password}@127.0.0.1:${storeProxy.port}/retrace`;
-  const [row] = await servers.storeQuery<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment,
-                          slot_name, publication_name)
-     values ('app', '127.0.0.1', $1, 'app', 'postgres', $2, 'disable', 'test', $3, $4) returning id`,
-    [sourceProxy.port, encryptSecret(servers.source.password, SECRET), SLOT, PUBLICATION],
-  );
-  if (!row) throw new Error("no source id");
-  sourceId = row.id;
+  sourceId = await addSource(servers, {
+    slotName: SLOT,
+    publicationName: PUBLICATION,
+    host: "127.0.0.1",
+    port: sourceProxy.port,
+  });
   startSampler();
   current = spawnWorker();
 });
@@ -498,16 +441,14 @@ afterAll(async () => {
   sampling = false;
   await workload.stop();
   await sampler;
-  for (const worker of spawned)
-    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGKILL");
-  await Promise.allSettled(spawned.map((worker) => worker.exited));
+  await killWorkerProcesses();
   await Promise.allSettled([sourceProxy?.close(), storeProxy?.close()]);
   await servers?.stop();
 });
 
 /** The worker that should be streaming; a fresh one if the last one died (a failed scenario). */
 function ensureWorker(): WorkerProcess {
-  if (current.child.exitCode !== null || current.child.signalCode !== null) current = spawnWorker();
+  if (!isRunning(current)) current = spawnWorker();
   return current;
 }
 
@@ -561,7 +502,7 @@ describe("faults", () => {
     await underLoad(async () => {
       sourceProxy.cut("reset");
       // The cut is real: the server loses the stream.
-      await eventually("the walsender gone", async () => (await walsenderPid()) === null, 5_000);
+      await waitFor("the walsender gone", async () => (await walsenderPid()) === null, throughFaults(5_000));
       await sleep(2_000);
       sourceProxy.restore();
       await progress(30);
@@ -599,13 +540,13 @@ describe("faults", () => {
       const killedAt = Date.now();
       await kill(current);
       current = standby;
-      tookOverAfterMs = await eventually(
+      tookOverAfterMs = await waitFor(
         "a new walsender streaming",
         async () => {
           const pid = await walsenderPid();
           return pid !== null && pid !== before && Date.now() - killedAt;
         },
-        TAKEOVER_LIMIT_MS + 5_000,
+        throughFaults(TAKEOVER_LIMIT_MS + 5_000),
       );
       await progress(30);
     });
@@ -626,7 +567,7 @@ describe("faults", () => {
       [first, rows],
     );
     // The worker's store connection is inside a transaction or inserting: it is writing.
-    await eventually(
+    await waitFor(
       "the store write of the large transaction",
       async () => {
         const [row] = await servers.storeQuery<{ n: number }>(
@@ -637,13 +578,13 @@ describe("faults", () => {
         );
         return (row?.n ?? 0) > 0;
       },
-      20_000,
+      throughFaults(20_000),
     );
     const signalledAt = Date.now();
     worker.child.kill("SIGTERM");
     const code = await worker.exited;
     const exitedAfterMs = Date.now() - signalledAt;
-    expect(code, worker.output()).toBe(0);
+    expect(code, worker.output().slice(-4000)).toBe(0);
     expect(exitedAfterMs).toBeLessThan(15_000);
 
     // All of it or none of it; if it is stored, it was acknowledged before the exit.

@@ -2,9 +2,10 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listChanges } from "../lib/changes/queries";
 import { connectStore } from "../lib/db/client";
-import { createLogger } from "../lib/log";
-import { SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
-import { startWorker, type Worker, type WorkerOptions } from "./worker";
+import { startServers, trackTables, type Servers } from "../test/support/servers";
+import { waitFor } from "../test/support/wait";
+import { startTestWorker } from "../test/support/worker";
+import type { Worker } from "./worker";
 
 const SLOT = "retrace_group";
 const TRANSACTIONS = 300;
@@ -26,17 +27,8 @@ beforeAll(async () => {
   await servers.sourceQuery("select pg_copy_logical_replication_slot($1, $2)", [SLOT, `${SLOT}_copy`]);
 });
 
-/** A worker on the test store, polling and retrying fast, without heartbeats. */
-function startTestWorker(options: Partial<WorkerOptions> = {}): Worker {
-  return startWorker({
-    databaseUrl: servers.storeUrl,
-    secret: SECRET,
-    logger: createLogger("group-commit-test", "silent"),
-    pollIntervalMs: 200,
-    heartbeatIntervalMs: 0,
-    ...options,
-  });
-}
+/** Heartbeats off: one between transactions commits what has gathered, splitting the groups counted here. */
+const NO_HEARTBEATS = { heartbeatIntervalMs: 0 };
 
 async function waitForChanges(source: string, count: number): Promise<void> {
   await waitFor(`${count} changes`, async () => {
@@ -60,7 +52,7 @@ describe("group commit", () => {
       await servers.sourceQuery("insert into events values ($1, 'n')", [id]);
     }
 
-    worker = startTestWorker();
+    worker = startTestWorker(servers, NO_HEARTBEATS);
     await waitForChanges(sourceId, TRANSACTIONS);
 
     // Rows written by one store transaction share its xmin.
@@ -110,7 +102,8 @@ describe("group commit", () => {
       ]);
 
       const logs: string[] = [];
-      worker = startTestWorker({
+      worker = startTestWorker(servers, {
+        ...NO_HEARTBEATS,
         logger: pino({ level: "warn" }, { write: (line: string) => void logs.push(line) }),
         backoff: { minMs: 50, maxMs: 200 },
       });
@@ -159,7 +152,7 @@ describe("group commit", () => {
           [t * 50],
         );
       }
-      worker = startTestWorker({ batch: { maxRows: 200, maxBytes: 4 * 1024 * 1024 } });
+      worker = startTestWorker(servers, { ...NO_HEARTBEATS, batch: { maxRows: 200, maxBytes: 4 * 1024 * 1024 } });
       await waitForChanges(orderedSource, rows);
 
       const [order] = await servers.storeQuery<{ outOfOrder: number; storeTransactions: number }>(

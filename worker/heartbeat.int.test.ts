@@ -1,12 +1,13 @@
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connectStore } from "../lib/db/client";
-import { createLogger } from "../lib/log";
 import { parseLsn } from "../lib/replication/lsn";
 import { getSource } from "../lib/sources/queries";
+import { confirmedFlush, startServers, trackTables, type Servers } from "../test/support/servers";
+import { waitFor } from "../test/support/wait";
+import { startTestWorker } from "../test/support/worker";
 import { HEARTBEAT_PREFIX } from "./source-health";
-import { confirmedFlush, SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
-import { startWorker, type Worker } from "./worker";
+import type { Worker } from "./worker";
 
 const SLOT = "retrace_heartbeat";
 // test_decoding in the tracked database: shows what went through that database's WAL.
@@ -40,14 +41,7 @@ afterAll(async () => {
 });
 
 function start(heartbeatIntervalMs: number): Worker {
-  return startWorker({
-    databaseUrl: servers.storeUrl,
-    secret: SECRET,
-    logger: createLogger("heartbeat-test", "silent"),
-    pollIntervalMs: 200,
-    backoff: { minMs: 200, maxMs: 1_000 },
-    heartbeatIntervalMs,
-  });
+  return startTestWorker(servers, { heartbeatIntervalMs });
 }
 
 async function walLsn(): Promise<bigint> {
@@ -96,7 +90,7 @@ describe("an idle source on a busy server", () => {
     const written = await writeElsewhere();
     expect(written, "the other database must write enough WAL for retention to show").toBeGreaterThan(20 * MB);
 
-    await waitFor("slot caught up", async () => (await slotLag()) < MB, 10_000);
+    await waitFor("slot caught up", async () => (await slotLag()) < MB, { timeoutMs: 10_000 });
     // It stays there: sampled over a few heartbeats, never more than a heartbeat's worth behind.
     for (let i = 0; i < 5; i++) {
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -175,7 +169,7 @@ describe("an idle source on a busy server", () => {
     // PostgreSQL's walsender sends a keepalive with its send position whenever it has caught up,
     // and the session confirms it when nothing is pending: on a vanilla server the slot follows
     // even without heartbeats.
-    await waitFor("slot caught up without heartbeats", async () => (await slotLag()) < MB, 10_000);
+    await waitFor("slot caught up without heartbeats", async () => (await slotLag()) < MB, { timeoutMs: 10_000 });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await heartbeats()).length).toBe(before);
   });

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../lib/log";
 import { parseLsn } from "../lib/replication/lsn";
-import { addSource, confirmedFlush, SECRET, startServers, waitFor, type Servers } from "./test-support";
-import { startWorker, type Worker } from "./worker";
+import { addSource, confirmedFlush, startServers, type Servers } from "../test/support/servers";
+import { waitFor } from "../test/support/wait";
+import { startTestWorker } from "../test/support/worker";
+import type { Worker } from "./worker";
 
 const SLOT = "retrace_ingest";
 
@@ -64,13 +65,7 @@ beforeAll(async () => {
     environment: "staging",
     sslMode: "prefer",
   });
-  worker = startWorker({
-    databaseUrl: servers.storeUrl,
-    secret: SECRET,
-    logger: createLogger("worker-test", "silent"),
-    pollIntervalMs: 200,
-    backoff: { minMs: 200, maxMs: 1_000 },
-  });
+  worker = startTestWorker(servers);
 });
 
 afterAll(async () => {
@@ -330,12 +325,7 @@ describe("ingest", () => {
       );
       return row?.n ?? -1;
     };
-    const other = startWorker({
-      databaseUrl: servers.storeUrl,
-      secret: SECRET,
-      logger: createLogger("worker-test-2", "silent"),
-      pollIntervalMs: 100,
-    });
+    const other = startTestWorker(servers, { pollIntervalMs: 100 });
     try {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(await walsenders()).toBe(1);
@@ -354,5 +344,30 @@ describe("ingest", () => {
     await servers.storeQuery("update sources set enabled = true where id = $1", [sourceId]);
     await waitFor("change made while disabled", async () => (await changes("after->>'line' = 'while disabled'"))[0]);
     expect(await walsenders()).toBe(1);
+  });
+
+  it("records why it cannot stream a source whose password was stored with another secret", async () => {
+    const unreadable = await addSource(servers, {
+      slotName: "retrace_unreadable",
+      publicationName: "retrace_pub",
+      secret: "the-secret-of-another-retrace-instance-0123",
+    });
+    try {
+      const failed = await waitFor("error status", async () => {
+        const [row] = await servers.storeQuery<{ status: string; last_error: string | null }>(
+          "select status, last_error from sources where id = $1",
+          [unreadable],
+        );
+        return row?.status === "error" && row;
+      });
+      // What the web app says about the same source (lib/sources/password.ts), not node's
+      // "Unsupported state or unable to authenticate data".
+      expect(failed.last_error).toBe(
+        "The stored password of this database cannot be decrypted with this instance's RETRACE_SECRET " +
+          "(was the secret changed?). Restore the previous secret, or remove the database and connect it again.",
+      );
+    } finally {
+      await servers.storeQuery("delete from sources where id = $1", [unreadable]);
+    }
   });
 });

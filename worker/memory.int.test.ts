@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
+import { startServers, trackTables, type Servers } from "../test/support/servers";
+import { waitFor } from "../test/support/wait";
+import { killWorkerProcesses, spawnWorkerProcess } from "../test/support/worker";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ROWS = 100_000;
 // Two 1 KiB text columns: about 2.1 KB of row JSON per change, ~210 MB for the transaction.
 const WIDTH = 32; // md5 (32 chars) repeated WIDTH times per column
@@ -20,7 +18,6 @@ const PEAK_RSS_BOUND_MB = 350;
 
 let servers: Servers;
 let sourceId: string;
-let child: ChildProcess | undefined;
 
 function peakRssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
@@ -36,28 +33,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await killWorkerProcesses();
   await servers?.stop();
 });
 
 describe("memory per source transaction", () => {
   it("stays bounded while a 100k-row, 210 MB transaction streams through the worker process", async () => {
-    let output = "";
-    const worker = spawn(process.execPath, ["--import", "tsx", "worker/run.ts"], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: servers.storeUrl,
-        RETRACE_SECRET: SECRET,
-        LOG_LEVEL: "warn",
-        WORKER_METRICS_PORT: "0",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child = worker;
-    worker.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    worker.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const pid = worker.pid;
+    const worker = spawnWorkerProcess({ DATABASE_URL: servers.storeUrl, WORKER_METRICS_PORT: "0" });
+    const pid = worker.child.pid;
     if (pid === undefined) throw new Error("worker did not start");
     await waitFor(
       "streaming",
@@ -67,7 +50,7 @@ describe("memory per source transaction", () => {
         ]);
         return row?.status === "streaming";
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
 
     await servers.sourceQuery(
@@ -83,9 +66,11 @@ describe("memory per source transaction", () => {
       );
       return row?.n ?? 0;
     };
-    await waitFor("transaction stored", async () => (await stored()) >= ROWS, 90_000).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n--- worker output ---\n${output}`);
-    });
+    await waitFor("transaction stored", async () => (await stored()) >= ROWS, { timeoutMs: 90_000 }).catch(
+      (error: unknown) => {
+        throw new Error(`${String(error)}\n--- worker output ---\n${worker.output()}`);
+      },
+    );
     const peak = peakRssMb(pid);
 
     const [check] = await servers.storeQuery<{ n: number; seqs: number; lsns: number; width: number }>(
@@ -97,7 +82,7 @@ describe("memory per source transaction", () => {
     expect(check).toEqual({ n: ROWS, seqs: ROWS, lsns: 1, width: 2 * 32 * WIDTH });
     expect(peak, `worker peak RSS ${peak.toFixed(0)} MB`).toBeLessThan(PEAK_RSS_BOUND_MB);
 
-    worker.kill("SIGTERM");
-    expect(await new Promise((resolve) => worker.on("exit", resolve))).toBe(0);
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
   });
 });

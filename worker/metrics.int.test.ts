@@ -1,16 +1,12 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../test/postgres";
-import { SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { freePort } from "../test/support/postgres";
+import { startServers, trackTables, type Servers } from "../test/support/servers";
+import { waitFor } from "../test/support/wait";
+import { killWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from "../test/support/worker";
 
 let servers: Servers;
 let sourceId: string;
-let child: ChildProcess | undefined;
-let output = "";
+let worker: WorkerProcess | undefined;
 let base = "";
 
 beforeAll(async () => {
@@ -19,24 +15,15 @@ beforeAll(async () => {
   sourceId = await trackTables(servers, { tables: ["items"], publication: "metrics_pub", slot: "retrace_metrics" });
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, ["--import", "tsx", "worker/run.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: servers.storeUrl,
-      RETRACE_SECRET: SECRET,
-      LOG_LEVEL: "warn",
-      WORKER_METRICS_PORT: String(port),
-      RETRACE_HEARTBEAT_SECONDS: "0.5",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  worker = spawnWorkerProcess({
+    DATABASE_URL: servers.storeUrl,
+    WORKER_METRICS_PORT: String(port),
+    RETRACE_HEARTBEAT_SECONDS: "0.5",
   });
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await killWorkerProcesses();
   await servers?.stop();
 });
 
@@ -65,9 +52,9 @@ describe("worker process metrics", () => {
         ]);
         return row?.status === "streaming";
       },
-      30_000,
+      { timeoutMs: 30_000 },
     ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n--- worker output ---\n${output}`);
+      throw new Error(`${String(error)}\n--- worker output ---\n${worker?.output()}`);
     });
     const health = await fetch(`${base}/healthz`);
     expect([health.status, await health.json()]).toEqual([200, { status: "ok" }]);
@@ -106,10 +93,8 @@ describe("worker process metrics", () => {
     });
     expect(lag.seconds).toBe(0);
 
-    const worker = child;
     if (!worker) throw new Error("no worker");
-    const exited = new Promise((resolve) => worker.on("exit", resolve));
-    worker.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
   });
 });

@@ -1,50 +1,24 @@
 import type pg from "pg";
-import { LogicalReplicationService, type Pgoutput } from "pg-logical-replication";
+import type { Pgoutput } from "pg-logical-replication";
 import type { Logger } from "pino";
-import { StoreTransaction, type WriteMode } from "../lib/changes/write";
+import type { WriteMode } from "../lib/changes/write";
 import type { Source } from "../lib/db/schema";
-import { isBuiltinType, type ValueType } from "../lib/replication/decode";
-import { relationKeyColumns } from "../lib/replication/keys";
-import { compareLsn, libraryAckArgument, normalizeLsn } from "../lib/replication/lsn";
-import { RawTextPgoutputPlugin, type StreamMessage } from "../lib/replication/plugin";
-import {
-  TransactionBuilder,
-  type BuiltTransaction,
-  type ChangeRow,
-  type Notice,
-  type TransactionBatch,
-} from "../lib/replication/rows";
-import { resolveType } from "../lib/replication/types";
-import { clientConfig, openSourceClient } from "../lib/sources/connection";
+import type { StreamMessage } from "../lib/replication/plugin";
+import { TransactionBuilder } from "../lib/replication/rows";
+import { openSourceClient } from "../lib/sources/connection";
+import { markStreaming } from "../lib/sources/status";
+import { Acknowledgement } from "./acknowledgement";
+import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits } from "./group-commit";
 import type { SourceMetrics } from "./metrics";
-import { catalogTypes, keyIndexes, slotConfirmedLsn } from "./source-connection";
-import { emitHeartbeat, HEARTBEAT_PREFIX, measureLag, recordLag } from "./source-health";
+import { NoticeLog } from "./notices";
+import { ReplicationStream } from "./replication-stream";
+import { CatalogCache, slotConfirmedLsn } from "./source-catalog";
+import { HEARTBEAT_PREFIX, HealthLoop, type HealthOptions } from "./source-health";
 
 export type SessionSource = Pick<
   Source,
   "id" | "host" | "port" | "database" | "username" | "sslMode" | "environment" | "slotName" | "publicationName"
 >;
-
-/** When the rows of an open source transaction are written to the store (whichever comes first). */
-export type BatchLimits = { maxRows: number; maxBytes: number };
-
-/**
- * Not much smaller: besides the statements saved, a COPY of ~1000 rows cost the store ~20% more
- * CPU per row than one of 5000 (27.5 vs 23.3 µs, 1000-row source transactions; 20,000 no better
- * than 5000). COPY buffers up to 1000 tuples before each flush, each in a slot that pins the
- * table's tuple descriptor in the resource owner, and PostgreSQL 18's resource owner hashes that
- * same pointer 1000 times into one ever longer probe run: a statement's cost grows with the
- * square of its rows up to 1000, so per row it is worst at ~1000 and a fifth of that at 5000
- * (perf, 1000-row COPYs: ResourceOwnerAddToHash and ResourceOwnerForget ~9% of the backend).
- */
-export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxRows: 5_000, maxBytes: 4 * 1024 * 1024 };
-
-export type HealthOptions = {
-  /** How often lag is measured and a status update is sent. */
-  intervalMs: number;
-  /** Whether each measurement also writes a heartbeat message into the source's WAL. */
-  heartbeats: boolean;
-};
 
 export type SessionOptions = {
   source: SessionSource;
@@ -62,169 +36,83 @@ export type SessionOptions = {
   writeMode?: WriteMode;
 };
 
-/** Complete source transactions written (or waiting to be written) but not yet committed. */
-type Group = { transactions: number; lastCommitLsn: string; lastCommitEndLsn: string; lastChangeAt: string | null };
-
-const rowBytes = (row: ChangeRow) => (row.before?.length ?? 0) + (row.after?.length ?? 0) + 200;
-
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-const maxLsn = (a: string, b: string) => (compareLsn(a, b) >= 0 ? a : b);
-
 /**
  * One replication connection to a source, from START_REPLICATION until it fails or is drained.
- *
- * Ingest contract, as implemented here:
- * - Rows are written to the store in batches of at most `batch.maxRows` rows or about
- *   `batch.maxBytes` of row JSON, COPY by default (lib/changes/write.ts). A store transaction
- *   holds a GROUP of consecutive source transactions and commits with the checkpoint (commit
- *   LSN) of the last one; only then is that transaction's end acknowledged. A group is all or
- *   nothing: a failure replays all of it from the stored checkpoint.
- * - Group commit without waiting: at most one store commit is in flight. A source transaction
- *   that completes while the store is idle is committed at once (low latency under light
- *   load); transactions that complete while a commit is in flight gather (`pending`, rows not
- *   yet sent) and are committed together as soon as it is done (throughput under heavy load).
- *   When a batch's worth gathers meanwhile, it is sent into the next store transaction on a
- *   second store connection, so the store writes it during the previous commit (at most two
- *   store transactions per session: one committing, one being filled). Messages are handled
- *   as they are read; one that has to wait (for the store or the catalog) pauses the socket
- *   until it and the messages read behind it are handled (`receive`). A message waits for the
- *   store only to send a batch while two batches of the same store transaction are still being
- *   written (StoreTransaction.send), so memory is bounded by a few batches, not by transaction
- *   or group size.
- * - A source transaction larger than a batch is written batch by batch into the open store
- *   transaction before its COMMIT arrives (with any complete transactions still pending in
- *   front of it); that store transaction then commits at its COMMIT.
- * - Replay: the server resends from the stored checkpoint, and every transaction at or below it
- *   is already stored (the checkpoint is written in the same store transaction as its rows), so
- *   its rows are skipped here and COPY never meets a duplicate. The unique index on
- *   (source_id, commit_lsn, seq) still guards the store: if a duplicate is met anyway, the
- *   session fails and the next one writes with INSERT … ON CONFLICT DO NOTHING (source-stream.ts).
- * - The library's auto-ack and ack timer are off. `confirmableLsn` is the position up to which
- *   everything the server sent is either stored or had nothing to store. It advances on stored
- *   group commits (to the last transaction's end LSN), on non-transactional messages between
- *   transactions (the heartbeats this session writes; their LSN: everything decoded before them
- *   was sent before them, so once it is committed they may be confirmed), and on server keepalives
- *   when nothing is pending, in flight or waiting to be handled (the keepalive's LSN is
- *   the server's send position: every transaction committed before it was already sent).
- * - Once anything fails, nothing more is handled or acknowledged: the service is stopped, open
- *   store transactions are rolled back, and run() rejects; the caller restarts from the stored
- *   checkpoint and the server resends.
- * - Every `health.intervalMs` the slot's lag is measured and stored, a heartbeat is written to
- *   the source (worker/source-health.ts), and the confirmed position is reported again (which
- *   also keeps the walsender from timing out while a long store write keeps the socket paused).
+ * It wires parts that each do one thing:
+ * - ReplicationStream (replication-stream.ts) is the slot's stream, with the library set up safely;
+ *   its MessagePump (message-pump.ts) hands each message to `dispatch` as it is read, pausing the
+ *   socket while one has to wait;
+ * - TransactionBuilder (lib/replication/rows.ts) turns a source transaction into rows, with keys
+ *   and types from CatalogCache (source-catalog.ts), and builds none for a transaction at or below
+ *   the stored checkpoint: the server resends those after a restart, and they are stored already;
+ * - GroupCommit (group-commit.ts) writes the rows in batches into store transactions that commit
+ *   groups of source transactions with their checkpoint;
+ * - Acknowledgement (acknowledgement.ts) says up to where the slot may be acknowledged, and why;
+ *   `acknowledge` sends that, and nothing else is ever acknowledged;
+ * - HealthLoop (source-health.ts) measures lag, writes heartbeats, and acknowledges again.
+ * Once anything fails, nothing more is handled or acknowledged: the stream is stopped, open store
+ * transactions are rolled back, and run() rejects; the caller (source-stream.ts) starts a new
+ * session from the stored checkpoint and the server resends.
  */
 export class ReplicationSession {
   private readonly log: Logger;
-  private service: LogicalReplicationService | null = null;
-  private plugin: RawTextPgoutputPlugin | null = null;
-  private catalog: pg.Client | null = null;
+  private readonly limits: BatchLimits;
+  private readonly relations = new CatalogCache();
   private readonly builder: TransactionBuilder;
-  private readonly keys = new Map<number, string[]>();
-  /** Non-built-in column types by (unsigned) type OID, resolved from the source catalog. */
-  private readonly types = new Map<number, ValueType>();
-  private readonly warnedUnavailable = new Set<string>();
-  private readonly batchLimits: BatchLimits;
-
-  private handledCount = 0;
-  /** Messages read while an earlier one waits, in stream order (see receive). */
-  private backlog: StreamMessage[] = [];
-  /** A message is waiting: the socket is paused and what arrives goes to the backlog. */
-  private waiting = false;
-  /** Transactions committed at or below this LSN are already stored (replay): skipped. Null once past it. */
-  private storedUpTo: string | null;
-  /** Whether the transaction being received is such a replay. */
-  private replaying = false;
-  /** The store transaction being filled: complete transactions' rows, then maybe the open one's. */
-  private storeTransaction: StoreTransaction | null = null;
-  /** Rows of complete, uncommitted source transactions not sent to the store yet. */
-  private pending: ChangeRow[] = [];
-  private pendingBytes = 0;
-  /** The complete source transactions in `storeTransaction` and `pending`. */
-  private group: Group | null = null;
-  /** Rows of the open source transaction were sent into `storeTransaction`. */
-  private openInStore = false;
-  /** Rows are being handed to `storeTransaction` (see fill). */
-  private filling = false;
-  /** The group commit in flight (at most one), and its store transaction. */
-  private committing: Promise<void> | null = null;
-  private committingTransaction: StoreTransaction | null = null;
-  private lastStoredCommitAt: string | null;
-  private healthTimer: NodeJS.Timeout | null = null;
-  private measuring = false;
-  private previousWalLsn: string | null = null;
-  private warnedHeartbeat = false;
-  private confirmableLsn: string | null = null;
-  private ackedLsn: string | null = null;
+  private readonly notices: NoticeLog;
+  private readonly groupCommit: GroupCommit;
+  private readonly acknowledgement = new Acknowledgement();
+  private catalog: pg.Client | null = null;
+  private stream: ReplicationStream | null = null;
+  private health: HealthLoop | null = null;
   private halted = false;
   private failure: Error | null = null;
   private settle: { resolve: () => void; reject: (error: Error) => void } | null = null;
-  /** True once this session stored a transaction or confirmed a keepalive or heartbeat position. */
-  progressed = false;
 
   constructor(private readonly options: SessionOptions) {
+    const { source, store, metrics } = options;
     this.log = options.logger;
-    this.batchLimits = options.batch ?? DEFAULT_BATCH_LIMITS;
-    this.lastStoredCommitAt = options.lastChangeAt;
-    this.storedUpTo = options.checkpointLsn ? normalizeLsn(options.checkpointLsn) : null;
+    this.limits = options.batch ?? DEFAULT_BATCH_LIMITS;
     this.builder = new TransactionBuilder(
-      { environment: options.source.environment, database: options.source.database },
-      { keys: (oid) => this.keys.get(oid), types: (oid) => this.types.get(oid >>> 0) },
+      { environment: source.environment, database: source.database },
+      this.relations.lookups,
     );
+    this.builder.skipStoredUpTo(options.checkpointLsn);
+    this.notices = new NoticeLog(this.log);
+    this.groupCommit = new GroupCommit({
+      store,
+      sourceId: source.id,
+      writeMode: options.writeMode,
+      limits: this.limits,
+      metrics,
+      logger: this.log,
+      lastChangeAt: options.lastChangeAt,
+      stored: (group) => this.stored(group.lastCommitEndLsn),
+      failed: (error) => this.fail(error),
+    });
+  }
+
+  /** True once this session stored a transaction or acknowledged a keepalive or heartbeat position. */
+  get progressed(): boolean {
+    return this.acknowledgement.progressed;
   }
 
   /** Streams until drain() (resolves) or a failure (rejects). */
   async run(): Promise<void> {
-    const { source, password } = this.options;
     const finished = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
     // A failure can settle it before it is awaited; that is not an unhandled rejection.
     finished.catch(() => undefined);
     try {
-      const connection = { ...source, password };
-      const { client, ssl } = await openSourceClient(connection, {
-        applicationName: "retrace-worker-catalog",
-        onError: (error) => this.fail(error),
-      });
-      this.catalog = client;
-      // Acknowledging the slot's own confirmed position is a no-op, so it is the safe answer
-      // to a keepalive that arrives before anything is stored.
-      this.confirmableLsn = normalizeLsn(await slotConfirmedLsn(client, source.slotName));
-      if (this.halted) return;
-
-      const service = new LogicalReplicationService(clientConfig(connection, ssl, "retrace-worker"), {
-        acknowledge: { auto: false, timeoutSeconds: 0 },
-        // Off: `receive` pauses the socket itself, and only when a message has to wait.
-        flowControl: { enabled: false },
-      });
-      const plugin = new RawTextPgoutputPlugin({
-        protoVersion: 2,
-        publicationNames: [source.publicationName],
-        messages: true,
-      });
-      this.service = service;
-      this.plugin = plugin;
-      service.on("data", (_lsn: string, message: StreamMessage) => this.receive(message));
-      service.on("heartbeat", (lsn: string, _time: number, shouldRespond: boolean) =>
-        this.keepalive(lsn, shouldRespond),
-      );
-      service.on("error", (error: Error) => this.fail(error));
-      service.on("start", () => this.started());
-
-      // Never subscribe without an LSN: the library would resume from the last *received*
-      // position. 0/0 lets the server start at the slot's confirmed position.
-      const startLsn = this.options.checkpointLsn ?? "0/0";
-      this.log.info({ lsn: startLsn, slot: source.slotName }, "starting replication");
-      service.subscribe(plugin, source.slotName, startLsn).then(
-        () => (this.halted ? this.settle?.resolve() : this.fail(new Error("Replication stream ended"))),
-        (error: unknown) => this.fail(asError(error)),
-      );
+      await this.start();
       await finished;
     } catch (error) {
-      this.fail(asError(error));
+      this.fail(error);
       await finished.catch(() => undefined);
     } finally {
       await this.close();
@@ -234,151 +122,125 @@ export class ReplicationSession {
 
   /** Graceful stop: commit what is complete and let its acknowledgement finish (bounded). */
   async drain(deadlineMs: number): Promise<void> {
-    this.halted = true;
+    this.halt();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, deadlineMs);
     });
     // Complete source transactions still gathering: commit them rather than reading them again
     // at the next start (a group behind an open transaction's rows cannot commit; it is replayed).
-    await Promise.race([this.commitComplete().catch(() => undefined), deadline]);
+    await Promise.race([this.groupCommit.commitComplete().catch(() => undefined), deadline]);
     clearTimeout(timer);
     this.settle?.resolve();
   }
 
-  private fail(error: Error): void {
-    if (this.failure) return;
-    this.failure = error;
-    this.halted = true;
-    this.settle?.reject(error);
-  }
-
-  private async close(): Promise<void> {
-    this.halted = true;
-    if (this.healthTimer) clearInterval(this.healthTimer);
-    this.healthTimer = null;
-    const service = this.service;
-    this.service = null;
-    if (service) {
-      await service.stop().catch(() => undefined);
-      service.removeAllListeners();
+  private async start(): Promise<void> {
+    const { source, password, store, metrics } = this.options;
+    const connection = { ...source, password };
+    const { client, ssl } = await openSourceClient(connection, {
+      applicationName: "retrace-worker-catalog",
+      onError: (error) => this.fail(error),
+    });
+    this.catalog = client;
+    this.acknowledgement.slotPosition(await slotConfirmedLsn(client, source.slotName));
+    if (this.halted) return;
+    if (this.options.health) {
+      this.health = new HealthLoop({
+        ...this.options.health,
+        catalog: client,
+        store,
+        sourceId: source.id,
+        slotName: source.slotName,
+        metrics,
+        logger: this.log,
+        acknowledge: () => this.acknowledge(),
+        commitTimes: () => ({
+          openCommittedAt: this.builder.openCommittedAt,
+          lastStoredCommitAt: this.groupCommit.lastStoredCommitAt,
+        }),
+      });
     }
-    // Whatever did not commit leaves nothing in the store (a commit still running after a drain
-    // deadline is cut off: its connection is closed and the store rolls it back).
-    const open = [this.storeTransaction, this.committingTransaction];
-    this.storeTransaction = null;
-    this.committingTransaction = null;
-    this.pending = [];
-    await Promise.all(open.map((transaction) => transaction?.abort()));
-    await this.catalog?.end().catch(() => undefined);
-    this.catalog = null;
+    const stream = new ReplicationStream(connection, ssl, source.publicationName, {
+      dispatch: (message) => this.dispatch(message),
+      fail: (error) => this.fail(error),
+      keepalive: (lsn, shouldRespond) => this.keepalive(lsn, shouldRespond),
+      started: () => this.started(),
+    });
+    this.stream = stream;
+    // Never subscribe without an LSN: the library would resume from the last *received*
+    // position. 0/0 lets the server start at the slot's confirmed position.
+    const startLsn = this.options.checkpointLsn ?? "0/0";
+    this.log.info({ lsn: startLsn, slot: source.slotName }, "starting replication");
+    stream.subscribe(source.slotName, startLsn).then(
+      () => (this.halted ? this.settle?.resolve() : this.fail(new Error("Replication stream ended"))),
+      (error: unknown) => this.fail(error),
+    );
   }
 
   private started(): void {
     this.log.info("replication started");
-    const health = this.options.health;
-    if (health && !this.healthTimer) {
-      this.healthTimer = setInterval(() => void this.checkHealth(), health.intervalMs);
-      void this.checkHealth();
-    }
-    this.options.store
-      .query(
-        "update sources set status = 'streaming', last_error = null, updated_at = now() " +
-          "where id = $1 and status in ('pending', 'error')",
-        [this.options.source.id],
-      )
-      .catch((error: unknown) => this.log.warn({ err: asError(error) }, "could not record streaming status"));
+    this.health?.start();
+    markStreaming(this.options.store, this.options.source.id).catch((error: unknown) =>
+      this.log.warn({ err: asError(error) }, "could not record streaming status"),
+    );
   }
 
-  /**
-   * The library's "data" listener, called for each message as the socket's data is parsed. Most
-   * messages are handled right here: a row change waits only when it completes a batch and the
-   * store is two batches behind, a commit only when its group fills a batch. One that has to
-   * wait pauses the socket; the messages already read behind it (the rest of that read) go to
-   * the backlog and are handled in order once it is done, and then the socket is resumed. The
-   * library's own flow control does the same with a queue entry and two awaited promises for
-   * every message: ~15% of the worker's CPU profile during workload A.
-   */
-  private receive(message: StreamMessage): void {
-    if (this.waiting) {
-      this.backlog.push(message);
-      return;
-    }
-    const waiting = this.handle(message);
-    if (waiting) void this.waitThenCatchUp(waiting);
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    const failure = asError(error);
+    this.failure = failure;
+    this.groupCommit.fail();
+    this.halt();
+    this.settle?.reject(failure);
   }
 
-  private async waitThenCatchUp(waiting: Promise<void>): Promise<void> {
-    this.waiting = true;
-    this.plugin?.pause();
-    let current: Promise<void> | undefined = waiting;
-    while (current) {
-      await current; // never rejects: handle turns failures into fail()
-      current = undefined;
-      while (!current && this.backlog.length > 0) {
-        const next = this.backlog.shift();
-        if (next) current = this.handle(next);
-      }
-    }
-    this.waiting = false;
-    this.plugin?.resume();
+  /** Nothing more is handled, no group commit starts by itself, no lag is measured. */
+  private halt(): void {
+    this.halted = true;
+    this.stream?.halt();
+    this.groupCommit.halt();
+    this.health?.stop();
   }
 
-  /** Handles one message; a promise when it has to wait, settled once it is handled (or failed). */
-  private handle(message: StreamMessage): Promise<void> | undefined {
-    if (this.halted) return undefined;
-    try {
-      const waiting = this.dispatch(message);
-      if (!waiting) {
-        this.handledCount++;
-        return undefined;
-      }
-      return waiting.then(
-        () => {
-          this.handledCount++;
-        },
-        (error: unknown) => this.fail(asError(error)),
-      );
-    } catch (error) {
-      this.fail(asError(error));
-      return undefined;
-    }
+  private async close(): Promise<void> {
+    this.halt();
+    const stream = this.stream;
+    this.stream = null;
+    await stream?.stop();
+    // Whatever did not commit leaves nothing in the store.
+    await this.groupCommit.close();
+    await this.catalog?.end().catch(() => undefined);
+    this.catalog = null;
   }
 
+  /** Hands one message to the part it is for; a promise when it has to wait (see MessagePump). */
   private dispatch(message: StreamMessage): Promise<void> | undefined {
     switch (message.tag) {
       case "parse-error":
         throw message.error;
       case "relation":
-        return this.loadRelation(message);
+        if (!this.catalog) throw new Error("Catalog connection is closed");
+        return this.relations.load(this.catalog, message);
       case "begin":
         this.builder.begin(message);
-        // (The builder has checked that BEGIN carries its commit LSN.)
-        if (this.storedUpTo !== null) {
-          this.replaying = compareLsn(normalizeLsn(message.commitLsn ?? ""), this.storedUpTo) <= 0;
-          // Commit LSNs only grow: once past the checkpoint, nothing more can be a replay.
-          if (!this.replaying) this.storedUpTo = null;
-        }
         return undefined;
       case "message":
-        if (!message.transactional) return this.safePoint(message);
-        if (!this.replaying) this.builder.add(message);
+        if (!message.transactional) return this.betweenTransactions(message);
+        this.builder.add(message);
         return undefined;
       case "insert":
       case "update":
       case "delete":
       case "truncate":
-        if (this.replaying) return undefined;
         this.builder.add(message);
-        if (
-          this.builder.pendingRows >= this.batchLimits.maxRows ||
-          this.builder.pendingBytes >= this.batchLimits.maxBytes
-        ) {
-          return this.writeOpen(this.builder.takeBatch());
+        if (this.builder.pendingRows < this.limits.maxRows && this.builder.pendingBytes < this.limits.maxBytes) {
+          return undefined;
         }
-        return undefined;
+        // A batch of a transaction not committed yet (a large one) goes to the store now.
+        return this.groupCommit.writeOpen(this.notices.reported(this.builder.takeBatch()));
       case "commit":
-        return this.complete(this.builder.commit(message));
+        // A complete transaction joins the group, which commits as soon as the store is free.
+        return this.groupCommit.add(this.notices.reported(this.builder.commit(message)));
       case "type":
       case "origin":
         return undefined;
@@ -386,266 +248,42 @@ export class ReplicationSession {
   }
 
   /**
-   * A non-transactional message (a heartbeat, or any other) arrives between transactions, in WAL
-   * order: every transaction committed before it has been handled, so once they are committed its
-   * LSN may be confirmed.
+   * A non-transactional message (a heartbeat, or any other) between transactions: its LSN may be
+   * acknowledged once everything received before it is stored, so the group in flight commits first.
    */
-  private async safePoint(message: Pgoutput.MessageMessage): Promise<void> {
+  private async betweenTransactions(message: Pgoutput.MessageMessage): Promise<void> {
     if (message.prefix === HEARTBEAT_PREFIX) this.log.trace({ lsn: message.messageLsn }, "heartbeat received");
     if (this.builder.isOpen) return;
-    await this.commitComplete();
-    if (!message.messageLsn || this.builder.isOpen || !this.idle) return;
-    this.progressed = true;
-    await this.confirm(normalizeLsn(message.messageLsn));
+    await this.groupCommit.commitComplete();
+    if (!message.messageLsn) return;
+    const outstanding = { transactionOpen: this.builder.isOpen, storePending: this.groupCommit.busy };
+    if (this.acknowledgement.betweenTransactions(message.messageLsn, outstanding)) await this.acknowledge();
   }
 
-  /** Nothing received is waiting for the store, and no store transaction is open. */
-  private get idle(): boolean {
-    return (
-      !this.builder.isOpen &&
-      this.group === null &&
-      this.pending.length === 0 &&
-      this.storeTransaction === null &&
-      this.committing === null
-    );
-  }
-
-  /**
-   * What the rows of a relation need beyond the relation message, refreshed on every relation
-   * message (the server sends one before a relation's first change in a session and again after
-   * DDL on it). Runs before the changes that follow the message are handled.
-   *
-   * - Key columns: from the message's own key flags where they say what the key was when the
-   *   change was made (REPLICA IDENTITY DEFAULT or USING INDEX), else (FULL, NOTHING) from the
-   *   catalog NOW; see lib/replication/keys.ts for what that means for old changes.
-   * - Column types that are not built-in: resolved in the catalog NOW (a domain to its base
-   *   type, an array to its element type and delimiter). What a type OID stands for does not
-   *   change while the type exists; a type dropped since the change decodes as text.
-   */
-  private async loadRelation(relation: Pgoutput.MessageRelation): Promise<void> {
-    const catalog = this.catalog;
-    if (!catalog) throw new Error("Catalog connection is closed");
-    this.keys.set(relation.relationOid, relationKeyColumns(relation, await keyIndexes(catalog, relation.relationOid)));
-    const typeOids = [...new Set(relation.columns.map((column) => column.typeOid >>> 0))].filter(
-      (oid) => !isBuiltinType(oid),
-    );
-    if (typeOids.length === 0) return;
-    const rows = await catalogTypes(catalog, typeOids);
-    for (const oid of typeOids) this.types.set(oid, resolveType(oid, rows));
-  }
-
-  private report(notices: readonly Notice[], commitLsn: string, transactionId: string): void {
-    if (notices.length === 0) return;
-    const log = this.log.child({ lsn: commitLsn });
-    for (const notice of notices) {
-      if (notice.kind === "context-ignored") {
-        log.warn({ xid: transactionId, reason: notice.reason }, "context message ignored");
-      } else {
-        const table = `${notice.schema}.${notice.table}`;
-        if (!this.warnedUnavailable.has(table)) {
-          this.warnedUnavailable.add(table);
-          log.warn(
-            { table, columns: notice.columns },
-            "unchanged TOAST values without an old tuple are left out (set REPLICA IDENTITY FULL)",
-          );
-        }
-      }
-    }
-  }
-
-  /**
-   * Rows of a source transaction that has not committed yet (a batch of a large one): they go
-   * into the store transaction being filled, behind the complete transactions still pending,
-   * and become visible at its COMMIT. Returns once at most one batch is ahead of them.
-   */
-  private async writeOpen(batch: TransactionBatch): Promise<void> {
-    this.report(batch.notices, batch.commitLsn, batch.transactionId);
-    this.openInStore = true;
-    await this.fill(batch.rows);
-    this.log.debug({ lsn: batch.commitLsn, rows: batch.rows.length }, "batch sent");
-  }
-
-  /**
-   * Sends the pending rows (and `more`) into the store transaction being filled, opening one if
-   * needed. It may open while the previous group commits, on a second store connection, so that
-   * the next rows stream into the store during that commit; it still commits after it
-   * (startCommit). Its rows go in only once the previous group's are all in, so that the
-   * source's ids follow its commit order (StoreTransaction's `after`); meanwhile the next batch
-   * is decoded. A group commit that holds no connection of its own (checkpoint only) is waited
-   * for first, so a session never waits for a connection while holding two.
-   */
-  private async fill(more: readonly ChangeRow[] = []): Promise<void> {
-    if (this.committing && !this.committingTransaction?.opened) await this.committing;
-    if (this.failure) return;
-    this.storeTransaction ??= new StoreTransaction(
-      this.options.store,
-      this.options.source.id,
-      this.options.writeMode,
-      this.committingTransaction?.written ?? null,
-    );
-    const rows = this.pending.length === 0 ? more : more.length === 0 ? this.pending : this.pending.concat(more);
-    this.pending = [];
-    this.pendingBytes = 0;
-    // Returns once at most one batch of this store transaction is ahead: back-pressure. Until
-    // then the store transaction must not be committed (these rows, taken out of `pending`, are
-    // not in it yet), so startCommit waits for `filling`; a commit that came due meanwhile starts
-    // right after.
-    this.filling = true;
-    try {
-      await this.storeTransaction.send(rows);
-    } finally {
-      this.filling = false;
-    }
-    this.options.metrics?.batch();
-    this.startCommit();
-  }
-
-  /** A source transaction is complete: it joins the group, which commits as soon as the store is free. */
-  private complete(tx: BuiltTransaction): Promise<void> | undefined {
-    this.report(tx.notices, tx.commitLsn, tx.transactionId);
-    this.replaying = false;
-    for (const row of tx.rows) {
-      this.pending.push(row);
-      this.pendingBytes += rowBytes(row);
-    }
-    const group = (this.group ??= {
-      transactions: 0,
-      lastCommitLsn: tx.commitLsn,
-      lastCommitEndLsn: tx.commitEndLsn,
-      lastChangeAt: null,
-    });
-    group.transactions++;
-    group.lastCommitLsn = tx.commitLsn;
-    group.lastCommitEndLsn = tx.commitEndLsn;
-    if (tx.rowCount > 0) group.lastChangeAt = tx.committedAt;
-    this.openInStore = false;
-    this.startCommit();
-    // A batch's worth gathered while the store commits the previous group: it goes into the next
-    // store transaction now, which commits when the previous one is done.
-    const full = this.pending.length >= this.batchLimits.maxRows || this.pendingBytes >= this.batchLimits.maxBytes;
-    return full ? this.fill() : undefined;
-  }
-
-  /**
-   * Commits the group if the store is free and nothing of an open transaction is in its store
-   * transaction; it runs in the background, and when it settles the next group is started.
-   */
-  private startCommit(): void {
-    const group = this.group;
-    if (this.committing || this.filling || !group || this.openInStore || this.failure) return;
-    const transaction =
-      this.storeTransaction ?? new StoreTransaction(this.options.store, this.options.source.id, this.options.writeMode);
-    const rows = this.pending;
-    this.storeTransaction = null;
-    this.group = null;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.committingTransaction = transaction;
-    this.committing = this.commitGroup(transaction, rows, group).then(
-      () => {
-        this.committing = null;
-        this.committingTransaction = null;
-        if (!this.halted) this.startCommit();
-      },
-      (error: unknown) => {
-        this.committing = null;
-        this.committingTransaction = null;
-        this.fail(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  }
-
-  /** Commits everything complete (not behind an open transaction's rows) and waits for it. */
-  private async commitComplete(): Promise<void> {
-    for (;;) {
-      if (this.failure) return;
-      if (!this.committing) this.startCommit();
-      const committing = this.committing;
-      if (!committing) return;
-      await committing;
-    }
-  }
-
-  /** Writes the group's last rows, advances the checkpoint, commits, then acknowledges. */
-  private async commitGroup(transaction: StoreTransaction, rows: ChangeRow[], group: Group): Promise<void> {
-    if (rows.length > 0) {
-      await transaction.send(rows);
-      this.options.metrics?.batch();
-    }
-    const { inserted } = await transaction.commit(group.lastCommitLsn, group.lastChangeAt);
-    if (group.lastChangeAt) this.lastStoredCommitAt = group.lastChangeAt;
-    this.options.metrics?.changesWritten(inserted);
-    this.options.metrics?.transactionsStored(group.transactions);
-    this.log.debug({ lsn: group.lastCommitLsn, transactions: group.transactions, inserted }, "transactions stored");
-    this.progressed = true;
-    await this.confirm(group.lastCommitEndLsn);
-  }
-
-  /**
-   * Measures and stores the lag, writes a heartbeat, and reports the confirmed position again.
-   * Failures here are logged, not fatal: the stream itself is what matters, and a broken
-   * connection fails it anyway.
-   */
-  private async checkHealth(): Promise<void> {
-    const catalog = this.catalog;
-    if (this.measuring || this.halted || !catalog) return;
-    this.measuring = true;
-    const { source, store, health } = this.options;
-    try {
-      const lag = await measureLag(catalog, source.slotName, {
-        openCommittedAt: this.builder.openCommittedAt,
-        lastStoredCommitAt: this.lastStoredCommitAt,
-        previousWalLsn: this.previousWalLsn,
-      });
-      this.previousWalLsn = lag.walLsn;
-      this.options.metrics?.lag(lag.bytes, lag.seconds);
-      this.log.debug({ lagBytes: lag.bytes, lagSeconds: lag.seconds, lsn: lag.walLsn }, "lag measured");
-      await recordLag(store, source.id, lag);
-      // A standby cannot write WAL; its keepalives still carry the replay position.
-      if (health?.heartbeats && !lag.standby && !this.halted) await this.heartbeat(catalog);
-      await this.confirm(null);
-    } catch (error) {
-      if (!this.halted) this.log.warn({ err: { message: asError(error).message } }, "lag measurement failed");
-    } finally {
-      this.measuring = false;
-    }
-  }
-
-  private async heartbeat(catalog: pg.Client): Promise<void> {
-    try {
-      const lsn = await emitHeartbeat(catalog);
-      this.log.trace({ lsn }, "heartbeat written");
-    } catch (error) {
-      // e.g. EXECUTE on pg_logical_emit_message revoked: keepalives still advance the slot.
-      if (!this.warnedHeartbeat) {
-        this.warnedHeartbeat = true;
-        this.log.warn({ err: { message: asError(error).message } }, "could not write a heartbeat to the source");
-      }
-    }
+  /** A group's store transaction committed; its last source transaction ends at `commitEndLsn`. */
+  private async stored(commitEndLsn: string): Promise<void> {
+    this.acknowledgement.stored(commitEndLsn);
+    await this.acknowledge();
   }
 
   private keepalive(lsn: string, shouldRespond: boolean): void {
-    if (this.failure || !this.plugin) return;
-    const everythingHandled = !this.halted && this.idle && this.plugin.parsedCount === this.handledCount;
-    const serverLsn = normalizeLsn(lsn);
-    if (everythingHandled && this.confirmableLsn && compareLsn(serverLsn, this.confirmableLsn) > 0) {
-      this.confirmableLsn = serverLsn;
-      this.progressed = true;
-    }
-    const advanced = this.confirmableLsn !== null && this.ackedLsn !== this.confirmableLsn;
-    if (advanced || shouldRespond) {
-      this.confirm(null).catch((error: unknown) => this.fail(asError(error)));
-    }
+    const { stream, acknowledgement } = this;
+    if (this.failure || !stream) return;
+    acknowledgement.keepalive(lsn, {
+      transactionOpen: this.builder.isOpen,
+      storePending: this.groupCommit.busy,
+      parsed: stream.parsed,
+      handled: stream.handled,
+      halted: this.halted,
+    });
+    if (acknowledgement.isNew || shouldRespond) this.acknowledge().catch((error: unknown) => this.fail(error));
   }
 
-  /** Reports `confirmableLsn` (advanced to `handledUpTo` first) as flushed to the server. */
-  private async confirm(handledUpTo: string | null): Promise<void> {
-    if (handledUpTo) this.confirmableLsn = this.confirmableLsn ? maxLsn(this.confirmableLsn, handledUpTo) : handledUpTo;
-    const lsn = this.confirmableLsn;
-    const service = this.service;
-    if (!lsn || !service || this.failure) return;
-    const argument = libraryAckArgument(lsn);
-    if (!argument) return;
-    if (await service.acknowledge(argument)) this.ackedLsn = lsn;
+  /** Reports the position `acknowledgement` allows (worker/acknowledgement.ts says why) as flushed. */
+  private async acknowledge(): Promise<void> {
+    const lsn = this.acknowledgement.lsn;
+    const stream = this.stream;
+    if (!lsn || !stream || this.failure) return;
+    if (await stream.acknowledge(lsn)) this.acknowledgement.acknowledged(lsn);
   }
 }

@@ -1,12 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLsn } from "../lib/replication/lsn";
-import { confirmedFlush, SECRET, startServers, trackTables, waitFor, type Servers } from "./test-support";
+import { confirmedFlush, startServers, trackTables, type Servers } from "../test/support/servers";
+import { waitFor } from "../test/support/wait";
+import { killWorkerProcesses, spawnWorkerProcess, type WorkerProcess } from "../test/support/worker";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SLOT = "retrace_restart";
 const TRUTH_SLOT = "truth"; // test_decoding: what the source really committed, with commit end LSNs
 const TRANSACTIONS = 300;
@@ -14,22 +12,9 @@ const ROWS_PER_TRANSACTION = 10;
 
 let servers: Servers;
 let sourceId: string;
-const children: ChildProcess[] = [];
-
-type WorkerProcess = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 
 function spawnWorker(): WorkerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "worker/run.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: servers.storeUrl, RETRACE_SECRET: SECRET, LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
+  return spawnWorkerProcess({ DATABASE_URL: servers.storeUrl });
 }
 
 async function storedCount(): Promise<number> {
@@ -47,7 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await killWorkerProcesses();
   await servers?.stop();
 });
 
@@ -95,7 +80,7 @@ describe("worker killed mid-stream", () => {
     const total = TRANSACTIONS * ROWS_PER_TRANSACTION;
     let second: WorkerProcess | undefined;
     try {
-      await waitFor("first worker storing", async () => (await storedCount()) >= 300, 30_000);
+      await waitFor("first worker storing", async () => (await storedCount()) >= 300, { timeoutMs: 30_000 });
       first.child.kill("SIGKILL");
       await first.exited;
       const storedAtKill = await storedCount();
@@ -104,7 +89,7 @@ describe("worker killed mid-stream", () => {
       await writer;
       expect(storedAtKill, "the kill must land mid-stream").toBeLessThan(total);
 
-      await waitFor("all changes stored", async () => (await storedCount()) >= total, 30_000).catch(
+      await waitFor("all changes stored", async () => (await storedCount()) >= total, { timeoutMs: 30_000 }).catch(
         (error: unknown) => {
           throw new Error(`${String(error)}\n--- second worker output ---\n${restarted.output()}`);
         },

@@ -1,10 +1,13 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import { backoffDelay } from "../lib/backoff";
-import { decryptSecret } from "../lib/crypto/secrets";
 import type { Source } from "../lib/db/schema";
+import { decryptSourcePassword } from "../lib/sources/password";
+import { lastErrorText, recordError, storedPosition } from "../lib/sources/status";
+import type { BatchLimits } from "./group-commit";
 import type { SourceMetrics } from "./metrics";
-import { ReplicationSession, type BatchLimits, type HealthOptions, type SessionSource } from "./replication-session";
+import { ReplicationSession, type SessionSource } from "./replication-session";
+import type { HealthOptions } from "./source-health";
 
 export type StreamSource = SessionSource & Pick<Source, "passwordEncrypted">;
 
@@ -19,12 +22,6 @@ export type SourceStreamOptions = {
   health?: HealthOptions;
   metrics?: SourceMetrics;
 };
-
-/** What goes into `sources.last_error`: the message only, bounded, never a connection string. */
-function errorMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/postgres(ql)?:\/\/\S+/gi, "[connection string]").slice(0, 1000);
-}
 
 /** The store's unique index rejected a row (SQLSTATE 23505). */
 function isUniqueViolation(error: unknown): boolean {
@@ -52,7 +49,7 @@ export class SourceStream {
     this.loop ??= this.run();
   }
 
-  /** Drains the current session (in-flight write and ack, up to deadlineMs) and stops retrying. */
+  /** Drains the current session (in-flight write and acknowledgement, up to deadlineMs) and stops retrying. */
   async stop(deadlineMs = 10_000): Promise<void> {
     this.stopping = true;
     this.wakeUp?.();
@@ -66,8 +63,8 @@ export class SourceStream {
     while (!this.stopping) {
       let session: ReplicationSession | null = null;
       try {
-        const password = decryptSecret(this.options.source.passwordEncrypted, this.options.secret);
-        const { checkpointLsn, lastChangeAt } = await this.storedPosition();
+        const password = decryptSourcePassword(this.options.source.passwordEncrypted, this.options.secret);
+        const { checkpointLsn, lastChangeAt } = await storedPosition(this.options.store, this.options.source.id);
         if (this.stopping) break;
         const writeMode = this.afterDuplicate ? "insert" : "copy";
         if (this.afterDuplicate)
@@ -93,7 +90,7 @@ export class SourceStream {
         const delay = backoffDelay(attempt++, minMs, maxMs);
         if (!this.stopping) {
           this.options.metrics?.error();
-          this.log.warn({ err: { message: errorMessage(error) }, retryInMs: delay }, "replication failed");
+          this.log.warn({ err: { message: lastErrorText(error) }, retryInMs: delay }, "replication failed");
           await this.recordError(error);
           await this.sleep(delay);
         }
@@ -103,26 +100,11 @@ export class SourceStream {
     }
   }
 
-  private async storedPosition(): Promise<{ checkpointLsn: string | null; lastChangeAt: string | null }> {
-    const { rows } = await this.options.store.query<{ checkpoint: string | null; last_change_at: string | null }>(
-      `select checkpoint_lsn::text as checkpoint,
-              to_char(last_change_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as last_change_at
-         from sources where id = $1`,
-      [this.options.source.id],
-    );
-    const [row] = rows;
-    if (!row) throw new Error("Source no longer exists");
-    return { checkpointLsn: row.checkpoint, lastChangeAt: row.last_change_at };
-  }
-
   private async recordError(error: unknown): Promise<void> {
     try {
-      await this.options.store.query(
-        "update sources set status = 'error', last_error = $2, updated_at = now() where id = $1",
-        [this.options.source.id, errorMessage(error)],
-      );
+      await recordError(this.options.store, this.options.source.id, error);
     } catch (storeError) {
-      this.log.warn({ err: { message: errorMessage(storeError) } }, "could not record the error on the source");
+      this.log.warn({ err: { message: lastErrorText(storeError) } }, "could not record the error on the source");
     }
   }
 

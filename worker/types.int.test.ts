@@ -28,10 +28,10 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger } from "../lib/log";
-import { encryptSecret } from "../lib/crypto/secrets";
-import { SECRET, startServers, waitFor, type Servers } from "./test-support";
-import { startWorker, type Worker } from "./worker";
+import { addSource, startServers, type Servers } from "../test/support/servers";
+import { waitFor } from "../test/support/wait";
+import { startTestWorker } from "../test/support/worker";
+import type { Worker } from "./worker";
 
 type Scalar = "number" | "text" | "bool" | "json";
 type Kind = Scalar | { array: Scalar };
@@ -322,14 +322,7 @@ async function sourceClient(database: string): Promise<pg.Client> {
 }
 
 async function registerSource(database: string, slotName: string, publicationName: string): Promise<string> {
-  const [row] = await servers.storeQuery<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment,
-                          slot_name, publication_name)
-     values ($1, '127.0.0.1', $2, $1, 'postgres', $3, 'disable', 'test', $4, $5) returning id`,
-    [database, servers.source.port, encryptSecret(servers.source.password, SECRET), slotName, publicationName],
-  );
-  if (!row) throw new Error("no source id");
-  return row.id;
+  return addSource(servers, { slotName, publicationName, database, host: "127.0.0.1" });
 }
 
 type Stored = {
@@ -347,15 +340,15 @@ async function storedChanges(sourceId: string, table: string, expected: number):
          from changes where source_id = $1 and "table" = $2 order by commit_lsn, seq`,
       [sourceId, table],
     );
-  await waitFor(`${expected} changes of ${table}`, async () => (await query()).length >= expected, 60_000).catch(
-    async (error: unknown) => {
-      const [source] = await servers.storeQuery<{ status: string; last_error: string | null }>(
-        "select status, last_error from sources where id = $1",
-        [sourceId],
-      );
-      throw new Error(`${String(error)} (source ${source?.status}: ${source?.last_error ?? "no error"})`);
-    },
-  );
+  await waitFor(`${expected} changes of ${table}`, async () => (await query()).length >= expected, {
+    timeoutMs: 60_000,
+  }).catch(async (error: unknown) => {
+    const [source] = await servers.storeQuery<{ status: string; last_error: string | null }>(
+      "select status, last_error from sources where id = $1",
+      [sourceId],
+    );
+    throw new Error(`${String(error)} (source ${source?.status}: ${source?.last_error ?? "no error"})`);
+  });
   return query();
 }
 
@@ -459,13 +452,7 @@ beforeAll(async () => {
   await servers.source.query("select pg_create_logical_replication_slot('legacy_slot', 'pgoutput')", [], "legacy");
   appSource = await registerSource("app", "types_slot", "types_pub");
   legacySource = await registerSource("legacy", "legacy_slot", "legacy_pub");
-  worker = startWorker({
-    databaseUrl: servers.storeUrl,
-    secret: SECRET,
-    logger: createLogger("types-test", "silent"),
-    pollIntervalMs: 200,
-    backoff: { minMs: 200, maxMs: 1_000 },
-  });
+  worker = startTestWorker(servers);
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { connectStore, type Store } from "../lib/db/client";
 import { sources, type Source } from "../lib/db/schema";
 import { Lease } from "./lease";
 import { createWorkerMetrics, forgetSourceGauges, sourceMetrics, type WorkerMetrics } from "./metrics";
-import { DEFAULT_BATCH_LIMITS, type BatchLimits } from "./replication-session";
+import { DEFAULT_BATCH_LIMITS, type BatchLimits } from "./group-commit";
 import { SourceStream } from "./source-stream";
 
 export type WorkerOptions = {

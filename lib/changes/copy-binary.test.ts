@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ChangeRow } from "../replication/rows";
-import { ChangesCopyEncoder, parseInt8, parseLsnHalves, parseTimestamp } from "./copy-binary";
+import { ChangesCopyEncoder, parseInt8, parseTimestamp } from "./copy-binary";
 
 // The expected bytes are built with Buffer's own writers and literal values, not the encoder's code.
 const int16 = (value: number) => {
@@ -149,17 +149,7 @@ describe("parseTimestamp", () => {
   });
 });
 
-describe("parseLsnHalves and parseInt8", () => {
-  it("reads both halves of an LSN, in either case", () => {
-    expect(parseLsnHalves("FFFFFFFF/FFFFFFFE")).toEqual({ high: 0xffffffff, low: 0xfffffffe });
-    expect(parseLsnHalves("16/b374d848")).toEqual({ high: 0x16, low: 0xb374d848 });
-    expect(parseLsnHalves("0/0")).toEqual({ high: 0, low: 0 });
-  });
-
-  it.each(["0/", "/0", "0/G", "1/2/3", "0/100000000", "00"])("refuses the LSN %j", (text) => {
-    expect(() => parseLsnHalves(text)).toThrow("Invalid LSN");
-  });
-
+describe("parseInt8", () => {
   it("reads any int8", () => {
     expect(asBigInt(parseInt8("4294967295"))).toBe(4294967295n);
     expect(asBigInt(parseInt8("9223372036854775807"))).toBe(9223372036854775807n);

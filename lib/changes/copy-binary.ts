@@ -1,5 +1,6 @@
 // Hand-written on purpose, a measured choice: COPY in binary format was the largest single ingest gain (README,
 // "Benchmarks"). Keep it rather than swap in a library.
+import { parseLsnHalves } from "../replication/lsn";
 import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
 
 /** The columns a change row fills, in the order both write paths list them. */
@@ -65,26 +66,6 @@ export function parseInt8(text: string): Int64 {
   // Up to 15 digits stays a safe integer: no bigint needed for an xid.
   const digits = text.startsWith("-") ? text.length - 1 : text.length;
   return digits <= 15 ? int64FromNumber(Number(text)) : int64FromBigInt(BigInt(text), `Transaction id ${text}`);
-}
-
-const hexDigit = (c: number) =>
-  c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : NaN;
-
-/** A run of 1 to 8 hex digits as a number, NaN if it is not one. */
-function hexWord(text: string, start: number, end: number): number {
-  if (end - start < 1 || end - start > 8) return NaN;
-  let value = 0;
-  for (let i = start; i < end; i++) value = value * 16 + hexDigit(text.charCodeAt(i));
-  return value;
-}
-
-/** A pg_lsn from its text ("16/B374D848"): the two hex halves are the uint64's halves. */
-export function parseLsnHalves(text: string): Int64 {
-  const slash = text.indexOf("/");
-  const high = hexWord(text, 0, slash);
-  const low = hexWord(text, slash + 1, text.length);
-  if (Number.isNaN(high) || Number.isNaN(low)) throw new Error(`Invalid LSN: ${text}`);
-  return { high, low };
 }
 
 /** A run of decimal digits as a number, NaN if it is not one. */

@@ -1,6 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { JsonObject } from "../api/json";
 import type { Queryable } from "../db/client";
+import { isoTimestampSql } from "../db/iso-timestamp";
 import type { Operation } from "../db/schema";
 import { RawJson } from "../http/json";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -67,7 +68,7 @@ type ChangeRow = {
   created_at: string;
 };
 
-const iso = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const iso = (column: string) => sql.raw(isoTimestampSql(column));
 
 // Everything that JavaScript could alter (bigint, json, timestamps) leaves PostgreSQL as text.
 const columns = sql`
@@ -76,7 +77,7 @@ const columns = sql`
   c.before::text as before, c.after::text as after, c.changed_fields, c.unavailable_fields,
   coalesce(c.context, '{}')::text as context, c.transaction_id::text as transaction_id,
   c.commit_lsn::text as commit_lsn, c.seq,
-  ${iso(sql`c.committed_at`)} as committed_at, ${iso(sql`c.created_at`)} as created_at`;
+  ${iso("c.committed_at")} as committed_at, ${iso("c.created_at")} as created_at`;
 
 function toChange(row: ChangeRow): Change {
   return {

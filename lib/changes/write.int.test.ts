@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
 import type { ChangeRow } from "../replication/rows";
-import { startTestServer, type TestServer } from "../../test/postgres";
+import { startTestServer, type TestServer } from "../../test/support/postgres";
 import { StoreTransaction, type WriteMode } from "./write";
 
 let server: TestServer;

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { clientSocket } from "../db/client";
 import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
+import { advanceCheckpoint } from "../sources/status";
 import { ChangesCopyEncoder, COLUMNS } from "./copy-binary";
 import { CopyIn } from "./copy-in";
 
@@ -65,23 +66,6 @@ type Payload = { mode: "copy"; data: Buffer } | { mode: "insert"; values: unknow
 function insertPayload(sourceId: string, rows: readonly ChangeRow[]): Payload {
   const first = rows[0] as ChangeRow;
   return { mode: "insert", values: [sourceId, first.environment, first.database, rowsDocument(rows)] };
-}
-
-// Monotonic: a replay after a crash rewrites (and deduplicates) older transactions and must not
-// move the checkpoint back. Updating no row means the source was deleted meanwhile: the store
-// transaction must not commit rows of a source that no longer exists (changes has no foreign key).
-const ADVANCE_CHECKPOINT = `
-  update sources
-     set checkpoint_lsn = greatest(coalesce(checkpoint_lsn, '0/0'::pg_lsn), $2::pg_lsn),
-         last_change_at = greatest(last_change_at, $3::timestamptz),
-         status = 'streaming',
-         last_error = null,
-         updated_at = now()
-   where id = $1`;
-
-async function advanceCheckpoint(db: pg.Pool | pg.ClientBase, values: unknown[]): Promise<void> {
-  const { rowCount } = await db.query(ADVANCE_CHECKPOINT, values);
-  if (rowCount !== 1) throw new Error("Source no longer exists in the store");
 }
 
 /**
@@ -238,15 +222,14 @@ export class StoreTransaction {
     await this.settle();
     if (this.finished) throw new Error("Store transaction already finished");
     this.markWritten();
-    const checkpoint = [this.sourceId, commitLsn, lastChangeAt];
     if (!this.client) {
       // Nothing was written: the checkpoint alone is one statement, no transaction needed.
       this.finished = true;
-      await advanceCheckpoint(this.pool, checkpoint);
+      await advanceCheckpoint(this.pool, this.sourceId, commitLsn, lastChangeAt);
       return { inserted: 0 };
     }
     await this.run(async (client) => {
-      await advanceCheckpoint(client, checkpoint);
+      await advanceCheckpoint(client, this.sourceId, commitLsn, lastChangeAt);
       await client.query("commit");
     });
     this.finished = true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareLsn, formatLsn, libraryAckArgument, normalizeLsn, parseLsn } from "./lsn";
+import { compareLsn, formatLsn, libraryAcknowledgeArgument, normalizeLsn, parseLsn, parseLsnHalves } from "./lsn";
 import { microsToTimestamp } from "./time";
 
 describe("LSNs", () => {
@@ -17,14 +17,26 @@ describe("LSNs", () => {
     expect(normalizeLsn("0/0")).toBe("0/0");
   });
 
-  it("makes the library confirm exactly the given position (it adds one)", () => {
-    expect(libraryAckArgument("0/1A2B3C")).toBe("0/1A2B3B");
-    expect(libraryAckArgument("1/0")).toBe("0/FFFFFFFF");
-    expect(libraryAckArgument("0/0")).toBeNull();
+  it("makes the library acknowledge exactly the given position (it adds one)", () => {
+    expect(libraryAcknowledgeArgument("0/1A2B3C")).toBe("0/1A2B3B");
+    expect(libraryAcknowledgeArgument("1/0")).toBe("0/FFFFFFFF");
+    expect(libraryAcknowledgeArgument("0/0")).toBeNull();
   });
 
   it("rejects garbage", () => {
     expect(() => parseLsn("nope")).toThrow();
+  });
+
+  it("reads both halves of an LSN, in either case", () => {
+    expect(parseLsnHalves("FFFFFFFF/FFFFFFFE")).toEqual({ high: 0xffffffff, low: 0xfffffffe });
+    expect(parseLsnHalves("16/b374d848")).toEqual({ high: 0x16, low: 0xb374d848 });
+    expect(parseLsnHalves("0/0")).toEqual({ high: 0, low: 0 });
+    expect(parseLsn("FFFFFFFF/FFFFFFFF")).toBe(2n ** 64n - 1n);
+  });
+
+  it.each(["0/", "/0", "0/G", "1/2/3", "0/100000000", "00", "", " 0/0", "0/0 "])("refuses the LSN %j", (text) => {
+    expect(() => parseLsnHalves(text)).toThrow("Invalid LSN");
+    expect(() => compareLsn(text, "0/1")).toThrow("Invalid LSN");
   });
 });
 

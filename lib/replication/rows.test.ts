@@ -370,3 +370,55 @@ describe("TransactionBuilder", () => {
     );
   });
 });
+
+describe("TransactionBuilder replay", () => {
+  const at = (commitLsn: string, commitEndLsn: string) => ({
+    begin: { ...begin, commitLsn },
+    commit: { ...commit, commitLsn, commitEndLsn },
+  });
+  const changes: Array<Parameters<TransactionBuilder["add"]>[0]> = [
+    message("_retrace", '{"user":"replayed"}'),
+    { tag: "insert", relation: logs, new: tuple(logs, { line: "l" }) },
+    { tag: "truncate", relations: [logs], cascade: false, restartIdentity: false } as Pgoutput.MessageTruncate,
+  ];
+  const replay = (b: TransactionBuilder, lsns: { begin: TransactionBegin; commit: TransactionCommit }) => {
+    b.begin(lsns.begin);
+    for (const change of changes) b.add(change);
+    return b.commit(lsns.commit);
+  };
+
+  it("builds no rows for transactions committed at or below the stored checkpoint, and rows after it", () => {
+    const b = builder();
+    b.skipStoredUpTo("00000000/00002000");
+    const below = replay(b, at("0/1000", "0/1030"));
+    const atCheckpoint = replay(b, at("0/2000", "0/2030"));
+    const after = replay(b, at("0/3000", "0/3030"));
+    expect([below, atCheckpoint].map((tx) => [tx.rows.length, tx.rowCount, tx.notices])).toEqual([
+      [0, 0, []],
+      [0, 0, []],
+    ]);
+    // They still end, so that the session stores and acknowledges them like any other.
+    expect([below.commitEndLsn, atCheckpoint.commitEndLsn]).toEqual(["0/1030", "0/2030"]);
+    expect(after.rows.map((row) => [row.operation, row.seq, row.context])).toEqual([
+      ["CREATE", 0, '{"user":"replayed"}'],
+      ["TRUNCATE", 1, '{"user":"replayed"}'],
+    ]);
+  });
+
+  it("compares commit LSNs as numbers, and builds everything without a checkpoint", () => {
+    const b = builder();
+    b.skipStoredUpTo("0/FFFFFFFF");
+    expect(replay(b, at("1/0", "1/30")).rowCount).toBe(2);
+    const fresh = builder();
+    fresh.skipStoredUpTo(null);
+    expect(replay(fresh, at("0/1", "0/30")).rowCount).toBe(2);
+  });
+
+  it("stops skipping once past the checkpoint", () => {
+    const b = builder();
+    b.skipStoredUpTo("0/2000");
+    expect(replay(b, at("0/3000", "0/3030")).rowCount).toBe(2);
+    // Commit LSNs only grow; a lower one after that is not taken for a replay.
+    expect(replay(b, at("0/1000", "0/1030")).rowCount).toBe(2);
+  });
+});

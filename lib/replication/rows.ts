@@ -1,9 +1,10 @@
 import type { Pgoutput } from "pg-logical-replication";
 import type { Operation } from "../db/schema/changes";
 import { CONTEXT_PREFIXES, parseContext } from "./context";
-import { builtinType, decoderFor, type Decoder, type ValueType } from "./decode";
-import { normalizeLsn } from "./lsn";
-import type { RowDelete, RowInsert, RowUpdate, RowValues, TransactionBegin, TransactionCommit } from "./plugin";
+import type { ValueType } from "./decode";
+import { changedFields, planRelation, primaryKey, rowImage, type Image, type RelationPlan } from "./images";
+import { compareLsn, normalizeLsn } from "./lsn";
+import type { RowDelete, RowInsert, RowUpdate, TransactionBegin, TransactionCommit } from "./plugin";
 import { microsToTimestamp, nowMicros } from "./time";
 
 /** A row's context when no context message applies to it (stored as NULL). */
@@ -74,7 +75,7 @@ export type TransactionBatch = {
 
 /** The end of a source transaction: its rows not yet taken as batches, and where it ends. */
 export type BuiltTransaction = TransactionBatch & {
-  /** End of the commit record: what the slot may be confirmed up to once this is stored. */
+  /** End of the commit record: what the slot may be acknowledged up to once this is stored. */
   commitEndLsn: string;
   /** Rows of the whole transaction, batches already taken included. */
   rowCount: number;
@@ -82,102 +83,10 @@ export type BuiltTransaction = TransactionBatch & {
 
 export type RowMessage = RowInsert | RowUpdate | RowDelete | Pgoutput.MessageTruncate | Pgoutput.MessageMessage;
 
-type Image = { json: string; unavailable: string[] };
-
-type ColumnPlan = {
-  name: string;
-  decode: Decoder;
-  /** The column's JSON key opening the image (`{"name":`) or following another field (`,"name":`). */
-  firstField: string;
-  nextField: string;
-};
-
-/**
- * What building rows needs from a relation message, worked out once per relation message (the
- * server sends one before a relation's first change in a session and again after DDL on it)
- * rather than for every row and column.
- */
-type RelationPlan = {
-  columns: ColumnPlan[];
-  /** Positions of the key columns in key order; -1 for a key column the relation does not send. */
-  keyPositions: number[];
-};
-
-function planRelation(
-  relation: Pgoutput.MessageRelation,
-  keyColumns: readonly string[],
-  types: TypeLookup,
-): RelationPlan {
-  const columns = relation.columns.map(({ name, typeOid }): ColumnPlan => {
-    const field = `${JSON.stringify(name)}:`;
-    return {
-      name,
-      decode: decoderFor(types(typeOid) ?? builtinType(typeOid)),
-      firstField: `{${field}`,
-      nextField: `,${field}`,
-    };
-  });
-  const names = columns.map((column) => column.name);
-  return { columns, keyPositions: keyColumns.map((name) => names.indexOf(name)) };
-}
-
-/** A value of the row, checked to be raw text (or null, or undefined = not known). */
-function textValue(values: RowValues, position: number, column: string): string | null | undefined {
-  const value = values[position];
-  if (value === null || value === undefined || typeof value === "string") return value;
-  // Only reachable if the raw-text plugin was bypassed: refuse rather than store a lossy value.
-  throw new Error(`Column ${column} was not delivered as text`);
-}
-
-function checkValues(values: RowValues): void {
-  // The library's own tuples are objects keyed by column name, of converted values.
-  if (!Array.isArray(values)) throw new Error("Row values were not delivered as text by column position");
-}
-
-function rowImage(plan: RelationPlan, values: RowValues): Image {
-  checkValues(values);
-  const unavailable: string[] = [];
-  let json = "";
-  let position = 0;
-  for (const column of plan.columns) {
-    const value = textValue(values, position++, column.name);
-    if (value === undefined) {
-      unavailable.push(column.name);
-      continue;
-    }
-    json += json === "" ? column.firstField : column.nextField;
-    json += value === null ? "null" : column.decode(value);
-  }
-  return { json: json === "" ? "{}" : `${json}}`, unavailable };
-}
-
-function changedFields(plan: RelationPlan, before: RowValues, after: RowValues): string[] {
-  checkValues(before);
-  checkValues(after);
-  const changed: string[] = [];
-  let position = 0;
-  for (const { name } of plan.columns) {
-    const oldValue = textValue(before, position, name);
-    const newValue = textValue(after, position++, name);
-    if (oldValue !== undefined && newValue !== undefined && oldValue !== newValue) changed.push(name);
-  }
-  return changed;
-}
-
-function primaryKey(plan: RelationPlan, values: RowValues | null): string | null {
-  if (!values || plan.keyPositions.length === 0) return null;
-  checkValues(values);
-  const texts: string[] = [];
-  for (const position of plan.keyPositions) {
-    const value = position < 0 ? undefined : textValue(values, position, plan.columns[position]?.name ?? "");
-    if (typeof value !== "string") return null;
-    texts.push(value);
-  }
-  return texts.length === 1 && texts[0] !== undefined ? texts[0] : JSON.stringify(texts);
-}
-
 type OpenTransaction = {
   transactionId: string;
+  /** Committed at or below the stored checkpoint: already stored, so it builds no rows. */
+  replayed: boolean;
   commitLsn: string;
   committedAt: string;
   context: string;
@@ -193,6 +102,11 @@ type OpenTransaction = {
 // What a row costs beyond its JSON text (strings of metadata, the object itself), roughly.
 const ROW_OVERHEAD_BYTES = 200;
 
+/** Approximate size of a row in memory: its JSON text and the rest. What batches are limited by. */
+export function rowBytes(row: ChangeRow): number {
+  return (row.before?.length ?? 0) + (row.after?.length ?? 0) + row.context.length + ROW_OVERHEAD_BYTES;
+}
+
 /**
  * Turns one source transaction's pgoutput messages (begin .. commit) into `changes` rows and
  * stitches application context onto them. Pure: no I/O; primary keys and the decoding of
@@ -201,6 +115,12 @@ const ROW_OVERHEAD_BYTES = 200;
  * A transaction need not be held whole: the caller may take the rows built so far as a batch at
  * any point (`takeBatch`, e.g. when `pendingRows` or `pendingBytes` passes a limit); `seq`
  * keeps counting across batches, and `commit` returns what is left.
+ *
+ * Replay: told the stored checkpoint (`skipStoredUpTo`), it builds no rows for transactions
+ * committed at or below it. After a restart the server resends from the checkpoint, and every
+ * such transaction is already stored (the checkpoint is written in the same store transaction as
+ * its rows), so COPY never meets a duplicate. Their COMMIT still returns a transaction (with no
+ * rows), so that it is stored and acknowledged like any other.
  */
 export class TransactionBuilder {
   private current: OpenTransaction | null = null;
@@ -208,6 +128,8 @@ export class TransactionBuilder {
   private readonly types: TypeLookup;
   private readonly plans = new WeakMap<Pgoutput.MessageRelation, RelationPlan>();
   private lastQueued = { micros: -1, text: "" };
+  /** Transactions committed at or below this LSN are already stored; null once the stream is past it. */
+  private storedUpTo: string | null = null;
 
   constructor(
     private readonly source: SourceInfo,
@@ -238,11 +160,24 @@ export class TransactionBuilder {
     return this.current?.pendingBytes ?? 0;
   }
 
+  /** The stored checkpoint (commit LSN of the last stored transaction; null: none). */
+  skipStoredUpTo(checkpointLsn: string | null): void {
+    this.storedUpTo = checkpointLsn === null ? null : normalizeLsn(checkpointLsn);
+  }
+
   begin(message: TransactionBegin): void {
     if (this.current) throw new Error("BEGIN inside an open transaction");
+    const commitLsn = normalizeLsn(message.commitLsn);
+    let replayed = false;
+    if (this.storedUpTo !== null) {
+      replayed = compareLsn(commitLsn, this.storedUpTo) <= 0;
+      // Commit LSNs only grow: once past the checkpoint, nothing more can be a replay.
+      if (!replayed) this.storedUpTo = null;
+    }
     this.current = {
       transactionId: String(message.xid >>> 0),
-      commitLsn: normalizeLsn(message.commitLsn),
+      replayed,
+      commitLsn,
       committedAt: microsToTimestamp(message.commitTime),
       context: NO_CONTEXT,
       rows: [],
@@ -258,6 +193,7 @@ export class TransactionBuilder {
     if (message.tag === "message" && !message.transactional) return;
     const tx = this.current;
     if (!tx) throw new Error(`${message.tag} outside a transaction`);
+    if (tx.replayed) return;
     switch (message.tag) {
       case "message":
         return this.contextMessage(tx, message);
@@ -336,11 +272,6 @@ export class TransactionBuilder {
     this.current = null;
     // Not `{ ...batch, … }`: that spread cost ~15 µs a transaction (measured on Node 20).
     return Object.assign(this.batchOf(tx), { commitEndLsn: normalizeLsn(message.commitEndLsn), rowCount: tx.nextSeq });
-  }
-
-  /** Drops a partly received transaction (the stream restarts and the server resends it). */
-  reset(): void {
-    this.current = null;
   }
 
   private batchOf(tx: OpenTransaction): TransactionBatch {
@@ -431,6 +362,6 @@ export class TransactionBuilder {
       queuedAt: this.queuedAt(),
     };
     tx.rows.push(row);
-    tx.pendingBytes += (row.before?.length ?? 0) + (row.after?.length ?? 0) + row.context.length + ROW_OVERHEAD_BYTES;
+    tx.pendingBytes += rowBytes(row);
   }
 }

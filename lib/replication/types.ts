@@ -1,7 +1,7 @@
 import { builtinType, isBuiltinType, type ValueType } from "./decode";
 
 /**
- * One pg_type row of the source, as far as decoding needs it (worker/source-connection.ts reads
+ * One pg_type row of the source, as far as decoding needs it (worker/source-catalog.ts reads
  * them). OIDs are unsigned.
  */
 export type CatalogType = {

@@ -1,11 +1,12 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import { changes, sources, trackedTables } from "../db/schema";
-import { decryptSecret, encryptSecret } from "../crypto/secrets";
+import { encryptSecret } from "../crypto/secrets";
 import type { SourceConnection } from "./connection";
-import { PasswordUnreadable } from "./errors";
 import type { SslMode, TableRef } from "./input";
+import { decryptSourcePassword } from "./password";
 import type { ReplicationNames } from "./provision";
+import { setEnabled } from "./status";
 
 /**
  * Store-side queries for sources. Every function that returns data meant for the API selects
@@ -203,12 +204,7 @@ export async function getSourceConnection(
     .from(sources)
     .where(eq(sources.id, id));
   if (!row) return null;
-  let password: string;
-  try {
-    password = decryptSecret(row.passwordEncrypted, secret);
-  } catch {
-    throw new PasswordUnreadable();
-  }
+  const password = decryptSourcePassword(row.passwordEncrypted, secret);
   return {
     name: row.name,
     identified: row.identified,
@@ -261,12 +257,7 @@ export async function setTrackedTables(
 
 /** Pause or resume. The worker picks the change up and releases or takes the slot. */
 export async function setSourceEnabled(db: Queryable, id: string, enabled: boolean): Promise<SourceSummary | null> {
-  const updated = await db
-    .update(sources)
-    .set(enabled ? { enabled, status: "pending", lastError: null } : { enabled, status: "paused" })
-    .where(eq(sources.id, id))
-    .returning({ id: sources.id });
-  return updated.length > 0 ? getSource(db, id) : null;
+  return (await setEnabled(db, id, enabled)) ? getSource(db, id) : null;
 }
 
 /**

@@ -1,10 +1,11 @@
-/** Shared set-up for the worker's integration tests: a store server and a source server. */
+/** A store server and a source server for the worker's integration tests, and sources on them. */
 import pg from "pg";
-import { encryptSecret } from "../lib/crypto/secrets";
-import { migrateStore } from "../lib/db/migrate";
-import { parseLsn } from "../lib/replication/lsn";
-import { startTestServer, type TestServer } from "../test/postgres";
+import { encryptSecret } from "../../lib/crypto/secrets";
+import { migrateStore } from "../../lib/db/migrate";
+import { parseLsn } from "../../lib/replication/lsn";
+import { startTestServer, type TestServer } from "./postgres";
 
+/** The secret test workers run with (test/support/worker.ts) and source passwords are stored with. */
 export const SECRET = "worker-integration-test-secret-0123456789";
 
 export type Servers = {
@@ -67,7 +68,10 @@ export async function startServers(options: { storeFlags?: string[]; sourceFlags
   }
 }
 
-/** Registers the source database in the store the way the web app does; returns its id. */
+/**
+ * Registers a database of the source server in the store the way the web app does; returns its
+ * id. By default the `app` database at localhost on the source server's own port.
+ */
 export async function addSource(
   servers: Servers,
   options: {
@@ -75,19 +79,29 @@ export async function addSource(
     publicationName: string;
     environment?: string;
     sslMode?: "disable" | "prefer" | "require";
+    /** The secret its password is encrypted with (the workers' SECRET unless given). */
+    secret?: string;
+    host?: string;
+    /** A port in front of the source server (a TCP proxy), if not the server's own. */
+    port?: number;
+    /** The database, which also names the source. */
+    database?: string;
   },
 ): Promise<string> {
+  const database = options.database ?? "app";
   const [row] = await servers.storeQuery<{ id: string }>(
     `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment,
                           slot_name, publication_name)
-     values ('app', 'localhost', $1, 'app', 'postgres', $2, $6, $3, $4, $5) returning id`,
+     values ($7, $8, $1, $7, 'postgres', $2, $6, $3, $4, $5) returning id`,
     [
-      servers.source.port,
-      encryptSecret(servers.source.password, SECRET),
+      options.port ?? servers.source.port,
+      encryptSecret(servers.source.password, options.secret ?? SECRET),
       options.environment ?? "test",
       options.slotName,
       options.publicationName,
       options.sslMode ?? "disable",
+      database,
+      options.host ?? "localhost",
     ],
   );
   if (!row) throw new Error("no source id");
@@ -120,18 +134,4 @@ export async function confirmedFlush(servers: Servers, slotName: string): Promis
   );
   if (!row) throw new Error(`no slot ${slotName}`);
   return parseLsn(row.lsn);
-}
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | false | null | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== false && value !== null && value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

@@ -3,7 +3,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { embeddedServer } from "../lib/store/embedded";
+import { embeddedServer } from "../../lib/store/embedded";
 
 export type TestServer = {
   port: number;
@@ -87,7 +87,7 @@ export async function startWebStore(
 ): Promise<{ server: TestServer; url: string; close(): Promise<void> }> {
   const server = await startTestServer();
   const url = await server.createDatabase("retrace");
-  const { migrateStore } = await import("../lib/db/migrate");
+  const { migrateStore } = await import("../../lib/db/migrate");
   await migrateStore(url);
   process.env.DATABASE_URL = url;
   process.env.RETRACE_SECRET = secret;
@@ -95,7 +95,7 @@ export async function startWebStore(
     server,
     url,
     async close() {
-      const { getStore } = await import("../lib/db");
+      const { getStore } = await import("../../lib/db");
       await getStore()
         .pool.end()
         .catch(() => undefined);

@@ -1,6 +1,43 @@
-import pg from "pg";
-import type { CatalogIndex } from "../lib/replication/keys";
-import type { CatalogType } from "../lib/replication/types";
+import type pg from "pg";
+import type { Pgoutput } from "pg-logical-replication";
+import { isBuiltinType, type ValueType } from "../lib/replication/decode";
+import { relationKeyColumns, type CatalogIndex } from "../lib/replication/keys";
+import type { CatalogLookups } from "../lib/replication/rows";
+import { resolveType, type CatalogType } from "../lib/replication/types";
+
+/**
+ * What the rows of a relation need beyond the relation message, looked up in the source catalog
+ * when the relation message is handled (the server sends one before a relation's first change in
+ * a session and again after DDL on it), before the changes that follow it are built:
+ *
+ * - Key columns: from the message's own key flags where they say what the key was when the
+ *   change was made (REPLICA IDENTITY DEFAULT or USING INDEX), else (FULL, NOTHING) from the
+ *   catalog NOW; see lib/replication/keys.ts for what that means for old changes.
+ * - Column types that are not built-in: resolved in the catalog NOW (a domain to its base
+ *   type, an array to its element type and delimiter). What a type OID stands for does not
+ *   change while the type exists; a type dropped since the change decodes as text.
+ */
+export class CatalogCache {
+  private readonly keys = new Map<number, string[]>();
+  /** Non-built-in column types by (unsigned) type OID. */
+  private readonly types = new Map<number, ValueType>();
+  /** For the TransactionBuilder. */
+  readonly lookups: CatalogLookups = {
+    keys: (oid) => this.keys.get(oid),
+    types: (oid) => this.types.get(oid >>> 0),
+  };
+
+  /** Looks up (again) what `relation` needs, on the session's catalog connection. */
+  async load(client: pg.ClientBase, relation: Pgoutput.MessageRelation): Promise<void> {
+    this.keys.set(relation.relationOid, relationKeyColumns(relation, await keyIndexes(client, relation.relationOid)));
+    const typeOids = [...new Set(relation.columns.map((column) => column.typeOid >>> 0))].filter(
+      (oid) => !isBuiltinType(oid),
+    );
+    if (typeOids.length === 0) return;
+    const rows = await catalogTypes(client, typeOids);
+    for (const oid of typeOids) this.types.set(oid, resolveType(oid, rows));
+  }
+}
 
 /**
  * The primary key and the replica identity index of a relation as the source catalog has them

@@ -1,0 +1,102 @@
+import type { Pgoutput } from "pg-logical-replication";
+import { builtinType, decoderFor, type Decoder, type ValueType } from "./decode";
+import type { RowValues } from "./plugin";
+
+/**
+ * A row's images, key and changed fields as JSON text, built from its values by column position
+ * with a plan made once per relation message (TransactionBuilder, lib/replication/rows.ts).
+ */
+
+export type Image = { json: string; unavailable: string[] };
+
+type ColumnPlan = {
+  name: string;
+  decode: Decoder;
+  /** The column's JSON key opening the image (`{"name":`) or following another field (`,"name":`). */
+  firstField: string;
+  nextField: string;
+};
+
+/**
+ * What building rows needs from a relation message, worked out once per relation message (the
+ * server sends one before a relation's first change in a session and again after DDL on it)
+ * rather than for every row and column.
+ */
+export type RelationPlan = {
+  columns: ColumnPlan[];
+  /** Positions of the key columns in key order; -1 for a key column the relation does not send. */
+  keyPositions: number[];
+};
+
+export function planRelation(
+  relation: Pgoutput.MessageRelation,
+  keyColumns: readonly string[],
+  types: (typeOid: number) => ValueType | undefined,
+): RelationPlan {
+  const columns = relation.columns.map(({ name, typeOid }): ColumnPlan => {
+    const field = `${JSON.stringify(name)}:`;
+    return {
+      name,
+      decode: decoderFor(types(typeOid) ?? builtinType(typeOid)),
+      firstField: `{${field}`,
+      nextField: `,${field}`,
+    };
+  });
+  const names = columns.map((column) => column.name);
+  return { columns, keyPositions: keyColumns.map((name) => names.indexOf(name)) };
+}
+
+/** A value of the row, checked to be raw text (or null, or undefined = not known). */
+function textValue(values: RowValues, position: number, column: string): string | null | undefined {
+  const value = values[position];
+  if (value === null || value === undefined || typeof value === "string") return value;
+  // Only reachable if the raw-text plugin was bypassed: refuse rather than store a lossy value.
+  throw new Error(`Column ${column} was not delivered as text`);
+}
+
+function checkValues(values: RowValues): void {
+  // The library's own tuples are objects keyed by column name, of converted values.
+  if (!Array.isArray(values)) throw new Error("Row values were not delivered as text by column position");
+}
+
+export function rowImage(plan: RelationPlan, values: RowValues): Image {
+  checkValues(values);
+  const unavailable: string[] = [];
+  let json = "";
+  let position = 0;
+  for (const column of plan.columns) {
+    const value = textValue(values, position++, column.name);
+    if (value === undefined) {
+      unavailable.push(column.name);
+      continue;
+    }
+    json += json === "" ? column.firstField : column.nextField;
+    json += value === null ? "null" : column.decode(value);
+  }
+  return { json: json === "" ? "{}" : `${json}}`, unavailable };
+}
+
+export function changedFields(plan: RelationPlan, before: RowValues, after: RowValues): string[] {
+  checkValues(before);
+  checkValues(after);
+  const changed: string[] = [];
+  let position = 0;
+  for (const { name } of plan.columns) {
+    const oldValue = textValue(before, position, name);
+    const newValue = textValue(after, position++, name);
+    if (oldValue !== undefined && newValue !== undefined && oldValue !== newValue) changed.push(name);
+  }
+  return changed;
+}
+
+export function primaryKey(plan: RelationPlan, values: RowValues | null): string | null {
+  if (!values || plan.keyPositions.length === 0) return null;
+  checkValues(values);
+  const texts: string[] = [];
+  for (const position of plan.keyPositions) {
+    const value = position < 0 ? undefined : textValue(values, position, plan.columns[position]?.name ?? "");
+    if (typeof value !== "string") return null;
+    texts.push(value);
+  }
+  return texts.length === 1 && texts[0] !== undefined ? texts[0] : JSON.stringify(texts);
+}
