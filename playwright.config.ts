@@ -16,10 +16,11 @@ export default defineConfig({
   reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
   globalSetup: "./e2e/global-setup.ts",
   // The journey starts from a brand-new instance; what it leaves behind (an admin, a database, changes) is what
-  // the later specs look at.
+  // the later specs look at. The layout checks come last: they add a change first-paint does not expect.
   projects: [
     { name: "journey", testMatch: "journey.spec.ts" },
     { name: "first-paint", testMatch: "first-paint.spec.ts", dependencies: ["journey"] },
+    { name: "layout", testMatch: "layout.spec.ts", dependencies: ["first-paint"] },
   ],
   use: {
     baseURL: `http://localhost:${port}`,
