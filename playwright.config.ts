@@ -16,10 +16,16 @@ export default defineConfig({
   reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
   globalSetup: "./e2e/global-setup.ts",
   // The journey starts from a brand-new instance; what it leaves behind (an admin, a database, changes) is what
-  // every other spec looks at, so they all run after it (a new spec needs no entry here).
+  // the later specs look at. First-paint expects exactly what the journey left; every other spec (the layout
+  // checks add a change) runs after it, in a catch-all project, so a new spec needs no entry here.
   projects: [
     { name: "journey", testMatch: "journey.spec.ts" },
-    { name: "after-journey", testIgnore: "journey.spec.ts", dependencies: ["journey"] },
+    { name: "first-paint", testMatch: "first-paint.spec.ts", dependencies: ["journey"] },
+    {
+      name: "after-first-paint",
+      testIgnore: ["journey.spec.ts", "first-paint.spec.ts"],
+      dependencies: ["first-paint"],
+    },
   ],
   use: {
     baseURL: `http://localhost:${port}`,

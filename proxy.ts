@@ -21,6 +21,7 @@ export async function proxy(request: NextRequest) {
   return NextResponse.redirect(login);
 }
 
+// The icon is public: the sign-in and setup pages show it too (app/icon.svg, served as /icon.svg?<hash>).
 export const config = {
-  matcher: ["/((?!api/|login|setup|_next/|favicon.ico).*)"],
+  matcher: ["/((?!api/|login|setup|_next/|favicon.ico|icon.svg).*)"],
 };

@@ -15,8 +15,12 @@ export function Nav() {
   if (!session?.user) return null;
   return (
     <header className="border-b border-slate-200 bg-white">
-      <nav className="mx-auto flex max-w-7xl items-center gap-6 px-6 py-3" aria-label="Main">
-        <Link href="/changes" className="font-semibold tracking-tight text-indigo-700">
+      {/*
+        On a phone the row holds the brand, the links and Sign out; the email joins from the sm breakpoint up,
+        truncated when long, and is in Sign out's title meanwhile.
+      */}
+      <nav className="mx-auto flex max-w-7xl items-center gap-4 px-4 py-3 sm:gap-6 sm:px-6" aria-label="Main">
+        <Link href="/changes" className="shrink-0 font-semibold tracking-tight text-indigo-700">
           Retrace
         </Link>
         {links.map((link) => (
@@ -31,11 +35,17 @@ export function Nav() {
             {link.label}
           </Link>
         ))}
-        <span className="ml-auto text-sm text-slate-500">{session.user.email}</span>
+        <span
+          className="ml-auto hidden min-w-0 truncate text-sm text-slate-500 sm:block"
+          title={session.user.email ?? ""}
+        >
+          {session.user.email}
+        </span>
         <button
           type="button"
           onClick={() => signOut({ callbackUrl: "/login" })}
-          className="text-sm text-slate-500 hover:text-slate-900"
+          title={session.user.email ? `Signed in as ${session.user.email}` : undefined}
+          className="ml-auto shrink-0 whitespace-nowrap text-sm text-slate-500 hover:text-slate-900 sm:ml-0"
         >
           Sign out
         </button>

@@ -1,19 +1,11 @@
-import { expect, test, type APIRequestContext } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { signIn } from "./support/sign-in";
 
 /**
  * Pages render with their data on the server: with JavaScript off, the HTML itself holds the change rows, a
  * change's diff, the databases and a database. Runs after the journey (playwright.config.ts), on what it left:
  * its admin, the "shop" database tracking public.items, and 64 changes.
  */
-
-/** Signs in as the journey's admin (next-auth's credentials endpoint); the cookie lands in the page's context. */
-async function signIn(request: APIRequestContext) {
-  const { csrfToken } = (await (await request.get("/api/auth/csrf")).json()) as { csrfToken: string };
-  const response = await request.post("/api/auth/callback/credentials", {
-    form: { csrfToken, email: "admin@example.com", password: "correct horse battery", json: "true" },
-  });
-  expect(response.ok()).toBe(true);
-}
 
 test.describe("first paint, with JavaScript disabled", () => {
   test.use({ javaScriptEnabled: false });

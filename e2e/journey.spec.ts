@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import pg from "pg";
+import { checkPage, WIDTHS } from "./support/layout";
 
 function sourceClient() {
   return new pg.Client({
@@ -10,6 +11,14 @@ function sourceClient() {
     password: process.env.E2E_SOURCE_PASSWORD,
   });
 }
+
+// Before the journey: only a brand-new instance shows /setup (the other pages are checked in layout.spec.ts).
+test("the first-run page fits a phone and a laptop", async ({ page }, testInfo) => {
+  const ready = () => page.getByRole("heading", { name: "Create the first admin" });
+  for (const width of WIDTHS) {
+    await checkPage(page, { name: "setup", path: "/setup", ready, signedIn: false }, width, testInfo);
+  }
+});
 
 test("a new user connects a database and watches its changes arrive", async ({ page }) => {
   const source = sourceClient();

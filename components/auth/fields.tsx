@@ -40,7 +40,7 @@ export function SubmitButton({
 
 export function AuthCard({ title, subtitle, children }: { title: string; subtitle: string; children: ReactNode }) {
   return (
-    <div className="mx-auto mt-12 max-w-sm rounded-lg border border-slate-200 bg-white p-8 shadow-sm">
+    <div className="mx-auto mt-6 max-w-sm rounded-lg border border-slate-200 bg-white p-6 shadow-sm sm:mt-12 sm:p-8">
       <h1 className="text-xl font-semibold tracking-tight">{title}</h1>
       <p className="mt-1 text-sm text-slate-500">{subtitle}</p>
       <div className="mt-6">{children}</div>

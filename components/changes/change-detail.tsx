@@ -3,6 +3,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { classes } from "@/components/ui/classes";
+import { Identifier } from "@/components/ui/identifier";
 import { ApiError } from "@/lib/api/client";
 import { toJsonText } from "@/lib/api/json";
 import type { ChangeJson } from "@/lib/changes/api-types";
@@ -37,25 +38,32 @@ export function ChangeDetail({ id }: { id: string }) {
     <div className="space-y-8">
       <div>
         <BackLink />
-        <h1 className="mt-3 flex flex-wrap items-center gap-3 text-2xl font-semibold tracking-tight">
+        <h1
+          className={classes(
+            "mt-3 flex flex-wrap items-center gap-x-3 gap-y-1",
+            "text-xl font-semibold tracking-tight sm:text-2xl",
+          )}
+        >
           <OperationBadge operation={change.operation} />
-          <span className="font-mono">
-            {change.schema}.{change.table}
+          <span className="min-w-0 font-mono wrap-anywhere">
+            <Identifier name={`${change.schema}.${change.table}`} />
           </span>
-          {change.primaryKey !== null ? <span className="font-mono text-slate-500">{change.primaryKey}</span> : null}
+          {change.primaryKey !== null ? (
+            <span className="min-w-0 font-mono text-slate-500 wrap-anywhere">{change.primaryKey}</span>
+          ) : null}
         </h1>
       </div>
 
       <dl
         className={classes(
           "grid grid-cols-1 gap-x-8 gap-y-4 sm:grid-cols-2 lg:grid-cols-3",
-          "rounded-lg border border-slate-200 bg-white p-6 text-sm",
+          "rounded-lg border border-slate-200 bg-white p-4 text-sm sm:p-6",
         )}
       >
         <Item label="Operation">{change.operation}</Item>
         <Item label="Table">
           <span className="font-mono">
-            {change.schema}.{change.table}
+            <Identifier name={`${change.schema}.${change.table}`} />
           </span>
         </Item>
         <Item label="Primary key">
@@ -145,16 +153,18 @@ function TransactionList({
                   href={`/changes/${c.id}`}
                   aria-current={isCurrent ? "page" : undefined}
                   className={classes(
-                    "flex items-center gap-4 px-4 py-2 text-sm",
+                    "flex items-center gap-3 px-4 py-2 text-sm sm:gap-4",
                     isCurrent ? "bg-indigo-50" : "hover:bg-slate-50",
                   )}
                 >
                   <OperationBadge operation={c.operation} />
-                  <span className="font-mono">
+                  <span className="min-w-0 truncate font-mono">
                     {c.schema}.{c.table}
                   </span>
-                  <span className="truncate font-mono text-slate-500">{c.primaryKey ?? ""}</span>
-                  {isCurrent ? <span className="ml-auto text-xs text-indigo-700">this change</span> : null}
+                  <span className="min-w-0 truncate font-mono text-slate-500">{c.primaryKey ?? ""}</span>
+                  {isCurrent ? (
+                    <span className="ml-auto shrink-0 whitespace-nowrap text-xs text-indigo-700">this change</span>
+                  ) : null}
                 </Link>
               </li>
             );
@@ -169,7 +179,7 @@ function Item({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div>
       <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
-      <dd className="mt-1 break-all text-slate-900">{children}</dd>
+      <dd className="mt-1 text-slate-900 wrap-anywhere">{children}</dd>
     </div>
   );
 }

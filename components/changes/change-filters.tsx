@@ -23,7 +23,8 @@ export function ChangeFilters({ filters, onChange }: Props) {
     <form
       role="search"
       aria-label="Filter changes"
-      className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4"
+      // A phone: the two selects side by side, then each text filter on a row of its own (placeholder readable).
+      className="grid grid-cols-2 gap-3 lg:grid-cols-4"
       onSubmit={(event) => event.preventDefault()}
     >
       <div className="space-y-1">
@@ -129,7 +130,7 @@ function TextFilter({
   }, [draft, applied, filterKey, onChange]);
 
   return (
-    <div className="space-y-1">
+    <div className="order-1 col-span-2 space-y-1 sm:order-none sm:col-span-1">
       <label htmlFor={id} className="block text-xs font-medium text-slate-600">
         {label}
       </label>

@@ -46,7 +46,7 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
       {/* Sticky: "Show newest" stays in reach after Load more, at the bottom of a long list. */}
       <div
         className={classes(
-          "sticky top-0 z-10 -mx-1 flex items-center justify-between",
+          "sticky top-0 z-10 -mx-1 flex flex-wrap items-center justify-between gap-x-4 gap-y-1",
           "bg-slate-50/95 px-1 py-2 text-xs text-slate-500 backdrop-blur",
         )}
       >
@@ -54,23 +54,11 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
           {changes.length} {changes.length === 1 ? "change" : "changes"}
           {query.hasNextPage ? " loaded" : ""}
         </span>
-        {query.data.pages.length > 1 ? (
-          <span role="status" className="flex items-center gap-2">
-            Live updates paused while older changes are shown
-            <button type="button" onClick={showNewest} className="font-medium text-indigo-700 hover:underline">
-              Show newest
-            </button>
-          </span>
-        ) : query.isRefetchError ? (
-          <span role="status" className="text-amber-700">
-            Live updates paused: {query.error?.message}
-          </span>
-        ) : (
-          <span className="flex items-center gap-1.5" title="New changes appear automatically">
-            <span className="h-2 w-2 rounded-full bg-emerald-500" aria-hidden />
-            Live
-          </span>
-        )}
+        <LiveStatus
+          paused={query.data.pages.length > 1}
+          refreshError={query.isRefetchError ? (query.error?.message ?? "") : null}
+          onShowNewest={showNewest}
+        />
       </div>
       <div className="overflow-hidden rounded-lg border border-slate-200 bg-white">
         <div
@@ -111,6 +99,41 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
         </div>
       ) : null}
     </div>
+  );
+}
+
+/** Whether the list is following new changes, and if not, why (and the way back). */
+function LiveStatus({
+  paused,
+  refreshError,
+  onShowNewest,
+}: {
+  paused: boolean;
+  refreshError: string | null;
+  onShowNewest: () => void;
+}) {
+  if (paused) {
+    return (
+      <span role="status" className="flex flex-wrap items-center gap-x-2">
+        Live updates paused while older changes are shown
+        <button type="button" onClick={onShowNewest} className="font-medium text-indigo-700 hover:underline">
+          Show newest
+        </button>
+      </span>
+    );
+  }
+  if (refreshError !== null) {
+    return (
+      <span role="status" className="text-amber-700 wrap-anywhere">
+        Live updates paused: {refreshError}
+      </span>
+    );
+  }
+  return (
+    <span className="flex items-center gap-1.5" title="New changes appear automatically">
+      <span className="h-2 w-2 rounded-full bg-emerald-500" aria-hidden />
+      Live
+    </span>
   );
 }
 

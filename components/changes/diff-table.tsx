@@ -1,3 +1,6 @@
+import { classes } from "@/components/ui/classes";
+import { Identifier } from "@/components/ui/identifier";
+import { CellLabel, stacked } from "@/components/ui/stacked-table";
 import { toJsonText, type JsonObject } from "@/lib/api/json";
 import type { ChangeJson } from "@/lib/changes/api-types";
 import { JsonValueView } from "./json-value";
@@ -47,50 +50,64 @@ export function DiffTable({ change }: { change: ChangeJson }) {
           The values before this change were not recorded (the table&apos;s replica identity is not FULL).
         </p>
       ) : null}
-      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-        <table data-testid="diff" className="w-full table-fixed text-left text-sm">
-          <thead className="bg-slate-50 text-xs font-medium uppercase tracking-wide text-slate-500">
-            <tr>
-              <th scope="col" className="w-48 px-4 py-2">
+      <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white">
+        <table role="table" data-testid="diff" className={`${stacked.md.table} md:table-fixed`}>
+          <thead role="rowgroup" className={stacked.md.head}>
+            <tr role="row">
+              <th role="columnheader" scope="col" className="w-40 px-4 py-2 lg:w-48">
                 Column
               </th>
               {showBefore ? (
-                <th scope="col" className="px-4 py-2">
+                <th role="columnheader" scope="col" className="px-4 py-2">
                   Before
                 </th>
               ) : null}
               {showAfter ? (
-                <th scope="col" className="px-4 py-2">
+                <th role="columnheader" scope="col" className="px-4 py-2">
                   After
                 </th>
               ) : null}
             </tr>
           </thead>
-          <tbody className="divide-y divide-slate-100">
+          <tbody role="rowgroup" className={stacked.md.body}>
             {rows.map(({ column, changed }) => (
               <tr
                 key={column}
+                role="row"
                 data-changed={changed ? "true" : undefined}
-                className={changed ? "bg-amber-50" : undefined}
+                className={classes(stacked.md.row, "align-top", changed ? "bg-amber-50" : "")}
               >
-                <th scope="row" className="px-4 py-2 align-top font-mono text-xs font-medium text-slate-700">
-                  {column}
+                <th
+                  role="rowheader"
+                  scope="row"
+                  className={classes(
+                    "block pb-1 text-left font-mono text-xs font-medium text-slate-700 wrap-anywhere",
+                    "md:table-cell md:px-4 md:py-2",
+                  )}
+                >
+                  <Identifier name={column} />
                   {changed ? (
                     <span className="ml-2 rounded bg-amber-200 px-1 text-[10px] uppercase text-amber-900">changed</span>
                   ) : null}
                 </th>
                 {showBefore ? (
-                  <td className="px-4 py-2 align-top">
-                    {beforeMissing ? (
-                      <span className="text-slate-400">—</span>
-                    ) : (
-                      <JsonValueView value={cell(change.before, column)} />
-                    )}
+                  <td role="cell" className={`${stacked.md.cell.narrow} md:py-2`}>
+                    <CellLabel>Before</CellLabel>
+                    <div>
+                      {beforeMissing ? (
+                        <span className="text-slate-400">—</span>
+                      ) : (
+                        <JsonValueView value={cell(change.before, column)} />
+                      )}
+                    </div>
                   </td>
                 ) : null}
                 {showAfter ? (
-                  <td className="px-4 py-2 align-top">
-                    <JsonValueView value={cell(change.after, column)} />
+                  <td role="cell" className={`${stacked.md.cell.narrow} md:py-2`}>
+                    <CellLabel>After</CellLabel>
+                    <div>
+                      <JsonValueView value={cell(change.after, column)} />
+                    </div>
                   </td>
                 ) : null}
               </tr>

@@ -2,7 +2,8 @@ import { toJsonText, type JsonValue } from "@/lib/api/json";
 
 /**
  * A column value exactly as received, in JSON text: strings keep their quotes so the string
- * "null" never looks like SQL NULL, which gets its own badge; numbers keep every digit.
+ * "null" never looks like SQL NULL, which gets its own badge; numbers keep every digit. Lines break between
+ * words, and inside a word only when it is longer than the line (a digest, a URL), never one character a line.
  */
 export function JsonValueView({ value }: { value: JsonValue | undefined }) {
   if (value === undefined) return <span className="text-xs italic text-slate-400">absent</span>;
@@ -18,5 +19,5 @@ export function JsonValueView({ value }: { value: JsonValue | undefined }) {
   }
   const compact = toJsonText(value);
   const text = compact.length > 80 && typeof value === "object" ? toJsonText(value, 2) : compact;
-  return <span className="whitespace-pre-wrap break-all font-mono text-xs text-slate-800">{text}</span>;
+  return <span className="whitespace-pre-wrap font-mono wrap-anywhere text-xs text-slate-800">{text}</span>;
 }

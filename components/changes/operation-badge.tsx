@@ -19,7 +19,7 @@ export function OperationBadge({ operation }: { operation: OperationName }) {
   return (
     <span
       className={classes(
-        "inline-flex w-20 justify-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset",
+        "inline-flex w-20 shrink-0 justify-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset",
         STYLES[operation],
       )}
     >

@@ -27,7 +27,7 @@ export function CheckResults({ checks }: { checks: CheckJson[] }) {
                 <span className="sr-only">{check.ok ? "Passed: " : "Failed: "}</span>
                 {check.label}
               </p>
-              <p className="text-sm text-slate-600">{check.message}</p>
+              <p className="text-sm text-slate-600 wrap-anywhere">{check.message}</p>
               {check.fix ? <CopyBlock text={check.fix} /> : null}
             </div>
           </li>

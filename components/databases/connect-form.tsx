@@ -98,11 +98,13 @@ export function ConnectForm() {
   const sqlForRole = check.data?.roleSql ?? rolePreview.data?.roleSql;
 
   return (
-    <div className="grid gap-8 lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
+    // One column on a phone, two from lg up; minmax(0, 1fr) so the role SQL and the long SSL option labels
+    // scroll or shrink inside their column instead of widening the page.
+    <div className="grid grid-cols-1 gap-6 lg:grid-cols-2 lg:gap-8">
       <form
         onSubmit={onSubmit}
         noValidate
-        className="space-y-5 rounded-lg border border-slate-200 bg-white p-6 shadow-sm"
+        className="min-w-0 space-y-5 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6"
       >
         <div className="space-y-1">
           <label htmlFor="connection-string" className="block text-sm font-medium text-slate-700">
@@ -127,7 +129,7 @@ export function ConnectForm() {
           </p>
         </div>
 
-        <div className="grid gap-4 sm:grid-cols-[minmax(0,3fr)_minmax(0,1fr)]">
+        <div className="grid grid-cols-1 gap-4 sm:grid-cols-[minmax(0,3fr)_minmax(0,1fr)]">
           <TextField
             id="host"
             label="Host"
@@ -157,7 +159,7 @@ export function ConnectForm() {
           required
           autoComplete="off"
         />
-        <div className="grid gap-4 sm:grid-cols-2">
+        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
           <TextField
             id="username"
             label="Username"
@@ -177,7 +179,8 @@ export function ConnectForm() {
             autoComplete="new-password"
           />
         </div>
-        <div className="grid gap-4 sm:grid-cols-2">
+        {/* The SSL modes' labels are long: their select gets two thirds of the row. */}
+        <div className="grid grid-cols-1 gap-4 sm:grid-cols-[minmax(0,1fr)_minmax(0,2fr)]">
           <div className="space-y-2">
             <SelectField
               id="environment"
@@ -244,8 +247,8 @@ export function ConnectForm() {
         </p>
       </form>
 
-      <aside className="space-y-6" aria-label="Connection checks and setup help">
-        <section className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+      <aside className="min-w-0 space-y-6" aria-label="Connection checks and setup help">
+        <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6">
           <h2 className="text-base font-semibold">Checks</h2>
           <div className="mt-3">
             {check.data ? (
@@ -263,7 +266,7 @@ export function ConnectForm() {
             )}
           </div>
         </section>
-        <section className="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+        <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6">
           <h2 className="text-base font-semibold">A dedicated role for Retrace</h2>
           <p className="mt-1 text-sm text-slate-500">
             Run this as a superuser at the source to give Retrace its own least-privilege login, then use it above.

@@ -17,13 +17,21 @@ export function CopyBlock({ text, label = "Copy" }: { text: string; label?: stri
   }
   return (
     <div className="relative mt-2">
+      {/*
+        Long lines wrap, each continued under a hanging indent so a wrapped statement still reads as one line, and
+        clear of the Copy button (Copy copies the text as it is): nothing hides behind a sideways scroll.
+      */}
       <pre
         className={classes(
-          "overflow-x-auto rounded-md bg-slate-900 px-3 py-2 pr-16",
-          "font-mono text-xs leading-relaxed text-slate-100",
+          "rounded-md bg-slate-900 px-3 py-2 pr-16",
+          "whitespace-pre-wrap font-mono text-xs leading-relaxed text-slate-100 wrap-anywhere",
         )}
       >
-        {text}
+        {text.split("\n").map((line, i) => (
+          <span key={i} className="block min-h-[1lh] pl-4 -indent-4">
+            {line}
+          </span>
+        ))}
       </pre>
       <button
         type="button"

@@ -44,7 +44,7 @@ export function DatabaseActions({
   }
 
   return (
-    <div className="flex items-center gap-2">
+    <div className="flex flex-wrap items-center gap-2 lg:flex-nowrap">
       <button
         type="button"
         className={smallSecondaryButton}
@@ -72,7 +72,10 @@ export function DatabaseActions({
       <dialog
         ref={dialog}
         aria-labelledby={`remove-title-${database.id}`}
-        className="m-auto w-full max-w-lg rounded-lg border border-slate-200 p-6 shadow-xl backdrop:bg-slate-900/40"
+        className={classes(
+          "m-auto w-[calc(100%-2rem)] max-w-lg rounded-lg border border-slate-200 p-4 shadow-xl sm:p-6",
+          "backdrop:bg-slate-900/40",
+        )}
       >
         <h2 id={`remove-title-${database.id}`} className="text-lg font-semibold">
           Remove {database.name}?
@@ -87,7 +90,7 @@ export function DatabaseActions({
             {fix ? <CopyBlock text={fix} /> : null}
           </div>
         ) : null}
-        <div className="mt-6 flex justify-end gap-2">
+        <div className="mt-6 flex flex-wrap justify-end gap-2">
           <button type="button" className={smallSecondaryButton} onClick={() => dialog.current?.close()}>
             Cancel
           </button>

@@ -4,6 +4,8 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { useRouter } from "next/navigation";
 import { RelativeTime, useNow } from "@/components/changes/time";
+import { classes } from "@/components/ui/classes";
+import { Identifier } from "@/components/ui/identifier";
 import { ApiError } from "@/lib/api/client";
 import { useDatabase } from "./api";
 import { EnvironmentBadge, StatusBadge } from "./badges";
@@ -12,9 +14,9 @@ import { Lag } from "./lag";
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
-    <div className="grid grid-cols-[10rem_minmax(0,1fr)] gap-4 px-4 py-2.5">
+    <div className="grid grid-cols-[8rem_minmax(0,1fr)] gap-3 px-4 py-2.5 sm:grid-cols-[10rem_minmax(0,1fr)] sm:gap-4">
       <dt className="text-sm text-slate-500">{term}</dt>
-      <dd className="break-words text-sm">{children}</dd>
+      <dd className="text-sm wrap-anywhere">{children}</dd>
     </div>
   );
 }
@@ -52,13 +54,18 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
   return (
     <div className="space-y-6">
       <header className="flex flex-wrap items-start justify-between gap-4">
-        <div>
+        <div className="min-w-0">
           <p className="text-sm text-slate-500">
             <Link href="/databases" className="hover:underline">
               Databases
             </Link>
           </p>
-          <h1 className="mt-1 flex items-center gap-3 text-2xl font-semibold tracking-tight">
+          <h1
+            className={classes(
+              "mt-1 flex flex-wrap items-center gap-x-3 gap-y-1",
+              "text-2xl font-semibold tracking-tight wrap-anywhere",
+            )}
+          >
             {database.name}
             <EnvironmentBadge environment={database.environment} />
           </h1>
@@ -69,7 +76,7 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
       {database.lastError ? (
         <div role="alert" className="rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">
           <p className="font-medium">Last error</p>
-          <p className="mt-1 break-words">{database.lastError}</p>
+          <p className="mt-1 wrap-anywhere">{database.lastError}</p>
         </div>
       ) : null}
 
@@ -135,9 +142,12 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
         ) : (
           <ul className="divide-y divide-slate-100">
             {tables.map((t) => (
-              <li key={`${t.schema}.${t.table}`} className="flex items-center justify-between px-4 py-2 text-sm">
-                <span className="font-mono text-xs">
-                  {t.schema}.{t.table}
+              <li
+                key={`${t.schema}.${t.table}`}
+                className="flex flex-wrap items-center justify-between gap-x-4 px-4 py-2 text-sm"
+              >
+                <span className="min-w-0 font-mono text-xs wrap-anywhere">
+                  <Identifier name={`${t.schema}.${t.table}`} />
                 </span>
                 <span className="text-xs text-slate-500">
                   since <RelativeTime iso={t.createdAt} now={now} />

@@ -2,6 +2,10 @@
 
 import Link from "next/link";
 import { RelativeTime, useNow } from "@/components/changes/time";
+import { classes } from "@/components/ui/classes";
+import { Identifier } from "@/components/ui/identifier";
+import { CellLabel, stacked } from "@/components/ui/stacked-table";
+import type { DatabaseJson } from "@/lib/sources/api-types";
 import { useDatabases } from "./api";
 import { EnvironmentBadge, StatusBadge } from "./badges";
 import { DatabaseActions } from "./database-actions";
@@ -64,79 +68,90 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
           </Link>
         </div>
       ) : null}
-      <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-        <table className="min-w-full divide-y divide-slate-200 text-sm">
-          <thead className="bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500">
-            <tr>
-              <th scope="col" className="px-4 py-2">
-                Name
-              </th>
-              <th scope="col" className="px-4 py-2">
-                Environment
-              </th>
-              <th scope="col" className="px-4 py-2">
-                Host / Database
-              </th>
-              <th scope="col" className="px-4 py-2">
-                Status
-              </th>
-              <th scope="col" className="px-4 py-2">
-                Lag
-              </th>
-              <th scope="col" className="px-4 py-2 text-right">
+      <div className="relative rounded-lg border border-slate-200 bg-white lg:overflow-x-auto">
+        <table role="table" className={`${stacked.lg.table} lg:min-w-full`}>
+          <thead role="rowgroup" className={`${stacked.lg.head} lg:border-b lg:border-slate-200`}>
+            <tr role="row">
+              {["Name", "Environment", "Host / Database", "Status", "Lag"].map((heading) => (
+                <th key={heading} role="columnheader" scope="col" className="px-4 py-2">
+                  {heading}
+                </th>
+              ))}
+              <th role="columnheader" scope="col" className="px-4 py-2 text-right">
                 Tables tracked
               </th>
-              <th scope="col" className="px-4 py-2">
+              <th role="columnheader" scope="col" className="px-4 py-2">
                 Last change
               </th>
               {canEdit ? (
-                <th scope="col" className="px-4 py-2">
+                <th role="columnheader" scope="col" className="px-4 py-2">
                   <span className="sr-only">Actions</span>
                 </th>
               ) : null}
             </tr>
           </thead>
-          <tbody className="divide-y divide-slate-100">
+          <tbody role="rowgroup" className={stacked.lg.body}>
             {databases.map((database) => (
-              <tr key={database.id} className="align-top">
-                <td className="px-4 py-3 font-medium">
-                  <Link href={`/databases/${database.id}`} className="text-indigo-700 hover:underline">
-                    {database.name}
-                  </Link>
-                </td>
-                <td className="px-4 py-3">
-                  <EnvironmentBadge environment={database.environment} />
-                </td>
-                <td className="px-4 py-3 font-mono text-xs text-slate-600">
-                  {database.host}:{database.port}/{database.database}
-                </td>
-                <td className="max-w-xs px-4 py-3">
-                  <StatusBadge status={database.status} />
-                  {database.lastError ? (
-                    <p className="mt-1 break-words text-xs text-red-700">{database.lastError}</p>
-                  ) : null}
-                </td>
-                <td className="px-4 py-3 text-slate-600">
-                  <Lag database={database} now={now} />
-                </td>
-                <td className="px-4 py-3 text-right tabular-nums">
-                  <Link href={`/databases/${database.id}/tables`} className="hover:underline">
-                    {database.trackedTableCount}
-                  </Link>
-                </td>
-                <td className="px-4 py-3 text-slate-600">
-                  {database.lastChangeAt ? <RelativeTime iso={database.lastChangeAt} now={now} /> : "—"}
-                </td>
-                {canEdit ? (
-                  <td className="px-4 py-3">
-                    <DatabaseActions database={database} />
-                  </td>
-                ) : null}
-              </tr>
+              <DatabaseRow key={database.id} database={database} canEdit={canEdit} now={now} />
             ))}
           </tbody>
         </table>
       </div>
     </div>
+  );
+}
+
+/** On a phone a row is a card: the name and the environment head it; the other cells follow, labelled. */
+const cardHeadCell = "lg:table-cell lg:px-4 lg:py-3";
+const cell = classes(stacked.lg.cell.wide, "col-span-2 lg:py-3");
+const row = classes(
+  "grid grid-cols-[minmax(0,1fr)_auto] items-center gap-x-3 gap-y-0.5 px-4 py-3 align-top",
+  "lg:table-row lg:p-0",
+);
+
+function DatabaseRow({ database, canEdit, now }: { database: DatabaseJson; canEdit: boolean; now: number }) {
+  return (
+    <tr role="row" className={row}>
+      <td role="cell" className={classes("pb-1 font-medium wrap-anywhere lg:wrap-normal", cardHeadCell)}>
+        <Link href={`/databases/${database.id}`} className="text-indigo-700 hover:underline">
+          {database.name}
+        </Link>
+      </td>
+      <td role="cell" className={classes("pb-1", cardHeadCell)}>
+        <EnvironmentBadge environment={database.environment} />
+      </td>
+      <td role="cell" className={cell}>
+        <CellLabel until="lg">Host</CellLabel>
+        <span className="font-mono text-xs text-slate-600 wrap-anywhere lg:wrap-normal">
+          <Identifier name={`${database.host}:${database.port}/${database.database}`} />
+        </span>
+      </td>
+      <td role="cell" className={classes(cell, "lg:max-w-xs")}>
+        <CellLabel until="lg">Status</CellLabel>
+        <div>
+          <StatusBadge status={database.status} />
+          {database.lastError ? <p className="mt-1 text-xs text-red-700 wrap-anywhere">{database.lastError}</p> : null}
+        </div>
+      </td>
+      <td role="cell" className={classes(cell, "text-slate-600")}>
+        <CellLabel until="lg">Lag</CellLabel>
+        <Lag database={database} now={now} />
+      </td>
+      <td role="cell" className={classes(cell, "tabular-nums lg:text-right")}>
+        <CellLabel until="lg">Tables tracked</CellLabel>
+        <Link href={`/databases/${database.id}/tables`} className="hover:underline">
+          {database.trackedTableCount}
+        </Link>
+      </td>
+      <td role="cell" className={classes(cell, "text-slate-600")}>
+        <CellLabel until="lg">Last change</CellLabel>
+        <span>{database.lastChangeAt ? <RelativeTime iso={database.lastChangeAt} now={now} /> : "—"}</span>
+      </td>
+      {canEdit ? (
+        <td role="cell" className={classes("col-span-2 pt-2", cardHeadCell)}>
+          <DatabaseActions database={database} />
+        </td>
+      ) : null}
+    </tr>
   );
 }

@@ -3,6 +3,8 @@
 import Link from "next/link";
 import { useMemo, useState } from "react";
 import { classes, primaryButton } from "@/components/ui/classes";
+import { Identifier } from "@/components/ui/identifier";
+import { CellLabel, stacked } from "@/components/ui/stacked-table";
 import { ApiError } from "@/lib/api/client";
 import type { SourceTableJson } from "@/lib/sources/api-types";
 import { fixOf, useDatabase, useSaveTables, useSourceTables } from "./api";
@@ -162,8 +164,8 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
               ({selected.size} of {tables.length} selected)
             </span>
           </div>
-          <div className="flex items-center gap-2">
-            <label htmlFor="table-filter" className="text-sm text-slate-600">
+          <div className="flex w-full items-center gap-2 sm:w-auto">
+            <label htmlFor="table-filter" className="shrink-0 text-sm text-slate-600">
               Filter tables
             </label>
             <input
@@ -171,79 +173,99 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
               type="search"
               value={filter}
               onChange={(e) => setFilter(e.target.value)}
-              className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+              className="min-w-0 flex-1 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm sm:flex-none"
             />
           </div>
         </div>
 
-        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-          <table className="min-w-full divide-y divide-slate-200 text-sm">
-            <thead className="bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500">
-              <tr>
-                <th scope="col" className="px-4 py-2">
+        <div className="relative rounded-lg border border-slate-200 bg-white md:overflow-x-auto">
+          <table role="table" className={`${stacked.md.table} md:min-w-full`}>
+            <thead role="rowgroup" className={`${stacked.md.head} md:border-b md:border-slate-200`}>
+              <tr role="row">
+                <th role="columnheader" scope="col" className="px-4 py-2">
                   Table
                 </th>
-                <th scope="col" className="px-4 py-2">
+                <th role="columnheader" scope="col" className="px-4 py-2">
                   Primary key
                 </th>
-                <th scope="col" className="px-4 py-2">
+                <th role="columnheader" scope="col" className="px-4 py-2">
                   Replica identity
                 </th>
-                <th scope="col" className="px-4 py-2 text-right">
+                <th role="columnheader" scope="col" className="px-4 py-2 text-right">
                   Approx. rows
                 </th>
               </tr>
             </thead>
-            <tbody className="divide-y divide-slate-100">
+            <tbody role="rowgroup" className={stacked.md.body}>
               {visible.map((table) => {
                 const name = nameOf(table);
                 const inputId = `table-${encodeURIComponent(name)}`;
                 return (
-                  <tr key={name} className={selected.has(name) ? "bg-indigo-50/40" : undefined}>
-                    <td className="px-4 py-2">
+                  <tr
+                    key={name}
+                    role="row"
+                    className={classes(stacked.md.row, selected.has(name) ? "bg-indigo-50/40" : "")}
+                  >
+                    <td role="cell" className="block pb-1 md:table-cell md:px-4 md:py-2">
                       <div className="flex items-center gap-2">
                         <input
                           id={inputId}
                           type="checkbox"
-                          className="h-4 w-4"
+                          className="h-4 w-4 shrink-0"
                           checked={selected.has(name)}
                           onChange={(e) => toggle(name, e.target.checked)}
                           disabled={!canEdit}
                         />
-                        <label htmlFor={inputId} className="font-mono text-xs">
-                          {name}
+                        <label htmlFor={inputId} className="min-w-0 font-mono text-xs wrap-anywhere">
+                          <Identifier name={name} />
                         </label>
                         {table.partitioned ? (
-                          <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">partitioned</span>
+                          <span className="shrink-0 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">
+                            partitioned
+                          </span>
                         ) : null}
                         <SetupHint table={table} />
                       </div>
                     </td>
-                    <td className="px-4 py-2">
-                      {table.hasPrimaryKey ? (
-                        <span className="font-mono text-xs">{table.primaryKey.join(", ")}</span>
-                      ) : (
-                        <span
-                          className={classes(
-                            "rounded bg-amber-50 px-1.5 py-0.5 text-xs font-medium",
-                            "text-amber-800 ring-1 ring-inset ring-amber-200",
-                          )}
-                          title="Changes are still captured; a row's history cannot be followed by key."
-                        >
-                          no primary key
-                        </span>
-                      )}
+                    <td role="cell" className={`${stacked.md.cell.wide} md:py-2`}>
+                      <CellLabel>Primary key</CellLabel>
+                      <div>
+                        {table.hasPrimaryKey ? (
+                          <span className="font-mono text-xs wrap-anywhere">{table.primaryKey.join(", ")}</span>
+                        ) : (
+                          <span
+                            className={classes(
+                              "rounded bg-amber-50 px-1.5 py-0.5 text-xs font-medium",
+                              "text-amber-800 ring-1 ring-inset ring-amber-200",
+                            )}
+                            title="Changes are still captured; a row's history cannot be followed by key."
+                          >
+                            no primary key
+                          </span>
+                        )}
+                      </div>
                     </td>
-                    <td className="px-4 py-2 text-slate-600">{IDENTITY_LABELS[table.replicaIdentity]}</td>
-                    <td className="px-4 py-2 text-right tabular-nums text-slate-600">
-                      {table.approxRows === null ? "—" : rows.format(table.approxRows)}
+                    <td role="cell" className={`${stacked.md.cell.wide} text-slate-600 md:py-2`}>
+                      <CellLabel>Replica identity</CellLabel>
+                      <span>{IDENTITY_LABELS[table.replicaIdentity]}</span>
+                    </td>
+                    <td
+                      role="cell"
+                      className={`${stacked.md.cell.wide} tabular-nums text-slate-600 md:py-2 md:text-right`}
+                    >
+                      <CellLabel>Approx. rows</CellLabel>
+                      <span>{table.approxRows === null ? "—" : rows.format(table.approxRows)}</span>
                     </td>
                   </tr>
                 );
               })}
               {visible.length === 0 ? (
-                <tr>
-                  <td colSpan={4} className="px-4 py-6 text-center text-sm text-slate-500">
+                <tr role="row" className="block md:table-row">
+                  <td
+                    role="cell"
+                    colSpan={4}
+                    className="block px-4 py-6 text-center text-sm text-slate-500 md:table-cell"
+                  >
                     No table matches “{filter}”.
                   </td>
                 </tr>
