@@ -14,7 +14,6 @@ describe("decryptSourcePassword", () => {
     expect(() => decryptSourcePassword(stored, secret)).toThrow(
       expect.objectContaining({
         code: "password_unreadable",
-        status: 422,
         message: expect.stringMatching(/RETRACE_SECRET/),
       }),
     );
