@@ -187,6 +187,8 @@ function sampleRows(commitLsn: string, count: number, offset: number): ChangeRow
         `"note":"${"0123456789abcdef".repeat(2)}","updated_at":"2026-11-22 22:00:00.123456+00"}`,
       changedFields: null,
       unavailableFields: [],
+      beforeJsonNullFields: null,
+      afterJsonNullFields: null,
       context: "{}",
       transactionId: "1234",
       commitLsn,

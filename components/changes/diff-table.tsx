@@ -40,6 +40,8 @@ export function DiffTable({ change }: { change: ChangeJson }) {
   const showAfter = change.operation !== "DELETE";
   const beforeMissing = showBefore && change.before === null;
   const rows = diffRows(change);
+  const beforeJsonNulls = new Set(change.beforeJsonNullFields ?? []);
+  const afterJsonNulls = new Set(change.afterJsonNullFields ?? []);
   return (
     <div className="space-y-2">
       {beforeMissing ? (
@@ -84,13 +86,13 @@ export function DiffTable({ change }: { change: ChangeJson }) {
                     {beforeMissing ? (
                       <span className="text-slate-400">—</span>
                     ) : (
-                      <JsonValueView value={cell(change.before, column)} />
+                      <JsonValueView value={cell(change.before, column)} jsonNull={beforeJsonNulls.has(column)} />
                     )}
                   </td>
                 ) : null}
                 {showAfter ? (
                   <td className="px-4 py-2 align-top">
-                    <JsonValueView value={cell(change.after, column)} />
+                    <JsonValueView value={cell(change.after, column)} jsonNull={afterJsonNulls.has(column)} />
                   </td>
                 ) : null}
               </tr>

@@ -37,6 +37,13 @@ export type Change = {
   changedFields: string[] | null;
   /** Columns left out of `after` because the WAL did not carry their value (unchanged TOAST). */
   unavailableFields: string[] | null;
+  /**
+   * json/jsonb columns whose value in `before` is the JSON literal null ('null'::jsonb), which the
+   * image shows as `null` just like SQL NULL; null when there are none.
+   */
+  beforeJsonNullFields: string[] | null;
+  /** The same for `after`. */
+  afterJsonNullFields: string[] | null;
   context: RawJson<JsonObject>;
   transactionId: string;
   commitLsn: string;
@@ -60,6 +67,8 @@ type ChangeRow = {
   after: string | null;
   changed_fields: string[] | null;
   unavailable_fields: string[] | null;
+  before_json_null_fields: string[] | null;
+  after_json_null_fields: string[] | null;
   context: string;
   transaction_id: string;
   commit_lsn: string;
@@ -75,6 +84,7 @@ const columns = sql`
   c.id::text as id, c.source_id::text as source_id, c.environment, c.database, c.schema,
   c."table", c.primary_key, c.operation::text as operation,
   c.before::text as before, c.after::text as after, c.changed_fields, c.unavailable_fields,
+  c.before_json_null_fields, c.after_json_null_fields,
   coalesce(c.context, '{}')::text as context, c.transaction_id::text as transaction_id,
   c.commit_lsn::text as commit_lsn, c.seq,
   ${iso("c.committed_at")} as committed_at, ${iso("c.created_at")} as created_at`;
@@ -93,6 +103,8 @@ function toChange(row: ChangeRow): Change {
     after: row.after === null ? null : new RawJson(row.after),
     changedFields: row.changed_fields,
     unavailableFields: row.unavailable_fields,
+    beforeJsonNullFields: row.before_json_null_fields,
+    afterJsonNullFields: row.after_json_null_fields,
     context: new RawJson(row.context),
     transactionId: row.transaction_id,
     commitLsn: row.commit_lsn,

@@ -45,6 +45,9 @@ function awkwardRow(overrides: Partial<ChangeRow> = {}): ChangeRow {
     after: '{"zeta":"line\\nbreak",\t"a":1.500000000000000000000000000000000000001,\n"raw":"x"}',
     changedFields: ["zeta", 'a"b', "c\\d", "{e,f}", "", "NULL"],
     unavailableFields: [],
+    // JSON null in before (one name COPY's text format would escape), none in after.
+    beforeJsonNullFields: ["zeta", 'j"s\\on\t'],
+    afterJsonNullFields: null,
     context: '{"user":"ann\\\\o\'neil","job":"x\\ty"}',
     transactionId: "4294967295",
     commitLsn: `0/${lsn.toString(16).toUpperCase()}`,
@@ -60,8 +63,8 @@ type Stored = Record<string, unknown>;
 async function stored(commitLsn: string): Promise<Stored[]> {
   const { rows } = await pool.query<Stored>(
     `select environment, database, schema, "table", primary_key, operation::text as operation, before::text as before,
-            after::text as after, changed_fields, unavailable_fields, context::text as context,
-            transaction_id::text as transaction_id, seq,
+            after::text as after, changed_fields, unavailable_fields, before_json_null_fields,
+            after_json_null_fields, context::text as context, transaction_id::text as transaction_id, seq,
             to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as committed_at
        from changes where source_id = $1 and commit_lsn = $2::pg_lsn order by seq`,
     [sourceId, commitLsn],
@@ -84,6 +87,7 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
       changedFields: null,
       primaryKey: null,
       context: "{}",
+      beforeJsonNullFields: null,
     });
     const transaction = new StoreTransaction(pool, sourceId, mode);
     await transaction.send([row]);
@@ -103,6 +107,8 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
         after: row.after,
         changed_fields: row.changedFields,
         unavailable_fields: null,
+        before_json_null_fields: row.beforeJsonNullFields,
+        after_json_null_fields: null,
         context: '{"job": "x\\ty", "user": "ann\\\\o\'neil"}', // jsonb's own text form
         transaction_id: "4294967295",
         seq: 0,
@@ -254,6 +260,8 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
           after: "{}",
           changedFields: [""],
           unavailableFields: [],
+          beforeJsonNullFields: null,
+          afterJsonNullFields: [""],
           context: '{"":""}',
           transactionId: "0",
           commitLsn: "0/10",
@@ -274,6 +282,8 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
           after: '{"name":"𝒳 x",\t\n"n":1.50}', // raw tab and newline as json whitespace
           changedFields: ["é", "😀", "tab\tnew\nline", 'q"uote', "back\\slash", "{a,b}", "NULL"],
           unavailableFields: ["𝒳", "big doc"],
+          beforeJsonNullFields: ["é", "😀", "NULL"],
+          afterJsonNullFields: ["𝒳"],
           context: '{"user":"Zoë 😀","n":1,"note":"a\\tb\\nc"}',
           transactionId: "4294967295",
           commitLsn: "1/0",
@@ -305,6 +315,8 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
           after: null,
           changedFields: null,
           unavailableFields: [],
+          beforeJsonNullFields: null,
+          afterJsonNullFields: null,
           context: "{}",
           transactionId: "9223372036854775807",
           commitLsn: "FFFFFFFF/FFFFFFFE",
@@ -324,8 +336,8 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
     const { rows: storedRows } = await pool.query<Stored>(
       `select source_id::text as source_id, environment, database, schema, "table", primary_key,
               operation::text as operation, before::text as before, after::text as after,
-              changed_fields, unavailable_fields, context::text as context,
-              transaction_id::text as transaction_id, commit_lsn::text as commit_lsn, seq,
+              changed_fields, unavailable_fields, before_json_null_fields, after_json_null_fields,
+              context::text as context, transaction_id::text as transaction_id, commit_lsn::text as commit_lsn, seq,
               to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as committed_at,
               to_char(queued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as queued_at
          from changes where source_id = $1 order by commit_lsn, seq`,
@@ -344,6 +356,8 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
         after: row.after,
         changed_fields: row.changedFields,
         unavailable_fields: row.unavailableFields.length > 0 ? row.unavailableFields : null,
+        before_json_null_fields: row.beforeJsonNullFields,
+        after_json_null_fields: row.afterJsonNullFields,
         context,
         transaction_id: row.transactionId,
         commit_lsn: row.commitLsn,

@@ -1,5 +1,5 @@
 import type { Pgoutput } from "pg-logical-replication";
-import { builtinType, decoderFor, type Decoder, type ValueType } from "./decode";
+import { builtinType, decoderFor, isJsonNull, isJsonType, type Decoder, type ValueType } from "./decode";
 import type { RowValues } from "./plugin";
 
 /**
@@ -7,11 +7,18 @@ import type { RowValues } from "./plugin";
  * with a plan made once per relation message (TransactionBuilder, lib/replication/rows.ts).
  */
 
-export type Image = { json: string; unavailable: string[] };
+/**
+ * A row image as JSON text; the columns whose value was not sent (left out of `json`); and the
+ * json/jsonb columns whose value is the JSON literal null (null when none), which `json` shows
+ * as `null` exactly like SQL NULL.
+ */
+export type Image = { json: string; unavailable: string[]; jsonNulls: string[] | null };
 
 type ColumnPlan = {
   name: string;
   decode: Decoder;
+  /** json or jsonb: its value may be the JSON literal null, which the image cannot tell from SQL NULL. */
+  json: boolean;
   /** The column's JSON key opening the image (`{"name":`) or following another field (`,"name":`). */
   firstField: string;
   nextField: string;
@@ -35,9 +42,11 @@ export function planRelation(
 ): RelationPlan {
   const columns = relation.columns.map(({ name, typeOid }): ColumnPlan => {
     const field = `${JSON.stringify(name)}:`;
+    const type = types(typeOid) ?? builtinType(typeOid);
     return {
       name,
-      decode: decoderFor(types(typeOid) ?? builtinType(typeOid)),
+      decode: decoderFor(type),
+      json: isJsonType(type),
       firstField: `{${field}`,
       nextField: `,${field}`,
     };
@@ -62,6 +71,7 @@ function checkValues(values: RowValues): void {
 export function rowImage(plan: RelationPlan, values: RowValues): Image {
   checkValues(values);
   const unavailable: string[] = [];
+  let jsonNulls: string[] | null = null;
   let json = "";
   let position = 0;
   for (const column of plan.columns) {
@@ -71,9 +81,14 @@ export function rowImage(plan: RelationPlan, values: RowValues): Image {
       continue;
     }
     json += json === "" ? column.firstField : column.nextField;
-    json += value === null ? "null" : column.decode(value);
+    if (value === null) {
+      json += "null";
+      continue;
+    }
+    json += column.decode(value);
+    if (column.json && isJsonNull(value)) (jsonNulls ??= []).push(column.name);
   }
-  return { json: json === "" ? "{}" : `${json}}`, unavailable };
+  return { json: json === "" ? "{}" : `${json}}`, unavailable, jsonNulls };
 }
 
 export function changedFields(plan: RelationPlan, before: RowValues, after: RowValues): string[] {

@@ -107,6 +107,8 @@ describe("TransactionBuilder", () => {
           '"amount":1234567890123456789012345678901234567890.5,"doc":{"k": [1]}}',
         changedFields: null,
         unavailableFields: [],
+        beforeJsonNullFields: null,
+        afterJsonNullFields: null,
         context: "{}",
         transactionId: "4294967294",
         commitLsn: "0/177A428",
@@ -134,6 +136,42 @@ describe("TransactionBuilder", () => {
     expect(row?.after).toBe('{"id":1,"name":"y","amount":1.50,"doc":{}}');
     expect(row?.changedFields).toEqual(["name", "doc"]);
     expect(row?.primaryKey).toBe("1");
+  });
+
+  it("lists the json and jsonb columns whose value is JSON null, per image, apart from SQL NULL", () => {
+    const docs = relation(6, "docs", [
+      ["id", 23],
+      ["j", 114],
+      ["jb", 3802],
+      ["dom", 90_001], // a domain over jsonb
+      ["t", 25],
+      ["ajb", 3807], // jsonb[]: its elements are not listed
+    ]);
+    const b = new TransactionBuilder(
+      { environment: "production", database: "shop" },
+      { keys: () => ["id"], types: (oid) => (oid === 90_001 ? { kind: "scalar", oid: 3802 } : undefined) },
+      () => 0,
+    );
+    const jsonNull = tuple(docs, { id: "1", j: " \n null\t", jb: "null", dom: "null", t: "null", ajb: '{"null"}' });
+    const sqlNull = tuple(docs, { id: "1", j: null, jb: null, dom: null, t: null, ajb: null });
+    const mixed = tuple(docs, { id: "1", j: '"null"', jb: null, dom: "{}", t: null, ajb: null });
+    b.begin(begin);
+    b.add({ tag: "insert", relation: docs, new: jsonNull });
+    b.add({ tag: "update", relation: docs, key: null, old: jsonNull, new: sqlNull });
+    b.add({ tag: "update", relation: docs, key: null, old: sqlNull, new: mixed });
+    b.add({ tag: "delete", relation: docs, key: null, old: jsonNull });
+    const rows = b.commit(commit).rows;
+    expect(rows.map((r) => [r.operation, r.beforeJsonNullFields, r.afterJsonNullFields])).toEqual([
+      ["CREATE", null, ["j", "jb", "dom"]],
+      ["UPDATE", ["j", "jb", "dom"], null],
+      ["UPDATE", null, null],
+      ["DELETE", ["j", "jb", "dom"], null],
+    ]);
+    // The images read the same either way; the lists tell them apart.
+    expect(rows[0]?.after).toBe('{"id":1,"j": \n null\t,"jb":null,"dom":null,"t":"null","ajb":[null]}');
+    expect(rows[1]?.after).toBe('{"id":1,"j":null,"jb":null,"dom":null,"t":null,"ajb":null}');
+    expect(rows[1]?.changedFields).toEqual(["j", "jb", "dom", "t", "ajb"]);
+    expect(rows[2]?.after).toBe('{"id":1,"j":"null","jb":null,"dom":{},"t":null,"ajb":null}');
   });
 
   it("omits and lists an unchanged TOAST value that has no old tuple", () => {

@@ -19,7 +19,8 @@ export const NO_CONTEXT = "{}";
  * then OMITTED from the image (never null, never a placeholder) and its column is listed in
  * `unavailableFields`. The same rule holds for before images built from a key-only old tuple
  * (REPLICA IDENTITY DEFAULT): only the key columns are present. So in `before`/`after`, a key
- * present with `null` is SQL NULL and a missing key means "not known".
+ * present with `null` is SQL NULL and a missing key means "not known", except for the json/jsonb
+ * columns listed in `beforeJsonNullFields`/`afterJsonNullFields`: their `null` is the JSON value.
  */
 export type ChangeRow = {
   environment: string;
@@ -35,6 +36,10 @@ export type ChangeRow = {
   changedFields: string[] | null;
   /** Columns of `after` whose value the WAL did not carry (see above). */
   unavailableFields: string[];
+  /** json/jsonb columns of `before` whose value is the JSON literal null, not SQL NULL; null when none. */
+  beforeJsonNullFields: string[] | null;
+  /** The same for `after`. */
+  afterJsonNullFields: string[] | null;
   /** The application context in force (a JSON object's text); NO_CONTEXT when none. */
   context: string;
   /** Source xid as decimal text (unsigned 32-bit). */
@@ -216,7 +221,7 @@ export class TransactionBuilder {
         this.push(tx, message.relation, {
           operation: "UPDATE",
           primaryKey: primaryKey(plan, message.new),
-          before: oldTuple ? rowImage(plan, oldTuple).json : null,
+          before: oldTuple ? rowImage(plan, oldTuple) : null,
           after,
           changedFields: message.old ? changedFields(plan, message.old, message.new) : null,
         });
@@ -228,7 +233,7 @@ export class TransactionBuilder {
         this.push(tx, message.relation, {
           operation: "DELETE",
           primaryKey: primaryKey(plan, oldTuple),
-          before: oldTuple ? rowImage(plan, oldTuple).json : null,
+          before: oldTuple ? rowImage(plan, oldTuple) : null,
           after: null,
           changedFields: null,
         });
@@ -329,7 +334,7 @@ export class TransactionBuilder {
     change: {
       operation: Operation;
       primaryKey: string | null;
-      before: string | null;
+      before: Image | null;
       after: Image | null;
       changedFields: string[] | null;
     },
@@ -350,10 +355,12 @@ export class TransactionBuilder {
       table: relation.name,
       primaryKey: change.primaryKey,
       operation: change.operation,
-      before: change.before,
+      before: change.before?.json ?? null,
       after: change.after?.json ?? null,
       changedFields: change.changedFields,
       unavailableFields,
+      beforeJsonNullFields: change.before?.jsonNulls ?? null,
+      afterJsonNullFields: change.after?.jsonNulls ?? null,
       context: tx.context,
       transactionId: tx.transactionId,
       commitLsn: tx.commitLsn,

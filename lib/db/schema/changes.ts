@@ -51,6 +51,13 @@ export const changes = pgTable(
      */
     unavailableFields: text("unavailable_fields").array(),
     /**
+     * json/jsonb columns of `before` (and of `after`) whose value is the JSON literal null: the
+     * image shows it as `null`, as it shows SQL NULL. Null when none, which costs the insert path
+     * nothing (most images have none).
+     */
+    beforeJsonNullFields: text("before_json_null_fields").array(),
+    afterJsonNullFields: text("after_json_null_fields").array(),
+    /**
      * Application context (user, endpoint, job) of the change; NULL when it has none, as most
      * changes do (rows stored before migration 0006 hold `{}` instead). NULL costs the insert
      * path nothing, where `{}` was parsed as jsonb and tested by the partial index's predicate.
