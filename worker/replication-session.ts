@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Pgoutput } from "pg-logical-replication";
 import type { Logger } from "pino";
 import type { WriteMode } from "../lib/changes/write";
+import { storeDb } from "../lib/db/client";
 import type { Source } from "../lib/db/schema";
 import type { StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder } from "../lib/replication/rows";
@@ -61,7 +62,7 @@ function asError(error: unknown): Error {
 export class ReplicationSession {
   private readonly log: Logger;
   private readonly limits: BatchLimits;
-  private readonly relations = new CatalogCache();
+  private readonly relations: CatalogCache;
   private readonly builder: TransactionBuilder;
   private readonly notices: NoticeLog;
   private readonly groupCommit: GroupCommit;
@@ -77,6 +78,7 @@ export class ReplicationSession {
     const { source, store, metrics } = options;
     this.log = options.logger;
     this.limits = options.batch ?? DEFAULT_BATCH_LIMITS;
+    this.relations = new CatalogCache({ store: storeDb(store), sourceId: source.id });
     this.builder = new TransactionBuilder(
       { environment: source.environment, database: source.database },
       this.relations.lookups,

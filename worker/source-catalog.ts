@@ -1,9 +1,12 @@
 import type pg from "pg";
 import type { Pgoutput } from "pg-logical-replication";
+import type { Db } from "../lib/db/client";
 import { isBuiltinType, type ValueType } from "../lib/replication/decode";
-import { relationKeyColumns, type CatalogIndex } from "../lib/replication/keys";
+import { relationKeyColumns } from "../lib/replication/keys";
 import type { CatalogLookups } from "../lib/replication/rows";
 import { resolveType, type CatalogType } from "../lib/replication/types";
+import { relationFacts, type RelationFacts } from "../lib/sources/relations";
+import { rememberedRelation, rememberRelations } from "../lib/sources/remembered-relations";
 
 /**
  * What the rows of a relation need beyond the relation message, looked up in the source catalog
@@ -16,20 +19,31 @@ import { resolveType, type CatalogType } from "../lib/replication/types";
  * - Column types that are not built-in: resolved in the catalog NOW (a domain to its base
  *   type, an array to its element type and delimiter). What a type OID stands for does not
  *   change while the type exists; a type dropped since the change decodes as text.
+ *
+ * The stream also carries changes of relations dropped since they were made (the worker was
+ * stopped, paused or behind): the catalog no longer has those, and their facts come from what
+ * the store remembers (lib/sources/remembered-relations.ts), recorded when the tables were
+ * tracked and refreshed here whenever the catalog has the relation.
  */
 export class CatalogCache {
   private readonly keys = new Map<number, string[]>();
   /** Non-built-in column types by (unsigned) type OID. */
   private readonly types = new Map<number, ValueType>();
+  /** What this session remembered in the store, by OID (as JSON): an unchanged relation is not written again. */
+  private readonly remembered = new Map<number, string>();
   /** For the TransactionBuilder. */
   readonly lookups: CatalogLookups = {
     keys: (oid) => this.keys.get(oid),
     types: (oid) => this.types.get(oid >>> 0),
   };
 
+  /** `store` remembers the relations of source `sourceId`. */
+  constructor(private readonly memory: { store: Db; sourceId: string }) {}
+
   /** Looks up (again) what `relation` needs, on the session's catalog connection. */
   async load(client: pg.ClientBase, relation: Pgoutput.MessageRelation): Promise<void> {
-    this.keys.set(relation.relationOid, relationKeyColumns(relation, await keyIndexes(client, relation.relationOid)));
+    const facts = await this.facts(client, relation.relationOid);
+    this.keys.set(relation.relationOid, relationKeyColumns(relation, facts?.indexes ?? []));
     const typeOids = [...new Set(relation.columns.map((column) => column.typeOid >>> 0))].filter(
       (oid) => !isBuiltinType(oid),
     );
@@ -37,37 +51,22 @@ export class CatalogCache {
     const rows = await catalogTypes(client, typeOids);
     for (const oid of typeOids) this.types.set(oid, resolveType(oid, rows));
   }
-}
 
-/**
- * The primary key and the replica identity index of a relation as the source catalog has them
- * now, key columns (not INCLUDE columns) in index order. lib/replication/keys.ts decides what
- * the stream's own key flags leave to them.
- */
-export async function keyIndexes(client: pg.ClientBase, relationOid: number): Promise<CatalogIndex[]> {
-  const { rows } = await client.query<{
-    primary: boolean;
-    replica_identity: boolean;
-    immediate: boolean;
-    columns: Array<{ name: string; generated: boolean }>;
-  }>(
-    `select i.indisprimary as primary, i.indisreplident as replica_identity, i.indimmediate as immediate,
-            (select coalesce(json_agg(json_build_object('name', a.attname, 'generated', a.attgenerated <> '')
-                                      order by k.position), '[]')
-               from unnest(i.indkey) with ordinality as k(attnum, position)
-               join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-              where k.position <= i.indnkeyatts) as columns
-       from pg_index i
-      where i.indrelid = $1::oid and (i.indisprimary or i.indisreplident)`,
-    // The library reads the OID as a signed 32-bit integer.
-    [String(relationOid >>> 0)],
-  );
-  return rows.map((row) => ({
-    primary: row.primary,
-    replicaIdentity: row.replica_identity,
-    immediate: row.immediate,
-    columns: row.columns,
-  }));
+  /**
+   * The catalog's facts of a relation now, remembered in the store; for a relation the catalog
+   * no longer has, what the store remembers (null: nothing, so no key is known).
+   */
+  private async facts(client: pg.ClientBase, relationOid: number): Promise<RelationFacts | null> {
+    const { store, sourceId } = this.memory;
+    const [current] = await relationFacts(client, [relationOid]);
+    if (!current) return rememberedRelation(store, sourceId, relationOid);
+    const json = JSON.stringify(current);
+    if (this.remembered.get(current.oid) !== json) {
+      await rememberRelations(store, sourceId, [current]);
+      this.remembered.set(current.oid, json);
+    }
+    return current;
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { AppError, Conflict, Invalid } from "../errors";
 import { InsufficientPrivilege, NoFreeSlots, ProvisioningFailed, WalLevelNotLogical } from "./errors";
 import type { TableRef } from "./input";
+import { trackedRelationFacts, type RelationFacts } from "./relations";
 import { quoteIdent, quoteTable } from "./sql";
 
 /** Source-side names of one Retrace source; both derive from the source id. */
@@ -120,18 +121,20 @@ async function createPublication(client: pg.Client, publicationName: string, tab
  * Creates the publication (with REPLICA IDENTITY FULL on its tables) and then the logical slot.
  * Publication and identities are one transaction; the slot must come last, outside any
  * transaction that wrote. When a step fails everything done so far is undone, so nothing is
- * left half-created, and a specific error is thrown.
+ * left half-created, and a specific error is thrown. Returns what the catalog says of the tables
+ * and their partitions, for the store to remember (lib/sources/remembered-relations.ts).
  */
 export async function provisionSource(
   client: pg.Client,
   names: ReplicationNames,
   tables: readonly TableRef[],
-): Promise<void> {
+): Promise<RelationFacts[]> {
   let previous: IdentityState[];
+  let relations: RelationFacts[];
   try {
-    previous = await inTransaction(client, async () => {
+    [previous, relations] = await inTransaction(client, async () => {
       await createPublication(client, names.publicationName, tables);
-      return setIdentityFull(client, tables);
+      return [await setIdentityFull(client, tables), await trackedRelationFacts(client, tables)] as const;
     });
   } catch (error) {
     throw toProvisionError(error);
@@ -145,6 +148,7 @@ export async function provisionSource(
     }).catch(() => undefined);
     throw toProvisionError(error);
   }
+  return relations;
 }
 
 /** The tables a publication holds, as it was given them (roots, not partitions). */
@@ -183,13 +187,14 @@ export async function ensurePublication(client: pg.Client, publicationName: stri
  * ones, drops the removed ones, and sets the identity where it is not FULL. Tables their owner
  * made ready (published, FULL) need no statement here; the caller checks beforehand that every
  * statement left is one Retrace's role may run (checks.ts, tablesAccessCheck). A publication
- * dropped by hand is recreated.
+ * dropped by hand is recreated. `relations`: what the catalog says of the tables and their
+ * partitions, for the store to remember.
  */
 export async function setPublicationTables(
   client: pg.Client,
   publicationName: string,
   tables: readonly TableRef[],
-): Promise<{ added: TableRef[]; removed: TableRef[] }> {
+): Promise<{ added: TableRef[]; removed: TableRef[]; relations: RelationFacts[] }> {
   const key = (t: TableRef) => `${t.schema}\u0000${t.table}`;
   try {
     return await inTransaction(client, async () => {
@@ -197,7 +202,7 @@ export async function setPublicationTables(
       if (current === null) {
         await createPublication(client, publicationName, tables);
         await setIdentityFull(client, tables);
-        return { added: [...tables], removed: [] };
+        return { added: [...tables], removed: [], relations: await trackedRelationFacts(client, tables) };
       }
       const wanted = new Set(tables.map(key));
       const existing = new Set(current.map(key));
@@ -207,7 +212,7 @@ export async function setPublicationTables(
       if (added.length > 0) await client.query(`alter publication ${publication} add table ${tableList(added)}`);
       await setIdentityFull(client, tables);
       if (removed.length > 0) await client.query(`alter publication ${publication} drop table ${tableList(removed)}`);
-      return { added, removed };
+      return { added, removed, relations: await trackedRelationFacts(client, tables) };
     });
   } catch (error) {
     throw toProvisionError(error);
