@@ -7,6 +7,7 @@ import type { Source } from "../lib/db/schema";
 import type { StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder } from "../lib/replication/rows";
 import { openSourceClient } from "../lib/sources/connection";
+import { ensurePublicationOptions } from "../lib/sources/publication";
 import { markStreaming } from "../lib/sources/status";
 import { Acknowledgement } from "./acknowledgement";
 import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits } from "./group-commit";
@@ -145,6 +146,7 @@ export class ReplicationSession {
     });
     this.catalog = client;
     this.acknowledgement.slotPosition(await slotConfirmedLsn(client, source.slotName));
+    await this.updatePublication(client);
     if (this.halted) return;
     if (this.options.health) {
       this.health = new HealthLoop({
@@ -177,6 +179,26 @@ export class ReplicationSession {
       () => (this.halted ? this.settle?.resolve() : this.fail(new Error("Replication stream ended"))),
       (error: unknown) => this.fail(error),
     );
+  }
+
+  /**
+   * Gives the source's publication today's options where an older Retrace made it without them
+   * (lib/sources/publication.ts). Safe whenever a session starts: the change applies to what the
+   * source writes after it, and what was written before is decoded as it was published. If it
+   * cannot be done (the publication is not this role's to alter), the source streams on as it is.
+   */
+  private async updatePublication(client: pg.Client): Promise<void> {
+    const publication = this.options.source.publicationName;
+    try {
+      await client.query("begin");
+      await client.query("set local lock_timeout = '5s'");
+      const options = await ensurePublicationOptions(client, publication);
+      await client.query("commit");
+      if (options.length > 0) this.log.info({ publication, options }, "publication options updated");
+    } catch (error) {
+      await client.query("rollback").catch(() => undefined);
+      this.log.warn({ err: asError(error), publication }, "could not update the publication's options");
+    }
   }
 
   private started(): void {

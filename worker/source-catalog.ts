@@ -3,7 +3,7 @@ import type { Pgoutput } from "pg-logical-replication";
 import type { Db } from "../lib/db/client";
 import { isBuiltinType, type ValueType } from "../lib/replication/decode";
 import { relationKeyColumns } from "../lib/replication/keys";
-import type { CatalogLookups } from "../lib/replication/rows";
+import type { CatalogLookups, RelationShape } from "../lib/replication/rows";
 import { resolveType, type CatalogType } from "../lib/replication/types";
 import { relationFacts, type RelationFacts } from "../lib/sources/relations";
 import { rememberedRelation, rememberRelations } from "../lib/sources/remembered-relations";
@@ -19,6 +19,9 @@ import { rememberedRelation, rememberRelations } from "../lib/sources/remembered
  * - Column types that are not built-in: resolved in the catalog NOW (a domain to its base
  *   type, an array to its element type and delimiter). What a type OID stands for does not
  *   change while the type exists; a type dropped since the change decodes as text.
+ * - Generated columns, from the catalog NOW: those the relation message lacks were not
+ *   published, and are listed as unavailable (a generated column added since the change was
+ *   made is listed too, one dropped since is not).
  *
  * The stream also carries changes of relations dropped since they were made (the worker was
  * stopped, paused or behind): the catalog no longer has those, and their facts come from what
@@ -27,6 +30,7 @@ import { rememberedRelation, rememberRelations } from "../lib/sources/remembered
  */
 export class CatalogCache {
   private readonly keys = new Map<number, string[]>();
+  private readonly shapes = new Map<number, RelationShape>();
   /** Non-built-in column types by (unsigned) type OID. */
   private readonly types = new Map<number, ValueType>();
   /** What this session remembered in the store, by OID (as JSON): an unchanged relation is not written again. */
@@ -35,6 +39,7 @@ export class CatalogCache {
   readonly lookups: CatalogLookups = {
     keys: (oid) => this.keys.get(oid),
     types: (oid) => this.types.get(oid >>> 0),
+    shapes: (oid) => this.shapes.get(oid),
   };
 
   /** `store` remembers the relations of source `sourceId`. */
@@ -44,6 +49,7 @@ export class CatalogCache {
   async load(client: pg.ClientBase, relation: Pgoutput.MessageRelation): Promise<void> {
     const facts = await this.facts(client, relation.relationOid);
     this.keys.set(relation.relationOid, relationKeyColumns(relation, facts?.indexes ?? []));
+    this.shapes.set(relation.relationOid, { generatedColumns: facts?.generatedColumns ?? [] });
     const typeOids = [...new Set(relation.columns.map((column) => column.typeOid >>> 0))].filter(
       (oid) => !isBuiltinType(oid),
     );

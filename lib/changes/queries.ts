@@ -35,7 +35,10 @@ export type Change = {
   before: RawJson<JsonObject> | null;
   after: RawJson<JsonObject> | null;
   changedFields: string[] | null;
-  /** Columns left out of `after` because the WAL did not carry their value (unchanged TOAST). */
+  /**
+   * Columns left out because the WAL did not carry their value: an unchanged TOASTed value (out of
+   * `after`), a generated column the source does not publish (out of every image).
+   */
   unavailableFields: string[] | null;
   /**
    * json/jsonb columns whose value in `before` is the JSON literal null ('null'::jsonb), which the

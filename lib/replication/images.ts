@@ -33,12 +33,18 @@ export type RelationPlan = {
   columns: ColumnPlan[];
   /** Positions of the key columns in key order; -1 for a key column the relation does not send. */
   keyPositions: number[];
+  /**
+   * Generated columns of the table that the relation does not send (not published: PostgreSQL
+   * before 18, virtual ones, a publication without publish_generated_columns): in no image.
+   */
+  unpublished: string[];
 };
 
 export function planRelation(
   relation: Pgoutput.MessageRelation,
   keyColumns: readonly string[],
   types: (typeOid: number) => ValueType | undefined,
+  generatedColumns: readonly string[] = [],
 ): RelationPlan {
   const columns = relation.columns.map(({ name, typeOid }): ColumnPlan => {
     const field = `${JSON.stringify(name)}:`;
@@ -52,7 +58,11 @@ export function planRelation(
     };
   });
   const names = columns.map((column) => column.name);
-  return { columns, keyPositions: keyColumns.map((name) => names.indexOf(name)) };
+  return {
+    columns,
+    keyPositions: keyColumns.map((name) => names.indexOf(name)),
+    unpublished: generatedColumns.filter((name) => !names.includes(name)),
+  };
 }
 
 /** A value of the row, checked to be raw text (or null, or undefined = not known). */

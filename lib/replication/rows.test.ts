@@ -174,6 +174,35 @@ describe("TransactionBuilder", () => {
     expect(rows[2]?.after).toBe('{"id":1,"j":"null","jb":null,"dom":{},"t":null,"ajb":null}');
   });
 
+  it("lists generated columns the relation does not send as unavailable in every row, noticed once", () => {
+    // The source publishes `total` (stored) but not `area` (virtual, or PostgreSQL before 18).
+    const boxes = relation(7, "boxes", [
+      ["id", 23],
+      ["w", 23],
+      ["total", 23],
+      ["note", 25],
+    ]);
+    const b = new TransactionBuilder(
+      { environment: "production", database: "shop" },
+      { keys: () => ["id"], shapes: () => ({ generatedColumns: ["total", "area"] }) },
+      () => 0,
+    );
+    b.begin(begin);
+    b.add({ tag: "insert", relation: boxes, new: ["1", "2", "4", "n"] });
+    b.add({ tag: "update", relation: boxes, key: null, old: null, new: ["1", "3", "6", undefined] });
+    b.add({ tag: "delete", relation: boxes, key: null, old: ["1", "3", "6", "n"] });
+    const tx = b.commit(commit);
+    expect(tx.rows.map((r) => [r.operation, r.after ?? r.before, r.unavailableFields])).toEqual([
+      ["CREATE", '{"id":1,"w":2,"total":4,"note":"n"}', ["area"]],
+      ["UPDATE", '{"id":1,"w":3,"total":6}', ["note", "area"]],
+      ["DELETE", '{"id":1,"w":3,"total":6,"note":"n"}', ["area"]],
+    ]);
+    expect(tx.notices).toEqual([
+      { kind: "generated-unpublished", schema: "public", table: "boxes", columns: ["area"] },
+      { kind: "unavailable", schema: "public", table: "boxes", columns: ["note"] },
+    ]);
+  });
+
   it("omits and lists an unchanged TOAST value that has no old tuple", () => {
     const tx = run([
       {

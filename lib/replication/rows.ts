@@ -34,7 +34,10 @@ export type ChangeRow = {
   after: string | null;
   /** UPDATE only: columns whose text differs; null when no before image exists to compare. */
   changedFields: string[] | null;
-  /** Columns of `after` whose value the WAL did not carry (see above). */
+  /**
+   * Columns whose value the WAL did not carry (see above): left out of `after`, and generated
+   * columns the source does not publish, left out of every image.
+   */
   unavailableFields: string[];
   /** json/jsonb columns of `before` whose value is the JSON literal null, not SQL NULL; null when none. */
   beforeJsonNullFields: string[] | null;
@@ -61,12 +64,22 @@ export type KeyLookup = (relationOid: number) => readonly string[] | undefined;
  */
 export type TypeLookup = (typeOid: number) => ValueType | undefined;
 
+/** What rows of a relation need from the source catalog besides its key and column types. */
+export type RelationShape = {
+  /** The table's generated columns: those its relation message lacks are not published. */
+  generatedColumns: readonly string[];
+};
+
+/** A relation's shape as looked up for its relation message; undefined = nothing known. */
+export type ShapeLookup = (relationOid: number) => RelationShape | undefined;
+
 /** What the builder needs from the source catalog, looked up when relation messages arrive. */
-export type CatalogLookups = { keys: KeyLookup; types?: TypeLookup };
+export type CatalogLookups = { keys: KeyLookup; types?: TypeLookup; shapes?: ShapeLookup };
 
 export type Notice =
   | { kind: "context-ignored"; reason: string }
-  | { kind: "unavailable"; schema: string; table: string; columns: string[] };
+  | { kind: "unavailable"; schema: string; table: string; columns: string[] }
+  | { kind: "generated-unpublished"; schema: string; table: string; columns: string[] };
 
 /** Rows of an open source transaction handed to the store before its commit arrives. */
 export type TransactionBatch = {
@@ -131,6 +144,7 @@ export class TransactionBuilder {
   private current: OpenTransaction | null = null;
   private readonly keys: KeyLookup;
   private readonly types: TypeLookup;
+  private readonly shapes: ShapeLookup;
   private readonly plans = new WeakMap<Pgoutput.MessageRelation, RelationPlan>();
   private lastQueued = { micros: -1, text: "" };
   /** Transactions committed at or below this LSN are already stored; null once the stream is past it. */
@@ -144,6 +158,7 @@ export class TransactionBuilder {
   ) {
     this.keys = lookups.keys;
     this.types = lookups.types ?? (() => undefined);
+    this.shapes = lookups.shapes ?? (() => undefined);
   }
 
   get isOpen(): boolean {
@@ -203,9 +218,9 @@ export class TransactionBuilder {
       case "message":
         return this.contextMessage(tx, message);
       case "insert": {
-        const plan = this.plan(message.relation);
+        const plan = this.plan(tx, message.relation);
         const after = rowImage(plan, message.new);
-        this.push(tx, message.relation, {
+        this.push(tx, message.relation, plan.unpublished, {
           operation: "CREATE",
           primaryKey: primaryKey(plan, message.new),
           before: null,
@@ -215,10 +230,10 @@ export class TransactionBuilder {
         return;
       }
       case "update": {
-        const plan = this.plan(message.relation);
+        const plan = this.plan(tx, message.relation);
         const oldTuple = message.old ?? message.key;
         const after = rowImage(plan, message.new);
-        this.push(tx, message.relation, {
+        this.push(tx, message.relation, plan.unpublished, {
           operation: "UPDATE",
           primaryKey: primaryKey(plan, message.new),
           before: oldTuple ? rowImage(plan, oldTuple) : null,
@@ -228,9 +243,9 @@ export class TransactionBuilder {
         return;
       }
       case "delete": {
-        const plan = this.plan(message.relation);
+        const plan = this.plan(tx, message.relation);
         const oldTuple = message.old ?? message.key;
-        this.push(tx, message.relation, {
+        this.push(tx, message.relation, plan.unpublished, {
           operation: "DELETE",
           primaryKey: primaryKey(plan, oldTuple),
           before: oldTuple ? rowImage(plan, oldTuple) : null,
@@ -244,7 +259,7 @@ export class TransactionBuilder {
         const relations: unknown[] = message.relations;
         for (const relation of relations) {
           if (!relation) throw new Error("TRUNCATE of an unknown relation");
-          this.push(tx, relation as Pgoutput.MessageRelation, {
+          this.push(tx, relation as Pgoutput.MessageRelation, [], {
             operation: "TRUNCATE",
             primaryKey: null,
             before: null,
@@ -292,15 +307,25 @@ export class TransactionBuilder {
   /**
    * The relation's plan, made at its first row. The lookups are filled when the relation message
    * is handled, before the rows after it, and a new relation message is a new object: so a
-   * plan holds the keys and types as they were looked up for that relation message.
+   * plan holds the keys and types as they were looked up for that relation message. Generated
+   * columns it lacks are noticed once, when the plan is made.
    */
-  private plan(relation: Pgoutput.MessageRelation): RelationPlan {
+  private plan(tx: OpenTransaction, relation: Pgoutput.MessageRelation): RelationPlan {
     let plan = this.plans.get(relation);
     if (!plan) {
       const keyColumns = this.keys(relation.relationOid);
       if (!keyColumns) throw new Error(`Primary key of ${relation.schema}.${relation.name} was not loaded`);
-      plan = planRelation(relation, keyColumns, this.types);
+      const shape = this.shapes(relation.relationOid);
+      plan = planRelation(relation, keyColumns, this.types, shape?.generatedColumns);
       this.plans.set(relation, plan);
+      if (plan.unpublished.length > 0) {
+        tx.notices.push({
+          kind: "generated-unpublished",
+          schema: relation.schema,
+          table: relation.name,
+          columns: plan.unpublished,
+        });
+      }
     }
     return plan;
   }
@@ -328,9 +353,11 @@ export class TransactionBuilder {
     }
   }
 
+  /** `unpublished`: the relation's generated columns it does not send, unavailable in every image. */
   private push(
     tx: OpenTransaction,
     relation: Pgoutput.MessageRelation,
+    unpublished: string[],
     change: {
       operation: Operation;
       primaryKey: string | null;
@@ -339,15 +366,12 @@ export class TransactionBuilder {
       changedFields: string[] | null;
     },
   ): void {
-    const unavailableFields = change.after?.unavailable ?? [];
-    if (unavailableFields.length > 0) {
-      tx.notices.push({
-        kind: "unavailable",
-        schema: relation.schema,
-        table: relation.name,
-        columns: unavailableFields,
-      });
+    const unsent = change.after?.unavailable ?? [];
+    if (unsent.length > 0) {
+      tx.notices.push({ kind: "unavailable", schema: relation.schema, table: relation.name, columns: unsent });
     }
+    const unavailableFields =
+      unpublished.length === 0 ? unsent : unsent.length === 0 ? unpublished : unsent.concat(unpublished);
     const row: ChangeRow = {
       environment: this.source.environment,
       database: this.source.database,

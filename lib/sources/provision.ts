@@ -2,6 +2,7 @@ import type pg from "pg";
 import { AppError, Conflict, Invalid } from "../errors";
 import { InsufficientPrivilege, NoFreeSlots, ProvisioningFailed, WalLevelNotLogical } from "./errors";
 import type { TableRef } from "./input";
+import { ensurePublicationOptions, publicationOptionsSql } from "./publication";
 import { trackedRelationFacts, type RelationFacts } from "./relations";
 import { quoteIdent, quoteTable } from "./sql";
 
@@ -22,11 +23,6 @@ type IdentityState = {
 
 /** ALTER TABLE waits for an ACCESS EXCLUSIVE lock; never queue behind a long query for long. */
 const LOCK_TIMEOUT = "5s";
-
-async function serverVersion(client: pg.Client): Promise<number> {
-  const { rows } = await client.query<{ v: number }>("select current_setting('server_version_num')::int as v");
-  return rows[0]?.v ?? 0;
-}
 
 /**
  * The chosen tables and every partition / inheritance child below them: a partition's own
@@ -112,8 +108,7 @@ async function inTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promis
 
 async function createPublication(client: pg.Client, publicationName: string, tables: readonly TableRef[]) {
   const forTables = tables.length > 0 ? ` for table ${tableList(tables)}` : "";
-  // publish_via_partition_root (13+) makes a partitioned table's changes arrive as the root.
-  const options = (await serverVersion(client)) >= 130000 ? " with (publish_via_partition_root = true)" : "";
+  const options = await publicationOptionsSql(client);
   await client.query(`create publication ${quoteIdent(publicationName)}${forTables}${options}`);
 }
 
@@ -187,7 +182,8 @@ export async function ensurePublication(client: pg.Client, publicationName: stri
  * ones, drops the removed ones, and sets the identity where it is not FULL. Tables their owner
  * made ready (published, FULL) need no statement here; the caller checks beforehand that every
  * statement left is one Retrace's role may run (checks.ts, tablesAccessCheck). A publication
- * dropped by hand is recreated. `relations`: what the catalog says of the tables and their
+ * dropped by hand is recreated, one made by an older Retrace gets today's options
+ * (publication.ts). `relations`: what the catalog says of the tables and their
  * partitions, for the store to remember.
  */
 export async function setPublicationTables(
@@ -204,6 +200,9 @@ export async function setPublicationTables(
         await setIdentityFull(client, tables);
         return { added: [...tables], removed: [], relations: await trackedRelationFacts(client, tables) };
       }
+      // Before any table is added: on PostgreSQL 18 a table with a stored generated column refuses
+      // UPDATE and DELETE while it is in a publication that does not publish them.
+      await ensurePublicationOptions(client, publicationName);
       const wanted = new Set(tables.map(key));
       const existing = new Set(current.map(key));
       const added = tables.filter((t) => !existing.has(key(t)));

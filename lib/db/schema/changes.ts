@@ -46,8 +46,9 @@ export const changes = pgTable(
     after: json("after"),
     changedFields: text("changed_fields").array(),
     /**
-     * Columns whose value the WAL did not carry (an unchanged TOASTed value without an old tuple,
-     * i.e. REPLICA IDENTITY not FULL): left out of `after`, listed here. Null when none.
+     * Columns whose value the WAL did not carry, listed here. An unchanged TOASTed value without an
+     * old tuple (REPLICA IDENTITY not FULL): left out of `after`. A generated column the source does
+     * not publish (before PostgreSQL 18, virtual ones): left out of every image. Null when none.
      */
     unavailableFields: text("unavailable_fields").array(),
     /**
