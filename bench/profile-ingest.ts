@@ -189,6 +189,8 @@ function sampleRows(commitLsn: string, count: number, offset: number): ChangeRow
       unavailableFields: [],
       beforeJsonNullFields: null,
       afterJsonNullFields: null,
+      partitionSchema: null,
+      partitionTable: null,
       context: "{}",
       transactionId: "1234",
       commitLsn,

@@ -387,6 +387,7 @@ describe("GET /api/changes", () => {
         "unavailableFields",
         "beforeJsonNullFields",
         "afterJsonNullFields",
+        "partition",
         "context",
         "transactionId",
         "commitLsn",

@@ -147,6 +147,7 @@ export class ReplicationSession {
     this.catalog = client;
     this.acknowledgement.slotPosition(await slotConfirmedLsn(client, source.slotName));
     await this.updatePublication(client);
+    await this.relations.rememberPublication(client, source.publicationName);
     if (this.halted) return;
     if (this.options.health) {
       this.health = new HealthLoop({

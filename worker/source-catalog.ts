@@ -3,9 +3,9 @@ import type { Pgoutput } from "pg-logical-replication";
 import type { Db } from "../lib/db/client";
 import { isBuiltinType, type ValueType } from "../lib/replication/decode";
 import { relationKeyColumns } from "../lib/replication/keys";
-import type { CatalogLookups, RelationShape } from "../lib/replication/rows";
+import type { CatalogLookups, RelationShape } from "../lib/replication/lookups";
 import { resolveType, type CatalogType } from "../lib/replication/types";
-import { relationFacts, type RelationFacts } from "../lib/sources/relations";
+import { publishedRelationFacts, relationFacts, type RelationFacts } from "../lib/sources/relations";
 import { rememberedRelation, rememberRelations } from "../lib/sources/remembered-relations";
 
 /**
@@ -13,6 +13,8 @@ import { rememberedRelation, rememberRelations } from "../lib/sources/remembered
  * when the relation message is handled (the server sends one before a relation's first change in
  * a session and again after DDL on it), before the changes that follow it are built:
  *
+ * - Partition root: a partition's changes are recorded as its root (the publication sends them as
+ *   the partition, lib/sources/publication.ts says why).
  * - Key columns: from the message's own key flags where they say what the key was when the
  *   change was made (REPLICA IDENTITY DEFAULT or USING INDEX), else (FULL, NOTHING) from the
  *   catalog NOW; see lib/replication/keys.ts for what that means for old changes.
@@ -45,11 +47,26 @@ export class CatalogCache {
   /** `store` remembers the relations of source `sourceId`. */
   constructor(private readonly memory: { store: Db; sourceId: string }) {}
 
+  /**
+   * Remembers what the catalog says now of every relation the publication covers, partitions
+   * created or attached since the tables were tracked included: one of them dropped before its
+   * changes are decoded keeps its key and root, even if this session never reads it otherwise.
+   */
+  async rememberPublication(client: pg.ClientBase, publicationName: string): Promise<void> {
+    const { store, sourceId } = this.memory;
+    const relations = await publishedRelationFacts(client, publicationName);
+    await rememberRelations(store, sourceId, relations);
+    for (const relation of relations) this.remembered.set(relation.oid, JSON.stringify(relation));
+  }
+
   /** Looks up (again) what `relation` needs, on the session's catalog connection. */
   async load(client: pg.ClientBase, relation: Pgoutput.MessageRelation): Promise<void> {
     const facts = await this.facts(client, relation.relationOid);
     this.keys.set(relation.relationOid, relationKeyColumns(relation, facts?.indexes ?? []));
-    this.shapes.set(relation.relationOid, { generatedColumns: facts?.generatedColumns ?? [] });
+    this.shapes.set(relation.relationOid, {
+      generatedColumns: facts?.generatedColumns ?? [],
+      root: facts?.root ?? null,
+    });
     const typeOids = [...new Set(relation.columns.map((column) => column.typeOid >>> 0))].filter(
       (oid) => !isBuiltinType(oid),
     );

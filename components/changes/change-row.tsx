@@ -37,11 +37,16 @@ export function ChangeRow({ change, now }: { change: ChangeJson; now: number }) 
           className="col-start-3 truncate font-mono text-slate-700 md:col-start-auto"
           title={change.primaryKey ?? undefined}
         >
-          {change.primaryKey ??
-            (change.operation === "TRUNCATE" ? "whole table" : <span className="text-slate-400">no primary key</span>)}
+          {change.primaryKey ?? withoutKey(change)}
         </span>
         <span className="hidden text-xs text-slate-500 md:block">{change.environment}</span>
       </Link>
     </li>
   );
+}
+
+/** What stands where a change without a primary key would show it. */
+function withoutKey(change: ChangeJson) {
+  if (change.operation !== "TRUNCATE") return <span className="text-slate-400">no primary key</span>;
+  return change.partition ? `partition ${change.partition.table}` : "whole table";
 }

@@ -30,9 +30,14 @@ function cell(image: JsonObject | null, column: string) {
 /** Before/after per column; changed columns highlighted. CREATE has only After, DELETE only Before. */
 export function DiffTable({ change }: { change: ChangeJson }) {
   if (change.operation === "TRUNCATE") {
+    const { partition } = change;
     return (
       <p className="rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-600">
-        TRUNCATE removed every row of {change.schema}.{change.table}; no row images are recorded for it.
+        {partition
+          ? `TRUNCATE removed every row of partition ${partition.schema}.${partition.table} ` +
+            `of ${change.schema}.${change.table}; `
+          : `TRUNCATE removed every row of ${change.schema}.${change.table}; `}
+        no row images are recorded for it.
       </p>
     );
   }

@@ -24,6 +24,8 @@ export const COLUMNS = [
   "queued_at",
   "before_json_null_fields",
   "after_json_null_fields",
+  "partition_schema",
+  "partition_table",
 ] as const;
 
 // PostgreSQL's COPY binary format (big-endian throughout): a header, per tuple a field count and
@@ -218,7 +220,9 @@ export class ChangesCopyEncoder {
             row.operation.length +
             (row.before?.length ?? 0) +
             (row.after?.length ?? 0) +
-            row.context.length) +
+            row.context.length +
+            (row.partitionSchema?.length ?? 0) +
+            (row.partitionTable?.length ?? 0)) +
         arrayBytes(row.changedFields) +
         arrayBytes(unavailable) +
         arrayBytes(row.beforeJsonNullFields) +
@@ -247,6 +251,8 @@ export class ChangesCopyEncoder {
     this.int64(this.queuedAt.of(row.queuedAt));
     this.textArray(row.beforeJsonNullFields);
     this.textArray(row.afterJsonNullFields);
+    this.nullableText(row.partitionSchema);
+    this.nullableText(row.partitionTable);
   }
 
   private ensure(bytes: number): void {

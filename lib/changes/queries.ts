@@ -47,6 +47,11 @@ export type Change = {
   beforeJsonNullFields: string[] | null;
   /** The same for `after`. */
   afterJsonNullFields: string[] | null;
+  /**
+   * A TRUNCATE of one partition of the partitioned table `schema`.`table`: the partition, whose
+   * rows alone it removed. Null on every other change (a partition's row changes are its root's).
+   */
+  partition: { schema: string; table: string } | null;
   context: RawJson<JsonObject>;
   transactionId: string;
   commitLsn: string;
@@ -72,6 +77,8 @@ type ChangeRow = {
   unavailable_fields: string[] | null;
   before_json_null_fields: string[] | null;
   after_json_null_fields: string[] | null;
+  partition_schema: string | null;
+  partition_table: string | null;
   context: string;
   transaction_id: string;
   commit_lsn: string;
@@ -87,7 +94,7 @@ const columns = sql`
   c.id::text as id, c.source_id::text as source_id, c.environment, c.database, c.schema,
   c."table", c.primary_key, c.operation::text as operation,
   c.before::text as before, c.after::text as after, c.changed_fields, c.unavailable_fields,
-  c.before_json_null_fields, c.after_json_null_fields,
+  c.before_json_null_fields, c.after_json_null_fields, c.partition_schema, c.partition_table,
   coalesce(c.context, '{}')::text as context, c.transaction_id::text as transaction_id,
   c.commit_lsn::text as commit_lsn, c.seq,
   ${iso("c.committed_at")} as committed_at, ${iso("c.created_at")} as created_at`;
@@ -108,6 +115,10 @@ function toChange(row: ChangeRow): Change {
     unavailableFields: row.unavailable_fields,
     beforeJsonNullFields: row.before_json_null_fields,
     afterJsonNullFields: row.after_json_null_fields,
+    partition:
+      row.partition_schema === null || row.partition_table === null
+        ? null
+        : { schema: row.partition_schema, table: row.partition_table },
     context: new RawJson(row.context),
     transactionId: row.transaction_id,
     commitLsn: row.commit_lsn,

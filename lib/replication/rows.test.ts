@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { MAX_CONTEXT_BYTES } from "./context";
 import type { ValueType } from "./decode";
 import type { RowValues, TransactionBegin, TransactionCommit } from "./plugin";
-import { TransactionBuilder, type KeyLookup } from "./rows";
+import type { KeyLookup } from "./lookups";
+import { TransactionBuilder } from "./rows";
 
 // Message objects shaped like pg-logical-replication's pgoutput output with raw-text values.
 const keep = (raw: unknown) => raw;
@@ -109,6 +110,8 @@ describe("TransactionBuilder", () => {
         unavailableFields: [],
         beforeJsonNullFields: null,
         afterJsonNullFields: null,
+        partitionSchema: null,
+        partitionTable: null,
         context: "{}",
         transactionId: "4294967294",
         commitLsn: "0/177A428",
@@ -184,7 +187,7 @@ describe("TransactionBuilder", () => {
     ]);
     const b = new TransactionBuilder(
       { environment: "production", database: "shop" },
-      { keys: () => ["id"], shapes: () => ({ generatedColumns: ["total", "area"] }) },
+      { keys: () => ["id"], shapes: () => ({ generatedColumns: ["total", "area"], root: null }) },
       () => 0,
     );
     b.begin(begin);
@@ -249,6 +252,64 @@ describe("TransactionBuilder", () => {
       ["CREATE", "logs", 0, null, '{"line":"l"}'],
       ["TRUNCATE", "items", 1, null, null],
       ["TRUNCATE", "pairs", 2, null, null],
+    ]);
+  });
+
+  it("records a partition's rows as its root, in the root's column order, and its TRUNCATE naming it", () => {
+    // Published as partitions: `m_2025` has the root's columns in another order.
+    const m2024 = {
+      ...relation(10, "m_2024", [
+        ["id", 23],
+        ["at", 1082],
+        ["v", 23],
+      ]),
+      schema: "arch",
+    };
+    const m2025 = relation(11, "m_2025", [
+      ["v", 23],
+      ["at", 1082],
+      ["id", 23],
+    ]);
+    const root = { schema: "public", table: "m", columns: ["id", "at", "v"] };
+    const b = new TransactionBuilder(
+      { environment: "production", database: "shop" },
+      {
+        keys: () => ["id", "at"],
+        shapes: (oid) => ({ generatedColumns: [], root: oid === 10 || oid === 11 ? root : null }),
+      },
+      () => 0,
+    );
+    b.begin(begin);
+    b.add({ tag: "insert", relation: m2024, new: ["1", "2024-01-01", "10"] });
+    b.add({
+      tag: "update",
+      relation: m2025,
+      key: null,
+      old: ["20", "2025-01-01", "2"],
+      new: ["21", "2025-01-01", "2"],
+    });
+    b.add({ tag: "truncate", cascade: false, restartIdentity: false, relations: [m2024, m2025, logs] });
+    const rows = b.commit(commit).rows;
+    expect(rows.map((r) => [r.operation, `${r.schema}.${r.table}`, r.primaryKey, r.before, r.after])).toEqual([
+      ["CREATE", "public.m", '["1","2024-01-01"]', null, '{"id":1,"at":"2024-01-01","v":10}'],
+      [
+        "UPDATE",
+        "public.m",
+        '["2","2025-01-01"]',
+        '{"id":2,"at":"2025-01-01","v":20}',
+        '{"id":2,"at":"2025-01-01","v":21}',
+      ],
+      ["TRUNCATE", "public.m", null, null, null],
+      ["TRUNCATE", "public.m", null, null, null],
+      ["TRUNCATE", "public.logs", null, null, null],
+    ]);
+    expect(rows[1]?.changedFields).toEqual(["v"]);
+    expect(rows.map((r) => [r.partitionSchema, r.partitionTable])).toEqual([
+      [null, null],
+      [null, null],
+      ["arch", "m_2024"],
+      ["public", "m_2025"],
+      [null, null],
     ]);
   });
 

@@ -1,8 +1,16 @@
 import type { Pgoutput } from "pg-logical-replication";
 import type { Operation } from "../db/schema/changes";
 import { CONTEXT_PREFIXES, parseContext } from "./context";
-import type { ValueType } from "./decode";
-import { changedFields, planRelation, primaryKey, rowImage, type Image, type RelationPlan } from "./images";
+import {
+  changedFields,
+  planRelation,
+  primaryKey,
+  rowImage,
+  type Image,
+  type RecordedAs,
+  type RelationPlan,
+} from "./images";
+import type { CatalogLookups, KeyLookup, ShapeLookup, TypeLookup } from "./lookups";
 import { compareLsn, normalizeLsn } from "./lsn";
 import type { RowDelete, RowInsert, RowUpdate, TransactionBegin, TransactionCommit } from "./plugin";
 import { microsToTimestamp, nowMicros } from "./time";
@@ -43,6 +51,9 @@ export type ChangeRow = {
   beforeJsonNullFields: string[] | null;
   /** The same for `after`. */
   afterJsonNullFields: string[] | null;
+  /** A TRUNCATE of one partition of the partitioned table `schema`.`table`: that partition; else null. */
+  partitionSchema: string | null;
+  partitionTable: string | null;
   /** The application context in force (a JSON object's text); NO_CONTEXT when none. */
   context: string;
   /** Source xid as decimal text (unsigned 32-bit). */
@@ -54,27 +65,6 @@ export type ChangeRow = {
 };
 
 export type SourceInfo = { environment: string; database: string };
-
-/** Primary key columns of a relation in key order ([] = no primary key); undefined = not loaded. */
-export type KeyLookup = (relationOid: number) => readonly string[] | undefined;
-
-/**
- * How to decode a column type that is not built-in (a domain, an array of a user-defined type),
- * as resolved from the source catalog; undefined = by its built-in rule (else text).
- */
-export type TypeLookup = (typeOid: number) => ValueType | undefined;
-
-/** What rows of a relation need from the source catalog besides its key and column types. */
-export type RelationShape = {
-  /** The table's generated columns: those its relation message lacks are not published. */
-  generatedColumns: readonly string[];
-};
-
-/** A relation's shape as looked up for its relation message; undefined = nothing known. */
-export type ShapeLookup = (relationOid: number) => RelationShape | undefined;
-
-/** What the builder needs from the source catalog, looked up when relation messages arrive. */
-export type CatalogLookups = { keys: KeyLookup; types?: TypeLookup; shapes?: ShapeLookup };
 
 export type Notice =
   | { kind: "context-ignored"; reason: string }
@@ -220,7 +210,7 @@ export class TransactionBuilder {
       case "insert": {
         const plan = this.plan(tx, message.relation);
         const after = rowImage(plan, message.new);
-        this.push(tx, message.relation, plan.unpublished, {
+        this.push(tx, plan.recordedAs, plan.unpublished, {
           operation: "CREATE",
           primaryKey: primaryKey(plan, message.new),
           before: null,
@@ -233,7 +223,7 @@ export class TransactionBuilder {
         const plan = this.plan(tx, message.relation);
         const oldTuple = message.old ?? message.key;
         const after = rowImage(plan, message.new);
-        this.push(tx, message.relation, plan.unpublished, {
+        this.push(tx, plan.recordedAs, plan.unpublished, {
           operation: "UPDATE",
           primaryKey: primaryKey(plan, message.new),
           before: oldTuple ? rowImage(plan, oldTuple) : null,
@@ -245,7 +235,7 @@ export class TransactionBuilder {
       case "delete": {
         const plan = this.plan(tx, message.relation);
         const oldTuple = message.old ?? message.key;
-        this.push(tx, message.relation, plan.unpublished, {
+        this.push(tx, plan.recordedAs, plan.unpublished, {
           operation: "DELETE",
           primaryKey: primaryKey(plan, oldTuple),
           before: oldTuple ? rowImage(plan, oldTuple) : null,
@@ -259,7 +249,7 @@ export class TransactionBuilder {
         const relations: unknown[] = message.relations;
         for (const relation of relations) {
           if (!relation) throw new Error("TRUNCATE of an unknown relation");
-          this.push(tx, relation as Pgoutput.MessageRelation, [], {
+          this.push(tx, this.truncated(relation as Pgoutput.MessageRelation), [], {
             operation: "TRUNCATE",
             primaryKey: null,
             before: null,
@@ -315,19 +305,26 @@ export class TransactionBuilder {
     if (!plan) {
       const keyColumns = this.keys(relation.relationOid);
       if (!keyColumns) throw new Error(`Primary key of ${relation.schema}.${relation.name} was not loaded`);
-      const shape = this.shapes(relation.relationOid);
-      plan = planRelation(relation, keyColumns, this.types, shape?.generatedColumns);
+      plan = planRelation(relation, keyColumns, this.types, this.shapes(relation.relationOid));
       this.plans.set(relation, plan);
       if (plan.unpublished.length > 0) {
         tx.notices.push({
           kind: "generated-unpublished",
-          schema: relation.schema,
-          table: relation.name,
+          schema: plan.recordedAs.schema,
+          table: plan.recordedAs.table,
           columns: plan.unpublished,
         });
       }
     }
     return plan;
+  }
+
+  /** What a TRUNCATE of `relation` is recorded as: a partition's names its root and itself. */
+  private truncated(relation: Pgoutput.MessageRelation): RecordedAs {
+    const root = this.shapes(relation.relationOid)?.root;
+    return root
+      ? { schema: root.schema, table: root.table, partitionSchema: relation.schema, partitionTable: relation.name }
+      : { schema: relation.schema, table: relation.name, partitionSchema: null, partitionTable: null };
   }
 
   /** Now as a timestamp; the clock ticks in milliseconds, so the text is made once per tick. */
@@ -356,7 +353,7 @@ export class TransactionBuilder {
   /** `unpublished`: the relation's generated columns it does not send, unavailable in every image. */
   private push(
     tx: OpenTransaction,
-    relation: Pgoutput.MessageRelation,
+    target: RecordedAs,
     unpublished: string[],
     change: {
       operation: Operation;
@@ -368,15 +365,15 @@ export class TransactionBuilder {
   ): void {
     const unsent = change.after?.unavailable ?? [];
     if (unsent.length > 0) {
-      tx.notices.push({ kind: "unavailable", schema: relation.schema, table: relation.name, columns: unsent });
+      tx.notices.push({ kind: "unavailable", schema: target.schema, table: target.table, columns: unsent });
     }
     const unavailableFields =
       unpublished.length === 0 ? unsent : unsent.length === 0 ? unpublished : unsent.concat(unpublished);
     const row: ChangeRow = {
       environment: this.source.environment,
       database: this.source.database,
-      schema: relation.schema,
-      table: relation.name,
+      schema: target.schema,
+      table: target.table,
       primaryKey: change.primaryKey,
       operation: change.operation,
       before: change.before?.json ?? null,
@@ -385,6 +382,8 @@ export class TransactionBuilder {
       unavailableFields,
       beforeJsonNullFields: change.before?.jsonNulls ?? null,
       afterJsonNullFields: change.after?.jsonNulls ?? null,
+      partitionSchema: target.partitionSchema,
+      partitionTable: target.partitionTable,
       context: tx.context,
       transactionId: tx.transactionId,
       commitLsn: tx.commitLsn,

@@ -3,8 +3,12 @@ import { quoteIdent } from "./sql";
 
 /**
  * The options of Retrace's publications, by server version:
- * - `publish_via_partition_root = true` (PostgreSQL 13+): a partitioned table's changes arrive as
- *   the root.
+ * - `publish_via_partition_root = false`: a partitioned table's changes arrive as its leaf
+ *   partitions (partitions attached later included), and the worker records them as the root
+ *   (worker/source-catalog.ts reads which root). Published via the root instead, PostgreSQL sends
+ *   nothing at all for a TRUNCATE of one partition (pgoutput's truncate callback skips a
+ *   partition published as its root, and the root was not truncated): the rows would vanish from
+ *   the trail unseen. Published as leaves, it arrives naming the partition.
  * - `publish_generated_columns = stored` (PostgreSQL 18+): stored generated columns are sent like
  *   any column, so images hold their values. Without it PostgreSQL 18 also refuses UPDATE and
  *   DELETE on a REPLICA IDENTITY FULL table with a stored generated column ("Replica identity
@@ -13,10 +17,10 @@ import { quoteIdent } from "./sql";
  */
 type PublicationOption = { name: string; value: string; catalog: { column: string; value: string } };
 
-const VIA_PARTITION_ROOT: PublicationOption = {
+const AS_PARTITIONS: PublicationOption = {
   name: "publish_via_partition_root",
-  value: "true",
-  catalog: { column: "pubviaroot", value: "true" },
+  value: "false",
+  catalog: { column: "pubviaroot", value: "false" },
 };
 
 const GENERATED_COLUMNS: PublicationOption = {
@@ -32,7 +36,8 @@ export async function serverVersionNum(client: pg.ClientBase): Promise<number> {
 
 function publicationOptions(versionNum: number): PublicationOption[] {
   const options: PublicationOption[] = [];
-  if (versionNum >= 130000) options.push(VIA_PARTITION_ROOT);
+  // Before 13 there is no such option: partitions are always published as themselves.
+  if (versionNum >= 130000) options.push(AS_PARTITIONS);
   if (versionNum >= 180000) options.push(GENERATED_COLUMNS);
   return options;
 }

@@ -90,6 +90,23 @@ export async function relationFacts(client: pg.ClientBase, oids: readonly number
   return rows.map(toFacts);
 }
 
+/** The facts of the relations `chosen` selects (`select oid …`) and of everything below them. */
+async function treeFacts(client: pg.ClientBase, chosen: string, params: unknown[]): Promise<RelationFacts[]> {
+  const { rows } = await client.query<{ oid: string }>(
+    `with recursive tree as (
+       ${chosen}
+       union
+       select i.inhrelid from pg_inherits i join tree on i.inhparent = tree.oid
+     )
+     select oid::text as oid from tree`,
+    params,
+  );
+  return relationFacts(
+    client,
+    rows.map((row) => Number(row.oid)),
+  );
+}
+
 /**
  * The facts of tables chosen for tracking and of everything below them (partitions, inheritance
  * children): what their changes can arrive as.
@@ -99,20 +116,23 @@ export async function trackedRelationFacts(
   tables: readonly TableRef[],
 ): Promise<RelationFacts[]> {
   if (tables.length === 0) return [];
-  const { rows } = await client.query<{ oid: string }>(
-    `with recursive tree as (
-       select c.oid
-         from unnest($1::text[], $2::text[]) as t(schema, name)
-         join pg_namespace n on n.nspname = t.schema
-         join pg_class c on c.relnamespace = n.oid and c.relname = t.name
-       union
-       select i.inhrelid from pg_inherits i join tree on i.inhparent = tree.oid
-     )
-     select oid::text as oid from tree`,
+  return treeFacts(
+    client,
+    `select c.oid
+       from unnest($1::text[], $2::text[]) as t(schema, name)
+       join pg_namespace n on n.nspname = t.schema
+       join pg_class c on c.relnamespace = n.oid and c.relname = t.name`,
     [tables.map((t) => t.schema), tables.map((t) => t.table)],
   );
-  return relationFacts(
+}
+
+/** The facts of a publication's tables and of everything below them (partitions attached since included). */
+export async function publishedRelationFacts(client: pg.ClientBase, publicationName: string): Promise<RelationFacts[]> {
+  return treeFacts(
     client,
-    rows.map((row) => Number(row.oid)),
+    `select pr.prrelid as oid
+       from pg_publication p join pg_publication_rel pr on pr.prpubid = p.oid
+      where p.pubname = $1`,
+    [publicationName],
   );
 }

@@ -59,6 +59,13 @@ export const changes = pgTable(
     beforeJsonNullFields: text("before_json_null_fields").array(),
     afterJsonNullFields: text("after_json_null_fields").array(),
     /**
+     * The partition a TRUNCATE emptied, of the partitioned table in `schema`.`table` (its root):
+     * only that partition's rows went. Null on every other change (a partition's row changes are
+     * recorded as the root's, and NULL costs the insert path nothing).
+     */
+    partitionSchema: text("partition_schema"),
+    partitionTable: text("partition_table"),
+    /**
      * Application context (user, endpoint, job) of the change; NULL when it has none, as most
      * changes do (rows stored before migration 0006 hold `{}` instead). NULL costs the insert
      * path nothing, where `{}` was parsed as jsonb and tested by the partial index's predicate.
