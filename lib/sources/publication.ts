@@ -29,7 +29,9 @@ const GENERATED_COLUMNS: PublicationOption = {
   catalog: { column: "pubgencols", value: "s" },
 };
 
-export async function serverVersionNum(client: pg.ClientBase): Promise<number> {
+type Queryable = Pick<pg.ClientBase, "query">;
+
+export async function serverVersionNum(client: Queryable): Promise<number> {
   const { rows } = await client.query<{ v: number }>("select current_setting('server_version_num')::int as v");
   return rows[0]?.v ?? 0;
 }
@@ -43,7 +45,7 @@ function publicationOptions(versionNum: number): PublicationOption[] {
 }
 
 /** ` with (…)` for CREATE PUBLICATION on this server, or "" when it takes none. */
-export async function publicationOptionsSql(client: pg.ClientBase): Promise<string> {
+export async function publicationOptionsSql(client: Queryable): Promise<string> {
   const options = publicationOptions(await serverVersionNum(client));
   return options.length === 0 ? "" : ` with (${options.map((o) => `${o.name} = ${o.value}`).join(", ")})`;
 }
