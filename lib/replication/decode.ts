@@ -371,10 +371,14 @@ export function isJsonType(type: ValueType): boolean {
 /**
  * Whether the text of a json or jsonb value is the JSON literal null: jsonb prints it as `null`,
  * json keeps the JSON whitespace it was given around it (PostgreSQL has checked it is JSON, so
- * whatever trim() removes from a valid document is JSON whitespace).
+ * whatever trim() removes from a valid document is JSON whitespace). Called for every json value:
+ * a document that starts with anything but `n` or whitespace is decided by its first character.
  */
 export function isJsonNull(text: string): boolean {
-  return text === "null" || (text.length > 4 && text.trim() === "null");
+  if (text.length <= 4) return text === "null";
+  const first = text.charCodeAt(0);
+  if (first !== 0x6e && first !== 0x20 && first !== 0x09 && first !== 0x0a && first !== 0x0d) return false;
+  return text.trim() === "null";
 }
 
 /** One non-NULL pgoutput text value of a resolved type as a JSON text fragment. Pure. */
