@@ -194,6 +194,25 @@ describe("partitioned tables", () => {
     ]);
   });
 
+  it("record changes made in a partition before it was detached as the root", async () => {
+    await stopWorker();
+    await servers.sourceQuery("insert into meas values (5, '2025-07-01', 50)");
+    await servers.sourceQuery("alter table meas detach partition meas_2025");
+    // No longer a partition: not published any more.
+    await servers.sourceQuery("insert into meas_2025 (id, at, v) values (7, '2025-08-01', 70)");
+    await servers.sourceQuery("insert into meas values (8, '2024-08-01', 80)");
+    worker = startTestWorker(servers);
+    expect(brief(await stored("meas", 17, 2))).toEqual([
+      ["CREATE", '["5","2025-07-01"]', null, '{"id":5,"at":"2025-07-01","v":50}', null, null],
+      ["CREATE", '["8","2024-08-01"]', null, '{"id":8,"at":"2024-08-01","v":80}', null, null],
+    ]);
+    const [detached] = await servers.storeQuery<{ n: number }>(
+      `select count(*)::int as n from changes where source_id = $1 and "table" = 'meas_2025'`,
+      [sourceId],
+    );
+    expect(detached?.n).toBe(0);
+  });
+
   it("switch a publication made via the root at the next start, recording both shapes as the root", async () => {
     await stopWorker();
     // As an older Retrace made them: publish_via_partition_root = true.

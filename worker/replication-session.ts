@@ -79,7 +79,11 @@ export class ReplicationSession {
     const { source, store, metrics } = options;
     this.log = options.logger;
     this.limits = options.batch ?? DEFAULT_BATCH_LIMITS;
-    this.relations = new CatalogCache({ store: storeDb(store), sourceId: source.id });
+    this.relations = new CatalogCache({
+      store: storeDb(store),
+      sourceId: source.id,
+      publicationName: source.publicationName,
+    });
     this.builder = new TransactionBuilder(
       { environment: source.environment, database: source.database },
       this.relations.lookups,
@@ -147,7 +151,7 @@ export class ReplicationSession {
     this.catalog = client;
     this.acknowledgement.slotPosition(await slotConfirmedLsn(client, source.slotName));
     await this.updatePublication(client);
-    await this.relations.rememberPublication(client, source.publicationName);
+    await this.relations.rememberPublication(client);
     if (this.halted) return;
     if (this.options.health) {
       this.health = new HealthLoop({

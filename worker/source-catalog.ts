@@ -5,7 +5,7 @@ import { isBuiltinType, type ValueType } from "../lib/replication/decode";
 import { relationKeyColumns } from "../lib/replication/keys";
 import type { CatalogLookups, RelationShape } from "../lib/replication/lookups";
 import { resolveType, type CatalogType } from "../lib/replication/types";
-import { publishedRelationFacts, relationFacts, type RelationFacts } from "../lib/sources/relations";
+import { publishedRelationFacts, publishes, relationFacts, type RelationFacts } from "../lib/sources/relations";
 import { rememberedRelation, rememberRelations } from "../lib/sources/remembered-relations";
 
 /**
@@ -35,8 +35,8 @@ export class CatalogCache {
   private readonly shapes = new Map<number, RelationShape>();
   /** Non-built-in column types by (unsigned) type OID. */
   private readonly types = new Map<number, ValueType>();
-  /** What this session remembered in the store, by OID (as JSON): an unchanged relation is not written again. */
-  private readonly remembered = new Map<number, string>();
+  /** What this session remembered in the store, by OID (and as JSON): an unchanged relation is not written again. */
+  private readonly remembered = new Map<number, { facts: RelationFacts; json: string }>();
   /** For the TransactionBuilder. */
   readonly lookups: CatalogLookups = {
     keys: (oid) => this.keys.get(oid),
@@ -44,19 +44,19 @@ export class CatalogCache {
     shapes: (oid) => this.shapes.get(oid),
   };
 
-  /** `store` remembers the relations of source `sourceId`. */
-  constructor(private readonly memory: { store: Db; sourceId: string }) {}
+  /** `store` remembers the relations of source `sourceId`, whose stream is `publicationName`'s. */
+  constructor(private readonly memory: { store: Db; sourceId: string; publicationName: string }) {}
 
   /**
    * Remembers what the catalog says now of every relation the publication covers, partitions
    * created or attached since the tables were tracked included: one of them dropped before its
    * changes are decoded keeps its key and root, even if this session never reads it otherwise.
    */
-  async rememberPublication(client: pg.ClientBase, publicationName: string): Promise<void> {
-    const { store, sourceId } = this.memory;
+  async rememberPublication(client: pg.ClientBase): Promise<void> {
+    const { store, sourceId, publicationName } = this.memory;
     const relations = await publishedRelationFacts(client, publicationName);
     await rememberRelations(store, sourceId, relations);
-    for (const relation of relations) this.remembered.set(relation.oid, JSON.stringify(relation));
+    for (const facts of relations) this.remembered.set(facts.oid, { facts, json: JSON.stringify(facts) });
   }
 
   /** Looks up (again) what `relation` needs, on the session's catalog connection. */
@@ -81,14 +81,30 @@ export class CatalogCache {
    */
   private async facts(client: pg.ClientBase, relationOid: number): Promise<RelationFacts | null> {
     const { store, sourceId } = this.memory;
-    const [current] = await relationFacts(client, [relationOid]);
-    if (!current) return rememberedRelation(store, sourceId, relationOid);
+    const [found] = await relationFacts(client, [relationOid]);
+    if (!found) return rememberedRelation(store, sourceId, relationOid);
+    const current = found.root ? found : await this.withFormerRoot(client, found);
     const json = JSON.stringify(current);
-    if (this.remembered.get(current.oid) !== json) {
+    if (this.remembered.get(current.oid)?.json !== json) {
       await rememberRelations(store, sourceId, [current]);
-      this.remembered.set(current.oid, json);
+      this.remembered.set(current.oid, { facts: current, json });
     }
     return current;
+  }
+
+  /**
+   * A relation that is no partition now, but was one when last remembered, and that the
+   * publication does not publish now: it was detached since, and its changes still arriving were
+   * made while it was a partition, so they are its root's (published via the root, the server
+   * would have named the root itself). A relation this session already knows without a root
+   * costs no lookup.
+   */
+  private async withFormerRoot(client: pg.ClientBase, current: RelationFacts): Promise<RelationFacts> {
+    const { store, sourceId, publicationName } = this.memory;
+    const known = this.remembered.get(current.oid)?.facts;
+    const root = known ? known.root : (await rememberedRelation(store, sourceId, current.oid))?.root;
+    if (!root || (await publishes(client, publicationName, current.oid))) return current;
+    return { ...current, root };
   }
 }
 

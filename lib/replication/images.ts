@@ -27,11 +27,6 @@ type ColumnPlan = {
   nextField: string;
 };
 
-/**
- * What building rows needs from a relation message, worked out once per relation message (the
- * server sends one before a relation's first change in a session and again after DDL on it)
- * rather than for every row and column.
- */
 /** The table a change is recorded as, and the partition a TRUNCATE of one emptied (else null). */
 export type RecordedAs = {
   schema: string;
@@ -40,6 +35,11 @@ export type RecordedAs = {
   partitionTable: string | null;
 };
 
+/**
+ * What building rows needs from a relation message, worked out once per relation message (the
+ * server sends one before a relation's first change in a session and again after DDL on it)
+ * rather than for every row and column.
+ */
 export type RelationPlan = {
   /** What its rows are recorded as: the relation itself, or the root of a partition's tree. */
   recordedAs: RecordedAs;
@@ -55,8 +55,8 @@ export type RelationPlan = {
 };
 
 /**
- * `shape`: the relation's generated columns and, for a partition, its root (lib/replication/rows.ts,
- * RelationShape), as looked up for this relation message.
+ * `shape`: the relation's generated columns and, for a partition, its root (RelationShape in
+ * lookups.ts), as looked up for this relation message.
  */
 export function planRelation(
   relation: Pgoutput.MessageRelation,

@@ -136,3 +136,16 @@ export async function publishedRelationFacts(client: pg.ClientBase, publicationN
     [publicationName],
   );
 }
+
+/** Whether the publication publishes the relation now (itself, as a partition, or as an inheritance child). */
+export async function publishes(client: pg.ClientBase, publicationName: string, oid: number): Promise<boolean> {
+  const { rows } = await client.query<{ published: boolean }>(
+    `select exists (
+       select 1 from pg_publication_tables t
+         join pg_namespace n on n.nspname = t.schemaname
+         join pg_class c on c.relnamespace = n.oid and c.relname = t.tablename
+        where t.pubname = $1 and c.oid = $2::oid) as published`,
+    [publicationName, String(oid >>> 0)],
+  );
+  return rows[0]?.published ?? false;
+}
