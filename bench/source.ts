@@ -1,5 +1,6 @@
 import pg from "pg";
 import { encryptSecret } from "../lib/crypto/secrets";
+import { publicationOptionsSql } from "../lib/sources/publication";
 import type { BenchServers } from "./servers";
 
 /** RETRACE_SECRET of the benchmark's worker (it only decrypts the source password below). */
@@ -25,7 +26,7 @@ export type Provisioned = {
 
 /**
  * A table, its publication and the slots, the way Retrace provisions a source (publication FOR
- * TABLE with publish_via_partition_root, REPLICA IDENTITY FULL, pgoutput slots): Retrace's slot
+ * TABLE with its options, lib/sources/publication.ts; REPLICA IDENTITY FULL; pgoutput slots): Retrace's slot
  * and `baselineDrains` more for pg_recvlogical, created back to back before any row is written,
  * so they all hold exactly the same changes.
  */
@@ -49,7 +50,7 @@ export async function provision(servers: BenchServers, name: string, baselineDra
       updated_at timestamptz not null default now()
     );
     alter table ${table} replica identity full;
-    create publication ${publication} for table ${table} with (publish_via_partition_root = true);
+    create publication ${publication} for table ${table}${await publicationOptionsSql(servers.sourcePool)};
   `);
   for (const slot of [provisioned.retraceSlot, ...provisioned.baselineSlots]) {
     await servers.sourcePool.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);

@@ -32,6 +32,8 @@ type Insert = {
   before?: string | null;
   after?: string | null;
   changedFields?: string[] | null;
+  beforeJsonNullFields?: string[] | null;
+  afterJsonNullFields?: string[] | null;
   context?: string;
   transactionId?: string;
   commitLsn?: string;
@@ -43,9 +45,10 @@ async function insertChange(values: Insert = {}): Promise<string> {
   lsnCounter += 1;
   const result = await server.query<{ id: string }>(
     `insert into changes (source_id, environment, database, schema, "table", primary_key, operation,
-       before, after, changed_fields, context, transaction_id, commit_lsn, seq, committed_at, queued_at)
+       before, after, changed_fields, context, transaction_id, commit_lsn, seq, committed_at, queued_at,
+       before_json_null_fields, after_json_null_fields)
      values ($1, $2, $3, $4, $5, $6, $7, $8::json, $9::json, $10, $11::jsonb, $12, $13::pg_lsn, $14,
-       '2024-05-06 07:08:09.123456+00', now())
+       '2024-05-06 07:08:09.123456+00', now(), $15, $16)
      returning id::text as id`,
     [
       values.source ?? sourceA,
@@ -62,6 +65,8 @@ async function insertChange(values: Insert = {}): Promise<string> {
       values.transactionId ?? String(1000 + lsnCounter),
       values.commitLsn ?? `0/${(0x1000 + lsnCounter).toString(16).toUpperCase()}`,
       values.seq ?? 0,
+      values.beforeJsonNullFields ?? null,
+      values.afterJsonNullFields ?? null,
     ],
     "retrace",
   );
@@ -337,8 +342,11 @@ describe("GET /api/changes", () => {
       table: "ledger",
       primaryKey: bigInt,
       before: `{"id": ${bigInt}, "amount": 1, "note": "null", "gone": null}`,
-      after: `{"id": ${bigInt}, "amount": ${bigNumeric}, "fraction": ${bigDecimal}, "note": null, "gone": null}`,
-      changedFields: ["amount", "note"],
+      after:
+        `{"id": ${bigInt}, "amount": ${bigNumeric}, "fraction": ${bigDecimal}, "note": null, "gone": null, ` +
+        `"doc": null}`,
+      changedFields: ["amount", "note", "doc"],
+      afterJsonNullFields: ["doc"],
       context: '{"user": "ann", "requestId": 18446744073709551617}',
       transactionId: "4294967296123",
     });
@@ -377,6 +385,9 @@ describe("GET /api/changes", () => {
         "after",
         "changedFields",
         "unavailableFields",
+        "beforeJsonNullFields",
+        "afterJsonNullFields",
+        "partition",
         "context",
         "transactionId",
         "commitLsn",
@@ -430,6 +441,16 @@ describe("GET /api/changes", () => {
     // NULL and the string "null" stay different things.
     expect(change?.after.note).toBeNull();
     expect(change?.before.note).toBe("null");
+  });
+
+  it("says which nulls of an image are JSON null rather than SQL NULL", async () => {
+    const response = await listRoute(get("/api/changes?table=ledger", auth()), noParams);
+    const text = await response.text();
+    expect(text).toContain('"beforeJsonNullFields":null');
+    expect(text).toContain('"afterJsonNullFields":["doc"]');
+    const change = (parseJson(text) as { changes: Record<string, unknown>[] }).changes[0];
+    expect(change).toMatchObject({ beforeJsonNullFields: null, afterJsonNullFields: ["doc"] });
+    expect((change?.after as Record<string, unknown>).doc).toBeNull();
   });
 
   it("answers 400 on a bad operation, limit or cursor", async () => {

@@ -4,6 +4,7 @@ import type { TransactionBatch } from "../lib/replication/rows";
 /** Logs what the TransactionBuilder noticed while building rows: each table's missing values once. */
 export class NoticeLog {
   private readonly warnedUnavailable = new Set<string>();
+  private readonly warnedGenerated = new Set<string>();
 
   constructor(private readonly log: Logger) {}
 
@@ -18,6 +19,16 @@ export class NoticeLog {
     for (const notice of notices) {
       if (notice.kind === "context-ignored") {
         log.warn({ xid: transactionId, reason: notice.reason }, "context message ignored");
+      } else if (notice.kind === "generated-unpublished") {
+        const table = `${notice.schema}.${notice.table}`;
+        if (!this.warnedGenerated.has(table)) {
+          this.warnedGenerated.add(table);
+          log.warn(
+            { table, columns: notice.columns },
+            "generated columns the source does not publish are left out " +
+              "(PostgreSQL 18 publishes stored ones; earlier versions and virtual ones: never)",
+          );
+        }
       } else {
         const table = `${notice.schema}.${notice.table}`;
         if (!this.warnedUnavailable.has(table)) {

@@ -2,10 +2,12 @@ import type pg from "pg";
 import type { Pgoutput } from "pg-logical-replication";
 import type { Logger } from "pino";
 import type { WriteMode } from "../lib/changes/write";
+import { storeDb } from "../lib/db/client";
 import type { Source } from "../lib/db/schema";
 import type { StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder } from "../lib/replication/rows";
 import { openSourceClient } from "../lib/sources/connection";
+import { ensurePublicationOptions } from "../lib/sources/publication";
 import { markStreaming } from "../lib/sources/status";
 import { Acknowledgement } from "./acknowledgement";
 import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits } from "./group-commit";
@@ -61,7 +63,7 @@ function asError(error: unknown): Error {
 export class ReplicationSession {
   private readonly log: Logger;
   private readonly limits: BatchLimits;
-  private readonly relations = new CatalogCache();
+  private readonly relations: CatalogCache;
   private readonly builder: TransactionBuilder;
   private readonly notices: NoticeLog;
   private readonly groupCommit: GroupCommit;
@@ -77,6 +79,11 @@ export class ReplicationSession {
     const { source, store, metrics } = options;
     this.log = options.logger;
     this.limits = options.batch ?? DEFAULT_BATCH_LIMITS;
+    this.relations = new CatalogCache({
+      store: storeDb(store),
+      sourceId: source.id,
+      publicationName: source.publicationName,
+    });
     this.builder = new TransactionBuilder(
       { environment: source.environment, database: source.database },
       this.relations.lookups,
@@ -143,6 +150,8 @@ export class ReplicationSession {
     });
     this.catalog = client;
     this.acknowledgement.slotPosition(await slotConfirmedLsn(client, source.slotName));
+    await this.updatePublication(client);
+    await this.relations.rememberPublication(client);
     if (this.halted) return;
     if (this.options.health) {
       this.health = new HealthLoop({
@@ -175,6 +184,26 @@ export class ReplicationSession {
       () => (this.halted ? this.settle?.resolve() : this.fail(new Error("Replication stream ended"))),
       (error: unknown) => this.fail(error),
     );
+  }
+
+  /**
+   * Gives the source's publication today's options where an older Retrace made it without them
+   * (lib/sources/publication.ts). Safe whenever a session starts: the change applies to what the
+   * source writes after it, and what was written before is decoded as it was published. If it
+   * cannot be done (the publication is not this role's to alter), the source streams on as it is.
+   */
+  private async updatePublication(client: pg.Client): Promise<void> {
+    const publication = this.options.source.publicationName;
+    try {
+      await client.query("begin");
+      await client.query("set local lock_timeout = '5s'");
+      const options = await ensurePublicationOptions(client, publication);
+      await client.query("commit");
+      if (options.length > 0) this.log.info({ publication, options }, "publication options updated");
+    } catch (error) {
+      await client.query("rollback").catch(() => undefined);
+      this.log.warn({ err: asError(error), publication }, "could not update the publication's options");
+    }
   }
 
   private started(): void {

@@ -1,35 +1,72 @@
 import type pg from "pg";
 import type { Pgoutput } from "pg-logical-replication";
+import type { Db } from "../lib/db/client";
 import { isBuiltinType, type ValueType } from "../lib/replication/decode";
-import { relationKeyColumns, type CatalogIndex } from "../lib/replication/keys";
-import type { CatalogLookups } from "../lib/replication/rows";
+import { relationKeyColumns } from "../lib/replication/keys";
+import type { CatalogLookups, RelationShape } from "../lib/replication/lookups";
 import { resolveType, type CatalogType } from "../lib/replication/types";
+import { publishedRelationFacts, publishes, relationFacts, type RelationFacts } from "../lib/sources/relations";
+import { rememberedRelation, rememberRelations } from "../lib/sources/remembered-relations";
 
 /**
  * What the rows of a relation need beyond the relation message, looked up in the source catalog
  * when the relation message is handled (the server sends one before a relation's first change in
  * a session and again after DDL on it), before the changes that follow it are built:
  *
+ * - Partition root: a partition's changes are recorded as its root (the publication sends them as
+ *   the partition, lib/sources/publication.ts says why).
  * - Key columns: from the message's own key flags where they say what the key was when the
  *   change was made (REPLICA IDENTITY DEFAULT or USING INDEX), else (FULL, NOTHING) from the
  *   catalog NOW; see lib/replication/keys.ts for what that means for old changes.
  * - Column types that are not built-in: resolved in the catalog NOW (a domain to its base
  *   type, an array to its element type and delimiter). What a type OID stands for does not
  *   change while the type exists; a type dropped since the change decodes as text.
+ * - Generated columns, from the catalog NOW: those the relation message lacks were not
+ *   published, and are listed as unavailable (a generated column added since the change was
+ *   made is listed too, one dropped since is not).
+ *
+ * The stream also carries changes of relations dropped since they were made (the worker was
+ * stopped, paused or behind): the catalog no longer has those, and their facts come from what
+ * the store remembers (lib/sources/remembered-relations.ts), recorded when the tables were
+ * tracked and refreshed here whenever the catalog has the relation.
  */
 export class CatalogCache {
   private readonly keys = new Map<number, string[]>();
+  private readonly shapes = new Map<number, RelationShape>();
   /** Non-built-in column types by (unsigned) type OID. */
   private readonly types = new Map<number, ValueType>();
+  /** What this session remembered in the store, by OID (and as JSON): an unchanged relation is not written again. */
+  private readonly remembered = new Map<number, { facts: RelationFacts; json: string }>();
   /** For the TransactionBuilder. */
   readonly lookups: CatalogLookups = {
     keys: (oid) => this.keys.get(oid),
     types: (oid) => this.types.get(oid >>> 0),
+    shapes: (oid) => this.shapes.get(oid),
   };
+
+  /** `store` remembers the relations of source `sourceId`, whose stream is `publicationName`'s. */
+  constructor(private readonly memory: { store: Db; sourceId: string; publicationName: string }) {}
+
+  /**
+   * Remembers what the catalog says now of every relation the publication covers, partitions
+   * created or attached since the tables were tracked included: one of them dropped before its
+   * changes are decoded keeps its key and root, even if this session never reads it otherwise.
+   */
+  async rememberPublication(client: pg.ClientBase): Promise<void> {
+    const { store, sourceId, publicationName } = this.memory;
+    const relations = await publishedRelationFacts(client, publicationName);
+    await rememberRelations(store, sourceId, relations);
+    for (const facts of relations) this.remembered.set(facts.oid, { facts, json: JSON.stringify(facts) });
+  }
 
   /** Looks up (again) what `relation` needs, on the session's catalog connection. */
   async load(client: pg.ClientBase, relation: Pgoutput.MessageRelation): Promise<void> {
-    this.keys.set(relation.relationOid, relationKeyColumns(relation, await keyIndexes(client, relation.relationOid)));
+    const facts = await this.facts(client, relation.relationOid);
+    this.keys.set(relation.relationOid, relationKeyColumns(relation, facts?.indexes ?? []));
+    this.shapes.set(relation.relationOid, {
+      generatedColumns: facts?.generatedColumns ?? [],
+      root: facts?.root ?? null,
+    });
     const typeOids = [...new Set(relation.columns.map((column) => column.typeOid >>> 0))].filter(
       (oid) => !isBuiltinType(oid),
     );
@@ -37,37 +74,38 @@ export class CatalogCache {
     const rows = await catalogTypes(client, typeOids);
     for (const oid of typeOids) this.types.set(oid, resolveType(oid, rows));
   }
-}
 
-/**
- * The primary key and the replica identity index of a relation as the source catalog has them
- * now, key columns (not INCLUDE columns) in index order. lib/replication/keys.ts decides what
- * the stream's own key flags leave to them.
- */
-export async function keyIndexes(client: pg.ClientBase, relationOid: number): Promise<CatalogIndex[]> {
-  const { rows } = await client.query<{
-    primary: boolean;
-    replica_identity: boolean;
-    immediate: boolean;
-    columns: Array<{ name: string; generated: boolean }>;
-  }>(
-    `select i.indisprimary as primary, i.indisreplident as replica_identity, i.indimmediate as immediate,
-            (select coalesce(json_agg(json_build_object('name', a.attname, 'generated', a.attgenerated <> '')
-                                      order by k.position), '[]')
-               from unnest(i.indkey) with ordinality as k(attnum, position)
-               join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-              where k.position <= i.indnkeyatts) as columns
-       from pg_index i
-      where i.indrelid = $1::oid and (i.indisprimary or i.indisreplident)`,
-    // The library reads the OID as a signed 32-bit integer.
-    [String(relationOid >>> 0)],
-  );
-  return rows.map((row) => ({
-    primary: row.primary,
-    replicaIdentity: row.replica_identity,
-    immediate: row.immediate,
-    columns: row.columns,
-  }));
+  /**
+   * The catalog's facts of a relation now, remembered in the store; for a relation the catalog
+   * no longer has, what the store remembers (null: nothing, so no key is known).
+   */
+  private async facts(client: pg.ClientBase, relationOid: number): Promise<RelationFacts | null> {
+    const { store, sourceId } = this.memory;
+    const [found] = await relationFacts(client, [relationOid]);
+    if (!found) return rememberedRelation(store, sourceId, relationOid);
+    const current = found.root ? found : await this.withFormerRoot(client, found);
+    const json = JSON.stringify(current);
+    if (this.remembered.get(current.oid)?.json !== json) {
+      await rememberRelations(store, sourceId, [current]);
+      this.remembered.set(current.oid, { facts: current, json });
+    }
+    return current;
+  }
+
+  /**
+   * A relation that is no partition now, but was one when last remembered, and that the
+   * publication does not publish now: it was detached since, and its changes still arriving were
+   * made while it was a partition, so they are its root's (published via the root, the server
+   * would have named the root itself). A relation this session already knows without a root
+   * costs no lookup.
+   */
+  private async withFormerRoot(client: pg.ClientBase, current: RelationFacts): Promise<RelationFacts> {
+    const { store, sourceId, publicationName } = this.memory;
+    const known = this.remembered.get(current.oid)?.facts;
+    const root = known ? known.root : (await rememberedRelation(store, sourceId, current.oid))?.root;
+    if (!root || (await publishes(client, publicationName, current.oid))) return current;
+    return { ...current, root };
+  }
 }
 
 /**

@@ -20,7 +20,8 @@
  *   JSON string, in PostgreSQL's default output settings (DateStyle ISO, IntervalStyle
  *   postgres, shortest-exact floats, hex bytea) and in UTC (timestamptz as `…+00`), whatever
  *   the source database's own defaults.
- * - SQL NULL: JSON null (a jsonb 'null' value reads the same; that is jsonb's, not ours).
+ * - SQL NULL: JSON null. A json/jsonb value that is the JSON literal null reads the same in the image,
+ *   so each change lists those columns per image (before_json_null_fields, after_json_null_fields).
  *
  * Expected values are derived from the SOURCE server (each column's output text under the
  * default settings, classified by the rules above, in SQL) and compared with the store's
@@ -28,6 +29,8 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listChanges } from "../lib/changes/queries";
+import { connectStore } from "../lib/db/client";
 import { addSource, startServers, type Servers } from "../test/support/servers";
 import { waitFor } from "../test/support/wait";
 import { startTestWorker } from "../test/support/worker";
@@ -435,7 +438,10 @@ beforeAll(async () => {
     create table custom_resolved (id int primary key, dpos posint, apos posint[], amood mood[], acomp pair[],
                                   aemail email[], dints ints, dnum money2, card information_schema.cardinal_number);
     alter table custom_resolved replica identity full;
-    create publication types_pub for table typed, custom_resolved;
+    create domain jdoc as jsonb;
+    create table json_nulls (id int primary key, j json, jb jsonb, dj jdoc, t text);
+    alter table json_nulls replica identity full;
+    create publication types_pub for table typed, custom_resolved, json_nulls;
     ${EXPECTATION_FUNCTIONS}
   `);
   await servers.sourceQuery("select pg_create_logical_replication_slot('types_slot', 'pgoutput')");
@@ -570,5 +576,52 @@ describe("value round-trip", () => {
         [3, null],
       ],
     });
+  });
+
+  it("tells a JSON null apart from SQL NULL in json and jsonb columns, in each image and in the API", async () => {
+    const client = await sourceClient("app");
+    const steps = [
+      "insert into json_nulls values (1, ' null ', 'null', 'null', 'null')",
+      "update json_nulls set jb = null, dj = null where id = 1",
+      "update json_nulls set jb = 'null'::json::jsonb, j = null where id = 1",
+      "update json_nulls set j = '\"null\"', dj = '{\"k\": null}' where id = 1",
+      "delete from json_nulls where id = 1",
+    ];
+    for (const step of steps) await client.query(step);
+    await storedChanges(appSource, "json_nulls", steps.length);
+    const rows = await servers.storeQuery<{
+      operation: string;
+      after: string | null;
+      changed_fields: string[] | null;
+      before_json_null_fields: string[] | null;
+      after_json_null_fields: string[] | null;
+    }>(
+      `select operation, after::text as after, changed_fields, before_json_null_fields, after_json_null_fields
+         from changes where source_id = $1 and "table" = 'json_nulls' order by commit_lsn, seq`,
+      [appSource],
+    );
+    expect(rows.map((r) => [r.operation, r.before_json_null_fields, r.after_json_null_fields])).toEqual([
+      ["CREATE", null, ["j", "jb", "dj"]],
+      ["UPDATE", ["j", "jb", "dj"], ["j"]],
+      ["UPDATE", ["j"], ["jb"]],
+      ["UPDATE", ["jb"], ["jb"]],
+      ["DELETE", ["jb"], null],
+    ]);
+    // The images alone cannot tell them apart: `null` either way (json keeps its own spacing).
+    expect(rows[0]?.after).toBe('{"id":1,"j": null ,"jb":null,"dj":null,"t":"null"}');
+    expect(rows[1]?.after).toBe('{"id":1,"j": null ,"jb":null,"dj":null,"t":"null"}');
+    expect(rows[1]?.changed_fields).toEqual(["jb", "dj"]);
+    expect(rows[3]?.after).toBe('{"id":1,"j":"null","jb":null,"dj":{"k": null},"t":"null"}');
+
+    // The API carries the lists beside the images.
+    const store = connectStore(servers.storeUrl, { max: 1 });
+    try {
+      const { changes } = await listChanges(store.db, { sourceId: appSource, table: "json_nulls" }, { limit: 10 });
+      expect(changes.map((c) => [c.operation, c.beforeJsonNullFields, c.afterJsonNullFields]).reverse()).toEqual(
+        rows.map((r) => [r.operation, r.before_json_null_fields, r.after_json_null_fields]),
+      );
+    } finally {
+      await store.pool.end();
+    }
   });
 });

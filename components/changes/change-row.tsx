@@ -58,8 +58,7 @@ export function ChangeRow({ change, now }: { change: ChangeJson; now: number }) 
           )}
           title={change.primaryKey ?? undefined}
         >
-          {change.primaryKey ??
-            (change.operation === "TRUNCATE" ? "whole table" : <span className="text-slate-400">no primary key</span>)}
+          {change.primaryKey ?? withoutKey(change)}
         </span>
         <span className={classes("col-start-3 row-start-1 text-right text-xs text-slate-500", atMd, "md:text-left")}>
           {change.environment}
@@ -67,4 +66,10 @@ export function ChangeRow({ change, now }: { change: ChangeJson; now: number }) 
       </Link>
     </li>
   );
+}
+
+/** What stands where a change without a primary key would show it. */
+function withoutKey(change: ChangeJson) {
+  if (change.operation !== "TRUNCATE") return <span className="text-slate-400">no primary key</span>;
+  return change.partition ? `partition ${change.partition.table}` : "whole table";
 }

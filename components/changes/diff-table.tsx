@@ -33,9 +33,14 @@ function cell(image: JsonObject | null, column: string) {
 /** Before/after per column; changed columns highlighted. CREATE has only After, DELETE only Before. */
 export function DiffTable({ change }: { change: ChangeJson }) {
   if (change.operation === "TRUNCATE") {
+    const { partition } = change;
     return (
       <p className="rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-600">
-        TRUNCATE removed every row of {change.schema}.{change.table}; no row images are recorded for it.
+        {partition
+          ? `TRUNCATE removed every row of partition ${partition.schema}.${partition.table} ` +
+            `of ${change.schema}.${change.table}; `
+          : `TRUNCATE removed every row of ${change.schema}.${change.table}; `}
+        no row images are recorded for it.
       </p>
     );
   }
@@ -43,6 +48,8 @@ export function DiffTable({ change }: { change: ChangeJson }) {
   const showAfter = change.operation !== "DELETE";
   const beforeMissing = showBefore && change.before === null;
   const rows = diffRows(change);
+  const beforeJsonNulls = new Set(change.beforeJsonNullFields ?? []);
+  const afterJsonNulls = new Set(change.afterJsonNullFields ?? []);
   return (
     <div className="space-y-2">
       {beforeMissing ? (
@@ -97,7 +104,7 @@ export function DiffTable({ change }: { change: ChangeJson }) {
                       {beforeMissing ? (
                         <span className="text-slate-400">—</span>
                       ) : (
-                        <JsonValueView value={cell(change.before, column)} />
+                        <JsonValueView value={cell(change.before, column)} jsonNull={beforeJsonNulls.has(column)} />
                       )}
                     </div>
                   </td>
@@ -106,7 +113,7 @@ export function DiffTable({ change }: { change: ChangeJson }) {
                   <td role="cell" className={`${stacked.md.cell.narrow} md:py-2`}>
                     <CellLabel>After</CellLabel>
                     <div>
-                      <JsonValueView value={cell(change.after, column)} />
+                      <JsonValueView value={cell(change.after, column)} jsonNull={afterJsonNulls.has(column)} />
                     </div>
                   </td>
                 ) : null}

@@ -2,11 +2,20 @@ import { toJsonText, type JsonValue } from "@/lib/api/json";
 
 /**
  * A column value exactly as received, in JSON text: strings keep their quotes so the string
- * "null" never looks like SQL NULL, which gets its own badge; numbers keep every digit. Lines break between
- * words, and inside a word only when it is longer than the line (a digest, a URL), never one character a line.
+ * "null" never looks like SQL NULL, which gets its own badge; numbers keep every digit. A json or jsonb column holding
+ * the JSON value null (`jsonNull`, from the change's json-null field lists) is `null` in the image too, so it is shown
+ * as the literal and labelled, never as the NULL badge. Lines break between words, and inside a word only when it is
+ * longer than the line (a digest, a URL), never one character a line.
  */
-export function JsonValueView({ value }: { value: JsonValue | undefined }) {
+export function JsonValueView({ value, jsonNull = false }: { value: JsonValue | undefined; jsonNull?: boolean }) {
   if (value === undefined) return <span className="text-xs italic text-slate-400">absent</span>;
+  if (value === null && jsonNull) {
+    return (
+      <span title="JSON null (a json/jsonb value), not SQL NULL" className="font-mono text-xs text-slate-800">
+        null <span className="font-sans text-[10px] uppercase text-slate-400">json</span>
+      </span>
+    );
+  }
   if (value === null) {
     return (
       <span

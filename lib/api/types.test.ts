@@ -11,6 +11,9 @@ describe("Jsonified client types", () => {
     expectTypeOf<keyof ChangeJson>().toEqualTypeOf<keyof Change>();
     expectTypeOf<ChangeJson["seq"]>().toEqualTypeOf<number>();
     expectTypeOf<ChangeJson["unavailableFields"]>().toEqualTypeOf<string[] | null>();
+    expectTypeOf<ChangeJson["beforeJsonNullFields"]>().toEqualTypeOf<string[] | null>();
+    expectTypeOf<ChangeJson["afterJsonNullFields"]>().toEqualTypeOf<string[] | null>();
+    expectTypeOf<ChangeJson["partition"]>().toEqualTypeOf<{ schema: string; table: string } | null>();
     expectTypeOf<ChangeJson["before"]>().toEqualTypeOf<JsonObject | null>();
     expectTypeOf<ChangeJson["context"]>().toEqualTypeOf<JsonObject>();
     expectTypeOf<ChangeDetailJson["transaction"]>().toEqualTypeOf<ChangeJson[]>();

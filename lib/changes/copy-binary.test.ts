@@ -40,6 +40,10 @@ function row(overrides: Partial<ChangeRow> = {}): ChangeRow {
     after: null,
     changedFields: ["a", "ü"],
     unavailableFields: [],
+    beforeJsonNullFields: null,
+    afterJsonNullFields: null,
+    partitionSchema: null,
+    partitionTable: null,
     context: '{"k":"ü"}',
     transactionId: "4294967295",
     commitLsn: "FFFFFFFF/FFFFFFFE",
@@ -54,7 +58,7 @@ describe("ChangesCopyEncoder", () => {
   it("writes a row exactly as COPY binary expects it", () => {
     const expected = Buffer.concat([
       HEADER,
-      int16(17),
+      int16(21),
       field(Buffer.from("0f3c2a1e9b7d4c5e8a6f1234567890ab", "hex")),
       field(Buffer.from([0x70, 0x72, 0x6f, 0x64, 0xc3, 0xa9])), // "prodé"
       textField("shop"),
@@ -82,6 +86,10 @@ describe("ChangesCopyEncoder", () => {
       field(Buffer.concat([Buffer.from([1]), Buffer.from('{"k":"ü"}', "utf8")])),
       field(int32(7)),
       int64Field(1n),
+      NULL, // no JSON null in before
+      NULL, // nor in after
+      NULL, // no partition (not a TRUNCATE of one)
+      NULL,
       TRAILER,
     ]);
     expect(new ChangesCopyEncoder(SOURCE_ID).encode([row()]).toString("hex")).toBe(expected.toString("hex"));
@@ -92,6 +100,26 @@ describe("ChangesCopyEncoder", () => {
     const empty = field(Buffer.concat([int32(0), int32(0), int32(25)]));
     const unavailable = field(Buffer.concat([int32(1), int32(0), int32(25), int32(1), int32(1), textField("big")]));
     expect(data.includes(Buffer.concat([empty, unavailable]))).toBe(true);
+  });
+
+  it("lists the json columns holding JSON null, per image, at the end of the tuple", () => {
+    const data = new ChangesCopyEncoder(SOURCE_ID).encode([
+      row({ beforeJsonNullFields: ["doc", "é"], afterJsonNullFields: ["doc"] }),
+    ]);
+    const before = field(
+      Buffer.concat([int32(1), int32(0), int32(25), int32(2), int32(1), textField("doc"), textField("é")]),
+    );
+    const after = field(Buffer.concat([int32(1), int32(0), int32(25), int32(1), int32(1), textField("doc")]));
+    const tail = Buffer.concat([before, after, NULL, NULL, TRAILER]);
+    expect(data.subarray(-tail.length).toString("hex")).toBe(tail.toString("hex"));
+  });
+
+  it("names the partition a TRUNCATE emptied, at the end of the tuple", () => {
+    const data = new ChangesCopyEncoder(SOURCE_ID).encode([
+      row({ operation: "TRUNCATE", partitionSchema: "públic", partitionTable: "meas_2024" }),
+    ]);
+    const tail = Buffer.concat([NULL, NULL, textField("públic"), textField("meas_2024"), TRAILER]);
+    expect(data.subarray(-tail.length).toString("hex")).toBe(tail.toString("hex"));
   });
 
   it("encodes a batch as the rows one by one would be, across buffer growth and cached conversions", () => {

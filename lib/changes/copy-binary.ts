@@ -22,6 +22,10 @@ export const COLUMNS = [
   "context",
   "seq",
   "queued_at",
+  "before_json_null_fields",
+  "after_json_null_fields",
+  "partition_schema",
+  "partition_table",
 ] as const;
 
 // PostgreSQL's COPY binary format (big-endian throughout): a header, per tuple a field count and
@@ -34,11 +38,13 @@ const JSONB_VERSION = 1;
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in milliseconds since the Unix epoch. */
 const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
 const TWO_32 = 2 ** 32;
+/** The text[] columns of a tuple. */
+const ARRAY_COLUMNS = 4;
 /**
- * Everything of a tuple but its strings: field count, 17 lengths, uuid, four int64, int4, jsonb version,
- * array headers.
+ * Everything of a tuple but its strings: field count, a length per column, uuid, four int64, int4,
+ * jsonb version, array headers.
  */
-const TUPLE_FIXED_BYTES = 2 + COLUMNS.length * 4 + 16 + 4 * 8 + 4 + 1 + 2 * 20;
+const TUPLE_FIXED_BYTES = 2 + COLUMNS.length * 4 + 16 + 4 * 8 + 4 + 1 + ARRAY_COLUMNS * 20;
 /** UTF-8 needs at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */
 const UTF8_PER_UNIT = 3;
 const MIN_BUFFER_BYTES = 64 * 1024;
@@ -214,9 +220,13 @@ export class ChangesCopyEncoder {
             row.operation.length +
             (row.before?.length ?? 0) +
             (row.after?.length ?? 0) +
-            row.context.length) +
+            row.context.length +
+            (row.partitionSchema?.length ?? 0) +
+            (row.partitionTable?.length ?? 0)) +
         arrayBytes(row.changedFields) +
-        arrayBytes(unavailable),
+        arrayBytes(unavailable) +
+        arrayBytes(row.beforeJsonNullFields) +
+        arrayBytes(row.afterJsonNullFields),
     );
     this.int16(COLUMNS.length);
     this.int32(16);
@@ -239,6 +249,10 @@ export class ChangesCopyEncoder {
     this.int32(4);
     this.int32(row.seq);
     this.int64(this.queuedAt.of(row.queuedAt));
+    this.textArray(row.beforeJsonNullFields);
+    this.textArray(row.afterJsonNullFields);
+    this.nullableText(row.partitionSchema);
+    this.nullableText(row.partitionTable);
   }
 
   private ensure(bytes: number): void {

@@ -35,8 +35,23 @@ export type Change = {
   before: RawJson<JsonObject> | null;
   after: RawJson<JsonObject> | null;
   changedFields: string[] | null;
-  /** Columns left out of `after` because the WAL did not carry their value (unchanged TOAST). */
+  /**
+   * Columns left out because the WAL did not carry their value: an unchanged TOASTed value (out of
+   * `after`), a generated column the source does not publish (out of every image).
+   */
   unavailableFields: string[] | null;
+  /**
+   * json/jsonb columns whose value in `before` is the JSON literal null ('null'::jsonb), which the
+   * image shows as `null` just like SQL NULL; null when there are none.
+   */
+  beforeJsonNullFields: string[] | null;
+  /** The same for `after`. */
+  afterJsonNullFields: string[] | null;
+  /**
+   * A TRUNCATE of one partition of the partitioned table `schema`.`table`: the partition, whose
+   * rows alone it removed. Null on every other change (a partition's row changes are its root's).
+   */
+  partition: { schema: string; table: string } | null;
   context: RawJson<JsonObject>;
   transactionId: string;
   commitLsn: string;
@@ -60,6 +75,10 @@ type ChangeRow = {
   after: string | null;
   changed_fields: string[] | null;
   unavailable_fields: string[] | null;
+  before_json_null_fields: string[] | null;
+  after_json_null_fields: string[] | null;
+  partition_schema: string | null;
+  partition_table: string | null;
   context: string;
   transaction_id: string;
   commit_lsn: string;
@@ -75,6 +94,7 @@ const columns = sql`
   c.id::text as id, c.source_id::text as source_id, c.environment, c.database, c.schema,
   c."table", c.primary_key, c.operation::text as operation,
   c.before::text as before, c.after::text as after, c.changed_fields, c.unavailable_fields,
+  c.before_json_null_fields, c.after_json_null_fields, c.partition_schema, c.partition_table,
   coalesce(c.context, '{}')::text as context, c.transaction_id::text as transaction_id,
   c.commit_lsn::text as commit_lsn, c.seq,
   ${iso("c.committed_at")} as committed_at, ${iso("c.created_at")} as created_at`;
@@ -93,6 +113,12 @@ function toChange(row: ChangeRow): Change {
     after: row.after === null ? null : new RawJson(row.after),
     changedFields: row.changed_fields,
     unavailableFields: row.unavailable_fields,
+    beforeJsonNullFields: row.before_json_null_fields,
+    afterJsonNullFields: row.after_json_null_fields,
+    partition:
+      row.partition_schema === null || row.partition_table === null
+        ? null
+        : { schema: row.partition_schema, table: row.partition_table },
     context: new RawJson(row.context),
     transactionId: row.transaction_id,
     commitLsn: row.commit_lsn,

@@ -45,6 +45,11 @@ function awkwardRow(overrides: Partial<ChangeRow> = {}): ChangeRow {
     after: '{"zeta":"line\\nbreak",\t"a":1.500000000000000000000000000000000000001,\n"raw":"x"}',
     changedFields: ["zeta", 'a"b', "c\\d", "{e,f}", "", "NULL"],
     unavailableFields: [],
+    // JSON null in before (one name COPY's text format would escape), none in after.
+    beforeJsonNullFields: ["zeta", 'j"s\\on\t'],
+    afterJsonNullFields: null,
+    partitionSchema: null,
+    partitionTable: null,
     context: '{"user":"ann\\\\o\'neil","job":"x\\ty"}',
     transactionId: "4294967295",
     commitLsn: `0/${lsn.toString(16).toUpperCase()}`,
@@ -60,7 +65,8 @@ type Stored = Record<string, unknown>;
 async function stored(commitLsn: string): Promise<Stored[]> {
   const { rows } = await pool.query<Stored>(
     `select environment, database, schema, "table", primary_key, operation::text as operation, before::text as before,
-            after::text as after, changed_fields, unavailable_fields, context::text as context,
+            after::text as after, changed_fields, unavailable_fields, before_json_null_fields,
+            after_json_null_fields, partition_schema, partition_table, context::text as context,
             transaction_id::text as transaction_id, seq,
             to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as committed_at
        from changes where source_id = $1 and commit_lsn = $2::pg_lsn order by seq`,
@@ -84,12 +90,22 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
       changedFields: null,
       primaryKey: null,
       context: "{}",
+      beforeJsonNullFields: null,
+    });
+    // A TRUNCATE of one partition names it (in text COPY's text format would escape).
+    const cut = awkwardRow({
+      ...other,
+      seq: 1,
+      operation: "TRUNCATE",
+      commitLsn: other.commitLsn,
+      partitionSchema: "we\nird",
+      partitionTable: 'meas_"2024"\t',
     });
     const transaction = new StoreTransaction(pool, sourceId, mode);
     await transaction.send([row]);
-    await transaction.send([other]);
+    await transaction.send([other, cut]);
     expect(await stored(row.commitLsn)).toEqual([]); // nothing visible before the commit
-    expect(await transaction.commit(other.commitLsn, other.committedAt)).toEqual({ inserted: 2 });
+    expect(await transaction.commit(other.commitLsn, other.committedAt)).toEqual({ inserted: 3 });
 
     expect(await stored(row.commitLsn)).toEqual([
       {
@@ -103,13 +119,17 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
         after: row.after,
         changed_fields: row.changedFields,
         unavailable_fields: null,
+        before_json_null_fields: row.beforeJsonNullFields,
+        after_json_null_fields: null,
+        partition_schema: null,
+        partition_table: null,
         context: '{"job": "x\\ty", "user": "ann\\\\o\'neil"}', // jsonb's own text form
         transaction_id: "4294967295",
         seq: 0,
         committed_at: "2024-05-06T07:08:09.123456Z",
       },
     ]);
-    const [deleted] = await stored(other.commitLsn);
+    const [deleted, truncated] = await stored(other.commitLsn);
     // No context is stored as NULL (the API shows it as {}).
     expect(deleted).toMatchObject({
       operation: "DELETE",
@@ -118,6 +138,13 @@ describe.each<WriteMode>(["copy", "insert"])("StoreTransaction (%s)", (mode) => 
       changed_fields: null,
       primary_key: null,
       context: null,
+      partition_schema: null,
+      partition_table: null,
+    });
+    expect(truncated).toMatchObject({
+      operation: "TRUNCATE",
+      partition_schema: "we\nird",
+      partition_table: 'meas_"2024"\t',
     });
     expect(await checkpoint()).toBe(other.commitLsn);
   });
@@ -254,6 +281,8 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
           after: "{}",
           changedFields: [""],
           unavailableFields: [],
+          beforeJsonNullFields: null,
+          afterJsonNullFields: [""],
           context: '{"":""}',
           transactionId: "0",
           commitLsn: "0/10",
@@ -274,6 +303,8 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
           after: '{"name":"𝒳 x",\t\n"n":1.50}', // raw tab and newline as json whitespace
           changedFields: ["é", "😀", "tab\tnew\nline", 'q"uote', "back\\slash", "{a,b}", "NULL"],
           unavailableFields: ["𝒳", "big doc"],
+          beforeJsonNullFields: ["é", "😀", "NULL"],
+          afterJsonNullFields: ["𝒳"],
           context: '{"user":"Zoë 😀","n":1,"note":"a\\tb\\nc"}',
           transactionId: "4294967295",
           commitLsn: "1/0",
@@ -305,6 +336,10 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
           after: null,
           changedFields: null,
           unavailableFields: [],
+          beforeJsonNullFields: null,
+          afterJsonNullFields: null,
+          partitionSchema: "схема",
+          partitionTable: "表😀\\N",
           context: "{}",
           transactionId: "9223372036854775807",
           commitLsn: "FFFFFFFF/FFFFFFFE",
@@ -324,8 +359,9 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
     const { rows: storedRows } = await pool.query<Stored>(
       `select source_id::text as source_id, environment, database, schema, "table", primary_key,
               operation::text as operation, before::text as before, after::text as after,
-              changed_fields, unavailable_fields, context::text as context,
-              transaction_id::text as transaction_id, commit_lsn::text as commit_lsn, seq,
+              changed_fields, unavailable_fields, before_json_null_fields, after_json_null_fields,
+              partition_schema, partition_table, context::text as context, transaction_id::text as transaction_id,
+              commit_lsn::text as commit_lsn, seq,
               to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as committed_at,
               to_char(queued_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as queued_at
          from changes where source_id = $1 order by commit_lsn, seq`,
@@ -344,6 +380,10 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
         after: row.after,
         changed_fields: row.changedFields,
         unavailable_fields: row.unavailableFields.length > 0 ? row.unavailableFields : null,
+        before_json_null_fields: row.beforeJsonNullFields,
+        after_json_null_fields: row.afterJsonNullFields,
+        partition_schema: row.partitionSchema,
+        partition_table: row.partitionTable,
         context,
         transaction_id: row.transactionId,
         commit_lsn: row.commitLsn,

@@ -31,13 +31,14 @@ const COPY_CHANGES = `copy changes (${COLUMNS.map((c) => `"${c}"`).join(", ")}) 
 // json_to_recordset spreads into columns; row images are json already, so they are embedded as
 // they are and keep their text (json_to_recordset hands a json column its exact text).
 const INSERT_CHANGES: Omit<pg.QueryConfig, "values"> = {
-  name: "retrace_insert_changes_v3",
+  name: "retrace_insert_changes_v5",
   text: `
     insert into changes (${COLUMNS.map((c) => `"${c}"`).join(", ")})
-    select $1::uuid, $2::text, $3::text, r.i, r.l, r.w, r.s, r.t, r.k, r.o, r.b, r.a, r.c, r.u, r.x, r.n, r.q
+    select $1::uuid, $2::text, $3::text, r.i, r.l, r.w, r.s, r.t, r.k, r.o, r.b, r.a, r.c, r.u, r.x, r.n, r.q,
+           r.bn, r.an, r.ps, r.pt
       from json_to_recordset($4::json)
         as r(i bigint, l pg_lsn, w timestamptz, s text, t text, k text, o operation, b json, a json,
-             c text[], u text[], x jsonb, n int, q timestamptz)
+             c text[], u text[], x jsonb, n int, q timestamptz, bn text[], an text[], ps text, pt text)
      order by r.l, r.n
     on conflict (source_id, commit_lsn, seq) do nothing`,
 };
@@ -55,7 +56,9 @@ function rowsDocument(rows: readonly ChangeRow[]): string {
       `"t":${JSON.stringify(row.table)},"k":${jsonString(row.primaryKey)},"o":"${row.operation}",` +
       `"b":${row.before ?? "null"},"a":${row.after ?? "null"},"c":${jsonStrings(row.changedFields)},` +
       `"u":${jsonStrings(row.unavailableFields.length > 0 ? row.unavailableFields : null)},` +
-      `"x":${row.context === NO_CONTEXT ? "null" : row.context},"n":${row.seq},"q":"${row.queuedAt}"}`;
+      `"x":${row.context === NO_CONTEXT ? "null" : row.context},"n":${row.seq},"q":"${row.queuedAt}",` +
+      `"bn":${jsonStrings(row.beforeJsonNullFields)},"an":${jsonStrings(row.afterJsonNullFields)},` +
+      `"ps":${jsonString(row.partitionSchema)},"pt":${jsonString(row.partitionTable)}}`;
   }
   return `[${parts.join(",")}]`;
 }

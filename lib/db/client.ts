@@ -18,7 +18,12 @@ export function connectStore(url: string, options: { max?: number; name?: string
   // rejects with the same error, and that is where it is handled.
   pool.on("error", () => undefined);
   pool.on("connect", (client) => client.on("error", () => undefined));
-  return { db: drizzle(pool, { schema }), pool };
+  return { db: storeDb(pool), pool };
+}
+
+/** Drizzle over a pool that is already there (the worker writes rows through the pool itself). */
+export function storeDb(pool: pg.Pool): Db {
+  return drizzle(pool, { schema });
 }
 
 /** A transaction handle; query functions accept either it or the database. */

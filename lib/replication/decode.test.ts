@@ -4,6 +4,8 @@ import {
   decodeResolved,
   decodeValue,
   isBuiltinType,
+  isJsonNull,
+  isJsonType,
   jsonbCanHold,
   parseArrayLiteral,
   type ValueType,
@@ -258,5 +260,22 @@ describe("parseArrayLiteral", () => {
     expect(() => parseArrayLiteral("{1,}")).toThrow();
     expect(() => parseArrayLiteral('{"a}')).toThrow();
     expect(() => parseArrayLiteral("{1}x")).toThrow();
+  });
+});
+
+describe("JSON null", () => {
+  it("is the literal null of a json or jsonb value, with json's own whitespace around it", () => {
+    for (const text of ["null", " null", "null ", "\n\tnull\r\n ", "  null  "])
+      expect(isJsonNull(text), text).toBe(true);
+    for (const text of ['"null"', "[null]", '{"a":null}', "nul", "nulll", "Null", "", "  nul l", "null x"]) {
+      expect(isJsonNull(text), text).toBe(false);
+    }
+  });
+
+  it("can be held by json and jsonb columns and domains resolved to them", () => {
+    expect(isJsonType(builtinType(OID.json))).toBe(true);
+    expect(isJsonType(builtinType(OID.jsonb))).toBe(true);
+    expect(isJsonType(builtinType(OID.jsonbArray))).toBe(false);
+    expect(isJsonType(builtinType(OID.text))).toBe(false);
   });
 });

@@ -176,6 +176,9 @@ export function jsonbCanHold(text: string): boolean {
   return true;
 }
 
+const JSON_OID = 114;
+const JSONB_OID = 3802;
+
 /** One non-NULL text value of a given type -> its JSON text fragment. */
 export type Decoder = (text: string) => string;
 
@@ -200,8 +203,8 @@ const SCALAR_DECODERS = new Map<number, Decoder>([
   [1700, decodeNumeric],
   [700, decodeFloat], // float4
   [701, decodeFloat], // float8
-  [114, decodeJson],
-  [3802, decodeJsonb],
+  [JSON_OID, decodeJson],
+  [JSONB_OID, decodeJsonb],
 ]);
 
 const ASCII_SPACE = new Set([" ", "\t", "\n", "\r", "\v", "\f"]);
@@ -355,6 +358,27 @@ export function decoderFor(type: ValueType): Decoder {
   const element = decoderFor(type.element);
   const { delimiter } = type;
   return (text) => decodeArray(text, delimiter, element);
+}
+
+/**
+ * Whether a column of this (resolved) type can hold the JSON literal null: json and jsonb, and
+ * domains over them. In a row image that value reads `null`, as SQL NULL does.
+ */
+export function isJsonType(type: ValueType): boolean {
+  return type.kind === "scalar" && (type.oid === JSON_OID || type.oid === JSONB_OID);
+}
+
+/**
+ * Whether the text of a json or jsonb value is the JSON literal null: jsonb prints it as `null`,
+ * json keeps the JSON whitespace it was given around it (PostgreSQL has checked it is JSON, so
+ * whatever trim() removes from a valid document is JSON whitespace). Called for every json value:
+ * a document that starts with anything but `n` or whitespace is decided by its first character.
+ */
+export function isJsonNull(text: string): boolean {
+  if (text.length <= 4) return text === "null";
+  const first = text.charCodeAt(0);
+  if (first !== 0x6e && first !== 0x20 && first !== 0x09 && first !== 0x0a && first !== 0x0d) return false;
+  return text.trim() === "null";
 }
 
 /** One non-NULL pgoutput text value of a resolved type as a JSON text fragment. Pure. */

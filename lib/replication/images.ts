@@ -1,20 +1,38 @@
 import type { Pgoutput } from "pg-logical-replication";
-import { builtinType, decoderFor, type Decoder, type ValueType } from "./decode";
+import { builtinType, decoderFor, isJsonNull, isJsonType, type Decoder, type ValueType } from "./decode";
 import type { RowValues } from "./plugin";
+import type { RelationShape } from "./lookups";
 
 /**
  * A row's images, key and changed fields as JSON text, built from its values by column position
  * with a plan made once per relation message (TransactionBuilder, lib/replication/rows.ts).
  */
 
-export type Image = { json: string; unavailable: string[] };
+/**
+ * A row image as JSON text; the columns whose value was not sent (left out of `json`); and the
+ * json/jsonb columns whose value is the JSON literal null (null when none), which `json` shows
+ * as `null` exactly like SQL NULL.
+ */
+export type Image = { json: string; unavailable: string[]; jsonNulls: string[] | null };
 
 type ColumnPlan = {
   name: string;
+  /** Where its value is in the relation's tuples. */
+  position: number;
   decode: Decoder;
+  /** json or jsonb: its value may be the JSON literal null, which the image cannot tell from SQL NULL. */
+  json: boolean;
   /** The column's JSON key opening the image (`{"name":`) or following another field (`,"name":`). */
   firstField: string;
   nextField: string;
+};
+
+/** The table a change is recorded as, and the partition a TRUNCATE of one emptied (else null). */
+export type RecordedAs = {
+  schema: string;
+  table: string;
+  partitionSchema: string | null;
+  partitionTable: string | null;
 };
 
 /**
@@ -23,27 +41,64 @@ type ColumnPlan = {
  * rather than for every row and column.
  */
 export type RelationPlan = {
+  /** What its rows are recorded as: the relation itself, or the root of a partition's tree. */
+  recordedAs: RecordedAs;
+  /** In image order: the relation's own, or the root's for a partition (whose order may differ). */
   columns: ColumnPlan[];
   /** Positions of the key columns in key order; -1 for a key column the relation does not send. */
   keyPositions: number[];
+  /**
+   * Generated columns of the table that the relation does not send (not published: PostgreSQL
+   * before 18, virtual ones, a publication without publish_generated_columns): in no image.
+   */
+  unpublished: string[];
 };
 
+/**
+ * `shape`: the relation's generated columns and, for a partition, its root (RelationShape in
+ * lookups.ts), as looked up for this relation message.
+ */
 export function planRelation(
   relation: Pgoutput.MessageRelation,
   keyColumns: readonly string[],
   types: (typeOid: number) => ValueType | undefined,
+  shape?: RelationShape,
 ): RelationPlan {
-  const columns = relation.columns.map(({ name, typeOid }): ColumnPlan => {
+  const names = relation.columns.map((column) => column.name);
+  const root = shape?.root ?? null;
+  const columns = imageOrder(names, root?.columns).map((position): ColumnPlan => {
+    const { name, typeOid } = relation.columns[position] ?? { name: "", typeOid: 0 };
     const field = `${JSON.stringify(name)}:`;
+    const type = types(typeOid) ?? builtinType(typeOid);
     return {
       name,
-      decode: decoderFor(types(typeOid) ?? builtinType(typeOid)),
+      position,
+      decode: decoderFor(type),
+      json: isJsonType(type),
       firstField: `{${field}`,
       nextField: `,${field}`,
     };
   });
-  const names = columns.map((column) => column.name);
-  return { columns, keyPositions: keyColumns.map((name) => names.indexOf(name)) };
+  return {
+    recordedAs: {
+      schema: root?.schema ?? relation.schema,
+      table: root?.table ?? relation.name,
+      partitionSchema: null,
+      partitionTable: null,
+    },
+    columns,
+    keyPositions: keyColumns.map((name) => names.indexOf(name)),
+    unpublished: (shape?.generatedColumns ?? []).filter((name) => !names.includes(name)),
+  };
+}
+
+/** Tuple positions in image order: `order`'s names first (those the relation has), then the rest. */
+function imageOrder(names: readonly string[], order: readonly string[] | undefined): number[] {
+  const positions = names.map((_, position) => position);
+  if (!order) return positions;
+  const rank = new Map(order.map((name, index) => [name, index]));
+  const rankOf = (position: number) => rank.get(names[position] ?? "") ?? order.length + position;
+  return positions.sort((a, b) => rankOf(a) - rankOf(b));
 }
 
 /** A value of the row, checked to be raw text (or null, or undefined = not known). */
@@ -62,28 +117,32 @@ function checkValues(values: RowValues): void {
 export function rowImage(plan: RelationPlan, values: RowValues): Image {
   checkValues(values);
   const unavailable: string[] = [];
+  let jsonNulls: string[] | null = null;
   let json = "";
-  let position = 0;
   for (const column of plan.columns) {
-    const value = textValue(values, position++, column.name);
+    const value = textValue(values, column.position, column.name);
     if (value === undefined) {
       unavailable.push(column.name);
       continue;
     }
     json += json === "" ? column.firstField : column.nextField;
-    json += value === null ? "null" : column.decode(value);
+    if (value === null) {
+      json += "null";
+      continue;
+    }
+    json += column.decode(value);
+    if (column.json && isJsonNull(value)) (jsonNulls ??= []).push(column.name);
   }
-  return { json: json === "" ? "{}" : `${json}}`, unavailable };
+  return { json: json === "" ? "{}" : `${json}}`, unavailable, jsonNulls };
 }
 
 export function changedFields(plan: RelationPlan, before: RowValues, after: RowValues): string[] {
   checkValues(before);
   checkValues(after);
   const changed: string[] = [];
-  let position = 0;
-  for (const { name } of plan.columns) {
+  for (const { name, position } of plan.columns) {
     const oldValue = textValue(before, position, name);
-    const newValue = textValue(after, position++, name);
+    const newValue = textValue(after, position, name);
     if (oldValue !== undefined && newValue !== undefined && oldValue !== newValue) changed.push(name);
   }
   return changed;
@@ -94,7 +153,7 @@ export function primaryKey(plan: RelationPlan, values: RowValues | null): string
   checkValues(values);
   const texts: string[] = [];
   for (const position of plan.keyPositions) {
-    const value = position < 0 ? undefined : textValue(values, position, plan.columns[position]?.name ?? "");
+    const value = position < 0 ? undefined : textValue(values, position, "key");
     if (typeof value !== "string") return null;
     texts.push(value);
   }

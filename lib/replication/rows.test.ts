@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { MAX_CONTEXT_BYTES } from "./context";
 import type { ValueType } from "./decode";
 import type { RowValues, TransactionBegin, TransactionCommit } from "./plugin";
-import { TransactionBuilder, type KeyLookup } from "./rows";
+import type { KeyLookup } from "./lookups";
+import { TransactionBuilder } from "./rows";
 
 // Message objects shaped like pg-logical-replication's pgoutput output with raw-text values.
 const keep = (raw: unknown) => raw;
@@ -107,6 +108,10 @@ describe("TransactionBuilder", () => {
           '"amount":1234567890123456789012345678901234567890.5,"doc":{"k": [1]}}',
         changedFields: null,
         unavailableFields: [],
+        beforeJsonNullFields: null,
+        afterJsonNullFields: null,
+        partitionSchema: null,
+        partitionTable: null,
         context: "{}",
         transactionId: "4294967294",
         commitLsn: "0/177A428",
@@ -134,6 +139,71 @@ describe("TransactionBuilder", () => {
     expect(row?.after).toBe('{"id":1,"name":"y","amount":1.50,"doc":{}}');
     expect(row?.changedFields).toEqual(["name", "doc"]);
     expect(row?.primaryKey).toBe("1");
+  });
+
+  it("lists the json and jsonb columns whose value is JSON null, per image, apart from SQL NULL", () => {
+    const docs = relation(6, "docs", [
+      ["id", 23],
+      ["j", 114],
+      ["jb", 3802],
+      ["dom", 90_001], // a domain over jsonb
+      ["t", 25],
+      ["ajb", 3807], // jsonb[]: its elements are not listed
+    ]);
+    const b = new TransactionBuilder(
+      { environment: "production", database: "shop" },
+      { keys: () => ["id"], types: (oid) => (oid === 90_001 ? { kind: "scalar", oid: 3802 } : undefined) },
+      () => 0,
+    );
+    const jsonNull = tuple(docs, { id: "1", j: " \n null\t", jb: "null", dom: "null", t: "null", ajb: '{"null"}' });
+    const sqlNull = tuple(docs, { id: "1", j: null, jb: null, dom: null, t: null, ajb: null });
+    const mixed = tuple(docs, { id: "1", j: '"null"', jb: null, dom: "{}", t: null, ajb: null });
+    b.begin(begin);
+    b.add({ tag: "insert", relation: docs, new: jsonNull });
+    b.add({ tag: "update", relation: docs, key: null, old: jsonNull, new: sqlNull });
+    b.add({ tag: "update", relation: docs, key: null, old: sqlNull, new: mixed });
+    b.add({ tag: "delete", relation: docs, key: null, old: jsonNull });
+    const rows = b.commit(commit).rows;
+    expect(rows.map((r) => [r.operation, r.beforeJsonNullFields, r.afterJsonNullFields])).toEqual([
+      ["CREATE", null, ["j", "jb", "dom"]],
+      ["UPDATE", ["j", "jb", "dom"], null],
+      ["UPDATE", null, null],
+      ["DELETE", ["j", "jb", "dom"], null],
+    ]);
+    // The images read the same either way; the lists tell them apart.
+    expect(rows[0]?.after).toBe('{"id":1,"j": \n null\t,"jb":null,"dom":null,"t":"null","ajb":[null]}');
+    expect(rows[1]?.after).toBe('{"id":1,"j":null,"jb":null,"dom":null,"t":null,"ajb":null}');
+    expect(rows[1]?.changedFields).toEqual(["j", "jb", "dom", "t", "ajb"]);
+    expect(rows[2]?.after).toBe('{"id":1,"j":"null","jb":null,"dom":{},"t":null,"ajb":null}');
+  });
+
+  it("lists generated columns the relation does not send as unavailable in every row, noticed once", () => {
+    // The source publishes `total` (stored) but not `area` (virtual, or PostgreSQL before 18).
+    const boxes = relation(7, "boxes", [
+      ["id", 23],
+      ["w", 23],
+      ["total", 23],
+      ["note", 25],
+    ]);
+    const b = new TransactionBuilder(
+      { environment: "production", database: "shop" },
+      { keys: () => ["id"], shapes: () => ({ generatedColumns: ["total", "area"], root: null }) },
+      () => 0,
+    );
+    b.begin(begin);
+    b.add({ tag: "insert", relation: boxes, new: ["1", "2", "4", "n"] });
+    b.add({ tag: "update", relation: boxes, key: null, old: null, new: ["1", "3", "6", undefined] });
+    b.add({ tag: "delete", relation: boxes, key: null, old: ["1", "3", "6", "n"] });
+    const tx = b.commit(commit);
+    expect(tx.rows.map((r) => [r.operation, r.after ?? r.before, r.unavailableFields])).toEqual([
+      ["CREATE", '{"id":1,"w":2,"total":4,"note":"n"}', ["area"]],
+      ["UPDATE", '{"id":1,"w":3,"total":6}', ["note", "area"]],
+      ["DELETE", '{"id":1,"w":3,"total":6,"note":"n"}', ["area"]],
+    ]);
+    expect(tx.notices).toEqual([
+      { kind: "generated-unpublished", schema: "public", table: "boxes", columns: ["area"] },
+      { kind: "unavailable", schema: "public", table: "boxes", columns: ["note"] },
+    ]);
   });
 
   it("omits and lists an unchanged TOAST value that has no old tuple", () => {
@@ -182,6 +252,64 @@ describe("TransactionBuilder", () => {
       ["CREATE", "logs", 0, null, '{"line":"l"}'],
       ["TRUNCATE", "items", 1, null, null],
       ["TRUNCATE", "pairs", 2, null, null],
+    ]);
+  });
+
+  it("records a partition's rows as its root, in the root's column order, and its TRUNCATE naming it", () => {
+    // Published as partitions: `m_2025` has the root's columns in another order.
+    const m2024 = {
+      ...relation(10, "m_2024", [
+        ["id", 23],
+        ["at", 1082],
+        ["v", 23],
+      ]),
+      schema: "arch",
+    };
+    const m2025 = relation(11, "m_2025", [
+      ["v", 23],
+      ["at", 1082],
+      ["id", 23],
+    ]);
+    const root = { schema: "public", table: "m", columns: ["id", "at", "v"] };
+    const b = new TransactionBuilder(
+      { environment: "production", database: "shop" },
+      {
+        keys: () => ["id", "at"],
+        shapes: (oid) => ({ generatedColumns: [], root: oid === 10 || oid === 11 ? root : null }),
+      },
+      () => 0,
+    );
+    b.begin(begin);
+    b.add({ tag: "insert", relation: m2024, new: ["1", "2024-01-01", "10"] });
+    b.add({
+      tag: "update",
+      relation: m2025,
+      key: null,
+      old: ["20", "2025-01-01", "2"],
+      new: ["21", "2025-01-01", "2"],
+    });
+    b.add({ tag: "truncate", cascade: false, restartIdentity: false, relations: [m2024, m2025, logs] });
+    const rows = b.commit(commit).rows;
+    expect(rows.map((r) => [r.operation, `${r.schema}.${r.table}`, r.primaryKey, r.before, r.after])).toEqual([
+      ["CREATE", "public.m", '["1","2024-01-01"]', null, '{"id":1,"at":"2024-01-01","v":10}'],
+      [
+        "UPDATE",
+        "public.m",
+        '["2","2025-01-01"]',
+        '{"id":2,"at":"2025-01-01","v":20}',
+        '{"id":2,"at":"2025-01-01","v":21}',
+      ],
+      ["TRUNCATE", "public.m", null, null, null],
+      ["TRUNCATE", "public.m", null, null, null],
+      ["TRUNCATE", "public.logs", null, null, null],
+    ]);
+    expect(rows[1]?.changedFields).toEqual(["v"]);
+    expect(rows.map((r) => [r.partitionSchema, r.partitionTable])).toEqual([
+      [null, null],
+      [null, null],
+      ["arch", "m_2024"],
+      ["public", "m_2025"],
+      [null, null],
     ]);
   });
 

@@ -1,8 +1,16 @@
 import type { Pgoutput } from "pg-logical-replication";
 import type { Operation } from "../db/schema/changes";
 import { CONTEXT_PREFIXES, parseContext } from "./context";
-import type { ValueType } from "./decode";
-import { changedFields, planRelation, primaryKey, rowImage, type Image, type RelationPlan } from "./images";
+import {
+  changedFields,
+  planRelation,
+  primaryKey,
+  rowImage,
+  type Image,
+  type RecordedAs,
+  type RelationPlan,
+} from "./images";
+import type { CatalogLookups, KeyLookup, ShapeLookup, TypeLookup } from "./lookups";
 import { compareLsn, normalizeLsn } from "./lsn";
 import type { RowDelete, RowInsert, RowUpdate, TransactionBegin, TransactionCommit } from "./plugin";
 import { microsToTimestamp, nowMicros } from "./time";
@@ -19,7 +27,8 @@ export const NO_CONTEXT = "{}";
  * then OMITTED from the image (never null, never a placeholder) and its column is listed in
  * `unavailableFields`. The same rule holds for before images built from a key-only old tuple
  * (REPLICA IDENTITY DEFAULT): only the key columns are present. So in `before`/`after`, a key
- * present with `null` is SQL NULL and a missing key means "not known".
+ * present with `null` is SQL NULL and a missing key means "not known", except for the json/jsonb
+ * columns listed in `beforeJsonNullFields`/`afterJsonNullFields`: their `null` is the JSON value.
  */
 export type ChangeRow = {
   environment: string;
@@ -33,8 +42,18 @@ export type ChangeRow = {
   after: string | null;
   /** UPDATE only: columns whose text differs; null when no before image exists to compare. */
   changedFields: string[] | null;
-  /** Columns of `after` whose value the WAL did not carry (see above). */
+  /**
+   * Columns whose value the WAL did not carry (see above): left out of `after`, and generated
+   * columns the source does not publish, left out of every image.
+   */
   unavailableFields: string[];
+  /** json/jsonb columns of `before` whose value is the JSON literal null, not SQL NULL; null when none. */
+  beforeJsonNullFields: string[] | null;
+  /** The same for `after`. */
+  afterJsonNullFields: string[] | null;
+  /** A TRUNCATE of one partition of the partitioned table `schema`.`table`: that partition; else null. */
+  partitionSchema: string | null;
+  partitionTable: string | null;
   /** The application context in force (a JSON object's text); NO_CONTEXT when none. */
   context: string;
   /** Source xid as decimal text (unsigned 32-bit). */
@@ -47,21 +66,10 @@ export type ChangeRow = {
 
 export type SourceInfo = { environment: string; database: string };
 
-/** Primary key columns of a relation in key order ([] = no primary key); undefined = not loaded. */
-export type KeyLookup = (relationOid: number) => readonly string[] | undefined;
-
-/**
- * How to decode a column type that is not built-in (a domain, an array of a user-defined type),
- * as resolved from the source catalog; undefined = by its built-in rule (else text).
- */
-export type TypeLookup = (typeOid: number) => ValueType | undefined;
-
-/** What the builder needs from the source catalog, looked up when relation messages arrive. */
-export type CatalogLookups = { keys: KeyLookup; types?: TypeLookup };
-
 export type Notice =
   | { kind: "context-ignored"; reason: string }
-  | { kind: "unavailable"; schema: string; table: string; columns: string[] };
+  | { kind: "unavailable"; schema: string; table: string; columns: string[] }
+  | { kind: "generated-unpublished"; schema: string; table: string; columns: string[] };
 
 /** Rows of an open source transaction handed to the store before its commit arrives. */
 export type TransactionBatch = {
@@ -126,6 +134,7 @@ export class TransactionBuilder {
   private current: OpenTransaction | null = null;
   private readonly keys: KeyLookup;
   private readonly types: TypeLookup;
+  private readonly shapes: ShapeLookup;
   private readonly plans = new WeakMap<Pgoutput.MessageRelation, RelationPlan>();
   private lastQueued = { micros: -1, text: "" };
   /** Transactions committed at or below this LSN are already stored; null once the stream is past it. */
@@ -139,6 +148,7 @@ export class TransactionBuilder {
   ) {
     this.keys = lookups.keys;
     this.types = lookups.types ?? (() => undefined);
+    this.shapes = lookups.shapes ?? (() => undefined);
   }
 
   get isOpen(): boolean {
@@ -198,9 +208,9 @@ export class TransactionBuilder {
       case "message":
         return this.contextMessage(tx, message);
       case "insert": {
-        const plan = this.plan(message.relation);
+        const plan = this.plan(tx, message.relation);
         const after = rowImage(plan, message.new);
-        this.push(tx, message.relation, {
+        this.push(tx, plan.recordedAs, plan.unpublished, {
           operation: "CREATE",
           primaryKey: primaryKey(plan, message.new),
           before: null,
@@ -210,25 +220,25 @@ export class TransactionBuilder {
         return;
       }
       case "update": {
-        const plan = this.plan(message.relation);
+        const plan = this.plan(tx, message.relation);
         const oldTuple = message.old ?? message.key;
         const after = rowImage(plan, message.new);
-        this.push(tx, message.relation, {
+        this.push(tx, plan.recordedAs, plan.unpublished, {
           operation: "UPDATE",
           primaryKey: primaryKey(plan, message.new),
-          before: oldTuple ? rowImage(plan, oldTuple).json : null,
+          before: oldTuple ? rowImage(plan, oldTuple) : null,
           after,
           changedFields: message.old ? changedFields(plan, message.old, message.new) : null,
         });
         return;
       }
       case "delete": {
-        const plan = this.plan(message.relation);
+        const plan = this.plan(tx, message.relation);
         const oldTuple = message.old ?? message.key;
-        this.push(tx, message.relation, {
+        this.push(tx, plan.recordedAs, plan.unpublished, {
           operation: "DELETE",
           primaryKey: primaryKey(plan, oldTuple),
-          before: oldTuple ? rowImage(plan, oldTuple).json : null,
+          before: oldTuple ? rowImage(plan, oldTuple) : null,
           after: null,
           changedFields: null,
         });
@@ -239,7 +249,7 @@ export class TransactionBuilder {
         const relations: unknown[] = message.relations;
         for (const relation of relations) {
           if (!relation) throw new Error("TRUNCATE of an unknown relation");
-          this.push(tx, relation as Pgoutput.MessageRelation, {
+          this.push(tx, this.truncated(relation as Pgoutput.MessageRelation), [], {
             operation: "TRUNCATE",
             primaryKey: null,
             before: null,
@@ -287,17 +297,34 @@ export class TransactionBuilder {
   /**
    * The relation's plan, made at its first row. The lookups are filled when the relation message
    * is handled, before the rows after it, and a new relation message is a new object: so a
-   * plan holds the keys and types as they were looked up for that relation message.
+   * plan holds the keys and types as they were looked up for that relation message. Generated
+   * columns it lacks are noticed once, when the plan is made.
    */
-  private plan(relation: Pgoutput.MessageRelation): RelationPlan {
+  private plan(tx: OpenTransaction, relation: Pgoutput.MessageRelation): RelationPlan {
     let plan = this.plans.get(relation);
     if (!plan) {
       const keyColumns = this.keys(relation.relationOid);
       if (!keyColumns) throw new Error(`Primary key of ${relation.schema}.${relation.name} was not loaded`);
-      plan = planRelation(relation, keyColumns, this.types);
+      plan = planRelation(relation, keyColumns, this.types, this.shapes(relation.relationOid));
       this.plans.set(relation, plan);
+      if (plan.unpublished.length > 0) {
+        tx.notices.push({
+          kind: "generated-unpublished",
+          schema: plan.recordedAs.schema,
+          table: plan.recordedAs.table,
+          columns: plan.unpublished,
+        });
+      }
     }
     return plan;
+  }
+
+  /** What a TRUNCATE of `relation` is recorded as: a partition's names its root and itself. */
+  private truncated(relation: Pgoutput.MessageRelation): RecordedAs {
+    const root = this.shapes(relation.relationOid)?.root;
+    return root
+      ? { schema: root.schema, table: root.table, partitionSchema: relation.schema, partitionTable: relation.name }
+      : { schema: relation.schema, table: relation.name, partitionSchema: null, partitionTable: null };
   }
 
   /** Now as a timestamp; the clock ticks in milliseconds, so the text is made once per tick. */
@@ -323,37 +350,40 @@ export class TransactionBuilder {
     }
   }
 
+  /** `unpublished`: the relation's generated columns it does not send, unavailable in every image. */
   private push(
     tx: OpenTransaction,
-    relation: Pgoutput.MessageRelation,
+    target: RecordedAs,
+    unpublished: string[],
     change: {
       operation: Operation;
       primaryKey: string | null;
-      before: string | null;
+      before: Image | null;
       after: Image | null;
       changedFields: string[] | null;
     },
   ): void {
-    const unavailableFields = change.after?.unavailable ?? [];
-    if (unavailableFields.length > 0) {
-      tx.notices.push({
-        kind: "unavailable",
-        schema: relation.schema,
-        table: relation.name,
-        columns: unavailableFields,
-      });
+    const unsent = change.after?.unavailable ?? [];
+    if (unsent.length > 0) {
+      tx.notices.push({ kind: "unavailable", schema: target.schema, table: target.table, columns: unsent });
     }
+    const unavailableFields =
+      unpublished.length === 0 ? unsent : unsent.length === 0 ? unpublished : unsent.concat(unpublished);
     const row: ChangeRow = {
       environment: this.source.environment,
       database: this.source.database,
-      schema: relation.schema,
-      table: relation.name,
+      schema: target.schema,
+      table: target.table,
       primaryKey: change.primaryKey,
       operation: change.operation,
-      before: change.before,
+      before: change.before?.json ?? null,
       after: change.after?.json ?? null,
       changedFields: change.changedFields,
       unavailableFields,
+      beforeJsonNullFields: change.before?.jsonNulls ?? null,
+      afterJsonNullFields: change.after?.jsonNulls ?? null,
+      partitionSchema: target.partitionSchema,
+      partitionTable: target.partitionTable,
       context: tx.context,
       transactionId: tx.transactionId,
       commitLsn: tx.commitLsn,

@@ -2,6 +2,8 @@ import type pg from "pg";
 import { AppError, Conflict, Invalid } from "../errors";
 import { InsufficientPrivilege, NoFreeSlots, ProvisioningFailed, WalLevelNotLogical } from "./errors";
 import type { TableRef } from "./input";
+import { ensurePublicationOptions, publicationOptionsSql } from "./publication";
+import { trackedRelationFacts, type RelationFacts } from "./relations";
 import { quoteIdent, quoteTable } from "./sql";
 
 /** Source-side names of one Retrace source; both derive from the source id. */
@@ -21,11 +23,6 @@ type IdentityState = {
 
 /** ALTER TABLE waits for an ACCESS EXCLUSIVE lock; never queue behind a long query for long. */
 const LOCK_TIMEOUT = "5s";
-
-async function serverVersion(client: pg.Client): Promise<number> {
-  const { rows } = await client.query<{ v: number }>("select current_setting('server_version_num')::int as v");
-  return rows[0]?.v ?? 0;
-}
 
 /**
  * The chosen tables and every partition / inheritance child below them: a partition's own
@@ -111,8 +108,7 @@ async function inTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promis
 
 async function createPublication(client: pg.Client, publicationName: string, tables: readonly TableRef[]) {
   const forTables = tables.length > 0 ? ` for table ${tableList(tables)}` : "";
-  // publish_via_partition_root (13+) makes a partitioned table's changes arrive as the root.
-  const options = (await serverVersion(client)) >= 130000 ? " with (publish_via_partition_root = true)" : "";
+  const options = await publicationOptionsSql(client);
   await client.query(`create publication ${quoteIdent(publicationName)}${forTables}${options}`);
 }
 
@@ -120,18 +116,20 @@ async function createPublication(client: pg.Client, publicationName: string, tab
  * Creates the publication (with REPLICA IDENTITY FULL on its tables) and then the logical slot.
  * Publication and identities are one transaction; the slot must come last, outside any
  * transaction that wrote. When a step fails everything done so far is undone, so nothing is
- * left half-created, and a specific error is thrown.
+ * left half-created, and a specific error is thrown. Returns what the catalog says of the tables
+ * and their partitions, for the store to remember (lib/sources/remembered-relations.ts).
  */
 export async function provisionSource(
   client: pg.Client,
   names: ReplicationNames,
   tables: readonly TableRef[],
-): Promise<void> {
+): Promise<RelationFacts[]> {
   let previous: IdentityState[];
+  let relations: RelationFacts[];
   try {
-    previous = await inTransaction(client, async () => {
+    [previous, relations] = await inTransaction(client, async () => {
       await createPublication(client, names.publicationName, tables);
-      return setIdentityFull(client, tables);
+      return [await setIdentityFull(client, tables), await trackedRelationFacts(client, tables)] as const;
     });
   } catch (error) {
     throw toProvisionError(error);
@@ -145,6 +143,7 @@ export async function provisionSource(
     }).catch(() => undefined);
     throw toProvisionError(error);
   }
+  return relations;
 }
 
 /** The tables a publication holds, as it was given them (roots, not partitions). */
@@ -183,13 +182,15 @@ export async function ensurePublication(client: pg.Client, publicationName: stri
  * ones, drops the removed ones, and sets the identity where it is not FULL. Tables their owner
  * made ready (published, FULL) need no statement here; the caller checks beforehand that every
  * statement left is one Retrace's role may run (checks.ts, tablesAccessCheck). A publication
- * dropped by hand is recreated.
+ * dropped by hand is recreated, one made by an older Retrace gets today's options
+ * (publication.ts). `relations`: what the catalog says of the tables and their
+ * partitions, for the store to remember.
  */
 export async function setPublicationTables(
   client: pg.Client,
   publicationName: string,
   tables: readonly TableRef[],
-): Promise<{ added: TableRef[]; removed: TableRef[] }> {
+): Promise<{ added: TableRef[]; removed: TableRef[]; relations: RelationFacts[] }> {
   const key = (t: TableRef) => `${t.schema}\u0000${t.table}`;
   try {
     return await inTransaction(client, async () => {
@@ -197,8 +198,11 @@ export async function setPublicationTables(
       if (current === null) {
         await createPublication(client, publicationName, tables);
         await setIdentityFull(client, tables);
-        return { added: [...tables], removed: [] };
+        return { added: [...tables], removed: [], relations: await trackedRelationFacts(client, tables) };
       }
+      // Before any table is added: on PostgreSQL 18 a table with a stored generated column refuses
+      // UPDATE and DELETE while it is in a publication that does not publish them.
+      await ensurePublicationOptions(client, publicationName);
       const wanted = new Set(tables.map(key));
       const existing = new Set(current.map(key));
       const added = tables.filter((t) => !existing.has(key(t)));
@@ -207,7 +211,7 @@ export async function setPublicationTables(
       if (added.length > 0) await client.query(`alter publication ${publication} add table ${tableList(added)}`);
       await setIdentityFull(client, tables);
       if (removed.length > 0) await client.query(`alter publication ${publication} drop table ${tableList(removed)}`);
-      return { added, removed };
+      return { added, removed, relations: await trackedRelationFacts(client, tables) };
     });
   } catch (error) {
     throw toProvisionError(error);

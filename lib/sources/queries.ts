@@ -6,6 +6,8 @@ import type { SourceConnection } from "./connection";
 import type { SslMode, TableRef } from "./input";
 import { decryptSourcePassword } from "./password";
 import type { ReplicationNames } from "./provision";
+import type { RelationFacts } from "./relations";
+import { rememberRelations } from "./remembered-relations";
 import { setEnabled } from "./status";
 
 /**
@@ -88,6 +90,8 @@ export type NewSource = SourceConnection &
     environment: string;
     identity: SourceIdentity;
     tables: readonly TableRef[];
+    /** The source catalog's facts of the tables and their partitions (provisionSource). */
+    relations: readonly RelationFacts[];
   };
 
 /** The unique index on (system_identifier, database_oid). */
@@ -112,7 +116,10 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
 
 export type TrackedTableRow = { schema: string; table: string; createdAt: Date };
 
-/** Inserts a source and its tracked tables; the password is stored encrypted with `secret`. */
+/**
+ * Inserts a source, its tracked tables and what the store remembers of their relations; the
+ * password is stored encrypted with `secret`.
+ */
 export async function createSource(db: Queryable, input: NewSource, secret: string): Promise<SourceSummary> {
   return db.transaction(async (tx) => {
     await tx.insert(sources).values({
@@ -135,6 +142,7 @@ export async function createSource(db: Queryable, input: NewSource, secret: stri
         .insert(trackedTables)
         .values(input.tables.map((t) => ({ sourceId: input.id, schema: t.schema, table: t.table })));
     }
+    await rememberRelations(tx, input.id, input.relations);
     const created = await getSource(tx, input.id);
     if (!created) throw new Error("source insert returned nothing");
     return created;
@@ -228,11 +236,16 @@ export async function listTrackedTables(db: Queryable, sourceId: string): Promis
     .orderBy(asc(trackedTables.schema), asc(trackedTables.table));
 }
 
-/** Replaces the tracked set; tables kept keep their original tracking date. */
+/**
+ * Replaces the tracked set (tables kept keep their original tracking date) and remembers what
+ * the source catalog says of their relations (those of tables no longer tracked stay: changes
+ * made before may still be decoded).
+ */
 export async function setTrackedTables(
   db: Queryable,
   sourceId: string,
   tables: readonly TableRef[],
+  relations: readonly RelationFacts[],
 ): Promise<TrackedTableRow[]> {
   return db.transaction(async (tx) => {
     // Serialise concurrent edits of the same source's set.
@@ -251,6 +264,7 @@ export async function setTrackedTables(
         .values(tables.map((t) => ({ sourceId, schema: t.schema, table: t.table })))
         .onConflictDoNothing();
     }
+    await rememberRelations(tx, sourceId, relations);
     return listTrackedTables(tx, sourceId);
   });
 }

@@ -118,9 +118,9 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
       );
     }
 
-    await provisionSource(client, names, tables);
+    const relations = await provisionSource(client, names, tables);
     try {
-      return await createSource(db, { ...parsed, ...names, id, identity, tables }, secret);
+      return await createSource(db, { ...parsed, ...names, id, identity, tables, relations }, secret);
     } catch (error) {
       await deprovisionSource(client, names, { activeWaitMs: 0 }).catch((cleanupError: unknown) => {
         log.error(
@@ -177,7 +177,7 @@ export async function updateTrackedTables(
   const source = await requireConnection(db, secret, id);
   const tables = toTableRefs(updateTablesSchema.parse(input).tables);
   const publication = source.names.publicationName;
-  await withStoredSource(db, id, source, async (client) => {
+  const { relations } = await withStoredSource(db, id, source, async (client) => {
     const unknown = unknownTables(await listSourceTables(client), tables);
     if (unknown.length > 0) {
       throw new Invalid(`Not found at the source: ${unknown.join(", ")}.`, { unknown });
@@ -185,9 +185,9 @@ export async function updateTrackedTables(
     await ensurePublication(client, publication);
     const access = tablesAccessCheck(await gatherTableAccess(client, tables, publication));
     if (!access.ok) throw new InsufficientPrivilege(access.message, access.fix);
-    await setPublicationTables(client, publication, tables);
+    return setPublicationTables(client, publication, tables);
   });
-  return setTrackedTables(db, id, tables);
+  return setTrackedTables(db, id, tables, relations);
 }
 
 /** Pause (enabled: false) or resume (enabled: true). */

@@ -20,7 +20,7 @@ const IDENTITY: Record<string, ReplicaIdentity> = { d: "default", n: "nothing", 
 
 /**
  * Ordinary and partitioned root tables outside the system schemas. Partitions are left out:
- * their changes are reported as the root (publish_via_partition_root).
+ * tracking the root tracks them, and their changes are recorded as the root's.
  */
 export async function listSourceTables(client: pg.Client): Promise<SourceTable[]> {
   const { rows } = await client.query<{

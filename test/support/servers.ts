@@ -1,7 +1,9 @@
 /** A store server and a source server for the worker's integration tests, and sources on them. */
 import pg from "pg";
 import { encryptSecret } from "../../lib/crypto/secrets";
+import { connectStore } from "../../lib/db/client";
 import { migrateStore } from "../../lib/db/migrate";
+import { connectDatabase, updateTrackedTables } from "../../lib/sources/service";
 import { parseLsn } from "../../lib/replication/lsn";
 import { startTestServer, type TestServer } from "./postgres";
 
@@ -134,4 +136,42 @@ export async function confirmedFlush(servers: Servers, slotName: string): Promis
   );
   if (!row) throw new Error(`no slot ${slotName}`);
   return parseLsn(row.lsn);
+}
+
+/**
+ * Connects a database of the source server and tracks `tables` ("schema.table") the way the web
+ * app does (lib/sources/service.ts: checks, publication, REPLICA IDENTITY FULL, slot, and the
+ * store's rows, remembered relations included); returns the source id. One per database: a
+ * database is connected once.
+ */
+export async function connectThroughRetrace(
+  servers: Servers,
+  options: { tables: string[]; database?: string; environment?: string },
+): Promise<string> {
+  const store = connectStore(servers.storeUrl, { max: 1 });
+  try {
+    const created = await connectDatabase(store.db, SECRET, {
+      host: "localhost",
+      port: servers.source.port,
+      database: options.database ?? "app",
+      username: "postgres",
+      password: servers.source.password,
+      sslMode: "disable",
+      environment: options.environment ?? "test",
+      tables: options.tables,
+    });
+    return created.id;
+  } finally {
+    await store.pool.end();
+  }
+}
+
+/** Makes a connected source track exactly `tables`, the way saving the table picker does. */
+export async function saveTrackedTables(servers: Servers, sourceId: string, tables: string[]): Promise<void> {
+  const store = connectStore(servers.storeUrl, { max: 1 });
+  try {
+    await updateTrackedTables(store.db, SECRET, sourceId, { tables });
+  } finally {
+    await store.pool.end();
+  }
 }

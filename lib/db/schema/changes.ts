@@ -46,10 +46,25 @@ export const changes = pgTable(
     after: json("after"),
     changedFields: text("changed_fields").array(),
     /**
-     * Columns whose value the WAL did not carry (an unchanged TOASTed value without an old tuple,
-     * i.e. REPLICA IDENTITY not FULL): left out of `after`, listed here. Null when none.
+     * Columns whose value the WAL did not carry, listed here. An unchanged TOASTed value without an
+     * old tuple (REPLICA IDENTITY not FULL): left out of `after`. A generated column the source does
+     * not publish (before PostgreSQL 18, virtual ones): left out of every image. Null when none.
      */
     unavailableFields: text("unavailable_fields").array(),
+    /**
+     * json/jsonb columns of `before` (and of `after`) whose value is the JSON literal null: the
+     * image shows it as `null`, as it shows SQL NULL. Null when none, which costs the insert path
+     * nothing (most images have none).
+     */
+    beforeJsonNullFields: text("before_json_null_fields").array(),
+    afterJsonNullFields: text("after_json_null_fields").array(),
+    /**
+     * The partition a TRUNCATE emptied, of the partitioned table in `schema`.`table` (its root):
+     * only that partition's rows went. Null on every other change (a partition's row changes are
+     * recorded as the root's, and NULL costs the insert path nothing).
+     */
+    partitionSchema: text("partition_schema"),
+    partitionTable: text("partition_table"),
     /**
      * Application context (user, endpoint, job) of the change; NULL when it has none, as most
      * changes do (rows stored before migration 0006 hold `{}` instead). NULL costs the insert

@@ -4,13 +4,16 @@ import {
   boolean,
   doublePrecision,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { CatalogIndex } from "../../replication/keys";
 import { pgLsn } from "./types";
 
 export const sslMode = pgEnum("ssl_mode", ["disable", "prefer", "require", "verify-full"]);
@@ -78,6 +81,35 @@ export const trackedTables = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex("tracked_tables_source_table").on(t.sourceId, t.schema, t.table)],
+);
+
+/**
+ * What Retrace last knew of each relation whose changes a source's stream can carry (the tracked
+ * tables and their partitions), from the source catalog (lib/sources/relations.ts): recorded when
+ * tables are tracked, refreshed by the worker whenever it reads a relation the catalog still has.
+ * Changes decoded after their table was dropped are labelled from it (key, generated columns,
+ * partition root), since the catalog no longer can.
+ */
+export const sourceRelations = pgTable(
+  "source_relations",
+  {
+    sourceId: uuid("source_id")
+      .notNull()
+      .references(() => sources.id, { onDelete: "cascade" }),
+    /** pg_class OID at the source (unsigned 32-bit). */
+    relationOid: bigint("relation_oid", { mode: "number" }).notNull(),
+    schema: text("schema").notNull(),
+    table: text("table").notNull(),
+    /** Its primary key and replica identity index, as lib/replication/keys.ts reads them. */
+    keyIndexes: jsonb("key_indexes").$type<CatalogIndex[]>().notNull(),
+    generatedColumns: text("generated_columns").array().notNull(),
+    /** For a partition: the root of its tree, and the root's columns in order. */
+    rootSchema: text("root_schema"),
+    rootTable: text("root_table"),
+    rootColumns: text("root_columns").array(),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.relationOid] })],
 );
 
 export type Source = typeof sources.$inferSelect;
