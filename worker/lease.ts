@@ -1,12 +1,7 @@
 // Hand-written on purpose, a measured choice: one advisory lock on its own store connection, which the server
 // releases when a worker dies, even by SIGKILL (takeover in 1.5-5 s, worker/faults.int.test.ts). Keep it.
-import crypto from "node:crypto";
 import pg from "pg";
-
-/** Stable signed 64-bit advisory-lock key for a source (first 8 bytes of SHA-256 of its id). */
-export function leaseKey(sourceId: string): string {
-  return crypto.createHash("sha256").update(`retrace-source:${sourceId}`).digest().readBigInt64BE(0).toString();
-}
+import { leaseKey } from "../lib/sources/lease";
 
 /**
  * The right to stream one source: a session advisory lock on a dedicated store connection.

@@ -8,7 +8,7 @@ import type { StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder } from "../lib/replication/rows";
 import { openSourceClient } from "../lib/sources/connection";
 import { ensurePublicationOptions } from "../lib/sources/publication";
-import { markStreaming } from "../lib/sources/status";
+import { markRecovered, markStreaming } from "../lib/sources/status";
 import { Acknowledgement } from "./acknowledgement";
 import { DEFAULT_BATCH_LIMITS, GroupCommit, type BatchLimits } from "./group-commit";
 import type { SourceMetrics } from "./metrics";
@@ -72,6 +72,7 @@ export class ReplicationSession {
   private stream: ReplicationStream | null = null;
   private health: HealthLoop | null = null;
   private halted = false;
+  private recovered = false;
   private failure: Error | null = null;
   private settle: { resolve: () => void; reject: (error: Error) => void } | null = null;
 
@@ -163,6 +164,8 @@ export class ReplicationSession {
         metrics,
         logger: this.log,
         acknowledge: () => this.acknowledge(),
+        // Nothing waits in the slot: whatever failed before does not stand in the way now.
+        measured: (lag) => (lag.bytes === 0 ? this.markRecovered() : undefined),
         commitTimes: () => ({
           openCommittedAt: this.builder.openCommittedAt,
           lastStoredCommitAt: this.groupCommit.lastStoredCommitAt,
@@ -210,6 +213,15 @@ export class ReplicationSession {
     this.log.info("replication started");
     this.health?.start();
     markStreaming(this.options.store, this.options.source.id).catch((error: unknown) =>
+      this.log.warn({ err: asError(error) }, "could not record streaming status"),
+    );
+  }
+
+  /** Once per session, when it gets somewhere: a source that was failing streams again (status.ts says why then). */
+  private markRecovered(): void {
+    if (this.recovered || this.failure) return;
+    this.recovered = true;
+    markRecovered(this.options.store, this.options.source.id).catch((error: unknown) =>
       this.log.warn({ err: asError(error) }, "could not record streaming status"),
     );
   }
@@ -313,6 +325,8 @@ export class ReplicationSession {
     const lsn = this.acknowledgement.lsn;
     const stream = this.stream;
     if (!lsn || !stream || this.failure) return;
-    if (await stream.acknowledge(lsn)) this.acknowledgement.acknowledged(lsn);
+    if (!(await stream.acknowledge(lsn))) return;
+    this.acknowledgement.acknowledged(lsn);
+    if (this.acknowledgement.progressed) this.markRecovered();
   }
 }

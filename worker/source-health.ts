@@ -131,6 +131,8 @@ export type HealthLoopOptions = HealthOptions & {
    * a long store write keeps the replication socket paused.
    */
   acknowledge: () => Promise<void>;
+  /** Each measurement, once stored. */
+  measured?: (lag: Lag) => void;
 };
 
 function errorText(error: unknown): string {
@@ -181,6 +183,7 @@ export class HealthLoop {
       this.options.metrics?.lag(lag.bytes, lag.seconds);
       this.log.debug({ lagBytes: lag.bytes, lagSeconds: lag.seconds, lsn: lag.walLsn }, "lag measured");
       await recordLag(store, sourceId, lag);
+      this.options.measured?.(lag);
       // A standby cannot write WAL; its keepalives still carry the replay position.
       if (heartbeats && !lag.standby && !this.stopped) await this.heartbeat();
       await this.options.acknowledge();

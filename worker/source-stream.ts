@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { backoffDelay } from "../lib/backoff";
 import type { Source } from "../lib/db/schema";
 import { decryptSourcePassword } from "../lib/sources/password";
+import { describeFailure, type FailingSource } from "../lib/sources/failure";
 import { lastErrorText, recordError, storedPosition } from "../lib/sources/status";
 import type { BatchLimits } from "./group-commit";
 import type { SourceMetrics } from "./metrics";
@@ -62,8 +63,10 @@ export class SourceStream {
     let attempt = 0;
     while (!this.stopping) {
       let session: ReplicationSession | null = null;
+      let connection: FailingSource | null = null;
       try {
         const password = decryptSourcePassword(this.options.source.passwordEncrypted, this.options.secret);
+        connection = { ...this.options.source, password };
         const { checkpointLsn, lastChangeAt } = await storedPosition(this.options.store, this.options.source.id);
         if (this.stopping) break;
         const writeMode = this.afterDuplicate ? "insert" : "copy";
@@ -91,7 +94,7 @@ export class SourceStream {
         if (!this.stopping) {
           this.options.metrics?.error();
           this.log.warn({ err: { message: lastErrorText(error) }, retryInMs: delay }, "replication failed");
-          await this.recordError(error);
+          await this.recordError(error, connection);
           await this.sleep(delay);
         }
       } finally {
@@ -100,9 +103,10 @@ export class SourceStream {
     }
   }
 
-  private async recordError(error: unknown): Promise<void> {
+  /** The source's row says why, as a user can act on it (lib/sources/failure.ts). */
+  private async recordError(error: unknown, connection: FailingSource | null): Promise<void> {
     try {
-      await recordError(this.options.store, this.options.source.id, error);
+      await recordError(this.options.store, this.options.source.id, describeFailure(error, connection));
     } catch (storeError) {
       this.log.warn({ err: { message: lastErrorText(storeError) } }, "could not record the error on the source");
     }

@@ -14,7 +14,11 @@ type Props = { searchParams: Promise<Record<string, string | string[] | undefine
 export default async function ChangesPage({ searchParams }: Props) {
   await requireUser();
   const queryClient = makeQueryClient();
-  await prefetch.changes(queryClient, readFilters(toSearchParams(await searchParams)));
+  // The databases too: the list's capture health renders with it.
+  await Promise.all([
+    prefetch.changes(queryClient, readFilters(toSearchParams(await searchParams))),
+    prefetch.databases(queryClient),
+  ]);
   return (
     <div className="space-y-6">
       <header>

@@ -8,6 +8,7 @@ import { ApiError } from "@/lib/api/client";
 import { toJsonText } from "@/lib/api/json";
 import type { ChangeJson } from "@/lib/changes/api-types";
 import { useChange } from "./api";
+import { CaptureBanner, useCaptureOf } from "./capture-health";
 import { DiffTable } from "./diff-table";
 import { OperationBadge } from "./operation-badge";
 import { exactTime, RelativeTime, useNow } from "./time";
@@ -33,6 +34,21 @@ export function ChangeDetail({ id }: { id: string }) {
   }
 
   const { change, transaction, transactionTruncated } = query.data;
+  return <LoadedChange change={change} transaction={transaction} truncated={transactionTruncated} now={now} />;
+}
+
+function LoadedChange({
+  change,
+  transaction,
+  truncated,
+  now,
+}: {
+  change: ChangeJson;
+  transaction: ChangeJson[];
+  truncated: boolean;
+  now: number;
+}) {
+  const capture = useCaptureOf(change.sourceId);
   const context = Object.keys(change.context).length > 0 ? toJsonText(change.context, 2) : null;
   return (
     <div className="space-y-8">
@@ -53,6 +69,12 @@ export function ChangeDetail({ id }: { id: string }) {
           ) : null}
         </h1>
       </div>
+
+      <CaptureBanner
+        capture={capture}
+        now={now}
+        consequence="Later changes made there, to this row as well, may not be captured yet."
+      />
 
       <dl
         className={classes(
@@ -118,7 +140,7 @@ export function ChangeDetail({ id }: { id: string }) {
         <DiffTable change={change} />
       </section>
 
-      <TransactionList current={change} changes={transaction} truncated={transactionTruncated} />
+      <TransactionList current={change} changes={transaction} truncated={truncated} />
     </div>
   );
 }

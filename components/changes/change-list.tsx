@@ -6,10 +6,19 @@ import { classes, secondaryButton } from "@/components/ui/classes";
 import type { FilterValues } from "@/lib/changes/filters";
 import { changeQueries } from "@/lib/query/changes";
 import { useChanges } from "./api";
+import { captureSummary, type CaptureInView } from "./capture-health";
 import { ChangeRow } from "./change-row";
 import { useNow } from "./time";
 
-export function ChangeList({ filters, onClearFilters }: { filters: FilterValues; onClearFilters: () => void }) {
+export function ChangeList({
+  filters,
+  capture,
+  onClearFilters,
+}: {
+  filters: FilterValues;
+  capture: CaptureInView;
+  onClearFilters: () => void;
+}) {
   const now = useNow();
   const queryClient = useQueryClient();
   const { queryKey } = changeQueries.list(filters);
@@ -55,6 +64,7 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
           {query.hasNextPage ? " loaded" : ""}
         </span>
         <LiveStatus
+          capture={capture}
           paused={query.data.pages.length > 1}
           refreshError={query.isRefetchError ? (query.error?.message ?? "") : null}
           onShowNewest={showNewest}
@@ -102,12 +112,17 @@ export function ChangeList({ filters, onClearFilters }: { filters: FilterValues;
   );
 }
 
-/** Whether the list is following new changes, and if not, why (and the way back). */
+/**
+ * Whether the list is following new changes, and if not, why (and the way back). "Live" only while the list
+ * refreshes and capture of every database in view is live (CaptureBanner above the list says what is wrong).
+ */
 function LiveStatus({
+  capture,
   paused,
   refreshError,
   onShowNewest,
 }: {
+  capture: CaptureInView;
   paused: boolean;
   refreshError: string | null;
   onShowNewest: () => void;
@@ -129,8 +144,25 @@ function LiveStatus({
       </span>
     );
   }
+  if (capture.state === "not-live") {
+    const failing = capture.problems.some((database) => database.health.state === "failing");
+    return (
+      <span role="status" className={`flex items-center gap-1.5 ${failing ? "text-red-700" : "text-amber-800"}`}>
+        <span className={`h-2 w-2 shrink-0 rounded-full ${failing ? "bg-red-500" : "bg-amber-500"}`} aria-hidden />
+        <span className="wrap-anywhere">Not live: {captureSummary(capture.problems, { inSentence: true })}</span>
+      </span>
+    );
+  }
+  if (capture.state === "unknown") {
+    return (
+      <span role="status" className="flex items-center gap-1.5" title={capture.error ?? undefined}>
+        <span className="h-2 w-2 rounded-full bg-slate-400" aria-hidden />
+        {capture.error ? "Capture status unknown" : "Checking capture…"}
+      </span>
+    );
+  }
   return (
-    <span className="flex items-center gap-1.5" title="New changes appear automatically">
+    <span className="flex items-center gap-1.5" title="Every database in view streams: new changes appear here">
       <span className="h-2 w-2 rounded-full bg-emerald-500" aria-hidden />
       Live
     </span>

@@ -19,15 +19,24 @@ export function EnvironmentBadge({ environment }: { environment: string }) {
   );
 }
 
-const STATUS: Record<DatabaseJson["status"], { label: string; dot: string; hint: string }> = {
-  pending: { label: "Starting", dot: "bg-sky-400", hint: "Waiting for a worker to start streaming" },
-  streaming: { label: "Streaming", dot: "bg-emerald-500", hint: "Changes are being captured" },
-  error: { label: "Error", dot: "bg-red-500", hint: "The worker could not stream from this database" },
+type CaptureState = DatabaseJson["health"]["state"];
+
+/** A source's capture state (lib/sources/health.ts), as a dot and a word; the reason is shown beside it. */
+const STATES: Record<CaptureState, { label: string; dot: string; hint: string }> = {
+  live: { label: "Streaming", dot: "bg-emerald-500", hint: "Changes are being captured" },
+  starting: { label: "Starting", dot: "bg-sky-400", hint: "A worker is connecting to this database" },
+  lagging: { label: "Lagging", dot: "bg-amber-500", hint: "Changes are captured, but more than a minute late" },
+  failing: {
+    label: "Error",
+    dot: "bg-red-500",
+    hint: "The worker cannot stream from this database; it keeps retrying",
+  },
   paused: { label: "Paused", dot: "bg-slate-400", hint: "Capture is paused; the slot keeps changes until resumed" },
+  no_worker: { label: "No worker", dot: "bg-amber-500", hint: "No Retrace worker is streaming this database" },
 };
 
-export function StatusBadge({ status }: { status: DatabaseJson["status"] }) {
-  const { label, dot, hint } = STATUS[status];
+export function StatusBadge({ state }: { state: CaptureState }) {
+  const { label, dot, hint } = STATES[state];
   return (
     <span className="inline-flex items-center gap-1.5 text-sm" title={hint}>
       <span className={`h-2 w-2 rounded-full ${dot}`} aria-hidden />

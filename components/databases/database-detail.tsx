@@ -9,6 +9,7 @@ import { Identifier } from "@/components/ui/identifier";
 import { ApiError } from "@/lib/api/client";
 import { useDatabase } from "./api";
 import { EnvironmentBadge, StatusBadge } from "./badges";
+import { CapturePanel } from "./capture-health";
 import { DatabaseActions } from "./database-actions";
 import { Lag } from "./lag";
 
@@ -73,12 +74,7 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
         {canEdit ? <DatabaseActions database={database} onRemoved={() => router.push("/databases")} /> : null}
       </header>
 
-      {database.lastError ? (
-        <div role="alert" className="rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">
-          <p className="font-medium">Last error</p>
-          <p className="mt-1 wrap-anywhere">{database.lastError}</p>
-        </div>
-      ) : null}
+      <CapturePanel database={database} now={now} />
 
       <section aria-labelledby="connection-heading" className="rounded-lg border border-slate-200 bg-white">
         <h2 id="connection-heading" className="border-b border-slate-200 px-4 py-3 text-base font-semibold">
@@ -86,7 +82,7 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
         </h2>
         <dl className="divide-y divide-slate-100">
           <Row term="Status">
-            <StatusBadge status={database.status} />
+            <StatusBadge state={database.health.state} />
           </Row>
           <Row term="Environment">{database.environment}</Row>
           <Row term="Host">

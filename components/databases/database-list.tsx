@@ -8,6 +8,7 @@ import { CellLabel, stacked } from "@/components/ui/stacked-table";
 import type { DatabaseJson } from "@/lib/sources/api-types";
 import { useDatabases } from "./api";
 import { EnvironmentBadge, StatusBadge } from "./badges";
+import { CaptureNote } from "./capture-health";
 import { DatabaseActions } from "./database-actions";
 import { Lag } from "./lag";
 
@@ -129,8 +130,8 @@ function DatabaseRow({ database, canEdit, now }: { database: DatabaseJson; canEd
       <td role="cell" className={classes(cell, "lg:max-w-xs")}>
         <CellLabel until="lg">Status</CellLabel>
         <div>
-          <StatusBadge status={database.status} />
-          {database.lastError ? <p className="mt-1 text-xs text-red-700 wrap-anywhere">{database.lastError}</p> : null}
+          <StatusBadge state={database.health.state} />
+          <CaptureNote database={database} now={now} />
         </div>
       </td>
       <td role="cell" className={classes(cell, "text-slate-600")}>

@@ -28,3 +28,19 @@ export function readFilters(params: { get(name: string): string | null }): Filte
   }
   return filters;
 }
+
+/**
+ * The sources whose changes a filtered view can show: the environment, database and source filters narrow the
+ * sources as they narrow the changes (lib/changes/queries.ts); the others pick changes within them.
+ */
+export function sourcesInView<S extends { id: string; environment: string; database: string }>(
+  sources: readonly S[],
+  filters: FilterValues,
+): S[] {
+  return sources.filter(
+    (source) =>
+      (!filters.environment || source.environment === filters.environment) &&
+      (!filters.database || source.database === filters.database) &&
+      (!filters.sourceId || source.id === filters.sourceId.toLowerCase()),
+  );
+}

@@ -133,17 +133,44 @@ const CERT_CODES = new Set([
 /** Turns a connection failure into a domain error a user can act on. */
 export function toSourceError(error: unknown, conn: SourceConnection): SourceError {
   if (error instanceof SourceError) return error;
+  const known = knownSourceError(error, conn);
+  if (known) return known;
+  const where = `${conn.host}:${conn.port}`;
+  const raw = scrubPassword(errorMessage(error), conn.password);
+  if (/timeout/i.test(raw)) {
+    return new SourceUnreachable(
+      `Could not reach ${where}: the connection timed out after ${CONNECT_TIMEOUT_MS / 1000} s.`,
+      reachFix(conn),
+    );
+  }
+  return new SourceUnreachable(`Could not connect to ${where}: ${raw}`, reachFix(conn));
+}
+
+/** What to check when a source cannot be reached. */
+export function reachFix(conn: Pick<SourceConnection, "host" | "port">): string {
+  return (
+    `Check that PostgreSQL is running on ${conn.host}:${conn.port}, that listen_addresses includes the interface ` +
+    `Retrace connects to, and that no firewall or security group blocks port ${conn.port}.`
+  );
+}
+
+const CONNECTION_TIMEOUT = /Connection terminated due to connection timeout/i;
+
+/**
+ * The failures of opening a connection that say exactly what is wrong (network, authentication, database name,
+ * TLS, a full or starting server), as the connect form shows them; null for any other error. The worker records
+ * the same ones when a source it streams fails (lib/sources/failure.ts).
+ */
+export function knownSourceError(error: unknown, conn: SourceConnection): SourceError | null {
   const where = `${conn.host}:${conn.port}`;
   const user = conn.username;
   const code = errorCode(error);
   const raw = scrubPassword(errorMessage(error), conn.password);
-  const reachFix =
-    `Check that PostgreSQL is running on ${where}, that listen_addresses includes the interface Retrace connects to, ` +
-    `and that no firewall or security group blocks port ${conn.port}.`;
+  const reach = reachFix(conn);
 
   switch (code) {
     case "ECONNREFUSED":
-      return new SourceUnreachable(`Could not reach ${where}: connection refused.`, reachFix);
+      return new SourceUnreachable(`Could not reach ${where}: connection refused.`, reach);
     case "ENOTFOUND":
     case "EAI_AGAIN":
       return new SourceUnreachable(
@@ -151,12 +178,12 @@ export function toSourceError(error: unknown, conn: SourceConnection): SourceErr
         "Check the spelling of the host.",
       );
     case "ETIMEDOUT":
-      return new SourceUnreachable(`Could not reach ${where}: the connection timed out.`, reachFix);
+      return new SourceUnreachable(`Could not reach ${where}: the connection timed out.`, reach);
     case "EHOSTUNREACH":
     case "ENETUNREACH":
-      return new SourceUnreachable(`Could not reach ${where}: no route to the host.`, reachFix);
+      return new SourceUnreachable(`Could not reach ${where}: no route to the host.`, reach);
     case "ECONNRESET":
-      return new SourceUnreachable(`Could not reach ${where}: the connection was reset by the server.`, reachFix);
+      return new SourceUnreachable(`Could not reach ${where}: the connection was reset by the server.`, reach);
     case "28P01":
       return new AuthenticationFailed(
         `Authentication failed for user "${user}" on ${where}: the password was rejected.`,
@@ -200,11 +227,11 @@ export function toSourceError(error: unknown, conn: SourceConnection): SourceErr
       'Choose SSL mode "prefer" or "disable", or enable ssl on the server.',
     );
   }
-  if (/timeout/i.test(raw)) {
+  if (CONNECTION_TIMEOUT.test(raw)) {
     return new SourceUnreachable(
       `Could not reach ${where}: the connection timed out after ${CONNECT_TIMEOUT_MS / 1000} s.`,
-      reachFix,
+      reach,
     );
   }
-  return new SourceUnreachable(`Could not connect to ${where}: ${raw}`, reachFix);
+  return null;
 }

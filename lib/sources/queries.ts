@@ -4,6 +4,8 @@ import { changes, sources, trackedTables } from "../db/schema";
 import { encryptSecret } from "../crypto/secrets";
 import type { SourceConnection } from "./connection";
 import type { SslMode, TableRef } from "./input";
+import { captureHealth, type CaptureHealth } from "./health";
+import { heldLeaseKeys, leaseKey } from "./lease";
 import { decryptSourcePassword } from "./password";
 import type { ReplicationNames } from "./provision";
 import type { RelationFacts } from "./relations";
@@ -31,6 +33,11 @@ const summaryColumns = {
   trackNewTables: sources.trackNewTables,
   status: sources.status,
   lastError: sources.lastError,
+  lastErrorFix: sources.lastErrorFix,
+  // Only while failing: the column keeps the time of a past run of failures until the next one.
+  failingSince: sql`case when ${sources.status} = 'error' then ${sources.failingSince} end`.mapWith(
+    sources.failingSince,
+  ),
   checkpointLsn: sources.checkpointLsn,
   // The worker stamps last_change_at; until it has, the newest stored change stands in (the
   // unique index's order is the order a source's changes were stored).
@@ -50,7 +57,7 @@ const summaryColumns = {
   updatedAt: sources.updatedAt,
 };
 
-export type SourceSummary = {
+type SourceRow = {
   id: string;
   name: string;
   host: string;
@@ -64,7 +71,11 @@ export type SourceSummary = {
   enabled: boolean;
   trackNewTables: boolean;
   status: "pending" | "streaming" | "error" | "paused";
+  /** Why capture fails, as a user can act on it, and what fixes it (lib/sources/failure.ts). */
   lastError: string | null;
+  lastErrorFix: string | null;
+  /** Since when its replication sessions have been failing; null unless status is `error`. */
+  failingSince: Date | null;
   checkpointLsn: string | null;
   lastChangeAt: Date | null;
   trackedTableCount: number;
@@ -76,6 +87,18 @@ export type SourceSummary = {
   createdAt: Date;
   updatedAt: Date;
 };
+
+export type SourceSummary = SourceRow & {
+  /** Whether capture is live, and if not why (lib/sources/health.ts). */
+  health: CaptureHealth;
+};
+
+/** The rows with their health: whether a worker holds each one's lease is asked of the store once. */
+async function withHealth(db: Queryable, rows: SourceRow[]): Promise<SourceSummary[]> {
+  if (rows.length === 0) return [];
+  const held = await heldLeaseKeys(db);
+  return rows.map((row) => ({ ...row, health: captureHealth({ ...row, leased: held.has(leaseKey(row.id)) }) }));
+}
 
 /** Which database a source is, as its server says (lib/sources/identity.ts). */
 export type SourceIdentity = { systemIdentifier: string; databaseOid: number };
@@ -150,11 +173,14 @@ export async function createSource(db: Queryable, input: NewSource, secret: stri
 }
 
 export async function listSources(db: Queryable): Promise<SourceSummary[]> {
-  return db.select(summaryColumns).from(sources).orderBy(asc(sources.name), asc(sources.createdAt));
+  return withHealth(
+    db,
+    await db.select(summaryColumns).from(sources).orderBy(asc(sources.name), asc(sources.createdAt)),
+  );
 }
 
 export async function getSource(db: Queryable, id: string): Promise<SourceSummary | null> {
-  const [row] = await db.select(summaryColumns).from(sources).where(eq(sources.id, id));
+  const [row] = await withHealth(db, await db.select(summaryColumns).from(sources).where(eq(sources.id, id)));
   return row ?? null;
 }
 

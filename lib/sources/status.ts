@@ -3,41 +3,63 @@ import type pg from "pg";
 import type { Queryable } from "../db/client";
 import { isoTimestampSql } from "../db/iso-timestamp";
 import { sources } from "../db/schema";
+import { safeErrorText, type SourceFailure } from "./failure";
 
 /**
- * A source's runtime state on its `sources` row: its status and last error, its lag, and its
+ * A source's runtime state on its `sources` row: its status and why it fails, its lag, and its
  * checkpoint (the commit LSN of the last source transaction stored, with the commit time of the
  * last one that had changes). The worker streaming the source writes it, pause and resume change
  * the status; nothing else writes any of it (lib/sources/queries.ts reads it with the rest of the
- * row). Status: `pending` (new or resumed, not streamed yet), `streaming`, `error` (the last
- * replication session failed, `last_error` says why) or `paused`.
+ * row). Status: `pending` (new or resumed, not streamed yet), `streaming`, `error` (replication
+ * sessions fail: `last_error` and `last_error_fix` say why and what to do, `failing_since` since
+ * when) or `paused`.
  *
  * The worker's functions take node-postgres (the pool it writes through, or the client of a store
  * transaction); the web app's take drizzle.
  */
 type Sql = pg.Pool | pg.ClientBase;
 
-/** A stream started: the source is streaming, unless it was paused meanwhile. */
+/** A stream started: a new or resumed source is streaming (one that failed waits for recovered()). */
 export async function markStreaming(store: Sql, sourceId: string): Promise<void> {
   await store.query(
-    "update sources set status = 'streaming', last_error = null, updated_at = now() " +
-      "where id = $1 and status in ('pending', 'error')",
+    "update sources set status = 'streaming', updated_at = now() where id = $1 and status = 'pending'",
     [sourceId],
   );
 }
 
-/** What goes into `sources.last_error`: the message only, bounded, never a connection string. */
-export function lastErrorText(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/postgres(ql)?:\/\/\S+/gi, "[connection string]").slice(0, 1000);
+/**
+ * A session of a source that was failing got somewhere (stored or acknowledged a change, or found the slot
+ * caught up): it streams again, and its run of failures is over. Not when the stream merely started: a session
+ * that starts and fails again at once (a change the store refuses, say) is the same run of failures, and the
+ * page must not flicker to "streaming" at every retry.
+ */
+export async function markRecovered(store: Sql, sourceId: string): Promise<void> {
+  await store.query(
+    "update sources set status = 'streaming', last_error = null, last_error_fix = null, failing_since = null, " +
+      "updated_at = now() where id = $1 and status in ('pending', 'error')",
+    [sourceId],
+  );
 }
 
-/** A replication session failed (it is retried): the source shows the error. */
-export async function recordError(store: Sql, sourceId: string, error: unknown): Promise<void> {
-  await store.query("update sources set status = 'error', last_error = $2, updated_at = now() where id = $1", [
-    sourceId,
-    lastErrorText(error),
-  ]);
+/** What the worker logs of an error: the message only, bounded, never a connection string. */
+export function lastErrorText(error: unknown): string {
+  return safeErrorText(error).slice(0, 1000);
+}
+
+/**
+ * A replication session failed (it is retried): the source shows why, and since when it has been failing,
+ * which the retries that fail after it keep. Not over a pause: the user's pause wins a race with a failing
+ * session that is being stopped.
+ */
+export async function recordError(store: Sql, sourceId: string, failure: SourceFailure): Promise<void> {
+  await store.query(
+    `update sources
+        set status = 'error', last_error = $2, last_error_fix = $3,
+            failing_since = case when status = 'error' then coalesce(failing_since, now()) else now() end,
+            updated_at = now()
+      where id = $1 and enabled`,
+    [sourceId, failure.message, failure.fix],
+  );
 }
 
 /** A lag measurement (not `updated_at`: lag is not a settings change). */
@@ -81,6 +103,8 @@ const ADVANCE_CHECKPOINT = `
          last_change_at = greatest(last_change_at, $3::timestamptz),
          status = 'streaming',
          last_error = null,
+         last_error_fix = null,
+         failing_since = null,
          updated_at = now()
    where id = $1`;
 
@@ -106,7 +130,11 @@ export async function advanceCheckpoint(
 export async function setEnabled(db: Queryable, sourceId: string, enabled: boolean): Promise<boolean> {
   const updated = await db
     .update(sources)
-    .set(enabled ? { enabled, status: "pending", lastError: null } : { enabled, status: "paused" })
+    .set(
+      enabled
+        ? { enabled, status: "pending", lastError: null, lastErrorFix: null, failingSince: null }
+        : { enabled, status: "paused" },
+    )
     .where(eq(sources.id, sourceId))
     .returning({ id: sources.id });
   return updated.length > 0;

@@ -19,6 +19,9 @@ export type TestServer = {
   stop(): Promise<void>;
   /** Stops the postmaster and starts it again on the same port and data. */
   restart(): Promise<void>;
+  /** Stops the postmaster, keeping its data and port for resume(): the server is down meanwhile. */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
 };
 
 export async function freePort(): Promise<number> {
@@ -57,6 +60,11 @@ export async function startTestServer(options: { flags?: string[] } = {}): Promi
       await client.end();
     }
   };
+  const halt = () => server.stop();
+  const resume = async () => {
+    server = make();
+    await server.start();
+  };
   return {
     port,
     password,
@@ -67,10 +75,11 @@ export async function startTestServer(options: { flags?: string[] } = {}): Promi
       return url(name);
     },
     async restart() {
-      await server.stop();
-      server = make();
-      await server.start();
+      await halt();
+      await resume();
     },
+    halt,
+    resume,
     async stop() {
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -88,22 +88,26 @@ export async function addSource(
     port?: number;
     /** The database, which also names the source. */
     database?: string;
+    /** The role it connects as (the server's superuser `postgres` unless given), and its password. */
+    username?: string;
+    password?: string;
   },
 ): Promise<string> {
   const database = options.database ?? "app";
   const [row] = await servers.storeQuery<{ id: string }>(
     `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment,
                           slot_name, publication_name)
-     values ($7, $8, $1, $7, 'postgres', $2, $6, $3, $4, $5) returning id`,
+     values ($7, $8, $1, $7, $9, $2, $6, $3, $4, $5) returning id`,
     [
       options.port ?? servers.source.port,
-      encryptSecret(servers.source.password, options.secret ?? SECRET),
+      encryptSecret(options.password ?? servers.source.password, options.secret ?? SECRET),
       options.environment ?? "test",
       options.slotName,
       options.publicationName,
       options.sslMode ?? "disable",
       database,
       options.host ?? "localhost",
+      options.username ?? "postgres",
     ],
   );
   if (!row) throw new Error("no source id");

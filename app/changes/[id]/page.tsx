@@ -18,7 +18,8 @@ export default async function ChangePage({ params }: Props) {
   await requireUser();
   const { id } = await params;
   const queryClient = makeQueryClient();
-  await prefetch.change(queryClient, id);
+  // The databases too: the capture health of the change's source renders with it.
+  await Promise.all([prefetch.change(queryClient, id), prefetch.databases(queryClient)]);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
       <ChangeDetail id={id} />

@@ -45,7 +45,14 @@ export const sources = pgTable(
     enabled: boolean("enabled").notNull().default(true),
     trackNewTables: boolean("track_new_tables").notNull().default(false),
     status: sourceStatus("status").notNull().default("pending"),
+    /**
+     * Why capture fails, as a user can act on it (lib/sources/failure.ts), and what fixes it; never a
+     * password or a connection string. `failing_since` is when the current run of failures began: retries
+     * keep it, and it is cleared once the source streams again.
+     */
     lastError: text("last_error"),
+    lastErrorFix: text("last_error_fix"),
+    failingSince: timestamp("failing_since", { withTimezone: true }),
     /** Commit LSN of the last source transaction whose changes are committed in the store. */
     checkpointLsn: pgLsn("checkpoint_lsn"),
     lastChangeAt: timestamp("last_change_at", { withTimezone: true }),
