@@ -64,7 +64,7 @@ beforeAll(async () => {
     create table unseen (k1 int, k2 text, v int, primary key (k2, k1));
     create table orders (id int primary key, qty int, price numeric(12, 2),
                          total numeric generated always as (qty * price) stored, note text);
-    create table boxes (id int primary key, w int, h int, area int generated always as (w * h) virtual);
+    create table boxes (id int primary key, w int, h int);
     create table legacy_orders (id int primary key, qty int, price numeric(12, 2),
                                 total numeric generated always as (qty * price) stored);
   `);
@@ -125,6 +125,8 @@ describe("generated columns", () => {
   it("are published and recorded exactly where the source can (stored ones, PostgreSQL 18)", async () => {
     worker ??= startTestWorker(servers);
     await saveTrackedTables(servers, sourceId, ["public.orders", "public.boxes"]);
+    // Tracked first: Retrace refuses to track a table that already has a virtual generated column.
+    await servers.sourceQuery("alter table boxes add column area int generated always as (w * h) virtual");
     await servers.sourceQuery("insert into orders (id, qty, price, note) values (1, 2, 1.10, 'n')");
     await servers.sourceQuery("update orders set qty = 3 where id = 1");
     await servers.sourceQuery("delete from orders where id = 1");
@@ -143,7 +145,8 @@ describe("generated columns", () => {
 
   it("are listed as unavailable where the source does not publish them (virtual ones)", async () => {
     // PostgreSQL 18 never publishes a virtual generated column (and refuses UPDATE and DELETE of
-    // such a table under REPLICA IDENTITY FULL): its INSERTs are what reach the trail.
+    // such a table under REPLICA IDENTITY FULL): its INSERTs are what reach the trail. A column
+    // added to a tracked table, as here; saving the table with it is refused (databases test).
     await servers.sourceQuery("insert into boxes (id, w, h) values (1, 2, 3)");
     const [created] = await stored("boxes", 1);
     expect(created).toMatchObject({ operation: "CREATE", after: '{"id":1,"w":2,"h":3}', unavailable_fields: ["area"] });
