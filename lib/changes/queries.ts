@@ -62,7 +62,7 @@ export type Change = {
 
 export type ChangePage = { changes: Change[]; nextCursor: string | null };
 
-type ChangeRow = {
+export type ChangeRow = {
   id: string;
   source_id: string;
   environment: string;
@@ -90,7 +90,7 @@ type ChangeRow = {
 const iso = (column: string) => sql.raw(isoTimestampSql(column));
 
 // Everything that JavaScript could alter (bigint, json, timestamps) leaves PostgreSQL as text.
-const columns = sql`
+export const columns = sql`
   c.id::text as id, c.source_id::text as source_id, c.environment, c.database, c.schema,
   c."table", c.primary_key, c.operation::text as operation,
   c.before::text as before, c.after::text as after, c.changed_fields, c.unavailable_fields,
@@ -99,7 +99,7 @@ const columns = sql`
   c.commit_lsn::text as commit_lsn, c.seq,
   ${iso("c.committed_at")} as committed_at, ${iso("c.created_at")} as created_at`;
 
-function toChange(row: ChangeRow): Change {
+export function toChange(row: ChangeRow): Change {
   return {
     id: row.id,
     sourceId: row.source_id,
@@ -133,7 +133,7 @@ function toChange(row: ChangeRow): Change {
  * (and also a table literally named "public.items"). Every branch pins "table", so the
  * (table, id) index serves it, newest first.
  */
-function tableCondition(value: string): SQL {
+export function tableCondition(value: string): SQL {
   const branches: SQL[] = [sql`c."table" = ${value}`];
   for (let dot = value.indexOf("."); dot > 0 && dot < value.length - 1; dot = value.indexOf(".", dot + 1)) {
     branches.push(sql`(c.schema = ${value.slice(0, dot)} and c."table" = ${value.slice(dot + 1)})`);
