@@ -61,7 +61,7 @@ export function JsonValueView({
   }
   if (typeof value === "string") return <TextValue value={value} />;
   if (Array.isArray(value) || isJsonObject(value)) return <JsonDocument value={value} marks={marks} />;
-  return <span className="font-mono text-xs text-slate-800">{toJsonText(value)}</span>;
+  return <span className="font-mono text-sm text-slate-800">{toJsonText(value)}</span>;
 }
 
 function TextValue({ value }: { value: string }) {

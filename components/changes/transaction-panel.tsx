@@ -3,7 +3,6 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { classes, secondaryButton } from "@/components/ui/classes";
-import { Identifier } from "@/components/ui/identifier";
 import type { ChangeDetailJson, ChangeJson } from "@/lib/changes/api-types";
 import { changeQueries } from "@/lib/query/changes";
 import { OperationBadge } from "./operation-badge";
@@ -71,14 +70,17 @@ function TransactionEntry({ change, current }: { change: ChangeJson; current: bo
           current ? "bg-indigo-50" : "hover:bg-slate-50",
         )}
       >
-        <span className="w-10 shrink-0 text-right font-mono text-xs text-slate-400">{change.seq + 1}</span>
+        <span className="w-8 shrink-0 text-right font-mono text-xs text-slate-400 sm:w-10">{change.seq + 1}</span>
         <OperationBadge operation={change.operation} />
         <span className="min-w-0 truncate font-mono">
-          <Identifier name={`${change.schema}.${change.table}`} />
+          {change.schema}.{change.table}
         </span>
         <span className="min-w-0 truncate font-mono text-slate-500">{change.primaryKey ?? ""}</span>
         {current ? (
-          <span className="ml-auto shrink-0 whitespace-nowrap text-xs text-indigo-700">this change</span>
+          // On a phone the row's colour says it; the words would squeeze the table and key.
+          <span className="sr-only ml-auto shrink-0 whitespace-nowrap text-xs text-indigo-700 sm:not-sr-only">
+            this change
+          </span>
         ) : null}
       </Link>
     </li>

@@ -30,7 +30,7 @@ export function HistoryStep({
       <span
         aria-hidden
         className={classes(
-          "absolute top-1.5 -left-[1.4rem] h-3 w-3 sm:-left-[1.9rem]",
+          "absolute top-1.5 -left-8 hidden h-3.5 w-3.5 sm:block",
           "rounded-full border-2 border-white bg-indigo-500",
         )}
       />

@@ -49,7 +49,7 @@ export function RecordHistory({ recordKey }: { recordKey: RecordKey }) {
               ? `The newest ${changes.length} changes of this row.`
               : `${changes.length} change${changes.length === 1 ? "" : "s"} of this row, newest first.`}
           </p>
-          <ol className="space-y-6 border-l-2 border-slate-200 pl-4 sm:pl-6" data-testid="history">
+          <ol className="space-y-8 sm:space-y-6 sm:border-l-2 sm:border-slate-200 sm:pl-6" data-testid="history">
             {changes.map((change, index) => (
               <HistoryStep key={change.id} change={change} previous={changes[index + 1]} now={now} />
             ))}

@@ -73,21 +73,32 @@ function imagesDiffer(change: ChangeJson, row: DiffRow): boolean {
   return toJsonText(row.before) !== toJsonText(row.after);
 }
 
+/** The fewest unchanged columns that fold. */
+const MIN_FOLDED = 2;
+
 /** A run of the diff shown, or unchanged columns folded away (only an UPDATE folds). */
 export type DiffRun = { kind: "rows"; rows: DiffRow[] } | { kind: "unchanged"; rows: DiffRow[] };
 
 /**
- * The rows of an UPDATE with its unchanged columns grouped into runs that fold, the changed ones always shown.
- * Other operations have nothing changed to single out: their rows are one run.
+ * The rows of an UPDATE with its unchanged columns grouped into runs that fold, the changed ones always shown. A
+ * lone unchanged column between changed ones is shown: its fold would take as much room. Other operations have
+ * nothing changed to single out: their rows are one run.
  */
 export function diffRuns(operation: ChangeJson["operation"], rows: readonly DiffRow[]): DiffRun[] {
   if (operation !== "UPDATE") return [{ kind: "rows", rows: [...rows] }];
-  const runs: DiffRun[] = [];
+  const grouped: DiffRun[] = [];
   for (const row of rows) {
     const kind = row.changed ? "rows" : "unchanged";
-    const last = runs[runs.length - 1];
+    const last = grouped[grouped.length - 1];
     if (last?.kind === kind) last.rows.push(row);
-    else runs.push({ kind, rows: [row] });
+    else grouped.push({ kind, rows: [row] });
+  }
+  const runs: DiffRun[] = [];
+  for (const run of grouped) {
+    const shown = run.kind === "rows" || run.rows.length < MIN_FOLDED;
+    const last = runs[runs.length - 1];
+    if (shown && last?.kind === "rows") last.rows.push(...run.rows);
+    else runs.push(shown ? { kind: "rows", rows: run.rows } : run);
   }
   return runs;
 }
