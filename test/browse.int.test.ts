@@ -298,3 +298,230 @@ describe("GET /api/changes on captured changes", () => {
     expect(Math.max(...pages.map((c) => c.length))).toBeLessThanOrEqual(30);
   });
 });
+
+describe("GET /api/changes/live", () => {
+  it("returns exactly what was stored since the list, from sources committing interleaved, newest first", async () => {
+    const list = await getJson("changes", "limit=5");
+    const token = list.liveToken as string;
+    const before = new Set(ids(await listAll("", 500)));
+    for (let round = 0; round < 4; round++) {
+      await transaction(round % 2, [`insert into events values (${100 + round}, 'live')`]);
+      await transaction(2, [`insert into audit.events values (${100 + round}, 'live')`]);
+    }
+    await stored();
+    const now = await listAll("", 500);
+    const fresh = now.filter((change) => !before.has(change.id));
+    expect(fresh).toHaveLength(8);
+    const live = await getJson("changes/live", `token=${token}&limit=50`);
+    expect(ids(live.changes as Change[])).toEqual(ids(fresh));
+    expect(live.more).toBe(false);
+    // The same filters as the list; nothing new since the new token.
+    const filtered = await getJson("changes/live", `token=${token}&environment=qa-eu`);
+    expect(ids(filtered.changes as Change[])).toEqual(ids(fresh.filter((c) => c.environment === "qa-eu")));
+    expect((await getJson("changes/live", `token=${live.token as string}`)).changes).toEqual([]);
+    // More than a page: the newest page, and `more`.
+    const capped = await getJson("changes/live", `token=${token}&limit=3`);
+    expect(ids(capped.changes as Change[])).toEqual(ids(fresh).slice(0, 3));
+    expect(capped.more).toBe(true);
+  });
+
+  it("finds a change of one source committed after a list that showed a newer id of another source", async () => {
+    const { StoreTransaction } = await import("@/lib/changes/write");
+    const made: string[] = [];
+    for (const name of ["race_a", "race_b"]) {
+      const [row] = await servers.storeQuery<{ id: string }>(
+        `insert into sources (name, environment, host, port, database, username, password_encrypted, slot_name,
+                              publication_name, enabled)
+         values ($1, 'race', 'h', 5432, $1, 'u', 'x', $1, 'p', false) returning id::text as id`,
+        [name],
+      );
+      made.push(row?.id ?? "");
+    }
+    const [a = "", b = ""] = made;
+    const row = (table: string, lsn: string) => ({
+      environment: "race",
+      database: table,
+      schema: "public",
+      table,
+      primaryKey: "1",
+      operation: "CREATE" as const,
+      before: null,
+      after: '{"id": 1}',
+      changedFields: null,
+      unavailableFields: [],
+      beforeJsonNullFields: null,
+      afterJsonNullFields: null,
+      partitionSchema: null,
+      partitionTable: null,
+      context: '{"race":true}',
+      transactionId: "1",
+      commitLsn: lsn,
+      seq: 0,
+      committedAt: "2024-05-06T07:08:09.123456Z",
+      queuedAt: "2024-05-06T07:08:09.123456Z",
+    });
+    const lastId = async () =>
+      (await servers.storeQuery<{ n: string }>("select last_value::text as n from changes_id_seq"))[0]?.n;
+    // A's store transaction draws its id first and commits last; B's draws a larger id and commits first.
+    const slow = new StoreTransaction(servers.storePool, a, "insert");
+    const drawnBefore = await lastId();
+    await slow.send([row("race_a", "0/10")]);
+    await waitFor("A's row written", async () => (await lastId()) !== drawnBefore);
+    const fast = new StoreTransaction(servers.storePool, b, "insert");
+    await fast.send([row("race_b", "0/10")]);
+    await fast.commit("0/10", null);
+    const list = await getJson("changes", "environment=race");
+    expect((list.changes as Change[]).map((c) => c.database)).toEqual(["race_b"]);
+    await slow.commit("0/10", null);
+    const live = await getJson("changes/live", `environment=race&token=${list.liveToken as string}`);
+    const [late] = live.changes as Change[];
+    expect(late?.database).toBe("race_a");
+    // Its id is below the one the list showed: "newer than the newest id shown" would have missed it.
+    expect(BigInt(late?.id ?? "0")).toBeLessThan(BigInt((list.changes as Change[])[0]?.id ?? "0"));
+    await servers.storeQuery("delete from changes where source_id in ($1, $2)", [a, b]);
+    await servers.storeQuery("delete from change_segments where source_id in ($1, $2)", [a, b]);
+    await servers.storeQuery("delete from trail_tables where source_id in ($1, $2)", [a, b]);
+    await servers.storeQuery("delete from sources where id in ($1, $2)", [a, b]);
+  });
+});
+
+describe("GET /api/changes/export", () => {
+  const query = "table=items&environment=production";
+
+  it("streams NDJSON that parses and matches the list, as an attachment", async () => {
+    const response = await get("changes/export", `${query}&format=ndjson`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-disposition")).toBe('attachment; filename="changes.ndjson"');
+    const lines = (await response.text()).trimEnd().split("\n");
+    const listed = await listAll(query, 500);
+    expect(lines.map((line) => (parseJson(line) as Json).id)).toEqual(ids(listed));
+    expect(lines.map((line) => (parseJson(line) as Json).after)).toEqual(
+      listed.map((c) => parseJson(JSON.stringify(c.after))),
+    );
+  });
+
+  it("streams CSV with a header, its JSON columns as their text", async () => {
+    const response = await get("changes/export", `${query}&format=csv`);
+    expect(response.headers.get("content-type")).toContain("text/csv");
+    const records = parseCsv(await response.text());
+    const [header, ...rows] = records;
+    expect(header?.slice(0, 3)).toEqual(["id", "committedAt", "environment"]);
+    const listed = await listAll(query, 500);
+    const column = (name: string) => header?.indexOf(name) ?? -1;
+    expect(rows.map((r) => r[column("id")])).toEqual(ids(listed));
+    expect(rows.map((r) => parseJson(r[column("context")] ?? ""))).toEqual(listed.map((c) => c.context));
+    expect(rows.map((r) => r[column("primaryKey")])).toEqual(listed.map((c) => c.primaryKey));
+  });
+});
+
+/** RFC 4180 records (CRLF line ends, quoted fields). */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quoted) {
+      if (char === '"' && text[i + 1] === '"') field += text[++i];
+      else if (char === '"') quoted = false;
+      else field += char;
+    } else if (char === '"') quoted = true;
+    else if (char === ",") {
+      record.push(field);
+      field = "";
+    } else if (char === "\r" && text[i + 1] === "\n") {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = "";
+      i++;
+    } else field += char;
+  }
+  return records;
+}
+
+describe("GET /api/records/history", () => {
+  it("lists one row's changes newest first, paged", async () => {
+    const wanted = all.filter((c) => c.table === "items" && c.primaryKey === "2" && c.database === "app");
+    expect(wanted.length).toBeGreaterThan(1);
+    const first = await getJson("records/history", "table=items&primaryKey=2&database=app&limit=1");
+    expect(ids(first.changes as Change[])).toEqual(ids(wanted).slice(0, 1));
+    const rest = await getJson("records/history", `table=items&primaryKey=2&database=app&cursor=${first.nextCursor}`);
+    expect(ids(rest.changes as Change[])).toEqual(ids(wanted).slice(1));
+    expect(rest.nextCursor).toBeNull();
+    const composite = await getJson("records/history", `table=line_items&primaryKey=${encodeURIComponent("(2,1)")}`);
+    expect(ids(composite.changes as Change[])).toEqual(
+      ids(all.filter((c) => c.table === "line_items" && c.primaryKey === '["2","1"]')),
+    );
+  });
+});
+
+describe("GET /api/trail/tables and /api/environments", () => {
+  it("offers the tables the trail holds, case-insensitively, prefix matches first", async () => {
+    const body = await getJson("trail/tables", "q=ITEM");
+    const tables = body.tables as Json[];
+    expect(tables.slice(0, 3).map((t) => `${t.schema}.${t.table}`)).toEqual(Array(3).fill("public.items"));
+    expect(tables.map((t) => t.table)).toContain("line_items");
+    expect(new Set(tables.map((t) => t.environment))).toEqual(new Set(["production", "staging", "qa-eu"]));
+    const audit = await getJson("trail/tables", "q=audit.ev&environment=staging");
+    expect(audit.tables).toEqual([{ schema: "audit", table: "events", database: "app2", environment: "staging" }]);
+    expect((await getJson("trail/tables", "q=nothing")).tables).toEqual([]);
+  });
+
+  it("lists the environments that exist, custom names included", async () => {
+    expect((await getJson("environments", "")).environments).toEqual([
+      { name: "production", databases: ["app"] },
+      { name: "qa-eu", databases: ["app3"] },
+      { name: "staging", databases: ["app2"] },
+    ]);
+  });
+});
+
+describe("GET /api/changes/activity", () => {
+  it("counts the changes of the range by operation, as the list has them", async () => {
+    const times = all.map((c) => Date.parse(c.committedAt));
+    const from = new Date(Math.floor(Math.min(...times) / 60_000) * 60_000).toISOString();
+    const to = new Date(Math.ceil((Math.max(...times) + 1) / 60_000) * 60_000).toISOString();
+    for (const filters of ["", "&table=items&environment=staging", "&field=price", "&primaryKey=2"]) {
+      const activity = await getJson("changes/activity", `from=${from}&to=${to}&buckets=7${filters}`);
+      const buckets = activity.buckets as Array<Record<string, number>>;
+      const listed = await listAll(`from=${from}&to=${to}${filters}`, 500);
+      for (const operation of ["CREATE", "UPDATE", "DELETE", "TRUNCATE"]) {
+        const counted = buckets.reduce((sum, bucket) => sum + (bucket[operation] ?? 0), 0);
+        expect(counted, `${filters} ${operation}`).toBe(listed.filter((c) => c.operation === operation).length);
+      }
+      expect(activity.bucketSeconds).toBeGreaterThanOrEqual(60);
+    }
+  });
+});
+
+describe("validation", () => {
+  it.each([
+    ["changes", "operation=INSERT", "operation"],
+    ["changes", "from=yesterday", "from"],
+    ["changes", "from=2024-05-07T00:00:00Z&to=2024-05-06T00:00:00Z", "to"],
+    ["changes", "context=%5B1%5D", "context"],
+    ["changes", "context=%7B", "context"],
+    ["changes", "sourceId=x", "sourceId"],
+    ["changes", "limit=501", "limit"],
+    ["changes", "cursor=abc", "cursor"],
+    ["changes", "operation=CREATE&operation=DELETE", "operation"],
+    ["changes/live", "", "token"],
+    ["changes/live", "token=abc", "token"],
+    ["changes/live", "token=bA&limit=0", "limit"],
+    ["changes/activity", "buckets=0", "buckets"],
+    ["changes/activity", "to=soon", "to"],
+    ["changes/export", "format=xml", "format"],
+    ["records/history", "primaryKey=1", "table"],
+    ["records/history", "table=items", "primaryKey"],
+    ["trail/tables", `q=${"x".repeat(201)}`, "q"],
+  ])("%s?%s: 400 naming %s", async (route, query, parameter) => {
+    const response = await get(route, query);
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { code: string; message: string; details: { path: string }[] } };
+    expect(body.error.code).toBe("invalid");
+    expect(body.error.message.startsWith(`${parameter}: `), body.error.message).toBe(true);
+    expect(body.error.details[0]?.path).toBe(parameter);
+  });
+});
