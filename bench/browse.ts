@@ -1,11 +1,15 @@
 import { chromium } from "@playwright/test";
 import { createApiToken } from "../lib/auth/tokens";
 import { createFirstAdmin } from "../lib/auth/users";
-import { buildWeb, spawnWeb, webBuildState } from "../lib/cli/processes";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { buildWeb, webBuildState } from "../lib/cli/processes";
 import { connectStore } from "../lib/db/client";
 import { browseQueries, type BrowseQuery } from "./browse-queries";
 import { generateBrowseWorkload, waitUntilStored } from "./browse-workload";
-import { spawnWorker } from "./processes";
+import { ROOT, spawnWorker, WORK_DIR } from "./processes";
 import { sleep, type BenchServers } from "./servers";
 import { BENCH_SECRET } from "./source";
 
@@ -67,7 +71,16 @@ async function startWeb(servers: BenchServers, log: (line: string) => void) {
     log("building the web app (next build)");
     await buildWeb(env);
   }
-  const web = spawnWeb(env, WEB_PORT, "127.0.0.1");
+  // `next start` as `retrace web` runs it, its output in bench/work/web-browse.log.
+  fs.mkdirSync(WORK_DIR, { recursive: true });
+  const out = fs.openSync(path.join(WORK_DIR, "web-browse.log"), "w");
+  const next = createRequire(import.meta.url).resolve("next/dist/bin/next");
+  const web = spawn(process.execPath, [next, "start", "-p", String(WEB_PORT), "-H", "127.0.0.1"], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", out, out],
+  });
+  fs.closeSync(out);
   const base = `http://127.0.0.1:${WEB_PORT}`;
   for (let tries = 0; ; tries++) {
     const up = await fetch(`${base}/api/environments`).then(
