@@ -4,7 +4,8 @@ import { ZodError } from "zod";
 import { RecordHistory } from "@/components/records/record-history";
 import { requireUser } from "@/lib/auth/session";
 import { toSearchParams } from "@/lib/changes/filters";
-import { parseHistoryParams, type RecordKey } from "@/lib/changes/history";
+import type { RecordKey } from "@/lib/changes/history-key";
+import { parseHistoryParams } from "@/lib/changes/params";
 import { makeQueryClient } from "@/lib/query/client";
 import { prefetch } from "@/lib/query/prefetch";
 
@@ -21,7 +22,7 @@ export default async function RecordPage({ searchParams }: Props) {
   await requireUser();
   let key: RecordKey;
   try {
-    key = parseHistoryParams(toSearchParams(await searchParams)).key;
+    key = parseHistoryParams(toSearchParams(await searchParams)).record;
   } catch (error) {
     if (!(error instanceof ZodError)) throw error;
     const problems = error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
@@ -41,7 +42,7 @@ function NoRecord({ problems }: { problems: string[] }) {
     <div role="alert" className="rounded-lg border border-slate-200 bg-white p-8 text-center">
       <p className="font-medium">Which row?</p>
       <p className="mt-1 text-sm text-slate-500">
-        A record&apos;s history needs its table, its primary key and its database (or source id):
+        A record&apos;s history needs its table and its primary key, and may name its database or source:
         /records?database=shop&amp;table=public.items&amp;primaryKey=42. Open a change and choose &ldquo;History of this
         row&rdquo;.
       </p>

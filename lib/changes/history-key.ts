@@ -1,9 +1,10 @@
+import type { RecordRef } from "./history";
+
 /**
- * One row of a source table as its changes name it: the table (`schema.table`, or `table` in any schema), its
- * primary key as the changes store it (one column: its text; composite: a JSON array's text), and the database it
- * lives in: a source (sourceId), or every source whose database has that name. Client-safe.
+ * One row of a source table (GET /api/records/history's parameters): its table and key as the list's filters take
+ * them, narrowed to a database or a source. Client-safe, as this module is (the import is of a type only).
  */
-export type RecordKey = { table: string; primaryKey: string; sourceId?: string; database?: string };
+export type RecordKey = RecordRef;
 
 /** The row a change is of, or null for one without a primary key (a TRUNCATE, a table without one). */
 export function recordKeyOf(change: {

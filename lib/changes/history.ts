@@ -1,57 +1,30 @@
-import { sql } from "drizzle-orm";
-import { z } from "zod";
 import type { Queryable } from "../db/client";
+import { toChange, type Change } from "./change";
 import { decodeCursor, encodeCursor } from "./cursor";
-import type { RecordKey } from "./history-key";
-import { columns, tableCondition, toChange, type ChangePage, type ChangeRow, type PageRequest } from "./queries";
+import { readChanges } from "./list";
+import { resolveScope } from "./scope";
+import { inSnapshot } from "./snapshot";
 
-export type { RecordKey };
+/** One row of a source table: its table (as the table filter takes it) and key (as the primaryKey filter does). */
+export type RecordRef = { table: string; primaryKey: string; database?: string; sourceId?: string };
 
-const limitError = "limit must be an integer between 1 and 500";
-const text = z.string().trim().min(1).max(500);
+export type RecordHistory = { changes: Change[]; nextCursor: string | null };
 
-const historySchema = z
-  .object({
-    table: text,
-    primaryKey: z.string().min(1).max(2000),
-    database: text.optional(),
-    sourceId: z.uuid({ error: "sourceId must be a UUID" }).optional(),
-    cursor: z.string().max(200).optional(),
-    limit: z.coerce.number({ error: limitError }).int(limitError).min(1, limitError).max(500, limitError).default(50),
-  })
-  .refine((params) => params.database !== undefined || params.sourceId !== undefined, {
-    message: "database or sourceId is required",
-    path: ["database"],
+/** Every change of one row, newest first, keyset-paged: by the hash index on primary_key, a record's few rows. */
+export async function recordHistory(
+  db: Queryable,
+  record: RecordRef,
+  page: { cursor?: string; limit: number },
+): Promise<RecordHistory> {
+  const before = page.cursor === undefined ? null : decodeCursor(page.cursor).id;
+  return inSnapshot(db, async (tx) => {
+    const scope = await resolveScope(tx, record);
+    const rows = scope === null ? [] : await readChanges(tx, scope, before, page.limit + 1);
+    const shown = rows.slice(0, page.limit);
+    const last = shown.at(-1);
+    return {
+      changes: shown.map(toChange),
+      nextCursor: rows.length > page.limit && last ? encodeCursor(last.id) : null,
+    };
   });
-
-/**
- * GET /api/records/history query parameters. Empty parameters count as absent; table and primaryKey are
- * required, and database or sourceId. Throws ZodError (400) naming the parameter.
- */
-export function parseHistoryParams(params: URLSearchParams): { key: RecordKey; page: PageRequest } {
-  const present: Record<string, string> = {};
-  for (const [name, value] of params) if (value !== "") present[name] = value;
-  const { cursor, limit, ...key } = historySchema.parse(present);
-  return { key, page: { cursor, limit } };
-}
-
-/**
- * Every change of one row, newest first, keyset-paginated on id. The primary key's hash index finds the row's
- * few changes among millions; source and table narrow them to the one row. A TRUNCATE of the table names no
- * row and is not part of a row's history.
- */
-export async function recordHistory(db: Queryable, key: RecordKey, page: PageRequest): Promise<ChangePage> {
-  const conditions = [sql`c.primary_key = ${key.primaryKey}`, tableCondition(key.table)];
-  if (key.sourceId) conditions.push(sql`c.source_id = ${key.sourceId}::uuid`);
-  if (key.database) conditions.push(sql`c.database = ${key.database}`);
-  if (page.cursor !== undefined) conditions.push(sql`c.id < ${decodeCursor(page.cursor).id}::bigint`);
-  const result = await db.execute<ChangeRow>(sql`
-    select ${columns} from changes c
-    where ${sql.join(conditions, sql` and `)}
-    order by c.id desc
-    limit ${page.limit + 1}`);
-  const rows = result.rows.slice(0, page.limit);
-  const last = rows[rows.length - 1];
-  const more = result.rows.length > page.limit && last !== undefined;
-  return { changes: rows.map(toChange), nextCursor: more ? encodeCursor(last.id) : null };
 }

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../db/client";
-import { columns, toChange, type Change, type ChangeRow } from "./queries";
+import { columns, toChange, type Change, type ChangeRow } from "./change";
 import { readTransactionCursor, transactionCursor } from "./transaction-cursor";
 
 export type TransactionPage = { changes: Change[]; nextCursor: string | null };

@@ -4,8 +4,9 @@ import { parseBody, type BodyFormat } from "../api/client";
 import type { ChangeDetailJson, ChangePageJson } from "../changes/api-types";
 import { parseChangeId } from "../changes/cursor";
 import type { FilterValues } from "../changes/filters";
-import { parseListParams } from "../changes/params";
-import { parseHistoryParams, recordHistory, type RecordKey } from "../changes/history";
+import { parseHistoryParams, parseListParams } from "../changes/params";
+import { recordHistory } from "../changes/history";
+import type { RecordKey } from "../changes/history-key";
 import { getChange, listChanges } from "../changes/queries";
 import { getDb } from "../db";
 import { NotFound } from "../errors";
@@ -64,7 +65,7 @@ export const prefetch = {
       ...recordQueries.history(key),
       queryFn: async ({ pageParam }) => {
         const parsed = parseHistoryParams(historySearchParams(key, pageParam));
-        return asFetched<ChangePageJson>(await recordHistory(getDb(), parsed.key, parsed.page), "lossless");
+        return asFetched<ChangePageJson>(await recordHistory(getDb(), parsed.record, parsed.page), "lossless");
       },
       retry: false,
     }),

@@ -1,15 +1,13 @@
 import { apiRoute } from "@/lib/auth/session";
-import { parseHistoryParams, recordHistory } from "@/lib/changes/history";
+import { recordHistory } from "@/lib/changes/history";
+import { parseHistoryParams } from "@/lib/changes/params";
 import { getDb } from "@/lib/db";
 import { rawJsonResponse } from "@/lib/http/json";
 
 export const dynamic = "force-dynamic";
 
-/**
- * GET /api/records/history?database=&table=&primaryKey=&sourceId=&cursor=&limit=: every change of one row,
- * newest first, keyset-paginated. See lib/changes/history.ts.
- */
+/** GET /api/records/history?table=&primaryKey=&database=&sourceId=&cursor=&limit=: one row's changes, newest first. */
 export const GET = apiRoute(async (request) => {
-  const { key, page } = parseHistoryParams(new URL(request.url).searchParams);
-  return rawJsonResponse(await recordHistory(getDb(), key, page));
+  const { record, page } = parseHistoryParams(new URL(request.url).searchParams);
+  return rawJsonResponse(await recordHistory(getDb(), record, page));
 });
