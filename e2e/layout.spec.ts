@@ -105,6 +105,18 @@ test.describe("signed in", () => {
     }
   });
 
+  test("a row's history fits a phone and a laptop", async ({ page }, testInfo) => {
+    // BULK-7: created by the journey's bulk insert, then given the long name above.
+    await changeId(page.request, "operation=UPDATE&primaryKey=BULK-7");
+    const path = `/records?${new URLSearchParams({ database: "shop", table: "public.items", primaryKey: "BULK-7" })}`;
+    const ready = () => page.getByTestId("history-step").first();
+    for (const width of WIDTHS) {
+      await checkPage(page, { name: "record-history", path, ready, signedIn: true }, width, testInfo);
+      await expect(page.getByTestId("history-step")).toHaveCount(2);
+      await expectReadable(page.getByTestId("diff").first().getByText("Solid oak desk lamp"), width.width);
+    }
+  });
+
   test("the databases list fits a phone and a laptop", async ({ page }, testInfo) => {
     const ready = () => page.getByRole("link", { name: "shop", exact: true });
     for (const width of WIDTHS) {

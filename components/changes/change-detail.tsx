@@ -1,21 +1,27 @@
 "use client";
 
 import Link from "next/link";
-import type { ReactNode } from "react";
 import { classes } from "@/components/ui/classes";
+import { CopyButton } from "@/components/ui/copy-button";
 import { Identifier } from "@/components/ui/identifier";
 import { ApiError } from "@/lib/api/client";
 import { toJsonText } from "@/lib/api/json";
-import type { ChangeJson } from "@/lib/changes/api-types";
+import type { ChangeDetailJson, ChangeJson } from "@/lib/changes/api-types";
+import { recordHref, recordKeyOf } from "@/lib/changes/history-key";
 import { useChange } from "./api";
 import { CaptureBanner, useCaptureOf } from "./capture-health";
+import { ChangeFacts } from "./change-facts";
+import { ContextPanel } from "./context-panel";
 import { DiffTable } from "./diff-table";
+import { useEscapeToList, useListHref } from "./list-return";
 import { OperationBadge } from "./operation-badge";
-import { exactTime, RelativeTime, useNow } from "./time";
+import { useNow } from "./time";
+import { TransactionPanel } from "./transaction-panel";
 
 export function ChangeDetail({ id }: { id: string }) {
   const now = useNow();
   const query = useChange(id);
+  useEscapeToList();
 
   if (query.isPending) {
     return <div aria-busy="true" aria-label="Loading change" className="h-64 animate-pulse rounded-lg bg-slate-100" />;
@@ -32,24 +38,20 @@ export function ChangeDetail({ id }: { id: string }) {
       </div>
     );
   }
-
-  const { change, transaction, transactionTruncated } = query.data;
-  return <LoadedChange change={change} transaction={transaction} truncated={transactionTruncated} now={now} />;
+  return <LoadedChange detail={query.data} now={now} />;
 }
 
-function LoadedChange({
-  change,
-  transaction,
-  truncated,
-  now,
-}: {
-  change: ChangeJson;
-  transaction: ChangeJson[];
-  truncated: boolean;
-  now: number;
-}) {
+const DIFF_HEADINGS = {
+  UPDATE: "Before and after",
+  DELETE: "Deleted row",
+  CREATE: "Created row",
+  TRUNCATE: "Truncate",
+} as const;
+
+function LoadedChange({ detail, now }: { detail: ChangeDetailJson; now: number }) {
+  const { change } = detail;
   const capture = useCaptureOf(change.sourceId);
-  const context = Object.keys(change.context).length > 0 ? toJsonText(change.context, 2) : null;
+  const record = recordKeyOf(change);
   return (
     <div className="space-y-8">
       <div>
@@ -68,6 +70,17 @@ function LoadedChange({
             <span className="min-w-0 font-mono text-slate-500 wrap-anywhere">{change.primaryKey}</span>
           ) : null}
         </h1>
+        <div className="mt-3 flex flex-wrap items-center gap-2">
+          {record ? (
+            <Link
+              href={recordHref(record)}
+              className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-700"
+            >
+              History of this row
+            </Link>
+          ) : null}
+          <ChangeCopyButtons change={change} />
+        </div>
       </div>
 
       <CaptureBanner
@@ -76,140 +89,38 @@ function LoadedChange({
         consequence="Later changes made there, to this row as well, may not be captured yet."
       />
 
-      <dl
-        className={classes(
-          "grid grid-cols-1 gap-x-8 gap-y-4 sm:grid-cols-2 lg:grid-cols-3",
-          "rounded-lg border border-slate-200 bg-white p-4 text-sm sm:p-6",
-        )}
-      >
-        <Item label="Operation">{change.operation}</Item>
-        <Item label="Table">
-          <span className="font-mono">
-            <Identifier name={`${change.schema}.${change.table}`} />
-          </span>
-        </Item>
-        <Item label="Primary key">
-          {change.primaryKey !== null ? (
-            <span className="font-mono">{change.primaryKey}</span>
-          ) : (
-            <span className="text-slate-400">none</span>
-          )}
-        </Item>
-        <Item label="Committed at">
-          <span className="font-mono">{exactTime(change.committedAt)}</span>{" "}
-          <span className="text-slate-500">
-            (<RelativeTime iso={change.committedAt} now={now} />)
-          </span>
-        </Item>
-        <Item label="Transaction ID">
-          <span className="font-mono">{change.transactionId}</span>
-        </Item>
-        <Item label="Commit LSN">
-          <span className="font-mono">{change.commitLsn}</span>
-        </Item>
-        <Item label="Environment">{change.environment}</Item>
-        <Item label="Database">
-          <span className="font-mono">{change.database}</span>
-        </Item>
-        <Item label="Stored at">
-          <span className="font-mono">{exactTime(change.createdAt)}</span>
-        </Item>
-      </dl>
-
-      {context ? (
-        <section aria-labelledby="context-heading" className="space-y-2">
-          <h2 id="context-heading" className="text-lg font-semibold">
-            Context
-          </h2>
-          <pre className="overflow-x-auto rounded-lg border border-slate-200 bg-white p-4 font-mono text-xs">
-            {context}
-          </pre>
-        </section>
-      ) : null}
+      <ChangeFacts change={change} now={now} />
 
       <section aria-labelledby="diff-heading" className="space-y-2">
         <h2 id="diff-heading" className="text-lg font-semibold">
-          {change.operation === "UPDATE"
-            ? "Before and after"
-            : change.operation === "DELETE"
-              ? "Deleted row"
-              : change.operation === "CREATE"
-                ? "Created row"
-                : "Truncate"}
+          {DIFF_HEADINGS[change.operation]}
         </h2>
         <DiffTable change={change} />
       </section>
 
-      <TransactionList current={change} changes={transaction} truncated={truncated} />
+      <ContextPanel context={change.context} />
+
+      <TransactionPanel detail={detail} />
     </div>
   );
 }
 
-function TransactionList({
-  current,
-  changes,
-  truncated,
-}: {
-  current: ChangeJson;
-  changes: ChangeJson[];
-  truncated: boolean;
-}) {
-  const others = changes.filter((c) => c.id !== current.id).length;
+/** The change exactly as the API gave it (every digit), its primary key, and a link to this page. */
+function ChangeCopyButtons({ change }: { change: ChangeJson }) {
   return (
-    <section aria-labelledby="transaction-heading" className="space-y-2">
-      <h2 id="transaction-heading" className="text-lg font-semibold">
-        Transaction {current.transactionId}
-      </h2>
-      <p className="text-sm text-slate-500">
-        {others === 0
-          ? "This was the only change in its transaction."
-          : `${truncated ? "The first " : ""}${changes.length} changes of this transaction, in commit order.`}
-      </p>
-      {others > 0 ? (
-        <ol className="divide-y divide-slate-100 overflow-hidden rounded-lg border border-slate-200 bg-white">
-          {changes.map((c) => {
-            const isCurrent = c.id === current.id;
-            return (
-              <li key={c.id}>
-                <Link
-                  href={`/changes/${c.id}`}
-                  aria-current={isCurrent ? "page" : undefined}
-                  className={classes(
-                    "flex items-center gap-3 px-4 py-2 text-sm sm:gap-4",
-                    isCurrent ? "bg-indigo-50" : "hover:bg-slate-50",
-                  )}
-                >
-                  <OperationBadge operation={c.operation} />
-                  <span className="min-w-0 truncate font-mono">
-                    {c.schema}.{c.table}
-                  </span>
-                  <span className="min-w-0 truncate font-mono text-slate-500">{c.primaryKey ?? ""}</span>
-                  {isCurrent ? (
-                    <span className="ml-auto shrink-0 whitespace-nowrap text-xs text-indigo-700">this change</span>
-                  ) : null}
-                </Link>
-              </li>
-            );
-          })}
-        </ol>
-      ) : null}
-    </section>
-  );
-}
-
-function Item({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <div>
-      <dt className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
-      <dd className="mt-1 text-slate-900 wrap-anywhere">{children}</dd>
-    </div>
+    <>
+      <CopyButton label="Copy as JSON" text={() => toJsonText(change, 2)} />
+      {change.primaryKey !== null ? <CopyButton label="Copy primary key" text={() => change.primaryKey ?? ""} /> : null}
+      <CopyButton label="Copy link" text={() => `${window.location.origin}/changes/${change.id}`} />
+    </>
   );
 }
 
 function BackLink() {
+  const href = useListHref();
   return (
-    <Link href="/changes" className="mt-3 inline-block text-sm text-indigo-700 hover:underline">
-      ← All changes
+    <Link href={href} className="mt-3 inline-block text-sm text-indigo-700 hover:underline">
+      ← All changes <span className="text-slate-400">(Esc)</span>
     </Link>
   );
 }

@@ -4,7 +4,9 @@
  */
 import type { Jsonified } from "../api/types";
 import type { Change, ChangeDetail, ChangePage } from "./queries";
+import type { TransactionPage } from "./transaction";
 
 export type ChangeJson = Jsonified<Change>;
 export type ChangePageJson = Jsonified<ChangePage>;
 export type ChangeDetailJson = Jsonified<ChangeDetail>;
+export type TransactionPageJson = Jsonified<TransactionPage>;

@@ -6,7 +6,22 @@
 export const OPERATIONS = ["CREATE", "UPDATE", "DELETE", "TRUNCATE"] as const;
 export type OperationName = (typeof OPERATIONS)[number];
 
-export const FILTER_KEYS = ["operation", "table", "primaryKey", "environment", "database", "sourceId"] as const;
+/**
+ * `operation`: comma-separated operations; `from` (inclusive) and `to` (exclusive): ISO-8601 times on the source
+ * commit time; `context`: a JSON object the change's context contains; `field`: a column an update changed.
+ */
+export const FILTER_KEYS = [
+  "operation",
+  "table",
+  "primaryKey",
+  "environment",
+  "database",
+  "sourceId",
+  "from",
+  "to",
+  "context",
+  "field",
+] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type FilterValues = Partial<Record<FilterKey, string>>;
 
@@ -31,7 +46,7 @@ export function readFilters(params: { get(name: string): string | null }): Filte
 
 /**
  * The sources whose changes a filtered view can show: the environment, database and source filters narrow the
- * sources as they narrow the changes (lib/changes/queries.ts); the others pick changes within them.
+ * sources as they narrow the changes (lib/changes/scope.ts); the others pick changes within them.
  */
 export function sourcesInView<S extends { id: string; environment: string; database: string }>(
   sources: readonly S[],

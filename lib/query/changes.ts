@@ -1,7 +1,8 @@
 import { infiniteQueryOptions, queryOptions } from "@tanstack/react-query";
 import { apiFetch, ApiError } from "../api/client";
-import type { ChangeDetailJson, ChangePageJson } from "../changes/api-types";
+import type { ChangeDetailJson, ChangePageJson, TransactionPageJson } from "../changes/api-types";
 import type { FilterValues } from "../changes/filters";
+import { transactionCursor } from "../changes/transaction-cursor";
 import { queryKeys } from "./keys";
 
 /** Changes per page of the list. */
@@ -53,4 +54,31 @@ export const changeQueries = {
       staleTime: Infinity,
       retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
     }),
+
+  /**
+   * The change's transaction in commit order, a page at a time (GET /api/changes/:id/transaction). Its first page
+   * comes with the change (`detail`), which seeds it: only "Load more" fetches.
+   */
+  transaction: (id: string, detail: ChangeDetailJson) =>
+    infiniteQueryOptions({
+      queryKey: queryKeys.changes.transaction(id),
+      queryFn: ({ pageParam, signal }) => {
+        const params = new URLSearchParams(pageParam === null ? {} : { cursor: pageParam });
+        return apiFetch<TransactionPageJson>(`/api/changes/${encodeURIComponent(id)}/transaction?${params}`, {
+          signal,
+          format: "lossless",
+        });
+      },
+      initialPageParam: null as string | null,
+      getNextPageParam: (lastPage) => lastPage.nextCursor,
+      initialData: { pages: [firstTransactionPage(detail)], pageParams: [null] },
+      staleTime: Infinity,
+    }),
 };
+
+/** The transaction page the change's own answer holds, with the cursor of the next. */
+export function firstTransactionPage(detail: ChangeDetailJson): TransactionPageJson {
+  const last = detail.transaction[detail.transaction.length - 1];
+  const nextCursor = detail.transactionTruncated && last ? transactionCursor(last.seq) : null;
+  return { changes: detail.transaction, nextCursor };
+}

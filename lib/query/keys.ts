@@ -1,4 +1,5 @@
 import type { FilterValues } from "../changes/filters";
+import type { RecordKey } from "../changes/history-key";
 
 /** The one query-key factory for TanStack Query; invalidate by the narrowest key that fits. */
 export const queryKeys = {
@@ -13,5 +14,10 @@ export const queryKeys = {
     all: ["changes"] as const,
     list: (filters: FilterValues) => [...queryKeys.changes.all, "list", filters] as const,
     detail: (id: string) => [...queryKeys.changes.all, "detail", id] as const,
+    transaction: (id: string) => [...queryKeys.changes.all, "transaction", id] as const,
+  },
+  records: {
+    all: ["records"] as const,
+    history: (key: RecordKey) => [...queryKeys.records.all, "history", key] as const,
   },
 };

@@ -4,7 +4,9 @@ import { parseBody, type BodyFormat } from "../api/client";
 import type { ChangeDetailJson, ChangePageJson } from "../changes/api-types";
 import { parseChangeId } from "../changes/cursor";
 import type { FilterValues } from "../changes/filters";
-import { parseListParams } from "../changes/params";
+import { parseHistoryParams, parseListParams } from "../changes/params";
+import { recordHistory } from "../changes/history";
+import type { RecordKey } from "../changes/history-key";
 import { getChange, listChanges } from "../changes/queries";
 import { getDb } from "../db";
 import { NotFound } from "../errors";
@@ -16,6 +18,7 @@ import { roleSql } from "../sources/role-sql";
 import { getDatabase } from "../sources/service";
 import { changeQueries, changesSearchParams } from "./changes";
 import { databaseQueries } from "./databases";
+import { historySearchParams, recordQueries } from "./records";
 
 /**
  * Server components fill a QueryClient before they render, calling the lib/ functions the API routes call (the
@@ -52,6 +55,17 @@ export const prefetch = {
         const detail = changeId ? await getChange(getDb(), changeId) : null;
         if (!detail) throw new NotFound("Change");
         return asFetched<ChangeDetailJson>(detail, "lossless");
+      },
+      retry: false,
+    }),
+
+  /** The first page of GET /api/records/history for this row. */
+  history: (client: QueryClient, key: RecordKey) =>
+    client.prefetchInfiniteQuery({
+      ...recordQueries.history(key),
+      queryFn: async ({ pageParam }) => {
+        const parsed = parseHistoryParams(historySearchParams(key, pageParam));
+        return asFetched<ChangePageJson>(await recordHistory(getDb(), parsed.record, parsed.page), "lossless");
       },
       retry: false,
     }),

@@ -1,0 +1,58 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Queryable } from "../db/client";
+import { columns, toChange, type Change, type ChangeRow } from "./change";
+import { readTransactionCursor, transactionCursor } from "./transaction-cursor";
+
+export type TransactionPage = { changes: Change[]; nextCursor: string | null };
+
+const limitError = "limit must be an integer between 1 and 500";
+
+const pageSchema = z.object({
+  cursor: z
+    .string()
+    .transform((value, context) => {
+      const seq = readTransactionCursor(value);
+      if (seq === null) context.addIssue({ code: "custom", message: "cursor is not valid; use a page's nextCursor" });
+      return seq ?? 0;
+    })
+    .optional(),
+  limit: z.coerce.number({ error: limitError }).int(limitError).min(1, limitError).max(500, limitError).default(100),
+});
+
+export type TransactionPageRequest = { afterSeq?: number; limit: number };
+
+/** GET /api/changes/:id/transaction query parameters (empty ones count as absent). Throws ZodError (400). */
+export function parseTransactionParams(params: URLSearchParams): TransactionPageRequest {
+  const present: Record<string, string> = {};
+  for (const [key, value] of params) if (value !== "") present[key] = value;
+  const { cursor, limit } = pageSchema.parse(present);
+  return { afterSeq: cursor, limit };
+}
+
+/**
+ * The changes of a change's source transaction (same source, same commit LSN) in commit order, a page at a
+ * time: keyset on seq, read from the (source_id, commit_lsn, seq) unique index, so the 1000th page of a
+ * transaction of millions costs what the first does. Null when there is no such change.
+ */
+export async function transactionChanges(
+  db: Queryable,
+  id: string,
+  page: TransactionPageRequest,
+): Promise<TransactionPage | null> {
+  const found = await db.execute<{ source_id: string; commit_lsn: string }>(
+    sql`select source_id::text as source_id, commit_lsn::text as commit_lsn from changes where id = ${id}::bigint`,
+  );
+  const change = found.rows[0];
+  if (!change) return null;
+  const after = page.afterSeq === undefined ? sql`` : sql`and c.seq > ${page.afterSeq}::int`;
+  const result = await db.execute<ChangeRow>(sql`
+    select ${columns} from changes c
+    where c.source_id = ${change.source_id}::uuid and c.commit_lsn = ${change.commit_lsn}::pg_lsn ${after}
+    order by c.seq
+    limit ${page.limit + 1}`);
+  const rows = result.rows.slice(0, page.limit);
+  const last = rows[rows.length - 1];
+  const more = result.rows.length > page.limit && last !== undefined;
+  return { changes: rows.map(toChange), nextCursor: more ? transactionCursor(last.seq) : null };
+}
