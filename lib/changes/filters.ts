@@ -6,7 +6,22 @@
 export const OPERATIONS = ["CREATE", "UPDATE", "DELETE", "TRUNCATE"] as const;
 export type OperationName = (typeof OPERATIONS)[number];
 
-export const FILTER_KEYS = ["operation", "table", "primaryKey", "environment", "database", "sourceId"] as const;
+/**
+ * `operation`: comma-separated operations; `from` (inclusive) and `to` (exclusive): ISO-8601 times on the source
+ * commit time; `context`: a JSON object the change's context contains; `field`: a column an update changed.
+ */
+export const FILTER_KEYS = [
+  "operation",
+  "table",
+  "primaryKey",
+  "environment",
+  "database",
+  "sourceId",
+  "from",
+  "to",
+  "context",
+  "field",
+] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type FilterValues = Partial<Record<FilterKey, string>>;
 

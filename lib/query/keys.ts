@@ -12,6 +12,14 @@ export const queryKeys = {
   changes: {
     all: ["changes"] as const,
     list: (filters: FilterValues) => [...queryKeys.changes.all, "list", filters] as const,
+    /** The live tail of the list with the same filters. */
+    live: (filters: FilterValues) => [...queryKeys.changes.all, "live", filters] as const,
+    activity: (filters: FilterValues) => [...queryKeys.changes.all, "activity", filters] as const,
     detail: (id: string) => [...queryKeys.changes.all, "detail", id] as const,
+  },
+  trail: {
+    all: ["trail"] as const,
+    tables: (q: string, environment: string) => [...queryKeys.trail.all, "tables", environment, q] as const,
+    environments: () => [...queryKeys.trail.all, "environments"] as const,
   },
 };
