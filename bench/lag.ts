@@ -38,7 +38,7 @@ export type LagResult = {
  * one poll interval plus the query's own time: never less than the real lag.
  *
  * "Past the last one seen" is by id: a source's ids follow its commit order and its store
- * transactions commit in order (lib/changes/queries.ts pages on the same rule), so nothing can
+ * transactions commit in order (lib/changes/list.ts reads a source on the same rule), so nothing can
  * appear behind a change already seen; a change that did would never be counted, and the run
  * reports the shortfall.
  */

@@ -5,6 +5,7 @@ import { encodeCursor } from "@/lib/changes/cursor";
 import { LosslessNumber, parseJson } from "@/lib/api/json";
 import { listChanges, getChange, type Change, type ChangeFilters } from "@/lib/changes/queries";
 import { connectStore, type Store } from "@/lib/db/client";
+import { summarizeStoredRows } from "@/lib/changes/segments";
 import { deleteSource } from "@/lib/sources/queries";
 import { startWebStore, type TestServer } from "./support/postgres";
 import { waitFor } from "./support/wait";
@@ -72,6 +73,8 @@ async function insertChange(values: Insert = {}): Promise<string> {
   );
   const id = result.rows[0]?.id;
   if (!id) throw new Error("insert returned no id");
+  // What the worker writes with every store commit (lib/changes/segments.ts), the list reads it.
+  await summarizeStoredRows(store.pool, id, id);
   return id;
 }
 
@@ -126,7 +129,7 @@ describe("listChanges filters", () => {
   const made: Record<string, string> = {};
 
   beforeAll(async () => {
-    await server.query("truncate changes", [], "retrace");
+    await server.query("truncate changes, change_segments, trail_tables", [], "retrace");
     made.create = await insertChange({ operation: "CREATE", table: "items", primaryKey: "1" });
     made.update = await insertChange({
       operation: "UPDATE",
@@ -231,7 +234,7 @@ describe("listChanges filters", () => {
 
 describe("keyset pagination", () => {
   it("walks 120 rows in pages of 50 with no overlap and no gap", async () => {
-    await server.query("truncate changes", [], "retrace");
+    await server.query("truncate changes, change_segments, trail_tables", [], "retrace");
     const inserted: string[] = [];
     for (let i = 0; i < 120; i++) inserted.push(await insertChange({ primaryKey: String(i) }));
     // A row that does not match the filter must not disturb the pages.
@@ -264,7 +267,7 @@ describe("keyset pagination", () => {
   });
 
   it("pages through an environment of several sources in id order, merged across them", async () => {
-    await server.query("truncate changes", [], "retrace");
+    await server.query("truncate changes, change_segments, trail_tables", [], "retrace");
     const sourceC = await insertSource("c", "staging");
     const staging: string[] = [];
     for (let i = 0; i < 45; i++) {
@@ -335,7 +338,7 @@ describe("GET /api/changes", () => {
   let exactId: string;
 
   beforeAll(async () => {
-    await server.query("truncate changes", [], "retrace");
+    await server.query("truncate changes, change_segments, trail_tables", [], "retrace");
     await insertChange({ operation: "CREATE", table: "items", primaryKey: "1" });
     exactId = await insertChange({
       operation: "UPDATE",
@@ -484,7 +487,7 @@ describe("GET /api/changes", () => {
 
 describe("getChange and GET /api/changes/:id", () => {
   it("returns the change and its whole transaction in commit order", async () => {
-    await server.query("truncate changes", [], "retrace");
+    await server.query("truncate changes, change_segments, trail_tables", [], "retrace");
     const lsn = "1/ABCDEF";
     const first = await insertChange({ commitLsn: lsn, seq: 0, transactionId: "77", table: "orders" });
     const second = await insertChange({ commitLsn: lsn, seq: 1, transactionId: "77", operation: "UPDATE" });
@@ -533,7 +536,7 @@ describe("getChange and GET /api/changes/:id", () => {
 
 describe("row images", () => {
   it("come back exactly as written, keys in the order written", async () => {
-    await server.query("truncate changes", [], "retrace");
+    await server.query("truncate changes, change_segments, trail_tables", [], "retrace");
     // jsonb would answer {"a": 2, "zeta": 1} (keys by length) and 1.5 for 1.50.
     const id = await insertChange({
       operation: "UPDATE",
@@ -558,7 +561,7 @@ describe("row images", () => {
 
 describe("deleteSource", () => {
   it("deletes the source, its tracked tables and its changes, and nothing of another source", async () => {
-    await server.query("truncate changes", [], "retrace");
+    await server.query("truncate changes, change_segments, trail_tables", [], "retrace");
     const doomed = await insertSource("doomed", "production");
     await server.query(
       "insert into tracked_tables (source_id, schema, \"table\") values ($1, 'public', 'items')",

@@ -46,7 +46,7 @@ export function readFilters(params: { get(name: string): string | null }): Filte
 
 /**
  * The sources whose changes a filtered view can show: the environment, database and source filters narrow the
- * sources as they narrow the changes (lib/changes/queries.ts); the others pick changes within them.
+ * sources as they narrow the changes (lib/changes/scope.ts); the others pick changes within them.
  */
 export function sourcesInView<S extends { id: string; environment: string; database: string }>(
   sources: readonly S[],

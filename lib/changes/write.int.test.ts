@@ -394,3 +394,92 @@ describe.each<WriteMode>(["copy", "insert"])("values at the edges (%s)", (mode) 
     );
   });
 });
+
+describe.each<WriteMode>(["copy", "insert"])("the change summary (%s)", (mode) => {
+  /** Per table and minute, the counts the segments hold and the counts of the rows themselves. */
+  async function summaryAndRecount(source: string) {
+    const key = `schema || '.' || "table" || ' ' || to_char(minute at time zone 'UTC', 'HH24:MI')`;
+    const { rows: summary } = await pool.query<{ key: string; counts: string }>(
+      `select ${key} as key, sum(creates) || '/' || sum(updates) || '/' || sum(deletes) || '/' || sum(truncates)
+              || ' ' || (select coalesce(jsonb_object_agg(k, total order by k), '{}')::text from (
+                   select k, sum(v::bigint) as total from change_segments s2, jsonb_each_text(s2.fields) e(k, v)
+                    where s2.source_id = s.source_id and s2.schema = s.schema and s2."table" = s."table"
+                      and s2.minute = s.minute group by k) f) as counts
+         from change_segments s where source_id = $1 group by source_id, schema, "table", minute order by 1`,
+      [source],
+    );
+    const { rows: recount } = await pool.query<{ key: string; counts: string }>(
+      `with c as (select *, date_trunc('minute', committed_at, 'UTC') as minute from changes where source_id = $1)
+       select ${key} as key, count(*) filter (where operation = 'CREATE') || '/' ||
+              count(*) filter (where operation = 'UPDATE') || '/' || count(*) filter (where operation = 'DELETE')
+              || '/' || count(*) filter (where operation = 'TRUNCATE') || ' ' ||
+              (select coalesce(jsonb_object_agg(k, n order by k), '{}')::text from (
+                 select field as k, count(*) as n from c c2, unnest(c2.changed_fields) field
+                  where c2.operation = 'UPDATE' and c2.schema = c.schema and c2."table" = c."table"
+                    and c2.minute = c.minute group by field) f) as counts
+         from c group by schema, "table", minute order by 1`,
+      [source],
+    );
+    // Every row lies within the id, LSN and time ranges of a segment of its table and minute.
+    const { rows: outside } = await pool.query(
+      `select id from changes c where source_id = $1 and not exists (
+         select 1 from change_segments s where s.source_id = c.source_id and s.schema = c.schema
+            and s."table" = c."table" and s.minute = date_trunc('minute', c.committed_at, 'UTC')
+            and c.id between s.min_id and s.max_id and c.commit_lsn between s.min_lsn and s.max_lsn
+            and c.committed_at between s.min_at and s.max_at)`,
+      [source],
+    );
+    return { summary, recount, outside };
+  }
+
+  it("counts each store commit's rows exactly, in its transaction, by table, minute, operation and field", async () => {
+    const { rows: created } = await pool.query<{ id: string }>(
+      `insert into sources (name, environment, host, port, database, username, password_encrypted,
+                            slot_name, publication_name)
+       values ($1, 'production', 'h', 5432, 'shop', 'u', 'x', $1, 'p') returning id::text as id`,
+      [`summary_${mode}`],
+    );
+    const source = created[0]?.id ?? "";
+    const at = (minute: number) => `2024-05-06T07:${String(minute).padStart(2, "0")}:09.123456Z`;
+    const first = [
+      awkwardRow({ table: "items", operation: "CREATE", changedFields: null, committedAt: at(1) }),
+      awkwardRow({ table: "items", operation: "UPDATE", changedFields: ["name", "price"], committedAt: at(1) }),
+      awkwardRow({ table: "items", operation: "UPDATE", changedFields: ["name"], committedAt: at(2) }),
+      awkwardRow({ table: "orders", operation: "DELETE", changedFields: null, committedAt: at(2) }),
+    ];
+    const transaction = new StoreTransaction(pool, source, mode);
+    await transaction.send(first.slice(0, 2));
+    await transaction.send(first.slice(2));
+    await transaction.commit(first[3]?.commitLsn ?? "", null);
+    // A second store commit adds to the same segments.
+    const second = [
+      awkwardRow({ table: "items", operation: "UPDATE", changedFields: ["price"], committedAt: at(2) }),
+      awkwardRow({ table: "orders", operation: "TRUNCATE", changedFields: null, committedAt: at(3) }),
+    ];
+    const next = new StoreTransaction(pool, source, mode);
+    await next.send(second);
+    await next.commit(second[1]?.commitLsn ?? "", null);
+    // One that rolls back leaves no count behind.
+    const lost = new StoreTransaction(pool, source, mode);
+    await lost.send([awkwardRow({ table: "items", operation: "CREATE", committedAt: at(3) })]);
+    await lost.abort();
+
+    const { summary, recount, outside } = await summaryAndRecount(source);
+    expect(summary).toEqual(recount);
+    expect(summary.map((row) => row.counts)).toEqual([
+      '1/1/0/0 {"name": 1, "price": 1}',
+      '0/2/0/0 {"name": 1, "price": 1}',
+      "0/0/1/0 {}",
+      "0/0/0/1 {}",
+    ]);
+    expect(outside).toEqual([]);
+    const { rows: tables } = await pool.query(
+      `select schema, "table" from trail_tables where source_id = $1 order by "table"`,
+      [source],
+    );
+    expect(tables).toEqual([
+      { schema: "we\nird", table: "items" },
+      { schema: "we\nird", table: "orders" },
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
 import { advanceCheckpoint } from "../sources/status";
 import { ChangesCopyEncoder, COLUMNS } from "./copy-binary";
 import { CopyIn } from "./copy-in";
+import { LAST_ID_SQL, SegmentTally, summarizeRowsSql } from "./segments";
 
 export type WriteResult = { inserted: number };
 
@@ -29,18 +30,23 @@ const COPY_CHANGES = `copy changes (${COLUMNS.map((c) => `"${c}"`).join(", ")}) 
 
 // One statement per batch: the rows travel as ONE json parameter (an array of objects) that
 // json_to_recordset spreads into columns; row images are json already, so they are embedded as
-// they are and keep their text (json_to_recordset hands a json column its exact text).
+// they are and keep their text (json_to_recordset hands a json column its exact text). The rows
+// it inserts (not those it skips) are summarised in the same statement (lib/changes/segments.ts).
 const INSERT_CHANGES: Omit<pg.QueryConfig, "values"> = {
-  name: "retrace_insert_changes_v5",
+  name: "retrace_insert_changes_v6",
   text: `
-    insert into changes (${COLUMNS.map((c) => `"${c}"`).join(", ")})
-    select $1::uuid, $2::text, $3::text, r.i, r.l, r.w, r.s, r.t, r.k, r.o, r.b, r.a, r.c, r.u, r.x, r.n, r.q,
-           r.bn, r.an, r.ps, r.pt
-      from json_to_recordset($4::json)
-        as r(i bigint, l pg_lsn, w timestamptz, s text, t text, k text, o operation, b json, a json,
-             c text[], u text[], x jsonb, n int, q timestamptz, bn text[], an text[], ps text, pt text)
-     order by r.l, r.n
-    on conflict (source_id, commit_lsn, seq) do nothing`,
+    with inserted as (
+      insert into changes (${COLUMNS.map((c) => `"${c}"`).join(", ")})
+      select $1::uuid, $2::text, $3::text, r.i, r.l, r.w, r.s, r.t, r.k, r.o, r.b, r.a, r.c, r.u, r.x, r.n, r.q,
+             r.bn, r.an, r.ps, r.pt
+        from json_to_recordset($4::json)
+          as r(i bigint, l pg_lsn, w timestamptz, s text, t text, k text, o operation, b json, a json,
+               c text[], u text[], x jsonb, n int, q timestamptz, bn text[], an text[], ps text, pt text)
+       order by r.l, r.n
+      on conflict (source_id, commit_lsn, seq) do nothing
+      returning id, source_id, schema, "table", operation, committed_at, commit_lsn, changed_fields
+    ), ${summarizeRowsSql("inserted")}
+    select count(*)::int as inserted from inserted`,
 };
 
 const jsonString = (value: string | null) => (value === null ? "null" : JSON.stringify(value));
@@ -100,13 +106,17 @@ export class StoreTransaction {
   private readonly queue: Promise<void>[] = [];
   /** Made at the first COPY batch; keeps conversions that the next batch's rows may share. */
   private encoder: ChangesCopyEncoder | null = null;
+  /** The COPY batches' rows, counted for the change summary written before the commit. */
+  private readonly tally = new SegmentTally();
+  /** The last change id drawn before this store transaction began (its rows' ids are all larger). */
+  private lastIdBefore = "0";
   private markWritten: () => void = () => undefined;
   /**
    * Settles (never rejects) once every row sent is stored, before the checkpoint and COMMIT, or
    * once the transaction is over. The next store transaction of the source waits for it before
    * writing rows of its own (`after`): identity values are drawn as rows go in, and rows of two store
    * transactions going in at once would interleave them, while a source's ids must follow its
-   * (commit_lsn, seq) order (lib/changes/queries.ts pages through a source on that).
+   * (commit_lsn, seq) order (lib/changes/list.ts reads a source by LSN on that).
    */
   readonly written = new Promise<void>((resolve) => {
     this.markWritten = resolve;
@@ -167,7 +177,8 @@ export class StoreTransaction {
     await this.run(async (client) => {
       const inserted =
         batch.mode === "insert"
-          ? ((await client.query({ ...INSERT_CHANGES, values: batch.values })).rowCount ?? 0)
+          ? ((await client.query<{ inserted: number }>({ ...INSERT_CHANGES, values: batch.values })).rows[0]
+              ?.inserted ?? 0)
           : await this.copy(client, batch.data);
       this.inserted += inserted;
     });
@@ -207,6 +218,7 @@ export class StoreTransaction {
   private payload(rows: readonly ChangeRow[]): Payload {
     if (this.mode === "insert") return insertPayload(this.sourceId, rows);
     this.encoder ??= new ChangesCopyEncoder(this.sourceId);
+    this.tally.add(rows);
     return { mode: "copy", data: this.encoder.encode(rows) };
   }
 
@@ -232,6 +244,7 @@ export class StoreTransaction {
       return { inserted: 0 };
     }
     await this.run(async (client) => {
+      await this.tally.write(client, this.sourceId, this.lastIdBefore);
       await advanceCheckpoint(client, this.sourceId, commitLsn, lastChangeAt);
       await client.query("commit");
     });
@@ -272,7 +285,10 @@ export class StoreTransaction {
           throw new Error("Store transaction aborted");
         }
         this.client = client;
-        await client.query("begin");
+        // One round trip: BEGIN and where this transaction's ids will start (for the change summary).
+        const answer: unknown = await client.query(`begin; ${LAST_ID_SQL}`);
+        const lastId = Array.isArray(answer) ? (answer[1] as pg.QueryResult<{ last_id: string }>).rows[0] : undefined;
+        this.lastIdBefore = lastId?.last_id ?? "0";
       }
       return await work(this.client);
     } catch (error) {

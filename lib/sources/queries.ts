@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
-import { changes, sources, trackedTables } from "../db/schema";
+import { changes, changeSegments, sources, trackedTables, trailTables } from "../db/schema";
 import { encryptSecret } from "../crypto/secrets";
 import type { SourceConnection } from "./connection";
 import type { SslMode, TableRef } from "./input";
@@ -306,12 +306,15 @@ export async function setSourceEnabled(db: Queryable, id: string, enabled: boole
  * changes are deleted here, and AFTER the source row: a worker's store commit updates that row in
  * the same transaction as its inserts, so deleting it first waits for a commit in flight, whose
  * rows the next statement then sees (READ COMMITTED takes a new snapshot per statement). A later
- * commit finds no source row to advance and fails, so no change can outlive its source.
+ * commit finds no source row to advance and fails, so no change can outlive its source. Its part of
+ * the change summary (segments, tables) goes with them.
  */
 export async function deleteSource(db: Queryable, id: string): Promise<boolean> {
   return db.transaction(async (tx) => {
     const deleted = await tx.delete(sources).where(eq(sources.id, id)).returning({ id: sources.id });
     await tx.delete(changes).where(eq(changes.sourceId, id));
+    await tx.delete(changeSegments).where(eq(changeSegments.sourceId, id));
+    await tx.delete(trailTables).where(eq(trailTables.sourceId, id));
     return deleted.length > 0;
   });
 }

@@ -23,10 +23,11 @@ export type Operation = (typeof operation.enumValues)[number];
  *
  * Shaped for the insert path, where every index costs (measured per row on 2 cores): `source_id`
  * has no foreign key to `sources` (its RI trigger cost ~14 µs; deleteSource removes a source's
- * changes itself); there is no index on `operation` (4 values; the list walks id desc and filters
- * on the way), on `environment` (~4 µs: an environment is a set of sources) nor on
- * (source_id, id) (~3 µs): the list reads each source's page from the unique index below and
- * merges them (lib/changes/queries.ts).
+ * changes itself); there is no index on `operation`, `committed_at` or `changed_fields`, on
+ * `environment` (~4 µs: an environment is a set of sources) nor on (source_id, id) (~3 µs): the
+ * change summary (change-segments.ts, written once per store commit) tells the list which id and
+ * LSN ranges hold what a filter asks for, and it reads those by the indexes below
+ * (lib/changes/list.ts).
  */
 export const changes = pgTable(
   "changes",
@@ -82,7 +83,7 @@ export const changes = pgTable(
   (t) => [
     // Also a source's changes in the order they were stored: one worker writes a source, in commit
     // order, so within a source id order IS (commit_lsn, seq) order, and this index serves a
-    // source's pages (lib/changes/queries.ts) without a (source_id, id) index (~3 µs a row).
+    // source's rows (lib/changes/list.ts, live.ts) without a (source_id, id) index (~3 µs a row).
     uniqueIndex("changes_source_lsn_seq").on(t.sourceId, t.commitLsn, t.seq),
     // Table + time: each table's entries go in at its right end. Keys never repeat (id), so
     // deduplication (tried on every full leaf page) never finds anything: off. A primary key is

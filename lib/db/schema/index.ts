@@ -3,3 +3,4 @@ export * from "./sessions";
 export * from "./api-tokens";
 export * from "./sources";
 export * from "./changes";
+export * from "./change-segments";

@@ -1,0 +1,168 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { Queryable } from "../db/client";
+import { formatLsn, parseLsn } from "../replication/lsn";
+import { columns, toChange, type Change, type ChangeRow } from "./change";
+import { decodeCursor, encodeCursor } from "./cursor";
+import { readLiveToken } from "./live";
+import type { ChangeFilters, PageRequest } from "./params";
+import { resolveScope, rowConditions, segmentConditions, segmentCount, summaryServes, type Scope } from "./scope";
+import { inSnapshot } from "./snapshot";
+
+export type ChangePage = { changes: Change[]; nextCursor: string | null; liveToken: string };
+
+/** Segments read at a time; doubled when that many all straddle where the list stands. */
+const SEGMENTS_PER_READ = 256;
+
+/**
+ * Changes newest first (by id), filtered, keyset-paginated on id: a page costs the same at row 10 and at row
+ * 10 million, and the cursor is the last id shown whatever the filters. The page, the sources and tables the
+ * filters stand for and the live token (where the live tail starts: lib/changes/live.ts) come from one snapshot.
+ */
+export async function listChanges(db: Queryable, filters: ChangeFilters, page: PageRequest): Promise<ChangePage> {
+  const before = page.cursor === undefined ? null : decodeCursor(page.cursor).id;
+  return inSnapshot(db, async (tx) => {
+    const liveToken = await readLiveToken(tx);
+    const scope = await resolveScope(tx, filters);
+    const rows = scope === null ? [] : await readChanges(tx, scope, before, page.limit + 1);
+    const shown = rows.slice(0, page.limit);
+    const last = shown.at(-1);
+    const nextCursor = rows.length > page.limit && last ? encodeCursor(last.id) : null;
+    return { changes: shown.map(toChange), nextCursor, liveToken };
+  });
+}
+
+/** Up to `want` changes of the scope below id `before` (null: the newest), newest first. */
+export async function readChanges(
+  db: Queryable,
+  scope: Scope,
+  before: string | null,
+  want: number,
+): Promise<ChangeRow[]> {
+  const conditions = rowConditions(scope);
+  if (conditions.length === 0 || !summaryServes(scope)) return readDirect(db, conditions, before, want);
+  return readBySegments(db, scope, conditions, before === null ? null : BigInt(before), want);
+}
+
+/**
+ * Walks the primary key backwards with the conditions as a filter (no filter: the newest rows; a primary key: its
+ * hash index; a context: its GIN index or the walk, as the planner estimates).
+ */
+async function readDirect(db: Queryable, conditions: SQL[], before: string | null, want: number) {
+  const where = before === null ? conditions : [...conditions, sql`c.id < ${before}::bigint`];
+  const filter = where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``;
+  const result = await db.execute<ChangeRow>(sql`
+    select ${columns} from changes c ${filter} order by c.id desc limit ${want}`);
+  return result.rows;
+}
+
+type Segment = { source_id: string; min_id: string; max_id: string; min_lsn: string; max_lsn: string; n: string };
+/** Where a source's changes of some segments are: an id range and the range of their commit LSNs. */
+type Range = { sourceId: string; lo: bigint; hi: bigint; loLsn: bigint; hiLsn: bigint };
+
+/**
+ * Reads only the id ranges of the segments (lib/db/schema/change-segments.ts) that count changes of the scope,
+ * newest first: segments by descending max_id until they count a page's worth; every change with an id above the
+ * next segment's max_id (the frontier) is in one of them, so reading their ranges above the frontier finds all of
+ * those. Fewer than wanted (a time range cuts segments, so their counts are upper bounds): the next round continues
+ * below the frontier. No segment, no read: a filter that matches nothing costs one look at the summary.
+ */
+async function readBySegments(
+  db: Queryable,
+  scope: Scope,
+  conditions: SQL[],
+  before: bigint | null,
+  want: number,
+): Promise<ChangeRow[]> {
+  const rows: ChangeRow[] = [];
+  let upper = before; // exclusive
+  let perRead = SEGMENTS_PER_READ;
+  while (rows.length < want) {
+    const where = segmentConditions(scope);
+    if (upper !== null) where.push(sql`s.min_id < ${upper.toString()}::bigint`);
+    const found = await db.execute<Segment>(sql`
+      select s.source_id::text as source_id, s.min_id::text as min_id, s.max_id::text as max_id,
+             s.min_lsn::text as min_lsn, s.max_lsn::text as max_lsn, ${segmentCount(scope)}::text as n
+        from change_segments s where ${sql.join(where, sql` and `)}
+       order by s.max_id desc limit ${perRead}`);
+    const segments = found.rows;
+    if (segments.length === 0) break;
+    const top = (segment: Segment) => min(BigInt(segment.max_id), upper === null ? null : upper - 1n);
+    const need = want - rows.length;
+    let taken = 0;
+    let counted = 0;
+    while (taken < segments.length && counted < need) counted += Number((segments[taken++] as Segment).n);
+    // Segments reaching up to where the list stands are all read now (else the frontier would not move).
+    const highest = top(segments[0] as Segment);
+    while (taken < segments.length && top(segments[taken] as Segment) === highest) taken++;
+    const complete = segments.length < perRead;
+    const next = segments[taken];
+    let frontier: bigint;
+    if (next) frontier = top(next);
+    else if (complete) frontier = 0n;
+    else frontier = top(segments[taken - 1] as Segment);
+    if (frontier === highest) {
+      perRead *= 2; // every segment read straddles where the list stands: read more of them
+      continue;
+    }
+    const ranges = mergeRanges(
+      segments.slice(0, taken).map((segment) => ({
+        sourceId: segment.source_id,
+        lo: max(BigInt(segment.min_id), frontier + 1n),
+        hi: top(segment),
+        loLsn: parseLsn(segment.min_lsn),
+        hiLsn: parseLsn(segment.max_lsn),
+      })),
+    );
+    if (ranges.length > 0) rows.push(...(await readRanges(db, conditions, ranges, need)));
+    if (frontier === 0n) break;
+    upper = frontier + 1n;
+    perRead = SEGMENTS_PER_READ;
+  }
+  return rows.slice(0, want);
+}
+
+/**
+ * Up to `want` changes meeting the conditions in the ranges, newest first. A range is read by whichever index the
+ * planner finds cheaper: the primary key (or (table, id)) over its ids, or the source's (source_id, commit_lsn, seq)
+ * over its LSNs, which skips other sources' changes in between (a small source's ids are spread among a busy
+ * one's). Within a source, LSN order is id order (one worker stores a source, in commit order).
+ */
+async function readRanges(db: Queryable, conditions: SQL[], ranges: Range[], want: number): Promise<ChangeRow[]> {
+  const values = sql.join(
+    ranges.map(
+      (r) =>
+        sql`(${r.sourceId}::uuid, ${r.lo.toString()}::bigint, ${r.hi.toString()}::bigint,
+             ${formatLsn(r.loLsn)}::pg_lsn, ${formatLsn(r.hiLsn)}::pg_lsn)`,
+    ),
+    sql`, `,
+  );
+  const result = await db.execute<ChangeRow>(sql`
+    select page.* from (values ${values}) as r(source_id, lo, hi, lo_lsn, hi_lsn)
+    cross join lateral (
+      select ${columns} from changes c
+       where c.source_id = r.source_id and c.commit_lsn between r.lo_lsn and r.hi_lsn and c.id between r.lo and r.hi
+         and ${sql.join(conditions, sql` and `)}
+       order by c.id desc limit ${want}) page
+    order by page.id::bigint desc limit ${want}`);
+  return result.rows;
+}
+
+/** Per source, disjoint id ranges (their LSN ranges joined too); empty ones dropped. */
+function mergeRanges(ranges: Range[]): Range[] {
+  const sorted = ranges
+    .filter((r) => r.lo <= r.hi)
+    .sort((a, b) => (a.sourceId !== b.sourceId ? (a.sourceId < b.sourceId ? -1 : 1) : a.hi < b.hi ? 1 : -1));
+  const merged: Range[] = [];
+  for (const range of sorted) {
+    const last = merged.at(-1);
+    if (last && last.sourceId === range.sourceId && range.hi >= last.lo - 1n) {
+      last.lo = min(last.lo, range.lo);
+      last.loLsn = min(last.loLsn, range.loLsn);
+      last.hiLsn = max(last.hiLsn, range.hiLsn);
+    } else merged.push({ ...range });
+  }
+  return merged;
+}
+
+const min = (a: bigint, b: bigint | null) => (b !== null && b < a ? b : a);
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
