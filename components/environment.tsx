@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useOptimistic, useTransition } from "react";
 import { environmentLabel } from "@/components/databases/badges";
 import { classes } from "@/components/ui/classes";
 import { trailQueries } from "@/lib/query/trail";
@@ -34,7 +35,9 @@ export function EnvironmentSwitcher({ className = "" }: { className?: string }) 
   const router = useRouter();
   const pathname = usePathname();
   const searchParams = useSearchParams();
-  const environment = searchParams.get("environment") ?? "";
+  // The new environment shows at once, while the page for it loads.
+  const [environment, setOptimisticEnvironment] = useOptimistic(searchParams.get("environment") ?? "");
+  const [, startTransition] = useTransition();
   const query = useQuery(trailQueries.environments());
   const names = query.data?.environments.map((e) => e.name) ?? [];
   if (environment && !names.includes(environment)) names.push(environment);
@@ -47,7 +50,10 @@ export function EnvironmentSwitcher({ className = "" }: { className?: string }) 
     else params.delete("environment");
     const path = onList ? pathname : listOf(pathname);
     const search = params.toString();
-    router.push(search ? `${path}?${search}` : path);
+    startTransition(() => {
+      setOptimisticEnvironment(next);
+      router.push(search ? `${path}?${search}` : path);
+    });
   };
 
   return (

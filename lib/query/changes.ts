@@ -1,7 +1,7 @@
 import { infiniteQueryOptions, queryOptions } from "@tanstack/react-query";
 import { apiFetch, ApiError } from "../api/client";
-import type { ChangeJson, ChangeDetailJson } from "../changes/api-types";
-import type { ActivityJson, ListPageJson, LivePageJson } from "../changes/browse-types";
+import type { ChangeDetailJson, ChangeJson, ChangePageJson } from "../changes/api-types";
+import type { ActivityJson, LivePageJson } from "../changes/browse-types";
 import { FILTER_KEYS, type FilterValues } from "../changes/filters";
 import { resolveTime } from "../changes/time-range";
 import { queryKeys } from "./keys";
@@ -62,7 +62,7 @@ export const changeQueries = {
     infiniteQueryOptions({
       queryKey: queryKeys.changes.list(filters),
       queryFn: ({ pageParam, signal }) =>
-        apiFetch<ListPageJson>(`/api/changes?${changesSearchParams(filters, pageParam)}`, {
+        apiFetch<ChangePageJson>(`/api/changes?${changesSearchParams(filters, pageParam)}`, {
           signal,
           format: "lossless",
         }),
