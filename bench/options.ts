@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 
-export const WORKLOAD_NAMES = ["a", "b", "c", "lag"] as const;
+export const WORKLOAD_NAMES = ["a", "b", "c", "lag", "browse"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export type BenchOptions = {
@@ -10,13 +10,15 @@ export type BenchOptions = {
   only: WorkloadName[];
 };
 
-const USAGE = `Usage: npm run bench -- [--scale <factor>] [--only <a,b,c,lag>]
+const USAGE = `Usage: npm run bench -- [--scale <factor>] [--only <a,b,c,lag,browse>]
 
   --scale <factor>  size of every workload relative to the full benchmark (default 1;
                     0.02 is a quick check of the harness)
   --only <names>    comma-separated subset of: a (1M changes as 1000-row transactions),
                     b (200k single-row transactions), c (one 1M-row transaction),
-                    lag (commit-to-stored latency at a steady 2k transactions/s)`;
+                    lag (commit-to-stored latency at a steady 2k transactions/s),
+                    browse (10M changes in three environments, then every filter of the
+                    change list timed through the web app; --scale 0.1 is 1M changes)`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({

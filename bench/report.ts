@@ -1,3 +1,4 @@
+import { BROWSE_P95_TARGET_MS, FIRST_PAINT_TARGET_MS, type BrowseResult } from "./browse";
 import type { LagResult } from "./lag";
 import { LAG_P99_TARGET_MS, LAG_POLL_MS, LAG_RATE } from "./lag";
 import type { MachineDescription } from "./servers";
@@ -111,3 +112,26 @@ export const NOTES = [
     "rounded up by the poll interval and the query's time (never less than the real lag). " +
     "Not an HTTP round trip. Both servers share this machine's clock.",
 ];
+
+export function browseTable(browse: BrowseResult): string {
+  const ingest = browse.ingest ? `, stored by the worker at ${rate(browse.ingest.rate)}` : "";
+  const paint = browse.firstPaint
+    ? `First paint of /changes in Chromium: p50 ${browse.firstPaint.p50Ms} ms, max ${browse.firstPaint.maxMs} ms ` +
+      `(target ≤ ${FIRST_PAINT_TARGET_MS} ms)`
+    : "First paint: not measured";
+  const rows = browse.queries.map((q) => [
+    q.name,
+    `\`${q.path.length > 70 ? `${q.path.slice(0, 67)}…` : q.path}\``,
+    int(q.rows),
+    `${q.p50Ms} ms`,
+    `${q.p95Ms} ms`,
+    q.p95Ms <= BROWSE_P95_TARGET_MS ? "yes" : "**no**",
+  ]);
+  return [
+    `Browse: ${int(browse.changes)} changes${ingest}.`,
+    "",
+    table(["Query", "Request", "Rows", "p50", `p95 (target ≤ ${BROWSE_P95_TARGET_MS} ms)`, "Met"], rows),
+    "",
+    paint,
+  ].join("\n");
+}

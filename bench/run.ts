@@ -7,10 +7,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { buildWorker } from "../lib/cli/processes";
+import { runBrowse, type BrowseResult } from "./browse";
 import { runLag, type LagResult } from "./lag";
 import { parseOptions } from "./options";
 import { killChildren, ROOT } from "./processes";
-import { lagTable, machineLine, NOTES, throughputTable } from "./report";
+import { browseTable, lagTable, machineLine, NOTES, throughputTable } from "./report";
 import {
   describeMachine,
   findPgRecvlogical,
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
 
   const throughput: ThroughputResult[] = [];
   let lag: LagResult | null = null;
+  let browse: BrowseResult | null = null;
   try {
     servers = await startBenchServers();
     // The worker runs from its bundle, as `retrace start` runs it (built outside every timing).
@@ -73,6 +75,10 @@ async function main(): Promise<number> {
       log("— steady load");
       lag = await runLag(servers, options.scale, (line) => log(`  ${line}`));
     }
+    if (options.only.includes("browse")) {
+      log("— browse");
+      browse = await runBrowse(servers, options.scale, (line) => log(`  ${line}`));
+    }
 
     const runtimeSeconds = Math.round((performance.now() - began) / 1000);
     const results = {
@@ -84,6 +90,7 @@ async function main(): Promise<number> {
       serverFlags: { source: SOURCE_FLAGS.filter((f) => f !== "-c"), store: STORE_FLAGS.filter((f) => f !== "-c") },
       throughput,
       lag,
+      browse,
       notes: NOTES,
     };
     fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
@@ -94,10 +101,12 @@ async function main(): Promise<number> {
     console.log("");
     if (throughput.length > 0) console.log(throughputTable(throughput), "\n");
     if (lag) console.log(lagTable(lag), "\n");
+    if (browse) console.log(browseTable(browse), "\n");
     for (const note of NOTES) console.log(`- ${note}`);
     const errors = [
       ...throughput.flatMap((r) => r.errors.map((e) => `${r.label}: ${e}`)),
       ...(lag?.errors.map((e) => `steady load: ${e}`) ?? []),
+      ...(browse?.errors.map((e) => `browse: ${e}`) ?? []),
     ];
     if (errors.length > 0) {
       console.log("\nProblems seen:");

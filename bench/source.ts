@@ -141,7 +141,7 @@ export async function teardown(
   );
   if (sourceId) {
     // Truncate rather than delete: the next workload starts from an empty audit table.
-    await servers.storePool.query("truncate changes");
+    await servers.storePool.query("truncate changes, change_segments, trail_tables");
     await servers.storePool.query("delete from sources where id = $1", [sourceId]);
   }
   await Promise.all([servers.sourcePool.query("checkpoint"), servers.storePool.query("vacuum analyze")]);

@@ -20,17 +20,20 @@ CREATE TABLE "change_segments" (
 --> statement-breakpoint
 CREATE TABLE "trail_tables" (
 	"source_id" uuid NOT NULL,
+	"database" text NOT NULL,
 	"schema" text NOT NULL,
 	"table" text NOT NULL,
-	CONSTRAINT "trail_tables_source_id_schema_table_pk" PRIMARY KEY("source_id","schema","table")
+	CONSTRAINT "trail_tables_source_id_database_schema_table_pk" PRIMARY KEY("source_id","database","schema","table")
 );
 --> statement-breakpoint
+DROP INDEX "changes_context";--> statement-breakpoint
 CREATE INDEX "change_segments_max_id" ON "change_segments" USING btree ("max_id");--> statement-breakpoint
 CREATE INDEX "change_segments_minute" ON "change_segments" USING btree ("minute");--> statement-breakpoint
+CREATE INDEX "changes_context" ON "changes" USING gin ("context" jsonb_path_ops) WHERE "changes"."context" <> '{}'::jsonb;--> statement-breakpoint
 -- Hand-written: summarise the changes stored before this migration (the worker summarises every store commit from
 -- now on, lib/changes/segments.ts). The same aggregation as summarizeRowsSql there, blocks of 16384 ids.
-INSERT INTO "trail_tables" ("source_id", "schema", "table")
-SELECT DISTINCT "source_id", "schema", "table" FROM "changes";--> statement-breakpoint
+INSERT INTO "trail_tables" ("source_id", "database", "schema", "table")
+SELECT DISTINCT "source_id", "database", "schema", "table" FROM "changes";--> statement-breakpoint
 INSERT INTO "change_segments" ("source_id", "schema", "table", "minute", "block", "min_id", "max_id", "min_lsn",
   "max_lsn", "min_at", "max_at", "creates", "updates", "deletes", "truncates", "fields")
 SELECT g.*, coalesce(f.fields, '{}'::jsonb)

@@ -1,6 +1,7 @@
 import { dehydrate, hydrate, type DehydratedState, type QueryClient } from "@tanstack/react-query";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LosslessNumber, toJsonText } from "@/lib/api/json";
+import { summarizeStoredRows } from "@/lib/changes/segments";
 import { createApiToken } from "@/lib/auth/tokens";
 import { connectStore, type Store } from "@/lib/db/client";
 import { changeQueries } from "@/lib/query/changes";
@@ -99,6 +100,8 @@ beforeAll(async () => {
     "retrace",
   );
   changeId = change.rows[0]?.id ?? "";
+  // What the worker writes with every store commit (lib/changes/segments.ts), the list reads it.
+  await summarizeStoredRows(store.pool, changeId, changeId);
   vi.stubGlobal("fetch", api);
 });
 

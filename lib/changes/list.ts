@@ -5,7 +5,7 @@ import { columns, toChange, type Change, type ChangeRow } from "./change";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { readLiveToken } from "./live";
 import type { ChangeFilters, PageRequest } from "./params";
-import { resolveScope, rowConditions, segmentConditions, segmentCount, summaryServes, type Scope } from "./scope";
+import { resolveScope, rowConditions, segmentConditions, segmentCount, type Scope } from "./scope";
 import { inSnapshot } from "./snapshot";
 
 export type ChangePage = { changes: Change[]; nextCursor: string | null; liveToken: string };
@@ -39,13 +39,15 @@ export async function readChanges(
   want: number,
 ): Promise<ChangeRow[]> {
   const conditions = rowConditions(scope);
-  if (conditions.length === 0 || !summaryServes(scope)) return readDirect(db, conditions, before, want);
+  if (scope.filters.primaryKey !== undefined || conditions.length === 0)
+    return readDirect(db, conditions, before, want);
+  if (scope.filters.context !== undefined) return readByContext(db, conditions, before, want);
   return readBySegments(db, scope, conditions, before === null ? null : BigInt(before), want);
 }
 
 /**
- * Walks the primary key backwards with the conditions as a filter (no filter: the newest rows; a primary key: its
- * hash index; a context: its GIN index or the walk, as the planner estimates).
+ * Walks the primary key backwards with the conditions as a filter (no filter: the newest rows), or by the hash index
+ * of a primary key.
  */
 async function readDirect(db: Queryable, conditions: SQL[], before: string | null, want: number) {
   const where = before === null ? conditions : [...conditions, sql`c.id < ${before}::bigint`];
@@ -53,6 +55,27 @@ async function readDirect(db: Queryable, conditions: SQL[], before: string | nul
   const result = await db.execute<ChangeRow>(sql`
     select ${columns} from changes c ${filter} order by c.id desc limit ${want}`);
   return result.rows;
+}
+
+/** How many of the newest changes a context filter looks through before it asks the context index instead. */
+const CONTEXT_WALK = 5000;
+
+/**
+ * A context filter: a common context is found among the newest changes, a rare one by the GIN index (then sorted),
+ * and the planner cannot tell them apart (it has no statistics inside jsonb). So the newest CONTEXT_WALK changes
+ * are looked through first; short of a page there, the index answers.
+ */
+async function readByContext(db: Queryable, conditions: SQL[], before: string | null, want: number) {
+  const below = before === null ? sql`` : sql`where id < ${before}::bigint`;
+  const walked = await db.execute<ChangeRow>(sql`
+    select ${columns} from (select * from changes ${below} order by id desc limit ${CONTEXT_WALK}) c
+     where ${sql.join(conditions, sql` and `)} order by c.id desc limit ${want}`);
+  if (walked.rows.length >= want) return walked.rows;
+  const where = before === null ? conditions : [...conditions, sql`c.id < ${before}::bigint`];
+  // `id + 0`: not the primary key's order, so the planner does not walk it backwards.
+  const indexed = await db.execute<ChangeRow>(sql`
+    select ${columns} from changes c where ${sql.join(where, sql` and `)} order by c.id + 0 desc limit ${want}`);
+  return indexed.rows;
 }
 
 type Segment = { source_id: string; min_id: string; max_id: string; min_lsn: string; max_lsn: string; n: string };

@@ -8,7 +8,7 @@ import { primaryKeyCandidates } from "./primary-key";
 type TableName = { schema: string; table: string };
 
 /**
- * The filters resolved against what the store holds: the sources an environment or a source id stands
+ * The filters resolved against what the store holds: the sources an environment, database or source id stands
  * for, the exact tables a typed table name stands for (case-insensitively), the operations left once `field`
  * (which only an update has) is taken into account. Null from resolveScope when nothing can match.
  */
@@ -47,12 +47,15 @@ function resolveOperations(filters: ChangeFilters): Operation[] | null {
 }
 
 async function resolveSources(db: Queryable, filters: ChangeFilters): Promise<string[] | null> {
-  // Not by database: the name a change carries is its own (copied from its source when it was captured).
-  const { environment, sourceId } = filters;
-  if (environment === undefined && sourceId === undefined) return null;
+  const { environment, database, sourceId } = filters;
+  if (environment === undefined && database === undefined && sourceId === undefined) return null;
   const conditions: SQL[] = [];
   if (environment !== undefined) conditions.push(sql`environment = ${environment}`);
   if (sourceId !== undefined) conditions.push(sql`id = ${sourceId}::uuid`);
+  // By the database name the changes carry (copied from their source when they were captured).
+  if (database !== undefined) {
+    conditions.push(sql`id in (select source_id from trail_tables where database = ${database})`);
+  }
   const found = await db.execute<{ id: string }>(
     sql`select id::text as id from sources where ${sql.join(conditions, sql` and `)} order by id`,
   );

@@ -52,8 +52,8 @@ const UPSERT_TALLY = `
                          $8::timestamptz[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::jsonb[])
       as i(schema, "table", minute, min_lsn, max_lsn, min_at, max_at, creates, updates, deletes, truncates, fields)
   ), tables as (
-    insert into trail_tables (source_id, schema, "table")
-    select distinct $1::uuid, schema, "table" from input
+    insert into trail_tables (source_id, database, schema, "table")
+    select distinct $1::uuid, database, schema, "table" from input, unnest($15::text[]) as database
     on conflict do nothing
   )
   insert into change_segments as s (${SEGMENT_COLUMNS})
@@ -73,6 +73,8 @@ export const LAST_ID_SQL =
 export class SegmentTally {
   private readonly entries = new Map<string, Map<string, Map<string, Entry>>>();
   private lastAt = "";
+  /** The database names the rows carry (their source's: one). */
+  private readonly databases = new Set<string>();
   private lastMinute = "";
   private rows = 0;
 
@@ -80,6 +82,7 @@ export class SegmentTally {
   add(rows: readonly ChangeRow[]): void {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as ChangeRow;
+      this.databases.add(row.database);
       if (row.committedAt !== this.lastAt) {
         this.lastAt = row.committedAt;
         this.lastMinute = `${row.committedAt.slice(0, 16)}:00Z`;
@@ -141,7 +144,8 @@ export class SegmentTally {
         }
       }
     }
-    await client.query(UPSERT_TALLY, [sourceId, ...columns, (BigInt(lastIdBefore) + 1n).toString()]);
+    const firstId = (BigInt(lastIdBefore) + 1n).toString();
+    await client.query(UPSERT_TALLY, [sourceId, ...columns, firstId, [...this.databases]]);
   }
 }
 
@@ -171,8 +175,8 @@ export function summarizeRowsSql(rows: string): string {
              count(*) filter (where operation = 'TRUNCATE') as truncates
         from ${rows} group by 1, 2, 3, 4, 5
     ), summary_tables as (
-      insert into trail_tables (source_id, schema, "table")
-      select distinct source_id, schema, "table" from summary_groups
+      insert into trail_tables (source_id, database, schema, "table")
+      select distinct source_id, database, schema, "table" from ${rows}
       on conflict do nothing
     ), summary_segments as (
       insert into change_segments as s (${SEGMENT_COLUMNS})

@@ -24,7 +24,7 @@ export async function trailTables(
   const first = q === undefined ? sql`true` : sql`strpos(lower(t."table"), ${q}) = 1 or strpos(${name}, ${q}) = 1`;
   const found = await db.execute<TrailTable>(sql`
     select schema, "table", database, environment from (
-      select distinct t.schema, t."table", s.database, s.environment, (${first}) as first
+      select distinct t.schema, t."table", t.database, s.environment, (${first}) as first
         from trail_tables t join sources s on s.id = t.source_id ${where}) found
      order by first desc, "table", schema, database, environment
      limit ${TABLES_LIMIT}`);

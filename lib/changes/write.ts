@@ -44,7 +44,7 @@ const INSERT_CHANGES: Omit<pg.QueryConfig, "values"> = {
                c text[], u text[], x jsonb, n int, q timestamptz, bn text[], an text[], ps text, pt text)
        order by r.l, r.n
       on conflict (source_id, commit_lsn, seq) do nothing
-      returning id, source_id, schema, "table", operation, committed_at, commit_lsn, changed_fields
+      returning id, source_id, database, schema, "table", operation, committed_at, commit_lsn, changed_fields
     ), ${summarizeRowsSql("inserted")}
     select count(*)::int as inserted from inserted`,
 };

@@ -48,13 +48,17 @@ export const changeSegments = pgTable(
   ],
 );
 
-/** The tables the trail holds changes of, per source: table type-ahead and case-insensitive table filters. */
+/**
+ * The tables the trail holds changes of, per source and database name (as the changes carry it): table
+ * type-ahead, case-insensitive table filters, and the sources a database filter stands for.
+ */
 export const trailTables = pgTable(
   "trail_tables",
   {
     sourceId: uuid("source_id").notNull(),
+    database: text("database").notNull(),
     schema: text("schema").notNull(),
     table: text("table").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.sourceId, t.schema, t.table] })],
+  (t) => [primaryKey({ columns: [t.sourceId, t.database, t.schema, t.table] })],
 );
