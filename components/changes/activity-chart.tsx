@@ -52,7 +52,13 @@ export function ActivityChart({
   const buckets = activity?.buckets ?? [];
   const total = buckets.reduce((sum, bucket) => sum + OPERATIONS.reduce((n, o) => n + bucket[o], 0), 0);
   const spanDays = activity ? (Date.parse(activity.to) - Date.parse(activity.from)) / 86_400_000 : 0;
+  // Ticks of a day or less are times; the range itself always says the day (the last day starts yesterday).
   const format = (iso: string) => (spanDays > 1 ? dayAndTime : timeOfDay).format(new Date(iso));
+  const formatRange = (from: string, to: string) => {
+    const [start, end] = [new Date(from), new Date(to)];
+    const sameDay = start.toDateString() === end.toDateString();
+    return `${dayAndTime.format(start)} – ${(sameDay ? timeOfDay : dayAndTime).format(end)}`;
+  };
 
   const finish = () => {
     if (!selection || !activity) return setSelection(null);
@@ -75,7 +81,7 @@ export function ActivityChart({
       <div className="flex flex-wrap items-baseline justify-between gap-x-4 px-2 text-xs text-slate-500">
         <span>
           <span className="font-medium text-slate-700">Activity</span>{" "}
-          {activity ? `${total.toLocaleString()} changes, ${format(activity.from)} – ${format(activity.to)}` : "…"}
+          {activity ? `${total.toLocaleString()} changes, ${formatRange(activity.from, activity.to)}` : "…"}
         </span>
         <span className="hidden sm:inline">Drag across bars to narrow the time range</span>
       </div>
@@ -106,7 +112,7 @@ export function ActivityChart({
               />
               <YAxis allowDecimals={false} tick={{ fontSize: 11, fill: "#64748b" }} tickLine={false} axisLine={false} />
               <Tooltip
-                labelFormatter={(label) => (typeof label === "string" ? format(label) : String(label))}
+                labelFormatter={(label) => (typeof label === "string" ? dayAndTime.format(new Date(label)) : "")}
                 cursor={{ fill: "#e0e7ff", opacity: 0.5 }}
                 isAnimationActive={false}
               />

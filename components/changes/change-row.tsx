@@ -48,7 +48,7 @@ export function ChangeRow({
     <li data-testid="change-row" data-operation={change.operation} data-change-id={change.id} aria-current={selected}>
       {/*
         From md up, one line under the list's column headings, the context under it. On a phone: the operation,
-        the table and the database; then the primary key and the time; then the context.
+        the table and the time; then the primary key and the database; then the context.
       */}
       <Link
         href={href}
@@ -61,7 +61,7 @@ export function ChangeRow({
       >
         <span
           className={classes(
-            "col-start-3 row-start-2 text-right text-xs text-slate-500",
+            "col-start-3 row-start-1 text-right text-xs text-slate-500",
             atMd,
             "md:text-left md:text-sm",
           )}
@@ -94,7 +94,7 @@ export function ChangeRow({
           {change.primaryKey !== null ? readableKey(change.primaryKey) : withoutKey(change)}
         </span>
         <span
-          className={classes("col-start-3 row-start-1 min-w-0 text-right text-xs text-slate-500", atMd, "md:text-left")}
+          className={classes("col-start-3 row-start-2 min-w-0 text-right text-xs text-slate-500", atMd, "md:text-left")}
         >
           <span className="text-slate-700">{change.database}</span> · {change.environment}
         </span>
