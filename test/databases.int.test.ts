@@ -495,6 +495,33 @@ describe("connecting, editing and removing a database", () => {
     expect(await publicationTables(pub)).toEqual(["public.items"]);
   });
 
+  it("PUT tables refuses a table with a virtual generated column; its writes keep working", async () => {
+    await source.query(
+      `set role app_owner;
+       create table public.lines (id int primary key, price int, qty int, total int generated always as (price * qty))`,
+      [],
+      "app",
+    );
+    const refused = await json<ErrorJson>(
+      await routes.tables.PUT(
+        request("PUT", `/api/databases/${id}/tables`, { tables: ["public.items", "public.lines"] }),
+        withId(id),
+      ),
+    );
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.message).toContain("Retrace cannot track public.lines (total)");
+    expect(refused.body.error.message).toContain("Nothing was changed.");
+    expect(await publicationTables(pub)).toEqual(["public.items"]);
+    expect(await replicaIdentity("public.lines")).toBe("d");
+    // Tracked the way other tables are (published, REPLICA IDENTITY FULL), PostgreSQL 18 refuses its UPDATEs.
+    await source.query(
+      "insert into public.lines (id, price, qty) values (1, 2, 3); update public.lines set qty = 4",
+      [],
+      "app",
+    );
+    await source.query("set role app_owner; drop table public.lines", [], "app");
+  });
+
   it("PATCH pauses and resumes", async () => {
     const paused = await json<{ database: { enabled: boolean; status: string } }>(
       await routes.one.PATCH(request("PATCH", `/api/databases/${id}`, { enabled: false }), withId(id)),

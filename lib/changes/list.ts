@@ -151,22 +151,19 @@ async function readBySegments(
  * one's). Within a source, LSN order is id order (one worker stores a source, in commit order).
  */
 async function readRanges(db: Queryable, conditions: SQL[], ranges: Range[], want: number): Promise<ChangeRow[]> {
-  const values = sql.join(
-    ranges.map(
-      (r) =>
-        sql`(${r.sourceId}::uuid, ${r.lo.toString()}::bigint, ${r.hi.toString()}::bigint,
-             ${formatLsn(r.loLsn)}::pg_lsn, ${formatLsn(r.hiLsn)}::pg_lsn)`,
-    ),
-    sql`, `,
+  // One branch per range with its bounds as values (not a join on a list of them), so that the planner sees
+  // how many rows each range holds and picks its index accordingly.
+  const branches = ranges.map(
+    (r) => sql`(
+      select ${columns} from changes c
+       where c.source_id = ${r.sourceId}::uuid
+         and c.commit_lsn between ${formatLsn(r.loLsn)}::pg_lsn and ${formatLsn(r.hiLsn)}::pg_lsn
+         and c.id between ${r.lo.toString()}::bigint and ${r.hi.toString()}::bigint
+         and ${sql.join(conditions, sql` and `)}
+       order by c.id desc limit ${want})`,
   );
   const result = await db.execute<ChangeRow>(sql`
-    select page.* from (values ${values}) as r(source_id, lo, hi, lo_lsn, hi_lsn)
-    cross join lateral (
-      select ${columns} from changes c
-       where c.source_id = r.source_id and c.commit_lsn between r.lo_lsn and r.hi_lsn and c.id between r.lo and r.hi
-         and ${sql.join(conditions, sql` and `)}
-       order by c.id desc limit ${want}) page
-    order by page.id::bigint desc limit ${want}`);
+    select * from (${sql.join(branches, sql` union all `)}) page order by page.id::bigint desc limit ${want}`);
   return result.rows;
 }
 

@@ -94,6 +94,7 @@ describe("evaluateChecks", () => {
       ownerIsSuperuser: false,
       mayAlter: false,
       identityFull: false,
+      virtualColumns: [],
     };
     const access = {
       role: "app",
@@ -112,6 +113,27 @@ describe("evaluateChecks", () => {
     const [connected] = failing({ access: { ...access, publication } });
     expect(connected?.fix).toContain('ALTER PUBLICATION "retrace_1" ADD TABLE "public"."orders";');
     expect(connected?.fix).not.toContain('GRANT "shop_owner"');
+  });
+
+  it("refuses a table with virtual generated columns (PostgreSQL 18 cannot publish it under FULL)", () => {
+    const items = {
+      schema: "public",
+      table: "items",
+      owner: "app",
+      ownerIsSuperuser: false,
+      mayAlter: true,
+      identityFull: false,
+      virtualColumns: ["total"],
+    };
+    const access = {
+      role: "app",
+      tables: [{ table: { schema: "public", table: "items" }, relations: [items], published: false }],
+      owners: [],
+      publication: null,
+    };
+    const [refused] = failing({ access });
+    expect(refused?.message).toContain("cannot track public.items (total)");
+    expect(refused?.fix).toContain("STORED");
   });
 
   it("reports requested tables that do not exist", () => {

@@ -295,6 +295,22 @@ const tableNames = (tables: readonly TableAccess[]) => tables.map((t) => `${t.ta
  * Otherwise the fix is the SQL for the owners, once the publication exists.
  */
 export function tablesAccessCheck(access: AccessFacts): Check {
+  const virtual = access.tables.flatMap((t) =>
+    t.relations
+      .filter((r) => r.virtualColumns.length > 0)
+      .map((r) => `${r.schema}.${r.table} (${r.virtualColumns.join(", ")})`),
+  );
+  if (virtual.length > 0) {
+    return check(
+      "publication",
+      false,
+      `Retrace cannot track ${virtual.join(", ")}: a table with virtual generated columns cannot be published ` +
+        "with REPLICA IDENTITY FULL (PostgreSQL 18 would refuse its UPDATEs and DELETEs), and its changes " +
+        "would come without them. Nothing was changed.",
+      "Leave the table untracked, or make its generated columns STORED (they are then published and recorded): " +
+        "drop the column and add it again as GENERATED ALWAYS AS (…) STORED.",
+    );
+  }
   const needOwner = access.tables.filter((t) => tableSetup(access, t) === "owner");
   if (needOwner.length > 0) {
     const owned = needOwner.map((t) => {

@@ -15,6 +15,7 @@ const relation = (table: string, owner: string, extra: Partial<RelationAccess> =
   ownerIsSuperuser: owner === "postgres",
   mayAlter: owner === "retrace",
   identityFull: false,
+  virtualColumns: [],
   ...extra,
 });
 

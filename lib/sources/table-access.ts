@@ -18,6 +18,12 @@ export type RelationAccess = TableRef & {
   /** Retrace's role has the owner's rights (it is the owner, inherits from it, or is a superuser). */
   mayAlter: boolean;
   identityFull: boolean;
+  /**
+   * Its virtual generated columns (PostgreSQL 18). PostgreSQL refuses UPDATE and DELETE of a published table that
+   * has one under REPLICA IDENTITY FULL ("Replica identity must not contain unpublished generated columns"), so
+   * tracking it would break the application's writes: Retrace refuses to.
+   */
+  virtualColumns: string[];
 };
 
 export type TableAccess = {
@@ -89,6 +95,7 @@ export async function gatherTableAccess(
     owner_is_superuser: boolean;
     may_alter: boolean;
     identity_full: boolean;
+    virtual_columns: string[];
     published: boolean;
   }>(
     `with recursive chosen as (
@@ -105,6 +112,9 @@ export async function gatherTableAccess(
             o.rolname::text as owner, o.rolsuper as owner_is_superuser,
             pg_has_role(current_user, c.relowner, 'USAGE') as may_alter,
             c.relreplident = 'f' as identity_full,
+            array(select a.attname::text from pg_attribute a
+                   where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped and a.attgenerated = 'v'
+                   order by a.attnum) as virtual_columns,
             exists (select 1 from pg_publication p join pg_publication_rel pr on pr.prpubid = p.oid
                      where p.pubname = $3 and pr.prrelid = c.oid) as published
        from tree
@@ -123,6 +133,7 @@ export async function gatherTableAccess(
       ownerIsSuperuser: row.owner_is_superuser,
       mayAlter: row.may_alter,
       identityFull: row.identity_full,
+      virtualColumns: row.virtual_columns,
     };
     const entry = byTable.get(row.ord);
     if (entry) entry.relations.push(relation);
