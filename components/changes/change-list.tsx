@@ -146,5 +146,11 @@ export function ChangeList(props: Props) {
 
 function dedupe(changes: ChangeJson[]): ChangeJson[] {
   const seen = new Set<string>();
-  return changes.filter((change) => !seen.has(change.id) && Boolean(seen.add(change.id)));
+  const unique: ChangeJson[] = [];
+  for (const change of changes) {
+    if (seen.has(change.id)) continue;
+    seen.add(change.id);
+    unique.push(change);
+  }
+  return unique;
 }

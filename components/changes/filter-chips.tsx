@@ -1,16 +1,18 @@
 "use client";
 
+import { useQuery } from "@tanstack/react-query";
 import { classes } from "@/components/ui/classes";
 import { contextPairs, contextParam, typedValue } from "@/lib/changes/context-filter";
 import type { FilterValues } from "@/lib/changes/filters";
 import { describeRange } from "@/lib/changes/time-range";
+import { databaseQueries } from "@/lib/query/databases";
 import { operationsOf } from "./change-filters";
 import { OPERATION_LABELS } from "./operation-badge";
 
 type Chip = { id: string; label: string; value: string; clear: FilterValues };
 
 /** Every active filter as a chip (the environment is the header's): what a shared link filters by is visible. */
-function chipsOf(filters: FilterValues): Chip[] {
+function chipsOf(filters: FilterValues, sourceName: (id: string) => string): Chip[] {
   const chips: Chip[] = [];
   const operations = operationsOf(filters.operation);
   if (filters.operation) {
@@ -27,7 +29,7 @@ function chipsOf(filters: FilterValues): Chip[] {
     chips.push({ id: "database", label: "Database", value: filters.database, clear: { database: "" } });
   }
   if (filters.sourceId) {
-    chips.push({ id: "sourceId", label: "Source", value: filters.sourceId, clear: { sourceId: "" } });
+    chips.push({ id: "sourceId", label: "Source", value: sourceName(filters.sourceId), clear: { sourceId: "" } });
   }
   if (filters.field) chips.push({ id: "field", label: "Changed field", value: filters.field, clear: { field: "" } });
   const pairs = contextPairs(filters.context);
@@ -56,7 +58,10 @@ export function FilterChips({
   onApply: (patch: FilterValues) => void;
   onClearAll: () => void;
 }) {
-  const chips = chipsOf(filters);
+  const databases = useQuery(databaseQueries.list()).data?.databases ?? [];
+  // A source link (a database's page links its changes so) names the database, not its id.
+  const sourceName = (id: string) => databases.find((d) => d.id === id.toLowerCase())?.name ?? id;
+  const chips = chipsOf(filters, sourceName);
   if (chips.length === 0) return null;
   return (
     <div className="flex flex-wrap items-center gap-2" aria-label="Active filters" role="group">
