@@ -48,7 +48,7 @@ export function ChangeRow({
     <li data-testid="change-row" data-operation={change.operation} data-change-id={change.id} aria-current={selected}>
       {/*
         From md up, one line under the list's column headings, the context under it. On a phone: the operation,
-        the table and the time; then the primary key and the database; then the context.
+        the table; then the primary key and the database; then the time and the context.
       */}
       <Link
         href={href}
@@ -59,19 +59,13 @@ export function ChangeRow({
           selected ? "bg-indigo-50 outline-2 -outline-offset-2 outline-indigo-400" : "hover:bg-slate-50",
         )}
       >
-        <span
-          className={classes(
-            "col-start-3 row-start-1 text-right text-xs text-slate-500",
-            atMd,
-            "md:text-left md:text-sm",
-          )}
-        >
+        <span className={classes("col-start-1 row-start-3 text-xs text-slate-500", atMd, "md:text-left md:text-sm")}>
           <RelativeTime iso={change.committedAt} now={now} />
         </span>
         <span className={classes("col-start-1 row-start-1", atMd)}>
           <OperationBadge operation={change.operation} />
         </span>
-        <span className={classes("col-start-2 row-start-1 min-w-0 wrap-anywhere", atMd)}>
+        <span className={classes("col-span-2 col-start-2 row-start-1 min-w-0 wrap-anywhere", atMd, "md:col-span-1")}>
           <span className="font-mono text-slate-900">
             <Identifier name={`${change.schema}.${change.table}`} />
           </span>
@@ -102,7 +96,7 @@ export function ChangeRow({
           <span
             data-testid="change-context"
             className={classes(
-              "col-span-3 row-start-3 flex min-w-0 flex-wrap gap-x-3 gap-y-0.5 text-xs text-slate-500",
+              "col-span-2 col-start-2 row-start-3 flex min-w-0 flex-wrap gap-x-3 gap-y-0.5 text-xs text-slate-500",
               "md:col-span-3 md:col-start-3 md:row-start-2",
             )}
           >
