@@ -80,7 +80,14 @@ async function readByContext(db: Queryable, conditions: SQL[], before: string | 
 
 type Segment = { source_id: string; min_id: string; max_id: string; min_lsn: string; max_lsn: string; n: string };
 /** Where a source's changes of some segments are: an id range and the range of their commit LSNs. */
-type Range = { sourceId: string; lo: bigint; hi: bigint; loLsn: bigint; hiLsn: bigint };
+type Range = { sourceId: string; lo: bigint; hi: bigint; loLsn: bigint; hiLsn: bigint; count: number };
+
+/**
+ * A range where at least one id in DENSE_IDS is a change the filters want is read by walking its ids (a page is
+ * found within a few hundred); a sparser one by its source's LSN index, which skips other sources' ids. The planner
+ * cannot tell them apart: it takes LSN and id for independent, while within a source they rise together.
+ */
+const DENSE_IDS = 50;
 
 /**
  * Reads only the id ranges of the segments (lib/db/schema/change-segments.ts) that count changes of the scope,
@@ -134,6 +141,7 @@ async function readBySegments(
         hi: top(segment),
         loLsn: parseLsn(segment.min_lsn),
         hiLsn: parseLsn(segment.max_lsn),
+        count: Number(segment.n),
       })),
     );
     if (ranges.length > 0) rows.push(...(await readRanges(db, conditions, ranges, need)));
@@ -145,23 +153,25 @@ async function readBySegments(
 }
 
 /**
- * Up to `want` changes meeting the conditions in the ranges, newest first. A range is read by whichever index the
- * planner finds cheaper: the primary key (or (table, id)) over its ids, or the source's (source_id, commit_lsn, seq)
- * over its LSNs, which skips other sources' changes in between (a small source's ids are spread among a busy
- * one's). Within a source, LSN order is id order (one worker stores a source, in commit order).
+ * Up to `want` changes meeting the conditions in the ranges, newest first: a dense range by the primary key (or
+ * (table, id)) over its ids, a sparse one also bounded by its LSNs so that the source's (source_id, commit_lsn, seq)
+ * index can skip other sources' changes in between (a small source's ids are spread among a busy one's).
  */
 async function readRanges(db: Queryable, conditions: SQL[], ranges: Range[], want: number): Promise<ChangeRow[]> {
   // One branch per range with its bounds as values (not a join on a list of them), so that the planner sees
   // how many rows each range holds and picks its index accordingly.
-  const branches = ranges.map(
-    (r) => sql`(
+  const branches = ranges.map((r) => {
+    const dense = BigInt(r.count) * BigInt(DENSE_IDS) >= r.hi - r.lo + 1n;
+    const lsn = dense
+      ? sql``
+      : sql` and c.commit_lsn between ${formatLsn(r.loLsn)}::pg_lsn and ${formatLsn(r.hiLsn)}::pg_lsn`;
+    return sql`(
       select ${columns} from changes c
-       where c.source_id = ${r.sourceId}::uuid
-         and c.commit_lsn between ${formatLsn(r.loLsn)}::pg_lsn and ${formatLsn(r.hiLsn)}::pg_lsn
+       where c.source_id = ${r.sourceId}::uuid${lsn}
          and c.id between ${r.lo.toString()}::bigint and ${r.hi.toString()}::bigint
          and ${sql.join(conditions, sql` and `)}
-       order by c.id desc limit ${want})`,
-  );
+       order by c.id desc limit ${want})`;
+  });
   const result = await db.execute<ChangeRow>(sql`
     select * from (${sql.join(branches, sql` union all `)}) page order by page.id::bigint desc limit ${want}`);
   return result.rows;
@@ -179,6 +189,7 @@ function mergeRanges(ranges: Range[]): Range[] {
       last.lo = min(last.lo, range.lo);
       last.loLsn = min(last.loLsn, range.loLsn);
       last.hiLsn = max(last.hiLsn, range.hiLsn);
+      last.count += range.count;
     } else merged.push({ ...range });
   }
   return merged;
