@@ -3,6 +3,8 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut, useSession } from "next-auth/react";
+import { classes } from "./ui/classes";
+import { EnvironmentSwitcher, scopedHref, useEnvironment } from "./environment";
 
 const links = [
   { href: "/changes", label: "Changes" },
@@ -11,22 +13,33 @@ const links = [
 
 export function Nav() {
   const pathname = usePathname();
+  const environment = useEnvironment();
   const { data: session } = useSession();
   if (!session?.user) return null;
   return (
     <header className="border-b border-slate-200 bg-white">
       {/*
-        On a phone the row holds the brand, the links and Sign out; the email joins from the sm breakpoint up,
-        truncated when long, and is in Sign out's title meanwhile.
+        On a phone the first row holds the brand, the links and Sign out, and the environment switcher has a row of
+        its own; from the sm breakpoint up it sits beside the links. The email joins from md up, truncated when
+        long, and is in Sign out's title meanwhile.
       */}
-      <nav className="mx-auto flex max-w-7xl items-center gap-4 px-4 py-3 sm:gap-6 sm:px-6" aria-label="Main">
-        <Link href="/changes" className="shrink-0 font-semibold tracking-tight text-indigo-700">
+      <nav
+        className={classes(
+          "mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3",
+          "sm:flex-nowrap sm:gap-6 sm:px-6",
+        )}
+        aria-label="Main"
+      >
+        <Link
+          href={scopedHref("/changes", environment)}
+          className="shrink-0 font-semibold tracking-tight text-indigo-700"
+        >
           Retrace
         </Link>
         {links.map((link) => (
           <Link
             key={link.href}
-            href={link.href}
+            href={scopedHref(link.href, environment)}
             aria-current={pathname.startsWith(link.href) ? "page" : undefined}
             className={
               pathname.startsWith(link.href) ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900"
@@ -35,8 +48,9 @@ export function Nav() {
             {link.label}
           </Link>
         ))}
+        <EnvironmentSwitcher className="order-last w-full sm:order-none sm:w-auto" />
         <span
-          className="ml-auto hidden min-w-0 truncate text-sm text-slate-500 sm:block"
+          className="ml-auto hidden min-w-0 truncate text-sm text-slate-500 md:block"
           title={session.user.email ?? ""}
         >
           {session.user.email}
@@ -45,7 +59,7 @@ export function Nav() {
           type="button"
           onClick={() => signOut({ callbackUrl: "/login" })}
           title={session.user.email ? `Signed in as ${session.user.email}` : undefined}
-          className="ml-auto shrink-0 whitespace-nowrap text-sm text-slate-500 hover:text-slate-900 sm:ml-0"
+          className="ml-auto shrink-0 whitespace-nowrap text-sm text-slate-500 hover:text-slate-900 md:ml-0"
         >
           Sign out
         </button>

@@ -1,156 +1,138 @@
 "use client";
 
-import { useEffect, useState } from "react";
-import { OPERATIONS, type FilterKey, type FilterValues } from "@/lib/changes/filters";
+import { useQuery } from "@tanstack/react-query";
+import { classes } from "@/components/ui/classes";
+import { OPERATIONS, type FilterValues, type OperationName } from "@/lib/changes/filters";
+import { databaseQueries } from "@/lib/query/databases";
+import { ContextFilterField } from "./context-filter-field";
 import { OPERATION_LABELS } from "./operation-badge";
+import { TableFilter } from "./table-filter";
+import { filterInputClass, filterLabelClass, TextFilter } from "./text-filter";
+import { TimeFilter } from "./time-filter";
 
-const ENVIRONMENTS = [
-  { value: "production", label: "Production" },
-  { value: "staging", label: "Staging" },
-  { value: "test", label: "Test" },
-];
+/** The operations a filter names (`CREATE,UPDATE`), in their usual order. */
+export function operationsOf(param: string | undefined): OperationName[] {
+  const named = new Set((param ?? "").split(",").map((name) => name.trim().toUpperCase()));
+  return OPERATIONS.filter((operation) => named.has(operation));
+}
 
-const inputClass =
-  "block w-full rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-sm focus:border-indigo-500";
+type Props = {
+  filters: FilterValues;
+  /** The header's environment: the table suggestions and the database list are the ones it holds. */
+  environment: string;
+  onApply: (patch: FilterValues) => void;
+};
 
-/** `onChange` should be stable (useCallback): text filters debounce against it. */
-type Props = { filters: FilterValues; onChange: (key: FilterKey, value: string) => void };
+/** Every filter of the change list; each applies to the URL (one history entry per edit). */
+export function ChangeFilters({ filters, environment, onApply }: Props) {
+  const operations = operationsOf(filters.operation);
+  const toggle = (operation: OperationName, on: boolean) => {
+    const next = OPERATIONS.filter((o) => (o === operation ? on : operations.includes(o)));
+    // All four is no filter at all.
+    onApply({ operation: next.length === OPERATIONS.length ? "" : next.join(",") });
+  };
 
-export function ChangeFilters({ filters, onChange }: Props) {
-  const environment = filters.environment ?? "";
-  const knownEnvironment = environment === "" || ENVIRONMENTS.some((e) => e.value === environment);
   return (
     <form
       role="search"
       aria-label="Filter changes"
-      // A phone: the two selects side by side, then each text filter on a row of its own (placeholder readable).
-      className="grid grid-cols-2 gap-3 lg:grid-cols-4"
+      id="change-filters"
+      className="grid grid-cols-1 gap-4 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-2 lg:grid-cols-4"
       onSubmit={(event) => event.preventDefault()}
     >
-      <div className="space-y-1">
-        <label htmlFor="filter-operation" className="block text-xs font-medium text-slate-600">
-          Operation
-        </label>
-        <select
-          id="filter-operation"
-          className={inputClass}
-          value={filters.operation ?? ""}
-          onChange={(event) => onChange("operation", event.target.value)}
-        >
-          <option value="">All</option>
-          {OPERATIONS.map((operation) => (
-            <option key={operation} value={operation}>
-              {OPERATION_LABELS[operation]}
-            </option>
-          ))}
-        </select>
+      <fieldset className="space-y-1 sm:col-span-2">
+        <legend className={filterLabelClass}>Operation</legend>
+        <div className="flex flex-wrap gap-2 pt-1">
+          {OPERATIONS.map((operation) => {
+            const checked = operations.includes(operation);
+            return (
+              <label
+                key={operation}
+                className={classes(
+                  "flex cursor-pointer items-center gap-1.5 rounded-full border px-3 py-1 text-sm",
+                  "has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-indigo-500",
+                  checked ? "border-indigo-300 bg-indigo-50 text-indigo-900" : "border-slate-300 text-slate-700",
+                )}
+              >
+                <input
+                  type="checkbox"
+                  className="h-3.5 w-3.5 accent-indigo-600"
+                  checked={checked}
+                  onChange={(event) => toggle(operation, event.target.checked)}
+                />
+                {OPERATION_LABELS[operation]}
+              </label>
+            );
+          })}
+        </div>
+      </fieldset>
+      <div className="sm:col-span-2">
+        <TimeFilter range={{ from: filters.from, to: filters.to }} onApply={onApply} />
       </div>
-      <TextFilter
-        id="filter-table"
-        label="Table"
-        placeholder="items or public.items"
-        filterKey="table"
-        value={filters.table ?? ""}
-        onChange={onChange}
-      />
+      <TableFilter value={filters.table ?? ""} environment={environment} onApply={(table) => onApply({ table })} />
       <TextFilter
         id="filter-primary-key"
         label="Primary key"
-        placeholder="exact value"
-        filterKey="primaryKey"
+        placeholder="42, or 31,1 for a composite key"
         value={filters.primaryKey ?? ""}
-        onChange={onChange}
+        onApply={(primaryKey) => onApply({ primaryKey })}
       />
-      <div className="space-y-1">
-        <label htmlFor="filter-environment" className="block text-xs font-medium text-slate-600">
-          Environment
-        </label>
-        <select
-          id="filter-environment"
-          className={inputClass}
-          value={environment}
-          onChange={(event) => onChange("environment", event.target.value)}
-        >
-          <option value="">All</option>
-          {ENVIRONMENTS.map((e) => (
-            <option key={e.value} value={e.value}>
-              {e.label}
-            </option>
-          ))}
-          {knownEnvironment ? null : <option value={environment}>{environment}</option>}
-        </select>
+      <DatabaseFilter
+        value={filters.database ?? ""}
+        environment={environment}
+        onApply={(database) => onApply({ database })}
+      />
+      <TextFilter
+        id="filter-field"
+        label="Changed field"
+        placeholder="updates that changed it, e.g. price"
+        value={filters.field ?? ""}
+        onApply={(field) => onApply({ field })}
+      />
+      <div className="sm:col-span-2 lg:col-span-4">
+        <ContextFilterField value={filters.context ?? ""} onApply={(context) => onApply({ context })} />
       </div>
     </form>
   );
 }
 
-const DEBOUNCE_MS = 600;
-
-/**
- * A text filter that applies on Enter, on blur, or after a pause in typing, so the URL (and
- * the query) does not change on every keystroke.
- */
-function TextFilter({
-  id,
-  label,
-  placeholder,
-  filterKey,
+/** The databases connected in the environment, by name (the API's `database` filter is the database's name). */
+function DatabaseFilter({
   value,
-  onChange,
+  environment,
+  onApply,
 }: {
-  id: string;
-  label: string;
-  placeholder: string;
-  filterKey: FilterKey;
   value: string;
-  onChange: Props["onChange"];
+  environment: string;
+  onApply: (database: string) => void;
 }) {
-  const [draft, setDraft] = useState(value);
-  const [applied, setApplied] = useState(value);
-  // The URL changed from elsewhere (back button, "Clear filters"): show what it says.
-  if (value !== applied) {
-    setApplied(value);
-    setDraft(value);
-  }
-
-  const apply = (next: string) => {
-    const trimmed = next.trim();
-    if (trimmed === applied) return;
-    setApplied(trimmed);
-    onChange(filterKey, trimmed);
-  };
-
-  useEffect(() => {
-    if (draft.trim() === applied) return;
-    const timer = setTimeout(() => {
-      setApplied(draft.trim());
-      onChange(filterKey, draft.trim());
-    }, DEBOUNCE_MS);
-    return () => clearTimeout(timer);
-  }, [draft, applied, filterKey, onChange]);
-
+  const query = useQuery(databaseQueries.list());
+  const names = [
+    ...new Set(
+      (query.data?.databases ?? [])
+        .filter((database) => !environment || database.environment === environment)
+        .map((database) => database.database),
+    ),
+  ].sort();
+  if (value && !names.includes(value)) names.push(value);
   return (
-    <div className="order-1 col-span-2 space-y-1 sm:order-none sm:col-span-1">
-      <label htmlFor={id} className="block text-xs font-medium text-slate-600">
-        {label}
+    <div className="space-y-1">
+      <label htmlFor="filter-database" className={filterLabelClass}>
+        Database
       </label>
-      <input
-        id={id}
-        type="search"
-        className={inputClass}
-        placeholder={placeholder}
-        value={draft}
-        autoComplete="off"
-        spellCheck={false}
-        onChange={(event) => setDraft(event.target.value)}
-        onBlur={() => apply(draft)}
-        onKeyDown={(event) => {
-          if (event.key === "Enter") {
-            event.preventDefault();
-            apply(draft);
-          }
-        }}
-      />
+      <select
+        id="filter-database"
+        className={filterInputClass}
+        value={value}
+        onChange={(event) => onApply(event.target.value)}
+      >
+        <option value="">All</option>
+        {names.map((name) => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }

@@ -2,12 +2,13 @@
 
 import Link from "next/link";
 import { RelativeTime, useNow } from "@/components/changes/time";
+import { scopedHref, useEnvironment } from "@/components/environment";
 import { classes } from "@/components/ui/classes";
 import { Identifier } from "@/components/ui/identifier";
 import { CellLabel, stacked } from "@/components/ui/stacked-table";
 import type { DatabaseJson } from "@/lib/sources/api-types";
 import { useDatabases } from "./api";
-import { EnvironmentBadge, StatusBadge } from "./badges";
+import { EnvironmentBadge, environmentLabel, StatusBadge } from "./badges";
 import { CaptureNote } from "./capture-health";
 import { DatabaseActions } from "./database-actions";
 import { Lag } from "./lag";
@@ -17,6 +18,7 @@ export const connectLinkClass =
 
 export function DatabaseList({ canEdit }: { canEdit: boolean }) {
   const now = useNow();
+  const environment = useEnvironment();
   const query = useDatabases();
 
   if (query.isPending) {
@@ -41,7 +43,22 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
     );
   }
 
-  const { databases } = query.data;
+  const { databases: all } = query.data;
+  // The header's environment scopes the list; the list is small, so it is narrowed here.
+  const databases = environment ? all.filter((database) => database.environment === environment) : all;
+  if (all.length > 0 && databases.length === 0) {
+    return (
+      <div className="rounded-lg border border-dashed border-slate-300 bg-white px-6 py-12 text-center">
+        <h2 className="text-base font-semibold">No databases in {environmentLabel(environment)}</h2>
+        <p className="mx-auto mt-1 max-w-md text-sm text-slate-500">
+          {all.length} {all.length === 1 ? "database is" : "databases are"} connected in other environments.
+        </p>
+        <Link href="/databases" className="mt-4 inline-block text-sm font-medium text-indigo-700 hover:underline">
+          Show all environments
+        </Link>
+      </div>
+    );
+  }
   if (databases.length === 0) {
     return (
       <div className="rounded-lg border border-dashed border-slate-300 bg-white px-6 py-12 text-center">
@@ -93,7 +110,13 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
           </thead>
           <tbody role="rowgroup" className={stacked.lg.body}>
             {databases.map((database) => (
-              <DatabaseRow key={database.id} database={database} canEdit={canEdit} now={now} />
+              <DatabaseRow
+                key={database.id}
+                database={database}
+                canEdit={canEdit}
+                now={now}
+                environment={environment}
+              />
             ))}
           </tbody>
         </table>
@@ -110,11 +133,21 @@ const row = classes(
   "lg:table-row lg:p-0",
 );
 
-function DatabaseRow({ database, canEdit, now }: { database: DatabaseJson; canEdit: boolean; now: number }) {
+function DatabaseRow({
+  database,
+  canEdit,
+  now,
+  environment,
+}: {
+  database: DatabaseJson;
+  canEdit: boolean;
+  now: number;
+  environment: string;
+}) {
   return (
     <tr role="row" className={row}>
       <td role="cell" className={classes("pb-1 font-medium wrap-anywhere lg:wrap-normal", cardHeadCell)}>
-        <Link href={`/databases/${database.id}`} className="text-indigo-700 hover:underline">
+        <Link href={scopedHref(`/databases/${database.id}`, environment)} className="text-indigo-700 hover:underline">
           {database.name}
         </Link>
       </td>
@@ -140,7 +173,7 @@ function DatabaseRow({ database, canEdit, now }: { database: DatabaseJson; canEd
       </td>
       <td role="cell" className={classes(cell, "tabular-nums lg:text-right")}>
         <CellLabel until="lg">Tables tracked</CellLabel>
-        <Link href={`/databases/${database.id}/tables`} className="hover:underline">
+        <Link href={scopedHref(`/databases/${database.id}/tables`, environment)} className="hover:underline">
           {database.trackedTableCount}
         </Link>
       </td>

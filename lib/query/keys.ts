@@ -13,11 +13,19 @@ export const queryKeys = {
   changes: {
     all: ["changes"] as const,
     list: (filters: FilterValues) => [...queryKeys.changes.all, "list", filters] as const,
+    /** The live tail of the list with the same filters. */
+    live: (filters: FilterValues) => [...queryKeys.changes.all, "live", filters] as const,
+    activity: (filters: FilterValues) => [...queryKeys.changes.all, "activity", filters] as const,
     detail: (id: string) => [...queryKeys.changes.all, "detail", id] as const,
     transaction: (id: string) => [...queryKeys.changes.all, "transaction", id] as const,
   },
   records: {
     all: ["records"] as const,
     history: (key: RecordKey) => [...queryKeys.records.all, "history", key] as const,
+  },
+  trail: {
+    all: ["trail"] as const,
+    tables: (q: string, environment: string) => [...queryKeys.trail.all, "tables", environment, q] as const,
+    environments: () => [...queryKeys.trail.all, "environments"] as const,
   },
 };
