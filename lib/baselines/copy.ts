@@ -72,13 +72,19 @@ export async function copyBaseline(options: CopyOptions): Promise<void> {
          from pg_partition_tree($1::regclass) t join pg_class c on c.oid = t.relid where t.isleaf`,
       [relation],
     );
+    // A table never analyzed has no estimate: count it in the snapshot (one scan) so progress means something.
+    const estimated = Number(estimate.rows[0]?.n ?? 0);
+    const rowsEstimated =
+      estimated > 0
+        ? estimated
+        : Number((await reader.query<{ n: string }>(`select count(*)::text as n from ${relation}`)).rows[0]?.n ?? 0);
     const snapshotAt = await reader.query<{ at: string }>(
       `select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at`,
     );
     await options.onSnapshot({
       consistentLsn: point.consistent_point,
       snapshotAt: snapshotAt.rows[0]?.at ?? new Date().toISOString(),
-      rowsEstimated: Number(estimate.rows[0]?.n ?? 0),
+      rowsEstimated,
     });
     await readChunks(reader, relation, columns, keys, options);
     await reader.query("commit");
