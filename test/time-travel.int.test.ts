@@ -63,7 +63,15 @@ async function capture(table: string, keyColumns: string[]): Promise<Truth> {
     await client.query("commit");
     // Later commits must carry a later commit time than the moment.
     await new Promise((resolve) => setTimeout(resolve, 5));
-    return { at: now?.at ?? "", rows: new Map(rows.rows.map((row) => [row.key.length === 1 ? (row.key[0] ?? "") : JSON.stringify(row.key), canonical(row.image)])) };
+    return {
+      at: now?.at ?? "",
+      rows: new Map(
+        rows.rows.map((row) => [
+          row.key.length === 1 ? (row.key[0] ?? "") : JSON.stringify(row.key),
+          canonical(row.image),
+        ]),
+      ),
+    };
   } finally {
     client.release();
   }
@@ -79,7 +87,10 @@ async function tablePages(table: string, at: string, limit: number): Promise<Map
     if (cursor) params.set("cursor", cursor);
     const response = await get(`/api/tables/as-of?${params}`);
     expect(response.status, response.body).toBe(200);
-    const page = parseJson(response.body) as { rows: { primaryKey: string; row: unknown }[]; nextCursor: string | null };
+    const page = parseJson(response.body) as {
+      rows: { primaryKey: string; row: unknown }[];
+      nextCursor: string | null;
+    };
     for (const row of page.rows) {
       expect(rows.has(row.primaryKey), `key ${row.primaryKey} twice`).toBe(false);
       rows.set(row.primaryKey, toJsonText(row.row as never));
@@ -206,7 +217,12 @@ describe("as of a moment, after a random workload", () => {
   it("GET /api/records/as-of equals each row's true value (or its absence) at every moment", async () => {
     for (const moment of moments.filter((_, index) => index % 3 === 0 || index === moments.length - 1)) {
       for (let id = 1; id <= 30; id++) {
-        const params = new URLSearchParams({ database: "app", table: "items", primaryKey: String(id), at: moment.items.at });
+        const params = new URLSearchParams({
+          database: "app",
+          table: "items",
+          primaryKey: String(id),
+          at: moment.items.at,
+        });
         const response = await get(`/api/records/as-of?${params}`);
         expect(response.status, response.body).toBe(200);
         const body = parseJson(response.body) as { row: unknown; change: { operation: string } | null };
@@ -230,7 +246,12 @@ describe("as of a moment, after a random workload", () => {
   it("a row emptied by a TRUNCATE names the TRUNCATE", async () => {
     const emptied = moments.find((moment, index) => index > 0 && moment.items.rows.size === 0);
     expect(emptied).toBeDefined();
-    const params = new URLSearchParams({ database: "app", table: "items", primaryKey: "3", at: emptied?.items.at ?? "" });
+    const params = new URLSearchParams({
+      database: "app",
+      table: "items",
+      primaryKey: "3",
+      at: emptied?.items.at ?? "",
+    });
     const body = parseJson((await get(`/api/records/as-of?${params}`)).body) as { row: unknown; change: unknown };
     expect(body.row).toBeNull();
     expect((body.change as { operation: string }).operation).toBe("TRUNCATE");
@@ -266,7 +287,8 @@ describe("a baseline taken while the table is written to", () => {
       while (writing) {
         const id = 1 + Math.floor(next() * 6500);
         const kind = Math.floor(next() * 3);
-        if (kind === 0) await servers.sourceQuery("update legacy set amount = amount + 1.01, doc = null where id = $1", [id]);
+        if (kind === 0)
+          await servers.sourceQuery("update legacy set amount = amount + 1.01, doc = null where id = $1", [id]);
         else if (kind === 1) await servers.sourceQuery("delete from legacy where id = $1", [id]);
         else {
           await servers.sourceQuery(

@@ -143,14 +143,17 @@ async function readChunks(
   keys: Column[],
   options: CopyOptions,
 ): Promise<void> {
-  const keyList = keys.map((k) => quoteIdent(k.name)).join(", ");
+  // Qualified by the table's alias: a bare name in ORDER BY would mean the output column (the key's text).
+  const keyList = keys.map((k) => `t.${quoteIdent(k.name)}`).join(", ");
   const select = [
-    ...keys.map((k) => `${quoteIdent(k.name)}::text`),
-    ...columns.map((c) => `${quoteIdent(c.name)}::text`),
+    ...keys.map((k, i) => `t.${quoteIdent(k.name)}::text as k${i}`),
+    ...columns.map((c, i) => `t.${quoteIdent(c.name)}::text as v${i}`),
   ].join(", ");
   const bound = keys.map((k, i) => `$${i + 1}::${k.typeSql}`).join(", ");
-  const first = `select ${select} from ${relation} order by ${keyList} limit ${options.chunkRows}`;
-  const next = `select ${select} from ${relation} where (${keyList}) > (${bound}) order by ${keyList} limit ${options.chunkRows}`;
+  const first = `select ${select} from ${relation} t order by ${keyList} limit ${options.chunkRows}`;
+  const next =
+    `select ${select} from ${relation} t where (${keyList}) > (${bound}) ` +
+    `order by ${keyList} limit ${options.chunkRows}`;
   let last: (string | null)[] | null = null;
   for (;;) {
     if (options.stopping?.()) throw new BaselineStopped();

@@ -6,11 +6,7 @@ const TIME_MESSAGE = "must be an ISO-8601 time with a time zone, e.g. 2024-05-06
 const limitMessage = "must be an integer between 1 and 500";
 
 const required = (max: number) =>
-  z
-    .string({ error: "is required" })
-    .trim()
-    .min(1, "is required")
-    .max(max, `must be at most ${max} characters`);
+  z.string({ error: "is required" }).trim().min(1, "is required").max(max, `must be at most ${max} characters`);
 
 const at = z.string({ error: "is required" }).transform((value, ctx) => {
   const parsed = parseIsoTime(value);
