@@ -126,7 +126,8 @@ beforeAll(async () => {
     create table pairs (a int, b text, v text, primary key (a, b));
     create table markers (id int primary key);
     create table legacy (id int primary key, label text, amount numeric, at timestamptz, doc jsonb);
-    insert into legacy select g, 'row ' || g, g * 1.25, '2026-01-01 00:00:00.123456+00'::timestamptz + g * interval '1 s',
+    insert into legacy select g, 'row ' || g, g * 1.25,
+                              '2026-01-01 00:00:00.123456+00'::timestamptz + g * interval '1 s',
                               jsonb_build_object('g', g, 'big', 9007199254740993)
       from generate_series(1, 6000) g;
   `);
@@ -191,7 +192,8 @@ describe("as of a moment, after a random workload", () => {
           } else {
             const b = ["x", "y, z", 'q"'][pick(3)] ?? "x";
             statements.push(
-              `insert into pairs values (${pick(5)}, '${b}', 'v${pick(99)}') on conflict (a, b) do update set v = excluded.v`,
+              `insert into pairs values (${pick(5)}, '${b}', 'v${pick(99)}') ` +
+                "on conflict (a, b) do update set v = excluded.v",
             );
             statements.push(`delete from pairs where a = ${pick(5)} and b = 'x'`);
           }
@@ -360,7 +362,8 @@ describe("a baseline taken while the table is written to", () => {
          from baseline_rows b
          join baselines bl on bl.id = b.baseline_id
          join lateral (select before from changes c
-                        where c.primary_key = b.primary_key and c."table" = 'legacy' and c.commit_lsn > bl.consistent_lsn
+                        where c.primary_key = b.primary_key and c."table" = 'legacy'
+                          and c.commit_lsn > bl.consistent_lsn
                           and c.operation in ('UPDATE', 'DELETE')
                         order by c.id limit 1) c on true
         where not exists (select 1 from changes x where x.primary_key = b.primary_key and x."table" = 'legacy'
