@@ -5,6 +5,7 @@ import type { ReactNode } from "react";
 import { useRouter } from "next/navigation";
 import { RelativeTime, useNow } from "@/components/changes/time";
 import { classes } from "@/components/ui/classes";
+import { BaselinesPanel } from "@/components/time-travel/baselines-panel";
 import { Identifier } from "@/components/ui/identifier";
 import { ApiError } from "@/lib/api/client";
 import { useDatabase } from "./api";
@@ -153,6 +154,8 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
           </ul>
         )}
       </section>
+
+      <BaselinesPanel sourceId={database.id} database={database.database} tables={tables} canEdit={canEdit} now={now} />
     </div>
   );
 }
