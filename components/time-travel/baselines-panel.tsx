@@ -4,75 +4,41 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { RelativeTime } from "@/components/changes/time";
 import { classes, smallSecondaryButton } from "@/components/ui/classes";
-import { Identifier } from "@/components/ui/identifier";
 import { apiFetch } from "@/lib/api/client";
 import type { BaselineJson } from "@/lib/changes/as-of-api-types";
 import { tableHref, timeTravelKeys, timeTravelQueries } from "@/lib/query/time-travel";
 
-type Tracked = { schema: string; table: string };
-
-/**
- * Per tracked table: its latest baseline (progress while it runs), "Take a baseline" for admins, and the table as of
- * now. A baseline copies the rows that exist now, so rows untouched since before tracking began are known too.
- */
-export function BaselinesPanel({
-  sourceId,
-  database,
-  tables,
-  canEdit,
-  now,
-}: {
-  sourceId: string;
-  database: string;
-  tables: Tracked[];
-  canEdit: boolean;
-  now: number;
-}) {
+/** The latest baseline of each table of a database ("schema.table"), polled while one runs. */
+export function useLatestBaselines(sourceId: string) {
   const query = useQuery(timeTravelQueries.baselines(sourceId));
   const latest = new Map<string, BaselineJson>();
   for (const baseline of query.data?.baselines ?? []) {
     const name = `${baseline.schema}.${baseline.table}`;
     if (!latest.has(name)) latest.set(name, baseline);
   }
-  if (tables.length === 0) return null;
+  return { latest, loading: query.isPending, error: query.isError ? query.error : null };
+}
+
+/** What a baseline is, said once under the tracked tables. */
+export function BaselinesNote({ error }: { error: Error | null }) {
   return (
-    <section aria-labelledby="baselines-heading" className="rounded-lg border border-slate-200 bg-white">
-      <div className="border-b border-slate-200 px-4 py-3">
-        <h2 id="baselines-heading" className="text-base font-semibold">
-          Time travel and baselines
-        </h2>
-        <p className="mt-1 text-sm text-slate-500">
-          Rows that existed before tracking began are unknown before their first change. A baseline copies each
-          table&apos;s current rows into the trail (in chunks, while writes go on), so every row is known from then on.
-        </p>
-      </div>
-      {query.isError ? (
-        <p role="alert" className="px-4 py-3 text-sm text-red-700">
-          Could not load baselines: {query.error.message}
+    <div className="border-t border-slate-200 px-4 py-3 text-xs text-slate-500">
+      Rows that existed before tracking began are unknown before their first change. A baseline copies a table&apos;s
+      current rows into the trail (in chunks, while writes go on), so every row is known from then on.
+      {error ? (
+        <p role="alert" className="mt-1 text-red-700">
+          Could not load baselines: {error.message}
         </p>
       ) : null}
-      <ul className="divide-y divide-slate-100">
-        {tables.map((t) => {
-          const name = `${t.schema}.${t.table}`;
-          return (
-            <BaselineRow
-              key={name}
-              sourceId={sourceId}
-              database={database}
-              name={name}
-              baseline={latest.get(name) ?? null}
-              loading={query.isPending}
-              canEdit={canEdit}
-              now={now}
-            />
-          );
-        })}
-      </ul>
-    </section>
+    </div>
   );
 }
 
-function BaselineRow(props: {
+/**
+ * A tracked table's time travel: its latest baseline (progress while it runs), "Take a baseline" for admins, and the
+ * table as of now.
+ */
+export function TableBaseline(props: {
   sourceId: string;
   database: string;
   name: string;
@@ -95,11 +61,9 @@ function BaselineRow(props: {
   });
   const busy = baseline?.status === "pending" || baseline?.status === "running";
   return (
-    <li className="space-y-2 px-4 py-3 text-sm" data-testid={`baseline-${name}`}>
+    <div className="w-full space-y-2" data-testid={`baseline-${name}`}>
       <div className="flex flex-wrap items-center justify-between gap-x-4 gap-y-2">
-        <span className="min-w-0 font-mono text-xs wrap-anywhere">
-          <Identifier name={name} />
-        </span>
+        <BaselineState baseline={baseline} loading={props.loading} now={now} />
         <div className="flex flex-wrap gap-2">
           <button
             type="button"
@@ -122,13 +86,12 @@ function BaselineRow(props: {
           ) : null}
         </div>
       </div>
-      <BaselineState baseline={baseline} loading={props.loading} now={now} />
       {take.isError ? (
         <p role="alert" className="text-red-700">
           {take.error.message}
         </p>
       ) : null}
-    </li>
+    </div>
   );
 }
 
@@ -149,7 +112,7 @@ function BaselineState({ baseline, loading, now }: { baseline: BaselineJson | nu
   const total = Math.max(baseline.rowsEstimated ?? 0, baseline.rowsCopied, 1);
   const percent = baseline.status === "pending" ? 0 : Math.min(100, Math.round((baseline.rowsCopied / total) * 100));
   return (
-    <div className="space-y-1">
+    <div className="min-w-0 grow basis-48 space-y-1">
       <div
         role="progressbar"
         aria-label={`Baseline of ${baseline.schema}.${baseline.table}`}
