@@ -52,7 +52,7 @@ export function AtPicker({
         if (picked) onPick(picked);
       }}
     >
-      <label className="block min-w-0 grow basis-56 text-sm font-medium text-slate-700 sm:grow-0">
+      <label className="block min-w-0 grow basis-56 text-sm font-medium text-slate-700 sm:w-72 sm:grow-0">
         {label} <span className="font-normal text-slate-500">(your local time)</span>
         <input
           type="datetime-local"
