@@ -132,7 +132,7 @@ function TableRows({ tableRef, at }: { tableRef: TableRef; at: string }) {
               <tbody className="divide-y divide-slate-100">
                 {rows.map((row) => (
                   <tr key={row.primaryKey} className="align-top">
-                    <td className="px-3 py-2 font-mono text-xs">
+                    <td className="min-w-16 px-3 py-2 font-mono text-xs wrap-anywhere">
                       <Link
                         href={recordHref({
                           table: name,
@@ -146,7 +146,7 @@ function TableRows({ tableRef, at }: { tableRef: TableRef; at: string }) {
                       </Link>
                     </td>
                     {columns.map((column) => (
-                      <td key={column} className="max-w-xs px-3 py-2 wrap-anywhere">
+                      <td key={column} className="max-w-xs min-w-32 px-3 py-2 wrap-anywhere">
                         <JsonValueView
                           value={(row.row as JsonObject)[column]}
                           jsonNull={row.jsonNullFields?.includes(column) ?? false}

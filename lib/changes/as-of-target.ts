@@ -29,7 +29,7 @@ export async function resolveAsOfTable(db: Queryable, ref: AsOfTableRef): Promis
   const exact = found.rows.filter((row) => `${row.schema}.${row.table}` === ref.table);
   const rows = exact.length === 1 ? exact : found.rows;
   const [first] = rows;
-  if (!first) throw new NotFound(`Table ${ref.table} in the trail of this database`);
+  if (!first) throw new NotFound(`Table ${ref.table}`);
   if (rows.length > 1) {
     const names = rows.map((row) => `${row.schema}.${row.table}`).join(", ");
     throw invalid("table", `stands for several tables (${names}); give it as schema.table`);
