@@ -396,3 +396,28 @@ describe("a baseline taken while the table is written to", () => {
     expect(same[0]?.differ).toBe(0);
   });
 });
+
+describe("a baseline of a table with a composite key", () => {
+  it("reads like the live table, keys with commas and quotes included, and refuses an untracked table", async () => {
+    await servers.sourceQuery(`insert into pairs values (7, 'a, b', 'x'), (7, '"q"', 'y'), (8, '', 'z')
+                               on conflict (a, b) do nothing`);
+    const { requestBaseline, listBaselines } = await import("@/lib/baselines/queries");
+    await expect(requestBaseline(store.db, sourceId, "nope", null)).rejects.toThrow(/not a tracked table/);
+    const baseline = await requestBaseline(store.db, sourceId, "public.pairs", "test");
+    await waitFor(
+      "the pairs baseline",
+      async () => (await listBaselines(store.db, sourceId)).find((b) => b.id === baseline.id && b.status === "done"),
+      { timeoutMs: 60_000 },
+    );
+    await caughtUp(3);
+    const live = await capture("pairs", ["a", "b"]);
+    expect(live.rows.size).toBeGreaterThan(2);
+    expect(await tablePages("pairs", live.at, 2)).toEqual(live.rows);
+    // Nothing was written meanwhile: the baseline's rows are the table, keyed as the changes key it.
+    const copied = await servers.storeQuery<{ primary_key: string; image: string }>(
+      "select primary_key, image::text as image from baseline_rows where baseline_id = $1",
+      [baseline.id],
+    );
+    expect(new Map(copied.map((row) => [row.primary_key, canonical(row.image)]))).toEqual(live.rows);
+  });
+});
