@@ -421,3 +421,37 @@ describe("a baseline of a table with a composite key", () => {
     expect(new Map(copied.map((row) => [row.primary_key, canonical(row.image)]))).toEqual(live.rows);
   });
 });
+
+describe("a baseline whose worker died", () => {
+  it("is taken over once its heartbeat is old, and starts over from a new snapshot", async () => {
+    const [stale] = await servers.storeQuery<{ id: string }>(
+      `insert into baselines (source_id, schema, "table", status, started_at, heartbeat_at, rows_copied)
+       values ($1, 'public', 'items', 'running', now() - interval '5 minutes', now() - interval '5 minutes', 999)
+       returning id::text as id`,
+      [sourceId],
+    );
+    const id = stale?.id ?? "";
+    await servers.storeQuery(
+      `insert into baseline_rows (baseline_id, primary_key, image) values ($1, 'left over', '{}')`,
+      [id],
+    );
+    const done = await waitFor(
+      "the stale baseline",
+      async () => {
+        const [row] = await servers.storeQuery<{ status: string; rows_copied: string }>(
+          "select status::text as status, rows_copied::text from baselines where id = $1",
+          [id],
+        );
+        return row?.status === "done" && row;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const [items] = await servers.sourceQuery<{ n: string }>("select count(*)::text as n from items");
+    expect(done.rows_copied).toBe(items?.n);
+    const leftOver = await servers.storeQuery(
+      "select 1 from baseline_rows where baseline_id = $1 and primary_key = 'left over'",
+      [id],
+    );
+    expect(leftOver).toEqual([]);
+  });
+});
