@@ -199,7 +199,7 @@ export async function tableAsOf(
     if (lastId !== null) {
       const from = truncate === null ? sql`` : sql` and c.id > ${truncate.id}::bigint`;
       parts.push(sql`(
-        select primary_key, image, json_null_fields, change_id, committed_at, baseline_id from (
+        select primary_key, image, json_null_fields, change_id, committed_at, baseline_id, 0 as rank from (
           select distinct on (c.primary_key) c.primary_key, c.operation, c.after::text as image,
                  c.after_json_null_fields as json_null_fields, c.id::text as change_id,
                  ${iso("c.committed_at")} as committed_at, null::text as baseline_id
@@ -212,11 +212,11 @@ export async function tableAsOf(
     }
     if (truncate === null) parts.push(...(await baselineParts(tx, t, at, keyAfter("b"), want)));
     if (parts.length === 0) return { at, table: t, rows: [], nextCursor: null };
-    // A key is in at most one part's answer per baseline; across baselines the newest holding it wins.
+    // The changes part and the baseline parts never hold the same key; baselines may, and the newest wins (rank).
     const result = await tx.execute<TableRow>(sql`
       select distinct on (primary_key) primary_key, image, json_null_fields, change_id, committed_at, baseline_id
         from (${sql.join(parts, sql` union all `)}) parts
-       order by primary_key, change_id nulls last, baseline_id
+       order by primary_key, rank
        limit ${want}`);
     const rows = result.rows.slice(0, page.limit);
     const last = rows.at(-1);
@@ -246,9 +246,9 @@ async function baselineParts(db: Queryable, t: AsOfTable, at: string, keyAfter: 
      where source_id = ${t.sourceId}::uuid and schema = ${t.schema} and "table" = ${t.table} and status = 'done'
      order by created_at desc`);
   return done.rows.map(
-    (baseline) => sql`(
+    (baseline, index) => sql`(
       select b.primary_key, b.image::text as image, b.json_null_fields, null::text as change_id,
-             null::text as committed_at, b.baseline_id::text as baseline_id
+             null::text as committed_at, b.baseline_id::text as baseline_id, ${index + 1}::int as rank
         from baseline_rows b
        where b.baseline_id = ${baseline.id}::uuid${keyAfter}
          and not exists (
