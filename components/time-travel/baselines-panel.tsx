@@ -3,7 +3,10 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { RelativeTime } from "@/components/changes/time";
-import { classes, smallSecondaryButton } from "@/components/ui/classes";
+import { classes, primaryButton, smallSecondaryButton } from "@/components/ui/classes";
+
+/** The offer to take a table's first baseline stands out; a new one later is an ordinary action. */
+const smallPrimaryButton = classes(primaryButton, "px-3 py-1.5");
 import { apiFetch } from "@/lib/api/client";
 import type { BaselineJson } from "@/lib/changes/as-of-api-types";
 import { tableHref, timeTravelKeys, timeTravelQueries } from "@/lib/query/time-travel";
@@ -77,7 +80,7 @@ export function TableBaseline(props: {
           {canEdit ? (
             <button
               type="button"
-              className={smallSecondaryButton}
+              className={baseline === null && !props.loading ? smallPrimaryButton : smallSecondaryButton}
               disabled={busy || take.isPending}
               onClick={() => take.mutate()}
             >

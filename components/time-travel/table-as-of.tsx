@@ -144,6 +144,14 @@ function TableRows({ tableRef, at }: { tableRef: TableRef; at: string }) {
                       >
                         {readableKey(row.primaryKey)}
                       </Link>
+                      {row.baselineId ? (
+                        <span
+                          title="Unchanged since before tracking began: as the baseline copied it"
+                          className="ml-1.5 rounded bg-slate-100 px-1 font-sans text-[10px] text-slate-500 uppercase"
+                        >
+                          baseline
+                        </span>
+                      ) : null}
                     </td>
                     {columns.map((column) => (
                       <td key={column} className="max-w-xs min-w-32 px-3 py-2 wrap-anywhere">
