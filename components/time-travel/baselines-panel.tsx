@@ -3,10 +3,13 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { RelativeTime } from "@/components/changes/time";
-import { classes, primaryButton, smallSecondaryButton } from "@/components/ui/classes";
+import { classes, smallSecondaryButton } from "@/components/ui/classes";
 
 /** The offer to take a table's first baseline stands out; a new one later is an ordinary action. */
-const smallPrimaryButton = classes(primaryButton, "px-3 py-1.5");
+const smallPrimaryButton = classes(
+  "rounded-md border border-indigo-600 bg-indigo-600 px-3 py-1.5",
+  "text-sm font-medium text-white hover:bg-indigo-700 disabled:opacity-60",
+);
 import { apiFetch } from "@/lib/api/client";
 import type { BaselineJson } from "@/lib/changes/as-of-api-types";
 import { tableHref, timeTravelKeys, timeTravelQueries } from "@/lib/query/time-travel";
