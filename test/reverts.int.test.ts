@@ -34,7 +34,6 @@ type Route = (request: Request, context: { params: Promise<Record<string, string
 let servers: Servers;
 let store: Store;
 let worker: Worker | undefined;
-let sourceId: string;
 let token: string;
 let route: Route;
 let expected = 0;
@@ -127,7 +126,7 @@ async function refreshKeys(): Promise<void> {
 beforeAll(async () => {
   servers = await startServers();
   await servers.sourceQuery(SETUP_SQL);
-  sourceId = await connectThroughRetrace(servers, { tables: ["public.items", `${HOSTILE_SCHEMA}.${HOSTILE_TABLE}`] });
+  await connectThroughRetrace(servers, { tables: ["public.items", `${HOSTILE_SCHEMA}.${HOSTILE_TABLE}`] });
   process.env.DATABASE_URL = servers.storeUrl;
   process.env.RETRACE_SECRET = SECRET;
   store = connectStore(servers.storeUrl, { max: 2 });
@@ -292,7 +291,8 @@ describe("executing", () => {
       role: "viewer",
     });
     const jwt = await sessionToken(getDb(), { sub: viewer.id, email: viewer.email }, viewer);
-    const cookie = `next-auth.session-token=${await encode({ token: jwt, secret: sessionSecret(SECRET), maxAge: SESSION_MAX_AGE_SECONDS })}`;
+    const encoded = await encode({ token: jwt, secret: sessionSecret(SECRET), maxAge: SESSION_MAX_AGE_SECONDS });
+    const cookie = `next-auth.session-token=${encoded}`;
     const xid = await transaction([{ text: "insert into items (id, label) values (900020, 'v')", values: [] }]);
     await stored();
     const of = await changeOf(xid);

@@ -69,6 +69,13 @@ const DOCS: Array<string | null> = [
 
 const RAWS: Array<string | null> = [null, "null", '{ "kept" :  "as typed" ,"z":1, "a":2 }', "[1,  2.000]", '"s"'];
 
+/** A timestamptz's text with microseconds and an odd offset. */
+function timestamp(rng: Rng): string {
+  const date = `20${digits(rng, 2)}-0${1 + Math.floor(rng() * 9)}-1${Math.floor(rng() * 9)}`;
+  const time = `0${digits(rng, 1)}:1${digits(rng, 1)}:2${digits(rng, 1)}.${digits(rng, 6)}`;
+  return `${date} ${time}+0${Math.floor(rng() * 10)}:30`;
+}
+
 /** Parameters (text, cast by the statement) for one row of items. */
 function itemValues(rng: Rng): Array<string | null> {
   const maybe = <T>(value: T): T | null => (rng() < 0.15 ? null : value);
@@ -81,9 +88,7 @@ function itemValues(rng: Rng): Array<string | null> {
     maybe(pick(rng, ["9223372036854775807", "-9223372036854775808", digits(rng, 17), "0"])),
     pick(rng, DOCS),
     pick(rng, RAWS),
-    maybe(
-      `20${digits(rng, 2)}-0${1 + Math.floor(rng() * 9)}-1${Math.floor(rng() * 9)} 0${digits(rng, 1)}:1${digits(rng, 1)}:2${digits(rng, 1)}.${digits(rng, 6)}+0${Math.floor(rng() * 10)}:30`,
-    ),
+    maybe(timestamp(rng)),
     maybe(`\\x${bytes.toString("hex")}`),
     maybe(tagsLiteral),
     maybe(grid),
