@@ -167,7 +167,8 @@ export function contextMessageSql(contextJson: string): string {
 /** The whole script as a person would run it: one transaction, labelled, newest change undone first. */
 export function revertScript(description: string, contextJson: string, statements: readonly RevertStatement[]): string {
   const lines = [
-    `-- Retrace: revert of ${description.replace(/[\r\n]+/g, " ")} (${statements.length} statements, newest first)`,
+    `-- Retrace: revert of ${description.replace(/[\r\n]+/g, " ")} ` +
+      `(${statements.length} statement${statements.length === 1 ? "" : "s"}, newest first)`,
     "BEGIN;",
     contextMessageSql(contextJson),
   ];
