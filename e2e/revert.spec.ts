@@ -122,9 +122,13 @@ test("Revert matching context lists the conflicts and will not execute", async (
   await page.goto(`/changes?context=${encodeURIComponent(JSON.stringify(CONTEXT))}`);
   await page.getByRole("link", { name: "Revert matching context" }).click();
   await expect(page).toHaveURL(/\/reverts\?context=/);
-  await expect(page.getByRole("heading", { name: /3 conflicts/ })).toBeVisible();
-  await expect(page.getByText("Changed again").first()).toBeVisible();
-  await expect(page.getByText(/Changed again later by change \d+/).first()).toBeVisible();
+  // Each row was changed again by the revert, and none is as the reverted changes left it.
+  await expect(page.getByRole("heading", { name: "6 conflicts" })).toBeVisible();
+  const conflicts = page.getByRole("listitem");
+  await expect(conflicts.filter({ hasText: /Changed again later by change \d+/ })).toHaveCount(3);
+  await expect(conflicts.filter({ hasText: "Row gone" })).toContainText("The row no longer exists at the source.");
+  await expect(conflicts.filter({ hasText: "Row back" })).toContainText("exists again at the source");
+  await expect(conflicts.filter({ hasText: "Row differs" })).toContainText('"balance", "meta"');
   await expect(page.getByRole("button", { name: "Execute revert…" })).toBeDisabled();
 });
 

@@ -148,8 +148,8 @@ export async function liveConflicts(
         describe(
           group,
           "row_differs",
-          `The live row differs from what this change left in ${differing.map((c) => JSON.stringify(c)).join(", ")}: ` +
-            "it was changed since, outside what the trail shows or by a change not captured yet.",
+          `The live row at the source differs from what this change left, in ` +
+            `${differing.map((c) => JSON.stringify(c)).join(", ")}.`,
         ),
       );
     }

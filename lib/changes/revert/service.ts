@@ -65,6 +65,9 @@ async function plan(db: Queryable, client: pg.ClientBase, selection: RevertSelec
     ...(await trailConflicts(db, selection.sourceId, groups, ids)),
     ...(await liveConflicts(client, groups, tables, lock)),
   ];
+  // A row's conflicts together, in the order its changes are undone.
+  const order = new Map(ids.map((id, index) => [id, index]));
+  conflicts.sort((a, b) => (order.get(a.changeId) ?? 0) - (order.get(b.changeId) ?? 0));
   const context = contextJson(selection.of, by);
   const result: RevertResult = {
     sourceId: selection.sourceId,
