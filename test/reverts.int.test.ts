@@ -311,4 +311,36 @@ describe("executing", () => {
     expect((await post({ context: {} })).status).toBe(400);
     expect((await post({ changeId: "999999999" })).status).toBe(404);
   });
+
+  it("is bounded, and a context found in several databases must name one", async () => {
+    // Rows in the trail only (another source, never at any server): selection is refused before any source is asked.
+    const other = "00000000-0000-4000-8000-0000000000ee";
+    const insert = (count: number, context: string) =>
+      servers.storeQuery(
+        `insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
+           context, transaction_id, commit_lsn, seq, committed_at, queued_at)
+         select $1::uuid, 'test', 'elsewhere', 'public', 'items', g::text, 'CREATE', '{}'::json, $2::jsonb, 1,
+                'FF/0'::pg_lsn, g, now(), now()
+         from generate_series(1, $3::int) g`,
+        [other, context, count],
+      );
+    await insert(2001, '{"job":"bulk"}');
+    const tooMany = await post({ context: { job: "bulk" } });
+    expect(tooMany.status).toBe(400);
+    expect(JSON.stringify(tooMany.body)).toContain("more than 2000 changes");
+    await servers.storeQuery("delete from changes where source_id = $1::uuid", [other]);
+
+    await transaction([{ text: "insert into items (id, label) values (900030, 'c')", values: [] }], '{"job":"two"}');
+    await stored();
+    await insert(1, '{"job":"two"}');
+    const several = await post({ context: { job: "two" } });
+    expect(several.status).toBe(400);
+    expect(JSON.stringify(several.body)).toContain("pass sourceId");
+    const [source] = await servers.storeQuery<{ id: string }>("select id::text from sources");
+    const one = await post({ context: { job: "two" }, sourceId: source?.id });
+    expect(one.status).toBe(200);
+    expect(one.body.changeCount).toBe(1);
+    expect(one.body.sql).toContain(`DELETE FROM "public"."items" WHERE "id" = '900030'::bigint;`);
+    await servers.storeQuery("delete from changes where source_id = $1::uuid", [other]);
+  });
 });
