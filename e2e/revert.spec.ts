@@ -82,9 +82,13 @@ test.beforeEach(async ({ page }) => {
   await signIn(page.request);
 });
 
-test("an admin reverts a transaction from its change, after a confirmation that shows the SQL", async ({ page }) => {
+test("an admin reverts a transaction from its change, after a confirmation that shows the SQL", async ({
+  page,
+}, testInfo) => {
   const [update] = await ledgerChanges(page.request, "operation=UPDATE");
   await page.goto(`/changes/${update?.id ?? ""}`);
+  await expect(page.getByRole("link", { name: "Revert this change" })).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath("change-with-revert-1280.png"), fullPage: true });
   await page.getByRole("link", { name: "Revert transaction" }).click();
   await expect(page).toHaveURL(/\/reverts\?transactionOf=\d+/);
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Revert the transaction of change");
@@ -101,6 +105,7 @@ test("an admin reverts a transaction from its change, after a confirmation that 
   await expect(dialog).toBeVisible();
   await expect(dialog.locator("pre")).toContainText("pg_logical_emit_message(true, '_retrace'");
   await expect(dialog.locator("pre")).toContainText(`DELETE FROM "public"."accounts"`);
+  await page.screenshot({ path: testInfo.outputPath("revert-confirm-1280.png") });
   await dialog.getByRole("button", { name: "Cancel" }).click();
   await expect(dialog).toBeHidden();
   expect((await rows()).length).toBe(2);
@@ -112,14 +117,17 @@ test("an admin reverts a transaction from its change, after a confirmation that 
     "3 statements ran and changed 3 rows",
   );
   expect(await rows()).toEqual(before);
+  await page.screenshot({ path: testInfo.outputPath("revert-done-1280.png"), fullPage: true });
   // The revert's changes, in the trail, labelled.
   const labelled = await captured(page.request, `context=${encodeURIComponent('{"retrace":"revert"}')}`, 3);
   await page.goto(`/changes/${labelled[0]?.id ?? ""}`);
   await expect(page.getByTestId("context")).toContainText("revert");
 });
 
-test("Revert matching context lists the conflicts and will not execute", async ({ page }) => {
+test("Revert matching context lists the conflicts and will not execute", async ({ page }, testInfo) => {
   await page.goto(`/changes?context=${encodeURIComponent(JSON.stringify(CONTEXT))}`);
+  await expect(page.getByRole("link", { name: "Revert matching context" })).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath("list-revert-context-1280.png") });
   await page.getByRole("link", { name: "Revert matching context" }).click();
   await expect(page).toHaveURL(/\/reverts\?context=/);
   // Each row was changed again by the revert, and none is as the reverted changes left it.
@@ -149,5 +157,13 @@ test("the revert pages fit a phone and a laptop", async ({ page }, testInfo) => 
   ];
   for (const width of WIDTHS) {
     for (const check of checks) await checkPage(page, { ...check, signedIn: true }, width, testInfo);
+    // The confirmation, at this width: the SQL scrolls inside it, Cancel and Run revert stay reachable.
+    await page.goto(`/reverts?changeId=${update?.id ?? ""}`);
+    await page.getByRole("button", { name: "Execute revert…" }).click();
+    const dialog = page.getByRole("dialog");
+    await expect(dialog.getByRole("button", { name: "Run revert" })).toBeInViewport();
+    await page.screenshot({ path: testInfo.outputPath(`revert-confirm-${width.width}.png`) });
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await expect(dialog).toBeHidden();
   }
 });

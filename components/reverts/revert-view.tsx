@@ -130,7 +130,7 @@ function LoadedRevert(props: {
             {props.refetching ? "Checking…" : "Check again"}
           </button>
         </div>
-        <CopyBlock text={plan.sql} label="Copy SQL" />
+        <CopyBlock text={plan.sql} />
       </section>
 
       {canExecute ? (
@@ -184,7 +184,7 @@ function LoadedRevert(props: {
           If any row changed since it was checked, nothing is written.
         </p>
         <div className="max-h-[50vh] overflow-y-auto">
-          <CopyBlock text={plan.sql} label="Copy SQL" />
+          <CopyBlock text={plan.sql} />
         </div>
         {execute.error && refused === null ? (
           <p role="alert" className="mt-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
