@@ -8,6 +8,7 @@ import { classes, smallSecondaryButton } from "@/components/ui/classes";
 import { Identifier } from "@/components/ui/identifier";
 import { ApiError, apiFetch } from "@/lib/api/client";
 import type { RevertConflictJson, RevertResultJson, RevertTargetJson } from "@/lib/changes/revert/api-types";
+import { revertHref } from "@/lib/changes/revert/target";
 import { revertBody, revertQueries } from "@/lib/query/reverts";
 import { queryKeys } from "@/lib/query/keys";
 
@@ -37,6 +38,7 @@ export function RevertView({ target, canExecute }: { target: RevertTargetJson; c
         <div role="alert" className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-800">
           <p className="font-medium">Could not plan this revert</p>
           <p className="mt-1 wrap-anywhere">{query.error.message}</p>
+          <SourceChoices error={query.error} target={target} />
           <button type="button" className={`${smallSecondaryButton} mt-3`} onClick={() => void query.refetch()}>
             Try again
           </button>
@@ -212,6 +214,27 @@ function LoadedRevert(props: {
         </div>
       </dialog>
     </div>
+  );
+}
+
+/** A context found in several databases: one link per database, each reverting only that database's changes. */
+function SourceChoices({ error, target }: { error: Error; target: RevertTargetJson }) {
+  const details = error instanceof ApiError ? (error.details as { sources?: unknown } | undefined) : undefined;
+  const sources = Array.isArray(details?.sources) ? (details.sources as { sourceId: string; database: string }[]) : [];
+  if (!("context" in target) || sources.length === 0) return null;
+  return (
+    <ul className="mt-2 space-y-1">
+      {sources.map((source) => (
+        <li key={source.sourceId}>
+          <Link
+            className="text-indigo-700 underline"
+            href={revertHref({ context: target.context, sourceId: source.sourceId })}
+          >
+            Revert only the changes in {source.database}
+          </Link>
+        </li>
+      ))}
+    </ul>
   );
 }
 
