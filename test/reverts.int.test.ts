@@ -243,6 +243,22 @@ describe("conflicts", () => {
     await stored();
   });
 
+  it("says when an image lacks columns (REPLICA IDENTITY DEFAULT) rather than write a row half back", async () => {
+    await transaction([{ text: "insert into items (id, label, big) values (900040, 'd', 7)", values: [] }]);
+    await servers.sourceQuery("alter table items replica identity default");
+    try {
+      const xid = await transaction([{ text: "delete from items where id = 900040", values: [] }]);
+      await stored();
+      const result = await plan({ changeId: await changeOf(xid) });
+      expect(result.statements).toEqual([]);
+      expect(result.conflicts).toHaveLength(1);
+      expect(result.conflicts[0]?.reason).toBe("incomplete_image");
+      expect(result.conflicts[0]?.message).toContain('"price", "big", "doc"');
+    } finally {
+      await servers.sourceQuery("alter table items replica identity full");
+    }
+  });
+
   it("says a TRUNCATE cannot be reverted from the trail", async () => {
     const xid = await transaction([{ text: `truncate ${HOSTILE}`, values: [] }]);
     await stored();
