@@ -18,8 +18,10 @@ export const POST = apiRoute(async (request, { principal }) => {
   if (!execute) return Response.json(await planRevertOf(getDb(), env.web.RETRACE_SECRET, target, who(principal)));
   if (principal.role !== "admin") throw new Forbidden("Only admins may execute a revert; viewers get its SQL.");
   const result = await executeRevert(getDb(), env.web.RETRACE_SECRET, target, who(principal));
-  // AUDIT (merger): lib/audit did not exist when this was written. Record the execution here, e.g.
-  // await recordAudit(getDb(), { actor: principal, action: "revert.executed",
-  //   target: { sourceId: result.sourceId, description: result.description }, details: { context: result.context } });
+  // AUDIT (merger): the one call site for auditing reverts. lib/audit is built on another branch (team); once it
+  // is merged, replace this comment with:
+  // await recordAudit(getDb(), principal, "revert.execute",
+  //   { type: "database", id: result.sourceId, label: result.database },
+  //   { of: result.description, statements: result.executed?.statements, rows: result.executed?.rows });
   return Response.json(result);
 });
