@@ -199,12 +199,12 @@ function LoadedRevert(props: {
           </p>
         ) : null}
         <div className="mt-6 flex flex-wrap justify-end gap-2">
-          <button type="button" className={smallSecondaryButton} onClick={() => dialog.current?.close()}>
+          {/* Cancel has the focus: Enter must not write to a database by accident. */}
+          <button type="button" autoFocus className={smallSecondaryButton} onClick={() => dialog.current?.close()}>
             Cancel
           </button>
           <button
             type="button"
-            autoFocus
             className={dangerButton}
             disabled={execute.isPending || refused !== null}
             onClick={() => execute.mutate()}
