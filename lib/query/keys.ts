@@ -1,5 +1,6 @@
 import type { FilterValues } from "../changes/filters";
 import type { RecordKey } from "../changes/history-key";
+import type { RevertTargetJson } from "../changes/revert/api-types";
 
 /** The one query-key factory for TanStack Query; invalidate by the narrowest key that fits. */
 export const queryKeys = {
@@ -22,6 +23,10 @@ export const queryKeys = {
   records: {
     all: ["records"] as const,
     history: (key: RecordKey) => [...queryKeys.records.all, "history", key] as const,
+  },
+  reverts: {
+    all: ["reverts"] as const,
+    plan: (target: RevertTargetJson) => [...queryKeys.reverts.all, "plan", target] as const,
   },
   trail: {
     all: ["trail"] as const,
