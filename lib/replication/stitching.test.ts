@@ -1,0 +1,182 @@
+import type { Pgoutput } from "pg-logical-replication";
+import { describe, expect, it } from "vitest";
+import { MAX_BEMI_CONTEXT_CHARACTERS, MAX_CONTEXT_BYTES, contextKind } from "./context";
+import type { RowValues, TransactionBegin, TransactionCommit } from "./plugin";
+import { TransactionBuilder, type RowMessage } from "./rows";
+
+// How context messages attach to row changes: `_retrace` and Sequin for the rest of the
+// transaction, `_bemi` to the one row change after it (Bemi's row trigger pairing).
+const logs: Pgoutput.MessageRelation = {
+  tag: "relation",
+  relationOid: 3,
+  schema: "public",
+  name: "logs",
+  replicaIdentity: "full",
+  columns: [{ name: "line", flags: 1, typeOid: 25, typeMod: -1, typeSchema: null, typeName: null, parser: (v) => v }],
+  keyColumns: ["line"],
+};
+const line = (text: string): RowValues => [text];
+const insert = (text: string): RowMessage => ({ tag: "insert", relation: logs, new: line(text) });
+const update = (text: string): RowMessage => ({
+  tag: "update",
+  relation: logs,
+  key: null,
+  old: line("o"),
+  new: line(text),
+});
+const remove = (text: string): RowMessage => ({ tag: "delete", relation: logs, key: null, old: line(text) });
+const truncate: RowMessage = { tag: "truncate", cascade: false, restartIdentity: false, relations: [logs] };
+const message = (prefix: string, content: string): RowMessage => ({
+  tag: "message",
+  flags: 1,
+  transactional: true,
+  messageLsn: "0/1",
+  prefix,
+  content: Buffer.from(content, "utf8"),
+});
+const bemi = (json: string) => message("_bemi", json);
+const retrace = (json: string) => message("_retrace", json);
+const SEQUIN_SET = "sequin:transaction_annotations.set";
+const SEQUIN_CLEAR = "sequin:transaction_annotations.clear";
+
+const begin: TransactionBegin = { tag: "begin", commitLsn: "0/10", commitTime: 0, xid: 7 };
+const commit: TransactionCommit = { tag: "commit", flags: 0, commitLsn: "0/10", commitEndLsn: "0/20", commitTime: 0 };
+
+function contexts(messages: RowMessage[]) {
+  const builder = new TransactionBuilder({ environment: "test", database: "app" }, { keys: () => [] }, () => 1);
+  builder.begin(begin);
+  for (const m of messages) builder.add(m);
+  const tx = builder.commit(commit);
+  return { contexts: tx.rows.map((r) => [r.operation, r.context]), notices: tx.notices };
+}
+
+describe("context kinds", () => {
+  it("knows the prefixes and ignores the rest", () => {
+    expect(contextKind("_retrace")).toBe("set");
+    expect(contextKind(SEQUIN_SET)).toBe("set");
+    expect(contextKind(SEQUIN_CLEAR)).toBe("clear");
+    expect(contextKind("_bemi")).toBe("next-row");
+    expect(contextKind("_bemi_heartbeat")).toBeNull();
+    expect(contextKind("retrace-heartbeat")).toBeNull();
+  });
+});
+
+describe("_bemi: one message, the one row change after it", () => {
+  it("stitches each row trigger message to its own row", () => {
+    const result = contexts([bemi('{"r":1}'), insert("a"), bemi('{"r":2}'), update("b"), bemi('{"r":3}'), remove("c")]);
+    expect(result.contexts).toEqual([
+      ["CREATE", '{"r":1}'],
+      ["UPDATE", '{"r":2}'],
+      ["DELETE", '{"r":3}'],
+    ]);
+  });
+
+  it("leaves a statement without a comment after one with it without context", () => {
+    expect(contexts([bemi('{"r":1}'), insert("a"), insert("b"), update("c")]).contexts).toEqual([
+      ["CREATE", '{"r":1}'],
+      ["CREATE", "{}"],
+      ["UPDATE", "{}"],
+    ]);
+  });
+
+  it("drops a message whose row was never written (ON CONFLICT DO NOTHING) when the next statement has its own", () => {
+    // The trigger fired for the conflicting row, then the next statement's trigger fired for its row.
+    expect(contexts([bemi('{"skipped":true}'), bemi('{"r":2}'), insert("b"), insert("c")]).contexts).toEqual([
+      ["CREATE", '{"r":2}'],
+      ["CREATE", "{}"],
+    ]);
+  });
+
+  it("gives a TRUNCATE no _bemi context and drops one left waiting", () => {
+    expect(contexts([bemi('{"skipped":true}'), truncate, insert("a")]).contexts).toEqual([
+      ["TRUNCATE", "{}"],
+      ["CREATE", "{}"],
+    ]);
+  });
+
+  it("takes precedence over a _retrace context for its row only", () => {
+    expect(contexts([retrace('{"sdk":1}'), bemi('{"bemi":1}'), insert("a"), insert("b"), truncate]).contexts).toEqual([
+      ["CREATE", '{"bemi":1}'],
+      ["CREATE", '{"sdk":1}'],
+      ["TRUNCATE", '{"sdk":1}'],
+    ]);
+  });
+
+  it("accepts context up to Bemi's 1,000,000 characters, not beyond", () => {
+    const padded = (length: number) => `{"p":"${"é".repeat(length - 8)}"}`;
+    const fits = padded(MAX_BEMI_CONTEXT_CHARACTERS);
+    expect(fits.length).toBe(MAX_BEMI_CONTEXT_CHARACTERS);
+    expect(Buffer.byteLength(fits)).toBeGreaterThan(MAX_CONTEXT_BYTES);
+    const over = padded(MAX_BEMI_CONTEXT_CHARACTERS + 1);
+    const result = contexts([bemi(fits), insert("a"), bemi(over), insert("b"), insert("c")]);
+    expect(result.contexts.map(([, context]) => context?.length)).toEqual([MAX_BEMI_CONTEXT_CHARACTERS, 2, 2]);
+    expect(result.notices).toEqual([
+      { kind: "context-ignored", reason: "context is over Bemi's 1000000-character limit" },
+    ]);
+  });
+
+  it("gives the row after a malformed message no context rather than the context before it", () => {
+    const result = contexts([retrace('{"sdk":1}'), bemi("{oops"), insert("a"), insert("b")]);
+    expect(result.contexts).toEqual([
+      ["CREATE", "{}"],
+      ["CREATE", '{"sdk":1}'],
+    ]);
+    expect(result.notices).toEqual([{ kind: "context-ignored", reason: "context is not valid UTF-8 JSON" }]);
+  });
+
+  it("does not carry a waiting message into the next transaction", () => {
+    const builder = new TransactionBuilder({ environment: "test", database: "app" }, { keys: () => [] }, () => 1);
+    builder.begin(begin);
+    builder.add(bemi('{"r":1}'));
+    builder.commit(commit);
+    builder.begin(begin);
+    builder.add(insert("a"));
+    expect(builder.commit(commit).rows[0]?.context).toBe("{}");
+  });
+});
+
+describe("_retrace and Sequin annotations: the rest of the transaction", () => {
+  it("applies _retrace to every later change, TRUNCATE included, until the next message", () => {
+    expect(
+      contexts([insert("a"), retrace('{"u":1}'), insert("b"), truncate, retrace('{"u":2}'), remove("c")]).contexts,
+    ).toEqual([
+      ["CREATE", "{}"],
+      ["CREATE", '{"u":1}'],
+      ["TRUNCATE", '{"u":1}'],
+      ["DELETE", '{"u":2}'],
+    ]);
+  });
+
+  it("applies Sequin's set until its clear", () => {
+    const result = contexts([
+      message(SEQUIN_SET, '{"user":"ada","n":12345678901234567890}'),
+      insert("a"),
+      update("b"),
+      message(SEQUIN_CLEAR, ""),
+      insert("c"),
+      message(SEQUIN_SET, '{"user":"bob"}'),
+      truncate,
+    ]);
+    expect(result.contexts).toEqual([
+      ["CREATE", '{"user":"ada","n":12345678901234567890}'],
+      ["UPDATE", '{"user":"ada","n":12345678901234567890}'],
+      ["CREATE", "{}"],
+      ["TRUNCATE", '{"user":"bob"}'],
+    ]);
+    expect(result.notices).toEqual([]);
+  });
+
+  it("stitches context sent once per row (a row trigger) to that row", () => {
+    expect(contexts([retrace('{"row":1}'), insert("a"), retrace('{"row":2}'), insert("b")]).contexts).toEqual([
+      ["CREATE", '{"row":1}'],
+      ["CREATE", '{"row":2}'],
+    ]);
+  });
+
+  it("keeps the 64 KiB limit for _retrace", () => {
+    const big = `{"p":"${"x".repeat(MAX_CONTEXT_BYTES)}"}`;
+    const result = contexts([retrace('{"u":1}'), retrace(big), insert("a")]);
+    expect(result.contexts).toEqual([["CREATE", "{}"]]);
+    expect(result.notices).toHaveLength(1);
+  });
+});
