@@ -86,8 +86,8 @@ function instrumentPoolQuery(pool: PoolLike): void {
         client.release();
         return value;
       } catch (error) {
-        // A connection that failed goes; one whose statement failed is fine to reuse.
-        client.release(client.getTransactionStatus?.() === null ? (error as Error) : undefined);
+        // As pool.query does: a client whose query failed is not reused.
+        client.release(error instanceof Error ? error : true);
         throw error;
       }
     })();
