@@ -42,6 +42,8 @@ beforeAll(async () => {
   await servers.sourceQuery(`
     create table orders (id int primary key, status text);
     create table marks (id serial primary key);
+    create function place_order(order_id int) returns int language sql as
+      $$ insert into orders values (order_id, 'by function') returning id $$;
   `);
   sourceId = await trackTables(servers, { tables: ["orders", "marks"], publication: "sdk_pub", slot: "sdk_slot" });
   worker = startTestWorker(servers);
@@ -174,6 +176,20 @@ describe("@retrace/sdk with node-postgres", () => {
     await withContext(fits, () => pool.query("insert into orders values (300, 'big context')"));
     const [change] = await trail("orders", 300, 300, 1);
     expect(change?.context).toEqual(fits);
+  });
+
+  it("carries context into a SELECT that writes only with statements: all", async () => {
+    const everything = instrument(new pg.Pool({ connectionString: servers.sourceUrl, max: 1 }), { statements: "all" });
+    try {
+      await withContext({ via: "default" }, () => pool.query("select place_order(450)"));
+      await withContext({ via: "all" }, () => everything.query("select place_order(451)"));
+    } finally {
+      await everything.end();
+    }
+    expect((await trail("orders", 450, 451, 2)).map((change) => [change.key, change.context])).toEqual([
+      ["450", null],
+      ["451", { via: "all" }],
+    ]);
   });
 
   it("supports callback-style queries (pool.query with a callback)", async () => {
