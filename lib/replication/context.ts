@@ -9,7 +9,7 @@ export const BEMI_PREFIX = "_bemi";
 export const SEQUIN_SET_PREFIX = "sequin:transaction_annotations.set";
 export const SEQUIN_CLEAR_PREFIX = "sequin:transaction_annotations.clear";
 
-/** `_retrace` and Sequin annotations. */
+/** The limit of a `_retrace` context or a Sequin annotation, in bytes of its JSON text. */
 export const MAX_CONTEXT_BYTES = 64 * 1024;
 /** A change's context when none applies to it (stored as NULL). */
 export const NO_CONTEXT_JSON = "{}";
@@ -41,6 +41,7 @@ export function contextKind(prefix: string): ContextKind | null {
       return null;
   }
 }
+
 const MAX_CONTEXT_DEPTH = 64;
 
 export type ParsedContext = { ok: true; json: string } | { ok: false; reason: string };
