@@ -117,14 +117,19 @@ export type ContextSlots = {
  * A malformed message still takes effect as "no context": the changes it meant to describe
  * belong to it, not to the context before it.
  */
-export function applyContextMessage(slots: ContextSlots, prefix: string, content: Uint8Array): string | null {
+export function applyContextMessage(
+  slots: ContextSlots,
+  prefix: string,
+  content: Uint8Array,
+  cache: ContextCache,
+): string | null {
   const kind = contextKind(prefix);
   if (kind === null) return null;
   if (kind === "clear") {
     slots.context = NO_CONTEXT_JSON;
     return null;
   }
-  const parsed = parseContext(content, kind === "next-row" ? "bemi" : "default");
+  const parsed = cache.parse(content, kind === "next-row" ? "bemi" : "default");
   const json = parsed.ok ? parsed.json : NO_CONTEXT_JSON;
   if (kind === "next-row") slots.nextRowContext = json;
   else slots.context = json;
@@ -140,4 +145,26 @@ export function takeRowContext(slots: ContextSlots): string {
   if (waiting === null) return slots.context;
   slots.nextRowContext = null;
   return waiting;
+}
+
+/**
+ * parseContext, remembering the last message: a row trigger sends the same context before each
+ * row of a statement (Bemi's does), so most messages repeat the one before. A repeat costs a
+ * byte comparison instead of decoding, parsing and checking it again, and its rows share one
+ * string. The content is copied: the stream's buffers are reused.
+ */
+export class ContextCache {
+  private content: Buffer | null = null;
+  private limit: "default" | "bemi" = "default";
+  private result: ParsedContext = { ok: true, json: NO_CONTEXT_JSON };
+
+  parse(content: Uint8Array, limit: "default" | "bemi"): ParsedContext {
+    if (this.content !== null && limit === this.limit && Buffer.compare(this.content, content) === 0) {
+      return this.result;
+    }
+    this.result = parseContext(content, limit);
+    this.content = Buffer.from(content);
+    this.limit = limit;
+    return this.result;
+  }
 }

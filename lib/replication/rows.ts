@@ -1,6 +1,6 @@
 import type { Pgoutput } from "pg-logical-replication";
 import type { Operation } from "../db/schema/changes";
-import { applyContextMessage, NO_CONTEXT_JSON, takeRowContext, type ContextSlots } from "./context";
+import { applyContextMessage, ContextCache, NO_CONTEXT_JSON, takeRowContext, type ContextSlots } from "./context";
 import {
   changedFields,
   planRelation,
@@ -135,6 +135,7 @@ export class TransactionBuilder {
   private readonly types: TypeLookup;
   private readonly shapes: ShapeLookup;
   private readonly plans = new WeakMap<Pgoutput.MessageRelation, RelationPlan>();
+  private readonly contexts = new ContextCache();
   private lastQueued = { micros: -1, text: "" };
   /** Transactions committed at or below this LSN are already stored; null once the stream is past it. */
   private storedUpTo: string | null = null;
@@ -340,7 +341,7 @@ export class TransactionBuilder {
   /** How each prefix attaches to the changes after it: context.ts (`contextKind`). */
   private contextMessage(tx: OpenTransaction, message: Pgoutput.MessageMessage): void {
     if (!message.transactional) return;
-    const ignored = applyContextMessage(tx, message.prefix, message.content);
+    const ignored = applyContextMessage(tx, message.prefix, message.content, this.contexts);
     if (ignored !== null) tx.notices.push({ kind: "context-ignored", reason: ignored });
   }
 

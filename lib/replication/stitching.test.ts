@@ -135,6 +135,48 @@ describe("_bemi: one message, the one row change after it", () => {
   });
 });
 
+describe("repeated messages (a row trigger's, one per row)", () => {
+  it("reads a repeat as the message it repeats, limit and failures included", () => {
+    const big = `{"p":"${"x".repeat(MAX_CONTEXT_BYTES)}"}`;
+    const result = contexts([
+      bemi(big),
+      insert("a"),
+      retrace(big), // the same bytes under the 64 KiB limit: refused
+      insert("b"),
+      bemi("{bad"),
+      insert("c"),
+      bemi("{bad"),
+      insert("d"),
+    ]);
+    expect(result.contexts.map(([, context]) => context?.length)).toEqual([big.length, 2, 2, 2]);
+    expect(result.notices.map((n) => n.kind === "context-ignored" && n.reason)).toEqual([
+      `context is ${big.length} bytes, over the ${MAX_CONTEXT_BYTES}-byte limit`,
+      "context is not valid UTF-8 JSON",
+      "context is not valid UTF-8 JSON",
+    ]);
+  });
+
+  it("is not fooled by the stream reusing a message's buffer", () => {
+    const shared = Buffer.from('{"row":1}');
+    const reused = (): RowMessage => ({
+      tag: "message",
+      flags: 1,
+      transactional: true,
+      messageLsn: "0/1",
+      prefix: "_bemi",
+      content: shared,
+    });
+    const builder = new TransactionBuilder({ environment: "test", database: "app" }, { keys: () => [] }, () => 1);
+    builder.begin(begin);
+    builder.add(reused());
+    builder.add(insert("a"));
+    shared.write('{"row":2}');
+    builder.add(reused());
+    builder.add(insert("b"));
+    expect(builder.commit(commit).rows.map((r) => r.context)).toEqual(['{"row":1}', '{"row":2}']);
+  });
+});
+
 describe("_retrace and Sequin annotations: the rest of the transaction", () => {
   it("applies _retrace to every later change, TRUNCATE included, until the next message", () => {
     expect(
