@@ -32,7 +32,7 @@ const relation: Pgoutput.MessageRelation = {
   })),
   keyColumns: ["id"],
 };
-const context = (prefix: string): RowMessage => ({
+const context = (prefix: string): Pgoutput.MessageMessage => ({
   tag: "message",
   flags: 1,
   transactional: true,
@@ -50,13 +50,20 @@ const inserts: RowMessage[] = Array.from({ length: ROWS }, (_, i) => ({
 
 type Mode = "none" | "retrace" | "bemi";
 
+// Each row's WAL start, and a `_bemi` message ending there (as pgoutput sends them), made once.
+const walStarts = inserts.map((_, i) => `0/${(0x1000 + i * 0x80).toString(16).toUpperCase()}`);
+const bemiBefore = walStarts.map((walStart): RowMessage => ({ ...bemi, messageLsn: walStart }));
+for (const [i, insert] of inserts.entries()) if (insert.tag === "insert") insert.walStart = walStarts[i];
+
 function run(builder: TransactionBuilder, mode: Mode): number {
   let rows = 0;
   for (let t = 0; t < TRANSACTIONS; t++) {
     const lsn = `0/${(t + 1).toString(16).toUpperCase()}`;
     builder.begin({ tag: "begin", commitLsn: lsn, commitTime: 1, xid: t });
     for (let i = 0; i < ROWS; i++) {
-      if (mode === "bemi" || (mode === "retrace" && i % 10 === 0)) builder.add(mode === "bemi" ? bemi : retrace);
+      if (mode === "retrace" && i % 10 === 0) builder.add(retrace);
+      const message = mode === "bemi" ? bemiBefore[i] : undefined;
+      if (message) builder.add(message);
       const insert = inserts[i];
       if (insert) builder.add(insert);
     }
@@ -64,6 +71,19 @@ function run(builder: TransactionBuilder, mode: Mode): number {
     rows += builder.commit(commit).rows.length;
   }
   return rows;
+}
+
+// The bench is only worth its numbers if the `_bemi` messages really pair with their rows.
+{
+  const check = new TransactionBuilder({ environment: "bench", database: "app" }, { keys: () => ["id"] });
+  check.begin({ tag: "begin", commitLsn: "0/1", commitTime: 1, xid: 1 });
+  for (const [i, insert] of inserts.entries()) {
+    const message = bemiBefore[i];
+    if (message) check.add(message);
+    check.add(insert);
+  }
+  const rows = check.commit({ tag: "commit", flags: 0, commitLsn: "0/1", commitEndLsn: "0/2", commitTime: 1 }).rows;
+  if (rows.some((row) => row.context === "{}")) throw new Error("a _bemi message did not pair with its row");
 }
 
 for (const mode of ["none", "retrace", "bemi"] as const) {

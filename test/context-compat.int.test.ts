@@ -133,6 +133,38 @@ describe("Bemi's row trigger", () => {
       null,
     ]);
   });
+
+  it("pairs a message left without its row as Bemi's worker does: by WAL position", async () => {
+    await servers.sourceQuery("insert into todos (id, task) values (20, 'x'), (21, 'y')");
+    await transaction([
+      // The conflicting row's message is followed directly by the next INSERT's row record:
+      // Bemi's worker pairs them, and so does Retrace.
+      `insert into todos (id, task) values (20, 'dup') on conflict do nothing ${bemi({ orphan: "insert" })}`,
+      "insert into todos (id, task) values (22, 'z')",
+      // An UPDATE locks its row (a WAL record) before its trigger fires: no pairing.
+      `insert into todos (id, task) values (20, 'dup') on conflict do nothing ${bemi({ orphan: "update" })}`,
+      "update todos set done = true where id = 21",
+      // An UPDATE whose new row must be TOASTed writes a lock record between the trigger's message
+      // and the row: Bemi's worker loses that context, and Retrace keeps to Bemi's pairing.
+      `update todos set task = (select string_agg(md5(g::text), '') from generate_series(1, 400) g)
+        where id = 22 ${bemi({ toast: true })}`,
+      `update todos set task = 'short' where id = 20 ${bemi({ toast: false })}`,
+    ]);
+    const changes = await waitFor("the orphan transaction", async () => {
+      const rows = await servers.storeQuery<Stored>(
+        `select primary_key as key, operation::text as op, context from changes
+          where source_id = $1 and "table" = 'todos' and primary_key::int >= 20 order by commit_lsn, seq`,
+        [sourceId],
+      );
+      return rows.length >= 6 && rows;
+    });
+    expect(changes.slice(2).map(({ key, op, context }) => [key, op, context])).toEqual([
+      ["22", "CREATE", { orphan: "insert" }],
+      ["21", "UPDATE", null],
+      ["22", "UPDATE", null],
+      ["20", "UPDATE", { toast: false }],
+    ]);
+  });
 });
 
 describe("Sequin's transaction annotations", () => {

@@ -1,3 +1,5 @@
+import { normalizeLsn } from "./lsn";
+
 /**
  * Application context carried by transactional logical messages
  * (`pg_logical_emit_message(true, '_retrace', '{"user":"a"}')`). `_retrace` is Retrace's own SDK,
@@ -22,8 +24,8 @@ const MAX_BEMI_CONTEXT_BYTES = 4 * MAX_BEMI_CONTEXT_CHARACTERS;
  * What a transactional message does to the context of the row changes after it:
  * - `set`: replaces the context of every later change of the transaction (`_retrace`, Sequin's `.set`);
  * - `clear`: later changes carry none (Sequin's `.clear`);
- * - `next-row`: applies to the one row change that follows it, as Bemi's worker pairs its row
- *   trigger's message with that trigger's row (`_bemi`);
+ * - `next-row`: applies to the one row change that starts where it ends in the WAL, as Bemi's
+ *   worker pairs its row trigger's message with that trigger's row (`_bemi`);
  * - null: not a context message.
  */
 export type ContextKind = "set" | "clear" | "next-row";
@@ -109,6 +111,8 @@ export type ContextSlots = {
   context: string;
   /** A `_bemi` message waiting for the row change it precedes; null when none is waiting. */
   nextRowContext: string | null;
+  /** Where that message's WAL record ends: the row change it describes starts right there. */
+  nextRowLsn: string | null;
 };
 
 /**
@@ -119,10 +123,10 @@ export type ContextSlots = {
  */
 export function applyContextMessage(
   slots: ContextSlots,
-  prefix: string,
-  content: Uint8Array,
+  message: { prefix: string; content: Uint8Array; messageLsn: string | null },
   cache: ContextCache,
 ): string | null {
+  const { prefix, content } = message;
   const kind = contextKind(prefix);
   if (kind === null) return null;
   if (kind === "clear") {
@@ -131,20 +135,29 @@ export function applyContextMessage(
   }
   const parsed = cache.parse(content, kind === "next-row" ? "bemi" : "default");
   const json = parsed.ok ? parsed.json : NO_CONTEXT_JSON;
-  if (kind === "next-row") slots.nextRowContext = json;
-  else slots.context = json;
+  if (kind === "next-row") {
+    slots.nextRowContext = json;
+    // pgoutput's message LSN is the end of the message's record (PostgreSQL queues a logical
+    // message at its end position), so it is where the trigger's row change starts.
+    slots.nextRowLsn = message.messageLsn === null ? null : normalizeLsn(message.messageLsn);
+  } else {
+    slots.context = json;
+  }
   return parsed.ok ? null : parsed.reason;
 }
 
 /**
- * The context of the next row change (INSERT, UPDATE or DELETE): a waiting `_bemi` message is
- * used up by it. No allocation: this runs for every row.
+ * The context of a row change (INSERT, UPDATE or DELETE) whose WAL record starts at `walStart`.
+ * A waiting `_bemi` message applies to it only if its record ends exactly there, as Bemi's worker
+ * pairs them (by position): a row trigger emits it right before writing that row. Either way it
+ * waits no longer: changes come in WAL order, so no later one can start there. No allocation:
+ * this runs for every row.
  */
-export function takeRowContext(slots: ContextSlots): string {
+export function takeRowContext(slots: ContextSlots, walStart: string | undefined): string {
   const waiting = slots.nextRowContext;
   if (waiting === null) return slots.context;
   slots.nextRowContext = null;
-  return waiting;
+  return walStart !== undefined && walStart === slots.nextRowLsn ? waiting : slots.context;
 }
 
 /**

@@ -191,6 +191,7 @@ export class TransactionBuilder {
       committedAt: microsToTimestamp(message.commitTime),
       context: NO_CONTEXT,
       nextRowContext: null,
+      nextRowLsn: null,
       rows: [],
       pendingBytes: 0,
       nextSeq: 0,
@@ -217,6 +218,7 @@ export class TransactionBuilder {
           before: null,
           after,
           changedFields: null,
+          walStart: message.walStart,
         });
         return;
       }
@@ -230,6 +232,7 @@ export class TransactionBuilder {
           before: oldTuple ? rowImage(plan, oldTuple) : null,
           after,
           changedFields: message.old ? changedFields(plan, message.old, message.new) : null,
+          walStart: message.walStart,
         });
         return;
       }
@@ -242,6 +245,7 @@ export class TransactionBuilder {
           before: oldTuple ? rowImage(plan, oldTuple) : null,
           after: null,
           changedFields: null,
+          walStart: message.walStart,
         });
         return;
       }
@@ -341,7 +345,7 @@ export class TransactionBuilder {
   /** How each prefix attaches to the changes after it: context.ts (`contextKind`). */
   private contextMessage(tx: OpenTransaction, message: Pgoutput.MessageMessage): void {
     if (!message.transactional) return;
-    const ignored = applyContextMessage(tx, message.prefix, message.content, this.contexts);
+    const ignored = applyContextMessage(tx, message, this.contexts);
     if (ignored !== null) tx.notices.push({ kind: "context-ignored", reason: ignored });
   }
 
@@ -356,6 +360,8 @@ export class TransactionBuilder {
       before: Image | null;
       after: Image | null;
       changedFields: string[] | null;
+      /** Where the change's WAL record starts (see takeRowContext); undefined for a TRUNCATE. */
+      walStart?: string;
     },
   ): void {
     const unsent = change.after?.unavailable ?? [];
@@ -379,7 +385,7 @@ export class TransactionBuilder {
       afterJsonNullFields: change.after?.jsonNulls ?? null,
       partitionSchema: target.partitionSchema,
       partitionTable: target.partitionTable,
-      context: takeRowContext(tx),
+      context: takeRowContext(tx, change.walStart),
       transactionId: tx.transactionId,
       commitLsn: tx.commitLsn,
       seq: tx.nextSeq++,

@@ -5,7 +5,8 @@ import type { RowValues, TransactionBegin, TransactionCommit } from "./plugin";
 import { TransactionBuilder, type RowMessage } from "./rows";
 
 // How context messages attach to row changes: `_retrace` and Sequin for the rest of the
-// transaction, `_bemi` to the one row change after it (Bemi's row trigger pairing).
+// transaction, `_bemi` to the row change whose WAL record starts where the message's ends
+// (Bemi's worker pairs them by that position).
 const logs: Pgoutput.MessageRelation = {
   tag: "relation",
   relationOid: 3,
@@ -30,7 +31,7 @@ const message = (prefix: string, content: string): RowMessage => ({
   tag: "message",
   flags: 1,
   transactional: true,
-  messageLsn: "0/1",
+  messageLsn: null,
   prefix,
   content: Buffer.from(content, "utf8"),
 });
@@ -38,14 +39,39 @@ const bemi = (json: string) => message("_bemi", json);
 const retrace = (json: string) => message("_retrace", json);
 const SEQUIN_SET = "sequin:transaction_annotations.set";
 const SEQUIN_CLEAR = "sequin:transaction_annotations.clear";
+/** A WAL record the stream does not carry: another session's, a lock record, an unpublished table's row. */
+const OTHER = "other record";
+
+/**
+ * Lays the records out in a WAL, one after the other, and returns what pgoutput sends for them:
+ * a row change carries where its record starts, a message where its record ends (as the library
+ * prints it, zero-padded).
+ */
+function inWal(records: Array<RowMessage | typeof OTHER>): RowMessage[] {
+  let at = 0x1b86748;
+  const sent: RowMessage[] = [];
+  for (const record of records) {
+    const start = at;
+    at += 0x40;
+    if (record === OTHER) continue;
+    if (record.tag === "message") {
+      sent.push({ ...record, messageLsn: `00000000/${at.toString(16).toUpperCase().padStart(8, "0")}` });
+    } else if (record.tag === "insert" || record.tag === "update" || record.tag === "delete") {
+      sent.push({ ...record, walStart: `0/${start.toString(16).toUpperCase()}` });
+    } else {
+      sent.push(record);
+    }
+  }
+  return sent;
+}
 
 const begin: TransactionBegin = { tag: "begin", commitLsn: "0/10", commitTime: 0, xid: 7 };
 const commit: TransactionCommit = { tag: "commit", flags: 0, commitLsn: "0/10", commitEndLsn: "0/20", commitTime: 0 };
 
-function contexts(messages: RowMessage[]) {
+function contexts(records: Array<RowMessage | typeof OTHER>) {
   const builder = new TransactionBuilder({ environment: "test", database: "app" }, { keys: () => [] }, () => 1);
   builder.begin(begin);
-  for (const m of messages) builder.add(m);
+  for (const m of inWal(records)) builder.add(m);
   const tx = builder.commit(commit);
   return { contexts: tx.rows.map((r) => [r.operation, r.context]), notices: tx.notices };
 }
@@ -61,7 +87,7 @@ describe("context kinds", () => {
   });
 });
 
-describe("_bemi: one message, the one row change after it", () => {
+describe("_bemi: one message, the row change right after it in the WAL", () => {
   it("stitches each row trigger message to its own row", () => {
     const result = contexts([bemi('{"r":1}'), insert("a"), bemi('{"r":2}'), update("b"), bemi('{"r":3}'), remove("c")]);
     expect(result.contexts).toEqual([
@@ -71,19 +97,40 @@ describe("_bemi: one message, the one row change after it", () => {
     ]);
   });
 
+  it("pairs by position: a lock record before the trigger fires changes nothing", () => {
+    // A BEFORE UPDATE/DELETE trigger runs after the row is locked: lock, message, row.
+    expect(contexts([OTHER, bemi('{"r":1}'), update("a"), OTHER, bemi('{"r":2}'), remove("b")]).contexts).toEqual([
+      ["UPDATE", '{"r":1}'],
+      ["DELETE", '{"r":2}'],
+    ]);
+  });
+
   it("leaves a statement without a comment after one with it without context", () => {
-    expect(contexts([bemi('{"r":1}'), insert("a"), insert("b"), update("c")]).contexts).toEqual([
+    expect(contexts([bemi('{"r":1}'), insert("a"), insert("b"), OTHER, update("c")]).contexts).toEqual([
       ["CREATE", '{"r":1}'],
       ["CREATE", "{}"],
       ["UPDATE", "{}"],
     ]);
   });
 
-  it("drops a message whose row was never written (ON CONFLICT DO NOTHING) when the next statement has its own", () => {
+  it("drops a message whose row was never written (ON CONFLICT DO NOTHING) when another message follows", () => {
     // The trigger fired for the conflicting row, then the next statement's trigger fired for its row.
     expect(contexts([bemi('{"skipped":true}'), bemi('{"r":2}'), insert("b"), insert("c")]).contexts).toEqual([
       ["CREATE", '{"r":2}'],
       ["CREATE", "{}"],
+    ]);
+  });
+
+  it("gives such a message to an uncommented row only if that row's record comes right after it, as Bemi does", () => {
+    expect(contexts([bemi('{"orphan":1}'), insert("a")]).contexts).toEqual([["CREATE", '{"orphan":1}']]);
+    // An UPDATE (or DELETE) on a table with the trigger writes a lock record first.
+    expect(contexts([bemi('{"orphan":2}'), OTHER, update("b")]).contexts).toEqual([["UPDATE", "{}"]]);
+  });
+
+  it("pairs nothing across another record, as Bemi's worker (another session's, a TOAST lock record)", () => {
+    expect(contexts([retrace('{"sdk":1}'), bemi('{"r":1}'), OTHER, insert("a"), insert("b")]).contexts).toEqual([
+      ["CREATE", '{"sdk":1}'],
+      ["CREATE", '{"sdk":1}'],
     ]);
   });
 
@@ -100,6 +147,14 @@ describe("_bemi: one message, the one row change after it", () => {
       ["CREATE", '{"sdk":1}'],
       ["TRUNCATE", '{"sdk":1}'],
     ]);
+  });
+
+  it("pairs nothing with a row whose position is not known", () => {
+    const builder = new TransactionBuilder({ environment: "test", database: "app" }, { keys: () => [] }, () => 1);
+    builder.begin(begin);
+    builder.add({ ...bemi('{"r":1}'), messageLsn: "0/100" } as RowMessage);
+    builder.add(insert("a"));
+    expect(builder.commit(commit).rows[0]?.context).toBe("{}");
   });
 
   it("accepts context up to Bemi's 1,000,000 characters, not beyond", () => {
@@ -126,11 +181,13 @@ describe("_bemi: one message, the one row change after it", () => {
 
   it("does not carry a waiting message into the next transaction", () => {
     const builder = new TransactionBuilder({ environment: "test", database: "app" }, { keys: () => [] }, () => 1);
+    const [message, row] = inWal([bemi('{"r":1}'), insert("a")]);
+    if (!message || !row) throw new Error("no records");
     builder.begin(begin);
-    builder.add(bemi('{"r":1}'));
+    builder.add(message);
     builder.commit(commit);
     builder.begin(begin);
-    builder.add(insert("a"));
+    builder.add(row);
     expect(builder.commit(commit).rows[0]?.context).toBe("{}");
   });
 });
@@ -158,21 +215,15 @@ describe("repeated messages (a row trigger's, one per row)", () => {
 
   it("is not fooled by the stream reusing a message's buffer", () => {
     const shared = Buffer.from('{"row":1}');
-    const reused = (): RowMessage => ({
-      tag: "message",
-      flags: 1,
-      transactional: true,
-      messageLsn: "0/1",
-      prefix: "_bemi",
-      content: shared,
-    });
+    const [first, a, second, b] = inWal([bemi("x"), insert("a"), bemi("x"), insert("b")]);
+    if (first?.tag !== "message" || second?.tag !== "message" || !a || !b) throw new Error("no records");
     const builder = new TransactionBuilder({ environment: "test", database: "app" }, { keys: () => [] }, () => 1);
     builder.begin(begin);
-    builder.add(reused());
-    builder.add(insert("a"));
+    builder.add({ ...first, content: shared });
+    builder.add(a);
     shared.write('{"row":2}');
-    builder.add(reused());
-    builder.add(insert("b"));
+    builder.add({ ...second, content: shared });
+    builder.add(b);
     expect(builder.commit(commit).rows.map((r) => r.context)).toEqual(['{"row":1}', '{"row":2}']);
   });
 });
