@@ -192,6 +192,36 @@ describe("@retrace/sdk with node-postgres", () => {
     ]);
   });
 
+  it("keeps the order of queries issued without waiting on a Client", async () => {
+    const client = instrument(new pg.Client({ connectionString: servers.sourceUrl }));
+    await client.connect();
+    try {
+      // Issued back to back: the write with context must still run inside the BEGIN before it
+      // and before the statements after it.
+      const issued = [
+        client.query("begin"),
+        withContext({ pipelined: true }, () => client.query("insert into orders values (600, 'p')")),
+        client.query("insert into orders values (601, 'q')"),
+        client.query("commit"),
+      ];
+      await Promise.all(issued);
+      expect(client.getTransactionStatus()).toBe("I");
+    } finally {
+      await client.end();
+    }
+    const stored = await trail("orders", 600, 601, 2);
+    expect(stored.map((change) => [change.key, change.context])).toEqual([
+      ["600", { pipelined: true }],
+      ["601", null],
+    ]);
+    const [one] = await servers.storeQuery<{ n: number }>(
+      `select count(distinct transaction_id)::int as n from changes
+        where source_id = $1 and "table" = 'orders' and primary_key in ('600', '601')`,
+      [sourceId],
+    );
+    expect(one?.n).toBe(1);
+  });
+
   it("supports callback-style queries (pool.query with a callback)", async () => {
     await withContext({ style: "callback" }, () => {
       return new Promise<void>((resolve, reject) => {

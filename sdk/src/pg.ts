@@ -55,10 +55,10 @@ function statementText(config: unknown): string | undefined {
  */
 export function instrument<T extends object>(target: T, options: InstrumentOptions = {}): T {
   const filter = options.statements ?? "writes";
-  const marked = target as T & { [INSTRUMENTED]?: true };
-  if (marked[INSTRUMENTED]) return target;
-  Object.defineProperty(marked, INSTRUMENTED, { value: true });
   if (isPool(target)) {
+    const marked = target as T & { [INSTRUMENTED]?: true };
+    if (marked[INSTRUMENTED]) return target;
+    Object.defineProperty(marked, INSTRUMENTED, { value: true });
     target.on("acquire", (client) => instrumentClient(client, filter));
     instrumentPoolQuery(target);
   } else if (typeof (target as { query?: unknown }).query === "function") {
