@@ -1,4 +1,5 @@
 import { apiRoute } from "@/lib/auth/session";
+import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/sources/http";
@@ -16,8 +17,17 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
 
 /** PUT /api/databases/:id/tables { tables: ["schema.table", ...] } -> { tables } (the tracked set) */
 export const PUT = apiRoute<{ id: string }>(
-  async (request, { params }) => {
+  async (request, { params, principal }) => {
     const tables = await updateTrackedTables(getDb(), env.web.RETRACE_SECRET, params.id, await readJsonBody(request));
+    await recordAudit(
+      getDb(),
+      principal,
+      "database.tables",
+      { type: "database", id: params.id },
+      {
+        tables: tables.map((t) => `${t.schema}.${t.table}`),
+      },
+    );
     return Response.json({ tables });
   },
   { role: "admin" },
