@@ -20,7 +20,8 @@ Commands:
   user create --email E --password P [--role admin|viewer]
                             Create a user (role defaults to viewer).
   user deactivate --email E Stop a user from signing in and end their sessions.
-  token create --name N     Create an API token and print it once.
+  token create --name N [--role admin|viewer]
+                            Create an API token (admin unless --role viewer) and print it once.
   help                      Show this help.
 
 Environment:
