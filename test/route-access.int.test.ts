@@ -139,9 +139,9 @@ describe("the access table", () => {
   it("lists every /api route and method of the app, and nothing else", async () => {
     const found: string[] = [];
     for (const file of routeFiles) {
-      const module = (await import(file)) as Record<string, unknown>;
+      const exported = (await import(file)) as Record<string, unknown>;
       for (const method of METHODS)
-        if (typeof module[method] === "function") found.push(`${method} ${urlPattern(file)}`);
+        if (typeof exported[method] === "function") found.push(`${method} ${urlPattern(file)}`);
     }
     expect(found.sort()).toEqual(Object.keys(API).sort());
   });
@@ -162,9 +162,9 @@ describe("every /api route", () => {
   for (const file of routeFiles) {
     const pattern = urlPattern(file);
     it(`${pattern} answers each caller as the table says`, async () => {
-      const module = (await import(file)) as Record<string, Handler | undefined>;
+      const exported = (await import(file)) as Record<string, Handler | undefined>;
       for (const method of METHODS) {
-        const handler = module[method];
+        const handler = exported[method];
         const row = API[`${method} ${pattern}`];
         if (!handler || !row || "skip" in row) continue;
         const statuses: number[] = [];

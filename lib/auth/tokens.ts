@@ -66,9 +66,11 @@ export async function findApiToken(db: Queryable, token: string) {
 }
 
 /** Every token, live ones first, newest first; never a secret or its hash. */
-export async function listApiTokens(db: Queryable): Promise<(ApiTokenRow & { createdByEmail: string | null })[]> {
+export async function listApiTokens(
+  db: Queryable,
+): Promise<(Omit<ApiTokenRow, "createdBy"> & { createdByEmail: string | null })[]> {
   return db
-    .select({ ...tokenColumns, createdBy: apiTokens.createdBy, createdByEmail: users.email })
+    .select({ ...tokenColumns, createdByEmail: users.email })
     .from(apiTokens)
     .leftJoin(users, eq(users.id, apiTokens.createdBy))
     .orderBy(apiTokens.revokedAt, desc(apiTokens.createdAt));

@@ -7,13 +7,7 @@ import { readJsonBody } from "@/lib/sources/http";
 export const dynamic = "force-dynamic";
 
 /** GET /api/tokens (admin) -> { tokens: [{ id, name, role, createdAt, lastUsedAt, revokedAt, createdByEmail }] } */
-export const GET = apiRoute(
-  async () => {
-    const tokens = await listApiTokens(getDb());
-    return Response.json({ tokens: tokens.map(({ createdBy: _createdBy, ...token }) => token) });
-  },
-  { role: "admin" },
-);
+export const GET = apiRoute(async () => Response.json({ tokens: await listApiTokens(getDb()) }), { role: "admin" });
 
 /** POST /api/tokens (admin) { name, role } -> 201 { token, secret }: the secret is in this answer only. */
 export const POST = apiRoute(
