@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionCookie } from "./support/principals";
-import { startWebStore, type TestServer } from "./support/postgres";
+import { startTestServer, startWebStore, type TestServer } from "./support/postgres";
 
 /**
  * Team access through the real route handlers and a real store: users (create, role, password reset,
@@ -16,6 +16,7 @@ type Routes = Record<string, Record<string, Handler | undefined>>;
 
 let web: Awaited<ReturnType<typeof startWebStore>> | undefined;
 let store: TestServer;
+let source: TestServer | undefined;
 let routes: Routes;
 let adminCookie = "";
 let admin: { id: string; email: string; role: "admin" | "viewer" };
@@ -53,8 +54,10 @@ async function auditRows(action: string) {
 }
 
 beforeAll(async () => {
-  web = await startWebStore(SECRET);
+  [web, source] = await Promise.all([startWebStore(SECRET), startTestServer()]);
   store = web.server;
+  await source.createDatabase("app");
+  await source.query("create table items (id int primary key, name text)", [], "app");
   routes = {
     "/api/users": await import("@/app/api/users/route"),
     "/api/users/[id]": await import("@/app/api/users/[id]/route"),
@@ -63,6 +66,7 @@ beforeAll(async () => {
     "/api/audit": await import("@/app/api/audit/route"),
     "/api/databases": await import("@/app/api/databases/route"),
     "/api/databases/[id]": await import("@/app/api/databases/[id]/route"),
+    "/api/databases/[id]/tables": await import("@/app/api/databases/[id]/tables/route"),
   } as unknown as Routes;
   const { createFirstAdmin } = await import("@/lib/auth/users");
   const { getDb } = await import("@/lib/db");
@@ -72,7 +76,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await web?.close();
+  await Promise.allSettled([web?.close(), source?.stop()]);
 });
 
 describe("users", () => {
@@ -305,6 +309,48 @@ describe("database writes", () => {
       expect.objectContaining({ target_label: "shop", details: { enabled: false }, address: ADDRESS }),
       expect.objectContaining({ target_label: "shop", details: { enabled: true } }),
     ]);
+  });
+});
+
+describe("a database's life", () => {
+  it("is audited: connected, its tables changed, removed — with what and by whom", async () => {
+    if (!source) throw new Error("no source server");
+    const connected = await call("/api/databases", "POST", asAdmin(), {
+      body: {
+        host: "localhost",
+        port: source.port,
+        database: "app",
+        username: "postgres",
+        password: source.password,
+        environment: "staging",
+        sslMode: "disable",
+        tables: ["public.items"],
+      },
+    });
+    expect(connected.status).toBe(201);
+    const id = (connected.body.database as { id: string; name: string }).id;
+    const name = (connected.body.database as { name: string }).name;
+    expect(
+      (await call("/api/databases/[id]/tables", "PUT", asAdmin(), { params: { id }, body: { tables: [] } })).status,
+    ).toBe(200);
+    expect((await call("/api/databases/[id]", "DELETE", asAdmin(), { params: { id } })).status).toBe(200);
+
+    expect(await auditRows("database.connect")).toEqual([
+      expect.objectContaining({
+        actor_label: "root@example.com",
+        target_label: name,
+        details: { host: "localhost", port: source.port, database: "app", environment: "staging" },
+        address: ADDRESS,
+      }),
+    ]);
+    expect(await auditRows("database.tables")).toEqual([
+      expect.objectContaining({ target_label: name, details: { tables: [] } }),
+    ]);
+    expect(await auditRows("database.remove")).toEqual([
+      expect.objectContaining({ target_label: name, details: { force: false, manualCleanupNeeded: false } }),
+    ]);
+    // Never a password in the log.
+    expect(JSON.stringify(await auditRows("database.connect"))).not.toContain(source.password);
   });
 });
 

@@ -3,7 +3,7 @@ import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/sources/http";
-import { sourceTables, updateTrackedTables } from "@/lib/sources/service";
+import { getDatabase, sourceTables, updateTrackedTables } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
 
@@ -18,15 +18,15 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
 /** PUT /api/databases/:id/tables { tables: ["schema.table", ...] } -> { tables } (the tracked set) */
 export const PUT = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
-    const tables = await updateTrackedTables(getDb(), env.web.RETRACE_SECRET, params.id, await readJsonBody(request));
+    const db = getDb();
+    const tables = await updateTrackedTables(db, env.web.RETRACE_SECRET, params.id, await readJsonBody(request));
+    const { database } = await getDatabase(db, params.id);
     await recordAudit(
-      getDb(),
+      db,
       principal,
       "database.tables",
-      { type: "database", id: params.id },
-      {
-        tables: tables.map((t) => `${t.schema}.${t.table}`),
-      },
+      { type: "database", id: database.id, label: database.name },
+      { tables: tables.map((t) => `${t.schema}.${t.table}`) },
     );
     return Response.json({ tables });
   },
