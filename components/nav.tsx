@@ -37,7 +37,9 @@ export function Nav() {
       <nav
         className={classes(
           "mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3",
-          "sm:flex-nowrap sm:gap-6 sm:px-6",
+          // An admin's links take a row of their own below lg (lib/auth/pages.ts's pages); one row from there up.
+          session.user.role === "admin" ? "lg:flex-nowrap" : "sm:flex-nowrap",
+          "sm:gap-6 sm:px-6",
         )}
         aria-label="Main"
       >
@@ -58,8 +60,7 @@ export function Nav() {
           </Link>
         ))}
         {session.user.role === "admin" ? (
-          // On a phone the admin's pages have a row of their own, under the main links.
-          <div className="order-last flex w-full gap-4 text-sm sm:order-none sm:w-auto sm:gap-6 sm:text-base">
+          <div className="order-last flex w-full gap-4 text-sm sm:gap-6 lg:order-none lg:w-auto lg:text-base">
             {adminLinks.map((link) => (
               <Link
                 key={link.href}
