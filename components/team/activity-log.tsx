@@ -166,7 +166,7 @@ function EventRow({ event, now }: { event: AuditEventJson; now: number }) {
       </div>
       <p className="mt-1 flex flex-wrap gap-x-3 text-xs text-slate-500">
         <code className="font-mono">{event.action}</code>
-        {details ? <span className="break-all">{details}</span> : null}
+        {details ? <span className="break-words">{details}</span> : null}
         {event.address ? <span>from {event.address}</span> : null}
       </p>
     </li>
