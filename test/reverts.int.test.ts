@@ -295,6 +295,12 @@ describe("executing", () => {
       of: { transactionOf: of, transactionId: xid },
       by: "token reverts",
     });
+    // Retrace's own audit log names who ran it, on which database, and what it undid.
+    const audited = await servers.storeQuery<{ actor: string; target: string; rows: number }>(
+      `select actor_label as actor, target_label as target, (details->>'rows')::int as rows
+       from audit_events where action = 'revert.execute' order by at desc limit 1`,
+    );
+    expect(audited[0]).toEqual({ actor: "reverts", target: expect.any(String), rows: body.executed?.rows });
   });
 
   it("is for admins: a viewer gets the SQL but a 403 on execute", async () => {

@@ -30,7 +30,7 @@ import { historySearchParams, recordQueries } from "./records";
  */
 
 /** The body a route answers with `body` (RawJson embedded verbatim), parsed as the browser parses it. */
-function asFetched<T>(body: unknown, format: BodyFormat): T {
+export function asFetched<T>(body: unknown, format: BodyFormat): T {
   return parseBody(stringifyWithRaw(body), format) as T;
 }
 

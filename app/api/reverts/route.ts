@@ -1,3 +1,4 @@
+import { recordAudit } from "@/lib/audit/record";
 import { apiRoute, type Principal } from "@/lib/auth/session";
 import { parseRevertRequest } from "@/lib/changes/revert/input";
 import { executeRevert, planRevertOf } from "@/lib/changes/revert/service";
@@ -18,10 +19,12 @@ export const POST = apiRoute(async (request, { principal }) => {
   if (!execute) return Response.json(await planRevertOf(getDb(), env.web.RETRACE_SECRET, target, who(principal)));
   if (principal.role !== "admin") throw new Forbidden("Only admins may execute a revert; viewers get its SQL.");
   const result = await executeRevert(getDb(), env.web.RETRACE_SECRET, target, who(principal));
-  // AUDIT (merger): the one call site for auditing reverts. lib/audit is built on another branch (team); once it
-  // is merged, replace this comment with:
-  // await recordAudit(getDb(), principal, "revert.execute",
-  //   { type: "database", id: result.sourceId, label: result.database },
-  //   { of: result.description, statements: result.executed?.statements, rows: result.executed?.rows });
+  await recordAudit(
+    getDb(),
+    principal,
+    "revert.execute",
+    { type: "database", id: result.sourceId, label: result.database },
+    { of: result.description, statements: result.executed?.statements, rows: result.executed?.rows },
+  );
   return Response.json(result);
 });

@@ -4,3 +4,4 @@ export * from "./api-tokens";
 export * from "./sources";
 export * from "./changes";
 export * from "./change-segments";
+export * from "./audit";
