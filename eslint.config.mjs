@@ -17,6 +17,7 @@ const config = [
       ".test-data/**",
       "bench/work/**",
       "dist/**",
+      "sdk/dist/**",
       "drizzle/**",
       "test-results/**",
       "playwright-report/**",

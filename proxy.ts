@@ -1,5 +1,6 @@
 import { getToken } from "next-auth/jwt";
 import { NextResponse, type NextRequest } from "next/server";
+import { isAdminPage } from "@/lib/auth/pages";
 import { sessionSecret } from "@/lib/auth/secret";
 import { findSessionUser } from "@/lib/auth/sessions";
 import { getDb } from "@/lib/db";
@@ -10,11 +11,18 @@ import { env } from "@/lib/env";
  * instance on to /setup). A cookie is not enough: the session it names must still be live in the
  * store (signed out, expired, user deactivated or password changed: it is not). Next 16 runs the
  * proxy in the Node.js runtime, so that is one primary-key lookup on the web server's pool.
- * /api routes authenticate themselves and answer 401 JSON.
+ * Admin pages (lib/auth/pages.ts) send a viewer to /forbidden. /api routes authenticate themselves and answer
+ * 401 JSON.
  */
 export async function proxy(request: NextRequest) {
   const token = await getToken({ req: request, secret: sessionSecret(env.web.RETRACE_SECRET) });
-  if (token && (await findSessionUser(getDb(), token.sid))) return NextResponse.next();
+  const user = token ? await findSessionUser(getDb(), token.sid) : null;
+  if (user) {
+    if (user.role !== "admin" && isAdminPage(request.nextUrl.pathname)) {
+      return NextResponse.redirect(new URL("/forbidden", request.url));
+    }
+    return NextResponse.next();
+  }
   const login = new URL("/login", request.url);
   const target = request.nextUrl.pathname + request.nextUrl.search;
   if (target !== "/") login.searchParams.set("callbackUrl", target);

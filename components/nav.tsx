@@ -11,6 +11,17 @@ const links = [
   { href: "/databases", label: "Databases" },
 ];
 
+/** Admins also manage the team and read Retrace's own audit log. */
+const adminLinks = [
+  { href: "/settings/users", label: "Users" },
+  { href: "/settings/tokens", label: "Tokens" },
+  { href: "/activity", label: "Activity" },
+];
+
+function linkClass(current: boolean): string {
+  return current ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900";
+}
+
 export function Nav() {
   const pathname = usePathname();
   const environment = useEnvironment();
@@ -26,7 +37,9 @@ export function Nav() {
       <nav
         className={classes(
           "mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3",
-          "sm:flex-nowrap sm:gap-6 sm:px-6",
+          // An admin's links take a row of their own below lg (lib/auth/pages.ts's pages); one row from there up.
+          session.user.role === "admin" ? "lg:flex-nowrap" : "sm:flex-nowrap",
+          "sm:gap-6 sm:px-6",
         )}
         aria-label="Main"
       >
@@ -41,13 +54,25 @@ export function Nav() {
             key={link.href}
             href={scopedHref(link.href, environment)}
             aria-current={pathname.startsWith(link.href) ? "page" : undefined}
-            className={
-              pathname.startsWith(link.href) ? "font-medium text-slate-900" : "text-slate-500 hover:text-slate-900"
-            }
+            className={linkClass(pathname.startsWith(link.href))}
           >
             {link.label}
           </Link>
         ))}
+        {session.user.role === "admin" ? (
+          <div className="order-last flex w-full gap-4 text-sm sm:gap-6 lg:order-none lg:w-auto lg:text-base">
+            {adminLinks.map((link) => (
+              <Link
+                key={link.href}
+                href={link.href}
+                aria-current={pathname.startsWith(link.href) ? "page" : undefined}
+                className={linkClass(pathname.startsWith(link.href))}
+              >
+                {link.label}
+              </Link>
+            ))}
+          </div>
+        ) : null}
         <EnvironmentSwitcher className="order-last w-full sm:order-none sm:w-auto" />
         <span
           className="ml-auto hidden min-w-0 truncate text-sm text-slate-500 md:block"

@@ -96,6 +96,17 @@ test("a new user connects a database and watches its changes arrive", async ({ p
   const more = sourceClient();
   await more.connect();
   await more.query("insert into public.items select 'BULK-' || i, 'Item ' || i, i from generate_series(1, 60) i");
+  // Opened before the worker stored the bulk insert, the list would show 3 rows and the live tail would add the 60
+  // on top: wait until the store has them, so the first page is 50 of 63.
+  await expect
+    .poll(
+      async () => {
+        const response = await page.request.get("/api/changes?primaryKey=BULK-60&limit=1");
+        return ((await response.json()) as { changes: unknown[] }).changes.length;
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(1);
   await page.goto("/changes");
   await expect(rows).toHaveCount(50, { timeout: 30_000 });
   await page.getByRole("button", { name: "Load more" }).click();

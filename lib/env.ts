@@ -19,7 +19,13 @@ const logSchema = z.object({
  * `retrace start|web|worker` resolves the store and the secret before it spawns web and worker, so by the time
  * either parses its environment DATABASE_URL and RETRACE_SECRET are always set.
  */
-const webSchema = logSchema.extend({ DATABASE_URL: url, RETRACE_SECRET: secret });
+const webSchema = logSchema.extend({
+  DATABASE_URL: url,
+  RETRACE_SECRET: secret,
+  // A browser session ends after this long without a request, and this long after sign-in whatever happens.
+  RETRACE_SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(525_600).default(720),
+  RETRACE_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(8_760).default(168),
+});
 
 const workerSchema = webSchema.extend({
   // Prometheus /metrics and /healthz; port 0 turns the endpoint off.

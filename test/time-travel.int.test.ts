@@ -330,6 +330,12 @@ describe("a baseline taken while the table is written to", () => {
     });
     const created = await baselinesRoute.POST(post, { params: Promise.resolve({ id: sourceId }) });
     expect(created.status).toBe(202);
+    // Retrace's own audit log says who started it, of which table.
+    const audited = await servers.storeQuery<{ details: { table: string } }>(
+      "select details from audit_events where action = 'baseline.start' and target_id = $1",
+      [sourceId],
+    );
+    expect(audited.map((row) => row.details.table)).toEqual(["public.legacy"]);
     // A second request while it runs is refused.
     const again = await baselinesRoute.POST(
       new Request(post.url, { method: "POST", headers: post.headers, body: JSON.stringify({ table: "legacy" }) }),

@@ -40,7 +40,12 @@ export class ReplicationStream {
     this.plugin = new RawTextPgoutputPlugin({ protoVersion: 2, publicationNames: [publicationName], messages: true });
     const pump = new MessagePump(handler, this.plugin);
     this.pump = pump;
-    this.service.on("data", (_lsn: string, message: StreamMessage) => pump.receive(message));
+    this.service.on("data", (walStart: string, message: StreamMessage) => {
+      // Where a row change's record starts: what a `_bemi` message pairs by (the library has
+      // already made the string for every message).
+      if (message.tag === "insert" || message.tag === "update" || message.tag === "delete") message.walStart = walStart;
+      pump.receive(message);
+    });
     this.service.on("heartbeat", (lsn: string, _time: number, shouldRespond: boolean) =>
       handler.keepalive(lsn, shouldRespond),
     );

@@ -23,7 +23,10 @@ export function LoginForm({ callbackUrl }: { callbackUrl?: string }) {
         redirect: false,
       });
       if (!result?.ok || result.error) {
-        setError("Email or password is incorrect.");
+        // next-auth's own code for refused credentials; any other text is the server's message to the user.
+        setError(
+          !result?.error || result.error === "CredentialsSignin" ? "Email or password is incorrect." : result.error,
+        );
         setPending(false);
         return;
       }

@@ -1,13 +1,14 @@
 "use client";
 
 import Link from "next/link";
-import { classes } from "@/components/ui/classes";
+import { classes, smallSecondaryButton } from "@/components/ui/classes";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Identifier } from "@/components/ui/identifier";
 import { ApiError } from "@/lib/api/client";
 import { toJsonText } from "@/lib/api/json";
 import type { ChangeDetailJson, ChangeJson } from "@/lib/changes/api-types";
 import { recordHref, recordKeyOf } from "@/lib/changes/history-key";
+import { revertHref } from "@/lib/changes/revert/target";
 import { useChange } from "./api";
 import { CaptureBanner, useCaptureOf } from "./capture-health";
 import { ChangeFacts } from "./change-facts";
@@ -80,6 +81,12 @@ function LoadedChange({ detail, now }: { detail: ChangeDetailJson; now: number }
             </Link>
           ) : null}
           <ChangeCopyButtons change={change} />
+          <Link href={revertHref({ changeId: change.id })} className={smallSecondaryButton}>
+            Revert this change
+          </Link>
+          <Link href={revertHref({ transactionOf: change.id })} className={smallSecondaryButton}>
+            Revert transaction
+          </Link>
         </div>
       </div>
 

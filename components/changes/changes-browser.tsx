@@ -1,9 +1,11 @@
 "use client";
 
+import Link from "next/link";
 import { useState } from "react";
 import { flushSync } from "react-dom";
 import { classes, smallSecondaryButton } from "@/components/ui/classes";
 import { FILTER_KEYS, type FilterValues } from "@/lib/changes/filters";
+import { revertHref } from "@/lib/changes/revert/target";
 import { exportHref } from "@/lib/query/changes";
 import { ActivityChart } from "./activity-chart";
 import { CaptureBanner, useCaptureInView } from "./capture-health";
@@ -60,6 +62,17 @@ export function ChangesBrowser() {
           />
           Group by transaction
         </label>
+        {filters.context ? (
+          <Link
+            href={revertHref({
+              context: filters.context,
+              ...(filters.sourceId ? { sourceId: filters.sourceId } : {}),
+            })}
+            className={smallSecondaryButton}
+          >
+            Revert matching context
+          </Link>
+        ) : null}
         <span className="ml-auto flex items-center gap-2 text-sm text-slate-500">
           Export
           <ExportLink filters={filters} format="ndjson" now={now} />

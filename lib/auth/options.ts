@@ -3,10 +3,12 @@ import CredentialsProvider from "next-auth/providers/credentials";
 import { getDb } from "../db";
 import { env } from "../env";
 import { createLogger } from "../log";
+import { requestAddress } from "./principal";
+import { SignInLimited } from "./rate-limit";
 import type { Role } from "./roles";
 import { sessionSecret } from "./secret";
-import { revokeSession, SESSION_MAX_AGE_SECONDS, SessionEnded, sessionToken } from "./sessions";
-import { verifyCredentials } from "./users";
+import { revokeSession, SessionEnded, sessionLimits, sessionToken } from "./sessions";
+import { signInWithPassword } from "./sign-in";
 
 export type { Role } from "./roles";
 
@@ -15,7 +17,7 @@ const log = createLogger("auth");
 export function authOptions(): NextAuthOptions {
   return {
     secret: sessionSecret(env.web.RETRACE_SECRET),
-    session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
+    session: { strategy: "jwt", maxAge: sessionLimits().maxAgeSeconds },
     pages: { signIn: "/login" },
     providers: [
       CredentialsProvider({
@@ -24,9 +26,21 @@ export function authOptions(): NextAuthOptions {
           email: { label: "Email", type: "email" },
           password: { label: "Password", type: "password" },
         },
-        async authorize(credentials) {
+        async authorize(credentials, request) {
           if (!credentials?.email || !credentials.password) return null;
-          return verifyCredentials(getDb(), credentials.email, credentials.password);
+          try {
+            return await signInWithPassword(
+              getDb(),
+              credentials.email,
+              credentials.password,
+              requestAddress(request.headers),
+            );
+          } catch (error) {
+            // next-auth hands a thrown message to the sign-in form: only this one is meant for it.
+            if (error instanceof SignInLimited) throw new Error(error.message);
+            log.error({ err: error }, "sign-in failed");
+            throw new Error("Sign-in is unavailable right now. Try again.");
+          }
         },
       }),
     ],

@@ -8,21 +8,22 @@ import { env } from "../env";
 import { Forbidden, Unauthorized } from "../errors";
 import { toErrorResponse } from "../http/errors";
 import { authOptions, type Role } from "./options";
+import { requestAddress, type Principal } from "./principal";
 import { sessionSecret } from "./secret";
 import { findSessionUser } from "./sessions";
 import { findApiToken } from "./tokens";
 
-export type Principal =
-  { kind: "user"; id: string; email: string; role: Role } | { kind: "token"; id: string; name: string; role: Role };
+export type { Principal } from "./principal";
 
 /** Who is calling: a Bearer API token or the signed-in session; null when neither. */
 export async function authenticate(request: Request): Promise<Principal | null> {
+  const address = requestAddress(request.headers);
   const header = request.headers.get("authorization");
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const token = match?.[1] ? await findApiToken(getDb(), match[1]) : null;
-    // API tokens act with admin rights; scoped tokens are future work.
-    return token ? { kind: "token", id: token.id, name: token.name, role: "admin" } : null;
+    // A token acts with its own role: a viewer token reads, an admin token may change databases.
+    return token ? { kind: "token", id: token.id, name: token.name, role: token.role, address } : null;
   }
   // No session cookie, no session: answer 401 without decoding anything.
   if (!request.headers.get("cookie")?.includes("next-auth.session-token")) return null;
@@ -33,7 +34,7 @@ export async function authenticate(request: Request): Promise<Principal | null> 
     secret: sessionSecret(env.web.RETRACE_SECRET),
   });
   const user = token ? await findSessionUser(getDb(), token.sid) : null;
-  return user ? { kind: "user", id: user.id, email: user.email, role: user.role } : null;
+  return user ? { kind: "user", id: user.id, email: user.email, role: user.role, address } : null;
 }
 
 type RouteContext<P> = { params: Promise<P> };
@@ -84,4 +85,11 @@ export async function requireUser() {
   const session = await getServerSession(authOptions());
   if (!session?.user?.id) redirect("/login");
   return session.user;
+}
+
+/** For admin-only pages: the signed-in admin; a viewer is sent to /forbidden, nobody to /login. */
+export async function requireAdmin() {
+  const user = await requireUser();
+  if (user.role !== "admin") redirect("/forbidden");
+  return user;
 }

@@ -2,6 +2,7 @@ import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import type { JWT } from "next-auth/jwt";
 import { z } from "zod";
 import type { Queryable } from "../db/client";
+import { env } from "../env";
 import { sessions, users } from "../db/schema";
 import type { Role } from "./roles";
 
@@ -9,10 +10,24 @@ import type { Role } from "./roles";
  * Browser sessions live in the store, not only in the cookie. next-auth's JWT carries the
  * session's id (`sid`); a request is signed in only while that row is neither revoked nor
  * expired, its user is active, and the session began after the user's last password change.
- * Sessions last SESSION_MAX_AGE_SECONDS from sign-in, however active.
+ * A session ends after `idleSeconds` without a request and `maxAgeSeconds` after sign-in however active
+ * (RETRACE_SESSION_IDLE_MINUTES and RETRACE_SESSION_MAX_HOURS; 12 hours and 7 days by default).
  */
 
 export const SESSION_MAX_AGE_SECONDS = 7 * 24 * 3600;
+
+export type SessionLimits = { idleSeconds: number; maxAgeSeconds: number };
+
+/** The limits this web server runs with. */
+export function sessionLimits(): SessionLimits {
+  return {
+    idleSeconds: env.web.RETRACE_SESSION_IDLE_MINUTES * 60,
+    maxAgeSeconds: env.web.RETRACE_SESSION_MAX_HOURS * 3600,
+  };
+}
+
+/** last_seen_at is written at most this often per session, so a busy page does not write at every request. */
+const SEEN_RESOLUTION_SECONDS = 60;
 
 export type SessionUser = { id: string; email: string; role: Role; sessionId: string };
 
@@ -29,7 +44,7 @@ const sessionIdSchema = z.uuid();
 export async function createSession(
   db: Queryable,
   userId: string,
-  maxAgeSeconds = SESSION_MAX_AGE_SECONDS,
+  maxAgeSeconds = sessionLimits().maxAgeSeconds,
 ): Promise<{ id: string; expiresAt: Date }> {
   // Nobody reads expired rows again; sign-in is a rare enough moment to sweep them.
   await db.delete(sessions).where(lt(sessions.expiresAt, sql`now()`));
@@ -59,12 +74,25 @@ export async function revokeUserSessions(db: Queryable, userId: string): Promise
   return revoked.length;
 }
 
-/** The user of a live session, with their current email and role; null for anything else. */
-export async function findSessionUser(db: Queryable, sessionId: unknown): Promise<SessionUser | null> {
+/**
+ * The user of a live session, with their current email and role; null for anything else. Seeing the session
+ * keeps it from going idle.
+ */
+export async function findSessionUser(
+  db: Queryable,
+  sessionId: unknown,
+  limits: Pick<SessionLimits, "idleSeconds"> = sessionLimits(),
+): Promise<SessionUser | null> {
   const parsed = sessionIdSchema.safeParse(sessionId);
   if (!parsed.success) return null;
   const [row] = await db
-    .select({ id: users.id, email: users.email, role: users.role, sessionId: sessions.id })
+    .select({
+      id: users.id,
+      email: users.email,
+      role: users.role,
+      sessionId: sessions.id,
+      stale: sql<boolean>`${sessions.lastSeenAt} < now() - make_interval(secs => ${SEEN_RESOLUTION_SECONDS})`,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
@@ -72,11 +100,19 @@ export async function findSessionUser(db: Queryable, sessionId: unknown): Promis
         eq(sessions.id, parsed.data),
         isNull(sessions.revokedAt),
         sql`${sessions.expiresAt} > now()`,
+        sql`${sessions.lastSeenAt} > now() - make_interval(secs => ${limits.idleSeconds})`,
         eq(users.active, true),
         sql`(${users.passwordChangedAt} is null or ${sessions.createdAt} >= ${users.passwordChangedAt})`,
       ),
     );
-  return row ?? null;
+  if (!row) return null;
+  const { stale, ...user } = row;
+  if (stale)
+    await db
+      .update(sessions)
+      .set({ lastSeenAt: sql`now()` })
+      .where(eq(sessions.id, user.sessionId));
+  return user;
 }
 
 /**

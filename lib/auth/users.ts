@@ -1,12 +1,13 @@
-import { count, eq, sql } from "drizzle-orm";
+import { and, count, eq, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Queryable } from "../db/client";
 import { users, type User } from "../db/schema";
 import { hashPassword, verifyPassword } from "../crypto/secrets";
 import { Conflict, NotFound } from "../errors";
+import type { Role } from "./roles";
 import { revokeUserSessions } from "./sessions";
 
-const passwordSchema = z.string().min(8, "Password must be at least 8 characters");
+const passwordSchema = z.string().min(8, "Password must be at least 8 characters").max(1000);
 
 export const newUserSchema = z.object({
   email: z.string().trim().toLowerCase().email("Enter a valid email address"),
@@ -84,5 +85,73 @@ export async function changePassword(db: Db, userId: string, password: string): 
       .returning({ id: users.id });
     if (updated.length === 0) throw new NotFound("User");
     return { sessionsEnded: await revokeUserSessions(tx, userId) };
+  });
+}
+
+export type UserSummary = Pick<User, "id" | "email" | "role" | "active" | "createdAt">;
+
+const summaryColumns = {
+  id: users.id,
+  email: users.email,
+  role: users.role,
+  active: users.active,
+  createdAt: users.createdAt,
+};
+
+export async function listUsers(db: Queryable): Promise<UserSummary[]> {
+  return db.select(summaryColumns).from(users).orderBy(users.email);
+}
+
+export const userChangeSchema = z
+  .object({
+    role: z.enum(["admin", "viewer"], { error: "role must be admin or viewer" }).optional(),
+    active: z.boolean({ error: "active must be true or false" }).optional(),
+    password: passwordSchema.optional(),
+  })
+  .strict()
+  .refine((change) => Object.values(change).some((value) => value !== undefined), {
+    message: "Send role, active or password",
+  });
+export type UserChange = z.input<typeof userChangeSchema>;
+
+/**
+ * Changes a user's role, activation or password. Deactivating or resetting the password ends every session of
+ * theirs. The last active admin can be neither demoted nor deactivated: users are serialised for the check, so
+ * two admins demoting each other at once cannot both succeed.
+ */
+export async function updateUser(
+  db: Db,
+  userId: string,
+  input: UserChange,
+): Promise<{ user: UserSummary; before: UserSummary; sessionsEnded: number }> {
+  const change = userChangeSchema.parse(input);
+  if (!z.uuid().safeParse(userId).success) throw new NotFound("User");
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`lock table users in share row exclusive mode`);
+    const [before] = await tx.select(summaryColumns).from(users).where(eq(users.id, userId));
+    if (!before) throw new NotFound("User");
+    const role: Role = change.role ?? before.role;
+    const active = change.active ?? before.active;
+    if (before.role === "admin" && before.active && (role !== "admin" || !active)) {
+      const [others] = await tx
+        .select({ n: count() })
+        .from(users)
+        .where(and(eq(users.role, "admin"), eq(users.active, true), ne(users.id, userId)));
+      if ((others?.n ?? 0) === 0) {
+        throw new Conflict(`${before.email} is the last active admin: make another user admin first.`);
+      }
+    }
+    const [user] = await tx
+      .update(users)
+      .set({
+        role,
+        active,
+        ...(change.password ? { passwordHash: hashPassword(change.password), passwordChangedAt: sql`now()` } : {}),
+      })
+      .where(eq(users.id, userId))
+      .returning(summaryColumns);
+    if (!user) throw new NotFound("User");
+    const endsSessions = change.password !== undefined || (before.active && !active);
+    return { user, before, sessionsEnded: endsSessions ? await revokeUserSessions(tx, userId) : 0 };
   });
 }

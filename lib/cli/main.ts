@@ -20,7 +20,8 @@ Commands:
   user create --email E --password P [--role admin|viewer]
                             Create a user (role defaults to viewer).
   user deactivate --email E Stop a user from signing in and end their sessions.
-  token create --name N     Create an API token and print it once.
+  token create --name N [--role admin|viewer]
+                            Create an API token (admin unless --role viewer) and print it once.
   help                      Show this help.
 
 Environment:
@@ -165,14 +166,20 @@ async function deactivateCommand(args: string[]): Promise<number> {
 async function tokenCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   if (action !== "create") throw new UsageError(`Unknown token command: ${action ?? "(none)"}`);
-  const { values } = parseArgs({ args: rest, options: { name: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    args: rest,
+    options: { name: { type: "string" }, role: { type: "string" } },
+    strict: true,
+  });
   if (!values.name) throw new UsageError("token create needs --name");
+  const role = values.role ?? "admin";
+  if (role !== "admin" && role !== "viewer") throw new UsageError("--role must be admin or viewer");
   const name = values.name;
   return withStore(async (store) => {
     const { db, pool } = connectStore(store.url, { max: 1 });
     try {
-      const created = await createApiToken(db, name);
-      console.error(`API token "${created.name}" created. It is shown only this once:`);
+      const created = await createApiToken(db, name, { role });
+      console.error(`API token "${created.name}" (${created.role}) created. It is shown only this once:`);
       console.log(created.token);
       return 0;
     } finally {

@@ -1,5 +1,9 @@
 import type { FilterValues } from "../changes/filters";
 import type { RecordKey } from "../changes/history-key";
+import type { RevertTargetJson } from "../changes/revert/api-types";
+
+/** The Activity page's filters, as in its URL. */
+export type AuditFilterValues = { action: string; actor: string };
 
 /** The one query-key factory for TanStack Query; invalidate by the narrowest key that fits. */
 export const queryKeys = {
@@ -22,6 +26,16 @@ export const queryKeys = {
   records: {
     all: ["records"] as const,
     history: (key: RecordKey) => [...queryKeys.records.all, "history", key] as const,
+  },
+  reverts: {
+    all: ["reverts"] as const,
+    plan: (target: RevertTargetJson) => [...queryKeys.reverts.all, "plan", target] as const,
+  },
+  team: {
+    all: ["team"] as const,
+    users: () => [...queryKeys.team.all, "users"] as const,
+    tokens: () => [...queryKeys.team.all, "tokens"] as const,
+    audit: (filters: AuditFilterValues) => [...queryKeys.team.all, "audit", filters] as const,
   },
   trail: {
     all: ["trail"] as const,

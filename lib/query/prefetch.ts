@@ -31,7 +31,7 @@ import { recordAsOfPrefetch, tableAsOfPrefetch } from "./time-travel-prefetch";
  */
 
 /** The body a route answers with `body` (RawJson embedded verbatim), parsed as the browser parses it. */
-function asFetched<T>(body: unknown, format: BodyFormat): T {
+export function asFetched<T>(body: unknown, format: BodyFormat): T {
   return parseBody(stringifyWithRaw(body), format) as T;
 }
 

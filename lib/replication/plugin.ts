@@ -12,10 +12,16 @@ import { clientSocket } from "../db/client";
  */
 export type RowValues = Array<string | null | undefined>;
 
-export type RowInsert = { tag: "insert"; relation: Pgoutput.MessageRelation; new: RowValues };
+/**
+ * `walStart`: where the change's WAL record starts (the XLogData header's start position, in
+ * PostgreSQL's text form), set by the stream as each change arrives; undefined when not known.
+ * A `_bemi` message pairs with the change that starts where the message ends (context.ts).
+ */
+export type RowInsert = { tag: "insert"; relation: Pgoutput.MessageRelation; new: RowValues; walStart?: string };
 export type RowUpdate = {
   tag: "update";
   relation: Pgoutput.MessageRelation;
+  walStart?: string;
   /** Key-only old tuple (REPLICA IDENTITY DEFAULT/INDEX, key changed): the key columns alone. */
   key: RowValues | null;
   /** Whole old tuple (REPLICA IDENTITY FULL). */
@@ -25,6 +31,7 @@ export type RowUpdate = {
 export type RowDelete = {
   tag: "delete";
   relation: Pgoutput.MessageRelation;
+  walStart?: string;
   key: RowValues | null;
   old: RowValues | null;
 };
@@ -282,7 +289,7 @@ export class RawTextPgoutputPlugin {
   private insert(reader: TupleReader): RowInsert {
     const relation = this.relation(reader);
     expectTag(reader.byte(), NEW);
-    return { tag: "insert", relation, new: readTuple(reader, relation, null) };
+    return { tag: "insert", relation, new: readTuple(reader, relation, null), walStart: undefined };
   }
 
   private update(reader: TupleReader): RowUpdate {
@@ -294,16 +301,22 @@ export class RawTextPgoutputPlugin {
     else if (kind === OLD) old = readTuple(reader, relation, null);
     if (key || old) kind = reader.byte();
     expectTag(kind, NEW);
-    return { tag: "update", relation, key, old, new: readTuple(reader, relation, old) };
+    return { tag: "update", relation, key, old, new: readTuple(reader, relation, old), walStart: undefined };
   }
 
   private delete(reader: TupleReader): RowDelete {
     const relation = this.relation(reader);
     const kind = reader.byte();
     if (kind === KEY)
-      return { tag: "delete", relation, key: keyOnly(readTuple(reader, relation, null), relation), old: null };
+      return {
+        tag: "delete",
+        relation,
+        key: keyOnly(readTuple(reader, relation, null), relation),
+        old: null,
+        walStart: undefined,
+      };
     expectTag(kind, OLD);
-    return { tag: "delete", relation, key: null, old: readTuple(reader, relation, null) };
+    return { tag: "delete", relation, key: null, old: readTuple(reader, relation, null), walStart: undefined };
   }
 }
 

@@ -387,7 +387,7 @@ describe("TransactionBuilder", () => {
   it("stitches context onto the changes after each context message", () => {
     const tx = run([
       { tag: "insert", relation: logs, new: tuple(logs, { line: "before any context" }) },
-      message("_bemi", '{"user":"a","id":12345678901234567890123}'),
+      message("_retrace", '{"user":"a","id":12345678901234567890123}'),
       { tag: "insert", relation: logs, new: tuple(logs, { line: "1" }) },
       message("other", '{"ignored":true}'),
       message("_retrace", '{"user":"b"}', false),
@@ -407,7 +407,7 @@ describe("TransactionBuilder", () => {
   it("starts each transaction without context", () => {
     const b = builder();
     b.begin(begin);
-    b.add(message("_bemi", '{"user":"a"}'));
+    b.add(message("_retrace", '{"user":"a"}'));
     b.commit(commit);
     b.begin(begin);
     b.add({ tag: "insert", relation: logs, new: tuple(logs, { line: "x" }) });
@@ -417,15 +417,15 @@ describe("TransactionBuilder", () => {
   it("ignores malformed, non-object and oversized context, never failing", () => {
     const big = `{"pad":"${"x".repeat(MAX_CONTEXT_BYTES)}"}`;
     const tx = run([
-      message("_bemi", '{"user":"a"}'),
-      message("_bemi", "{not json"),
+      message("_retrace", '{"user":"a"}'),
+      message("_retrace", "{not json"),
       { tag: "insert", relation: logs, new: tuple(logs, { line: "1" }) },
-      message("_bemi", "[1,2]"),
+      message("_retrace", "[1,2]"),
       { tag: "insert", relation: logs, new: tuple(logs, { line: "2" }) },
-      message("_bemi", big),
+      message("_retrace", big),
       { tag: "insert", relation: logs, new: tuple(logs, { line: "3" }) },
-      message("_bemi", '{"a":"\\u0000"}'),
-      message("_bemi", new Uint8Array([0x7b, 0xff, 0x7d])),
+      message("_retrace", '{"a":"\\u0000"}'),
+      message("_retrace", new Uint8Array([0x7b, 0xff, 0x7d])),
     ]);
     expect(tx.rows.map((r) => r.context)).toEqual(["{}", "{}", "{}"]);
     expect(tx.notices.map((n) => n.kind === "context-ignored" && n.reason)).toEqual([
@@ -449,7 +449,7 @@ describe("TransactionBuilder", () => {
     const b = builder();
     b.begin(begin);
     expect(b.openCommittedAt).toBe("2024-01-02T03:04:05.123456Z");
-    b.add(message("_bemi", '{"user":"a"}'));
+    b.add(message("_retrace", '{"user":"a"}'));
     b.add({ tag: "insert", relation: logs, new: tuple(logs, { line: "0" }) });
     b.add({
       tag: "update",

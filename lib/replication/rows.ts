@@ -1,6 +1,6 @@
 import type { Pgoutput } from "pg-logical-replication";
 import type { Operation } from "../db/schema/changes";
-import { CONTEXT_PREFIXES, parseContext } from "./context";
+import { applyContextMessage, ContextCache, NO_CONTEXT_JSON, takeRowContext, type ContextSlots } from "./context";
 import {
   changedFields,
   planRelation,
@@ -16,7 +16,7 @@ import type { RowDelete, RowInsert, RowUpdate, TransactionBegin, TransactionComm
 import { microsToTimestamp, nowMicros } from "./time";
 
 /** A row's context when no context message applies to it (stored as NULL). */
-export const NO_CONTEXT = "{}";
+export const NO_CONTEXT = NO_CONTEXT_JSON;
 
 /**
  * One row of the `changes` table, ready for the store writer. Row images and context are JSON
@@ -91,13 +91,12 @@ export type BuiltTransaction = TransactionBatch & {
 
 export type RowMessage = RowInsert | RowUpdate | RowDelete | Pgoutput.MessageTruncate | Pgoutput.MessageMessage;
 
-type OpenTransaction = {
+type OpenTransaction = ContextSlots & {
   transactionId: string;
   /** Committed at or below the stored checkpoint: already stored, so it builds no rows. */
   replayed: boolean;
   commitLsn: string;
   committedAt: string;
-  context: string;
   /** Rows built since the last batch was taken. */
   rows: ChangeRow[];
   /** Approximate size of `rows` (their JSON text), for batching by volume. */
@@ -136,6 +135,7 @@ export class TransactionBuilder {
   private readonly types: TypeLookup;
   private readonly shapes: ShapeLookup;
   private readonly plans = new WeakMap<Pgoutput.MessageRelation, RelationPlan>();
+  private readonly contexts = new ContextCache();
   private lastQueued = { micros: -1, text: "" };
   /** Transactions committed at or below this LSN are already stored; null once the stream is past it. */
   private storedUpTo: string | null = null;
@@ -190,6 +190,8 @@ export class TransactionBuilder {
       commitLsn,
       committedAt: microsToTimestamp(message.commitTime),
       context: NO_CONTEXT,
+      nextRowContext: null,
+      nextRowLsn: null,
       rows: [],
       pendingBytes: 0,
       nextSeq: 0,
@@ -216,6 +218,7 @@ export class TransactionBuilder {
           before: null,
           after,
           changedFields: null,
+          walStart: message.walStart,
         });
         return;
       }
@@ -229,6 +232,7 @@ export class TransactionBuilder {
           before: oldTuple ? rowImage(plan, oldTuple) : null,
           after,
           changedFields: message.old ? changedFields(plan, message.old, message.new) : null,
+          walStart: message.walStart,
         });
         return;
       }
@@ -241,12 +245,16 @@ export class TransactionBuilder {
           before: oldTuple ? rowImage(plan, oldTuple) : null,
           after: null,
           changedFields: null,
+          walStart: message.walStart,
         });
         return;
       }
       case "truncate": {
         // The library puts `undefined` in place of a relation it has not seen.
         const relations: unknown[] = message.relations;
+        // Bemi's row trigger does not fire on TRUNCATE: a `_bemi` message left waiting (its row
+        // was never written) is not this change's. Bemi's worker pairs none with it either.
+        tx.nextRowContext = null;
         for (const relation of relations) {
           if (!relation) throw new Error("TRUNCATE of an unknown relation");
           this.push(tx, this.truncated(relation as Pgoutput.MessageRelation), [], {
@@ -334,20 +342,11 @@ export class TransactionBuilder {
     return this.lastQueued.text;
   }
 
-  /**
-   * A context message replaces the context for the changes after it. A malformed one resets it
-   * to `{}`: the changes after it belong to whatever that message described, not to the
-   * previous context.
-   */
+  /** How each prefix attaches to the changes after it: context.ts (`contextKind`). */
   private contextMessage(tx: OpenTransaction, message: Pgoutput.MessageMessage): void {
-    if (!message.transactional || !CONTEXT_PREFIXES.has(message.prefix)) return;
-    const parsed = parseContext(message.content);
-    if (parsed.ok) {
-      tx.context = parsed.json;
-    } else {
-      tx.context = NO_CONTEXT;
-      tx.notices.push({ kind: "context-ignored", reason: parsed.reason });
-    }
+    if (!message.transactional) return;
+    const ignored = applyContextMessage(tx, message, this.contexts);
+    if (ignored !== null) tx.notices.push({ kind: "context-ignored", reason: ignored });
   }
 
   /** `unpublished`: the relation's generated columns it does not send, unavailable in every image. */
@@ -361,6 +360,8 @@ export class TransactionBuilder {
       before: Image | null;
       after: Image | null;
       changedFields: string[] | null;
+      /** Where the change's WAL record starts (see takeRowContext); undefined for a TRUNCATE. */
+      walStart?: string;
     },
   ): void {
     const unsent = change.after?.unavailable ?? [];
@@ -384,7 +385,7 @@ export class TransactionBuilder {
       afterJsonNullFields: change.after?.jsonNulls ?? null,
       partitionSchema: target.partitionSchema,
       partitionTable: target.partitionTable,
-      context: tx.context,
+      context: takeRowContext(tx, change.walStart),
       transactionId: tx.transactionId,
       commitLsn: tx.commitLsn,
       seq: tx.nextSeq++,

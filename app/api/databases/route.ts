@@ -1,4 +1,5 @@
 import { apiRoute } from "@/lib/auth/session";
+import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/sources/http";
@@ -17,8 +18,20 @@ export const GET = apiRoute(async () => {
  *   -> 201 { database }
  */
 export const POST = apiRoute(
-  async (request) => {
+  async (request, { principal }) => {
     const database = await connectDatabase(getDb(), env.web.RETRACE_SECRET, await readJsonBody(request));
+    await recordAudit(
+      getDb(),
+      principal,
+      "database.connect",
+      { type: "database", id: database.id, label: database.name },
+      {
+        host: database.host,
+        port: database.port,
+        database: database.database,
+        environment: database.environment,
+      },
+    );
     return Response.json({ database }, { status: 201 });
   },
   { role: "admin" },

@@ -5,3 +5,4 @@ export * from "./sources";
 export * from "./changes";
 export * from "./change-segments";
 export * from "./baselines";
+export * from "./audit";

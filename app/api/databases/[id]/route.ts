@@ -1,4 +1,5 @@
 import { apiRoute } from "@/lib/auth/session";
+import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/sources/http";
@@ -13,8 +14,17 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
 
 /** PATCH /api/databases/:id { enabled } -> { database } (pause / resume) */
 export const PATCH = apiRoute<{ id: string }>(
-  async (request, { params }) => {
+  async (request, { params, principal }) => {
     const database = await setDatabaseEnabled(getDb(), params.id, await readJsonBody(request));
+    await recordAudit(
+      getDb(),
+      principal,
+      "database.update",
+      { type: "database", id: database.id, label: database.name },
+      {
+        enabled: database.enabled,
+      },
+    );
     return Response.json({ database });
   },
   { role: "admin" },
@@ -22,9 +32,22 @@ export const PATCH = apiRoute<{ id: string }>(
 
 /** DELETE /api/databases/:id[?force=true] -> { id, manualCleanupSql } */
 export const DELETE = apiRoute<{ id: string }>(
-  async (request, { params }) => {
+  async (request, { params, principal }) => {
     const force = new URL(request.url).searchParams.get("force") === "true";
-    return Response.json(await removeDatabase(getDb(), env.web.RETRACE_SECRET, params.id, { force }));
+    const db = getDb();
+    const { database } = await getDatabase(db, params.id);
+    const removed = await removeDatabase(db, env.web.RETRACE_SECRET, params.id, { force });
+    await recordAudit(
+      db,
+      principal,
+      "database.remove",
+      { type: "database", id: database.id, label: database.name },
+      {
+        force,
+        manualCleanupNeeded: removed.manualCleanupSql !== null,
+      },
+    );
+    return Response.json(removed);
   },
   { role: "admin" },
 );

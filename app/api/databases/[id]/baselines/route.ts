@@ -1,4 +1,6 @@
+import { sql } from "drizzle-orm";
 import { z } from "zod";
+import { recordAudit } from "@/lib/audit/record";
 import { apiRoute } from "@/lib/auth/session";
 import { listBaselines, requestBaseline } from "@/lib/baselines/queries";
 import { getDb } from "@/lib/db";
@@ -7,9 +9,13 @@ import { readJsonBody } from "@/lib/sources/http";
 
 export const dynamic = "force-dynamic";
 
-function sourceId(id: string): string {
+/** The database's id and name; 404 for an id that is no database. */
+async function database(id: string): Promise<{ id: string; name: string }> {
   if (!z.uuid().safeParse(id).success) throw new NotFound("Database");
-  return id;
+  const found = await getDb().execute<{ name: string }>(sql`select name from sources where id = ${id}::uuid`);
+  const [row] = found.rows;
+  if (!row) throw new NotFound("Database");
+  return { id, name: row.name };
 }
 
 const body = z.object({
@@ -18,16 +24,25 @@ const body = z.object({
 
 /** GET /api/databases/:id/baselines -> { baselines: [Baseline] }, newest first: progress and outcome. */
 export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
-  return Response.json({ baselines: await listBaselines(getDb(), sourceId(params.id)) });
+  const { id } = await database(params.id);
+  return Response.json({ baselines: await listBaselines(getDb(), id) });
 });
 
 /** POST /api/databases/:id/baselines { table } -> 202 { baseline }: the worker copies the table's rows. */
 export const POST = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
-    const id = sourceId(params.id);
     const { table } = body.parse(await readJsonBody(request));
+    const target = await database(params.id);
     const who = principal.kind === "user" ? principal.email : `token ${principal.name}`;
-    return Response.json({ baseline: await requestBaseline(getDb(), id, table, who) }, { status: 202 });
+    const baseline = await requestBaseline(getDb(), target.id, table, who);
+    await recordAudit(
+      getDb(),
+      principal,
+      "baseline.start",
+      { type: "database", id: target.id, label: target.name },
+      { table: `${baseline.schema}.${baseline.table}` },
+    );
+    return Response.json({ baseline }, { status: 202 });
   },
   { role: "admin" },
 );

@@ -1,8 +1,9 @@
 import { apiRoute } from "@/lib/auth/session";
+import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/sources/http";
-import { sourceTables, updateTrackedTables } from "@/lib/sources/service";
+import { getDatabase, sourceTables, updateTrackedTables } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
 
@@ -16,8 +17,17 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
 
 /** PUT /api/databases/:id/tables { tables: ["schema.table", ...] } -> { tables } (the tracked set) */
 export const PUT = apiRoute<{ id: string }>(
-  async (request, { params }) => {
-    const tables = await updateTrackedTables(getDb(), env.web.RETRACE_SECRET, params.id, await readJsonBody(request));
+  async (request, { params, principal }) => {
+    const db = getDb();
+    const tables = await updateTrackedTables(db, env.web.RETRACE_SECRET, params.id, await readJsonBody(request));
+    const { database } = await getDatabase(db, params.id);
+    await recordAudit(
+      db,
+      principal,
+      "database.tables",
+      { type: "database", id: database.id, label: database.name },
+      { tables: tables.map((t) => `${t.schema}.${t.table}`) },
+    );
     return Response.json({ tables });
   },
   { role: "admin" },

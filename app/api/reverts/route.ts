@@ -1,0 +1,30 @@
+import { recordAudit } from "@/lib/audit/record";
+import { apiRoute, type Principal } from "@/lib/auth/session";
+import { parseRevertRequest } from "@/lib/changes/revert/input";
+import { executeRevert, planRevertOf } from "@/lib/changes/revert/service";
+import { getDb } from "@/lib/db";
+import { env } from "@/lib/env";
+import { Forbidden } from "@/lib/errors";
+
+export const dynamic = "force-dynamic";
+
+const who = (principal: Principal) => (principal.kind === "user" ? principal.email : `token ${principal.name}`);
+
+/**
+ * POST /api/reverts: `{ changeId | transactionOf | context, sourceId?, execute }` → the revert's SQL and its
+ * conflicts. Planning (execute: false) is open to every signed-in user and token; executing is for admins.
+ */
+export const POST = apiRoute(async (request, { principal }) => {
+  const { target, execute } = parseRevertRequest(await request.text());
+  if (!execute) return Response.json(await planRevertOf(getDb(), env.web.RETRACE_SECRET, target, who(principal)));
+  if (principal.role !== "admin") throw new Forbidden("Only admins may execute a revert; viewers get its SQL.");
+  const result = await executeRevert(getDb(), env.web.RETRACE_SECRET, target, who(principal));
+  await recordAudit(
+    getDb(),
+    principal,
+    "revert.execute",
+    { type: "database", id: result.sourceId, label: result.database },
+    { of: result.description, statements: result.executed?.statements, rows: result.executed?.rows },
+  );
+  return Response.json(result);
+});

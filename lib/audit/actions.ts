@@ -1,0 +1,38 @@
+/**
+ * The closed list of what Retrace audits of itself. A new write route adds its action here; the Activity page
+ * and GET /api/audit?action= take exactly these (or a group: `database` for every database.* action).
+ */
+export const AUDIT_ACTIONS = [
+  "database.connect",
+  "database.update",
+  "database.remove",
+  "database.tables",
+  "user.create",
+  "user.update",
+  "token.create",
+  "token.revoke",
+  "revert.execute",
+  "baseline.start",
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export const AUDIT_GROUPS = [...new Set(AUDIT_ACTIONS.map((action) => action.split(".")[0] ?? action))];
+
+export function isAuditAction(value: string): value is AuditAction {
+  return (AUDIT_ACTIONS as readonly string[]).includes(value);
+}
+
+/** How the Activity page says each action. */
+export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
+  "database.connect": "connected a database",
+  "database.update": "changed a database",
+  "database.remove": "removed a database",
+  "database.tables": "changed the tracked tables of",
+  "user.create": "created a user",
+  "user.update": "changed a user",
+  "token.create": "created an API token",
+  "token.revoke": "revoked an API token",
+  "revert.execute": "ran a revert on",
+  "baseline.start": "started a baseline of",
+};

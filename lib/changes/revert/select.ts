@@ -1,0 +1,139 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { Queryable } from "../../db/client";
+import { Invalid, NotFound } from "../../errors";
+import type { RevertChange } from "./plan";
+
+/** The most changes one revert may undo: beyond it the script, the checks and the lock set grow unreasonable. */
+export const MAX_REVERT_CHANGES = 2000;
+
+/** What to revert: one change, the whole transaction of a change, or every change whose context holds `context`. */
+export type RevertTarget = { changeId: string } | { transactionOf: string } | { context: string; sourceId?: string };
+
+export type RevertSelection = {
+  sourceId: string;
+  database: string;
+  /** Newest first. */
+  changes: RevertChange[];
+  /** For people: "change 12", "the transaction of change 12", "changes with context {...}". */
+  description: string;
+  /** The `of` of the context the revert carries, as JSON text. */
+  of: string;
+};
+
+type Row = {
+  id: string;
+  source_id: string;
+  database: string;
+  schema: string;
+  table: string;
+  primary_key: string | null;
+  operation: RevertChange["operation"];
+  before: string | null;
+  after: string | null;
+  changed_fields: string[] | null;
+  unavailable_fields: string[] | null;
+  before_json_null_fields: string[] | null;
+  after_json_null_fields: string[] | null;
+  transaction_id: string;
+};
+
+const COLUMNS = sql`c.id::text as id, c.source_id::text as source_id, c.database, c.schema, c."table",
+  c.primary_key, c.operation::text as operation, c.before::text as before, c.after::text as after,
+  c.changed_fields, c.unavailable_fields, c.before_json_null_fields, c.after_json_null_fields,
+  c.transaction_id::text as transaction_id`;
+
+function toRevertChange(row: Row): RevertChange {
+  return {
+    id: row.id,
+    schema: row.schema,
+    table: row.table,
+    primaryKey: row.primary_key,
+    operation: row.operation,
+    before: row.before,
+    after: row.after,
+    changedFields: row.changed_fields,
+    unavailableFields: row.unavailable_fields,
+    beforeJsonNullFields: row.before_json_null_fields,
+    afterJsonNullFields: row.after_json_null_fields,
+  };
+}
+
+async function read(db: Queryable, where: SQL, order: SQL): Promise<Row[]> {
+  const result = await db.execute<Row>(
+    sql`select ${COLUMNS} from changes c where ${where} order by ${order} limit ${MAX_REVERT_CHANGES + 1}`,
+  );
+  if (result.rows.length > MAX_REVERT_CHANGES) {
+    throw new Invalid(
+      `That is more than ${MAX_REVERT_CHANGES} changes, the most one revert undoes; revert a narrower set ` +
+        "(one transaction, or a more specific context).",
+    );
+  }
+  return result.rows;
+}
+
+async function one(db: Queryable, id: string): Promise<Row> {
+  const found = await db.execute<Row>(sql`select ${COLUMNS} from changes c where c.id = ${id}::bigint`);
+  const row = found.rows[0];
+  if (!row) throw new NotFound("Change");
+  return row;
+}
+
+/** The changes a target names, newest first, all of one source (a context matching several must name one). */
+export async function selectChanges(db: Queryable, target: RevertTarget): Promise<RevertSelection> {
+  if ("changeId" in target) {
+    const row = await one(db, target.changeId);
+    return {
+      sourceId: row.source_id,
+      database: row.database,
+      changes: [toRevertChange(row)],
+      description: `change ${row.id}`,
+      of: JSON.stringify({ changeId: row.id }),
+    };
+  }
+  if ("transactionOf" in target) {
+    const found = await db.execute<{ source_id: string; commit_lsn: string }>(
+      sql`select source_id::text as source_id, commit_lsn::text as commit_lsn from changes
+          where id = ${target.transactionOf}::bigint`,
+    );
+    const change = found.rows[0];
+    if (!change) throw new NotFound("Change");
+    const rows = await read(
+      db,
+      sql`c.source_id = ${change.source_id}::uuid and c.commit_lsn = ${change.commit_lsn}::pg_lsn`,
+      sql`c.seq desc`,
+    );
+    const first = rows[0];
+    if (!first) throw new NotFound("Change");
+    return {
+      sourceId: change.source_id,
+      database: first.database,
+      changes: rows.map(toRevertChange),
+      description: `the transaction of change ${target.transactionOf} (transaction ${first.transaction_id})`,
+      of: JSON.stringify({ transactionOf: target.transactionOf, transactionId: first.transaction_id }),
+    };
+  }
+  // The partial index's predicate, literally, so the GIN index serves the containment (lib/db/schema/changes.ts).
+  const source = target.sourceId === undefined ? sql`` : sql`and c.source_id = ${target.sourceId}::uuid`;
+  const rows = await read(
+    db,
+    sql`c.context @> ${target.context}::jsonb and c.context <> '{}'::jsonb ${source}`,
+    sql`c.id desc`,
+  );
+  const sources = new Map(rows.map((row) => [row.source_id, row.database]));
+  if (sources.size > 1) {
+    throw new Invalid(
+      `Changes with that context were made in ${sources.size} databases (${[...sources.values()].join(", ")}); ` +
+        "a revert runs against one: pass sourceId.",
+      { sources: [...sources].map(([id, database]) => ({ sourceId: id, database })) },
+    );
+  }
+  const first = rows[0];
+  if (!first) throw new NotFound("Changes with that context");
+  return {
+    sourceId: first.source_id,
+    database: first.database,
+    changes: rows.map(toRevertChange),
+    description: `the changes with context ${target.context}`,
+    of: `{"context":${target.context}}`,
+  };
+}

@@ -1,0 +1,43 @@
+import { sql } from "drizzle-orm";
+import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+
+/**
+ * Retrace's own audit log: who (a user or an API token, named as they were then) did what (a closed list of
+ * actions, lib/audit/actions.ts) to what, from which address. Rows are only ever inserted.
+ */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: bigint("id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    /** `user`, `token`, or `anonymous` (a refused sign-in). */
+    actorKind: text("actor_kind").notNull(),
+    actorId: uuid("actor_id"),
+    /** The user's email or the token's name at the time. */
+    actorLabel: text("actor_label").notNull(),
+    action: text("action").notNull(),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    targetLabel: text("target_label"),
+    details: jsonb("details")
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    address: text("address"),
+  },
+  (t) => [index("audit_events_action").on(t.action, t.id), index("audit_events_actor").on(t.actorId, t.id)],
+);
+
+/**
+ * Refused sign-ins, counted per account and per address over a window (lib/auth/rate-limit.ts). Old rows are
+ * swept at each refusal.
+ */
+export const signInFailures = pgTable(
+  "sign_in_failures",
+  {
+    id: bigint("id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
+    email: text("email").notNull(),
+    address: text("address").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("sign_in_failures_email").on(t.email, t.at), index("sign_in_failures_address").on(t.address, t.at)],
+);

@@ -1,0 +1,240 @@
+import fs from "node:fs";
+import path from "node:path";
+import { NextRequest } from "next/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CALLERS, callerHeaders, type Caller } from "./support/principals";
+import { startWebStore } from "./support/postgres";
+
+/**
+ * Every page and every /api route of the app's own route tree (app/ walked on disk), called as each caller in
+ * CALLERS, against the statuses in one table. A route or method the table does not list fails the test, and so
+ * does a row for a route that no longer exists: whoever adds a route says here who may call it.
+ *
+ * Admin calls send an empty JSON body and an id that does not exist, so they answer 400 or 404 past the access
+ * check and change nothing; what matters is that they are neither 401 nor 403.
+ */
+
+const SECRET = "route-access-secret-0123456789-abcdefghij";
+const APP = path.resolve(import.meta.dirname, "../app");
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+type Statuses = readonly [
+  nobody: number,
+  malformed: number,
+  revoked: number,
+  viewer: number,
+  readOnly: number,
+  admin: number,
+];
+
+//                                                      nobody malformed revoked viewer read-only admin
+const API: Record<string, Statuses | { skip: string }> = {
+  "GET /api/auth/[...nextauth]": {
+    skip: "next-auth's own sign-in endpoints (public by design; need a live request scope)",
+  },
+  "POST /api/auth/[...nextauth]": {
+    skip: "next-auth's own sign-in endpoints (public by design; need a live request scope)",
+  },
+  "POST /api/setup": /*                                 */ [409, 409, 409, 409, 409, 409],
+  "GET /api/changes": /*                                */ [401, 401, 401, 200, 200, 200],
+  "GET /api/changes/[id]": /*                           */ [401, 401, 401, 404, 404, 404],
+  "GET /api/changes/[id]/transaction": /*               */ [401, 401, 401, 404, 404, 404],
+  "GET /api/changes/activity": /*                       */ [401, 401, 401, 200, 200, 200],
+  "GET /api/changes/export": /*                         */ [401, 401, 401, 200, 200, 200],
+  "GET /api/changes/live": /*                           */ [401, 401, 401, 400, 400, 400],
+  "GET /api/records/history": /*                        */ [401, 401, 401, 400, 400, 400],
+  "GET /api/trail/tables": /*                           */ [401, 401, 401, 200, 200, 200],
+  "GET /api/environments": /*                           */ [401, 401, 401, 200, 200, 200],
+  "GET /api/databases": /*                              */ [401, 401, 401, 200, 200, 200],
+  "POST /api/databases": /*                             */ [401, 401, 401, 403, 403, 400],
+  "POST /api/databases/check": /*                       */ [401, 401, 401, 403, 403, 400],
+  "GET /api/databases/role-sql": /*                     */ [401, 401, 401, 403, 403, 200],
+  "GET /api/databases/[id]": /*                         */ [401, 401, 401, 404, 404, 404],
+  "PATCH /api/databases/[id]": /*                       */ [401, 401, 401, 403, 403, 400],
+  "DELETE /api/databases/[id]": /*                      */ [401, 401, 401, 403, 403, 404],
+  "GET /api/databases/[id]/tables": /*                  */ [401, 401, 401, 404, 404, 404],
+  "PUT /api/databases/[id]/tables": /*                  */ [401, 401, 401, 403, 403, 404],
+  "GET /api/databases/[id]/baselines": /*              */ [401, 401, 401, 404, 404, 404],
+  "POST /api/databases/[id]/baselines": /*             */ [401, 401, 401, 403, 403, 400],
+  "GET /api/records/as-of": /*                          */ [401, 401, 401, 400, 400, 400],
+  "GET /api/tables/as-of": /*                           */ [401, 401, 401, 400, 400, 400],
+  "GET /api/users": /*                                  */ [401, 401, 401, 403, 403, 200],
+  "POST /api/users": /*                                 */ [401, 401, 401, 403, 403, 400],
+  "PATCH /api/users/[id]": /*                           */ [401, 401, 401, 403, 403, 400],
+  "GET /api/tokens": /*                                 */ [401, 401, 401, 403, 403, 200],
+  "POST /api/tokens": /*                                */ [401, 401, 401, 403, 403, 400],
+  "DELETE /api/tokens/[id]": /*                         */ [401, 401, 401, 403, 403, 404],
+  "GET /api/audit": /*                                  */ [401, 401, 401, 403, 403, 200],
+  // Planning a revert only reads (its SQL and conflicts): viewers may; executing it is checked below.
+  "POST /api/reverts": /*                               */ [401, 401, 401, 400, 400, 400],
+};
+
+/** Writes by method that only read for viewers; what they refuse a viewer is tested on its own below. */
+const READS_FOR_VIEWERS = new Set(["POST /api/reverts"]);
+
+/** What the proxy does with a page request: let it render, send to sign-in, send to /forbidden; or not run. */
+type PageOutcome = "page" | "login" | "forbidden" | "public";
+type PageRow = readonly [PageOutcome, PageOutcome, PageOutcome, PageOutcome, PageOutcome, PageOutcome];
+const SIGNED_IN: PageRow = ["login", "login", "login", "page", "login", "page"];
+const ADMIN_ONLY: PageRow = ["login", "login", "login", "forbidden", "login", "page"];
+const PUBLIC: PageRow = ["public", "public", "public", "public", "public", "public"];
+
+const PAGES: Record<string, PageRow> = {
+  "/": SIGNED_IN,
+  "/login": PUBLIC,
+  "/setup": PUBLIC,
+  "/forbidden": SIGNED_IN,
+  "/changes": SIGNED_IN,
+  "/changes/[id]": SIGNED_IN,
+  "/records": SIGNED_IN,
+  "/tables": SIGNED_IN,
+  "/reverts": SIGNED_IN,
+  "/databases": SIGNED_IN,
+  "/databases/[id]": SIGNED_IN,
+  "/databases/[id]/tables": SIGNED_IN,
+  "/databases/new": ADMIN_ONLY,
+  "/settings/users": ADMIN_ONLY,
+  "/settings/tokens": ADMIN_ONLY,
+  "/activity": ADMIN_ONLY,
+};
+
+/** The app's routes as URL patterns, from its files: `app/api/x/[id]/route.ts` is `/api/x/[id]`. */
+function walk(dir: string, file: "route.ts" | "page.tsx"): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...walk(full, file));
+    else if (entry.name === file) found.push(full);
+  }
+  return found;
+}
+
+function urlPattern(file: string): string {
+  const route = path
+    .relative(APP, path.dirname(file))
+    .split(path.sep)
+    // Route groups `(name)` are not part of the URL.
+    .filter((segment) => segment !== "" && !/^\(.*\)$/.test(segment));
+  return `/${route.join("/")}`;
+}
+
+/** A concrete URL for a pattern: every dynamic segment is an id that does not exist. */
+function sampleUrl(pattern: string): string {
+  return `http://localhost${pattern.replace(/\[[^\]]+\]/g, "00000000-0000-4000-8000-000000000000")}`;
+}
+
+function sampleParams(pattern: string): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [, name] of pattern.matchAll(/\[([^\].]+)\]/g))
+    if (name) params[name] = "00000000-0000-4000-8000-000000000000";
+  return params;
+}
+
+type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
+
+let web: Awaited<ReturnType<typeof startWebStore>> | undefined;
+let headers: Record<Caller, Record<string, string>>;
+const routeFiles = walk(path.join(APP, "api"), "route.ts");
+const pageFiles = walk(APP, "page.tsx");
+
+beforeAll(async () => {
+  web = await startWebStore(SECRET);
+  headers = await callerHeaders(SECRET);
+});
+
+afterAll(async () => {
+  await web?.close();
+});
+
+describe("the access table", () => {
+  it("lists every /api route and method of the app, and nothing else", async () => {
+    const found: string[] = [];
+    for (const file of routeFiles) {
+      const exported = (await import(file)) as Record<string, unknown>;
+      for (const method of METHODS)
+        if (typeof exported[method] === "function") found.push(`${method} ${urlPattern(file)}`);
+    }
+    expect(found.sort()).toEqual(Object.keys(API).sort());
+  });
+
+  it("lists every page of the app, and nothing else", () => {
+    expect(pageFiles.map(urlPattern).sort()).toEqual(Object.keys(PAGES).sort());
+  });
+
+  it("lets no viewer or read-only token change anything", () => {
+    for (const [route, row] of Object.entries(API)) {
+      if ("skip" in row || route.startsWith("GET ") || route === "POST /api/setup" || READS_FOR_VIEWERS.has(route))
+        continue;
+      expect([row[3], row[4]], route).toEqual([403, 403]);
+    }
+  });
+});
+
+describe("every /api route", () => {
+  for (const file of routeFiles) {
+    const pattern = urlPattern(file);
+    it(`${pattern} answers each caller as the table says`, async () => {
+      const exported = (await import(file)) as Record<string, Handler | undefined>;
+      for (const method of METHODS) {
+        const handler = exported[method];
+        const row = API[`${method} ${pattern}`];
+        if (!handler || !row || "skip" in row) continue;
+        const statuses: number[] = [];
+        for (const caller of CALLERS) {
+          const body = method === "GET" || method === "DELETE" ? undefined : "{}";
+          const request = new Request(sampleUrl(pattern), {
+            method,
+            headers: { ...headers[caller], ...(body ? { "content-type": "application/json" } : {}) },
+            body,
+          });
+          const response = await handler(request, { params: Promise.resolve(sampleParams(pattern)) });
+          await response.body?.cancel();
+          statuses.push(response.status);
+        }
+        expect(statuses, `${method} ${pattern} as ${CALLERS.join(", ")}`).toEqual([...row]);
+      }
+    });
+  }
+});
+
+describe("a revert", () => {
+  it("is executed by admins only: a viewer and a read-only token get 403, an admin reaches the lookup", async () => {
+    const { POST } = (await import("@/app/api/reverts/route")) as unknown as { POST: Handler };
+    const statuses: number[] = [];
+    for (const caller of CALLERS) {
+      const request = new Request("http://localhost/api/reverts", {
+        method: "POST",
+        headers: { ...headers[caller], "content-type": "application/json" },
+        body: JSON.stringify({ changeId: "1", execute: true }),
+      });
+      const response = await POST(request, { params: Promise.resolve({}) });
+      await response.body?.cancel();
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 403, 403, 404]);
+  });
+});
+
+describe("every page", () => {
+  it("is let through, sent to sign-in or to /forbidden as the table says", async () => {
+    const { proxy, config } = await import("@/proxy");
+    const matchers = config.matcher.map((m) => new RegExp(`^${m}$`));
+    for (const pattern of pageFiles.map(urlPattern)) {
+      const outcomes: PageOutcome[] = [];
+      for (const caller of CALLERS) {
+        const url = sampleUrl(pattern);
+        if (!matchers.some((m) => m.test(new URL(url).pathname))) {
+          outcomes.push("public");
+          continue;
+        }
+        const response = await proxy(new NextRequest(url, { headers: headers[caller] }));
+        const location = response.headers.get("location");
+        if (response.headers.get("x-middleware-next") === "1") outcomes.push("page");
+        else if (location && new URL(location).pathname === "/login") outcomes.push("login");
+        else if (location && new URL(location).pathname === "/forbidden") outcomes.push("forbidden");
+        else throw new Error(`${pattern} as ${caller}: unexpected ${response.status} ${location ?? ""}`);
+      }
+      expect(outcomes, `${pattern} as ${CALLERS.join(", ")}`).toEqual([...(PAGES[pattern] ?? [])]);
+    }
+  });
+});
