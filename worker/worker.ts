@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
 import { connectStore, type Store } from "../lib/db/client";
 import { sources, type Source } from "../lib/db/schema";
+import { startBaselineRunner } from "./baselines";
 import { Lease } from "./lease";
 import { createWorkerMetrics, forgetSourceGauges, sourceMetrics, type WorkerMetrics } from "./metrics";
 import { DEFAULT_BATCH_LIMITS, type BatchLimits } from "./group-commit";
@@ -26,6 +27,8 @@ export type WorkerOptions = {
   batch?: BatchLimits;
   /** Where counts and gauges go (default: a registry of the worker's own, see `metrics`). */
   metrics?: WorkerMetrics;
+  /** Rows a baseline copies per chunk (default lib/baselines/run.ts's). */
+  baselineChunkRows?: number;
 };
 
 export type Worker = { stop(): Promise<void>; readonly metrics: WorkerMetrics };
@@ -155,6 +158,13 @@ export function startWorker(options: WorkerOptions): Worker {
   }
 
   schedule(0);
+  const baselines = startBaselineRunner({
+    databaseUrl: options.databaseUrl,
+    secret: options.secret,
+    logger: log,
+    pollIntervalMs,
+    chunkRows: options.baselineChunkRows,
+  });
   log.info({ pollIntervalMs, heartbeatIntervalMs, batch }, "worker started");
 
   return {
@@ -163,7 +173,7 @@ export function startWorker(options: WorkerOptions): Worker {
       if (stopping) return;
       stopping = true;
       clearTimeout(timer);
-      await polling;
+      await Promise.all([polling, baselines.stop()]);
       await Promise.all([...running.keys()].map((sourceId) => release(sourceId, "worker stopping")));
       await store.pool.end();
       log.info("worker stopped");

@@ -29,7 +29,13 @@ export default async function RecordPage({ searchParams }: Props) {
     return <NoRecord problems={problems} />;
   }
   const queryClient = makeQueryClient();
-  await Promise.all([prefetch.history(queryClient, key), prefetch.databases(queryClient)]);
+  const params = await searchParams;
+  const at = typeof params.at === "string" && params.at !== "" ? params.at : null;
+  await Promise.all([
+    prefetch.history(queryClient, key),
+    prefetch.databases(queryClient),
+    at ? prefetch.recordAsOf(queryClient, key, at) : null,
+  ]);
   return (
     <HydrationBoundary state={dehydrate(queryClient)}>
       <RecordHistory recordKey={key} />

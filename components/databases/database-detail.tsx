@@ -5,6 +5,7 @@ import type { ReactNode } from "react";
 import { useRouter } from "next/navigation";
 import { RelativeTime, useNow } from "@/components/changes/time";
 import { classes } from "@/components/ui/classes";
+import { BaselinesNote, TableBaseline, useLatestBaselines } from "@/components/time-travel/baselines-panel";
 import { Identifier } from "@/components/ui/identifier";
 import { ApiError } from "@/lib/api/client";
 import { useDatabase } from "./api";
@@ -26,6 +27,7 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
   const router = useRouter();
   const now = useNow();
   const query = useDatabase(id);
+  const baselines = useLatestBaselines(id);
 
   if (query.isPending) {
     return (
@@ -140,7 +142,7 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
             {tables.map((t) => (
               <li
                 key={`${t.schema}.${t.table}`}
-                className="flex flex-wrap items-center justify-between gap-x-4 px-4 py-2 text-sm"
+                className="flex flex-wrap items-center justify-between gap-x-4 gap-y-2 px-4 py-2 text-sm"
               >
                 <span className="min-w-0 font-mono text-xs wrap-anywhere">
                   <Identifier name={`${t.schema}.${t.table}`} />
@@ -148,10 +150,20 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
                 <span className="text-xs text-slate-500">
                   since <RelativeTime iso={t.createdAt} now={now} />
                 </span>
+                <TableBaseline
+                  sourceId={database.id}
+                  database={database.database}
+                  name={`${t.schema}.${t.table}`}
+                  baseline={baselines.latest.get(`${t.schema}.${t.table}`) ?? null}
+                  loading={baselines.loading}
+                  canEdit={canEdit}
+                  now={now}
+                />
               </li>
             ))}
           </ul>
         )}
+        {tables.length > 0 ? <BaselinesNote error={baselines.error} /> : null}
       </section>
     </div>
   );

@@ -11,6 +11,7 @@ import { Identifier } from "@/components/ui/identifier";
 import { ApiError } from "@/lib/api/client";
 import type { RecordKey } from "@/lib/changes/history-key";
 import { recordQueries } from "@/lib/query/records";
+import { RecordAsOf } from "@/components/time-travel/record-as-of";
 import { HistoryStep } from "./history-step";
 
 /** Every change of one row as a timeline, newest first, each step the diff from the one before. */
@@ -22,6 +23,7 @@ export function RecordHistory({ recordKey }: { recordKey: RecordKey }) {
     <div className="space-y-6">
       <RecordHeader recordKey={recordKey} />
       {recordKey.sourceId ? <SourceCapture sourceId={recordKey.sourceId} now={now} /> : null}
+      <RecordAsOf recordKey={recordKey} />
       {query.isPending ? (
         <div aria-busy="true" aria-label="Loading history" className="h-64 animate-pulse rounded-lg bg-slate-100" />
       ) : query.isError && changes.length === 0 ? (

@@ -19,6 +19,7 @@ import { getDatabase } from "../sources/service";
 import { changeQueries, changesSearchParams } from "./changes";
 import { databaseQueries } from "./databases";
 import { historySearchParams, recordQueries } from "./records";
+import { recordAsOfPrefetch, tableAsOfPrefetch } from "./time-travel-prefetch";
 
 /**
  * Server components fill a QueryClient before they render, calling the lib/ functions the API routes call (the
@@ -69,6 +70,12 @@ export const prefetch = {
       },
       retry: false,
     }),
+
+  /** GET /api/records/as-of for this row at `at` (as the URL has it). */
+  recordAsOf: recordAsOfPrefetch,
+
+  /** The first page of GET /api/tables/as-of. */
+  tableAsOf: tableAsOfPrefetch,
 
   /** GET /api/databases */
   databases: (client: QueryClient) =>

@@ -1,0 +1,261 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { JsonObject } from "../api/json";
+import type { Queryable } from "../db/client";
+import { isoTimestampSql } from "../db/iso-timestamp";
+import { Invalid } from "../errors";
+import { RawJson } from "../http/json";
+import { resolveAsOfTable, type AsOfTable, type AsOfTableRef } from "./as-of-target";
+import { columns, toChange, type Change, type ChangeRow } from "./change";
+import { primaryKeyCandidates } from "./primary-key";
+import { inSnapshot } from "./snapshot";
+
+/**
+ * Time travel: a row's or a table's state as of a moment of source commit time. The state at `at` is what the
+ * transactions committed at or before `at` left, in commit order:
+ *
+ * - a key's latest change at or before `at` decides it (its after image; none for a DELETE), unless a TRUNCATE of
+ *   the whole table came after that change and at or before `at` (then it is gone);
+ * - a key with no such change and no TRUNCATE at or before `at` is taken from a baseline (lib/baselines/) that holds
+ *   it and that no change of the key precedes: such a row was untouched from before tracking began until its first
+ *   change, so the baseline's copy is what it was all along;
+ * - otherwise the trail does not know the row then: it did not exist, or it existed before tracking began and no
+ *   baseline holds it.
+ *
+ * Within a source, ids follow commit order (lib/db/schema/changes.ts), so "latest" is the highest id. Reads use the
+ * indexes the list uses: the hash index on primary_key for one row, the (table, id) index between the last TRUNCATE
+ * and `at` (both found through the change summary) for a table.
+ */
+
+export type BaselineRef = { id: string; consistentLsn: string; snapshotAt: string };
+
+export type RecordAsOf = {
+  at: string;
+  /** The row's image then, exactly as stored; null when it did not exist (or is not known). */
+  row: RawJson<JsonObject> | null;
+  jsonNullFields: string[] | null;
+  /** The change that decided it (the row's latest change, or the TRUNCATE that emptied the table); null if none. */
+  change: Change | null;
+  /** The baseline the row was taken from, when no change decided it. */
+  baseline: BaselineRef | null;
+};
+
+export type TableRowAsOf = {
+  primaryKey: string;
+  row: RawJson<JsonObject>;
+  jsonNullFields: string[] | null;
+  /** The change that left the row so (null: from a baseline). */
+  changeId: string | null;
+  committedAt: string | null;
+  baselineId: string | null;
+};
+
+export type TableAsOf = { at: string; table: AsOfTable; rows: TableRowAsOf[]; nextCursor: string | null };
+
+const iso = (column: string) => sql.raw(isoTimestampSql(column));
+
+function sameTable(t: AsOfTable, alias = "c"): SQL {
+  const a = sql.raw(alias);
+  return sql`${a}."table" = ${t.table} and ${a}.schema = ${t.schema} and ${a}.source_id = ${t.sourceId}::uuid`;
+}
+
+/**
+ * The last TRUNCATE of the whole table committed at or before `at` (a partition's TRUNCATE empties only that
+ * partition, whose rows the trail cannot tell apart, so it is not counted), found through the summary's segments
+ * that count one: a table that was never truncated costs one look at its segments.
+ */
+async function lastTruncate(db: Queryable, t: AsOfTable, at: string): Promise<ChangeRow | null> {
+  const found = await db.execute<ChangeRow>(sql`
+    select ${columns} from changes c
+     where c.id = (
+       select max(x.id) from change_segments s
+         join changes x on x."table" = s."table" and x.id between s.min_id and s.max_id
+        where s.source_id = ${t.sourceId}::uuid and s.schema = ${t.schema} and s."table" = ${t.table}
+          and s.truncates > 0 and s.min_at <= ${at}::timestamptz
+          and x.source_id = s.source_id and x.schema = s.schema and x.operation = 'TRUNCATE'
+          and x.partition_table is null and x.committed_at <= ${at}::timestamptz)`);
+  return found.rows[0] ?? null;
+}
+
+/** The highest id a change of the table committed at or before `at` can have (by the summary); null: none. */
+async function lastIdAt(db: Queryable, t: AsOfTable, at: string): Promise<string | null> {
+  const found = await db.execute<{ id: string | null }>(sql`
+    select max(max_id)::text as id from change_segments s
+     where s.source_id = ${t.sourceId}::uuid and s.schema = ${t.schema} and s."table" = ${t.table}
+       and s.min_at <= ${at}::timestamptz`);
+  return found.rows[0]?.id ?? null;
+}
+
+type BaselineImage = {
+  image: string;
+  json_null_fields: string[] | null;
+  baseline_id: string;
+  consistent_lsn: string;
+  snapshot_at: string;
+};
+
+/** A key with no change at or before `at` and no TRUNCATE: from the newest baseline that no change of it precedes. */
+async function baselineImage(db: Queryable, t: AsOfTable, keys: string[]): Promise<BaselineImage | null> {
+  const found = await db.execute<BaselineImage>(sql`
+    select b.image::text as image, b.json_null_fields, bl.id::text as baseline_id,
+           bl.consistent_lsn::text as consistent_lsn, ${iso("bl.snapshot_at")} as snapshot_at
+      from baselines bl join baseline_rows b on b.baseline_id = bl.id
+     where bl.source_id = ${t.sourceId}::uuid and bl.schema = ${t.schema} and bl."table" = ${t.table}
+       and bl.status = 'done' and b.primary_key in (${sql.join(
+         keys.map((key) => sql`${key}`),
+         sql`, `,
+       )})
+       and not exists (select 1 from changes c where c.primary_key = b.primary_key and ${sameTable(t)}
+                          and c.commit_lsn <= bl.consistent_lsn)
+     order by bl.created_at desc limit 1`);
+  return found.rows[0] ?? null;
+}
+
+/** One row as of `at` (GET /api/records/history's row, `primaryKey` as the filters take it). */
+export async function recordAsOf(
+  db: Queryable,
+  ref: AsOfTableRef & { primaryKey: string },
+  at: string,
+): Promise<RecordAsOf> {
+  return inSnapshot(db, async (tx) => {
+    const t = await resolveAsOfTable(tx, ref);
+    const keys = primaryKeyCandidates(ref.primaryKey);
+    const byKey = sql.join(
+      keys.map((key) => sql`c.primary_key = ${key}`),
+      sql` or `,
+    );
+    const latest = await tx.execute<ChangeRow>(sql`
+      select ${columns} from changes c
+       where (${byKey}) and ${sameTable(t)} and c.committed_at <= ${at}::timestamptz
+       order by c.id desc limit 1`);
+    const change = latest.rows[0] ?? null;
+    const truncate = await lastTruncate(tx, t, at);
+    const none = { at, row: null, jsonNullFields: null, baseline: null };
+    if (truncate && (change === null || BigInt(truncate.id) > BigInt(change.id))) {
+      return { ...none, change: toChange(truncate) };
+    }
+    if (change) {
+      return {
+        at,
+        row: change.after === null ? null : new RawJson(change.after),
+        jsonNullFields: change.after_json_null_fields,
+        change: toChange(change),
+        baseline: null,
+      };
+    }
+    const base = await baselineImage(tx, t, keys);
+    if (!base) return { ...none, change: null };
+    return {
+      at,
+      row: new RawJson(base.image),
+      jsonNullFields: base.json_null_fields,
+      change: null,
+      baseline: { id: base.baseline_id, consistentLsn: base.consistent_lsn, snapshotAt: base.snapshot_at },
+    };
+  });
+}
+
+/** The opaque cursor of the table reader: base64url of `k:<last primary key>`. */
+export function encodeKeyCursor(primaryKey: string): string {
+  return Buffer.from(`k:${primaryKey}`, "utf8").toString("base64url");
+}
+
+export function decodeKeyCursor(cursor: string): string {
+  const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+  if (!text.startsWith("k:")) {
+    const message = "this cursor is not valid; use the nextCursor of a previous page";
+    throw new Invalid(`cursor: ${message}`, [{ path: "cursor", message }]);
+  }
+  return text.slice(2);
+}
+
+type TableRow = {
+  primary_key: string;
+  image: string;
+  json_null_fields: string[] | null;
+  change_id: string | null;
+  committed_at: string | null;
+  baseline_id: string | null;
+};
+
+/**
+ * Every row of a table that existed at `at`, with its values then, in primary key order (the store's collation),
+ * keyset-paged on the key. It reads the table's changes between its last TRUNCATE before `at` and `at` by the
+ * (table, id) index, keeping each key's latest, and the baselines' rows in key order, skipping those a change
+ * precedes; a page costs the changes of that stretch, never those of other tables or later ones.
+ */
+export async function tableAsOf(
+  db: Queryable,
+  ref: AsOfTableRef,
+  at: string,
+  page: { cursor?: string; limit: number },
+): Promise<TableAsOf> {
+  const after = page.cursor === undefined ? null : decodeKeyCursor(page.cursor);
+  return inSnapshot(db, async (tx) => {
+    const t = await resolveAsOfTable(tx, ref);
+    const [truncate, lastId] = [await lastTruncate(tx, t, at), await lastIdAt(tx, t, at)];
+    const want = page.limit + 1;
+    const parts: SQL[] = [];
+    const keyAfter = (alias: string) => (after === null ? sql`` : sql` and ${sql.raw(alias)}.primary_key > ${after}`);
+    if (lastId !== null) {
+      const from = truncate === null ? sql`` : sql` and c.id > ${truncate.id}::bigint`;
+      parts.push(sql`(
+        select primary_key, image, json_null_fields, change_id, committed_at, baseline_id, 0 as rank from (
+          select distinct on (c.primary_key) c.primary_key, c.operation, c.after::text as image,
+                 c.after_json_null_fields as json_null_fields, c.id::text as change_id,
+                 ${iso("c.committed_at")} as committed_at, null::text as baseline_id
+            from changes c
+           where ${sameTable(t)} and c.id <= ${lastId}::bigint${from} and c.committed_at <= ${at}::timestamptz
+             and c.primary_key is not null${keyAfter("c")}
+           order by c.primary_key, c.id desc) latest
+         where operation <> 'DELETE'
+         order by primary_key limit ${want})`);
+    }
+    if (truncate === null) parts.push(...(await baselineParts(tx, t, at, keyAfter("b"), want)));
+    if (parts.length === 0) return { at, table: t, rows: [], nextCursor: null };
+    // The changes part and the baseline parts never hold the same key; baselines may, and the newest wins (rank).
+    const result = await tx.execute<TableRow>(sql`
+      select distinct on (primary_key) primary_key, image, json_null_fields, change_id, committed_at, baseline_id
+        from (${sql.join(parts, sql` union all `)}) parts
+       order by primary_key, rank
+       limit ${want}`);
+    const rows = result.rows.slice(0, page.limit);
+    const last = rows.at(-1);
+    return {
+      at,
+      table: t,
+      rows: rows.map((row) => ({
+        primaryKey: row.primary_key,
+        row: new RawJson(row.image),
+        jsonNullFields: row.json_null_fields,
+        changeId: row.change_id,
+        committedAt: row.committed_at,
+        baselineId: row.baseline_id,
+      })),
+      nextCursor: result.rows.length > page.limit && last ? encodeKeyCursor(last.primary_key) : null,
+    };
+  });
+}
+
+/**
+ * One part per finished baseline of the table: its rows in key order, each one only if no change of its key came
+ * at or before `at` nor at or before the baseline's snapshot (one hash index probe per row, up to a page).
+ */
+async function baselineParts(db: Queryable, t: AsOfTable, at: string, keyAfter: SQL, want: number): Promise<SQL[]> {
+  const done = await db.execute<{ id: string }>(sql`
+    select id::text as id from baselines
+     where source_id = ${t.sourceId}::uuid and schema = ${t.schema} and "table" = ${t.table} and status = 'done'
+     order by created_at desc`);
+  return done.rows.map(
+    (baseline, index) => sql`(
+      select b.primary_key, b.image::text as image, b.json_null_fields, null::text as change_id,
+             null::text as committed_at, b.baseline_id::text as baseline_id, ${index + 1}::int as rank
+        from baseline_rows b
+       where b.baseline_id = ${baseline.id}::uuid${keyAfter}
+         and not exists (
+           select 1 from changes c
+            where c.primary_key = b.primary_key and ${sameTable(t)}
+              and (c.committed_at <= ${at}::timestamptz
+                   or c.commit_lsn <= (select consistent_lsn from baselines where id = ${baseline.id}::uuid)))
+       order by b.primary_key limit ${want})`,
+  );
+}
