@@ -2,6 +2,7 @@ import { expect, test, type Page } from "@playwright/test";
 import { readFile } from "node:fs/promises";
 import pg from "pg";
 import { checkPage, WIDTHS } from "./support/layout";
+import { connectDatabase } from "./support/connect";
 import { signIn } from "./support/sign-in";
 
 /**
@@ -48,19 +49,13 @@ test.beforeAll(async ({ browser }) => {
 
   const context = await browser.newContext({ baseURL: test.info().project.use.baseURL });
   await signIn(context.request);
-  const connected = await context.request.post("/api/databases", {
-    data: {
-      host: "localhost",
-      port: Number(process.env.E2E_SOURCE_PORT),
-      database: "depot",
-      username: "postgres",
-      password: process.env.E2E_SOURCE_PASSWORD,
-      environment: "production",
-      tables: ["public.orders", "public.bins"],
-    },
-  });
-  expect(connected.status()).toBe(201);
-  databaseId = ((await connected.json()) as { database: { id: string } }).database.id;
+  databaseId = await connectDatabase(
+    context.request,
+    { port: Number(process.env.E2E_SOURCE_PORT), password: process.env.E2E_SOURCE_PASSWORD },
+    "depot",
+    ["public.orders", "public.bins"],
+    "production",
+  );
 
   await source.query("begin");
   await source.query(`select pg_logical_emit_message(true, '_retrace', '{"user_id":42,"endpoint":"POST /orders"}')`);

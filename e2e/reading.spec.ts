@@ -1,6 +1,7 @@
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { startTestServer, type TestServer } from "../test/support/postgres";
 import { checkPage, WIDTHS } from "./support/layout";
+import { connectDatabase } from "./support/connect";
 import { signIn } from "./support/sign-in";
 
 /**
@@ -58,19 +59,7 @@ test.beforeAll(async ({ playwright }, testInfo) => {
 
   const request = await playwright.request.newContext({ baseURL: testInfo.project.use.baseURL });
   await signIn(request);
-  const connected = await request.post("/api/databases", {
-    data: {
-      host: "localhost",
-      port: source.port,
-      database: "library",
-      username: "postgres",
-      password: source.password,
-      environment: "test",
-      tables: ["public.orders"],
-    },
-  });
-  expect(connected.status()).toBe(201);
-  databaseId = ((await connected.json()) as { database: { id: string } }).database.id;
+  databaseId = await connectDatabase(request, source, "library", ["public.orders"]);
 
   await run(`insert into public.orders values (1, 'First order', $1, '', 'short', $2, 'a', 'b', 'c', 'd', 'e')`, [
     orderDocument("Paris"),

@@ -1,6 +1,7 @@
 import { expect, test, type APIRequestContext } from "@playwright/test";
 import { startTestServer, type TestServer } from "../test/support/postgres";
 import { checkPage, WIDTHS } from "./support/layout";
+import { connectDatabase } from "./support/connect";
 import { signIn } from "./support/sign-in";
 
 /**
@@ -41,19 +42,7 @@ test.beforeAll(async ({ playwright }, testInfo) => {
   await run("create table public.accounts (id int primary key, owner text, balance numeric, meta jsonb)");
   const request = await playwright.request.newContext({ baseURL: testInfo.project.use.baseURL });
   await signIn(request);
-  const connected = await request.post("/api/databases", {
-    data: {
-      host: "localhost",
-      port: source.port,
-      database: "ledger",
-      username: "postgres",
-      password: source.password,
-      environment: "test",
-      tables: ["public.accounts"],
-    },
-  });
-  expect(connected.status()).toBe(201);
-  databaseId = ((await connected.json()) as { database: { id: string } }).database.id;
+  databaseId = await connectDatabase(request, source, "ledger", ["public.accounts"]);
   await run(`insert into accounts values (1, 'Ann ''the first''', 100.50, '{"tier": "gold"}'),
                                          (2, 'Bob', 12345678901234567890.25, 'null')`);
   await captured(request, "", 2);

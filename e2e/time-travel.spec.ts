@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { startTestServer, type TestServer } from "../test/support/postgres";
+import { connectDatabase } from "./support/connect";
 import { signIn } from "./support/sign-in";
 
 /**
@@ -48,19 +49,7 @@ test.beforeAll(async ({ playwright }, testInfo) => {
                from generate_series(1, ${ROWS}) g`);
   const request = await playwright.request.newContext({ baseURL: testInfo.project.use.baseURL });
   await signIn(request);
-  const connected = await request.post("/api/databases", {
-    data: {
-      host: "localhost",
-      port: source.port,
-      database: "atlas",
-      username: "postgres",
-      password: source.password,
-      environment: "test",
-      tables: ["public.cities"],
-    },
-  });
-  expect(connected.status()).toBe(201);
-  databaseId = ((await connected.json()) as { database: { id: string } }).database.id;
+  databaseId = await connectDatabase(request, source, "atlas", ["public.cities"]);
   const clock = async () =>
     (await run("select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') as t"))
       .rows[0] as { t: string };

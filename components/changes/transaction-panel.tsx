@@ -2,7 +2,8 @@
 
 import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { classes, secondaryButton } from "@/components/ui/classes";
+import { classes } from "@/components/ui/classes";
+import { LoadMore } from "@/components/ui/load-more";
 import type { ChangeDetailJson, ChangeJson } from "@/lib/changes/api-types";
 import { changeQueries } from "@/lib/query/changes";
 import { OperationBadge } from "./operation-badge";
@@ -40,21 +41,7 @@ export function TransactionPanel({ detail }: { detail: ChangeDetailJson }) {
           ))}
         </ol>
       )}
-      {query.hasNextPage ? (
-        <button
-          type="button"
-          onClick={() => void query.fetchNextPage()}
-          disabled={query.isFetchingNextPage}
-          className={secondaryButton}
-        >
-          {query.isFetchingNextPage ? "Loading…" : "Load more"}
-        </button>
-      ) : null}
-      {query.isFetchNextPageError ? (
-        <p role="alert" className="text-sm text-red-700">
-          Could not load more of this transaction: {query.error.message}
-        </p>
-      ) : null}
+      <LoadMore query={query} failed="more of this transaction" />
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { useNow } from "@/components/changes/time";
 import { classes, secondaryButton } from "@/components/ui/classes";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Identifier } from "@/components/ui/identifier";
+import { LoadMore } from "@/components/ui/load-more";
 import { ApiError } from "@/lib/api/client";
 import type { RecordKey } from "@/lib/changes/history-key";
 import { recordQueries } from "@/lib/query/records";
@@ -56,23 +57,12 @@ export function RecordHistory({ recordKey }: { recordKey: RecordKey }) {
               <HistoryStep key={change.id} change={change} previous={changes[index + 1]} now={now} />
             ))}
           </ol>
-          {query.hasNextPage ? (
-            <button
-              type="button"
-              onClick={() => void query.fetchNextPage()}
-              disabled={query.isFetchingNextPage}
-              className={secondaryButton}
-            >
-              {query.isFetchingNextPage ? "Loading…" : "Load older"}
-            </button>
-          ) : (
-            <p className="text-sm text-slate-500">That is the oldest change captured of this row.</p>
-          )}
-          {query.isFetchNextPageError ? (
-            <p role="alert" className="text-sm text-red-700">
-              Could not load older changes: {query.error.message}
-            </p>
-          ) : null}
+          <LoadMore
+            query={query}
+            label="Load older"
+            failed="older changes"
+            end={<p className="text-sm text-slate-500">That is the oldest change captured of this row.</p>}
+          />
         </>
       )}
     </div>

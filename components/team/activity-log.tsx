@@ -4,6 +4,7 @@ import { usePathname, useRouter } from "next/navigation";
 import { type FormEvent } from "react";
 import { exactTime, RelativeTime, useNow } from "@/components/changes/time";
 import { classes, inputClass, secondaryButton } from "@/components/ui/classes";
+import { LoadMore } from "@/components/ui/load-more";
 import { AUDIT_ACTION_LABELS, AUDIT_ACTIONS, AUDIT_GROUPS, isAuditAction } from "@/lib/audit/actions";
 import type { AuditEventJson } from "@/lib/auth/api-types";
 import type { AuditFilterValues } from "@/lib/query/keys";
@@ -120,16 +121,7 @@ function Events({ filters }: { filters: AuditFilterValues }) {
           <EventRow key={event.id} event={event} now={now} />
         ))}
       </ol>
-      {query.hasNextPage ? (
-        <button
-          type="button"
-          className={secondaryButton}
-          disabled={query.isFetchingNextPage}
-          onClick={() => void query.fetchNextPage()}
-        >
-          {query.isFetchingNextPage ? "Loading…" : "Load older"}
-        </button>
-      ) : null}
+      <LoadMore query={query} label="Load older" failed="older events" />
     </div>
   );
 }

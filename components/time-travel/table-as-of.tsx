@@ -7,6 +7,7 @@ import { useState } from "react";
 import { JsonValueView } from "@/components/changes/json-value";
 import { LocalAndUtcTime } from "@/components/changes/zoned-time";
 import { classes, inputClass, secondaryButton } from "@/components/ui/classes";
+import { LoadMore } from "@/components/ui/load-more";
 import { ApiError } from "@/lib/api/client";
 import { isJsonObject, type JsonObject } from "@/lib/api/json";
 import { recordHref } from "@/lib/changes/history-key";
@@ -166,21 +167,7 @@ function TableRows({ tableRef, at }: { tableRef: TableRef; at: string }) {
               </tbody>
             </table>
           </div>
-          {query.hasNextPage ? (
-            <button
-              type="button"
-              onClick={() => void query.fetchNextPage()}
-              disabled={query.isFetchingNextPage}
-              className={secondaryButton}
-            >
-              {query.isFetchingNextPage ? "Loading…" : "Load more"}
-            </button>
-          ) : null}
-          {query.isFetchNextPageError ? (
-            <p role="alert" className="text-sm text-red-700">
-              Could not load more rows: {query.error.message}
-            </p>
-          ) : null}
+          <LoadMore query={query} failed="more rows" />
         </>
       )}
     </section>
