@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { captureHealth, LAGGING_AFTER_SECONDS, type HealthFacts } from "./health";
+import { captureHealth, LAGGING_AFTER_SECONDS, PICKUP_GRACE_SECONDS, type HealthFacts } from "./health";
 
 const streaming: HealthFacts = {
   enabled: true,
@@ -9,6 +9,7 @@ const streaming: HealthFacts = {
   lagSeconds: 0.2,
   lagMeasuredAt: new Date("2026-12-05T10:00:00Z"),
   leased: true,
+  updatedAt: new Date("2026-12-05T09:00:00Z"),
 };
 
 describe("captureHealth", () => {
@@ -49,6 +50,19 @@ describe("captureHealth", () => {
     expect(orphan.lagCurrent).toBe(false);
     expect(orphan.fix).toContain("npx retrace start");
     expect(captureHealth({ ...streaming, status: "pending", leased: false }).state).toBe("no_worker");
+  });
+
+  it("is starting while a new or resumed source waits a moment for a worker, then has no worker", () => {
+    const connected = { ...streaming, status: "pending" as const, leased: false };
+    const at = (seconds: number) => new Date(streaming.updatedAt.getTime() + seconds * 1000);
+    expect(captureHealth(connected, at(3))).toMatchObject({
+      state: "starting",
+      reason: "Waiting for a worker to take it up.",
+      fix: null,
+    });
+    expect(captureHealth(connected, at(PICKUP_GRACE_SECONDS)).state).toBe("no_worker");
+    // Only a pending source: one that streamed and lost its worker has stopped at once.
+    expect(captureHealth({ ...streaming, leased: false }, at(3)).state).toBe("no_worker");
   });
 
   it("is starting, or paused, as the row says", () => {

@@ -10,9 +10,15 @@ import { formatSeconds } from "./lag";
 export const LAGGING_AFTER_SECONDS = 60;
 
 /**
+ * How long a new or resumed source may wait for a worker to take it before the pages say none is running: a
+ * worker looks for sources every 2 s (worker/worker.ts), and leasing and connecting take a moment more.
+ */
+export const PICKUP_GRACE_SECONDS = 15;
+
+/**
  * - `live`: a worker streams the source and the trail is at most LAGGING_AFTER_SECONDS behind (or how far is
  *   not known yet: just started, nothing stored to measure from);
- * - `starting`: new or resumed, a worker is connecting to it;
+ * - `starting`: new or resumed, a worker is connecting to it (or, for PICKUP_GRACE_SECONDS, is yet to take it);
  * - `lagging`: streaming, but further behind than that;
  * - `failing`: its replication sessions fail (the worker retries);
  * - `paused`: capture paused by a user;
@@ -42,6 +48,8 @@ export type HealthFacts = {
   lagSeconds: number | null;
   lagMeasuredAt: Date | null;
   leased: boolean;
+  /** When the row last changed: for a pending source, when it was connected or resumed. */
+  updatedAt: Date;
 };
 
 const START_A_WORKER =
@@ -49,7 +57,7 @@ const START_A_WORKER =
   "Changes made meanwhile wait in the source's replication slot.";
 
 /** Whether capture of a source is live, and if not, why and what to do. */
-export function captureHealth(facts: HealthFacts): CaptureHealth {
+export function captureHealth(facts: HealthFacts, now: Date = new Date()): CaptureHealth {
   const lagCurrent = facts.leased && facts.status === "streaming" && facts.lagMeasuredAt !== null;
   const verdict = (state: CaptureState, reason: string | null, fix: string | null = null): CaptureHealth => ({
     state,
@@ -70,6 +78,10 @@ export function captureHealth(facts: HealthFacts): CaptureHealth {
     // The error is the last one recorded; nobody is retrying now.
     const fix = [facts.lastErrorFix, `No worker is retrying it now. ${START_A_WORKER}`].filter(Boolean).join("\n");
     return verdict("failing", reason, fix);
+  }
+  const justAsked = now.getTime() - facts.updatedAt.getTime() < PICKUP_GRACE_SECONDS * 1000;
+  if (!facts.leased && facts.status === "pending" && justAsked) {
+    return verdict("starting", "Waiting for a worker to take it up.");
   }
   if (!facts.leased) return verdict("no_worker", "No Retrace worker is streaming this database.", START_A_WORKER);
   if (facts.status === "pending") return verdict("starting", "A worker is connecting to it.");
