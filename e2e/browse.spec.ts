@@ -277,8 +277,12 @@ test("the filtered view downloads as NDJSON and CSV", async ({ page }) => {
 test("j and k move the selection, Enter opens it, / focuses the filters", async ({ page }) => {
   await page.goto("/changes?database=depot");
   await expect(rows(page)).toHaveCount(8);
-  await page.keyboard.press("j");
-  await expect(rows(page).nth(0)).toHaveAttribute("aria-current", "true");
+  // The rows arrive in the server's HTML; the keys work once the page has hydrated. A j pressed before that
+  // does nothing, so press until the first row is selected (once it is, the next j would select the second).
+  await expect(async () => {
+    await page.keyboard.press("j");
+    await expect(rows(page).nth(0)).toHaveAttribute("aria-current", "true", { timeout: 3_000 });
+  }).toPass({ timeout: 30_000 });
   await page.keyboard.press("j");
   await page.keyboard.press("j");
   await expect(rows(page).nth(2)).toHaveAttribute("aria-current", "true");
