@@ -197,6 +197,52 @@ describe("every /api route", () => {
   }
 });
 
+/** Calls `method pattern` as the admin's cookie (or `authorization`), with extra headers; answers the status. */
+async function callAs(method: string, pattern: string, extra: Record<string, string>, auth = headers.admin) {
+  const file = routeFiles.find((f) => urlPattern(f) === pattern);
+  const handler = file ? ((await import(file)) as Record<string, Handler | undefined>)[method] : undefined;
+  if (!handler) throw new Error(`no ${method} ${pattern}`);
+  const request = new Request(sampleUrl(pattern), {
+    method,
+    headers: { ...auth, "content-type": "text/plain", host: "localhost", ...extra },
+    body: "{}",
+  });
+  const response = await handler(request, { params: Promise.resolve(sampleParams(pattern)) });
+  await response.body?.cancel();
+  return response.status;
+}
+
+describe("cross-site writes", () => {
+  const writes = Object.entries(API).flatMap(([route, row]) =>
+    "skip" in row || route.startsWith("GET ") ? [] : [{ route, admin: row[5] }],
+  );
+
+  it("are refused with the admin's cookie from another origin, even on the same host; nothing is reached", async () => {
+    for (const { route } of writes) {
+      const [method = "", pattern = ""] = route.split(" ");
+      // A no-cors text/plain POST from a page on 127.0.0.1:8123 against the app on localhost.
+      expect(await callAs(method, pattern, { origin: "http://127.0.0.1:8123" }), route).toBe(403);
+      expect(await callAs(method, pattern, { origin: "null" }), route).toBe(403);
+      expect(await callAs(method, pattern, { "sec-fetch-site": "same-site" }), route).toBe(403);
+    }
+  });
+
+  it("are let through from the app's own pages, and for API tokens whatever the origin", async () => {
+    const { getDb } = await import("@/lib/db");
+    const { createApiToken } = await import("@/lib/auth/tokens");
+    const token = await createApiToken(getDb(), `cross-site ${crypto.randomUUID().slice(0, 8)}`, { role: "admin" });
+    const bearer = { authorization: `Bearer ${token.token}` };
+    for (const { route, admin } of writes) {
+      const [method = "", pattern = ""] = route.split(" ");
+      const own = { origin: "http://localhost", "sec-fetch-site": "same-origin" };
+      expect(await callAs(method, pattern, own), route).toBe(admin);
+      // /api/setup takes no token (nobody can hold one before the first admin exists).
+      if (route === "POST /api/setup") continue;
+      expect(await callAs(method, pattern, { origin: "http://127.0.0.1:8123" }, bearer), route).toBe(admin);
+    }
+  });
+});
+
 describe("a revert", () => {
   it("is executed by admins only: a viewer and a read-only token get 403, an admin reaches the lookup", async () => {
     const { POST } = (await import("@/app/api/reverts/route")) as unknown as { POST: Handler };

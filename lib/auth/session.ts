@@ -37,6 +37,40 @@ export async function authenticate(request: Request): Promise<Principal | null> 
   return user ? { kind: "user", id: user.id, email: user.email, role: user.role, address } : null;
 }
 
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const MADE_HOW = "changes are made from Retrace's own pages or with an API token.";
+
+/**
+ * Refuses a state-changing request a browser sent from another origin with the user's cookie (a form or a no-cors
+ * `text/plain` POST from any page, even one on the same host at another port). Browsers send `Origin` on such
+ * requests; it must name this app's own host (`X-Forwarded-Host` behind a proxy, else `Host`). Without `Origin`,
+ * `Sec-Fetch-Site` must not say the request came from another site or origin. A client that sends neither (curl,
+ * scripts) is not a browser carrying a cookie it did not choose, and Bearer tokens are never sent by a browser on
+ * its own, so neither is checked.
+ */
+export function refuseCrossSiteWrite(request: Request): void {
+  if (SAFE_METHODS.has(request.method.toUpperCase())) return;
+  const origin = request.headers.get("origin");
+  if (origin !== null) {
+    const own = request.headers.get("x-forwarded-host") ?? request.headers.get("host") ?? new URL(request.url).host;
+    let host: string | null = null;
+    try {
+      host = origin === "null" ? null : new URL(origin).host;
+    } catch {
+      host = null;
+    }
+    if (host !== own) {
+      const from = origin === "null" ? "an opaque origin" : "another origin";
+      throw new Forbidden(`Refused a cross-site request from ${from}: ${MADE_HOW}`);
+    }
+    return;
+  }
+  const site = request.headers.get("sec-fetch-site");
+  if (site === "cross-site" || site === "same-site") {
+    throw new Forbidden(`Refused a cross-site request: ${MADE_HOW}`);
+  }
+}
+
 type RouteContext<P> = { params: Promise<P> };
 type Route<P> = (request: Request, context: RouteContext<P>) => Promise<Response>;
 type PublicRoute = (request: Request, context?: unknown) => Promise<Response>;
@@ -59,6 +93,7 @@ export function apiRoute<P>(
   if (options.public) {
     return async (request: Request): Promise<Response> => {
       try {
+        refuseCrossSiteWrite(request);
         return await (handler as (request: Request) => Promise<Response>)(request);
       } catch (error) {
         return toErrorResponse(error);
@@ -69,6 +104,7 @@ export function apiRoute<P>(
     try {
       const principal = await authenticate(request);
       if (!principal) throw new Unauthorized();
+      if (principal.kind === "user") refuseCrossSiteWrite(request);
       if (options.role === "admin" && principal.role !== "admin") throw new Forbidden();
       return await handler(request, { params: await context.params, principal });
     } catch (error) {
