@@ -65,7 +65,8 @@ export function useLiveTail(
   const [revealed, setRevealed] = useState<{ base: string | null; count: number }>({ base, count: 0 });
   const count = revealed.base === base ? Math.min(revealed.count, arrived.length) : 0;
   const atTop = useAtTop(listTop);
-  if (atTop && count < arrived.length) setRevealed({ base, count: arrived.length });
+  // Paused, nothing moves: an answer that was on its way when the reader paused is held back with the rest.
+  if (atTop && !paused && count < arrived.length) setRevealed({ base, count: arrived.length });
 
   const reveal = useCallback(() => {
     setRevealed({ base, count: arrived.length });
