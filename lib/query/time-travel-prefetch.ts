@@ -2,9 +2,10 @@ import "server-only";
 import type { QueryClient } from "@tanstack/react-query";
 import { parseBody } from "../api/client";
 import { recordAsOf, tableAsOf } from "../changes/as-of";
-import type { RecordAsOfJson, TableAsOfJson } from "../changes/as-of-api-types";
+import type { BaselinesResponse, RecordAsOfJson, TableAsOfJson } from "../changes/as-of-api-types";
 import { parseRecordAsOfParams, parseTableAsOfParams } from "../changes/as-of-params";
 import { recordSearchParams, type RecordKey } from "../changes/history-key";
+import { listBaselines } from "../baselines/queries";
 import { getDb } from "../db";
 import { stringifyWithRaw } from "../http/json";
 import { TABLE_PAGE_SIZE, tableSearchParams, timeTravelQueries, type TableRef } from "./time-travel";
@@ -34,5 +35,14 @@ export const tableAsOfPrefetch = (client: QueryClient, ref: TableRef, at: string
       const parsed = parseTableAsOfParams(params);
       return asFetched<TableAsOfJson>(await tableAsOf(getDb(), parsed.table, parsed.at, parsed.page));
     },
+    retry: false,
+  });
+
+/** GET /api/databases/:id/baselines, for the database page (its progress bars and "Baseline of N rows"). */
+export const baselinesPrefetch = (client: QueryClient, sourceId: string) =>
+  client.prefetchQuery({
+    ...timeTravelQueries.baselines(sourceId),
+    queryFn: async () =>
+      parseBody(stringifyWithRaw({ baselines: await listBaselines(getDb(), sourceId) }), "json") as BaselinesResponse,
     retry: false,
   });
