@@ -27,11 +27,26 @@ export function ListUrlTracker() {
   return null;
 }
 
+/**
+ * The list this page was opened from, when it was a full page load from it (a row clicked before the list page
+ * had hydrated, so the tracker never ran): the referrer is the list's URL (Referrer-Policy same-origin).
+ */
+function listReferrer(): string | null {
+  try {
+    const referrer = new URL(document.referrer);
+    return referrer.origin === window.location.origin && referrer.pathname === LIST
+      ? `${referrer.pathname}${referrer.search}`
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 function rememberedList(): string {
   try {
-    return sessionStorage.getItem(KEY) ?? LIST;
+    return sessionStorage.getItem(KEY) ?? listReferrer() ?? LIST;
   } catch {
-    return LIST;
+    return listReferrer() ?? LIST;
   }
 }
 
