@@ -254,7 +254,9 @@ describe("POST /api/databases failures", () => {
     );
     expect(status).toBe(422);
     expect(body.error.code).toBe("insufficient_privilege");
-    expect((body.error.details as { fix: string }).fix).toBe('ALTER ROLE "no_replication" WITH REPLICATION;');
+    expect((body.error.details as { fix: string }).fix).toBe(
+      'Run as a superuser:\nALTER ROLE "no_replication" WITH REPLICATION;',
+    );
     expect(await sourceState(source, "app")).toEqual({ publications: [], slots: [] });
     expect(await storeSourceCount()).toBe(0);
   });
@@ -283,7 +285,10 @@ describe("POST /api/databases/check", () => {
     expect(status).toBe(200);
     expect(body.ok).toBe(true);
     expect(body.checks.map((c) => c.id)).toEqual([
-      "connection",
+      "reachable",
+      "tls",
+      "authentication",
+      "database",
       "version",
       "wal_level",
       "replication",
@@ -321,8 +326,11 @@ describe("POST /api/databases/check", () => {
       ),
     );
     expect(status).toBe(200);
-    expect(body.checks).toHaveLength(1);
-    expect(body.checks[0]).toMatchObject({ id: "connection", ok: false });
+    expect(body.checks.map((c) => [c.id, c.ok])).toEqual([
+      ["reachable", true],
+      ["tls", true],
+      ["authentication", false],
+    ]);
     expect(text).not.toContain("Bad-Pa55word-123");
   });
 
