@@ -212,7 +212,8 @@ beforeAll(async () => {
     `create role tls_user with login replication password '${PASSWORD}'; grant create on database app to tls_user;`,
   );
   await tlsQuery(
-    "grant create on schema public to tls_user; set role tls_user; create table public.events (id int primary key, what text);",
+    "grant create on schema public to tls_user; set role tls_user; " +
+      "create table public.events (id int primary key, what text);",
     "app",
   );
 
@@ -270,7 +271,8 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
     const tlsCheck = byId(body, "tls");
     expect(tlsCheck).toMatchObject({ ok: false });
     expect(tlsCheck?.message).toBe(
-      `The SSL certificate of 127.0.0.1:${tls.port} is not issued for the host name "127.0.0.1" (ERR_TLS_CERT_ALTNAME_INVALID).`,
+      `The SSL certificate of 127.0.0.1:${tls.port} is not issued for the host name "127.0.0.1" ` +
+        "(ERR_TLS_CERT_ALTNAME_INVALID).",
     );
     expect(tlsCheck?.fix).toMatch(/Connect with a host name the server's certificate names/);
   });
@@ -288,6 +290,8 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
   });
 
   it("connects with verify-full and the CA, keeps the CA, and the worker streams over it", async () => {
+    if (!web) throw new Error("no store");
+    const store = web;
     const response = await routes.list.POST(
       request("POST", "/api/databases", tlsBody({ tables: ["public.events"] })),
       noParams,
@@ -297,7 +301,7 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
       database: { id: string; sslMode: string; sslRootCertGiven: boolean };
     };
     expect(database).toMatchObject({ sslMode: "verify-full", sslRootCertGiven: true });
-    const { rows } = await web!.server.query<{ ssl_root_cert: string }>(
+    const { rows } = await store.server.query<{ ssl_root_cert: string }>(
       "select ssl_root_cert from sources where id = $1",
       [database.id],
       "retrace",
@@ -307,7 +311,7 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
     const { startWorker } = await import("../worker/worker");
     const { createLogger } = await import("../lib/log");
     const worker = startWorker({
-      databaseUrl: web!.url,
+      databaseUrl: store.url,
       secret: SECRET,
       logger: createLogger("tls-worker", "silent"),
       pollIntervalMs: 200,
@@ -315,7 +319,7 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
     });
     try {
       await waitFor("the source streaming", async () => {
-        const { rows: status } = await web!.server.query<{ status: string }>(
+        const { rows: status } = await store.server.query<{ status: string }>(
           "select status::text from sources where id = $1",
           [database.id],
           "retrace",
@@ -324,7 +328,7 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
       });
       await tlsQuery("insert into public.events values (1, 'over TLS')", "app");
       await waitFor("the change over TLS", async () => {
-        const { rows: stored } = await web!.server.query<{ n: number }>(
+        const { rows: stored } = await store.server.query<{ n: number }>(
           "select count(*)::int as n from changes where source_id = $1",
           [database.id],
           "retrace",
@@ -333,8 +337,8 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
       });
       // The worker's sessions are encrypted.
       const sessions = await tlsQuery(
-        "select bool_and(s.ssl) as all_ssl, count(*)::int as n from pg_stat_activity a join pg_stat_ssl s using (pid) " +
-          "where a.usename = 'tls_user'",
+        "select bool_and(s.ssl) as all_ssl, count(*)::int as n " +
+          "from pg_stat_activity a join pg_stat_ssl s using (pid) where a.usename = 'tls_user'",
       );
       expect(sessions.rows[0]).toMatchObject({ all_ssl: true });
     } finally {

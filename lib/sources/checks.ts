@@ -14,7 +14,6 @@ import {
 import {
   HOST_KIND_LABELS,
   hostFix,
-  hostKindFromServer,
   resolveHostKind,
   SERVER_MARK_ROLES,
   SERVER_MARK_SETTINGS,

@@ -7,8 +7,16 @@
 export type FixSegment = { kind: "prose" | "code"; text: string };
 
 /** A line that is code: SQL (upper-case keywords, as every fix writes them), a comment, a setting or a command. */
-const CODE_LINE =
-  /^(?:--|(?:ALTER|GRANT|REVOKE|CREATE|DROP|SELECT|SET|RESET|COMMENT|BEGIN|COMMIT|INSERT|UPDATE|DELETE|WITH|SHOW)\b|(?:aws|gcloud|az|psql|pg_ctl|systemctl) |(?:host|hostssl|hostnossl|local)\s|[a-z_][a-z0-9_.]*\s*=\s*\S+$)/;
+const SQL_START = "ALTER|GRANT|REVOKE|CREATE|DROP|SELECT|SET|RESET|COMMENT|BEGIN|COMMIT|INSERT|UPDATE|DELETE|WITH|SHOW";
+const CODE_LINE = new RegExp(
+  [
+    "^--",
+    `^(?:${SQL_START})\\b`,
+    "^(?:aws|gcloud|az|psql|pg_ctl|systemctl) ",
+    "^(?:host|hostssl|hostnossl|local)\\s",
+    "^[a-z_][a-z0-9_.]*\\s*=\\s*\\S+$",
+  ].join("|"),
+);
 
 export function isCodeLine(line: string): boolean {
   return CODE_LINE.test(line.trim());

@@ -194,7 +194,10 @@ export function hostFix(kind: HostKind, id: HostFixId, ctx: FixContext): string 
         case "neon":
         case "supabase":
         case "other":
-          return `Your provider fixes the number of replication slots (it may grow with the plan or compute size). ${DROP_SLOT}`;
+          return (
+            "Your provider fixes the number of replication slots (it may grow with the plan or compute size). " +
+            DROP_SLOT
+          );
       }
       break;
     case "wal_senders":

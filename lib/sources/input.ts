@@ -105,7 +105,10 @@ export const checkInputSchema = connectionInputSchema.extend({
 
 export type ConnectionInput = z.output<typeof connectionInputSchema>;
 
-/** GET /api/databases/role-sql: the database the role is for, a placeholder until one is typed. */
+/**
+ * GET /api/databases/role-sql: the database the role is for (a placeholder until one is typed), the kind of host,
+ * and the tables it reads ("schema.table", comma-separated; none: every table).
+ */
 export const roleSqlQuerySchema = z.object({
   database: z
     .string()
@@ -113,7 +116,25 @@ export const roleSqlQuerySchema = z.object({
     .max(63, "Database name is at most 63 characters")
     .transform((name) => name || "your_database")
     .default("your_database"),
+  hostKind: z
+    .enum(HOST_KINDS, { error: `hostKind must be one of ${HOST_KINDS.join(", ")}` })
+    .optional()
+    .catch(undefined),
+  tables: z
+    .string()
+    .max(20_000, "tables is too long")
+    .default("")
+    .transform((list) => splitTableList(list))
+    .pipe(tableListSchema),
 });
+
+/** "public.orders, public.items" (commas, spaces or new lines between) as a list of names. */
+export function splitTableList(list: string): string[] {
+  return list
+    .split(/[\s,]+/)
+    .map((name) => name.trim())
+    .filter(Boolean);
+}
 
 /** POST /api/databases. `name` defaults to the database name. */
 export const connectInputSchema = connectionInputSchema
