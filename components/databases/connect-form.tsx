@@ -319,8 +319,7 @@ export function ConnectForm() {
           </div>
           <SelectField
             id="host-kind"
-            label="Host"
-            aria-label="Kind of host"
+            label="Provider"
             value={state.hostKind}
             onChange={(e) => set("hostKind")(e.target.value)}
             error={fieldErrors.hostKind}
