@@ -63,8 +63,11 @@ test.beforeAll(async () => {
     create role e2e_norepl with login password 'e2e-norepl-pass';
   `);
   await onSource("drop database if exists roleshop with (force)");
+  await onSource("drop database if exists noreplshop with (force)");
   await onSource("drop role if exists retrace");
   await onSource("create database roleshop");
+  // Not the journey's shop: connecting a database twice is refused before any check runs.
+  await onSource("create database noreplshop");
   await onSource("create table public.orders (id int primary key, total numeric)", "roleshop");
   await onSource("create table public.audit_secrets (id int primary key)", "roleshop");
 });
@@ -110,7 +113,7 @@ test("a pasted connection string fills every field, in both forms", async ({ pag
 test("a failing check shows its fix, and Add Database lists every failing check", async ({ page }) => {
   await page.getByLabel("Host", { exact: true }).fill("localhost");
   await page.getByLabel("Port").fill(String(PORT));
-  await page.getByLabel("Database Name").fill("shop");
+  await page.getByLabel("Database Name").fill("noreplshop");
   await page.getByLabel("Username").fill("e2e_norepl");
   await page.getByLabel("Password", { exact: true }).fill("e2e-norepl-pass");
   await page.getByLabel("Display name").fill("Shop without replication");
@@ -128,10 +131,10 @@ test("a failing check shows its fix, and Add Database lists every failing check"
 
   // Add Database reports both failures at once (REPLICATION, and CREATE on the database for the publication).
   await page.getByRole("button", { name: "Add Database" }).click();
-  await expect(page.getByRole("alert")).toContainText("1 more failed");
+  await expect(page.getByRole("main").getByRole("alert")).toContainText("1 more failed");
   await expect(page.getByRole("status").filter({ hasText: "2 checks failed." })).toBeVisible();
   const publication = checks.getByRole("listitem").filter({ hasText: "Can create a publication" });
-  await expect(publication.locator("pre")).toHaveText('GRANT CREATE ON DATABASE "shop" TO "e2e_norepl";');
+  await expect(publication.locator("pre")).toHaveText('GRANT CREATE ON DATABASE "noreplshop" TO "e2e_norepl";');
 
   await page.setViewportSize({ width: 390, height: 844 });
   await expectCopyClear(
@@ -188,5 +191,6 @@ test("the read-only role path: copy the SQL, run it, Verify, connect", async ({ 
 
 test.afterAll(async () => {
   await onSource("drop database if exists roleshop with (force)").catch(() => undefined);
+  await onSource("drop database if exists noreplshop with (force)").catch(() => undefined);
   await onSource("drop role if exists e2e_norepl").catch(() => undefined);
 });

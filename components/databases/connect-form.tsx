@@ -205,7 +205,7 @@ export function ConnectForm() {
       <form
         onSubmit={onSubmit}
         noValidate
-        className="min-w-0 space-y-5 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6"
+        className="min-w-0 space-y-5 self-start rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6"
       >
         <div className="space-y-1">
           <label htmlFor="connection-string" className="block text-sm font-medium text-slate-700">
