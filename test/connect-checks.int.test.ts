@@ -283,10 +283,11 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
     expect(byId(body, "tls")?.message).toMatch(/Encrypted, but "require" accepts any certificate/);
   });
 
-  it("refuses SSL mode disable at the server's pg_hba, as an authentication failure with the hba fix", async () => {
+  it("refuses SSL mode disable at the server's pg_hba, as an authentication failure: choose an SSL mode", async () => {
     const body = await check(tlsBody({ sslMode: "disable", sslRootCert: null }));
     expect(byId(body, "authentication")).toMatchObject({ ok: false });
     expect(byId(body, "authentication")?.message).toMatch(/no encryption/);
+    expect(byId(body, "authentication")?.fix).toMatch(/only accepts encrypted connections from here: choose SSL mode/);
   });
 
   it("connects with verify-full and the CA, keeps the CA, and the worker streams over it", async () => {
@@ -343,6 +344,28 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
       expect(sessions.rows[0]).toMatchObject({ all_ssl: true });
     } finally {
       await worker.stop();
+    }
+  });
+});
+
+describe("names free or already ours", () => {
+  it("tells this Retrace's own slot from another's, and gives the SQL to drop an inactive stranger", async () => {
+    const { rows } = await tlsQuery("select slot_name from pg_replication_slots");
+    const ours = rows[0]?.slot_name as string;
+    expect(ours).toMatch(/^retrace_[0-9a-f]{32}$/);
+    const stranger = `retrace_${"0".repeat(32)}`;
+    await tlsQuery(`select pg_create_logical_replication_slot('${stranger}', 'pgoutput')`, "app");
+    try {
+      const names = byId(await check(tlsBody()), "names");
+      expect(names?.ok).toBe(true);
+      expect(names?.message).toContain(`${ours} is "app"'s, connected in this Retrace.`);
+      expect(names?.message).toContain(`${stranger} (slot, inactive)`);
+      expect(names?.fix).toBe(
+        "If no Retrace uses them (see Databases in every Retrace connected to this server), drop them:\n" +
+          `SELECT pg_drop_replication_slot('${stranger}');`,
+      );
+    } finally {
+      await tlsQuery(`select pg_drop_replication_slot('${stranger}')`);
     }
   });
 });

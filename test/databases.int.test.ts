@@ -295,6 +295,7 @@ describe("POST /api/databases/check", () => {
       "replication_slots",
       "wal_senders",
       "publication",
+      "names",
     ]);
     expect(body.roleSql).toContain("CREATE ROLE retrace WITH LOGIN REPLICATION");
     expect(body.roleSql).toContain('GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO retrace;');

@@ -23,6 +23,7 @@ const healthy: SourceFacts = {
   serverMarks: { settings: [], roles: [] },
   ssl: true,
   unreadableTables: [],
+  foreignNames: { slots: [], publications: [] },
   foreignOwners: [],
   missingTables: [],
   access: { role: "app", tables: [], owners: [], publication: null },
@@ -41,6 +42,7 @@ describe("evaluateChecks", () => {
       "replication_slots",
       "wal_senders",
       "publication",
+      "names",
     ]);
     expect(checks.some((c) => "fix" in c)).toBe(false);
   });
@@ -183,6 +185,26 @@ describe("checks on each kind of host", () => {
     expect(select?.fix).toContain('GRANT SELECT ON "public"."orders" TO "app";');
     expect(select?.fix).toMatch(/owner/);
     expect(select && errorForCheck(select).code).toBe("insufficient_privilege");
+  });
+});
+
+describe("names", () => {
+  it("passes, naming what another Retrace left, with the SQL to drop an inactive slot", () => {
+    const names = evaluateChecks({
+      ...healthy,
+      foreignNames: {
+        slots: [
+          { name: "retrace_" + "a".repeat(32), active: false },
+          { name: "retrace_" + "b".repeat(32), active: true },
+        ],
+        publications: ["retrace_" + "a".repeat(32)],
+      },
+    }).find((c) => c.id === "names");
+    expect(names?.ok).toBe(true);
+    expect(names?.message).toContain("(slot, inactive)");
+    expect(names?.fix).toContain(`SELECT pg_drop_replication_slot('retrace_${"a".repeat(32)}');`);
+    expect(names?.fix).not.toContain("b".repeat(32));
+    expect(names?.fix).toContain(`DROP PUBLICATION "retrace_${"a".repeat(32)}";`);
   });
 });
 

@@ -23,7 +23,7 @@ import {
 import { Invalid, type AppError } from "../errors";
 import type { TableRef } from "./input";
 import { roleSql } from "./role-sql";
-import { quoteIdent } from "./sql";
+import { quoteIdent, quoteLiteral } from "./sql";
 import { gatherTableAccess, ownerSql, tableSetup, type AccessFacts, type TableAccess } from "./table-access";
 
 export type CheckId =
@@ -38,7 +38,8 @@ export type CheckId =
   | "wal_senders"
   | "publication"
   | "tables"
-  | "select";
+  | "select"
+  | "names";
 
 export type Check = { id: CheckId; label: string; ok: boolean; message: string; fix?: string };
 
@@ -78,6 +79,13 @@ export type SourceFacts = {
   ssl: boolean;
   /** Chosen tables (that exist) the current user may not SELECT. */
   unreadableTables: string[];
+  /**
+   * Slots (of this database) and publications named like Retrace's (retrace_<32 hex>), other than the source's
+   * own: another Retrace's, or left by a database removed without its cleanup.
+   */
+  foreignNames: { slots: { name: string; active: boolean }[]; publications: string[] };
+  /** Of those, the ones a database connected in this Retrace uses (name -> its display name), when known. */
+  ours?: Map<string, string>;
   /** Owners of user tables the current user cannot act as, with how many tables each owns. */
   foreignOwners: { owner: string; tables: number }[];
   /** Requested tables that do not exist. */
@@ -99,6 +107,7 @@ const LABELS: Record<CheckId, string> = {
   publication: "Can create a publication",
   tables: "Chosen tables exist",
   select: "SELECT on the chosen tables",
+  names: "Names free or already ours",
 };
 
 /**
@@ -168,6 +177,15 @@ export async function gatherFacts(
        and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'
      group by 1, 2, 4`);
   const schemas = [...new Set(owners.rows.map((r) => r.schema))].sort();
+  const names = await client.query<{ kind: "slot" | "publication"; name: string; active: boolean }>(
+    `select 'slot' as kind, slot_name::text as name, active from pg_replication_slots
+      where database = current_database() and slot_name ~ '^retrace_[0-9a-f]{32}$' and slot_name <> $1
+     union all
+     select 'publication', pubname::text, false from pg_publication
+      where pubname ~ '^retrace_[0-9a-f]{32}$' and pubname <> $1
+     order by 1, 2`,
+    [publicationName ?? ""],
+  );
   const foreign = new Map<string, number>();
   for (const row of owners.rows) {
     if (!row.owned) foreign.set(row.owner, (foreign.get(row.owner) ?? 0) + row.tables);
@@ -210,6 +228,10 @@ export async function gatherFacts(
     serverMarks: { settings: base.mark_settings, roles: base.mark_roles },
     ssl: base.ssl,
     unreadableTables,
+    foreignNames: {
+      slots: names.rows.filter((r) => r.kind === "slot").map((r) => ({ name: r.name, active: r.active })),
+      publications: names.rows.filter((r) => r.kind === "publication").map((r) => r.name),
+    },
     foreignOwners: [...foreign].map(([owner, count]) => ({ owner, tables: count })),
     missingTables,
     access: await gatherTableAccess(client, tables, publicationName),
@@ -326,6 +348,7 @@ export function evaluateChecks(
       ),
     );
   }
+  checks.push(namesCheck(facts));
   const readable = new Set([...requested, ...read].map((t) => `${t.schema}.${t.table}`));
   const found = [...readable].filter((name) => !facts.missingTables.includes(name)).length;
   if (found > 0) {
@@ -344,6 +367,49 @@ export function evaluateChecks(
     );
   }
   return checks;
+}
+
+/**
+ * Retrace names its slot and publication retrace_<its id>, so its own are always free; what this reports is
+ * what another Retrace (or a removal that could not clean up) left here. It never blocks connecting, but an
+ * inactive slot holds WAL on the server until it is dropped.
+ */
+export function namesCheck(facts: SourceFacts): Check {
+  const ours = facts.ours ?? new Map<string, string>();
+  const oursNote = [...new Set([...facts.foreignNames.slots.map((s) => s.name), ...facts.foreignNames.publications])]
+    .filter((name) => ours.has(name))
+    .map((name) => `${name} is ${JSON.stringify(ours.get(name))}'s, connected in this Retrace.`)
+    .join(" ");
+  const slots = facts.foreignNames.slots.filter((s) => !ours.has(s.name));
+  const publications = facts.foreignNames.publications.filter((p) => !ours.has(p));
+  if (slots.length === 0 && publications.length === 0) {
+    return check(
+      "names",
+      true,
+      oursNote
+        ? `Retrace's names (retrace_<id>) are free. ${oursNote}`
+        : "No other Retrace slot or publication here: Retrace's names (retrace_<id>) are free.",
+    );
+  }
+  const inactive = slots.filter((s) => !s.active);
+  const listed = [
+    ...slots.map((s) => `${s.name} (slot, ${s.active ? "streaming" : "inactive"})`),
+    ...publications.map((p) => `${p} (publication)`),
+  ].join(", ");
+  const message =
+    `Retrace's new names are free, but ${listed} ${slots.length + publications.length === 1 ? "is" : "are"} here ` +
+    "already: another Retrace's, or left by a database removed without its cleanup." +
+    (inactive.length > 0 ? " An inactive slot keeps WAL on the server's disk until it is dropped." : "") +
+    (oursNote ? ` ${oursNote}` : "");
+  const fix =
+    inactive.length > 0 || publications.length > 0
+      ? "If no Retrace uses them (see Databases in every Retrace connected to this server), drop them:\n" +
+        [
+          ...inactive.map((s) => `SELECT pg_drop_replication_slot(${quoteLiteral(s.name)});`),
+          ...publications.map((p) => `DROP PUBLICATION ${quoteIdent(p)};`),
+        ].join("\n")
+      : undefined;
+  return fix ? { id: "names", label: LABELS.names, ok: true, message, fix } : check("names", true, message);
 }
 
 /** "schema.table" (split at the first dot, as the API names tables) quoted for SQL. */
@@ -509,7 +575,12 @@ function kindReport(kind: HostKind, chosen: HostKind | null | undefined): CheckR
 export async function checkSource(
   conn: SourceConnection,
   tables: readonly TableRef[] = [],
-  options: { hostKind?: HostKind | null; readTables?: readonly TableRef[] } = {},
+  options: {
+    hostKind?: HostKind | null;
+    readTables?: readonly TableRef[];
+    /** Slot and publication names of the databases connected in this Retrace, with their display names. */
+    ours?: Map<string, string>;
+  } = {},
 ): Promise<CheckReport> {
   const read = options.readTables ?? [];
   let client: pg.Client;
@@ -526,7 +597,7 @@ export async function checkSource(
     };
   }
   try {
-    const facts = await gatherFacts(client, tables, null, read);
+    const facts = { ...(await gatherFacts(client, tables, null, read)), ours: options.ours };
     const kind = hostKindOf(facts, conn.host, options.hostKind);
     const checks = [...connectedChecks(conn, facts), ...evaluateChecks(facts, tables, kind, read)];
     return {
@@ -573,6 +644,8 @@ export function errorForCheck(failed: Check): AppError {
       return new InsufficientPrivilege(failed.message, failed.fix);
     case "tables":
       return new Invalid(failed.message);
+    case "names":
+      return new SourceError("provisioning_failed", failed.message, failed.fix);
     case "reachable":
       return new SourceError("source_unreachable", failed.message, failed.fix);
     case "tls":

@@ -222,11 +222,14 @@ export function knownSourceError(error: unknown, conn: SourceConnection): Source
     case "28000":
       return new AuthenticationFailed(
         `Authentication failed for user "${user}" on ${where}: ${raw}`,
-        /pg_hba/.test(raw)
-          ? "Allow the connection in pg_hba.conf, for example:\n" +
+        /pg_hba/.test(raw) && /no encryption/.test(raw) && conn.sslMode === "disable"
+          ? 'The server only accepts encrypted connections from here: choose SSL mode "verify-full" ' +
+              '(or "require", which accepts any certificate).'
+          : /pg_hba/.test(raw)
+            ? "Allow the connection in pg_hba.conf, for example:\n" +
               `host  ${conn.database}  ${user}  0.0.0.0/0  scram-sha-256\n` +
               "then: SELECT pg_reload_conf();"
-          : undefined,
+            : undefined,
       );
     case "3D000":
       return new DatabaseMissing(

@@ -330,3 +330,11 @@ export async function deleteSource(db: Queryable, id: string): Promise<boolean> 
     return deleted.length > 0;
   });
 }
+
+/** The slot and publication names of every connected source, each with its source's display name. */
+export async function replicationNamesInUse(db: Queryable): Promise<Map<string, string>> {
+  const rows = await db
+    .select({ name: sources.name, slotName: sources.slotName, publicationName: sources.publicationName })
+    .from(sources);
+  return new Map(rows.flatMap((r) => [[r.slotName, r.name] as const, [r.publicationName, r.name] as const]));
+}

@@ -44,6 +44,7 @@ import {
   getSourceConnection,
   isUniqueViolation,
   listTrackedTables,
+  replicationNamesInUse,
   setSourceEnabled,
   setTrackedTables,
   SOURCE_IDENTITY_INDEX,
@@ -100,11 +101,12 @@ function alreadyConnected(existing: ConnectedSource): Conflict {
  * Runs the connect checks without creating anything (the form's live feedback, and the read-only role path's
  * Verify: `readTables` are the tables its role SQL was written for, checked for SELECT).
  */
-export async function checkConnection(input: unknown): Promise<CheckReport> {
+export async function checkConnection(db: Db, input: unknown): Promise<CheckReport> {
   const parsed = checkInputSchema.extend({ readTables: tableListSchema.default([]) }).parse(input);
   return checkSource(parsed, toTableRefs(parsed.tables), {
     hostKind: parsed.hostKind,
     readTables: toTableRefs(parsed.readTables),
+    ours: await replicationNamesInUse(db),
   });
 }
 
@@ -142,7 +144,7 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
     const existing = identity ? await findSameDatabase(db, secret, identity, parsed) : null;
     if (existing) throw alreadyConnected(existing);
 
-    const facts = await gatherFacts(client, tables);
+    const facts = { ...(await gatherFacts(client, tables)), ours: await replicationNamesInUse(db) };
     const kind = hostKindOf(facts, parsed.host, parsed.hostKind);
     const checks = [...connectedChecks(parsed, facts), ...evaluateChecks(facts, tables, kind)];
     if (checks.some((check) => !check.ok)) throw checksFailed(checks);
