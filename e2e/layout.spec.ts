@@ -125,8 +125,7 @@ test.describe("signed in", () => {
   });
 
   test("the connect form fits a phone and a laptop", async ({ page }, testInfo) => {
-    // The dedicated role's SQL is the widest thing on the page.
-    const ready = () => page.getByText("CREATE ROLE", { exact: false });
+    const ready = () => page.getByRole("heading", { name: "Checks" });
     for (const width of WIDTHS) {
       await checkPage(page, { name: "databases-new", path: "/databases/new", ready, signedIn: true }, width, testInfo);
     }

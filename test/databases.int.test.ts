@@ -254,7 +254,9 @@ describe("POST /api/databases failures", () => {
     );
     expect(status).toBe(422);
     expect(body.error.code).toBe("insufficient_privilege");
-    expect((body.error.details as { fix: string }).fix).toBe('ALTER ROLE "no_replication" WITH REPLICATION;');
+    expect((body.error.details as { fix: string }).fix).toBe(
+      'Run as a superuser:\nALTER ROLE "no_replication" WITH REPLICATION;',
+    );
     expect(await sourceState(source, "app")).toEqual({ publications: [], slots: [] });
     expect(await storeSourceCount()).toBe(0);
   });
@@ -283,13 +285,17 @@ describe("POST /api/databases/check", () => {
     expect(status).toBe(200);
     expect(body.ok).toBe(true);
     expect(body.checks.map((c) => c.id)).toEqual([
-      "connection",
+      "reachable",
+      "tls",
+      "authentication",
+      "database",
       "version",
       "wal_level",
       "replication",
       "replication_slots",
       "wal_senders",
       "publication",
+      "names",
     ]);
     expect(body.roleSql).toContain("CREATE ROLE retrace WITH LOGIN REPLICATION");
     expect(body.roleSql).toContain('GRANT SELECT ON ALL TABLES IN SCHEMA "public" TO retrace;');
@@ -321,8 +327,11 @@ describe("POST /api/databases/check", () => {
       ),
     );
     expect(status).toBe(200);
-    expect(body.checks).toHaveLength(1);
-    expect(body.checks[0]).toMatchObject({ id: "connection", ok: false });
+    expect(body.checks.map((c) => [c.id, c.ok])).toEqual([
+      ["reachable", true],
+      ["tls", true],
+      ["authentication", false],
+    ]);
     expect(text).not.toContain("Bad-Pa55word-123");
   });
 

@@ -19,7 +19,16 @@ import { HEARTBEAT_PREFIX, HealthLoop, type HealthOptions } from "./source-healt
 
 export type SessionSource = Pick<
   Source,
-  "id" | "host" | "port" | "database" | "username" | "sslMode" | "environment" | "slotName" | "publicationName"
+  | "id"
+  | "host"
+  | "port"
+  | "database"
+  | "username"
+  | "sslMode"
+  | "sslRootCert"
+  | "environment"
+  | "slotName"
+  | "publicationName"
 >;
 
 export type SessionOptions = {

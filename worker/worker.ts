@@ -46,6 +46,7 @@ function fingerprint(source: Source): string {
     source.username,
     source.passwordEncrypted,
     source.sslMode,
+    source.sslRootCert,
     source.environment,
     source.slotName,
     source.publicationName,

@@ -5,6 +5,7 @@ import { apiFetch } from "@/lib/api/client";
 import { databasePath as base, databaseQueries } from "@/lib/query/databases";
 import { queryKeys } from "@/lib/query/keys";
 import type {
+  CheckJson,
   CheckResponse,
   DatabaseDetailResponse,
   DatabaseResponse,
@@ -20,9 +21,16 @@ export type ConnectionFields = {
   username: string;
   password: string;
   sslMode: string;
+  /** PEM of the CA verify-full trusts; empty: the CAs Node trusts. */
+  sslRootCert: string;
+  /** A kind from lib/sources/host-kind.ts; null: detected. */
+  hostKind: string | null;
 };
 
-export type ConnectFields = ConnectionFields & { environment: string };
+/** What Check connection / Verify sends: `readTables` are the read-only role's tables, checked for SELECT. */
+export type CheckFields = ConnectionFields & { readTables?: string[] };
+
+export type ConnectFields = ConnectionFields & { environment: string; name: string };
 
 export function useDatabases() {
   return useQuery(databaseQueries.list());
@@ -40,13 +48,13 @@ export function useSourceTables(id: string) {
  * The dedicated role's SQL for the database name as it is typed, built on the server (identifiers quoted by pg);
  * the previous name's stays on screen meanwhile.
  */
-export function useRoleSql(database: string) {
-  return useQuery({ ...databaseQueries.roleSql(database), placeholderData: keepPreviousData });
+export function useRoleSql(database: string, hostKind = "", tables = "") {
+  return useQuery({ ...databaseQueries.roleSql(database, hostKind, tables), placeholderData: keepPreviousData });
 }
 
 export function useCheckConnection() {
   return useMutation({
-    mutationFn: (fields: ConnectionFields) =>
+    mutationFn: (fields: CheckFields) =>
       apiFetch<CheckResponse>("/api/databases/check", { method: "POST", body: JSON.stringify(fields) }),
   });
 }
@@ -137,4 +145,11 @@ export function fixOf(details: unknown): string | null {
   if (typeof details !== "object" || details === null || Array.isArray(details)) return null;
   const fix = (details as { fix?: unknown }).fix;
   return typeof fix === "string" ? fix : null;
+}
+
+/** Every check, passed and failed, that a refused Add Database carries in details.checks (as Check reports). */
+export function checksOf(details: unknown): CheckJson[] | null {
+  if (typeof details !== "object" || details === null || Array.isArray(details)) return null;
+  const checks = (details as { checks?: unknown }).checks;
+  return Array.isArray(checks) ? (checks as CheckJson[]) : null;
 }

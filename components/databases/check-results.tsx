@@ -1,6 +1,6 @@
 import { classes } from "@/components/ui/classes";
 import type { CheckJson } from "@/lib/sources/api-types";
-import { CopyBlock } from "./copy-block";
+import { FixText } from "./fix-text";
 
 /** The connect checks, in order, each with ✓/✗, its message and the exact fix. */
 export function CheckResults({ checks }: { checks: CheckJson[] }) {
@@ -28,7 +28,7 @@ export function CheckResults({ checks }: { checks: CheckJson[] }) {
                 {check.label}
               </p>
               <p className="text-sm text-slate-600 wrap-anywhere">{check.message}</p>
-              {check.fix ? <CopyBlock text={check.fix} /> : null}
+              {check.fix ? <FixText text={check.fix} /> : null}
             </div>
           </li>
         ))}

@@ -1,25 +1,54 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
-import { classes, primaryButton, secondaryButton } from "@/components/ui/classes";
+import { useState, type ChangeEvent, type FormEvent } from "react";
+import { classes, inputClass, primaryButton, secondaryButton } from "@/components/ui/classes";
 import { ApiError } from "@/lib/api/client";
+import type { CheckJson } from "@/lib/sources/api-types";
 import { parseConnectionString } from "@/lib/sources/connection-string";
-import { fieldErrorsOf, fixOf, useCheckConnection, useConnectDatabase, useRoleSql, type ConnectFields } from "./api";
+import { HOST_KIND_LABELS, HOST_KINDS, hostKindFromName } from "@/lib/sources/host-kind";
+import {
+  checksOf,
+  fieldErrorsOf,
+  fixOf,
+  useCheckConnection,
+  useConnectDatabase,
+  useRoleSql,
+  type ConnectFields,
+} from "./api";
 import { CheckResults } from "./check-results";
 import { CopyBlock } from "./copy-block";
 import { SelectField, TextField } from "./fields";
+import { FixText } from "./fix-text";
 
 const CUSTOM = "__custom";
+const DETECT = "";
 
 const SSL_OPTIONS = [
-  { value: "prefer", label: "Prefer (SSL when the server offers it)" },
-  { value: "require", label: "Require (encrypted, certificate not verified)" },
-  { value: "verify-full", label: "Verify full (encrypted, certificate and host verified)" },
+  { value: "prefer", label: "Prefer (SSL if offered, else unencrypted)" },
+  { value: "require", label: "Require (encrypted, any certificate)" },
+  { value: "verify-full", label: "Verify full (encrypted, certificate and host checked)" },
   { value: "disable", label: "Disable (no SSL)" },
 ];
 
+/** What each SSL mode really does, shown under the select. */
+const SSL_EXPLAINED: Record<string, string> = {
+  prefer:
+    "Encrypts when the server offers SSL, and silently falls back to an unencrypted connection when it does not. " +
+    "The certificate is not checked.",
+  require:
+    "Always encrypted (fails when the server has no SSL), but any certificate is accepted: it stops eavesdropping, " +
+    "not someone posing as your server.",
+  "verify-full":
+    "Encrypted, and the server must show a certificate signed by a CA you trust (the one below, or a public CA) " +
+    "and issued for exactly this host name. Recommended.",
+  disable: "No encryption: data and the password cross the network in clear. Only for a private network.",
+};
+
+type SetupPath = "automatic" | "role";
+
 type FormState = {
+  name: string;
   host: string;
   port: string;
   database: string;
@@ -28,9 +57,12 @@ type FormState = {
   environment: string;
   customEnvironment: string;
   sslMode: string;
+  sslRootCert: string;
+  hostKind: string;
 };
 
 const INITIAL: FormState = {
+  name: "",
   host: "",
   port: "5432",
   database: "",
@@ -39,25 +71,39 @@ const INITIAL: FormState = {
   environment: "production",
   customEnvironment: "",
   sslMode: "prefer",
+  sslRootCert: "",
+  hostKind: DETECT,
 };
 
 function toRequest(state: FormState): ConnectFields {
   return {
+    name: state.name,
     host: state.host,
     port: state.port,
     database: state.database,
     username: state.username,
     password: state.password,
     sslMode: state.sslMode,
+    sslRootCert: state.sslMode === "verify-full" ? state.sslRootCert : "",
+    hostKind: state.hostKind || null,
     environment: state.environment === CUSTOM ? state.customEnvironment.trim() : state.environment,
   };
 }
+
+const splitTables = (text: string) =>
+  text
+    .split(/[\s,]+/)
+    .map((t) => t.trim())
+    .filter(Boolean);
 
 export function ConnectForm() {
   const router = useRouter();
   const [state, setState] = useState<FormState>(INITIAL);
   const [connectionString, setConnectionString] = useState("");
   const [filledNote, setFilledNote] = useState<string | null>(null);
+  const [caFileNote, setCaFileNote] = useState<string | null>(null);
+  const [path, setPath] = useState<SetupPath>("automatic");
+  const [readTables, setReadTables] = useState("");
   const connect = useConnectDatabase();
   const check = useCheckConnection();
 
@@ -69,7 +115,17 @@ export function ConnectForm() {
     .sort((a, b) => b.submittedAt - a.submittedAt)[0]?.error;
   const fieldErrors = validation instanceof ApiError ? fieldErrorsOf(validation.details) : {};
   const connectError = connect.error;
-  const connectFix = connect.error instanceof ApiError ? fixOf(connect.error.details) : null;
+  const connectDetails = connectError instanceof ApiError ? connectError.details : undefined;
+  const connectChecks = checksOf(connectDetails);
+  const connectFix = connectChecks ? null : fixOf(connectDetails);
+
+  // The checks on screen: from Check connection / Verify, or from a refused Add Database, whichever came last.
+  const shown: { checks: CheckJson[]; hostKind?: string } | null =
+    connectChecks && connect.submittedAt >= check.submittedAt
+      ? { checks: connectChecks }
+      : check.data
+        ? { checks: check.data.checks, hostKind: check.data.hostKind.label }
+        : null;
 
   function fillFromConnectionString(text: string) {
     setConnectionString(text);
@@ -80,10 +136,27 @@ export function ConnectForm() {
       );
       return;
     }
-    setState((s) => ({ ...s, ...parsed }));
+    const { sslRootCertFile, ...fields } = parsed;
+    setState((s) => ({ ...s, ...fields }));
     // The string may hold a password: keep it only in the Password field.
     setConnectionString("");
-    setFilledNote("Filled the fields from the connection string.");
+    setFilledNote(
+      "Filled the fields from the connection string." +
+        (sslRootCertFile
+          ? ` It names a CA certificate file (${sslRootCertFile}): choose that file or paste its contents below.`
+          : ""),
+    );
+  }
+
+  async function readCaFile(event: ChangeEvent<HTMLInputElement>) {
+    const file = event.target.files?.[0];
+    if (!file) return;
+    if (file.size > 200_000) {
+      setCaFileNote(`${file.name} is too large for a CA certificate.`);
+      return;
+    }
+    set("sslRootCert")(await file.text());
+    setCaFileNote(`Read ${file.name}.`);
   }
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -93,9 +166,37 @@ export function ConnectForm() {
     });
   }
 
+  function runCheck() {
+    check.mutate({ ...toRequest(state), readTables: path === "role" ? splitTables(readTables) : [] });
+  }
+
   const environmentError = fieldErrors.environment;
-  const rolePreview = useRoleSql(state.database.trim());
-  const sqlForRole = check.data?.roleSql ?? rolePreview.data?.roleSql;
+  const detectedFromName = hostKindFromName(state.host);
+  const roleKind = state.hostKind || detectedFromName || "";
+  const rolePreview = useRoleSql(state.database.trim(), roleKind, splitTables(readTables).join(","));
+  // A check knows the source's schemas and table owners: its SQL is the more exact one.
+  const sqlForRole = (path === "role" && check.data?.roleSql) || rolePreview.data?.roleSql;
+
+  const checksPanel = (
+    <div className="mt-3">
+      {shown ? (
+        <>
+          {shown.hostKind ? <p className="mb-2 text-xs text-slate-500">Fixes for: {shown.hostKind}</p> : null}
+          <CheckResults checks={shown.checks} />
+        </>
+      ) : check.error && !(check.error instanceof ApiError && check.error.status === 400) ? (
+        <p role="alert" className="text-sm text-red-700">
+          {check.error.message}
+        </p>
+      ) : (
+        <p className="text-sm text-slate-500">
+          {path === "role" ? "Verify" : "Check connection"} tries the connection (network, TLS, password, database) and
+          then the server version, wal_level, the replication privilege, free replication slots and WAL senders and the
+          right to create a publication, and shows the exact fix for your host for anything missing.
+        </p>
+      )}
+    </div>
+  );
 
   return (
     // One column on a phone, two from lg up; minmax(0, 1fr) so the role SQL and the long SSL option labels
@@ -104,7 +205,7 @@ export function ConnectForm() {
       <form
         onSubmit={onSubmit}
         noValidate
-        className="min-w-0 space-y-5 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6"
+        className="min-w-0 space-y-5 self-start rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6"
       >
         <div className="space-y-1">
           <label htmlFor="connection-string" className="block text-sm font-medium text-slate-700">
@@ -115,7 +216,7 @@ export function ConnectForm() {
             rows={2}
             value={connectionString}
             onChange={(e) => fillFromConnectionString(e.target.value)}
-            placeholder="postgres://user:password@host:5432/database?sslmode=require"
+            placeholder="postgres://user:password@host:5432/database?sslmode=verify-full"
             aria-describedby="connection-string-note"
             className={classes(
               "block w-full rounded-md border border-slate-300 bg-white",
@@ -125,9 +226,20 @@ export function ConnectForm() {
             autoComplete="off"
           />
           <p id="connection-string-note" role="status" className="text-xs text-slate-500">
-            {filledNote ?? "Optional: paste one to fill the fields below."}
+            {filledNote ?? "Optional: paste one (postgres://… or host=… dbname=…) to fill the fields below."}
           </p>
         </div>
+
+        <TextField
+          id="name"
+          label="Display name"
+          value={state.name}
+          onChange={(e) => set("name")(e.target.value)}
+          error={fieldErrors.name}
+          hint="Optional: how Retrace lists it (default: the database name)."
+          autoComplete="off"
+          placeholder={state.database || "Shop (production)"}
+        />
 
         <div className="grid grid-cols-1 gap-4 sm:grid-cols-[minmax(0,3fr)_minmax(0,1fr)]">
           <TextField
@@ -179,8 +291,7 @@ export function ConnectForm() {
             autoComplete="new-password"
           />
         </div>
-        {/* The SSL modes' labels are long: their select gets two thirds of the row. */}
-        <div className="grid grid-cols-1 gap-4 sm:grid-cols-[minmax(0,1fr)_minmax(0,2fr)]">
+        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
           <div className="space-y-2">
             <SelectField
               id="environment"
@@ -207,24 +318,94 @@ export function ConnectForm() {
             ) : null}
           </div>
           <SelectField
-            id="ssl-mode"
-            label="SSL mode"
-            value={state.sslMode}
-            onChange={(e) => set("sslMode")(e.target.value)}
-            error={fieldErrors.sslMode}
+            id="host-kind"
+            label="Provider"
+            value={state.hostKind}
+            onChange={(e) => set("hostKind")(e.target.value)}
+            error={fieldErrors.hostKind}
+            hint={
+              state.hostKind
+                ? "The fixes the checks show are written for this host."
+                : detectedFromName
+                  ? `Detected from the host name: ${HOST_KIND_LABELS[detectedFromName]}.`
+                  : "Detected from the server when checked; choose one to be sure."
+            }
           >
-            {SSL_OPTIONS.map((option) => (
-              <option key={option.value} value={option.value}>
-                {option.label}
+            <option value={DETECT}>Detect automatically</option>
+            {HOST_KINDS.map((kind) => (
+              <option key={kind} value={kind}>
+                {HOST_KIND_LABELS[kind]}
               </option>
             ))}
           </SelectField>
         </div>
 
+        <SelectField
+          id="ssl-mode"
+          label="SSL mode"
+          value={state.sslMode}
+          onChange={(e) => set("sslMode")(e.target.value)}
+          error={fieldErrors.sslMode}
+          hint={SSL_EXPLAINED[state.sslMode]}
+        >
+          {SSL_OPTIONS.map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
+          ))}
+        </SelectField>
+
+        {state.sslMode === "verify-full" ? (
+          <div className="space-y-1">
+            <label htmlFor="ssl-root-cert" className="block text-sm font-medium text-slate-700">
+              CA certificate
+            </label>
+            <textarea
+              id="ssl-root-cert"
+              rows={4}
+              value={state.sslRootCert}
+              onChange={(e) => set("sslRootCert")(e.target.value)}
+              placeholder={"-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----"}
+              aria-invalid={fieldErrors.sslRootCert ? true : undefined}
+              aria-describedby="ssl-root-cert-note"
+              className={classes(inputClass, "font-mono text-xs")}
+              spellCheck={false}
+              autoComplete="off"
+            />
+            <div className="flex flex-wrap items-center gap-2">
+              <label htmlFor="ssl-root-cert-file" className="text-xs font-medium text-slate-700">
+                Or choose the file:
+              </label>
+              <input
+                id="ssl-root-cert-file"
+                type="file"
+                accept=".pem,.crt,.cer,application/x-pem-file,application/x-x509-ca-cert"
+                onChange={(e) => void readCaFile(e)}
+                className={classes(
+                  "min-w-0 max-w-full text-xs text-slate-600",
+                  "file:mr-2 file:rounded file:border-0 file:bg-slate-100 file:px-2 file:py-1",
+                )}
+              />
+            </div>
+            <p
+              id="ssl-root-cert-note"
+              className={`text-xs ${fieldErrors.sslRootCert ? "text-red-700" : "text-slate-500"}`}
+            >
+              {fieldErrors.sslRootCert ??
+                caFileNote ??
+                "Optional: the PEM certificate of the CA that signed the server's certificate (public, not a key). " +
+                  "Empty: public CAs only."}
+            </p>
+          </div>
+        ) : null}
+
         {connectError ? (
           <div role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
             <p>{connectError.message}</p>
-            {connectFix ? <CopyBlock text={connectFix} /> : null}
+            {connectChecks ? (
+              <p className="mt-1">Every check that failed is listed under Checks, each with its fix.</p>
+            ) : null}
+            {connectFix ? <FixText text={connectFix} /> : null}
           </div>
         ) : null}
 
@@ -232,13 +413,8 @@ export function ConnectForm() {
           <button type="submit" disabled={connect.isPending} className={primaryButton}>
             {connect.isPending ? "Adding…" : "Add Database"}
           </button>
-          <button
-            type="button"
-            disabled={check.isPending}
-            onClick={() => check.mutate(toRequest(state))}
-            className={secondaryButton}
-          >
-            {check.isPending ? "Checking…" : "Check connection"}
+          <button type="button" disabled={check.isPending} onClick={runCheck} className={secondaryButton}>
+            {check.isPending ? "Checking…" : path === "role" ? "Verify" : "Check connection"}
           </button>
         </div>
         <p className="text-xs text-slate-500">
@@ -247,31 +423,94 @@ export function ConnectForm() {
         </p>
       </form>
 
-      <aside className="min-w-0 space-y-6" aria-label="Connection checks and setup help">
-        <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6">
-          <h2 className="text-base font-semibold">Checks</h2>
-          <div className="mt-3">
-            {check.data ? (
-              <CheckResults checks={check.data.checks} />
-            ) : check.error && !(check.error instanceof ApiError && check.error.status === 400) ? (
-              <p role="alert" className="text-sm text-red-700">
-                {check.error.message}
-              </p>
-            ) : (
-              <p className="text-sm text-slate-500">
-                Check connection verifies the server version, wal_level, the REPLICATION privilege, free replication
-                slots and WAL senders, and the right to create a publication, and shows the exact fix for anything
-                missing.
-              </p>
-            )}
+      <aside className="min-w-0 space-y-6" aria-label="Set-up and connection checks">
+        <fieldset className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6">
+          <legend className="px-1 text-base font-semibold">Set-up</legend>
+          <div className="space-y-3">
+            <label className="flex gap-3 text-sm">
+              <input
+                type="radio"
+                name="setup-path"
+                value="automatic"
+                checked={path === "automatic"}
+                onChange={() => setPath("automatic")}
+                className="mt-1"
+              />
+              <span>
+                <span className="font-medium">Automatic</span>
+                <span className="block text-slate-500">
+                  Connect with a user that may replicate and create a publication (a superuser, or your provider&apos;s
+                  admin user). Retrace creates its publication and replication slot and sets REPLICA IDENTITY FULL on
+                  the tables you choose.
+                </span>
+              </span>
+            </label>
+            <label className="flex gap-3 text-sm">
+              <input
+                type="radio"
+                name="setup-path"
+                value="role"
+                checked={path === "role"}
+                onChange={() => setPath("role")}
+                className="mt-1"
+              />
+              <span>
+                <span className="font-medium">Read-only role</span>
+                <span className="block text-slate-500">
+                  You run the SQL below to give Retrace its own login that reads and replicates and changes no data,
+                  then connect with it. Verify says what is still missing.
+                </span>
+              </span>
+            </label>
           </div>
-        </section>
-        <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6">
-          <h2 className="text-base font-semibold">A dedicated role for Retrace</h2>
-          <p className="mt-1 text-sm text-slate-500">
-            Run this as a superuser at the source to give Retrace its own least-privilege login, then use it above.
-          </p>
-          {sqlForRole ? <CopyBlock text={sqlForRole} /> : null}
+        </fieldset>
+
+        {path === "role" ? (
+          <section
+            aria-labelledby="role-heading"
+            className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6"
+          >
+            <h2 id="role-heading" className="text-base font-semibold">
+              A read-only role for Retrace
+            </h2>
+            <ol className="mt-2 list-decimal space-y-1 pl-5 text-sm text-slate-600">
+              <li>Optionally list the tables it may read; otherwise it reads every table.</li>
+              <li>Run the SQL at the source (replace the password), as the first line says.</li>
+              <li>
+                Enter <code>retrace</code> and its password on the left, then Verify.
+              </li>
+            </ol>
+            <div className="mt-3">
+              <TextField
+                id="read-tables"
+                label="Tables to read"
+                value={readTables}
+                onChange={(e) => setReadTables(e.target.value)}
+                placeholder="public.orders, public.customers"
+                hint="schema.table, separated by commas; empty: every table, now and later."
+                autoComplete="off"
+              />
+            </div>
+            {sqlForRole ? <CopyBlock text={sqlForRole} /> : null}
+            <button
+              type="button"
+              disabled={check.isPending}
+              onClick={runCheck}
+              className={classes(secondaryButton, "mt-3")}
+            >
+              {check.isPending ? "Verifying…" : "Verify"}
+            </button>
+          </section>
+        ) : null}
+
+        <section
+          aria-labelledby="checks-heading"
+          className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6"
+        >
+          <h2 id="checks-heading" className="text-base font-semibold">
+            Checks
+          </h2>
+          {checksPanel}
         </section>
       </aside>
     </div>

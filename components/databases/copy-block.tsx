@@ -16,14 +16,27 @@ export function CopyBlock({ text, label = "Copy" }: { text: string; label?: stri
     }
   }
   return (
-    <div className="relative mt-2">
+    <div className="mt-2 overflow-hidden rounded-md bg-slate-900">
       {/*
-        Long lines wrap, each continued under a hanging indent so a wrapped statement still reads as one line, and
-        clear of the Copy button (Copy copies the text as it is): nothing hides behind a sideways scroll.
+        The Copy button has a bar of its own above the code, so it covers none of it at any width (it used to float
+        over the first line's end on a phone).
+      */}
+      <div className="flex justify-end border-b border-slate-700 px-2 py-1">
+        <button
+          type="button"
+          onClick={() => void copy()}
+          className="rounded bg-slate-700 px-2 py-0.5 text-xs text-slate-100 hover:bg-slate-600"
+        >
+          {copied ? "Copied" : label}
+        </button>
+      </div>
+      {/*
+        Long lines wrap, each continued under a hanging indent so a wrapped statement still reads as one line:
+        nothing hides behind a sideways scroll.
       */}
       <pre
         className={classes(
-          "rounded-md bg-slate-900 px-3 py-2 pr-16",
+          "px-3 py-2",
           "whitespace-pre-wrap font-mono text-xs leading-relaxed text-slate-100 wrap-anywhere",
         )}
       >
@@ -33,13 +46,6 @@ export function CopyBlock({ text, label = "Copy" }: { text: string; label?: stri
           </span>
         ))}
       </pre>
-      <button
-        type="button"
-        onClick={() => void copy()}
-        className="absolute right-2 top-2 rounded bg-slate-700 px-2 py-0.5 text-xs text-slate-100 hover:bg-slate-600"
-      >
-        {copied ? "Copied" : label}
-      </button>
     </div>
   );
 }

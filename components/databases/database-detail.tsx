@@ -94,7 +94,14 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
           </Row>
           <Row term="Database">{database.database}</Row>
           <Row term="Username">{database.username}</Row>
-          <Row term="SSL mode">{database.sslMode}</Row>
+          <Row term="SSL mode">
+            {database.sslMode}
+            {database.sslMode === "verify-full"
+              ? database.sslRootCertGiven
+                ? " (against the CA certificate given)"
+                : " (against public CAs)"
+              : ""}
+          </Row>
           <Row term="Replication slot">
             <span className="font-mono text-xs">{database.slotName}</span>
           </Row>

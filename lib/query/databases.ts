@@ -37,12 +37,19 @@ export const databaseQueries = {
       staleTime: 30_000,
     }),
 
-  /** The dedicated role's SQL for a database name (as typed; empty for the placeholder). */
-  roleSql: (database: string) =>
+  /**
+   * The dedicated role's SQL for a database name (as typed; empty for the placeholder), a kind of host (empty:
+   * self-managed) and the tables it reads (comma-separated "schema.table"; empty: every table).
+   */
+  roleSql: (database: string, hostKind = "", tables = "") =>
     queryOptions({
-      queryKey: queryKeys.databases.roleSql(database),
-      queryFn: ({ signal }) =>
-        apiFetch<RoleSqlResponse>(`/api/databases/role-sql?${new URLSearchParams({ database })}`, { signal }),
+      queryKey: queryKeys.databases.roleSql(database, hostKind, tables),
+      queryFn: ({ signal }) => {
+        const params = new URLSearchParams({ database });
+        if (hostKind) params.set("hostKind", hostKind);
+        if (tables) params.set("tables", tables);
+        return apiFetch<RoleSqlResponse>(`/api/databases/role-sql?${params}`, { signal });
+      },
       staleTime: Infinity,
     }),
 };

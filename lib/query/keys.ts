@@ -12,7 +12,8 @@ export const queryKeys = {
     list: () => [...queryKeys.databases.all, "list"] as const,
     detail: (id: string) => [...queryKeys.databases.all, "detail", id] as const,
     tables: (id: string) => [...queryKeys.databases.all, "tables", id] as const,
-    roleSql: (database: string) => [...queryKeys.databases.all, "role-sql", database] as const,
+    roleSql: (database: string, hostKind = "", tables = "") =>
+      [...queryKeys.databases.all, "role-sql", database, hostKind, tables] as const,
   },
   changes: {
     all: ["changes"] as const,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { httpStatus } from "../http/errors";
-import { errorForCheck, evaluateChecks, type SourceFacts } from "./checks";
+import { errorForCheck, evaluateChecks, hostKindOf, type SourceFacts } from "./checks";
 import { roleSql } from "./role-sql";
 
 const healthy: SourceFacts = {
@@ -19,6 +19,11 @@ const healthy: SourceFacts = {
   isRdsReplicationMember: false,
   canCreateInDatabase: true,
   schemas: ["public"],
+  schemaOwners: [{ schema: "public", owner: "app" }],
+  serverMarks: { settings: [], roles: [] },
+  ssl: true,
+  unreadableTables: [],
+  foreignNames: { slots: [], publications: [] },
   foreignOwners: [],
   missingTables: [],
   access: { role: "app", tables: [], owners: [], publication: null },
@@ -37,6 +42,7 @@ describe("evaluateChecks", () => {
       "replication_slots",
       "wal_senders",
       "publication",
+      "names",
     ]);
     expect(checks.some((c) => "fix" in c)).toBe(false);
   });
@@ -71,8 +77,10 @@ describe("evaluateChecks", () => {
   });
 
   it("asks for REPLICATION, or rds_replication on RDS", () => {
-    expect(failing({ hasReplication: false })[0]?.fix).toBe('ALTER ROLE "app" WITH REPLICATION;');
-    expect(failing({ hasReplication: false, isRds: true })[0]?.fix).toBe('GRANT rds_replication TO "app";');
+    expect(failing({ hasReplication: false })[0]?.fix).toBe('Run as a superuser:\nALTER ROLE "app" WITH REPLICATION;');
+    expect(failing({ hasReplication: false, isRds: true })[0]?.fix).toBe(
+      'Run as the master user:\nGRANT rds_replication TO "app";',
+    );
     expect(failing({ hasReplication: false, isRds: true, isRdsReplicationMember: true })).toEqual([]);
     expect(failing({ hasReplication: false, isSuperuser: true })).toEqual([]);
   });
@@ -146,12 +154,97 @@ describe("evaluateChecks", () => {
   });
 });
 
+describe("checks on each kind of host", () => {
+  const walFix = (kind: Parameters<typeof evaluateChecks>[2]) =>
+    evaluateChecks({ ...healthy, walLevel: "replica" }, [], kind).find((c) => c.id === "wal_level")?.fix ?? "";
+
+  it("gives each host's own wal_level fix", () => {
+    expect(walFix("self-managed")).toContain("ALTER SYSTEM SET wal_level = logical;");
+    expect(walFix("rds")).toContain("rds.logical_replication = 1");
+    expect(walFix("neon")).toContain("Logical Replication");
+    expect(walFix("cloud-sql")).toContain("cloudsql.logical_decoding=on");
+    expect(walFix("azure")).toContain("--name wal_level --value logical");
+    expect(walFix("supabase")).toContain("db.<project-ref>.supabase.co");
+  });
+
+  it("takes the host from the server's own marks over the user's silence", () => {
+    expect(
+      hostKindOf({ ...healthy, serverMarks: { settings: ["cloudsql.logical_decoding"], roles: [] } }, "10.0.0.3"),
+    ).toBe("cloud-sql");
+    expect(hostKindOf({ ...healthy, isRds: true }, "10.0.0.3")).toBe("rds");
+    expect(hostKindOf(healthy, "ep-cool-1.us-east-2.aws.neon.tech")).toBe("neon");
+    expect(hostKindOf(healthy, "ep-cool-1.us-east-2.aws.neon.tech", "other")).toBe("other");
+  });
+
+  it("fails SELECT on a chosen table with the GRANT its owner runs", () => {
+    const checks = evaluateChecks({ ...healthy, unreadableTables: ["public.orders"] }, [], "self-managed", [
+      { schema: "public", table: "orders" },
+    ]);
+    const select = checks.find((c) => c.id === "select");
+    expect(select).toMatchObject({ ok: false });
+    expect(select?.fix).toContain('GRANT SELECT ON "public"."orders" TO "app";');
+    expect(select?.fix).toMatch(/owner/);
+    expect(select && errorForCheck(select).code).toBe("insufficient_privilege");
+  });
+});
+
+describe("names", () => {
+  it("passes, naming what another Retrace left, with the SQL to drop an inactive slot", () => {
+    const names = evaluateChecks({
+      ...healthy,
+      foreignNames: {
+        slots: [
+          { name: "retrace_" + "a".repeat(32), active: false },
+          { name: "retrace_" + "b".repeat(32), active: true },
+        ],
+        publications: ["retrace_" + "a".repeat(32)],
+      },
+    }).find((c) => c.id === "names");
+    expect(names?.ok).toBe(true);
+    expect(names?.message).toContain("(slot, inactive)");
+    expect(names?.fix).toContain(`SELECT pg_drop_replication_slot('retrace_${"a".repeat(32)}');`);
+    expect(names?.fix).not.toContain("b".repeat(32));
+    expect(names?.fix).toContain(`DROP PUBLICATION "retrace_${"a".repeat(32)}";`);
+  });
+});
+
 describe("roleSql", () => {
   it("creates a dedicated role with a placeholder password", () => {
-    const sql = roleSql("shop", ["public", "Sales"]);
+    const sql = roleSql("shop", { schemas: ["public", "Sales"] });
     expect(sql).toContain("CREATE ROLE retrace WITH LOGIN REPLICATION PASSWORD 'choose-a-strong-password';");
     expect(sql).toContain('GRANT CONNECT, CREATE ON DATABASE "shop" TO retrace;');
     expect(sql).toContain('GRANT SELECT ON ALL TABLES IN SCHEMA "Sales" TO retrace;');
-    expect(roleSql("shop", [], true)).toContain("GRANT rds_replication TO retrace;");
+    expect(roleSql("shop", { hostKind: "rds" })).toContain("GRANT rds_replication TO retrace;");
+    expect(roleSql("shop", { hostKind: "rds" })).not.toContain("LOGIN REPLICATION");
+  });
+
+  it("covers tables created later by every owner of a schema's tables, not only the role running it", () => {
+    const sql = roleSql("shop", {
+      schemas: ["public", "Sales"],
+      owners: [
+        { schema: "public", owner: "app" },
+        { schema: "public", owner: "Billing Team" },
+        { schema: "Sales", owner: "app" },
+      ],
+    });
+    expect(sql).toContain(
+      'ALTER DEFAULT PRIVILEGES FOR ROLE "app" IN SCHEMA "public" GRANT SELECT ON TABLES TO retrace;',
+    );
+    expect(sql).toContain(
+      'ALTER DEFAULT PRIVILEGES FOR ROLE "Billing Team" IN SCHEMA "public" GRANT SELECT ON TABLES TO retrace;',
+    );
+    expect(sql).toContain(
+      'ALTER DEFAULT PRIVILEGES FOR ROLE "app" IN SCHEMA "Sales" GRANT SELECT ON TABLES TO retrace;',
+    );
+    expect(sql).not.toContain('ALTER DEFAULT PRIVILEGES IN SCHEMA "public"');
+    expect(sql).toMatch(/any other owner must run them/);
+  });
+
+  it("grants SELECT on the chosen tables only, and says who runs it on a managed host", () => {
+    const sql = roleSql("shop", { tables: [{ schema: "public", table: "orders" }], hostKind: "cloud-sql" });
+    expect(sql).toContain('GRANT SELECT ON "public"."orders" TO retrace;');
+    expect(sql).not.toContain("ALL TABLES");
+    expect(sql).toContain("-- Run as the postgres user (a member of cloudsqlsuperuser)");
+    expect(sql).toMatch(/Your admin user is not a superuser/);
   });
 });

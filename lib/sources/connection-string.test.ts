@@ -41,12 +41,18 @@ describe("parseConnectionString", () => {
     });
   });
 
-  it("fills the fields without reading the SSL files a string names", () => {
+  it("fills the fields without reading the SSL files a string names (only noting the CA file's name)", () => {
     expect(
       parseConnectionString(
         "postgres://app@db.example.com/shop?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem&sslcert=/x&sslkey=/y",
       ),
-    ).toEqual({ host: "db.example.com", username: "app", database: "shop", sslMode: "verify-full" });
+    ).toEqual({
+      host: "db.example.com",
+      username: "app",
+      database: "shop",
+      sslMode: "verify-full",
+      sslRootCertFile: "/etc/ssl/ca.pem",
+    });
   });
 
   it("reads the libpq keyword/value form", () => {
@@ -65,5 +71,16 @@ describe("parseConnectionString", () => {
   it("returns null for text that is neither", () => {
     expect(parseConnectionString("")).toBeNull();
     expect(parseConnectionString("hello world")).toBeNull();
+  });
+
+  it("notes the CA file a string names, in both forms", () => {
+    expect(
+      parseConnectionString(
+        "postgres://u:p@db.abc.eu-west-1.rds.amazonaws.com/shop?sslmode=verify-full&sslrootcert=%2Fcerts%2Fglobal-bundle.pem",
+      ),
+    ).toMatchObject({ sslMode: "verify-full", sslRootCertFile: "/certs/global-bundle.pem" });
+    expect(
+      parseConnectionString("host=db port=5432 dbname=shop user=u sslmode=verify-full sslrootcert='/etc/ca.crt'"),
+    ).toMatchObject({ host: "db", sslMode: "verify-full", sslRootCertFile: "/etc/ca.crt" });
   });
 });

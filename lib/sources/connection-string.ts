@@ -8,6 +8,11 @@ export type ParsedConnectionString = {
   username?: string;
   password?: string;
   sslMode?: SslMode;
+  /**
+   * The CA file a string names (sslrootcert=…): a path on the machine it came from, which Retrace cannot read;
+   * the form asks for the file itself.
+   */
+  sslRootCertFile?: string;
 };
 
 /** libpq sslmode values mapped to the modes Retrace offers (verify-ca is upgraded to verify-full). */
@@ -66,6 +71,7 @@ function parseUrl(input: string): ParsedConnectionString {
     username: params.get("user") ?? decode(user),
     password: params.get("password") ?? (password !== undefined ? decode(password) : undefined),
     sslMode: sslmode ? SSL_MODE_MAP[sslmode] : undefined,
+    sslRootCertFile: params.get("sslrootcert") ?? undefined,
   });
 }
 
@@ -87,6 +93,7 @@ function parseKeywordValue(input: string): ParsedConnectionString | null {
     username: pairs.get("user"),
     password: pairs.get("password"),
     sslMode: sslmode ? SSL_MODE_MAP[sslmode] : undefined,
+    sslRootCertFile: pairs.get("sslrootcert"),
   });
 }
 

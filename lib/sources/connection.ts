@@ -3,14 +3,17 @@ import type { ConnectionInput } from "./input";
 import { AuthenticationFailed, DatabaseMissing, SourceError, SourceUnreachable, SslFailed } from "./errors";
 import { quoteIdent } from "./sql";
 
-/** What it takes to open a connection to a source (the password in clear, in memory only). */
-export type SourceConnection = ConnectionInput;
+/**
+ * What it takes to open a connection to a source (the password in clear, in memory only). `sslRootCert`: PEM of
+ * the CA(s) verify-full trusts (absent or null: the CAs Node trusts).
+ */
+export type SourceConnection = Omit<ConnectionInput, "sslRootCert"> & { sslRootCert?: string | null };
 
 export const CONNECT_TIMEOUT_MS = 5_000;
 
 type SslOption = pg.ClientConfig["ssl"];
 
-export function sslFor(mode: SourceConnection["sslMode"]): SslOption {
+export function sslFor(mode: SourceConnection["sslMode"], rootCert?: string | null): SslOption {
   switch (mode) {
     case "disable":
       return false;
@@ -19,14 +22,15 @@ export function sslFor(mode: SourceConnection["sslMode"]): SslOption {
       // libpq's `require`: encrypted, certificate not verified.
       return { rejectUnauthorized: false };
     case "verify-full":
-      return { rejectUnauthorized: true };
+      // Chain to the pasted CA (or Node's trusted roots) and the host name checked against the certificate.
+      return rootCert ? { rejectUnauthorized: true, ca: rootCert } : { rejectUnauthorized: true };
   }
 }
 
 /** node-postgres client options for a source. */
 export function clientConfig(
   conn: SourceConnection,
-  ssl: SslOption = sslFor(conn.sslMode),
+  ssl: SslOption = sslFor(conn.sslMode, conn.sslRootCert),
   applicationName = "retrace",
 ): pg.ClientConfig {
   return {
@@ -73,7 +77,7 @@ export async function openSourceClient(
     // node-postgres supports the option but its types do not list it.
     return options.replication ? ({ ...base, replication: "database" } as pg.ClientConfig) : base;
   };
-  const ssl = sslFor(conn.sslMode);
+  const ssl = sslFor(conn.sslMode, conn.sslRootCert);
   try {
     return { client: await open(config(ssl), onError), ssl };
   } catch (error) {
@@ -129,6 +133,32 @@ const CERT_CODES = new Set([
   "CERT_HAS_EXPIRED",
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
+
+/** verify-full refused the server's certificate: why, in words, and what to do about it. */
+function certificateError(code: string, conn: SourceConnection): SslFailed {
+  const where = `${conn.host}:${conn.port}`;
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return new SslFailed(
+      `The SSL certificate of ${where} is not issued for the host name "${conn.host}" (${code}).`,
+      "Connect with a host name the server's certificate names (its subject alternative names), " +
+        'not an IP address or an alias. Or choose SSL mode "require": encrypted, but any certificate is accepted.',
+    );
+  }
+  if (code === "CERT_HAS_EXPIRED") {
+    return new SslFailed(
+      `The SSL certificate of ${where} has expired (${code}).`,
+      "Renew the server's certificate (ssl_cert_file) and reload PostgreSQL.",
+    );
+  }
+  return new SslFailed(
+    `The SSL certificate of ${where} could not be verified: it is not signed by ` +
+      (conn.sslRootCert ? "the CA certificate given" : "a CA Retrace trusts") +
+      ` (${code}).`,
+    (conn.sslRootCert ? "The CA certificate given did not sign the server's certificate. " : "") +
+      "Paste the certificate of the CA that signed the server's certificate as the CA certificate " +
+      '(SSL mode "verify-full"), or choose SSL mode "require": encrypted, but any certificate is accepted.',
+  );
+}
 
 /** Turns a connection failure into a domain error a user can act on. */
 export function toSourceError(error: unknown, conn: SourceConnection): SourceError {
@@ -192,11 +222,14 @@ export function knownSourceError(error: unknown, conn: SourceConnection): Source
     case "28000":
       return new AuthenticationFailed(
         `Authentication failed for user "${user}" on ${where}: ${raw}`,
-        /pg_hba/.test(raw)
-          ? "Allow the connection in pg_hba.conf, for example:\n" +
+        /pg_hba/.test(raw) && /no encryption/.test(raw) && conn.sslMode === "disable"
+          ? 'The server only accepts encrypted connections from here: choose SSL mode "verify-full" ' +
+              '(or "require", which accepts any certificate).'
+          : /pg_hba/.test(raw)
+            ? "Allow the connection in pg_hba.conf, for example:\n" +
               `host  ${conn.database}  ${user}  0.0.0.0/0  scram-sha-256\n` +
               "then: SELECT pg_reload_conf();"
-          : undefined,
+            : undefined,
       );
     case "3D000":
       return new DatabaseMissing(
@@ -214,13 +247,7 @@ export function knownSourceError(error: unknown, conn: SourceConnection): Source
         "Try again in a moment.",
       );
   }
-  if (code && CERT_CODES.has(code)) {
-    return new SslFailed(
-      `The SSL certificate of ${where} could not be verified (${code}).`,
-      'Use SSL mode "require" to encrypt without verifying the certificate, ' +
-        "or make the server's CA trusted by Node (NODE_EXTRA_CA_CERTS).",
-    );
-  }
+  if (code && CERT_CODES.has(code)) return certificateError(code, conn);
   if (SSL_UNSUPPORTED.test(raw)) {
     return new SslFailed(
       `${where} does not accept SSL connections, but SSL mode "${conn.sslMode}" requires it.`,

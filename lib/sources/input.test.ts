@@ -26,6 +26,8 @@ describe("connectInputSchema", () => {
       password: "",
       environment: "production",
       sslMode: "prefer",
+      sslRootCert: null,
+      hostKind: null,
       tables: [],
       name: "shop",
     });
@@ -73,5 +75,25 @@ describe("parseTableName", () => {
     expect(parseTableName("items")).toBeNull();
     expect(parseTableName(".items")).toBeNull();
     expect(parseTableName("public.")).toBeNull();
+  });
+});
+
+describe("the CA certificate", () => {
+  const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+  it("keeps PEM text, trimmed, and treats empty as none", () => {
+    expect(connectInputSchema.parse({ ...valid, sslMode: "verify-full", sslRootCert: `  ${pem}\n` }).sslRootCert).toBe(
+      pem,
+    );
+    expect(connectInputSchema.parse({ ...valid, sslRootCert: "  " }).sslRootCert).toBeNull();
+  });
+  it("refuses what is not a certificate, and a private key", () => {
+    expect(fieldErrors({ ...valid, sslRootCert: "hello" }).sslRootCert).toMatch(/must be PEM text/);
+    expect(
+      fieldErrors({ ...valid, sslRootCert: `${pem}\n-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----` })
+        .sslRootCert,
+    ).toMatch(/private key/);
+  });
+  it("names an unknown host kind", () => {
+    expect(fieldErrors({ ...valid, hostKind: "oracle" }).hostKind).toMatch(/hostKind must be one of/);
   });
 });

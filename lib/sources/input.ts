@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HOST_KINDS } from "./host-kind";
 
 /** What the connect form and the JSON API send. Client-safe: no server imports. */
 
@@ -48,6 +49,22 @@ const portSchema = z.coerce
   .min(1, "Port must be between 1 and 65535")
   .max(65535, "Port must be between 1 and 65535");
 
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+export const sslRootCertSchema = z
+  .string({ error: "sslRootCert must be PEM text (-----BEGIN CERTIFICATE----- …)" })
+  .max(200_000, "The CA certificate is too long (at most 200,000 characters)")
+  .nullish()
+  .transform((pem) => (pem?.trim() ? pem.trim() : null))
+  .refine((pem) => pem === null || PEM_CERTIFICATE.test(pem), {
+    error:
+      "The CA certificate must be PEM text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE----- " +
+      "(a .crt or .pem file; not a private key)",
+  })
+  .refine((pem) => pem === null || !/PRIVATE KEY-----/.test(pem), {
+    error: "That is a private key: paste only the CA's certificate (it is public), never a key",
+  });
+
 /** Enough to open a connection: what POST /api/databases/check takes. */
 export const connectionInputSchema = z.object({
   host: z.string({ error: "Host is required" }).trim().min(1, "Host is required").max(255, "Host is too long"),
@@ -67,11 +84,31 @@ export const connectionInputSchema = z.object({
   sslMode: z
     .enum(SSL_MODES, { error: "SSL mode must be one of disable, prefer, require, verify-full" })
     .default("prefer"),
+  /**
+   * PEM certificates of the CA(s) that signed the server's certificate, for verify-full (public, not a secret).
+   * Empty or absent: the CAs Node trusts (public roots and NODE_EXTRA_CA_CERTS).
+   */
+  sslRootCert: sslRootCertSchema,
+});
+
+/** Which kind of host a source is, for the fixes the checks give; absent or null: detected. */
+export const hostKindSchema = z
+  .enum(HOST_KINDS, { error: `hostKind must be one of ${HOST_KINDS.join(", ")}` })
+  .nullish()
+  .transform((kind) => kind ?? null);
+
+/** POST /api/databases/check. */
+export const checkInputSchema = connectionInputSchema.extend({
+  hostKind: hostKindSchema,
+  tables: tableListSchema.default([]),
 });
 
 export type ConnectionInput = z.output<typeof connectionInputSchema>;
 
-/** GET /api/databases/role-sql: the database the role is for, a placeholder until one is typed. */
+/**
+ * GET /api/databases/role-sql: the database the role is for (a placeholder until one is typed), the kind of host,
+ * and the tables it reads ("schema.table", comma-separated; none: every table).
+ */
 export const roleSqlQuerySchema = z.object({
   database: z
     .string()
@@ -79,13 +116,32 @@ export const roleSqlQuerySchema = z.object({
     .max(63, "Database name is at most 63 characters")
     .transform((name) => name || "your_database")
     .default("your_database"),
+  hostKind: z
+    .enum(HOST_KINDS, { error: `hostKind must be one of ${HOST_KINDS.join(", ")}` })
+    .optional()
+    .catch(undefined),
+  tables: z
+    .string()
+    .max(20_000, "tables is too long")
+    .default("")
+    .transform((list) => splitTableList(list))
+    .pipe(tableListSchema),
 });
+
+/** "public.orders, public.items" (commas, spaces or new lines between) as a list of names. */
+export function splitTableList(list: string): string[] {
+  return list
+    .split(/[\s,]+/)
+    .map((name) => name.trim())
+    .filter(Boolean);
+}
 
 /** POST /api/databases. `name` defaults to the database name. */
 export const connectInputSchema = connectionInputSchema
   .extend({
     name: z.string().trim().max(100, "Name is at most 100 characters").optional(),
     environment: environmentSchema,
+    hostKind: hostKindSchema,
     tables: tableListSchema.default([]),
   })
   .transform(({ name, ...rest }) => ({ ...rest, name: name ? name : rest.database }));

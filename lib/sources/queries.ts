@@ -26,6 +26,9 @@ const summaryColumns = {
   database: sources.database,
   username: sources.username,
   sslMode: sources.sslMode,
+  // The CA certificate is public, but bulky: the summary only says whether one is kept.
+  sslRootCertGiven: sql<boolean>`"sources"."ssl_root_cert" is not null`.mapWith(Boolean),
+  hostKind: sources.hostKind,
   environment: sources.environment,
   slotName: sources.slotName,
   publicationName: sources.publicationName,
@@ -65,6 +68,10 @@ type SourceRow = {
   database: string;
   username: string;
   sslMode: SslMode;
+  /** Whether verify-full checks against a CA certificate given with the source (else the CAs Node trusts). */
+  sslRootCertGiven: boolean;
+  /** The kind of host chosen when connecting (lib/sources/host-kind.ts); null: detected from the source. */
+  hostKind: string | null;
   environment: string;
   slotName: string;
   publicationName: string;
@@ -111,6 +118,7 @@ export type NewSource = SourceConnection &
     id: string;
     name: string;
     environment: string;
+    hostKind?: string | null;
     identity: SourceIdentity;
     tables: readonly TableRef[];
     /** The source catalog's facts of the tables and their partitions (provisionSource). */
@@ -154,6 +162,8 @@ export async function createSource(db: Queryable, input: NewSource, secret: stri
       username: input.username,
       passwordEncrypted: encryptSecret(input.password, secret),
       sslMode: input.sslMode,
+      sslRootCert: input.sslRootCert ?? null,
+      hostKind: input.hostKind ?? null,
       environment: input.environment,
       systemIdentifier: input.identity.systemIdentifier,
       databaseOid: input.identity.databaseOid,
@@ -232,6 +242,7 @@ export async function getSourceConnection(
       username: sources.username,
       passwordEncrypted: sources.passwordEncrypted,
       sslMode: sources.sslMode,
+      sslRootCert: sources.sslRootCert,
       slotName: sources.slotName,
       publicationName: sources.publicationName,
     })
@@ -249,6 +260,7 @@ export async function getSourceConnection(
       username: row.username,
       password,
       sslMode: row.sslMode,
+      sslRootCert: row.sslRootCert,
     },
     names: { slotName: row.slotName, publicationName: row.publicationName },
   };
@@ -317,4 +329,12 @@ export async function deleteSource(db: Queryable, id: string): Promise<boolean> 
     await tx.delete(trailTables).where(eq(trailTables.sourceId, id));
     return deleted.length > 0;
   });
+}
+
+/** The slot and publication names of every connected source, each with its source's display name. */
+export async function replicationNamesInUse(db: Queryable): Promise<Map<string, string>> {
+  const rows = await db
+    .select({ name: sources.name, slotName: sources.slotName, publicationName: sources.publicationName })
+    .from(sources);
+  return new Map(rows.flatMap((r) => [[r.slotName, r.name] as const, [r.publicationName, r.name] as const]));
 }

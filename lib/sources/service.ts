@@ -4,12 +4,24 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import { AppError, Conflict, Invalid, NotFound } from "../errors";
 import { createLogger } from "../log";
-import { checkSource, errorForCheck, evaluateChecks, gatherFacts, tablesAccessCheck, type CheckReport } from "./checks";
-import { withSourceClient } from "./connection";
+import {
+  checkSource,
+  connectedChecks,
+  connectionFailure,
+  errorForCheck,
+  evaluateChecks,
+  gatherFacts,
+  hostKindOf,
+  tablesAccessCheck,
+  type Check,
+  type CheckReport,
+} from "./checks";
+import { connectSource, withSourceClient } from "./connection";
+import { resolveHostKind } from "./host-kind";
 import { InsufficientPrivilege, SourceError } from "./errors";
 import { findSameDatabase, identifySource, rememberIdentity } from "./identity";
 import {
-  connectionInputSchema,
+  checkInputSchema,
   connectInputSchema,
   setEnabledSchema,
   tableListSchema,
@@ -32,6 +44,7 @@ import {
   getSourceConnection,
   isUniqueViolation,
   listTrackedTables,
+  replicationNamesInUse,
   setSourceEnabled,
   setTrackedTables,
   SOURCE_IDENTITY_INDEX,
@@ -84,10 +97,27 @@ function alreadyConnected(existing: ConnectedSource): Conflict {
   );
 }
 
-/** Runs the connect checks without creating anything (the form's live feedback). */
-export async function checkConnection(input: unknown): Promise<CheckReport> {
-  const parsed = connectionInputSchema.extend({ tables: tableListSchema.default([]) }).parse(input);
-  return checkSource(parsed, toTableRefs(parsed.tables));
+/**
+ * Runs the connect checks without creating anything (the form's live feedback, and the read-only role path's
+ * Verify: `readTables` are the tables its role SQL was written for, checked for SELECT).
+ */
+export async function checkConnection(db: Db, input: unknown): Promise<CheckReport> {
+  const parsed = checkInputSchema.extend({ readTables: tableListSchema.default([]) }).parse(input);
+  return checkSource(parsed, toTableRefs(parsed.tables), {
+    hostKind: parsed.hostKind,
+    readTables: toTableRefs(parsed.readTables),
+    ours: await replicationNamesInUse(db),
+  });
+}
+
+/** The error of the first failed check, carrying every check (passed and failed) so all failures show at once. */
+function checksFailed(checks: Check[]): AppError {
+  const failed = checks.filter((c) => !c.ok);
+  const first = errorForCheck(failed[0] as Check);
+  const details = { ...(first.details as object | undefined), checks };
+  const message =
+    failed.length > 1 ? `${first.message} (${failed.length - 1} more failed: see the checks.)` : first.message;
+  return new AppError(first.code, message, details);
 }
 
 /**
@@ -101,14 +131,23 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
   const tables = toTableRefs(parsed.tables);
   const id = randomUUID();
   const names = replicationNamesFor(id);
-  return withSourceClient(parsed, async (client) => {
+  let client: pg.Client;
+  try {
+    client = await connectSource(parsed);
+  } catch (error) {
+    // The same checks Check connection reports, with the connection step that failed.
+    if (!(error instanceof SourceError)) throw error;
+    throw checksFailed(connectionFailure(error, parsed, resolveHostKind(parsed.hostKind, parsed.host)));
+  }
+  try {
     const identity = await identifySource(client, parsed);
     const existing = identity ? await findSameDatabase(db, secret, identity, parsed) : null;
     if (existing) throw alreadyConnected(existing);
 
-    const facts = await gatherFacts(client, tables);
-    const failed = evaluateChecks(facts, tables).find((check) => !check.ok);
-    if (failed) throw errorForCheck(failed);
+    const facts = { ...(await gatherFacts(client, tables)), ours: await replicationNamesInUse(db) };
+    const kind = hostKindOf(facts, parsed.host, parsed.hostKind);
+    const checks = [...connectedChecks(parsed, facts), ...evaluateChecks(facts, tables, kind)];
+    if (checks.some((check) => !check.ok)) throw checksFailed(checks);
     // Only a role that may neither read pg_control_system() nor replicate gets here without one,
     // and the replication check has refused that one already.
     if (!identity) {
@@ -132,7 +171,9 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
       const winner = isUniqueViolation(error, SOURCE_IDENTITY_INDEX) ? await findSourceByIdentity(db, identity) : null;
       throw winner ? alreadyConnected(winner) : error;
     }
-  });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 export async function getDatabase(db: Db, id: string): Promise<{ database: SourceSummary; tables: TrackedTableRow[] }> {

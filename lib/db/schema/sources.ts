@@ -39,6 +39,13 @@ export const sources = pgTable(
     username: text("username").notNull(),
     passwordEncrypted: text("password_encrypted").notNull(),
     sslMode: sslMode("ssl_mode").notNull().default("prefer"),
+    /**
+     * PEM of the CA(s) that verify-full checks the server's certificate against (null: the CAs Node trusts).
+     * A CA certificate is public, so it is kept as it is; never a private key (lib/sources/input.ts refuses one).
+     */
+    sslRootCert: text("ssl_root_cert"),
+    /** The kind of host the user chose (lib/sources/host-kind.ts), for the fixes shown; null: detected. */
+    hostKind: text("host_kind"),
     environment: text("environment").notNull(),
     slotName: text("slot_name").notNull().unique(),
     publicationName: text("publication_name").notNull(),

@@ -1,4 +1,5 @@
 import { apiRoute } from "@/lib/auth/session";
+import { getDb } from "@/lib/db";
 import { readJsonBody } from "@/lib/sources/http";
 import { checkConnection } from "@/lib/sources/service";
 
@@ -8,6 +9,9 @@ export const dynamic = "force-dynamic";
  * POST /api/databases/check { host, port, database, username, password, sslMode?, tables? }
  *   -> { ok, checks, roleSql }
  */
-export const POST = apiRoute(async (request) => Response.json(await checkConnection(await readJsonBody(request))), {
-  role: "admin",
-});
+export const POST = apiRoute(
+  async (request) => Response.json(await checkConnection(getDb(), await readJsonBody(request))),
+  {
+    role: "admin",
+  },
+);
