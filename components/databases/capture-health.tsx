@@ -12,6 +12,7 @@ export const CAPTURE_TONE: Record<Exclude<CaptureState, "live">, "red" | "amber"
   lagging: "amber",
   starting: "slate",
   paused: "slate",
+  removed: "slate",
 };
 
 const TEXT = { red: "text-red-700", amber: "text-amber-800", slate: "text-slate-600" };
@@ -29,6 +30,7 @@ const HEADING: Record<Exclude<CaptureState, "live">, string> = {
   lagging: "Capture is lagging",
   starting: "Capture is starting",
   paused: "Capture is paused",
+  removed: "Removed",
 };
 
 /** In a row of the databases list, under the status: why capture is not live, since when, and the fix. */

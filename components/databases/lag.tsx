@@ -12,6 +12,7 @@ const NOT_MEASURED: Record<DatabaseJson["health"]["state"], string> = {
   failing: "not measured while capture fails",
   paused: "not measured while capture is paused",
   no_worker: "not measured while no worker streams it",
+  removed: "not measured: the database was removed",
 };
 
 /**

@@ -1,0 +1,104 @@
+import type { Db } from "../db/client";
+import { AppError } from "../errors";
+import { createLogger } from "../log";
+import { withSourceClient } from "./connection";
+import { safeErrorText } from "./failure";
+import { getSourceConnection, type SourceSummary } from "./queries";
+import { readSlotFacts, walRisk, type SlotFacts, type WalRisk } from "./slot";
+
+/**
+ * The web app's reading of each source's slot (lib/sources/slot.ts), taken on the source with the stored
+ * credentials so it is known while no worker streams the source. A page load never waits long for it: a reading
+ * is reused for READING_FRESH_MS, an older one is served while a new one is taken in the background, and the
+ * first one is waited for at most READING_DEADLINE_MS (the page then says it is not read yet).
+ */
+export type SlotReading = {
+  /** When it was read (or tried), ISO 8601. */
+  readAt: string;
+  /** Why it could not be read (source unreachable, credentials refused); null when read. */
+  error: string | null;
+  slot: SlotFacts | null;
+  risk: WalRisk | null;
+};
+
+export const READING_FRESH_MS = 10_000;
+export const READING_DEADLINE_MS = 2_500;
+
+const log = createLogger("slot-readings");
+
+type Entry = { reading: SlotReading | null; takenAt: number; pending: Promise<SlotReading> | null };
+
+// Per web process; a reading is a few numbers, and sources are few.
+const cache = new Map<string, Entry>();
+
+async function takeReading(db: Db, secret: string, sourceId: string): Promise<SlotReading> {
+  const readAt = new Date().toISOString();
+  try {
+    const source = await getSourceConnection(db, sourceId, secret);
+    if (!source) return { readAt, error: "The database is removed.", slot: null, risk: null };
+    const slot = await withSourceClient(source.connection, (client) => readSlotFacts(client, source.names.slotName));
+    return { readAt, error: null, slot, risk: walRisk(slot) };
+  } catch (error) {
+    if (!(error instanceof AppError))
+      log.warn({ sourceId, err: { message: safeErrorText(error) } }, "slot reading failed");
+    const message = error instanceof AppError ? error.message : safeErrorText(error);
+    return { readAt, error: message, slot: null, risk: null };
+  }
+}
+
+function refresh(db: Db, secret: string, sourceId: string, entry: Entry): Promise<SlotReading> {
+  if (entry.pending) return entry.pending;
+  const pending = takeReading(db, secret, sourceId).then((reading) => {
+    entry.reading = reading;
+    entry.takenAt = Date.now();
+    entry.pending = null;
+    return reading;
+  });
+  entry.pending = pending;
+  return pending;
+}
+
+const timeout = (ms: number) => new Promise<null>((resolve) => setTimeout(() => resolve(null), ms).unref());
+
+/**
+ * The reading of one source's slot, as fresh as the rules above allow; null when none came in time. With
+ * `wait: false` only what is at hand (a new reading is started for the next ask).
+ */
+export async function slotReading(
+  db: Db,
+  secret: string,
+  sourceId: string,
+  options: { wait?: boolean } = {},
+): Promise<SlotReading | null> {
+  let entry = cache.get(sourceId);
+  if (!entry) {
+    entry = { reading: null, takenAt: 0, pending: null };
+    cache.set(sourceId, entry);
+  }
+  if (entry.reading && Date.now() - entry.takenAt < READING_FRESH_MS) return entry.reading;
+  const pending = refresh(db, secret, sourceId, entry);
+  if (entry.reading || options.wait === false) return entry.reading;
+  return Promise.race([pending, timeout(READING_DEADLINE_MS)]);
+}
+
+/** Forget a source's reading: its credentials changed, or it was paused, resumed or removed. */
+export function forgetSlotReading(sourceId: string): void {
+  cache.delete(sourceId);
+}
+
+export type WithSlot<T> = T & { slot: SlotReading | null };
+
+/** Adds each connected source's slot reading (read in parallel); a removed source has none. */
+export async function withSlotReadings<T extends Pick<SourceSummary, "id" | "removedAt">>(
+  db: Db,
+  secret: string,
+  sources: readonly T[],
+  options: { wait?: boolean } = {},
+): Promise<WithSlot<T>[]> {
+  return Promise.all(
+    sources.map(async (source) => ({
+      ...source,
+      slot: source.removedAt ? null : await slotReading(db, secret, source.id, options),
+    })),
+  );
+}
