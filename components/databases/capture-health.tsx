@@ -2,6 +2,14 @@ import { exactTime, RelativeTime } from "@/components/changes/time";
 import { classes } from "@/components/ui/classes";
 import type { DatabaseJson } from "@/lib/sources/api-types";
 import { CopyBlock } from "./copy-block";
+import { heldBack } from "./slot";
+
+/** The states in which nobody reads the slot: what it holds back grows. */
+const NOT_STREAMED = new Set<CaptureState>(["paused", "failing", "no_worker"]);
+
+function holding(database: DatabaseJson): string | null {
+  return NOT_STREAMED.has(database.health.state) ? heldBack(database) : null;
+}
 
 type CaptureState = DatabaseJson["health"]["state"];
 
@@ -48,6 +56,7 @@ export function CaptureNote({ database, now }: { database: DatabaseJson; now: nu
           </span>
         ) : null}
       </p>
+      {holding(database) ? <p className="text-slate-600">{holding(database)}</p> : null}
       {health.fix ? (
         <p className="whitespace-pre-line text-slate-600">
           <span className="font-medium">Fix: </span>
@@ -73,6 +82,7 @@ export function CapturePanel({ database, now }: { database: DatabaseJson; now: n
         {HEADING[health.state]}
       </h2>
       <p className="mt-1 wrap-anywhere">{health.reason}</p>
+      {holding(database) ? <p className="mt-1">{holding(database)}</p> : null}
       {failingSince ? (
         <p className="mt-1 text-xs">
           Failing since <span className="font-mono">{exactTime(failingSince)}</span> (
