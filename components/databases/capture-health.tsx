@@ -57,6 +57,11 @@ export function CaptureNote({ database, now }: { database: DatabaseJson; now: nu
         ) : null}
       </p>
       {holding(database) ? <p className="text-slate-600">{holding(database)}</p> : null}
+      {database.removedAt ? (
+        <p className="text-slate-500">
+          Removed <RelativeTime iso={database.removedAt} now={now} />.
+        </p>
+      ) : null}
       {health.fix ? (
         <p className="whitespace-pre-line text-slate-600">
           <span className="font-medium">Fix: </span>

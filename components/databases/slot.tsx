@@ -74,7 +74,7 @@ function Fact({ term, children }: { term: string; children: ReactNode }) {
 function keepSize(reading: Reading): string {
   const slot = reading.slot;
   if (!slot) return "—";
-  return slot.maxSlotWalKeepSizeBytes === null ? "unlimited (-1, the default)" : slot.maxSlotWalKeepSize;
+  return slot.maxSlotWalKeepSizeBytes === null ? "unlimited" : slot.maxSlotWalKeepSize;
 }
 
 /** On a database's page: the slot at length, and what to do when it keeps too much. */
@@ -129,16 +129,22 @@ export function SlotSection({ database, now }: { database: DatabaseJson; now: nu
             <span className="block text-xs text-slate-500">WAL past the position the slot confirmed</span>
           </Fact>
           <Fact term="In use">{reading.slot.exists ? (reading.slot.active ? "yes, by a worker" : "no") : "—"}</Fact>
-          <Fact term="wal_status">
+          <Fact term="WAL status">
             <span className="font-mono text-xs">{reading.slot.walStatus ?? "—"}</span>
+            <span className="block text-xs text-slate-500">wal_status in pg_replication_slots</span>
           </Fact>
-          <Fact term="max_slot_wal_keep_size">
-            <span className="font-mono text-xs">{keepSize(reading)}</span>
+          <Fact term="Cap on kept WAL">
+            {keepSize(reading)}
+            <span className="block text-xs text-slate-500">
+              max_slot_wal_keep_size{reading.slot.maxSlotWalKeepSizeBytes === null ? " = -1, the default" : ""}
+            </span>
           </Fact>
           {reading.slot.safeWalSizeBytes !== null ? (
-            <Fact term="safe_wal_size">
+            <Fact term="Left before the cap">
               <span className="tabular-nums">{formatBytes(Math.max(0, reading.slot.safeWalSizeBytes))}</span>
-              <span className="block text-xs text-slate-500">more WAL before the source invalidates the slot</span>
+              <span className="block text-xs text-slate-500">
+                safe_wal_size: more WAL before the source invalidates the slot
+              </span>
             </Fact>
           ) : null}
         </dl>

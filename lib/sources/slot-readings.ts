@@ -21,7 +21,8 @@ export type SlotReading = {
   risk: WalRisk | null;
 };
 
-export const READING_FRESH_MS = 10_000;
+// The pages poll every 5 s: a reading is at most about two polls old.
+export const READING_FRESH_MS = 5_000;
 export const READING_DEADLINE_MS = 2_500;
 
 const log = createLogger("slot-readings");
