@@ -29,7 +29,8 @@ test.beforeAll(async () => {
   await source.query(
     `grant create on schema public to ledger_app;
      set role ledger_app;
-     create table public.entries (id int primary key, memo text);`,
+     create table public.entries (id int primary key, memo text);
+     create table public.scratch (n int);`,
     [],
     "ledger",
   );
@@ -83,6 +84,10 @@ test("edit credentials, pause and resume, remove keeping the changes", async ({ 
   await expect(form.getByLabel("Password")).toHaveValue("");
   await expect(form.getByLabel("Username")).toHaveValue("ledger_app");
   await source.query(`alter role ledger_app password '${SECOND_PASSWORD}'`);
+  await shoot(page, "edit-connection-1280", testInfo);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shoot(page, "edit-connection-390", testInfo);
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   await form.getByLabel("Password").fill("not-the-password");
   await form.getByRole("button", { name: "Check and save" }).click();
@@ -116,6 +121,19 @@ test("edit credentials, pause and resume, remove keeping the changes", async ({ 
   const panel = page.getByRole("status").filter({ has: page.getByRole("heading", { name: "Capture is paused" }) });
   await expect(panel).toContainText("holds back", { timeout: 30_000 });
   expect((await stored(page)).length).toBe(2);
+
+  // With max_slot_wal_keep_size set, a slot past half of it is a warning: write and switch WAL segments (16 MB
+  // each) on an untracked table while paused.
+  await source.query("alter system set max_slot_wal_keep_size = '64MB'");
+  await source.query("select pg_reload_conf()");
+  for (let segment = 0; segment < 3; segment++) {
+    await source.query(`insert into public.scratch values (${segment})`, [], "ledger");
+    await source.query("select pg_switch_wal()");
+  }
+  const slotSection = page.getByRole("region", { name: "Replication slot at the source" });
+  await expect(slotSection.getByRole("alert")).toContainText("over half of max_slot_wal_keep_size (64MB)", {
+    timeout: 30_000,
+  });
   for (const width of WIDTHS) {
     await checkPage(
       page,
@@ -144,6 +162,10 @@ test("edit credentials, pause and resume, remove keeping the changes", async ({ 
   await expect(row).toContainText("holds back");
   await expect(row).toContainText("in 24 h");
 
+  await expect(row).toContainText("Warning");
+  await source.query("alter system reset max_slot_wal_keep_size");
+  await source.query("select pg_reload_conf()");
+
   await page.goto(`/databases/${database.id}`);
   await page.getByRole("button", { name: "Resume" }).click();
   await expect(page.getByRole("heading", { name: "Capture is paused" })).toHaveCount(0, { timeout: 30_000 });
@@ -167,6 +189,10 @@ test("edit credentials, pause and resume, remove keeping the changes", async ({ 
   await confirm.click();
   await expect(dialog).toBeHidden();
   await expect(page.getByRole("heading", { name: "Removed", exact: true })).toBeVisible();
+  await shoot(page, "database-removed-1280", testInfo);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shoot(page, "database-removed-390", testInfo);
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // Gone at the source: slot and publication.
   expect((await source.query("select slot_name from pg_replication_slots")).rows).toEqual([]);

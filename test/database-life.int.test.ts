@@ -259,6 +259,14 @@ describe("editing credentials", () => {
     expect(JSON.stringify(saved.body)).not.toContain(SECOND_PASSWORD);
     expect(await storedPassword()).toBe(SECOND_PASSWORD);
 
+    // Audited by name, never by value.
+    const [audit] = await servers.storeQuery<{ details: { changed: string[] } }>(
+      "select details from audit_events where action = 'database.update' order by id desc limit 1",
+    );
+    expect(audit?.details.changed.sort()).toEqual(["name", "password"]);
+    const audits = await servers.storeQuery<{ details: unknown }>("select details from audit_events");
+    expect(JSON.stringify(audits)).not.toContain(SECOND_PASSWORD);
+
     const before = (await storedItems(id)).length;
     await servers.sourceQuery("insert into items values (1000, 'after the new password')");
     await waitFor(async () => ((await storedItems(id)).length === before + 1 ? true : null), {
@@ -266,6 +274,54 @@ describe("editing credentials", () => {
       what: "a change captured with the new credentials",
     });
     expect((await database(id)).health.state).not.toBe("failing");
+  });
+});
+
+describe("the WAL a slot retains", () => {
+  it("warns before it threatens the source, measured against max_slot_wal_keep_size", async () => {
+    await call(routes.one.PATCH, "PATCH", `/api/databases/${id}`, { enabled: false });
+    await waitFor(async () => ((await slots()).every((slot) => !slot.active) ? true : null), {
+      timeoutMs: 20_000,
+      what: "the worker letting go of the slot",
+    });
+    await servers.sourceQuery("alter system set max_slot_wal_keep_size = '64MB'");
+    await servers.sourceQuery("select pg_reload_conf()");
+    try {
+      // Each switch after a write moves the WAL on to the next 16 MB segment, which the paused slot keeps.
+      for (let segment = 0; segment < 3; segment++) {
+        await servers.sourceQuery(`insert into items values (${3000 + segment}, 'wal')`);
+        await servers.sourceQuery("select pg_switch_wal()");
+      }
+      const warned = await waitFor(
+        async () => {
+          const found = await database(id);
+          return found.slot?.risk?.level === "warning" ? found : null;
+        },
+        { timeoutMs: 20_000, what: "a WAL warning" },
+      );
+      expect(warned.slot?.slot).toMatchObject({ maxSlotWalKeepSize: "64MB", maxSlotWalKeepSizeBytes: 64 * 1024 ** 2 });
+      expect(warned.slot?.slot?.retainedBytes).toBeGreaterThanOrEqual(32 * 1024 ** 2);
+      expect(warned.slot?.slot?.safeWalSizeBytes).not.toBeNull();
+      expect(warned.slot?.risk?.message).toContain("over half of max_slot_wal_keep_size (64MB)");
+      expect(warned.health.state).toBe("paused");
+    } finally {
+      await servers.sourceQuery("alter system reset max_slot_wal_keep_size");
+      await servers.sourceQuery("select pg_reload_conf()");
+    }
+    const unlimited = await waitFor(
+      async () => {
+        const found = await database(id);
+        return found.slot?.slot?.maxSlotWalKeepSize === "-1" ? found : null;
+      },
+      { timeoutMs: 20_000, what: "the cap lifted" },
+    );
+    // Unlimited: below WAL_WARNING_BYTES the slot is no worry.
+    expect(unlimited.slot?.risk?.level).toBe("ok");
+    await call(routes.one.PATCH, "PATCH", `/api/databases/${id}`, { enabled: true });
+    await waitFor(async () => ((await database(id)).slot?.slot?.pendingBytes === 0 ? true : null), {
+      timeoutMs: 30_000,
+      what: "the slot caught up",
+    });
   });
 });
 

@@ -71,7 +71,7 @@ export function captureHealth(facts: HealthFacts, now: Date = new Date()): Captu
   if (facts.removedAt) {
     return verdict(
       "removed",
-      "Removed: its replication slot and publication were dropped at the source, and its captured changes kept.",
+      "Its replication slot and publication were dropped at the source; its captured changes are kept.",
     );
   }
   if (!facts.enabled || facts.status === "paused") {

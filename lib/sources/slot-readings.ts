@@ -9,8 +9,9 @@ import { readSlotFacts, walRisk, type SlotFacts, type WalRisk } from "./slot";
 /**
  * The web app's reading of each source's slot (lib/sources/slot.ts), taken on the source with the stored
  * credentials so it is known while no worker streams the source. A page load never waits long for it: a reading
- * is reused for READING_FRESH_MS, an older one is served while a new one is taken in the background, and the
- * first one is waited for at most READING_DEADLINE_MS (the page then says it is not read yet).
+ * is reused for READING_FRESH_MS; one up to READING_STALE_MS old is served while a new one is taken in the
+ * background; otherwise the new one is waited for at most READING_DEADLINE_MS (then the old one, if any, is
+ * served, or the page says it is not read yet).
  */
 export type SlotReading = {
   /** When it was read (or tried), ISO 8601. */
@@ -23,14 +24,18 @@ export type SlotReading = {
 
 // The pages poll every 5 s: a reading is at most about two polls old.
 export const READING_FRESH_MS = 5_000;
+export const READING_STALE_MS = 30_000;
 export const READING_DEADLINE_MS = 2_500;
 
 const log = createLogger("slot-readings");
 
 type Entry = { reading: SlotReading | null; takenAt: number; pending: Promise<SlotReading> | null };
 
-// Per web process; a reading is a few numbers, and sources are few.
-const cache = new Map<string, Entry>();
+// Per web process, on globalThis: Next bundles route handlers and server components apart, and both must see
+// the same readings (a pause answered by the route forgets the reading the pages would show). A reading is a few
+// numbers, and sources are few.
+const shared = globalThis as typeof globalThis & { retraceSlotReadings?: Map<string, Entry> };
+const cache = (shared.retraceSlotReadings ??= new Map<string, Entry>());
 
 async function takeReading(db: Db, secret: string, sourceId: string): Promise<SlotReading> {
   const readAt = new Date().toISOString();
@@ -76,10 +81,12 @@ export async function slotReading(
     entry = { reading: null, takenAt: 0, pending: null };
     cache.set(sourceId, entry);
   }
-  if (entry.reading && Date.now() - entry.takenAt < READING_FRESH_MS) return entry.reading;
+  const age = Date.now() - entry.takenAt;
+  if (entry.reading && age < READING_FRESH_MS) return entry.reading;
   const pending = refresh(db, secret, sourceId, entry);
-  if (entry.reading || options.wait === false) return entry.reading;
-  return Promise.race([pending, timeout(READING_DEADLINE_MS)]);
+  if ((entry.reading && age < READING_STALE_MS) || options.wait === false) return entry.reading;
+  const stale = entry.reading;
+  return (await Promise.race([pending, timeout(READING_DEADLINE_MS)])) ?? stale;
 }
 
 /** Forget a source's reading: its credentials changed, or it was paused, resumed or removed. */
