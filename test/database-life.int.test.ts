@@ -249,6 +249,9 @@ describe("editing credentials", () => {
     const invalid = await call(routes.one.PATCH, "PATCH", `/api/databases/${id}`, { port: 70000 });
     expect(invalid.status).toBe(400);
     expect(JSON.stringify(invalid.body)).toContain("port");
+    const halfBad = await call(routes.one.PATCH, "PATCH", `/api/databases/${id}`, { name: "half", enabled: "yes" });
+    expect(halfBad.status).toBe(400);
+    expect((await database(id)).name).toBe("life");
 
     const saved = await call(routes.one.PATCH, "PATCH", `/api/databases/${id}`, {
       name: "life (renamed)",
@@ -327,8 +330,8 @@ describe("the WAL a slot retains", () => {
 
 describe("removing", () => {
   it("keeps the changes searchable under the database's name; slot and publication are gone", async () => {
-    await servers.sourceQuery("insert into keyed values ('k1', 'one')");
     const count = (await storedItems(id)).length + 1;
+    await servers.sourceQuery("insert into keyed values ('k1', 'one')");
     await waitFor(async () => ((await storedItems(id)).length === count ? true : null), {
       timeoutMs: 30_000,
       what: "the last change",

@@ -4,6 +4,7 @@ import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { asksForSettings, updateDatabaseSettings } from "@/lib/sources/edit";
 import { readJsonBody } from "@/lib/sources/http";
+import { setEnabledSchema } from "@/lib/sources/input";
 import { parseRemoveOptions } from "@/lib/sources/remove";
 import { describeDatabase, getDatabase, removeDatabase, setDatabaseEnabled } from "@/lib/sources/service";
 
@@ -23,6 +24,9 @@ export const PATCH = apiRoute<{ id: string }>(
     const db = getDb();
     const body = await readJsonBody(request);
     const settings = asksForSettings(body);
+    const pauseOrResume = !settings || (typeof body === "object" && body !== null && "enabled" in body);
+    // Both are validated before either is applied: a bad `enabled` beside settings changes nothing.
+    if (settings && pauseOrResume) setEnabledSchema.parse(body);
     let changed: string[] = [];
     let database = settings
       ? await updateDatabaseSettings(db, env.web.RETRACE_SECRET, params.id, body).then((result) => {
@@ -31,7 +35,7 @@ export const PATCH = apiRoute<{ id: string }>(
         })
       : null;
     // Without settings `enabled` is required (a 400 names it); with them it is optional.
-    if (!settings || (typeof body === "object" && body !== null && "enabled" in body)) {
+    if (pauseOrResume) {
       database = await setDatabaseEnabled(db, params.id, body);
     }
     if (!database) throw new Error("PATCH changed nothing");
