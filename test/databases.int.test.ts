@@ -559,7 +559,7 @@ describe("connecting, editing and removing a database", () => {
     }
     const response = await routes.one.DELETE(request("DELETE", `/api/databases/${id}`), withId(id));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ id, manualCleanupSql: null });
+    expect(await response.json()).toEqual({ id, changes: "deleted", manualCleanupSql: null });
     expect(await sourceState(source, "app")).toEqual({ publications: [], slots: [] });
     expect(await storeSourceCount()).toBe(0);
     const { rows } = await store.query<{ source_id: string }>("select source_id::text from changes", [], "retrace");

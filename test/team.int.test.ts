@@ -347,7 +347,10 @@ describe("a database's life", () => {
       expect.objectContaining({ target_label: name, details: { tables: [] } }),
     ]);
     expect(await auditRows("database.remove")).toEqual([
-      expect.objectContaining({ target_label: name, details: { force: false, manualCleanupNeeded: false } }),
+      expect.objectContaining({
+        target_label: name,
+        details: { force: false, changes: "deleted", manualCleanupNeeded: false },
+      }),
     ]);
     // Never a password in the log.
     expect(JSON.stringify(await auditRows("database.connect"))).not.toContain(source.password);

@@ -11,7 +11,7 @@ export const metadata: Metadata = { title: "Databases · Retrace" };
 export default async function DatabasesPage() {
   const user = await requireUser();
   const queryClient = makeQueryClient();
-  await prefetch.databases(queryClient);
+  await prefetch.databases(queryClient, { slots: "wait" });
   return (
     <div className="space-y-6">
       <header>

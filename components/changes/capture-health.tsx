@@ -20,7 +20,10 @@ export type CaptureInView =
 function useCapture(pick: (databases: DatabaseJson[]) => DatabaseJson[]): CaptureInView {
   const query = useQuery(databaseQueries.list());
   if (!query.data) return { state: "unknown", error: query.error?.message ?? null };
-  const problems = pick(query.data.databases).filter((database) => database.health.state !== "live");
+  // A removed database captures nothing any more, and is not a problem of capture: its kept changes are listed.
+  const problems = pick(query.data.databases).filter(
+    (database) => database.health.state !== "live" && database.health.state !== "removed",
+  );
   return problems.length === 0 ? { state: "live" } : { state: "not-live", problems };
 }
 
@@ -51,6 +54,7 @@ const DOES: Record<Problem, string> = {
   lagging: "is lagging",
   starting: "is starting",
   paused: "is paused",
+  removed: "was removed",
 };
 
 export function problemOf(database: DatabaseJson): Problem {

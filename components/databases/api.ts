@@ -88,13 +88,45 @@ export function useSetEnabled() {
   });
 }
 
+/** The settings the edit form sends; a password left empty is left out (it stays as it is). */
+export type SettingsFields = {
+  name: string;
+  host: string;
+  port: string;
+  database: string;
+  username: string;
+  password?: string;
+  sslMode: string;
+};
+
+export function useUpdateDatabase(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (fields: SettingsFields) =>
+      apiFetch<DatabaseResponse>(base(id), { method: "PATCH", body: JSON.stringify(fields) }),
+    onSuccess: async () => {
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.list() }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.detail(id) }),
+      ]);
+    },
+  });
+}
+
 export function useRemoveDatabase() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, force = false }: { id: string; force?: boolean }) =>
-      apiFetch<RemoveDatabaseResponse>(`${base(id)}${force ? "?force=true" : ""}`, { method: "DELETE" }),
-    onSuccess: async (_result, { id }) => {
-      queryClient.removeQueries({ queryKey: queryKeys.databases.detail(id) });
+    mutationFn: ({ id, force = false, changes }: { id: string; force?: boolean; changes: "keep" | "delete" }) => {
+      const params = new URLSearchParams({ changes });
+      if (force) params.set("force", "true");
+      return apiFetch<RemoveDatabaseResponse>(`${base(id)}?${params}`, { method: "DELETE" });
+    },
+    onSuccess: async (result, { id }) => {
+      if (result.changes === "deleted") {
+        queryClient.removeQueries({ queryKey: queryKeys.databases.detail(id) });
+      } else {
+        await queryClient.invalidateQueries({ queryKey: queryKeys.databases.detail(id) });
+      }
       queryClient.removeQueries({ queryKey: queryKeys.databases.tables(id) });
       await queryClient.invalidateQueries({ queryKey: queryKeys.databases.list() });
     },

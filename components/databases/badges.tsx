@@ -33,6 +33,11 @@ const STATES: Record<CaptureState, { label: string; dot: string; hint: string }>
   },
   paused: { label: "Paused", dot: "bg-slate-400", hint: "Capture is paused; the slot keeps changes until resumed" },
   no_worker: { label: "No worker", dot: "bg-amber-500", hint: "No Retrace worker is streaming this database" },
+  removed: {
+    label: "Removed",
+    dot: "bg-slate-300",
+    hint: "Removed from Retrace; its captured changes are kept and can still be searched",
+  },
 };
 
 export function StatusBadge({ state }: { state: CaptureState }) {

@@ -2,6 +2,14 @@ import { exactTime, RelativeTime } from "@/components/changes/time";
 import { classes } from "@/components/ui/classes";
 import type { DatabaseJson } from "@/lib/sources/api-types";
 import { CopyBlock } from "./copy-block";
+import { heldBack } from "./slot";
+
+/** The states in which nobody reads the slot: what it holds back grows. */
+const NOT_STREAMED = new Set<CaptureState>(["paused", "failing", "no_worker"]);
+
+function holding(database: DatabaseJson): string | null {
+  return NOT_STREAMED.has(database.health.state) ? heldBack(database) : null;
+}
 
 type CaptureState = DatabaseJson["health"]["state"];
 
@@ -12,6 +20,7 @@ export const CAPTURE_TONE: Record<Exclude<CaptureState, "live">, "red" | "amber"
   lagging: "amber",
   starting: "slate",
   paused: "slate",
+  removed: "slate",
 };
 
 const TEXT = { red: "text-red-700", amber: "text-amber-800", slate: "text-slate-600" };
@@ -29,6 +38,7 @@ const HEADING: Record<Exclude<CaptureState, "live">, string> = {
   lagging: "Capture is lagging",
   starting: "Capture is starting",
   paused: "Capture is paused",
+  removed: "Removed",
 };
 
 /** In a row of the databases list, under the status: why capture is not live, since when, and the fix. */
@@ -46,6 +56,12 @@ export function CaptureNote({ database, now }: { database: DatabaseJson; now: nu
           </span>
         ) : null}
       </p>
+      {holding(database) ? <p className="text-slate-600">{holding(database)}</p> : null}
+      {database.removedAt ? (
+        <p className="text-slate-500">
+          Removed <RelativeTime iso={database.removedAt} now={now} />.
+        </p>
+      ) : null}
       {health.fix ? (
         <p className="whitespace-pre-line text-slate-600">
           <span className="font-medium">Fix: </span>
@@ -71,6 +87,7 @@ export function CapturePanel({ database, now }: { database: DatabaseJson; now: n
         {HEADING[health.state]}
       </h2>
       <p className="mt-1 wrap-anywhere">{health.reason}</p>
+      {holding(database) ? <p className="mt-1">{holding(database)}</p> : null}
       {failingSince ? (
         <p className="mt-1 text-xs">
           Failing since <span className="font-mono">{exactTime(failingSince)}</span> (

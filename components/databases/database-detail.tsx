@@ -1,10 +1,10 @@
 "use client";
 
 import Link from "next/link";
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { useRouter } from "next/navigation";
 import { RelativeTime, useNow } from "@/components/changes/time";
-import { classes } from "@/components/ui/classes";
+import { classes, smallSecondaryButton } from "@/components/ui/classes";
 import { BaselinesNote, TableBaseline, useLatestBaselines } from "@/components/time-travel/baselines-panel";
 import { Identifier } from "@/components/ui/identifier";
 import { ApiError } from "@/lib/api/client";
@@ -12,7 +12,9 @@ import { useDatabase } from "./api";
 import { EnvironmentBadge, StatusBadge } from "./badges";
 import { CapturePanel } from "./capture-health";
 import { DatabaseActions } from "./database-actions";
+import { EditConnection } from "./edit-connection";
 import { Lag } from "./lag";
+import { SlotSection } from "./slot";
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
@@ -28,6 +30,7 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
   const now = useNow();
   const query = useDatabase(id);
   const baselines = useLatestBaselines(id);
+  const [editing, setEditing] = useState(false);
 
   if (query.isPending) {
     return (
@@ -54,6 +57,7 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
   }
 
   const { database, tables } = query.data;
+  const removed = database.removedAt !== null;
   return (
     <div className="space-y-6">
       <header className="flex flex-wrap items-start justify-between gap-4">
@@ -73,72 +77,112 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
             <EnvironmentBadge environment={database.environment} />
           </h1>
         </div>
-        {canEdit ? <DatabaseActions database={database} onRemoved={() => router.push("/databases")} /> : null}
+        {canEdit ? (
+          <DatabaseActions
+            database={database}
+            onRemoved={(result) => {
+              if (result.changes === "deleted") router.push("/databases");
+            }}
+          />
+        ) : null}
       </header>
 
       <CapturePanel database={database} now={now} />
+      {removed ? (
+        <p className="text-sm">
+          <Link
+            href={`/changes?sourceId=${encodeURIComponent(database.id)}`}
+            className="font-medium text-indigo-700 hover:underline"
+          >
+            Browse its kept changes
+          </Link>
+        </p>
+      ) : null}
 
       <section aria-labelledby="connection-heading" className="rounded-lg border border-slate-200 bg-white">
-        <h2 id="connection-heading" className="border-b border-slate-200 px-4 py-3 text-base font-semibold">
-          Connection
-        </h2>
-        <dl className="divide-y divide-slate-100">
-          <Row term="Status">
-            <StatusBadge state={database.health.state} />
-          </Row>
-          <Row term="Environment">{database.environment}</Row>
-          <Row term="Host">
-            <span className="font-mono text-xs">
-              {database.host}:{database.port}
-            </span>
-          </Row>
-          <Row term="Database">{database.database}</Row>
-          <Row term="Username">{database.username}</Row>
-          <Row term="SSL mode">
-            {database.sslMode}
-            {database.sslMode === "verify-full"
-              ? database.sslRootCertGiven
-                ? " (against the CA certificate given)"
-                : " (against public CAs)"
-              : ""}
-          </Row>
-          <Row term="Replication slot">
-            <span className="font-mono text-xs">{database.slotName}</span>
-          </Row>
-          <Row term="Publication">
-            <span className="font-mono text-xs">{database.publicationName}</span>
-          </Row>
-          <Row term="Checkpoint LSN">
-            <span className="font-mono text-xs">{database.checkpointLsn ?? "—"}</span>
-          </Row>
-          <Row term="Lag">
-            <Lag database={database} now={now} />
-          </Row>
-          <Row term="Last change">
-            {database.lastChangeAt ? <RelativeTime iso={database.lastChangeAt} now={now} /> : "—"}
-          </Row>
-          <Row term="Connected">
-            <RelativeTime iso={database.createdAt} now={now} />
-          </Row>
-        </dl>
+        <div className="flex items-center justify-between gap-4 border-b border-slate-200 px-4 py-3">
+          <h2 id="connection-heading" className="text-base font-semibold">
+            Connection
+          </h2>
+          {canEdit && !removed && !editing ? (
+            <button type="button" className={smallSecondaryButton} onClick={() => setEditing(true)}>
+              Edit connection
+            </button>
+          ) : null}
+        </div>
+        {editing && !removed ? (
+          <EditConnection database={database} onDone={() => setEditing(false)} />
+        ) : (
+          <dl className="divide-y divide-slate-100">
+            <Row term="Status">
+              <StatusBadge state={database.health.state} />
+            </Row>
+            <Row term="Environment">{database.environment}</Row>
+            <Row term="Host">
+              <span className="font-mono text-xs">
+                {database.host}:{database.port}
+              </span>
+            </Row>
+            <Row term="Database">{database.database}</Row>
+            <Row term="Username">{database.username}</Row>
+            <Row term="SSL mode">
+              {database.sslMode}
+              {database.sslMode === "verify-full"
+                ? database.sslRootCertGiven
+                  ? " (against the CA certificate given)"
+                  : " (against public CAs)"
+                : ""}
+            </Row>
+            <Row term="Replication slot">
+              <span className="font-mono text-xs">{database.slotName}</span>
+            </Row>
+            <Row term="Publication">
+              <span className="font-mono text-xs">{database.publicationName}</span>
+            </Row>
+            <Row term="Checkpoint LSN">
+              <span className="font-mono text-xs">{database.checkpointLsn ?? "—"}</span>
+            </Row>
+            <Row term="Lag">
+              <Lag database={database} now={now} />
+            </Row>
+            <Row term="Last change">
+              {database.lastChangeAt ? <RelativeTime iso={database.lastChangeAt} now={now} /> : "—"}
+            </Row>
+            <Row term="Changes, last 24 h">
+              <span className="tabular-nums">{database.changesLast24h.toLocaleString("en-US")}</span>
+            </Row>
+            <Row term="Connected">
+              <RelativeTime iso={database.createdAt} now={now} />
+            </Row>
+            {database.removedAt ? (
+              <Row term="Removed">
+                <RelativeTime iso={database.removedAt} now={now} />
+              </Row>
+            ) : null}
+          </dl>
+        )}
       </section>
+
+      <SlotSection database={database} now={now} />
 
       <section aria-labelledby="tables-heading" className="rounded-lg border border-slate-200 bg-white">
         <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3">
           <h2 id="tables-heading" className="text-base font-semibold">
             Tracked tables ({tables.length})
           </h2>
-          <Link
-            href={`/databases/${database.id}/tables`}
-            className="text-sm font-medium text-indigo-700 hover:underline"
-          >
-            {canEdit ? "Edit tables" : "View tables"}
-          </Link>
+          {removed ? null : (
+            <Link
+              href={`/databases/${database.id}/tables`}
+              className="text-sm font-medium text-indigo-700 hover:underline"
+            >
+              {canEdit ? "Edit tables" : "View tables"}
+            </Link>
+          )}
         </div>
         {tables.length === 0 ? (
           <p className="px-4 py-6 text-sm text-slate-500">
-            No tables are tracked yet, so no changes are captured.{" "}
-            {canEdit ? (
+            {removed ? "None: the database was removed." : "No tables are tracked yet, so no changes are captured. "}
+            {canEdit && !removed ? (
               <Link href={`/databases/${database.id}/tables`} className="font-medium text-indigo-700 hover:underline">
                 Choose tables
               </Link>

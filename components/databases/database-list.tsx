@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { useState } from "react";
 import { RelativeTime, useNow } from "@/components/changes/time";
 import { scopedHref, useEnvironment } from "@/components/environment";
 import { classes } from "@/components/ui/classes";
@@ -12,6 +13,7 @@ import { EnvironmentBadge, environmentLabel, StatusBadge } from "./badges";
 import { CaptureNote } from "./capture-health";
 import { DatabaseActions } from "./database-actions";
 import { Lag } from "./lag";
+import { WalRetained } from "./slot";
 
 export const connectLinkClass =
   "inline-flex items-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700";
@@ -20,6 +22,7 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
   const now = useNow();
   const environment = useEnvironment();
   const query = useDatabases();
+  const [showRemoved, setShowRemoved] = useState(false);
 
   if (query.isPending) {
     return (
@@ -43,9 +46,18 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
     );
   }
 
-  const { databases: all } = query.data;
+  // Removed databases (their changes kept) are listed only on request.
+  const removedCount = query.data.databases.filter((database) => database.removedAt !== null).length;
+  const all = query.data.databases.filter((database) => showRemoved || database.removedAt === null);
   // The header's environment scopes the list; the list is small, so it is narrowed here.
   const databases = environment ? all.filter((database) => database.environment === environment) : all;
+  const removedToggle =
+    removedCount > 0 ? (
+      <label className="inline-flex items-center gap-2 text-sm text-slate-600">
+        <input type="checkbox" checked={showRemoved} onChange={(event) => setShowRemoved(event.target.checked)} />
+        Show removed ({removedCount})
+      </label>
+    ) : null;
   if (all.length > 0 && databases.length === 0) {
     return (
       <div className="rounded-lg border border-dashed border-slate-300 bg-white px-6 py-12 text-center">
@@ -59,7 +71,8 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
       </div>
     );
   }
-  if (databases.length === 0) {
+  const empty = databases.length === 0;
+  if (empty) {
     return (
       <div className="rounded-lg border border-dashed border-slate-300 bg-white px-6 py-12 text-center">
         <h2 className="text-base font-semibold">No databases connected yet</h2>
@@ -73,24 +86,28 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
         ) : (
           <p className="mt-4 text-sm text-slate-500">Ask an admin to connect one.</p>
         )}
+        {removedToggle ? <div className="mt-4">{removedToggle}</div> : null}
       </div>
     );
   }
 
   return (
     <div className="space-y-4">
-      {canEdit ? (
-        <div className="flex justify-end">
-          <Link href="/databases/new" className={connectLinkClass}>
-            Connect PostgreSQL Database
-          </Link>
+      {canEdit || removedToggle ? (
+        <div className="flex flex-wrap items-center justify-end gap-x-6 gap-y-3">
+          {removedToggle}
+          {canEdit ? (
+            <Link href="/databases/new" className={connectLinkClass}>
+              Connect PostgreSQL Database
+            </Link>
+          ) : null}
         </div>
       ) : null}
       <div className="relative rounded-lg border border-slate-200 bg-white lg:overflow-x-auto">
         <table role="table" className={`${stacked.lg.table} lg:min-w-full`}>
           <thead role="rowgroup" className={`${stacked.lg.head} lg:border-b lg:border-slate-200`}>
             <tr role="row">
-              {["Name", "Environment", "Host / Database", "Status", "Lag"].map((heading) => (
+              {["Name", "Environment", "Host / Database", "Status", "Lag", "WAL retained"].map((heading) => (
                 <th key={heading} role="columnheader" scope="col" className="px-4 py-2">
                   {heading}
                 </th>
@@ -99,7 +116,7 @@ export function DatabaseList({ canEdit }: { canEdit: boolean }) {
                 Tables tracked
               </th>
               <th role="columnheader" scope="col" className="px-4 py-2">
-                Last change
+                Changes
               </th>
               {canEdit ? (
                 <th role="columnheader" scope="col" className="px-4 py-2">
@@ -171,6 +188,10 @@ function DatabaseRow({
         <CellLabel until="lg">Lag</CellLabel>
         <Lag database={database} now={now} />
       </td>
+      <td role="cell" className={classes(cell, "text-slate-600")}>
+        <CellLabel until="lg">WAL retained</CellLabel>
+        <WalRetained database={database} />
+      </td>
       <td role="cell" className={classes(cell, "tabular-nums lg:text-right")}>
         <CellLabel until="lg">Tables tracked</CellLabel>
         <Link href={scopedHref(`/databases/${database.id}/tables`, environment)} className="hover:underline">
@@ -178,8 +199,21 @@ function DatabaseRow({
         </Link>
       </td>
       <td role="cell" className={classes(cell, "text-slate-600")}>
-        <CellLabel until="lg">Last change</CellLabel>
-        <span>{database.lastChangeAt ? <RelativeTime iso={database.lastChangeAt} now={now} /> : "—"}</span>
+        <CellLabel until="lg">Changes</CellLabel>
+        <span>
+          <span className="block whitespace-nowrap">
+            {database.lastChangeAt ? (
+              <>
+                last <RelativeTime iso={database.lastChangeAt} now={now} />
+              </>
+            ) : (
+              "none yet"
+            )}
+          </span>
+          <span className="block text-xs whitespace-nowrap tabular-nums text-slate-500">
+            {database.changesLast24h.toLocaleString("en-US")} in 24 h
+          </span>
+        </span>
       </td>
       {canEdit ? (
         <td role="cell" className={classes("col-span-2 pt-2", cardHeadCell)}>

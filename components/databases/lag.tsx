@@ -12,18 +12,36 @@ const NOT_MEASURED: Record<DatabaseJson["health"]["state"], string> = {
   failing: "not measured while capture fails",
   paused: "not measured while capture is paused",
   no_worker: "not measured while no worker streams it",
+  removed: "not measured: the database was removed",
 };
 
 /**
  * "0 B · 0.2 s": WAL the slot holds past its confirmed position, and how far the trail is behind
- * (left out while that is not known yet: behind with nothing stored to measure from). Only while a worker
- * streams the source: otherwise the lag is unknown, and the time of the last measurement says how old the
- * last known one is (its value would read as current beside an error).
+ * (left out while that is not known yet: behind with nothing stored to measure from), as the worker streaming
+ * the source measures it. While none does, the bytes come from the slot as the web app read it at the source
+ * (how far behind in time is then unknown); when the source cannot be read either, the lag is unknown, and the
+ * time of the last measurement says how old the last known one is.
  */
 export function Lag({ database, now }: { database: DatabaseJson; now: number }) {
   const { lagBytes, lagSeconds, lagMeasuredAt, health } = database;
   if (!health.lagCurrent) {
     const why = NOT_MEASURED[health.state];
+    const pending = database.slot?.slot?.exists ? database.slot.slot.pendingBytes : null;
+    if (pending !== null && pending !== undefined && database.slot) {
+      // No worker measures it now, but the slot at the source says how much is waiting.
+      return (
+        <span
+          className="text-slate-600"
+          title={
+            `Read at the source ${exactTime(database.slot.readAt)}: WAL past the slot's confirmed position. ` +
+            "How far behind in time is unknown while no worker streams it."
+          }
+        >
+          <span className="whitespace-nowrap tabular-nums">{formatBytes(pending)}</span>
+          <span className="block text-xs text-slate-500">behind · time unknown</span>
+        </span>
+      );
+    }
     if (lagMeasuredAt === null) {
       return (
         <span className="text-slate-400" title={`Lag ${why}`}>

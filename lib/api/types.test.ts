@@ -20,10 +20,14 @@ describe("Jsonified client types", () => {
   });
 
   it("keep every field of a database, dates as ISO strings", () => {
-    expectTypeOf<keyof DatabaseJson>().toEqualTypeOf<keyof SourceSummary>();
+    expectTypeOf<keyof DatabaseJson>().toEqualTypeOf<keyof SourceSummary | "slot">();
     expectTypeOf<DatabaseJson["createdAt"]>().toEqualTypeOf<string>();
     expectTypeOf<DatabaseJson["lastChangeAt"]>().toEqualTypeOf<string | null>();
     expectTypeOf<DatabaseJson["lagBytes"]>().toEqualTypeOf<number | null>();
-    expectTypeOf<RemoveDatabaseResponse>().toEqualTypeOf<{ id: string; manualCleanupSql: string | null }>();
+    expectTypeOf<RemoveDatabaseResponse>().toEqualTypeOf<{
+      id: string;
+      changes: "kept" | "deleted";
+      manualCleanupSql: string | null;
+    }>();
   });
 });

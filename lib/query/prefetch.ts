@@ -13,9 +13,9 @@ import { NotFound } from "../errors";
 import { stringifyWithRaw } from "../http/json";
 import type { DatabaseDetailResponse, ListDatabasesResponse, RoleSqlResponse } from "../sources/api-types";
 import { roleSqlQuerySchema } from "../sources/input";
-import { listSources } from "../sources/queries";
 import { roleSql } from "../sources/role-sql";
-import { getDatabase } from "../sources/service";
+import { env } from "../env";
+import { describeDatabase, listDatabases } from "../sources/service";
 import { changeQueries, changesSearchParams } from "./changes";
 import { databaseQueries } from "./databases";
 import { historySearchParams, recordQueries } from "./records";
@@ -77,11 +77,20 @@ export const prefetch = {
   /** The first page of GET /api/tables/as-of. */
   tableAsOf: tableAsOfPrefetch,
 
-  /** GET /api/databases */
-  databases: (client: QueryClient) =>
+  /**
+   * GET /api/databases. The slots' readings wait (briefly) only where they are shown, the databases page
+   * (`slots: "wait"`); elsewhere the list is there for the capture banner, and takes the readings at hand.
+   */
+  databases: (client: QueryClient, options: { slots?: "wait" | "at-hand" } = {}) =>
     client.prefetchQuery({
       ...databaseQueries.list(),
-      queryFn: async () => asFetched<ListDatabasesResponse>({ databases: await listSources(getDb()) }, "json"),
+      queryFn: async () =>
+        asFetched<ListDatabasesResponse>(
+          {
+            databases: await listDatabases(getDb(), env.web.RETRACE_SECRET, { wait: options.slots === "wait" }),
+          },
+          "json",
+        ),
       retry: false,
     }),
 
@@ -89,7 +98,8 @@ export const prefetch = {
   database: (client: QueryClient, id: string) =>
     client.prefetchQuery({
       ...databaseQueries.detail(id),
-      queryFn: async () => asFetched<DatabaseDetailResponse>(await getDatabase(getDb(), id), "json"),
+      queryFn: async () =>
+        asFetched<DatabaseDetailResponse>(await describeDatabase(getDb(), env.web.RETRACE_SECRET, id), "json"),
       retry: false,
     }),
 

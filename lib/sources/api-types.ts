@@ -5,21 +5,25 @@
 import type { Jsonified } from "../api/types";
 import type { Check, CheckReport } from "./checks";
 import type { SourceSummary, TrackedTableRow } from "./queries";
-import type { getDatabase, removeDatabase, SourceTableWithTracking } from "./service";
+import type { RemoveResult } from "./remove";
+import type { getDatabase, SourceTableWithTracking } from "./service";
+import type { SlotReading } from "./slot-readings";
 
 /** What a service function resolves to, as JSON. */
 type Answer<F extends (...args: never[]) => Promise<unknown>> = Jsonified<Awaited<ReturnType<F>>>;
 
-export type DatabaseJson = Jsonified<SourceSummary>;
+/** `slot`: the slot as the source reports it; only GET answers carry it (null while it cannot be read). */
+export type DatabaseJson = Jsonified<SourceSummary> & { slot?: SlotReadingJson | null };
+export type SlotReadingJson = Jsonified<SlotReading>;
 export type TrackedTableJson = Jsonified<TrackedTableRow>;
 export type SourceTableJson = Jsonified<SourceTableWithTracking>;
 export type CheckJson = Jsonified<Check>;
 
 export type ListDatabasesResponse = { databases: DatabaseJson[] };
 export type DatabaseResponse = { database: DatabaseJson };
-export type DatabaseDetailResponse = Answer<typeof getDatabase>;
+export type DatabaseDetailResponse = Omit<Answer<typeof getDatabase>, "database"> & { database: DatabaseJson };
 export type SourceTablesResponse = { tables: SourceTableJson[] };
 export type TrackedTablesResponse = { tables: TrackedTableJson[] };
 export type CheckResponse = Jsonified<CheckReport>;
 export type RoleSqlResponse = Pick<CheckResponse, "roleSql">;
-export type RemoveDatabaseResponse = Answer<typeof removeDatabase>;
+export type RemoveDatabaseResponse = Jsonified<RemoveResult>;

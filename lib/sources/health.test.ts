@@ -70,4 +70,11 @@ describe("captureHealth", () => {
     const paused = captureHealth({ ...streaming, enabled: false, status: "paused", leased: false });
     expect(paused).toMatchObject({ state: "paused", lagCurrent: false });
   });
+
+  it("is removed once a user removed it keeping its changes, whatever its other state", () => {
+    const removed = captureHealth({ ...streaming, enabled: false, status: "paused", removedAt: new Date() });
+    expect(removed.state).toBe("removed");
+    expect(removed.fix).toBeNull();
+    expect(removed.lagCurrent).toBe(false);
+  });
 });

@@ -22,9 +22,10 @@ export const PICKUP_GRACE_SECONDS = 15;
  * - `lagging`: streaming, but further behind than that;
  * - `failing`: its replication sessions fail (the worker retries);
  * - `paused`: capture paused by a user;
- * - `no_worker`: enabled, but no worker holds its lease: none is running, or none can reach the store.
+ * - `no_worker`: enabled, but no worker holds its lease: none is running, or none can reach the store;
+ * - `removed`: removed by a user who kept its captured changes; nothing captures it any more.
  */
-export type CaptureState = "live" | "starting" | "lagging" | "failing" | "paused" | "no_worker";
+export type CaptureState = "live" | "starting" | "lagging" | "failing" | "paused" | "no_worker" | "removed";
 
 export type CaptureHealth = {
   state: CaptureState;
@@ -50,6 +51,8 @@ export type HealthFacts = {
   leased: boolean;
   /** When the row last changed: for a pending source, when it was connected or resumed. */
   updatedAt: Date;
+  /** When it was removed, its changes kept (lib/sources/remove.ts); null or absent while connected. */
+  removedAt?: Date | null;
 };
 
 const START_A_WORKER =
@@ -65,6 +68,12 @@ export function captureHealth(facts: HealthFacts, now: Date = new Date()): Captu
     fix,
     lagCurrent,
   });
+  if (facts.removedAt) {
+    return verdict(
+      "removed",
+      "Its replication slot and publication were dropped at the source; its captured changes are kept.",
+    );
+  }
   if (!facts.enabled || facts.status === "paused") {
     return verdict(
       "paused",

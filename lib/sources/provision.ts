@@ -14,7 +14,8 @@ export function replicationNamesFor(sourceId: string): ReplicationNames {
   return { slotName: name, publicationName: name };
 }
 
-type IdentityState = {
+/** A table's replica identity as pg_class has it: relreplident ('d', 'n', 'f', 'i') and the index of 'i'. */
+export type IdentityState = {
   schema: string;
   name: string;
   relreplident: string;
@@ -63,7 +64,7 @@ async function identityStates(client: pg.Client, tables: readonly TableRef[]): P
   }));
 }
 
-function restoreIdentitySql(state: IdentityState): string {
+export function restoreIdentitySql(state: IdentityState): string {
   const table = quoteTable({ schema: state.schema, table: state.name });
   switch (state.relreplident) {
     case "n":
@@ -114,6 +115,7 @@ async function createPublication(client: pg.Client, publicationName: string, tab
 
 /**
  * Creates the publication (with REPLICA IDENTITY FULL on its tables) and then the logical slot.
+ * `identityChanges`: what each table Retrace set to FULL had before, for removal to restore.
  * Publication and identities are one transaction; the slot must come last, outside any
  * transaction that wrote. When a step fails everything done so far is undone, so nothing is
  * left half-created, and a specific error is thrown. Returns what the catalog says of the tables
@@ -123,7 +125,7 @@ export async function provisionSource(
   client: pg.Client,
   names: ReplicationNames,
   tables: readonly TableRef[],
-): Promise<RelationFacts[]> {
+): Promise<{ relations: RelationFacts[]; identityChanges: IdentityState[] }> {
   let previous: IdentityState[];
   let relations: RelationFacts[];
   try {
@@ -143,7 +145,7 @@ export async function provisionSource(
     }).catch(() => undefined);
     throw toProvisionError(error);
   }
-  return relations;
+  return { relations, identityChanges: previous };
 }
 
 /** The tables a publication holds, as it was given them (roots, not partitions). */
@@ -190,15 +192,20 @@ export async function setPublicationTables(
   client: pg.Client,
   publicationName: string,
   tables: readonly TableRef[],
-): Promise<{ added: TableRef[]; removed: TableRef[]; relations: RelationFacts[] }> {
+): Promise<{ added: TableRef[]; removed: TableRef[]; relations: RelationFacts[]; identityChanges: IdentityState[] }> {
   const key = (t: TableRef) => `${t.schema}\u0000${t.table}`;
   try {
     return await inTransaction(client, async () => {
       const current = await publicationTables(client, publicationName);
       if (current === null) {
         await createPublication(client, publicationName, tables);
-        await setIdentityFull(client, tables);
-        return { added: [...tables], removed: [], relations: await trackedRelationFacts(client, tables) };
+        const identityChanges = await setIdentityFull(client, tables);
+        return {
+          added: [...tables],
+          removed: [],
+          relations: await trackedRelationFacts(client, tables),
+          identityChanges,
+        };
       }
       // Before any table is added: on PostgreSQL 18 a table with a stored generated column refuses
       // UPDATE and DELETE while it is in a publication that does not publish them.
@@ -209,9 +216,9 @@ export async function setPublicationTables(
       const removed = current.filter((t) => !wanted.has(key(t)));
       const publication = quoteIdent(publicationName);
       if (added.length > 0) await client.query(`alter publication ${publication} add table ${tableList(added)}`);
-      await setIdentityFull(client, tables);
+      const identityChanges = await setIdentityFull(client, tables);
       if (removed.length > 0) await client.query(`alter publication ${publication} drop table ${tableList(removed)}`);
-      return { added, removed, relations: await trackedRelationFacts(client, tables) };
+      return { added, removed, relations: await trackedRelationFacts(client, tables), identityChanges };
     });
   } catch (error) {
     throw toProvisionError(error);

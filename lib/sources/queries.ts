@@ -1,13 +1,13 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
-import { changes, changeSegments, sources, trackedTables, trailTables } from "../db/schema";
+import { changes, changeSegments, replicaIdentityChanges, sources, trackedTables, trailTables } from "../db/schema";
 import { encryptSecret } from "../crypto/secrets";
 import type { SourceConnection } from "./connection";
 import type { SslMode, TableRef } from "./input";
 import { captureHealth, type CaptureHealth } from "./health";
 import { heldLeaseKeys, leaseKey } from "./lease";
 import { decryptSourcePassword } from "./password";
-import type { ReplicationNames } from "./provision";
+import type { IdentityState, ReplicationNames } from "./provision";
 import type { RelationFacts } from "./relations";
 import { rememberRelations } from "./remembered-relations";
 import { setEnabled } from "./status";
@@ -56,6 +56,11 @@ const summaryColumns = {
   lagBytes: sources.lagBytes,
   lagSeconds: sources.lagSeconds,
   lagMeasuredAt: sources.lagMeasuredAt,
+  // From the change summary (one row per source, table and minute), not from the changes themselves.
+  changesLast24h: sql<number>`(
+      select coalesce(sum(s.creates + s.updates + s.deletes + s.truncates), 0)::bigint from change_segments s
+       where s.source_id = "sources"."id" and s.minute >= now() - interval '24 hours')`.mapWith(Number),
+  removedAt: sources.removedAt,
   createdAt: sources.createdAt,
   updatedAt: sources.updatedAt,
 };
@@ -91,6 +96,10 @@ type SourceRow = {
   /** Seconds the stored trail is behind the source; null when not known. */
   lagSeconds: number | null;
   lagMeasuredAt: Date | null;
+  /** Changes committed at the source in the last 24 hours and stored. */
+  changesLast24h: number;
+  /** When it was removed with its captured changes kept; null while connected. */
+  removedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -123,6 +132,8 @@ export type NewSource = SourceConnection &
     tables: readonly TableRef[];
     /** The source catalog's facts of the tables and their partitions (provisionSource). */
     relations: readonly RelationFacts[];
+    /** The replica identities Retrace changed to FULL, as they were (provisionSource). */
+    identityChanges: readonly IdentityState[];
   };
 
 /** The unique index on (system_identifier, database_oid). */
@@ -176,6 +187,7 @@ export async function createSource(db: Queryable, input: NewSource, secret: stri
         .values(input.tables.map((t) => ({ sourceId: input.id, schema: t.schema, table: t.table })));
     }
     await rememberRelations(tx, input.id, input.relations);
+    await rememberIdentityChanges(tx, input.id, input.identityChanges);
     const created = await getSource(tx, input.id);
     if (!created) throw new Error("source insert returned nothing");
     return created;
@@ -194,18 +206,27 @@ export async function getSource(db: Queryable, id: string): Promise<SourceSummar
   return row ?? null;
 }
 
-/** The source connected to that database of that cluster, if any. */
+/** The source connected to that database of that cluster, if any (a removed one is no longer connected). */
 export async function findSourceByIdentity(db: Queryable, identity: SourceIdentity): Promise<ConnectedSource | null> {
   const [row] = await db
     .select(connectedColumns)
     .from(sources)
-    .where(and(eq(sources.systemIdentifier, identity.systemIdentifier), eq(sources.databaseOid, identity.databaseOid)));
+    .where(
+      and(
+        eq(sources.systemIdentifier, identity.systemIdentifier),
+        eq(sources.databaseOid, identity.databaseOid),
+        isNull(sources.removedAt),
+      ),
+    );
   return row ?? null;
 }
 
 /** Sources connected before identities were kept (migration 0007) and not reached since. */
 export async function listUnidentifiedSources(db: Queryable): Promise<ConnectedSource[]> {
-  return db.select(connectedColumns).from(sources).where(isNull(sources.systemIdentifier));
+  return db
+    .select(connectedColumns)
+    .from(sources)
+    .where(and(isNull(sources.systemIdentifier), isNull(sources.removedAt)));
 }
 
 /**
@@ -226,7 +247,10 @@ export async function recordSourceIdentity(db: Queryable, id: string, identity: 
   }
 }
 
-/** What the service needs to reach a source: connection details with the password decrypted. */
+/**
+ * What the service needs to reach a source: connection details with the password decrypted. Null for a
+ * removed source too: its password is wiped, and nothing may reach it through Retrace any more.
+ */
 export async function getSourceConnection(
   db: Queryable,
   id: string,
@@ -247,7 +271,7 @@ export async function getSourceConnection(
       publicationName: sources.publicationName,
     })
     .from(sources)
-    .where(eq(sources.id, id));
+    .where(and(eq(sources.id, id), isNull(sources.removedAt)));
   if (!row) return null;
   const password = decryptSourcePassword(row.passwordEncrypted, secret);
   return {
@@ -284,6 +308,7 @@ export async function setTrackedTables(
   sourceId: string,
   tables: readonly TableRef[],
   relations: readonly RelationFacts[],
+  identityChanges: readonly IdentityState[] = [],
 ): Promise<TrackedTableRow[]> {
   return db.transaction(async (tx) => {
     // Serialise concurrent edits of the same source's set.
@@ -303,6 +328,7 @@ export async function setTrackedTables(
         .onConflictDoNothing();
     }
     await rememberRelations(tx, sourceId, relations);
+    await rememberIdentityChanges(tx, sourceId, identityChanges);
     return listTrackedTables(tx, sourceId);
   });
 }
@@ -335,6 +361,75 @@ export async function deleteSource(db: Queryable, id: string): Promise<boolean> 
 export async function replicationNamesInUse(db: Queryable): Promise<Map<string, string>> {
   const rows = await db
     .select({ name: sources.name, slotName: sources.slotName, publicationName: sources.publicationName })
-    .from(sources);
+    .from(sources)
+    .where(isNull(sources.removedAt));
   return new Map(rows.flatMap((r) => [[r.slotName, r.name] as const, [r.publicationName, r.name] as const]));
+}
+
+/**
+ * Remembers the replica identity each table had before Retrace set it to FULL. The first record of a table
+ * wins: a later FULL was Retrace's own doing.
+ */
+export async function rememberIdentityChanges(
+  db: Queryable,
+  sourceId: string,
+  states: readonly IdentityState[],
+): Promise<void> {
+  if (states.length === 0) return;
+  await db
+    .insert(replicaIdentityChanges)
+    .values(
+      states.map((state) => ({
+        sourceId,
+        schema: state.schema,
+        table: state.name,
+        previous: state.relreplident,
+        identityIndex: state.identityIndex,
+      })),
+    )
+    .onConflictDoNothing();
+}
+
+/** The replica identities Retrace changed on a source, as they were before. */
+export async function listIdentityChanges(db: Queryable, sourceId: string): Promise<IdentityState[]> {
+  const rows = await db
+    .select({
+      schema: replicaIdentityChanges.schema,
+      name: replicaIdentityChanges.table,
+      relreplident: replicaIdentityChanges.previous,
+      identityIndex: replicaIdentityChanges.identityIndex,
+    })
+    .from(replicaIdentityChanges)
+    .where(eq(replicaIdentityChanges.sourceId, sourceId))
+    .orderBy(asc(replicaIdentityChanges.schema), asc(replicaIdentityChanges.table));
+  return rows;
+}
+
+/**
+ * Marks a source removed, keeping its captured changes (and its row, which the change filters resolve a
+ * database name and an environment through): disabled for good, password wiped, tracked tables and remembered
+ * identities gone. False when there is no such source or it was removed already.
+ */
+export async function markSourceRemoved(db: Queryable, id: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const updated = await tx
+      .update(sources)
+      .set({
+        removedAt: sql`now()`,
+        enabled: false,
+        status: "paused",
+        passwordEncrypted: "",
+        lastError: null,
+        lastErrorFix: null,
+        failingSince: null,
+        lagBytes: null,
+        lagSeconds: null,
+        lagMeasuredAt: null,
+      })
+      .where(and(eq(sources.id, id), isNull(sources.removedAt)))
+      .returning({ id: sources.id });
+    await tx.delete(trackedTables).where(eq(trackedTables.sourceId, id));
+    await tx.delete(replicaIdentityChanges).where(eq(replicaIdentityChanges.sourceId, id));
+    return updated.length > 0;
+  });
 }

@@ -31,18 +31,17 @@ import {
 import {
   deprovisionSource,
   ensurePublication,
-  manualCleanupSql,
   provisionSource,
   replicationNamesFor,
   setPublicationTables,
 } from "./provision";
 import {
   createSource,
-  deleteSource,
   findSourceByIdentity,
   getSource,
   getSourceConnection,
   isUniqueViolation,
+  listSources,
   listTrackedTables,
   replicationNamesInUse,
   setSourceEnabled,
@@ -52,6 +51,7 @@ import {
   type SourceSummary,
   type TrackedTableRow,
 } from "./queries";
+import { forgetSlotReading, withSlotReadings, type WithSlot } from "./slot-readings";
 import { quoteIdent } from "./sql";
 import { gatherTableAccess, tableSetup, type TableSetup } from "./table-access";
 import { listSourceTables, unknownTables, type SourceTable } from "./tables";
@@ -73,8 +73,15 @@ function sourceId(id: string): string {
 
 async function requireConnection(db: Db, secret: string, id: string) {
   const source = await getSourceConnection(db, sourceId(id), secret);
-  if (!source) throw new NotFound("Database");
+  if (!source) {
+    if ((await getSource(db, id))?.removedAt) throw removedConflict();
+    throw new NotFound("Database");
+  }
   return source;
+}
+
+function removedConflict(): Conflict {
+  return new Conflict("This database was removed (its captured changes are kept); Retrace no longer reaches it.");
 }
 
 /** Runs `fn` connected to a stored source, filling in its identity if it was stored without one. */
@@ -157,9 +164,9 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
       );
     }
 
-    const relations = await provisionSource(client, names, tables);
+    const { relations, identityChanges } = await provisionSource(client, names, tables);
     try {
-      return await createSource(db, { ...parsed, ...names, id, identity, tables, relations }, secret);
+      return await createSource(db, { ...parsed, ...names, id, identity, tables, relations, identityChanges }, secret);
     } catch (error) {
       await deprovisionSource(client, names, { activeWaitMs: 0 }).catch((cleanupError: unknown) => {
         log.error(
@@ -218,7 +225,7 @@ export async function updateTrackedTables(
   const source = await requireConnection(db, secret, id);
   const tables = toTableRefs(updateTablesSchema.parse(input).tables);
   const publication = source.names.publicationName;
-  const { relations } = await withStoredSource(db, id, source, async (client) => {
+  const { relations, identityChanges } = await withStoredSource(db, id, source, async (client) => {
     const unknown = unknownTables(await listSourceTables(client), tables);
     if (unknown.length > 0) {
       throw new Invalid(`Not found at the source: ${unknown.join(", ")}.`, { unknown });
@@ -228,47 +235,39 @@ export async function updateTrackedTables(
     if (!access.ok) throw new InsufficientPrivilege(access.message, access.fix);
     return setPublicationTables(client, publication, tables);
   });
-  return setTrackedTables(db, id, tables, relations);
+  return setTrackedTables(db, id, tables, relations, identityChanges);
 }
 
-/** Pause (enabled: false) or resume (enabled: true). */
+/** Pause (enabled: false) or resume (enabled: true); the slot keeps its place meanwhile. */
 export async function setDatabaseEnabled(db: Db, id: string, input: unknown): Promise<SourceSummary> {
   const { enabled } = setEnabledSchema.parse(input);
   const updated = await setSourceEnabled(db, sourceId(id), enabled);
-  if (!updated) throw new NotFound("Database");
+  if (!updated) {
+    if ((await getSource(db, id))?.removedAt) throw removedConflict();
+    throw new NotFound("Database");
+  }
+  forgetSlotReading(id);
   return updated;
 }
 
-/**
- * Removes a database: pause it (the worker lets go of the slot within seconds), drop slot and
- * publication at the source, then delete it from the store together with its captured changes
- * (one store transaction, see deleteSource). When the source cannot be cleaned up nothing is
- * deleted unless `force` is set; the response then carries the SQL to run at the source by hand.
- */
-export async function removeDatabase(
+/** Every database with its slot as the source reports it (lib/sources/slot-readings.ts). */
+export async function listDatabases(
+  db: Db,
+  secret: string,
+  options: { wait?: boolean } = {},
+): Promise<WithSlot<SourceSummary>[]> {
+  return withSlotReadings(db, secret, await listSources(db), options);
+}
+
+/** One database, its tracked tables, and its slot as the source reports it. */
+export async function describeDatabase(
   db: Db,
   secret: string,
   id: string,
-  options: { force?: boolean } = {},
-): Promise<{ id: string; manualCleanupSql: string | null }> {
-  const source = await requireConnection(db, secret, id);
-  await setSourceEnabled(db, id, false);
-  let cleanup: string | null = null;
-  try {
-    await withSourceClient(source.connection, (client) => deprovisionSource(client, source.names));
-  } catch (error) {
-    cleanup = manualCleanupSql(source.names);
-    if (!options.force) {
-      const reason = error instanceof AppError ? error.message : "The source could not be cleaned up.";
-      if (!(error instanceof AppError)) log.error({ err: error, sourceId: id }, "deprovisioning failed");
-      throw new SourceError(
-        error instanceof SourceError ? error.code : "provisioning_failed",
-        `${reason} Nothing was removed and the database is paused. Fix the connection and try again, ` +
-          "or remove it anyway (force) and run the SQL below at the source.",
-        cleanup,
-      );
-    }
-  }
-  await deleteSource(db, id);
-  return { id, manualCleanupSql: cleanup };
+): Promise<{ database: WithSlot<SourceSummary>; tables: TrackedTableRow[] }> {
+  const { database, tables } = await getDatabase(db, id);
+  const [withSlot] = await withSlotReadings(db, secret, [database]);
+  return { database: withSlot ?? { ...database, slot: null }, tables };
 }
+
+export { removeDatabase } from "./remove";

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type pg from "pg";
 import type { Queryable } from "../db/client";
 import { isoTimestampSql } from "../db/iso-timestamp";
@@ -95,7 +95,7 @@ export async function storedPosition(store: Sql, sourceId: string): Promise<Stor
 }
 
 // Monotonic: a replay after a crash rewrites (and deduplicates) older transactions and must not
-// move the checkpoint back. Updating no row means the source was deleted meanwhile: the store
+// move the checkpoint back. Updating no row means the source was deleted (or removed) meanwhile: the store
 // transaction must not commit rows of a source that no longer exists (changes has no foreign key).
 const ADVANCE_CHECKPOINT = `
   update sources
@@ -106,7 +106,7 @@ const ADVANCE_CHECKPOINT = `
          last_error_fix = null,
          failing_since = null,
          updated_at = now()
-   where id = $1`;
+   where id = $1 and removed_at is null`;
 
 /**
  * Advances the checkpoint to `commitLsn` (and the last change time to `lastChangeAt`, unless
@@ -135,7 +135,7 @@ export async function setEnabled(db: Queryable, sourceId: string, enabled: boole
         ? { enabled, status: "pending", lastError: null, lastErrorFix: null, failingSince: null }
         : { enabled, status: "paused" },
     )
-    .where(eq(sources.id, sourceId))
+    .where(and(eq(sources.id, sourceId), isNull(sources.removedAt)))
     .returning({ id: sources.id });
   return updated.length > 0;
 }

@@ -3,14 +3,13 @@ import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/sources/http";
-import { listSources } from "@/lib/sources/queries";
-import { connectDatabase } from "@/lib/sources/service";
+import { connectDatabase, listDatabases } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/databases -> { databases } */
+/** GET /api/databases -> { databases } (removed ones too, with removedAt; each with its slot read at the source) */
 export const GET = apiRoute(async () => {
-  return Response.json({ databases: await listSources(getDb()) });
+  return Response.json({ databases: await listDatabases(getDb(), env.web.RETRACE_SECRET) });
 });
 
 /**

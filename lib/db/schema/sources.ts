@@ -72,6 +72,12 @@ export const sources = pgTable(
     lagBytes: bigint("lag_bytes", { mode: "number" }),
     lagSeconds: doublePrecision("lag_seconds"),
     lagMeasuredAt: timestamp("lag_measured_at", { withTimezone: true }),
+    /**
+     * Removed by a user who kept its captured changes: slot and publication are dropped at the source, the
+     * password is wiped, nothing streams it again; the row stays so its changes are still found under its name
+     * and environment (lib/sources/remove.ts). Null while connected.
+     */
+    removedAt: timestamp("removed_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true })
       .notNull()
@@ -79,8 +85,13 @@ export const sources = pgTable(
       .$onUpdate(() => sql`now()`),
   },
   // Unique: a second connection of the same database fails here even when two requests race
-  // past the service's check. Rows without an identity (nulls) never collide.
-  (t) => [uniqueIndex("sources_system_database").on(t.systemIdentifier, t.databaseOid)],
+  // past the service's check. Rows without an identity (nulls) never collide, nor do removed ones:
+  // a database removed with its changes kept can be connected again.
+  (t) => [
+    uniqueIndex("sources_system_database")
+      .on(t.systemIdentifier, t.databaseOid)
+      .where(sql`${t.removedAt} is null`),
+  ],
 );
 
 export const trackedTables = pgTable(
@@ -124,6 +135,27 @@ export const sourceRelations = pgTable(
     recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.relationOid] })],
+);
+
+/**
+ * The replica identity a table had before Retrace set it to FULL (lib/sources/provision.ts), so removing the
+ * database puts it back. `previous` is pg_class.relreplident ('d' default, 'n' nothing, 'i' index);
+ * `identityIndex` the index of 'i'. Tables made FULL by their owner (or before this was kept) have no row and
+ * stay as they are.
+ */
+export const replicaIdentityChanges = pgTable(
+  "replica_identity_changes",
+  {
+    sourceId: uuid("source_id")
+      .notNull()
+      .references(() => sources.id, { onDelete: "cascade" }),
+    schema: text("schema").notNull(),
+    table: text("table").notNull(),
+    previous: text("previous").notNull(),
+    identityIndex: text("identity_index"),
+    changedAt: timestamp("changed_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.schema, t.table] })],
 );
 
 export type Source = typeof sources.$inferSelect;

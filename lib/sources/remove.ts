@@ -1,0 +1,143 @@
+import type pg from "pg";
+import { z } from "zod";
+import type { Db } from "../db/client";
+import { AppError, Invalid, NotFound } from "../errors";
+import { createLogger } from "../log";
+import { withSourceClient } from "./connection";
+import { SourceError } from "./errors";
+import { deprovisionSource, manualCleanupSql, restoreIdentitySql, type IdentityState } from "./provision";
+import {
+  deleteSource,
+  getSource,
+  getSourceConnection,
+  listIdentityChanges,
+  markSourceRemoved,
+  setSourceEnabled,
+} from "./queries";
+import { forgetSlotReading } from "./slot-readings";
+
+/**
+ * Removing a database: Retrace lets go of the source (slot and publication dropped, the replica identities it
+ * changed put back), and then either deletes the captured changes with the database, or keeps them: the source's
+ * row stays, marked removed, so its changes are still listed, filtered and searched under its database name and
+ * environment (lib/changes/scope.ts resolves those through the sources table).
+ */
+
+const log = createLogger("sources");
+
+export const removeOptionsSchema = z.object({
+  changes: z.enum(["keep", "delete"], { error: "changes must be keep or delete" }).default("delete"),
+  force: z.enum(["true", "false"], { error: "force must be true or false" }).default("false"),
+});
+
+export type RemoveOptions = { changes: "keep" | "delete"; force: boolean };
+
+/** DELETE /api/databases/:id's query: `changes` (keep | delete, default delete) and `force`. */
+export function parseRemoveOptions(params: URLSearchParams): RemoveOptions {
+  for (const name of ["changes", "force"]) {
+    if (params.getAll(name).length > 1) {
+      throw new Invalid(`${name}: given more than once`, [{ path: name, message: "given more than once" }]);
+    }
+  }
+  const parsed = removeOptionsSchema.parse({
+    changes: params.get("changes") ?? undefined,
+    force: params.get("force") ?? undefined,
+  });
+  return { changes: parsed.changes, force: parsed.force === "true" };
+}
+
+export type RemoveResult = {
+  id: string;
+  /** Whether the captured changes were kept (searchable under the database's name) or deleted. */
+  changes: "kept" | "deleted";
+  /** SQL to run at the source by hand: what Retrace could not clean up there (forced removal); null when none. */
+  manualCleanupSql: string | null;
+};
+
+/**
+ * Puts back the replica identities Retrace set to FULL, where they are still FULL (one changed since is someone's
+ * choice). A table dropped meanwhile is skipped; one Retrace may no longer alter is left as SQL to run by hand.
+ */
+async function restoreIdentities(client: pg.Client, changes: readonly IdentityState[]): Promise<string[]> {
+  const leftOver: string[] = [];
+  for (const change of changes) {
+    const { rows } = await client.query<{ relreplident: string }>(
+      `select c.relreplident::text as relreplident from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and c.relname = $2`,
+      [change.schema, change.name],
+    );
+    if (rows[0]?.relreplident !== "f") continue;
+    // An index that is gone cannot be the identity again: the default (the primary key) is the closest.
+    const state =
+      change.relreplident === "i" && change.identityIndex !== null && !(await indexExists(client, change))
+        ? { ...change, relreplident: "d" }
+        : change;
+    const statement = restoreIdentitySql(state);
+    try {
+      await client.query(statement);
+    } catch (error) {
+      log.warn({ table: `${change.schema}.${change.name}`, err: error }, "could not restore a replica identity");
+      leftOver.push(`${statement};`);
+    }
+  }
+  return leftOver;
+}
+
+async function indexExists(client: pg.Client, change: IdentityState): Promise<boolean> {
+  const { rows } = await client.query(
+    `select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = $1 and c.relname = $2 and c.relkind = 'i'`,
+    [change.schema, change.identityIndex],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Removes a database: pause it (the worker lets go of the slot within seconds), drop slot and publication at the
+ * source and restore the replica identities, then delete it from the store with its changes, or mark it removed
+ * keeping them. When the source cannot be cleaned up nothing is removed unless `force` is set; the answer then
+ * carries the SQL to run at the source by hand. A database already removed (its changes kept) can be removed
+ * again to delete its changes; the source is not contacted then.
+ */
+export async function removeDatabase(
+  db: Db,
+  secret: string,
+  id: string,
+  options: RemoveOptions,
+): Promise<RemoveResult> {
+  const existing = await getSource(db, id);
+  if (!existing) throw new NotFound("Database");
+  const changes = options.changes === "keep" ? "kept" : "deleted";
+  if (existing.removedAt) {
+    if (options.changes === "delete") await deleteSource(db, id);
+    return { id, changes, manualCleanupSql: null };
+  }
+  const source = await getSourceConnection(db, id, secret);
+  if (!source) throw new NotFound("Database");
+  await setSourceEnabled(db, id, false);
+  forgetSlotReading(id);
+  const identityChanges = await listIdentityChanges(db, id);
+  let cleanup: string[] = [];
+  try {
+    cleanup = await withSourceClient(source.connection, async (client) => {
+      await deprovisionSource(client, source.names);
+      return restoreIdentities(client, identityChanges);
+    });
+  } catch (error) {
+    const manual = [manualCleanupSql(source.names), ...identityChanges.map((c) => `${restoreIdentitySql(c)};`)];
+    cleanup = manual;
+    if (!options.force) {
+      const reason = error instanceof AppError ? error.message : "The source could not be cleaned up.";
+      if (!(error instanceof AppError)) log.error({ err: error, sourceId: id }, "deprovisioning failed");
+      throw new SourceError(
+        error instanceof SourceError ? error.code : "provisioning_failed",
+        `${reason} Nothing was removed and the database is paused. Fix the connection and try again, ` +
+          "or remove it anyway (force) and run the SQL below at the source.",
+        manual.join("\n"),
+      );
+    }
+  }
+  if (options.changes === "keep") await markSourceRemoved(db, id);
+  else await deleteSource(db, id);
+  return { id, changes, manualCleanupSql: cleanup.length > 0 ? cleanup.join("\n") : null };
+}
