@@ -9,7 +9,7 @@ import { revokeUserSessions } from "./sessions";
 
 const passwordSchema = z.string().min(8, "Password must be at least 8 characters").max(1000);
 
-export const newUserSchema = z.object({
+export const newUserSchema = z.strictObject({
   email: z.string().trim().toLowerCase().email("Enter a valid email address"),
   password: passwordSchema,
   role: z.enum(["admin", "viewer"]).default("viewer"),

@@ -86,7 +86,14 @@ function alreadyConnected(existing: ConnectedSource): Conflict {
 
 /** Runs the connect checks without creating anything (the form's live feedback). */
 export async function checkConnection(input: unknown): Promise<CheckReport> {
-  const parsed = connectionInputSchema.extend({ tables: tableListSchema.default([]) }).parse(input);
+  // The connect form checks with everything it will connect with: its name and environment are accepted, unused.
+  const parsed = connectionInputSchema
+    .extend({
+      tables: tableListSchema.default([]),
+      name: z.string().optional(),
+      environment: z.string().optional(),
+    })
+    .parse(input);
   return checkSource(parsed, toTableRefs(parsed.tables));
 }
 
@@ -174,8 +181,8 @@ export async function updateTrackedTables(
   id: string,
   input: unknown,
 ): Promise<TrackedTableRow[]> {
-  const source = await requireConnection(db, secret, id);
   const tables = toTableRefs(updateTablesSchema.parse(input).tables);
+  const source = await requireConnection(db, secret, id);
   const publication = source.names.publicationName;
   const { relations } = await withStoredSource(db, id, source, async (client) => {
     const unknown = unknownTables(await listSourceTables(client), tables);

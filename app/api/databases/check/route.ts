@@ -1,5 +1,5 @@
 import { apiRoute } from "@/lib/auth/session";
-import { readJsonBody } from "@/lib/sources/http";
+import { readJsonBody } from "@/lib/http/body";
 import { checkConnection } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";

@@ -1,4 +1,5 @@
 import { apiRoute } from "@/lib/auth/session";
+import { singleParams } from "@/lib/changes/params";
 import { roleSqlQuerySchema } from "@/lib/sources/input";
 import { roleSql } from "@/lib/sources/role-sql";
 
@@ -10,7 +11,7 @@ export const dynamic = "force-dynamic";
  */
 export const GET = apiRoute(
   async (request) => {
-    const { database } = roleSqlQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+    const { database } = roleSqlQuerySchema.parse(singleParams(new URL(request.url).searchParams));
     return Response.json({ roleSql: roleSql(database) });
   },
   { role: "admin" },
