@@ -1,7 +1,7 @@
 /**
  * Headers on every response (pages, API, assets). The Content-Security-Policy here restricts what can frame,
- * embed or be the target of a form; it does not restrict scripts yet (Next's hydration scripts are inline, so a
- * script policy needs per-request nonces: README "What is not done yet").
+ * embed or be the target of a form; pages get a second, full policy from proxy.ts whose scripts need that
+ * response's nonce (lib/http/csp.ts).
  */
 const securityHeaders = [
   {

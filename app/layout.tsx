@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { connection } from "next/server";
 import { Suspense, type ReactNode } from "react";
 import { Nav } from "@/components/nav";
 import { Providers } from "@/components/providers";
@@ -9,7 +10,12 @@ export const metadata: Metadata = {
   description: "Audit trails and time travel for PostgreSQL",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+/**
+ * Every page is rendered per request (none at build time, not even the not-found page): its scripts carry the
+ * nonce of the response's Content-Security-Policy (proxy.ts), which a page built ahead of time cannot know.
+ */
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  await connection();
   return (
     <html lang="en">
       <body>

@@ -17,7 +17,14 @@ export type SourceErrorCode =
   | "provisioning_failed";
 
 export type ErrorCode =
-  "invalid" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "password_unreadable" | SourceErrorCode;
+  | "invalid"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "too_large"
+  | "password_unreadable"
+  | SourceErrorCode;
 
 export class AppError extends Error {
   constructor(
@@ -52,6 +59,13 @@ export class Forbidden extends AppError {
 export class NotFound extends AppError {
   constructor(what: string) {
     super("not_found", `${what} not found.`);
+  }
+}
+
+/** A request body over the size limit. */
+export class TooLarge extends AppError {
+  constructor(message: string) {
+    super("too_large", message);
   }
 }
 

@@ -45,6 +45,9 @@ describe("POST /api/setup", () => {
       [{ email: "ann@example.com", password, confirmPassword: "something else" }, "Passwords do not match"],
       [{ password }, "Email is required"],
       ["{not json", "Send a JSON body"],
+      [{ email: "ann@example.com", password, role: "viewer" }, "role"],
+      ['{"email":"ann@example.com","password":"pass\\u0000word"}', "password: must not contain a NUL"],
+      [{ email: ["ann@example.com"], password }, "email"],
     ];
     for (const [body, message] of cases) {
       const response = await postSetup(body);
@@ -53,6 +56,28 @@ describe("POST /api/setup", () => {
       expect(error.code).toBe("invalid");
       expect(error.message).toContain(message);
     }
+    expect(await countUsers(store.db)).toBe(0);
+  });
+
+  it("refuses a multi-megabyte body with 413 after reading at most 16 KiB of it, creating nobody", async () => {
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 8 * 1024 * 1024) return controller.close();
+        sent += 4096;
+        controller.enqueue(new Uint8Array(4096).fill(0x20));
+      },
+    });
+    const init: RequestInit & { duplex: "half" } = {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      duplex: "half",
+    };
+    const response = await setup(new Request("http://localhost/api/setup", init));
+    expect(response.status).toBe(413);
+    expect((await errorOf(response)).code).toBe("too_large");
+    expect(sent).toBeLessThanOrEqual(32 * 1024);
     expect(await countUsers(store.db)).toBe(0);
   });
 

@@ -1,9 +1,9 @@
-import fs from "node:fs";
 import path from "node:path";
 import { NextRequest } from "next/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALLERS, callerHeaders, type Caller } from "./support/principals";
 import { startWebStore } from "./support/postgres";
+import { APP, METHODS, sampleParams, sampleUrl, urlPattern, walk, type Handler } from "./support/routes";
 
 /**
  * Every page and every /api route of the app's own route tree (app/ walked on disk), called as each caller in
@@ -15,8 +15,6 @@ import { startWebStore } from "./support/postgres";
  */
 
 const SECRET = "route-access-secret-0123456789-abcdefghij";
-const APP = path.resolve(import.meta.dirname, "../app");
-const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 type Statuses = readonly [
   nobody: number,
@@ -25,9 +23,12 @@ type Statuses = readonly [
   viewer: number,
   readOnly: number,
   admin: number,
+  queryToken: number,
 ];
 
-//                                                      nobody malformed revoked viewer read-only admin
+// queryToken: a live admin API token in the URL (?access_token=…) instead of the Authorization header: refused
+// (400 naming the parameter) before anything else, since a URL ends up in logs, history and Referer headers.
+//                                                      nobody malformed revoked viewer read-only admin query-token
 const API: Record<string, Statuses | { skip: string }> = {
   "GET /api/auth/[...nextauth]": {
     skip: "next-auth's own sign-in endpoints (public by design; need a live request scope)",
@@ -35,38 +36,38 @@ const API: Record<string, Statuses | { skip: string }> = {
   "POST /api/auth/[...nextauth]": {
     skip: "next-auth's own sign-in endpoints (public by design; need a live request scope)",
   },
-  "POST /api/setup": /*                                 */ [409, 409, 409, 409, 409, 409],
-  "GET /api/changes": /*                                */ [401, 401, 401, 200, 200, 200],
-  "GET /api/changes/[id]": /*                           */ [401, 401, 401, 404, 404, 404],
-  "GET /api/changes/[id]/transaction": /*               */ [401, 401, 401, 404, 404, 404],
-  "GET /api/changes/activity": /*                       */ [401, 401, 401, 200, 200, 200],
-  "GET /api/changes/export": /*                         */ [401, 401, 401, 200, 200, 200],
-  "GET /api/changes/live": /*                           */ [401, 401, 401, 400, 400, 400],
-  "GET /api/records/history": /*                        */ [401, 401, 401, 400, 400, 400],
-  "GET /api/trail/tables": /*                           */ [401, 401, 401, 200, 200, 200],
-  "GET /api/environments": /*                           */ [401, 401, 401, 200, 200, 200],
-  "GET /api/databases": /*                              */ [401, 401, 401, 200, 200, 200],
-  "POST /api/databases": /*                             */ [401, 401, 401, 403, 403, 400],
-  "POST /api/databases/check": /*                       */ [401, 401, 401, 403, 403, 400],
-  "GET /api/databases/role-sql": /*                     */ [401, 401, 401, 403, 403, 200],
-  "GET /api/databases/[id]": /*                         */ [401, 401, 401, 404, 404, 404],
-  "PATCH /api/databases/[id]": /*                       */ [401, 401, 401, 403, 403, 400],
-  "DELETE /api/databases/[id]": /*                      */ [401, 401, 401, 403, 403, 404],
-  "GET /api/databases/[id]/tables": /*                  */ [401, 401, 401, 404, 404, 404],
-  "PUT /api/databases/[id]/tables": /*                  */ [401, 401, 401, 403, 403, 404],
-  "GET /api/databases/[id]/baselines": /*              */ [401, 401, 401, 404, 404, 404],
-  "POST /api/databases/[id]/baselines": /*             */ [401, 401, 401, 403, 403, 400],
-  "GET /api/records/as-of": /*                          */ [401, 401, 401, 400, 400, 400],
-  "GET /api/tables/as-of": /*                           */ [401, 401, 401, 400, 400, 400],
-  "GET /api/users": /*                                  */ [401, 401, 401, 403, 403, 200],
-  "POST /api/users": /*                                 */ [401, 401, 401, 403, 403, 400],
-  "PATCH /api/users/[id]": /*                           */ [401, 401, 401, 403, 403, 400],
-  "GET /api/tokens": /*                                 */ [401, 401, 401, 403, 403, 200],
-  "POST /api/tokens": /*                                */ [401, 401, 401, 403, 403, 400],
-  "DELETE /api/tokens/[id]": /*                         */ [401, 401, 401, 403, 403, 404],
-  "GET /api/audit": /*                                  */ [401, 401, 401, 403, 403, 200],
+  "POST /api/setup": /*                                 */ [409, 409, 409, 409, 409, 409, 400],
+  "GET /api/changes": /*                                */ [401, 401, 401, 200, 200, 200, 400],
+  "GET /api/changes/[id]": /*                           */ [401, 401, 401, 404, 404, 404, 400],
+  "GET /api/changes/[id]/transaction": /*               */ [401, 401, 401, 404, 404, 404, 400],
+  "GET /api/changes/activity": /*                       */ [401, 401, 401, 200, 200, 200, 400],
+  "GET /api/changes/export": /*                         */ [401, 401, 401, 200, 200, 200, 400],
+  "GET /api/changes/live": /*                           */ [401, 401, 401, 400, 400, 400, 400],
+  "GET /api/records/history": /*                        */ [401, 401, 401, 400, 400, 400, 400],
+  "GET /api/trail/tables": /*                           */ [401, 401, 401, 200, 200, 200, 400],
+  "GET /api/environments": /*                           */ [401, 401, 401, 200, 200, 200, 400],
+  "GET /api/databases": /*                              */ [401, 401, 401, 200, 200, 200, 400],
+  "POST /api/databases": /*                             */ [401, 401, 401, 403, 403, 400, 400],
+  "POST /api/databases/check": /*                       */ [401, 401, 401, 403, 403, 400, 400],
+  "GET /api/databases/role-sql": /*                     */ [401, 401, 401, 403, 403, 200, 400],
+  "GET /api/databases/[id]": /*                         */ [401, 401, 401, 404, 404, 404, 400],
+  "PATCH /api/databases/[id]": /*                       */ [401, 401, 401, 403, 403, 400, 400],
+  "DELETE /api/databases/[id]": /*                      */ [401, 401, 401, 403, 403, 404, 400],
+  "GET /api/databases/[id]/tables": /*                  */ [401, 401, 401, 404, 404, 404, 400],
+  "PUT /api/databases/[id]/tables": /*                  */ [401, 401, 401, 403, 403, 400, 400],
+  "GET /api/databases/[id]/baselines": /*              */ [401, 401, 401, 404, 404, 404, 400],
+  "POST /api/databases/[id]/baselines": /*             */ [401, 401, 401, 403, 403, 400, 400],
+  "GET /api/records/as-of": /*                          */ [401, 401, 401, 400, 400, 400, 400],
+  "GET /api/tables/as-of": /*                           */ [401, 401, 401, 400, 400, 400, 400],
+  "GET /api/users": /*                                  */ [401, 401, 401, 403, 403, 200, 400],
+  "POST /api/users": /*                                 */ [401, 401, 401, 403, 403, 400, 400],
+  "PATCH /api/users/[id]": /*                           */ [401, 401, 401, 403, 403, 400, 400],
+  "GET /api/tokens": /*                                 */ [401, 401, 401, 403, 403, 200, 400],
+  "POST /api/tokens": /*                                */ [401, 401, 401, 403, 403, 400, 400],
+  "DELETE /api/tokens/[id]": /*                         */ [401, 401, 401, 403, 403, 404, 400],
+  "GET /api/audit": /*                                  */ [401, 401, 401, 403, 403, 200, 400],
   // Planning a revert only reads (its SQL and conflicts): viewers may; executing it is checked below.
-  "POST /api/reverts": /*                               */ [401, 401, 401, 400, 400, 400],
+  "POST /api/reverts": /*                               */ [401, 401, 401, 400, 400, 400, 400],
 };
 
 /** Writes by method that only read for viewers; what they refuse a viewer is tested on its own below. */
@@ -77,7 +78,8 @@ type PageOutcome = "page" | "login" | "forbidden" | "public";
 type PageRow = readonly [PageOutcome, PageOutcome, PageOutcome, PageOutcome, PageOutcome, PageOutcome];
 const SIGNED_IN: PageRow = ["login", "login", "login", "page", "login", "page"];
 const ADMIN_ONLY: PageRow = ["login", "login", "login", "forbidden", "login", "page"];
-const PUBLIC: PageRow = ["public", "public", "public", "public", "public", "public"];
+// Public pages go through the proxy too (for their Content-Security-Policy), which lets everyone in.
+const PUBLIC: PageRow = ["page", "page", "page", "page", "page", "page"];
 
 const PAGES: Record<string, PageRow> = {
   "/": SIGNED_IN,
@@ -98,48 +100,22 @@ const PAGES: Record<string, PageRow> = {
   "/activity": ADMIN_ONLY,
 };
 
-/** The app's routes as URL patterns, from its files: `app/api/x/[id]/route.ts` is `/api/x/[id]`. */
-function walk(dir: string, file: "route.ts" | "page.tsx"): string[] {
-  const found: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...walk(full, file));
-    else if (entry.name === file) found.push(full);
-  }
-  return found;
-}
-
-function urlPattern(file: string): string {
-  const route = path
-    .relative(APP, path.dirname(file))
-    .split(path.sep)
-    // Route groups `(name)` are not part of the URL.
-    .filter((segment) => segment !== "" && !/^\(.*\)$/.test(segment));
-  return `/${route.join("/")}`;
-}
-
-/** A concrete URL for a pattern: every dynamic segment is an id that does not exist. */
-function sampleUrl(pattern: string): string {
-  return `http://localhost${pattern.replace(/\[[^\]]+\]/g, "00000000-0000-4000-8000-000000000000")}`;
-}
-
-function sampleParams(pattern: string): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const [, name] of pattern.matchAll(/\[([^\].]+)\]/g))
-    if (name) params[name] = "00000000-0000-4000-8000-000000000000";
-  return params;
-}
-
-type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
+const WALKED = [...CALLERS, "queryToken"] as const;
 
 let web: Awaited<ReturnType<typeof startWebStore>> | undefined;
 let headers: Record<Caller, Record<string, string>>;
+/** A live admin API token, for the calls that carry one in the URL. */
+let adminToken: string;
 const routeFiles = walk(path.join(APP, "api"), "route.ts");
 const pageFiles = walk(APP, "page.tsx");
 
 beforeAll(async () => {
   web = await startWebStore(SECRET);
   headers = await callerHeaders(SECRET);
+  const { getDb } = await import("@/lib/db");
+  const { createApiToken } = await import("@/lib/auth/tokens");
+  adminToken = (await createApiToken(getDb(), `in the URL ${crypto.randomUUID().slice(0, 8)}`, { role: "admin" }))
+    .token;
 });
 
 afterAll(async () => {
@@ -180,18 +156,23 @@ describe("every /api route", () => {
         const row = API[`${method} ${pattern}`];
         if (!handler || !row || "skip" in row) continue;
         const statuses: number[] = [];
-        for (const caller of CALLERS) {
+        for (const caller of WALKED) {
           const body = method === "GET" || method === "DELETE" ? undefined : "{}";
-          const request = new Request(sampleUrl(pattern), {
+          const url = new URL(sampleUrl(pattern));
+          if (caller === "queryToken") url.searchParams.set("access_token", adminToken);
+          const request = new Request(url, {
             method,
-            headers: { ...headers[caller], ...(body ? { "content-type": "application/json" } : {}) },
+            headers: {
+              ...(caller === "queryToken" ? {} : headers[caller]),
+              ...(body ? { "content-type": "application/json" } : {}),
+            },
             body,
           });
           const response = await handler(request, { params: Promise.resolve(sampleParams(pattern)) });
           await response.body?.cancel();
           statuses.push(response.status);
         }
-        expect(statuses, `${method} ${pattern} as ${CALLERS.join(", ")}`).toEqual([...row]);
+        expect(statuses, `${method} ${pattern} as ${WALKED.join(", ")}`).toEqual([...row]);
       }
     });
   }
@@ -275,8 +256,13 @@ describe("every page", () => {
         }
         const response = await proxy(new NextRequest(url, { headers: headers[caller] }));
         const location = response.headers.get("location");
-        if (response.headers.get("x-middleware-next") === "1") outcomes.push("page");
-        else if (location && new URL(location).pathname === "/login") outcomes.push("login");
+        if (response.headers.get("x-middleware-next") === "1") {
+          outcomes.push("page");
+          // Each page answer has its own script nonce, on the response and on the request Next.js renders.
+          const policy = response.headers.get("content-security-policy") ?? "";
+          expect(policy, pattern).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/]{22}==' 'strict-dynamic'(;|$)/);
+          expect(response.headers.get("x-middleware-request-content-security-policy"), pattern).toBe(policy);
+        } else if (location && new URL(location).pathname === "/login") outcomes.push("login");
         else if (location && new URL(location).pathname === "/forbidden") outcomes.push("forbidden");
         else throw new Error(`${pattern} as ${caller}: unexpected ${response.status} ${location ?? ""}`);
       }

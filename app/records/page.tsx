@@ -6,6 +6,7 @@ import { requireUser } from "@/lib/auth/session";
 import { toSearchParams } from "@/lib/changes/filters";
 import type { RecordKey } from "@/lib/changes/history-key";
 import { parseHistoryParams } from "@/lib/changes/params";
+import { Invalid } from "@/lib/errors";
 import { makeQueryClient } from "@/lib/query/client";
 import { prefetch } from "@/lib/query/prefetch";
 
@@ -24,6 +25,8 @@ export default async function RecordPage({ searchParams }: Props) {
   try {
     key = parseHistoryParams(toSearchParams(await searchParams)).record;
   } catch (error) {
+    // A parameter given twice or holding a NUL character is an Invalid, the rest a ZodError: both say which.
+    if (error instanceof Invalid) return <NoRecord problems={[error.message]} />;
     if (!(error instanceof ZodError)) throw error;
     const problems = error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     return <NoRecord problems={problems} />;

@@ -5,8 +5,9 @@ import { redirect } from "next/navigation";
 import { NextRequest } from "next/server";
 import { getDb } from "../db";
 import { env } from "../env";
-import { Forbidden, Unauthorized } from "../errors";
+import { Forbidden, Invalid, Unauthorized } from "../errors";
 import { toErrorResponse } from "../http/errors";
+import { nulInParameter } from "../http/params";
 import { authOptions, type Role } from "./options";
 import { requestAddress, type Principal } from "./principal";
 import { sessionSecret } from "./secret";
@@ -71,6 +72,54 @@ export function refuseCrossSiteWrite(request: Request): void {
   }
 }
 
+/** Parameter names a client could mean as credentials (compared lowercased, `-` read as `_`). */
+const CREDENTIAL_PARAMS = new Set([
+  "access_token",
+  "accesstoken",
+  "api_token",
+  "apitoken",
+  "api_key",
+  "apikey",
+  "auth",
+  "auth_token",
+  "authorization",
+  "bearer",
+  "session_token",
+  "next_auth.session_token",
+]);
+// An API token (lib/crypto/secrets.ts: `rt_` and 43 base64url characters), bare or as a Bearer header's value.
+const API_TOKEN_TEXT = /^\s*(bearer\s+)?rt_[A-Za-z0-9_-]{43}\s*$/i;
+
+/**
+ * Refuses (400, naming the parameter) a URL that carries a credential: an API token in any parameter (`?token=`,
+ * `?q=` alike) or a parameter named like one. A URL ends up in access logs, proxies, browser history and Referer
+ * headers; a token there has leaked, so it is refused rather than used, whoever the request is otherwise from.
+ * /api/changes/live's own `token` is a position in the trail, not a credential, and never looks like one.
+ * A NUL character, which no PostgreSQL text can hold, is refused here too, for every route at once.
+ */
+export function refuseHostileUrl(request: Request): void {
+  for (const [name, value] of new URL(request.url).searchParams) {
+    if (CREDENTIAL_PARAMS.has(name.toLowerCase().replace(/-/g, "_")) || API_TOKEN_TEXT.test(value)) {
+      const message = "credentials are not accepted in the URL; send the header Authorization: Bearer <token>";
+      throw new Invalid(`${name}: ${message}`, [{ path: name, message }]);
+    }
+    if (name.includes("\u0000") || value.includes("\u0000")) throw nulInParameter(name);
+  }
+}
+
+/** No /api answer is kept by the browser or a proxy: they carry audit data and secrets (a new token's). */
+export function noStore(response: Response): Response {
+  try {
+    response.headers.set("cache-control", "no-store");
+    return response;
+  } catch {
+    // Headers of a fetched Response are immutable: answer a copy.
+    const copy = new Response(response.body, response);
+    copy.headers.set("cache-control", "no-store");
+    return copy;
+  }
+}
+
 type RouteContext<P> = { params: Promise<P> };
 type Route<P> = (request: Request, context: RouteContext<P>) => Promise<Response>;
 type PublicRoute = (request: Request, context?: unknown) => Promise<Response>;
@@ -79,7 +128,7 @@ type PublicRoute = (request: Request, context?: unknown) => Promise<Response>;
  * Wraps an /api route handler: authenticates (401 JSON otherwise), optionally requires the
  * admin role, and turns thrown errors into JSON responses through toErrorResponse. A public
  * route (`{ public: true }`: /api/setup, before anyone can sign in) skips authentication and
- * keeps the error handling.
+ * keeps the error handling. Every answer is `Cache-Control: no-store`; a URL carrying a credential is refused.
  */
 export function apiRoute<P = Record<string, never>>(
   handler: (request: Request, ctx: { params: P; principal: Principal }) => Promise<Response>,
@@ -93,22 +142,24 @@ export function apiRoute<P>(
   if (options.public) {
     return async (request: Request): Promise<Response> => {
       try {
+        refuseHostileUrl(request);
         refuseCrossSiteWrite(request);
-        return await (handler as (request: Request) => Promise<Response>)(request);
+        return noStore(await (handler as (request: Request) => Promise<Response>)(request));
       } catch (error) {
-        return toErrorResponse(error);
+        return noStore(toErrorResponse(error));
       }
     };
   }
   return async (request: Request, context: RouteContext<P>): Promise<Response> => {
     try {
+      refuseHostileUrl(request);
       const principal = await authenticate(request);
       if (!principal) throw new Unauthorized();
       if (principal.kind === "user") refuseCrossSiteWrite(request);
       if (options.role === "admin" && principal.role !== "admin") throw new Forbidden();
-      return await handler(request, { params: await context.params, principal });
+      return noStore(await handler(request, { params: await context.params, principal }));
     } catch (error) {
-      return toErrorResponse(error);
+      return noStore(toErrorResponse(error));
     }
   };
 }

@@ -8,7 +8,7 @@ import type { Role } from "./roles";
 
 export const tokenNameSchema = z.string().trim().min(1, "Token name is required").max(100);
 
-export const newTokenSchema = z.object({
+export const newTokenSchema = z.strictObject({
   name: tokenNameSchema,
   role: z.enum(["admin", "viewer"], { error: "role must be admin or viewer" }).default("viewer"),
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { and, count, eq, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Queryable } from "../db/client";
@@ -9,7 +10,7 @@ import { revokeUserSessions } from "./sessions";
 
 const passwordSchema = z.string().min(8, "Password must be at least 8 characters").max(1000);
 
-export const newUserSchema = z.object({
+export const newUserSchema = z.strictObject({
   email: z.string().trim().toLowerCase().email("Enter a valid email address"),
   password: passwordSchema,
   role: z.enum(["admin", "viewer"]).default("viewer"),
@@ -45,10 +46,20 @@ export async function createFirstAdmin(db: Db, input: { email: string; password:
   });
 }
 
-/** The user with these credentials, if active. */
+let dummyHash: string | undefined;
+
+/**
+ * The user with these credentials, if active. An unknown email costs the same scrypt as a known one (against a
+ * hash of nothing anyone knows), so the time of the answer does not tell which emails have accounts.
+ */
 export async function verifyCredentials(db: Db, email: string, password: string) {
   const [user] = await db.select().from(users).where(eq(users.email, email.trim().toLowerCase()));
-  if (!user || !verifyPassword(password, user.passwordHash) || !user.active) return null;
+  if (!user) {
+    dummyHash ??= hashPassword(randomBytes(32).toString("base64url"));
+    verifyPassword(password, dummyHash);
+    return null;
+  }
+  if (!verifyPassword(password, user.passwordHash) || !user.active) return null;
   return { id: user.id, email: user.email, role: user.role };
 }
 

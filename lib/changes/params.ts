@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isJsonObject, parseJson } from "../api/json";
 import type { Operation } from "../db/schema";
 import { Invalid } from "../errors";
+import { nulInParameter } from "../http/params";
 import { FILTER_KEYS, OPERATIONS } from "./filters";
 import { parseIsoTime } from "./time";
 
@@ -106,6 +107,7 @@ export function singleParams(params: URLSearchParams): Record<string, string> {
       throw new Invalid(`${key}: given more than once; give it once`, [{ path: key, message: "given more than once" }]);
     }
     seen.add(key);
+    if (key.includes("\u0000") || value.includes("\u0000")) throw nulInParameter(key);
     if (value !== "") present[key] = value;
   }
   return present;

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../db/client";
 import { columns, toChange, type Change, type ChangeRow } from "./change";
+import { singleParams } from "./params";
 import { readTransactionCursor, transactionCursor } from "./transaction-cursor";
 
 export type TransactionPage = { changes: Change[]; nextCursor: string | null };
@@ -22,11 +23,12 @@ const pageSchema = z.object({
 
 export type TransactionPageRequest = { afterSeq?: number; limit: number };
 
-/** GET /api/changes/:id/transaction query parameters (empty ones count as absent). Throws ZodError (400). */
+/**
+ * GET /api/changes/:id/transaction query parameters (empty ones count as absent, one given twice is refused).
+ * Throws ZodError or Invalid (400).
+ */
 export function parseTransactionParams(params: URLSearchParams): TransactionPageRequest {
-  const present: Record<string, string> = {};
-  for (const [key, value] of params) if (value !== "") present[key] = value;
-  const { cursor, limit } = pageSchema.parse(present);
+  const { cursor, limit } = pageSchema.parse(singleParams(params));
   return { afterSeq: cursor, limit };
 }
 

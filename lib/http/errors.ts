@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  too_large: 413,
   password_unreadable: 422,
   source_unreachable: 422,
   ssl_failed: 422,
@@ -46,7 +47,12 @@ export function toErrorResponse(error: unknown): Response {
     return Response.json(body, { status: httpStatus(error.code) });
   }
   if (error instanceof ZodError) {
-    const details = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    // An unknown field is named as its own path, like any other field that is wrong.
+    const details = error.issues.flatMap((i) =>
+      i.code === "unrecognized_keys"
+        ? i.keys.map((key) => ({ path: [...i.path, key].join("."), message: "is not a field this accepts" }))
+        : [{ path: i.path.join("."), message: i.message }],
+    );
     const message = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ");
     return Response.json({ error: { code: "invalid", message, details } } satisfies ErrorBody, {
       status: httpStatus("invalid"),

@@ -66,7 +66,7 @@ export const sslRootCertSchema = z
   });
 
 /** Enough to open a connection: what POST /api/databases/check takes. */
-export const connectionInputSchema = z.object({
+export const connectionInputSchema = z.strictObject({
   host: z.string({ error: "Host is required" }).trim().min(1, "Host is required").max(255, "Host is too long"),
   port: portSchema,
   database: z
@@ -149,9 +149,9 @@ export const connectInputSchema = connectionInputSchema
 export type ConnectInput = z.output<typeof connectInputSchema>;
 export type ConnectRequest = z.input<typeof connectInputSchema>;
 
-export const updateTablesSchema = z.object({ tables: tableListSchema });
+export const updateTablesSchema = z.strictObject({ tables: tableListSchema });
 
-export const setEnabledSchema = z.object({
+export const setEnabledSchema = z.strictObject({
   enabled: z.boolean({ error: "enabled must be true or false" }),
 });
 

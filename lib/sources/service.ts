@@ -109,7 +109,14 @@ function alreadyConnected(existing: ConnectedSource): Conflict {
  * Verify: `readTables` are the tables its role SQL was written for, checked for SELECT).
  */
 export async function checkConnection(db: Db, input: unknown): Promise<CheckReport> {
-  const parsed = checkInputSchema.extend({ readTables: tableListSchema.default([]) }).parse(input);
+  // The connect form checks with everything it will connect with: its name and environment are accepted, unused.
+  const parsed = checkInputSchema
+    .extend({
+      readTables: tableListSchema.default([]),
+      name: z.string().optional(),
+      environment: z.string().optional(),
+    })
+    .parse(input);
   return checkSource(parsed, toTableRefs(parsed.tables), {
     hostKind: parsed.hostKind,
     readTables: toTableRefs(parsed.readTables),
@@ -222,8 +229,8 @@ export async function updateTrackedTables(
   id: string,
   input: unknown,
 ): Promise<TrackedTableRow[]> {
-  const source = await requireConnection(db, secret, id);
   const tables = toTableRefs(updateTablesSchema.parse(input).tables);
+  const source = await requireConnection(db, secret, id);
   const publication = source.names.publicationName;
   const { relations, identityChanges } = await withStoredSource(db, id, source, async (client) => {
     const unknown = unknownTables(await listSourceTables(client), tables);

@@ -5,6 +5,7 @@ import { executeRevert, planRevertOf } from "@/lib/changes/revert/service";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { Forbidden } from "@/lib/errors";
+import { readBodyText } from "@/lib/http/body";
 
 export const dynamic = "force-dynamic";
 
@@ -15,7 +16,7 @@ const who = (principal: Principal) => (principal.kind === "user" ? principal.ema
  * conflicts. Planning (execute: false) is open to every signed-in user and token; executing is for admins.
  */
 export const POST = apiRoute(async (request, { principal }) => {
-  const { target, execute } = parseRevertRequest(await request.text());
+  const { target, execute } = parseRevertRequest(await readBodyText(request));
   if (!execute) return Response.json(await planRevertOf(getDb(), env.web.RETRACE_SECRET, target, who(principal)));
   if (principal.role !== "admin") throw new Forbidden("Only admins may execute a revert; viewers get its SQL.");
   const result = await executeRevert(getDb(), env.web.RETRACE_SECRET, target, who(principal));

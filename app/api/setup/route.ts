@@ -3,11 +3,12 @@ import { countUsers, createFirstAdmin } from "@/lib/auth/users";
 import { getDb } from "@/lib/db";
 import { apiRoute } from "@/lib/auth/session";
 import { Conflict, Invalid } from "@/lib/errors";
+import { MAX_PUBLIC_BODY_BYTES, NOT_JSON, readJsonBody } from "@/lib/http/body";
 
 export const dynamic = "force-dynamic";
 
 const setupSchema = z
-  .object({
+  .strictObject({
     email: z.string({ error: "Email is required" }).trim().toLowerCase().email("Enter a valid email address"),
     password: z.string({ error: "Password is required" }).min(8, "Password must be at least 8 characters").max(1000),
     // Optional for API callers; the form sends it so a typo is caught on the server too.
@@ -27,8 +28,9 @@ export const POST = apiRoute(
     const db = getDb();
     // Checked before parsing so a finished instance answers 409 whatever is sent.
     if ((await countUsers(db)) > 0) throw new Conflict("Setup is already complete.");
-    const body: unknown = await request.json().catch(() => {
-      throw new Invalid("Send a JSON body: { email, password }.");
+    const body = await readJsonBody(request, MAX_PUBLIC_BODY_BYTES).catch((error: unknown) => {
+      const notJson = error instanceof Invalid && error.message === NOT_JSON;
+      throw notJson ? new Invalid("Send a JSON body: { email, password }.", error.details) : error;
     });
     const { email, password } = setupSchema.parse(body);
     const user = await createFirstAdmin(db, { email, password });

@@ -2,7 +2,7 @@ import { apiRoute } from "@/lib/auth/session";
 import { createApiToken, listApiTokens, newTokenSchema } from "@/lib/auth/tokens";
 import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
-import { readJsonBody } from "@/lib/sources/http";
+import { readJsonBody } from "@/lib/http/body";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isJsonObject, LosslessNumber, parseJson, toJsonText, type JsonValue } from "../../api/json";
 import { Invalid } from "../../errors";
+import { refuseNul } from "../../http/body";
 import type { RevertTarget } from "./select";
 
 /**
@@ -51,6 +52,7 @@ export function parseRevertRequest(text: string): RevertRequest {
   } catch {
     throw new Invalid("The request body must be JSON.");
   }
+  refuseNul(body);
   const parsed = bodySchema.parse(body);
   const target: RevertTarget =
     parsed.changeId !== undefined

@@ -1,10 +1,30 @@
 import NextAuth from "next-auth";
+import { NextRequest } from "next/server";
 import { authOptions } from "@/lib/auth/options";
+import { noStore, refuseHostileUrl } from "@/lib/auth/session";
+import { MAX_PUBLIC_BODY_BYTES, readBodyText } from "@/lib/http/body";
+import { toErrorResponse } from "@/lib/http/errors";
 
 export const dynamic = "force-dynamic";
 
-function handler(request: Request, context: { params: Promise<{ nextauth: string[] }> }) {
-  return NextAuth(authOptions())(request, context);
+/**
+ * next-auth's own endpoints (sign-in, sign-out, session, CSRF). Before anyone is signed in, so a body is read only
+ * up to MAX_PUBLIC_BODY_BYTES (413 past it, without holding the rest) and handed on as a fresh request.
+ */
+async function handler(request: NextRequest, context: { params: Promise<{ nextauth: string[] }> }) {
+  try {
+    refuseHostileUrl(request);
+    let bounded = request;
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      const body = await readBodyText(request, MAX_PUBLIC_BODY_BYTES);
+      const headers = new Headers(request.headers);
+      headers.delete("content-length");
+      bounded = new NextRequest(request.url, { method: request.method, headers, body });
+    }
+    return noStore(await NextAuth(authOptions())(bounded, context));
+  } catch (error) {
+    return noStore(toErrorResponse(error));
+  }
 }
 
 export { handler as GET, handler as POST };

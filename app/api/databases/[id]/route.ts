@@ -3,7 +3,7 @@ import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { asksForSettings, updateDatabaseSettings } from "@/lib/sources/edit";
-import { readJsonBody } from "@/lib/sources/http";
+import { readJsonBody } from "@/lib/http/body";
 import { setEnabledSchema } from "@/lib/sources/input";
 import { parseRemoveOptions } from "@/lib/sources/remove";
 import { describeDatabase, getDatabase, removeDatabase, setDatabaseEnabled } from "@/lib/sources/service";

@@ -1,6 +1,6 @@
 import { apiRoute } from "@/lib/auth/session";
 import { getDb } from "@/lib/db";
-import { readJsonBody } from "@/lib/sources/http";
+import { readJsonBody } from "@/lib/http/body";
 import { checkConnection } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";

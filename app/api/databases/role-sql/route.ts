@@ -1,4 +1,5 @@
 import { apiRoute } from "@/lib/auth/session";
+import { singleParams } from "@/lib/changes/params";
 import { roleSqlQuerySchema, toTableRefs } from "@/lib/sources/input";
 import { roleSql } from "@/lib/sources/role-sql";
 
@@ -11,7 +12,7 @@ export const dynamic = "force-dynamic";
  */
 export const GET = apiRoute(
   async (request) => {
-    const query = roleSqlQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+    const query = roleSqlQuerySchema.parse(singleParams(new URL(request.url).searchParams));
     return Response.json({
       roleSql: roleSql(query.database, { hostKind: query.hostKind, tables: toTableRefs(query.tables) }),
     });

@@ -5,7 +5,7 @@ import { apiRoute } from "@/lib/auth/session";
 import { listBaselines, requestBaseline } from "@/lib/baselines/queries";
 import { getDb } from "@/lib/db";
 import { NotFound } from "@/lib/errors";
-import { readJsonBody } from "@/lib/sources/http";
+import { readJsonBody } from "@/lib/http/body";
 
 export const dynamic = "force-dynamic";
 
@@ -18,7 +18,7 @@ async function database(id: string): Promise<{ id: string; name: string }> {
   return { id, name: row.name };
 }
 
-const body = z.object({
+const body = z.strictObject({
   table: z.string({ error: "is required" }).trim().min(1, "is required").max(500, "must be at most 500 characters"),
 });
 

@@ -2,7 +2,7 @@ import { apiRoute } from "@/lib/auth/session";
 import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
-import { readJsonBody } from "@/lib/sources/http";
+import { readJsonBody } from "@/lib/http/body";
 import { getDatabase, sourceTables, updateTrackedTables } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
