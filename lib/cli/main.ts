@@ -61,6 +61,21 @@ async function withStore<T>(fn: (store: ResolvedStore) => Promise<T>): Promise<T
   }
 }
 
+/**
+ * Whether web and worker may connect sources on this machine (lib/sources/access.ts): as set, or, when unset, yes
+ * with the embedded store (a trial on one machine, where the store itself is the demo source) and no otherwise.
+ */
+function localSources(store: ResolvedStore): string {
+  const setting = store.env.RETRACE_ALLOW_LOCAL_SOURCES;
+  if (setting !== undefined) return setting;
+  if (!store.embedded) return "false";
+  log(
+    "Databases on this machine (localhost, 127.0.0.1) may be connected: the embedded store is in use. " +
+      "Set RETRACE_ALLOW_LOCAL_SOURCES=false to refuse them.",
+  );
+  return "true";
+}
+
 async function serve(parts: { web: boolean; worker: boolean }): Promise<number> {
   let stopping = false;
   let wake: () => void = () => {};
@@ -81,6 +96,7 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
       NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
       PORT: String(env.PORT),
       NEXT_TELEMETRY_DISABLED: env.NEXT_TELEMETRY_DISABLED,
+      RETRACE_ALLOW_LOCAL_SOURCES: localSources(store),
     };
     const build = parts.web && !stopping ? webBuildState() : "current";
     if (build !== "current") {
