@@ -1,11 +1,12 @@
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
-import { createApiToken } from "../auth/tokens";
+import { createApiToken, listApiTokens, revokeApiToken } from "../auth/tokens";
 import { createUser, deactivateUser, findUserByEmail } from "../auth/users";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
 import { inheritedEnv } from "../env";
-import { AppError } from "../errors";
+import { AppError, Conflict, NotFound } from "../errors";
+import { PasswordInputError, readPassword } from "./password";
 import { buildWeb, buildWorker, spawnWeb, SupervisedWorker, terminate, webBuildState } from "./processes";
 import { resolveStore, type ResolvedStore } from "./store";
 
@@ -17,11 +18,13 @@ Commands:
   web                       Run only the web app.
   worker                    Run only the worker.
   migrate                   Apply database migrations to the store.
-  user create --email E --password P [--role admin|viewer]
-                            Create a user (role defaults to viewer).
+  user create --email E [--role admin|viewer]
+                            Create a user (role defaults to viewer). The password is typed at a
+                            prompt, or read from the first line of stdin when it is not a terminal.
   user deactivate --email E Stop a user from signing in and end their sessions.
   token create --name N [--role admin|viewer]
                             Create an API token (admin unless --role viewer) and print it once.
+  token revoke <id|name>    Revoke an API token: it opens nothing from then on.
   help                      Show this help.
 
 Environment:
@@ -140,16 +143,23 @@ async function userCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   if (action === "deactivate") return deactivateCommand(rest);
   if (action !== "create") throw new UsageError(`Unknown user command: ${action ?? "(none)"}`);
+  if (rest.some((arg) => arg === "--password" || arg.startsWith("--password="))) {
+    throw new UsageError(
+      "--password is not taken: the process list would show the password to every user of this machine. " +
+        "Type it at the prompt, or pipe it on stdin: retrace user create --email E < password-file",
+    );
+  }
   const { values } = parseArgs({
     args: rest,
-    options: { email: { type: "string" }, password: { type: "string" }, role: { type: "string" } },
+    options: { email: { type: "string" }, role: { type: "string" } },
     strict: true,
   });
-  if (!values.email || !values.password) throw new UsageError("user create needs --email and --password");
+  if (!values.email) throw new UsageError("user create needs --email");
   if (values.role && values.role !== "admin" && values.role !== "viewer") {
     throw new UsageError("--role must be admin or viewer");
   }
-  const { email, password, role } = values;
+  const { email, role } = values;
+  const password = await readPassword();
   return withStore(async (store) => {
     const { db, pool } = connectStore(store.url, { max: 1 });
     try {
@@ -181,6 +191,7 @@ async function deactivateCommand(args: string[]): Promise<number> {
 
 async function tokenCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
+  if (action === "revoke") return revokeCommand(rest);
   if (action !== "create") throw new UsageError(`Unknown token command: ${action ?? "(none)"}`);
   const { values } = parseArgs({
     args: rest,
@@ -195,13 +206,54 @@ async function tokenCommand(args: string[]): Promise<number> {
     const { db, pool } = connectStore(store.url, { max: 1 });
     try {
       const created = await createApiToken(db, name, { role });
-      console.error(`API token "${created.name}" (${created.role}) created. It is shown only this once:`);
+      console.error(
+        `API token "${created.name}" (${created.role}, id ${created.id}) created. It is shown only this once:`,
+      );
       console.log(created.token);
       return 0;
     } finally {
       await pool.end();
     }
   });
+}
+
+async function revokeCommand(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+  const [which, ...extra] = positionals;
+  if (!which || extra.length) throw new UsageError("token revoke takes one token id or name");
+  return withStore(async (store) => {
+    const { db, pool } = connectStore(store.url, { max: 1 });
+    try {
+      const { token, revoked } = await revokeApiToken(db, await findTokenId(db, which));
+      console.log(
+        revoked
+          ? `Revoked API token "${token.name}" (${token.id})`
+          : `API token "${token.name}" (${token.id}) was already revoked`,
+      );
+      return 0;
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+/** A token by its id, or by its name when exactly one live token (or else one token) has it. */
+async function findTokenId(db: Parameters<typeof listApiTokens>[0], which: string): Promise<string> {
+  const tokens = await listApiTokens(db);
+  const byId = tokens.find((token) => token.id === which);
+  if (byId) return byId.id;
+  const named = tokens.filter((token) => token.name === which.trim());
+  const live = named.filter((token) => !token.revokedAt);
+  const candidates = live.length > 0 ? live : named;
+  const [only] = candidates;
+  if (!only) throw new NotFound(`Token "${which}"`);
+  if (candidates.length > 1) {
+    throw new Conflict(
+      `${candidates.length} tokens are named "${which}"; revoke one by its id: ` +
+        candidates.map((token) => token.id).join(", "),
+    );
+  }
+  return only.id;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -242,7 +294,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`retrace: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof AppError) {
+    if (error instanceof AppError || error instanceof PasswordInputError) {
       console.error(`retrace: ${error.message}`);
       return 1;
     }
