@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 import pg from "pg";
 import { checkPage, WIDTHS } from "./support/layout";
+import { e2eSetupCode } from "./support/sign-in";
 
 function sourceClient() {
   return new pg.Client({
@@ -29,6 +30,15 @@ test("a new user connects a database and watches its changes arrive", async ({ p
   // A brand-new instance sends the visitor to /setup.
   await page.goto("/");
   await expect(page).toHaveURL(/\/setup$/);
+  // Without the setup code `retrace start` printed, nobody becomes the admin.
+  await page.getByLabel("Setup code").fill("AAAA-BBBB-CCCC");
+  await page.getByLabel("Email").fill("admin@example.com");
+  await page.getByLabel("Password", { exact: true }).fill("correct horse battery");
+  await page.getByLabel("Confirm password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create admin" }).click();
+  await expect(page.getByRole("alert")).toContainText("not this instance's setup code");
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.getByLabel("Setup code").fill(e2eSetupCode().toLowerCase());
   await page.getByLabel("Email").fill("admin@example.com");
   await page.getByLabel("Password", { exact: true }).fill("correct horse battery");
   await page.getByLabel("Confirm password").fill("correct horse battery");

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setupCode } from "../lib/auth/setup-code";
 import { freePort, startTestServer, type TestServer } from "./support/postgres";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -89,6 +90,10 @@ describe("retrace command line", () => {
 
   it("works against the embedded store, starting it only for the command", () => {
     expect(retrace(["migrate"], env).status).toBe(0);
+    // While nobody can sign in, /setup takes the code derived from the instance's secret.
+    const code = retrace(["setup-code"], env);
+    expect(code.status, code.stderr).toBe(0);
+    expect(code.stdout.trim()).toBe(setupCode(fs.readFileSync(path.join(dataDir, "secret"), "utf8").trim()));
     const created = retrace(["user", "create", "--email", "Admin@Example.com", "--role", "admin"], env, "secret123\n");
     expect(created.status).toBe(0);
     expect(created.stdout).toContain("Created admin admin@example.com");
@@ -100,6 +105,11 @@ describe("retrace command line", () => {
     const invalid = retrace(["user", "create", "--email", "nope"], env, "short");
     expect(invalid.status).toBe(1);
     expect(invalid.stderr).toContain("valid email");
+
+    const setupDone = retrace(["setup-code"], env);
+    expect(setupDone.status).toBe(1);
+    expect(setupDone.stderr).toContain("setup is complete");
+    expect(setupDone.stdout).toBe("");
 
     const token = retrace(["token", "create", "--name", "ci"], env);
     expect(token.status).toBe(0);

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
 import { createApiToken, listApiTokens, revokeApiToken } from "../auth/tokens";
-import { createUser, deactivateUser, findUserByEmail } from "../auth/users";
+import { setupCode } from "../auth/setup-code";
+import { countUsers, createUser, deactivateUser, findUserByEmail } from "../auth/users";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
 import { inheritedEnv } from "../env";
@@ -25,6 +26,7 @@ Commands:
   token create --name N [--role admin|viewer]
                             Create an API token (admin unless --role viewer) and print it once.
   token revoke <id|name>    Revoke an API token: it opens nothing from then on.
+  setup-code                Print the code /setup asks for while the instance has no user yet.
   help                      Show this help.
 
 Environment:
@@ -118,6 +120,13 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
     worker?.start();
     const web = parts.web ? spawnWeb(childEnv, env.PORT, env.HOSTNAME) : null;
     if (web) log(`Retrace is starting on http://localhost:${env.PORT}`);
+    if (web && (await hasNoUser(store))) {
+      // Here only, once per start: not a log line the web app or the worker would ever write.
+      log(
+        `No admin yet: open ${childEnv.NEXTAUTH_URL}/setup and enter the setup code ${setupCode(store.secret)} ` +
+          "(or run `retrace setup-code`).",
+      );
+    }
 
     let exitCode = 0;
     const webExited = new Promise<void>((resolve) => {
@@ -136,6 +145,26 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
     await Promise.all([worker?.stop(), web ? terminate(web) : undefined]);
     await webExited;
     return exitCode;
+  });
+}
+
+async function hasNoUser(store: ResolvedStore): Promise<boolean> {
+  const { db, pool } = connectStore(store.url, { max: 1 });
+  try {
+    return (await countUsers(db)) === 0;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function setupCodeCommand(): Promise<number> {
+  return withStore(async (store) => {
+    if (!(await hasNoUser(store))) {
+      console.error("retrace: setup is complete (a user exists); the setup code opens nothing any more.");
+      return 1;
+    }
+    console.log(setupCode(store.secret));
+    return 0;
   });
 }
 
@@ -278,6 +307,9 @@ export async function main(argv: string[]): Promise<number> {
         return await userCommand(args);
       case "token":
         return await tokenCommand(args);
+      case "setup-code":
+        if (args.length) throw new UsageError(`setup-code takes no arguments: ${args.join(" ")}`);
+        return await setupCodeCommand();
       case "help":
       case "--help":
       case "-h":
