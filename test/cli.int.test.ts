@@ -51,6 +51,25 @@ function workerChildren(parent: number): number[] {
   return pids;
 }
 
+/**
+ * Nothing in the data dir (the instance secret, the store's password, the store's files and log) may be read or
+ * written by anyone but its owner (the `postgres` OS user owns pg/ when Retrace runs as root). The data dir itself
+ * lets others only pass through, when the store runs as `postgres`; otherwise it is its owner's alone.
+ */
+function expectOwnerOnly(dataDir: string) {
+  const mode = fs.statSync(dataDir).mode & 0o777;
+  expect(mode.toString(8)).toBe(process.getuid?.() === 0 ? "711" : "700");
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isSymbolicLink()) continue;
+      expect((fs.statSync(full).mode & 0o077).toString(8), full).toBe("0");
+      if (entry.isDirectory()) walk(full);
+    }
+  };
+  walk(dataDir);
+}
+
 describe("retrace command line", () => {
   let dataDir: string;
   let env: Record<string, string | undefined>;
@@ -129,6 +148,12 @@ describe("retrace command line", () => {
     // The server was started for each command and stopped afterwards; the secret was kept.
     expect(postmasterAlive(dataDir)).toBe(false);
     expect(fs.statSync(path.join(dataDir, "secret")).mode & 0o077).toBe(0);
+    expectOwnerOnly(dataDir);
+
+    // A secret or store password made readable to others (a restored backup, say) is closed again at the next command.
+    for (const file of ["secret", "store.json"]) fs.chmodSync(path.join(dataDir, file), 0o644);
+    expect(retrace(["migrate"], env).status).toBe(0);
+    expectOwnerOnly(dataDir);
   });
 
   it("reads the password at a prompt that does not echo it, twice", async () => {
