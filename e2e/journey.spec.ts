@@ -36,7 +36,8 @@ test("a new user connects a database and watches its changes arrive", async ({ p
   await page.getByLabel("Password", { exact: true }).fill("correct horse battery");
   await page.getByLabel("Confirm password").fill("correct horse battery");
   await page.getByRole("button", { name: "Create admin" }).click();
-  await expect(page.getByRole("alert")).toContainText("not this instance's setup code");
+  await expect(page.getByRole("alert").filter({ hasText: "not this instance's setup code" })).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath("setup-wrong-code.png"), fullPage: true });
   await expect(page).toHaveURL(/\/setup$/);
   await page.getByLabel("Setup code").fill(e2eSetupCode().toLowerCase());
   await page.getByLabel("Email").fill("admin@example.com");

@@ -92,7 +92,7 @@ describe("POST /api/setup", () => {
       const error = await errorOf(response);
       expect(error.code).toBe("forbidden");
       expect(error.message).toMatch(/setup code/);
-      expect(error.message).toContain("retrace setup-code");
+      expect(error.message).toContain("npx retrace setup-code");
     }
     expect(await countUsers(store.db)).toBe(0);
   });

@@ -69,8 +69,8 @@ export function SetupForm() {
             autoFocus
           />
           <p id="setupCode-hint" className="text-xs text-slate-500">
-            Printed by <code className="font-mono">retrace start</code> when it starts, or run{" "}
-            <code className="font-mono">npx retrace setup-code</code> where Retrace runs.
+            Retrace prints it when it starts. To see it again, run{" "}
+            <code className="whitespace-nowrap font-mono">npx retrace setup-code</code> where Retrace runs.
           </p>
         </div>
         <Field id="email" label="Email" type="email" autoComplete="username" required />

@@ -35,6 +35,9 @@ Environment:
   RETRACE_STORE_PORT   Port of the embedded store (default: 54329)
   RETRACE_SECRET       Instance secret (default: generated into RETRACE_DATA_DIR/secret)
   PORT, HOSTNAME       Where the web app listens (default: 3000 on 0.0.0.0)
+  RETRACE_ALLOW_LOCAL_SOURCES   Connect databases on this machine (localhost, 127.0.0.1, …)
+                                (default: true with the embedded store, false otherwise)
+  RETRACE_ALLOW_SOCKET_SOURCES  Connect databases through a Unix socket directory (default: false)
 `;
 
 class UsageError extends Error {}

@@ -109,17 +109,24 @@ export async function openSourceClient(
 }
 
 /** Opens a connection to a source, mapping failures to specific, password-free errors. */
-export async function connectSource(conn: SourceConnection): Promise<pg.Client> {
+export async function connectSource(
+  conn: SourceConnection,
+  options: { queryTimeoutMs?: number } = {},
+): Promise<pg.Client> {
   try {
-    return (await openSourceClient(conn)).client;
+    return (await openSourceClient(conn, options)).client;
   } catch (error) {
     throw toSourceError(error, conn);
   }
 }
 
 /** Runs `fn` with a connected source client and always closes it. */
-export async function withSourceClient<T>(conn: SourceConnection, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = await connectSource(conn);
+export async function withSourceClient<T>(
+  conn: SourceConnection,
+  fn: (client: pg.Client) => Promise<T>,
+  options: { queryTimeoutMs?: number } = {},
+): Promise<T> {
+  const client = await connectSource(conn, options);
   try {
     return await fn(client);
   } catch (error) {

@@ -41,9 +41,8 @@ export const POST = apiRoute(
     const code = typeof body === "object" && body !== null ? (body as { setupCode?: unknown }).setupCode : undefined;
     if (typeof code !== "string" || !isSetupCode(env.web.RETRACE_SECRET, code)) {
       throw new Forbidden(
-        code === undefined || code === ""
-          ? "Enter the setup code: `retrace start` prints it, or run `retrace setup-code` where Retrace runs."
-          : "That is not this instance's setup code. `retrace start` prints it, or run `retrace setup-code`.",
+        `${code ? "That is not this instance's setup code." : "Enter the setup code."} ` +
+          "Retrace prints it when it starts (retrace start); run npx retrace setup-code where it runs to see it again.",
       );
     }
     const { email, password } = setupSchema.parse(body);
