@@ -109,7 +109,8 @@ describe("local addresses", () => {
     const listener = await startChattyServer("not postgres");
     try {
       // localhost is a name: it is refused by what it resolves to (127.0.0.1, ::1), as any name would be.
-      for (const host of ["127.0.0.1", "localhost", "127.1.2.3", "::1", "::ffff:127.0.0.1", "0.0.0.0"]) {
+      // 2130706433 is 127.0.0.1 written as one number, which the resolver accepts.
+      for (const host of ["127.0.0.1", "localhost", "127.1.2.3", "::1", "::ffff:127.0.0.1", "0.0.0.0", "2130706433"]) {
         const { status, body } = await check({ host, port: listener.port });
         expect(status, host).toBe(200);
         expect(body.ok, host).toBe(false);

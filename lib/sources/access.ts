@@ -63,15 +63,19 @@ function localRefusal(host: string, address: string, kind: string): HostNotAllow
   );
 }
 
+function socketRefusal(host: string): HostNotAllowed {
+  return new HostNotAllowed(
+    `"${host}" is a Unix socket directory; this Retrace instance connects to sources over TCP only.`,
+    "Give the host name or address the database listens on, or start Retrace with " +
+      "RETRACE_ALLOW_SOCKET_SOURCES=true to allow socket directories (they reach the server's `local` pg_hba rules).",
+  );
+}
+
 /** Refuses what can be refused before any connection: a socket path, a local IP address. Throws HostNotAllowed. */
 export function assertHostAllowed(host: string, access: SourceAccess = sourceAccess()): void {
   if (isSocketPath(host)) {
     if (access.allowSockets) return;
-    throw new HostNotAllowed(
-      `"${host}" is a Unix socket directory; this Retrace instance connects to sources over TCP only.`,
-      "Give the host name or address the database listens on, or start Retrace with " +
-        "RETRACE_ALLOW_SOCKET_SOURCES=true to allow socket directories (they reach the server's `local` pg_hba rules).",
-    );
+    throw socketRefusal(host);
   }
   if (access.allowLocal || !net.isIP(host)) return;
   const kind = localKind(host);
@@ -116,7 +120,7 @@ export function checkedStream(host: string, access: SourceAccess): () => net.Soc
         return connect({ port: Number(port), host: hostname, lookup: checkedLookup(host, access) });
       }
       if (typeof port === "string" && !access.allowSockets) {
-        process.nextTick(() => socket.destroy(new Error("socket paths are not allowed")));
+        process.nextTick(() => socket.destroy(socketRefusal(host)));
         return socket;
       }
       return connect(...args);
