@@ -23,6 +23,8 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.int.test.ts", "lib/**/*.int.test.ts", "worker/**/*.int.test.ts"],
+          // The test servers are on 127.0.0.1; test/source-access.int.test.ts turns it off to test the refusal.
+          env: { RETRACE_ALLOW_LOCAL_SOURCES: "true" },
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Each file starts its own PostgreSQL servers; two at a time suits a 2-core machine.

@@ -124,6 +124,8 @@ export function spawnWorker(storeUrl: string, name: string): WorkerProcess {
       RETRACE_SECRET: BENCH_SECRET,
       LOG_LEVEL: "warn",
       WORKER_METRICS_PORT: "0",
+      // The bench's sources are servers on this machine.
+      RETRACE_ALLOW_LOCAL_SOURCES: "true",
     },
     stdio: ["ignore", out, out],
   });

@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 import pg from "pg";
 import { checkPage, WIDTHS } from "./support/layout";
+import { e2eSetupCode } from "./support/sign-in";
 
 function sourceClient() {
   return new pg.Client({
@@ -26,9 +27,26 @@ test("a new user connects a database and watches its changes arrive", async ({ p
   await source.query("create table public.items (sku text primary key, name text not null, price numeric(12,2))");
   await source.query("create table public.untracked (id int primary key)");
 
+  // Every answer the browser receives, to look for the source's password in (none may carry it).
+  const received: Promise<string>[] = [];
+  page.on("response", (response) => {
+    // The app's own code (bundles, fonts) is the same for everyone; what is looked at is what answers carry.
+    if (!response.url().includes("/_next/static/")) received.push(response.text().catch(() => ""));
+  });
+
   // A brand-new instance sends the visitor to /setup.
   await page.goto("/");
   await expect(page).toHaveURL(/\/setup$/);
+  // Without the setup code `retrace start` printed, nobody becomes the admin.
+  await page.getByLabel("Setup code").fill("AAAA-BBBB-CCCC");
+  await page.getByLabel("Email").fill("admin@example.com");
+  await page.getByLabel("Password", { exact: true }).fill("correct horse battery");
+  await page.getByLabel("Confirm password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create admin" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "not this instance's setup code" })).toBeVisible();
+  await page.screenshot({ path: test.info().outputPath("setup-wrong-code.png"), fullPage: true });
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.getByLabel("Setup code").fill(e2eSetupCode().toLowerCase());
   await page.getByLabel("Email").fill("admin@example.com");
   await page.getByLabel("Password", { exact: true }).fill("correct horse battery");
   await page.getByLabel("Confirm password").fill("correct horse battery");
@@ -59,6 +77,20 @@ test("a new user connects a database and watches its changes arrive", async ({ p
   await page.getByLabel("public.items").check();
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByText(/Tracking 1 table/)).toBeVisible();
+
+  // The password typed into the form never comes back: not in a page, nor in any answer the browser received.
+  const databasePage = new URL(page.url()).pathname.replace(/\/tables$/, "");
+  for (const path of ["/databases", databasePage]) {
+    await page.goto(path);
+    await expect(page.getByRole("heading").first()).toBeVisible();
+    expect(await page.content()).not.toContain(String(process.env.E2E_SOURCE_PASSWORD));
+  }
+  const bodies = await Promise.all(received);
+  expect(bodies.length).toBeGreaterThan(5);
+  for (const body of bodies) {
+    expect(body).not.toContain(String(process.env.E2E_SOURCE_PASSWORD));
+    expect(body).not.toContain("wrong password");
+  }
 
   // Changes made by a plain client, outside Retrace.
   await source.query("insert into public.items values ('SKU-1', 'Lamp', 19.99)");

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { e2eSetupCode } from "./support/sign-in";
 
 const ADMIN = { email: "admin@example.com", password: "correct horse battery" };
 
@@ -6,6 +7,7 @@ const ADMIN = { email: "admin@example.com", password: "correct horse battery" };
 async function signIn(page: Page) {
   await page.goto("/login");
   if (page.url().endsWith("/setup")) {
+    await page.getByLabel("Setup code").fill(e2eSetupCode());
     await page.getByLabel("Email").fill(ADMIN.email);
     await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
     await page.getByLabel("Confirm password").fill(ADMIN.password);

@@ -11,7 +11,16 @@ async function freshEnv() {
 }
 
 beforeEach(() => {
-  for (const key of ["DATABASE_URL", "RETRACE_SECRET", "LOG_LEVEL", "RETRACE_DATA_DIR", "WORKER_METRICS_PORT"]) {
+  for (const key of [
+    "DATABASE_URL",
+    "RETRACE_SECRET",
+    "LOG_LEVEL",
+    "RETRACE_DATA_DIR",
+    "WORKER_METRICS_PORT",
+    "RETRACE_ALLOW_LOCAL_SOURCES",
+    "RETRACE_ALLOW_SOCKET_SOURCES",
+    "RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS",
+  ]) {
     delete process.env[key];
   }
 });
@@ -38,6 +47,25 @@ describe("env", () => {
     process.env.DATABASE_URL = "postgres://elsewhere/other";
     expect(env.web).toBe(web);
     expect(env.web.DATABASE_URL).toBe("postgres://localhost/retrace");
+  });
+
+  it("reads where sources may be and how long they may take at every read, naming a bad value", async () => {
+    const env = await freshEnv();
+    expect(env.sources).toEqual({
+      RETRACE_ALLOW_LOCAL_SOURCES: false,
+      RETRACE_ALLOW_SOCKET_SOURCES: false,
+      RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS: 10,
+    });
+    process.env.RETRACE_ALLOW_LOCAL_SOURCES = "TRUE";
+    process.env.RETRACE_ALLOW_SOCKET_SOURCES = "no";
+    process.env.RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS = "2.5";
+    expect(env.sources).toEqual({
+      RETRACE_ALLOW_LOCAL_SOURCES: true,
+      RETRACE_ALLOW_SOCKET_SOURCES: false,
+      RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS: 2.5,
+    });
+    process.env.RETRACE_ALLOW_LOCAL_SOURCES = "sometimes";
+    expect(() => env.sources).toThrow(/RETRACE_ALLOW_LOCAL_SOURCES must be true or false/);
   });
 
   it("gives the worker its own settings with defaults, and names every bad value", async () => {

@@ -51,10 +51,38 @@ const cliSchema = z
     // Passed on to the web app (next-auth's own variable); defaults to http://localhost:<PORT>.
     NEXTAUTH_URL: z.string().optional(),
     NEXT_TELEMETRY_DISABLED: z.string().default("1"),
+    // Passed on to web and worker; with the embedded store it defaults to true (`sourcesSchema`).
+    RETRACE_ALLOW_LOCAL_SOURCES: z.string().optional(),
   })
   .transform(({ RETRACE_DATA_DIR, ...rest }) => ({ ...rest, dataDir: path.resolve(RETRACE_DATA_DIR) }));
 
+/** "true"/"1"/"yes" or "false"/"0"/"no" (any case); anything else is an error naming the variable. */
+const flag = (name: string) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((value) => ["true", "1", "yes", "false", "0", "no", ""].includes(value), `${name} must be true or false`)
+    .transform((value) => value === "true" || value === "1" || value === "yes")
+    .optional()
+    .transform((value) => value ?? false);
+
+/**
+ * Where the web app and the worker may open source connections, and how long a source may take to answer
+ * (lib/sources/access.ts). Read at every connection rather than once, so a test can change it between cases.
+ */
+const sourcesSchema = z.object({
+  // Loopback (127.0.0.0/8, ::1, localhost), link-local (169.254.0.0/16, fe80::/10) and unspecified (0.0.0.0, ::)
+  // addresses. `retrace start` with the embedded store turns it on unless it is set.
+  RETRACE_ALLOW_LOCAL_SOURCES: flag("RETRACE_ALLOW_LOCAL_SOURCES"),
+  // A host that is a path: a Unix socket directory, which reaches a server's `local` pg_hba rules.
+  RETRACE_ALLOW_SOCKET_SOURCES: flag("RETRACE_ALLOW_SOCKET_SOURCES"),
+  // Every query to a source is given up after this long (the connection has its own 5 s to open).
+  RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3_600).default(10),
+});
+
 export type LogEnv = z.infer<typeof logSchema>;
+export type SourcesEnv = z.infer<typeof sourcesSchema>;
 export type WebEnv = z.infer<typeof webSchema>;
 export type WorkerEnv = z.infer<typeof workerSchema>;
 export type CliEnv = z.infer<typeof cliSchema>;
@@ -81,6 +109,10 @@ const readCli = once(() => parse(cliSchema));
 export const env = {
   get log(): LogEnv {
     return readLog();
+  },
+  /** Parsed at each read (cheap), so a test can change it between cases. */
+  get sources(): SourcesEnv {
+    return parse(sourcesSchema);
   },
   get web(): WebEnv {
     return readWeb();

@@ -14,7 +14,9 @@ export type SourceErrorCode =
   | "insufficient_privilege"
   | "no_free_slots"
   | "no_free_wal_senders"
-  | "provisioning_failed";
+  | "provisioning_failed"
+  // The host is one this instance does not connect to (a socket path, a local address: lib/sources/access.ts).
+  | "host_not_allowed";
 
 export type ErrorCode =
   | "invalid"

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { safeCallbackUrl } from "@/components/auth/callback-url";
+import { setupCode } from "@/lib/auth/setup-code";
 import { countUsers, verifyCredentials } from "@/lib/auth/users";
 import { connectStore, type Store } from "@/lib/db/client";
 import { startWebStore, type TestServer } from "./support/postgres";
@@ -10,13 +11,16 @@ let store: Store;
 let setup: (request: Request) => Promise<Response>;
 
 const password = "correct horse battery";
+const SECRET = "auth-integration-secret-0123456789-abcdef";
 
+/** POST /api/setup with the instance's setup code (what `retrace start` prints) unless the body has its own. */
 function postSetup(body: unknown): Promise<Response> {
+  const withCode = typeof body === "object" ? { setupCode: setupCode(SECRET), ...body } : body;
   return setup(
     new Request("http://localhost/api/setup", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: typeof body === "string" ? body : JSON.stringify(body),
+      body: typeof withCode === "string" ? withCode : JSON.stringify(withCode),
     }),
   );
 }
@@ -26,7 +30,7 @@ async function errorOf(response: Response) {
 }
 
 beforeAll(async () => {
-  web = await startWebStore();
+  web = await startWebStore(SECRET);
   server = web.server;
   store = connectStore(web.url, { max: 2 });
   setup = (await import("@/app/api/setup/route")).POST;
@@ -78,6 +82,18 @@ describe("POST /api/setup", () => {
     expect(response.status).toBe(413);
     expect((await errorOf(response)).code).toBe("too_large");
     expect(sent).toBeLessThanOrEqual(32 * 1024);
+    expect(await countUsers(store.db)).toBe(0);
+  });
+
+  it("refuses a request without the instance's setup code with 403, creating nobody", async () => {
+    for (const code of [undefined, "", "AAAA-BBBB-CCCC", setupCode("another instance's secret, 32+ chars")]) {
+      const response = await postSetup({ email: "mallory@example.com", password, setupCode: code });
+      expect(response.status, String(code)).toBe(403);
+      const error = await errorOf(response);
+      expect(error.code).toBe("forbidden");
+      expect(error.message).toMatch(/setup code/);
+      expect(error.message).toContain("npx retrace setup-code");
+    }
     expect(await countUsers(store.db)).toBe(0);
   });
 

@@ -4,15 +4,18 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setupCode } from "../lib/auth/setup-code";
 import { freePort, startTestServer, type TestServer } from "./support/postgres";
 
 const root = path.resolve(import.meta.dirname, "..");
 const bin = path.join(root, "bin/retrace.mjs");
 
-function retrace(args: string[], env: Record<string, string | undefined>) {
+/** Runs the command line to its end; `input` is what it reads on stdin (a password, say). */
+function retrace(args: string[], env: Record<string, string | undefined>, input = "") {
   const result = spawnSync(process.execPath, [bin, ...args], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: undefined, RETRACE_SECRET: undefined, ...env },
+    input,
     encoding: "utf8",
     timeout: 90_000,
   });
@@ -48,6 +51,25 @@ function workerChildren(parent: number): number[] {
   return pids;
 }
 
+/**
+ * Nothing in the data dir (the instance secret, the store's password, the store's files and log) may be read or
+ * written by anyone but its owner (the `postgres` OS user owns pg/ when Retrace runs as root). The data dir itself
+ * lets others only pass through, when the store runs as `postgres`; otherwise it is its owner's alone.
+ */
+function expectOwnerOnly(dataDir: string) {
+  const mode = fs.statSync(dataDir).mode & 0o777;
+  expect(mode.toString(8)).toBe(process.getuid?.() === 0 ? "711" : "700");
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isSymbolicLink()) continue;
+      expect((fs.statSync(full).mode & 0o077).toString(8), full).toBe("0");
+      if (entry.isDirectory()) walk(full);
+    }
+  };
+  walk(dataDir);
+}
+
 describe("retrace command line", () => {
   let dataDir: string;
   let env: Record<string, string | undefined>;
@@ -62,9 +84,10 @@ describe("retrace command line", () => {
     for (const args of [
       [],
       ["bogus"],
-      ["user", "create", "--email", "a@b.c", "--password", "12345678", "--nope"],
+      ["user", "create", "--email", "a@b.c", "--nope"],
       ["token", "create"],
-      ["user", "create", "--email", "a@b.c", "--password", "12345678", "--role", "root"],
+      ["token", "revoke"],
+      ["user", "create", "--email", "a@b.c", "--role", "root"],
       ["user", "deactivate"],
     ]) {
       const result = retrace(args, env);
@@ -80,33 +103,100 @@ describe("retrace command line", () => {
       timeout: 60_000,
     });
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("user create --email E --password P");
+    expect(result.stdout).toContain("user create --email E [--role admin|viewer]");
+    expect(result.stdout).toContain("token revoke <id|name>");
   });
 
   it("works against the embedded store, starting it only for the command", () => {
     expect(retrace(["migrate"], env).status).toBe(0);
-    const created = retrace(
-      ["user", "create", "--email", "Admin@Example.com", "--password", "secret123", "--role", "admin"],
-      env,
-    );
+    // While nobody can sign in, /setup takes the code derived from the instance's secret.
+    const code = retrace(["setup-code"], env);
+    expect(code.status, code.stderr).toBe(0);
+    expect(code.stdout.trim()).toBe(setupCode(fs.readFileSync(path.join(dataDir, "secret"), "utf8").trim()));
+    const created = retrace(["user", "create", "--email", "Admin@Example.com", "--role", "admin"], env, "secret123\n");
     expect(created.status).toBe(0);
     expect(created.stdout).toContain("Created admin admin@example.com");
 
-    const duplicate = retrace(["user", "create", "--email", "admin@example.com", "--password", "secret123"], env);
+    const duplicate = retrace(["user", "create", "--email", "admin@example.com"], env, "secret123\n");
     expect(duplicate.status).toBe(1);
     expect(duplicate.stderr).toContain("already exists");
 
-    const invalid = retrace(["user", "create", "--email", "nope", "--password", "short"], env);
+    const invalid = retrace(["user", "create", "--email", "nope"], env, "short");
     expect(invalid.status).toBe(1);
     expect(invalid.stderr).toContain("valid email");
+
+    const setupDone = retrace(["setup-code"], env);
+    expect(setupDone.status).toBe(1);
+    expect(setupDone.stderr).toContain("setup is complete");
+    expect(setupDone.stdout).toBe("");
 
     const token = retrace(["token", "create", "--name", "ci"], env);
     expect(token.status).toBe(0);
     expect(token.stdout.trim()).toMatch(/^rt_[A-Za-z0-9_-]{40,}$/);
 
+    // A password in the arguments is in every user's process list (and the shell's history): refused.
+    for (const flag of [["--password", "secret123"], ["--password=secret123"]]) {
+      const refused = retrace(["user", "create", "--email", "argv@example.com", ...flag], env);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toContain("the process list would show the password");
+    }
+    const empty = retrace(["user", "create", "--email", "argv@example.com"], env, "");
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toContain("No password on stdin");
+    expect(retrace(["user", "deactivate", "--email", "argv@example.com"], env).stderr).toContain("not found");
+
     // The server was started for each command and stopped afterwards; the secret was kept.
     expect(postmasterAlive(dataDir)).toBe(false);
     expect(fs.statSync(path.join(dataDir, "secret")).mode & 0o077).toBe(0);
+    expectOwnerOnly(dataDir);
+
+    // A secret or store password made readable to others (a restored backup, say) is closed again at the next command.
+    for (const file of ["secret", "store.json"]) fs.chmodSync(path.join(dataDir, file), 0o644);
+    expect(retrace(["migrate"], env).status).toBe(0);
+    expectOwnerOnly(dataDir);
+  });
+
+  it("reads the password at a prompt that does not echo it, twice", async () => {
+    // `script` gives the command a terminal; each line is typed once its prompt shows.
+    const command = [process.execPath, bin, "user", "create", "--email", "typed@example.com"]
+      .map((arg) => `'${arg}'`)
+      .join(" ");
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: undefined, RETRACE_SECRET: undefined, ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await expect.poll(() => output, { timeout: 60_000 }).toContain("Password: ");
+    child.stdin.write("typed-secret-1\r");
+    await expect.poll(() => output, { timeout: 10_000 }).toContain("Password again: ");
+    child.stdin.write("typed-secret-1\r");
+    expect(await exited, output).toBe(0);
+    expect(output).toContain("Created viewer typed@example.com");
+    expect(output).not.toContain("typed-secret-1");
+  });
+
+  it("revokes a token by id or by name", () => {
+    const created = retrace(["token", "create", "--name", "deploys"], env);
+    const id = /id ([0-9a-f-]{36})/.exec(created.stderr)?.[1] ?? "";
+    expect(id).not.toBe("");
+    const byName = retrace(["token", "revoke", "deploys"], env);
+    expect(byName.status, byName.stderr).toBe(0);
+    expect(byName.stdout).toContain(`Revoked API token "deploys" (${id})`);
+    const again = retrace(["token", "revoke", id], env);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain("was already revoked");
+
+    retrace(["token", "create", "--name", "twin"], env);
+    retrace(["token", "create", "--name", "twin"], env);
+    const ambiguous = retrace(["token", "revoke", "twin"], env);
+    expect(ambiguous.status).toBe(1);
+    expect(ambiguous.stderr).toContain('2 tokens are named "twin"; revoke one by its id');
+    const unknown = retrace(["token", "revoke", "nope"], env);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('Token "nope" not found.');
   });
 
   it("restarts a worker that dies, and stops it and the embedded store cleanly on SIGTERM", async () => {
@@ -132,7 +222,7 @@ describe("retrace command line", () => {
     expect(child.exitCode).toBeNull();
 
     // Another command attaches to the store the running process holds.
-    const attached = retrace(["user", "create", "--email", "viewer@example.com", "--password", "secret123"], env);
+    const attached = retrace(["user", "create", "--email", "viewer@example.com"], env, "secret123");
     expect(attached.status, attached.stderr).toBe(0);
     expect(attached.stderr).toContain("already running");
 
@@ -153,9 +243,7 @@ describe("retrace command line", () => {
       const url = await server.createDatabase("retrace_cli");
       const external = { ...env, DATABASE_URL: url, RETRACE_DATA_DIR: path.join(dataDir, "external") };
       expect(retrace(["migrate"], external).status).toBe(0);
-      expect(
-        retrace(["user", "create", "--email", "ext@example.com", "--password", "secret123"], external).status,
-      ).toBe(0);
+      expect(retrace(["user", "create", "--email", "ext@example.com"], external, "secret123\n").status).toBe(0);
       const deactivated = retrace(["user", "deactivate", "--email", "Ext@Example.com"], external);
       expect(deactivated.status, deactivated.stderr).toBe(0);
       expect(deactivated.stdout).toContain("Deactivated ext@example.com; 0 sessions ended");

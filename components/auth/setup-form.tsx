@@ -8,7 +8,7 @@ import { useState, type FormEvent } from "react";
 import { apiFetch, ApiError } from "@/lib/api/client";
 import { AuthCard, Field, FormError, SubmitButton } from "./fields";
 
-type SetupInput = { email: string; password: string; confirmPassword: string };
+type SetupInput = { email: string; password: string; confirmPassword: string; setupCode: string };
 
 /** First run: create the admin, sign in as them, continue to connecting a database. */
 export function SetupForm() {
@@ -34,6 +34,7 @@ export function SetupForm() {
       email: String(form.get("email") ?? ""),
       password: String(form.get("password") ?? ""),
       confirmPassword: String(form.get("confirmPassword") ?? ""),
+      setupCode: String(form.get("setupCode") ?? ""),
     };
     if (input.password !== input.confirmPassword) {
       setLocalError("Passwords do not match.");
@@ -55,7 +56,24 @@ export function SetupForm() {
       subtitle="Welcome to Retrace. This account can connect databases and invite others."
     >
       <form onSubmit={onSubmit} className="space-y-4" noValidate>
-        <Field id="email" label="Email" type="email" autoComplete="username" required autoFocus />
+        <div className="space-y-1">
+          <Field
+            id="setupCode"
+            label="Setup code"
+            autoComplete="off"
+            autoCapitalize="characters"
+            spellCheck={false}
+            placeholder="XXXX-XXXX-XXXX"
+            aria-describedby="setupCode-hint"
+            required
+            autoFocus
+          />
+          <p id="setupCode-hint" className="text-xs text-slate-500">
+            Retrace prints it when it starts. To see it again, run{" "}
+            <code className="whitespace-nowrap font-mono">npx retrace setup-code</code> where Retrace runs.
+          </p>
+        </div>
+        <Field id="email" label="Email" type="email" autoComplete="username" required />
         <Field id="password" label="Password" type="password" autoComplete="new-password" minLength={8} required />
         <Field
           id="confirmPassword"

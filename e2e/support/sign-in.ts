@@ -1,4 +1,7 @@
+import fs from "node:fs";
+import path from "node:path";
 import { expect, type APIRequestContext } from "@playwright/test";
+import { setupCode } from "../../lib/auth/setup-code";
 
 /** The admin the journey creates; later specs sign in as them. */
 export const ADMIN = { email: "admin@example.com", password: "correct horse battery" };
@@ -10,4 +13,12 @@ export async function signIn(request: APIRequestContext) {
     form: { csrfToken, ...ADMIN, json: "true" },
   });
   expect(response.ok()).toBe(true);
+}
+
+/**
+ * The code /setup asks for on the instance under test: what `retrace start` printed, derived from the secret it
+ * generated into its data dir (playwright.config.ts).
+ */
+export function e2eSetupCode(): string {
+  return setupCode(fs.readFileSync(path.join(".test-data", "e2e-store", "secret"), "utf8").trim());
 }

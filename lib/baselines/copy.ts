@@ -31,6 +31,8 @@ export class BaselineStopped extends Error {
   }
 }
 
+const SLOT_CREATION_TIMEOUT_MS = 10 * 60_000;
+
 type Column = { name: string; typeOid: number; typeSql: string; decode: Decoder; json: boolean };
 
 /**
@@ -48,6 +50,8 @@ export async function copyBaseline(options: CopyOptions): Promise<void> {
   const { client: replication } = await openSourceClient(connection, {
     replication: true,
     applicationName: "retrace-baseline",
+    // Creating the slot waits for the transactions running at the source to end: minutes on a busy one.
+    queryTimeoutMs: SLOT_CREATION_TIMEOUT_MS,
   });
   let reader: pg.Client | null = null;
   try {

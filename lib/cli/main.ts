@@ -1,11 +1,13 @@
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
-import { createApiToken } from "../auth/tokens";
-import { createUser, deactivateUser, findUserByEmail } from "../auth/users";
+import { createApiToken, listApiTokens, revokeApiToken } from "../auth/tokens";
+import { setupCode } from "../auth/setup-code";
+import { countUsers, createUser, deactivateUser, findUserByEmail } from "../auth/users";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
 import { inheritedEnv } from "../env";
-import { AppError } from "../errors";
+import { AppError, Conflict, NotFound } from "../errors";
+import { PasswordInputError, readPassword } from "./password";
 import { buildWeb, buildWorker, spawnWeb, SupervisedWorker, terminate, webBuildState } from "./processes";
 import { resolveStore, type ResolvedStore } from "./store";
 
@@ -17,11 +19,14 @@ Commands:
   web                       Run only the web app.
   worker                    Run only the worker.
   migrate                   Apply database migrations to the store.
-  user create --email E --password P [--role admin|viewer]
-                            Create a user (role defaults to viewer).
+  user create --email E [--role admin|viewer]
+                            Create a user (role defaults to viewer). The password is typed at a
+                            prompt, or read from the first line of stdin when it is not a terminal.
   user deactivate --email E Stop a user from signing in and end their sessions.
   token create --name N [--role admin|viewer]
                             Create an API token (admin unless --role viewer) and print it once.
+  token revoke <id|name>    Revoke an API token: it opens nothing from then on.
+  setup-code                Print the code /setup asks for while the instance has no user yet.
   help                      Show this help.
 
 Environment:
@@ -30,6 +35,9 @@ Environment:
   RETRACE_STORE_PORT   Port of the embedded store (default: 54329)
   RETRACE_SECRET       Instance secret (default: generated into RETRACE_DATA_DIR/secret)
   PORT, HOSTNAME       Where the web app listens (default: 3000 on 0.0.0.0)
+  RETRACE_ALLOW_LOCAL_SOURCES   Connect databases on this machine (localhost, 127.0.0.1, …)
+                                (default: true with the embedded store, false otherwise)
+  RETRACE_ALLOW_SOCKET_SOURCES  Connect databases through a Unix socket directory (default: false)
 `;
 
 class UsageError extends Error {}
@@ -61,6 +69,21 @@ async function withStore<T>(fn: (store: ResolvedStore) => Promise<T>): Promise<T
   }
 }
 
+/**
+ * Whether web and worker may connect sources on this machine (lib/sources/access.ts): as set, or, when unset, yes
+ * with the embedded store (a trial on one machine, where the store itself is the demo source) and no otherwise.
+ */
+function localSources(store: ResolvedStore): string {
+  const setting = store.env.RETRACE_ALLOW_LOCAL_SOURCES;
+  if (setting !== undefined) return setting;
+  if (!store.embedded) return "false";
+  log(
+    "Databases on this machine (localhost, 127.0.0.1) may be connected: the embedded store is in use. " +
+      "Set RETRACE_ALLOW_LOCAL_SOURCES=false to refuse them.",
+  );
+  return "true";
+}
+
 async function serve(parts: { web: boolean; worker: boolean }): Promise<number> {
   let stopping = false;
   let wake: () => void = () => {};
@@ -81,6 +104,7 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
       NEXTAUTH_URL: env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`,
       PORT: String(env.PORT),
       NEXT_TELEMETRY_DISABLED: env.NEXT_TELEMETRY_DISABLED,
+      RETRACE_ALLOW_LOCAL_SOURCES: localSources(store),
     };
     const build = parts.web && !stopping ? webBuildState() : "current";
     if (build !== "current") {
@@ -99,6 +123,13 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
     worker?.start();
     const web = parts.web ? spawnWeb(childEnv, env.PORT, env.HOSTNAME) : null;
     if (web) log(`Retrace is starting on http://localhost:${env.PORT}`);
+    if (web && (await hasNoUser(store))) {
+      // Here only, once per start: not a log line the web app or the worker would ever write.
+      log(
+        `No admin yet: open ${childEnv.NEXTAUTH_URL}/setup and enter the setup code ${setupCode(store.secret)} ` +
+          "(or run `retrace setup-code`).",
+      );
+    }
 
     let exitCode = 0;
     const webExited = new Promise<void>((resolve) => {
@@ -120,20 +151,47 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
   });
 }
 
+async function hasNoUser(store: ResolvedStore): Promise<boolean> {
+  const { db, pool } = connectStore(store.url, { max: 1 });
+  try {
+    return (await countUsers(db)) === 0;
+  } finally {
+    await pool.end();
+  }
+}
+
+async function setupCodeCommand(): Promise<number> {
+  return withStore(async (store) => {
+    if (!(await hasNoUser(store))) {
+      console.error("retrace: setup is complete (a user exists); the setup code opens nothing any more.");
+      return 1;
+    }
+    console.log(setupCode(store.secret));
+    return 0;
+  });
+}
+
 async function userCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
   if (action === "deactivate") return deactivateCommand(rest);
   if (action !== "create") throw new UsageError(`Unknown user command: ${action ?? "(none)"}`);
+  if (rest.some((arg) => arg === "--password" || arg.startsWith("--password="))) {
+    throw new UsageError(
+      "--password is not taken: the process list would show the password to every user of this machine. " +
+        "Type it at the prompt, or pipe it on stdin: retrace user create --email E < password-file",
+    );
+  }
   const { values } = parseArgs({
     args: rest,
-    options: { email: { type: "string" }, password: { type: "string" }, role: { type: "string" } },
+    options: { email: { type: "string" }, role: { type: "string" } },
     strict: true,
   });
-  if (!values.email || !values.password) throw new UsageError("user create needs --email and --password");
+  if (!values.email) throw new UsageError("user create needs --email");
   if (values.role && values.role !== "admin" && values.role !== "viewer") {
     throw new UsageError("--role must be admin or viewer");
   }
-  const { email, password, role } = values;
+  const { email, role } = values;
+  const password = await readPassword();
   return withStore(async (store) => {
     const { db, pool } = connectStore(store.url, { max: 1 });
     try {
@@ -165,6 +223,7 @@ async function deactivateCommand(args: string[]): Promise<number> {
 
 async function tokenCommand(args: string[]): Promise<number> {
   const [action, ...rest] = args;
+  if (action === "revoke") return revokeCommand(rest);
   if (action !== "create") throw new UsageError(`Unknown token command: ${action ?? "(none)"}`);
   const { values } = parseArgs({
     args: rest,
@@ -179,13 +238,54 @@ async function tokenCommand(args: string[]): Promise<number> {
     const { db, pool } = connectStore(store.url, { max: 1 });
     try {
       const created = await createApiToken(db, name, { role });
-      console.error(`API token "${created.name}" (${created.role}) created. It is shown only this once:`);
+      console.error(
+        `API token "${created.name}" (${created.role}, id ${created.id}) created. It is shown only this once:`,
+      );
       console.log(created.token);
       return 0;
     } finally {
       await pool.end();
     }
   });
+}
+
+async function revokeCommand(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+  const [which, ...extra] = positionals;
+  if (!which || extra.length) throw new UsageError("token revoke takes one token id or name");
+  return withStore(async (store) => {
+    const { db, pool } = connectStore(store.url, { max: 1 });
+    try {
+      const { token, revoked } = await revokeApiToken(db, await findTokenId(db, which));
+      console.log(
+        revoked
+          ? `Revoked API token "${token.name}" (${token.id})`
+          : `API token "${token.name}" (${token.id}) was already revoked`,
+      );
+      return 0;
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+/** A token by its id, or by its name when exactly one live token (or else one token) has it. */
+async function findTokenId(db: Parameters<typeof listApiTokens>[0], which: string): Promise<string> {
+  const tokens = await listApiTokens(db);
+  const byId = tokens.find((token) => token.id === which);
+  if (byId) return byId.id;
+  const named = tokens.filter((token) => token.name === which.trim());
+  const live = named.filter((token) => !token.revokedAt);
+  const candidates = live.length > 0 ? live : named;
+  const [only] = candidates;
+  if (!only) throw new NotFound(`Token "${which}"`);
+  if (candidates.length > 1) {
+    throw new Conflict(
+      `${candidates.length} tokens are named "${which}"; revoke one by its id: ` +
+        candidates.map((token) => token.id).join(", "),
+    );
+  }
+  return only.id;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -210,6 +310,9 @@ export async function main(argv: string[]): Promise<number> {
         return await userCommand(args);
       case "token":
         return await tokenCommand(args);
+      case "setup-code":
+        if (args.length) throw new UsageError(`setup-code takes no arguments: ${args.join(" ")}`);
+        return await setupCodeCommand();
       case "help":
       case "--help":
       case "-h":
@@ -226,7 +329,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`retrace: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof AppError) {
+    if (error instanceof AppError || error instanceof PasswordInputError) {
       console.error(`retrace: ${error.message}`);
       return 1;
     }

@@ -25,6 +25,7 @@ const STATUS: Record<ErrorCode, number> = {
   no_free_slots: 422,
   no_free_wal_senders: 422,
   provisioning_failed: 422,
+  host_not_allowed: 422,
 };
 
 /** `internal`: anything that is not a domain error; its detail is logged under `id`, never sent. */

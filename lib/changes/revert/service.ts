@@ -104,45 +104,50 @@ export async function executeRevert(
 ): Promise<RevertResult> {
   const selection = await selectChanges(db, target);
   const conn = await connection(db, secret, selection.sourceId);
-  return withSourceClient(conn, async (client) => {
-    await client.query("BEGIN");
-    try {
-      // Bounded waits: a revert must not queue behind (or hold up) the application for long.
-      await client.query("SET LOCAL lock_timeout = '5s'; SET LOCAL statement_timeout = '60s'");
-      const result = await plan(db, client, selection, by, true);
-      if (result.conflicts.length > 0) throw new RevertConflicts(result);
-      await client.query(contextMessageSql(result.context));
-      let rows = 0;
-      let statements = 0;
-      for (const statement of result.statements) {
-        if (statement.sql.startsWith("--")) continue;
-        const done = await client.query(statement.sql);
-        if (done.rowCount !== 1) {
-          throw new Conflict(
-            `Reverting change ${statement.changeId} changed ${done.rowCount ?? 0} rows instead of one; ` +
-              "nothing was changed.",
+  return withSourceClient(
+    conn,
+    async (client) => {
+      await client.query("BEGIN");
+      try {
+        // Bounded waits: a revert must not queue behind (or hold up) the application for long.
+        await client.query("SET LOCAL lock_timeout = '5s'; SET LOCAL statement_timeout = '60s'");
+        const result = await plan(db, client, selection, by, true);
+        if (result.conflicts.length > 0) throw new RevertConflicts(result);
+        await client.query(contextMessageSql(result.context));
+        let rows = 0;
+        let statements = 0;
+        for (const statement of result.statements) {
+          if (statement.sql.startsWith("--")) continue;
+          const done = await client.query(statement.sql);
+          if (done.rowCount !== 1) {
+            throw new Conflict(
+              `Reverting change ${statement.changeId} changed ${done.rowCount ?? 0} rows instead of one; ` +
+                "nothing was changed.",
+            );
+          }
+          rows += 1;
+          statements += 1;
+        }
+        await client.query("COMMIT");
+        return { ...result, executed: { statements, rows } };
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        if (error instanceof AppError) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        if (pgCode(error) === "42501") {
+          throw new InsufficientPrivilege(
+            `Retrace's role may not write this table at the source: ${message}. Nothing was changed.`,
+            "Run the revert SQL yourself as a role that may write the table, or grant Retrace's role " +
+              "INSERT, UPDATE and DELETE on it.",
           );
         }
-        rows += 1;
-        statements += 1;
+        if (pgCode(error)?.startsWith("23") || pgCode(error) === "55P03" || pgCode(error) === "57014") {
+          throw new Conflict(`The source refused the revert: ${message}. Nothing was changed.`);
+        }
+        throw error;
       }
-      await client.query("COMMIT");
-      return { ...result, executed: { statements, rows } };
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      if (error instanceof AppError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      if (pgCode(error) === "42501") {
-        throw new InsufficientPrivilege(
-          `Retrace's role may not write this table at the source: ${message}. Nothing was changed.`,
-          "Run the revert SQL yourself as a role that may write the table, or grant Retrace's role " +
-            "INSERT, UPDATE and DELETE on it.",
-        );
-      }
-      if (pgCode(error)?.startsWith("23") || pgCode(error) === "55P03" || pgCode(error) === "57014") {
-        throw new Conflict(`The source refused the revert: ${message}. Nothing was changed.`);
-      }
-      throw error;
-    }
-  });
+    },
+    // The statements have the source's own 60 s limit (statement_timeout above); ours comes after it.
+    { queryTimeoutMs: 65_000 },
+  );
 }
