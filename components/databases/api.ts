@@ -109,7 +109,9 @@ export function useSaveTables(id: string) {
       // Mark the saved set at once so the page does not flash the old selection while refetching.
       const tracked = new Set(tables.map((t) => `${t.schema}.${t.table}`));
       queryClient.setQueryData<SourceTablesResponse>(queryKeys.databases.tables(id), (old) =>
-        old ? { tables: old.tables.map((t) => ({ ...t, tracked: tracked.has(`${t.schema}.${t.name}`) })) } : old,
+        old
+          ? { ...old, tables: old.tables.map((t) => ({ ...t, tracked: tracked.has(`${t.schema}.${t.name}`) })) }
+          : old,
       );
       await Promise.all([
         queryClient.invalidateQueries({ queryKey: queryKeys.databases.tables(id) }),

@@ -5,7 +5,8 @@
 import type { Jsonified } from "../api/types";
 import type { Check, CheckReport } from "./checks";
 import type { SourceSummary, TrackedTableRow } from "./queries";
-import type { getDatabase, removeDatabase, SourceTableWithTracking } from "./service";
+import type { ColumnRules } from "./column-rules";
+import type { getDatabase, removeDatabase, SourceTableWithTracking, sourceTables } from "./service";
 
 /** What a service function resolves to, as JSON. */
 type Answer<F extends (...args: never[]) => Promise<unknown>> = Jsonified<Awaited<ReturnType<F>>>;
@@ -18,7 +19,8 @@ export type CheckJson = Jsonified<Check>;
 export type ListDatabasesResponse = { databases: DatabaseJson[] };
 export type DatabaseResponse = { database: DatabaseJson };
 export type DatabaseDetailResponse = Answer<typeof getDatabase>;
-export type SourceTablesResponse = { tables: SourceTableJson[] };
+export type SourceTablesResponse = Answer<typeof sourceTables>;
+export type ColumnRulesResponse = ColumnRules;
 export type TrackedTablesResponse = { tables: TrackedTableJson[] };
 export type CheckResponse = Jsonified<CheckReport>;
 export type RoleSqlResponse = Pick<CheckResponse, "roleSql">;

@@ -87,6 +87,7 @@ export const connectInputSchema = connectionInputSchema
     name: z.string().trim().max(100, "Name is at most 100 characters").optional(),
     environment: environmentSchema,
     tables: tableListSchema.default([]),
+    trackNewTables: z.boolean({ error: "trackNewTables must be true or false" }).default(false),
   })
   .transform(({ name, ...rest }) => ({ ...rest, name: name ? name : rest.database }));
 
@@ -98,6 +99,20 @@ export const updateTablesSchema = z.object({ tables: tableListSchema });
 export const setEnabledSchema = z.object({
   enabled: z.boolean({ error: "enabled must be true or false" }),
 });
+
+/** PATCH /api/databases/:id: pause / resume, and "track new tables automatically". */
+export const updateDatabaseSchema = z
+  .object({
+    enabled: z.boolean({ error: "enabled must be true or false" }).optional(),
+    trackNewTables: z.boolean({ error: "trackNewTables must be true or false" }).optional(),
+  })
+  .refine((input) => input.enabled !== undefined || input.trackNewTables !== undefined, {
+    error: "enabled must be true or false",
+    path: ["enabled"],
+  });
+
+/** POST /api/databases/:id/tables/identity: the table whose replica identity to set FULL. */
+export const fixIdentitySchema = z.object({ table: tableNameSchema });
 
 export function toTableRefs(names: readonly string[]): TableRef[] {
   return names.flatMap((name) => {

@@ -14,6 +14,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { CatalogIndex } from "../../replication/keys";
+import type { ColumnRules } from "../../sources/column-rules";
 import { pgLsn } from "./types";
 
 export const sslMode = pgEnum("ssl_mode", ["disable", "prefer", "require", "verify-full"]);
@@ -44,6 +45,14 @@ export const sources = pgTable(
     publicationName: text("publication_name").notNull(),
     enabled: boolean("enabled").notNull().default(true),
     trackNewTables: boolean("track_new_tables").notNull().default(false),
+    /**
+     * Columns kept out of the trail or masked, and whether updates of excluded columns alone are skipped
+     * (lib/sources/column-rules.ts). The worker restarts its stream when they change (worker/worker.ts).
+     */
+    columnRules: jsonb("column_rules")
+      .$type<ColumnRules>()
+      .notNull()
+      .default({ rules: [], skipExcludedOnlyUpdates: false }),
     status: sourceStatus("status").notNull().default("pending"),
     /**
      * Why capture fails, as a user can act on it (lib/sources/failure.ts), and what fixes it; never a
@@ -76,6 +85,9 @@ export const sources = pgTable(
   (t) => [uniqueIndex("sources_system_database").on(t.systemIdentifier, t.databaseOid)],
 );
 
+/** A relation's replica identity (pg_class.relreplident) and its identity index, if USING INDEX. */
+export type OriginalIdentity = { schema: string; name: string; relreplident: string; identityIndex: string | null };
+
 export const trackedTables = pgTable(
   "tracked_tables",
   {
@@ -85,6 +97,11 @@ export const trackedTables = pgTable(
       .references(() => sources.id, { onDelete: "cascade" }),
     schema: text("schema").notNull(),
     table: text("table").notNull(),
+    /**
+     * The replica identities Retrace changed to FULL when it began tracking the table (the table and
+     * its partitions), as they were before: untracking restores them. Empty when it changed none.
+     */
+    originalIdentities: jsonb("original_identities").$type<OriginalIdentity[]>().notNull().default([]),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex("tracked_tables_source_table").on(t.sourceId, t.schema, t.table)],

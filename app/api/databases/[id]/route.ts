@@ -3,7 +3,7 @@ import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/sources/http";
-import { getDatabase, removeDatabase, setDatabaseEnabled } from "@/lib/sources/service";
+import { getDatabase, removeDatabase, updateDatabase } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
 
@@ -12,10 +12,13 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
   return Response.json(await getDatabase(getDb(), params.id));
 });
 
-/** PATCH /api/databases/:id { enabled } -> { database } (pause / resume) */
+/**
+ * PATCH /api/databases/:id { enabled?, trackNewTables? } -> { database }
+ * (pause / resume; track new tables automatically: the event trigger at the source, lib/sources/new-tables.ts)
+ */
 export const PATCH = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
-    const database = await setDatabaseEnabled(getDb(), params.id, await readJsonBody(request));
+    const database = await updateDatabase(getDb(), env.web.RETRACE_SECRET, params.id, await readJsonBody(request));
     await recordAudit(
       getDb(),
       principal,
@@ -23,6 +26,7 @@ export const PATCH = apiRoute<{ id: string }>(
       { type: "database", id: database.id, label: database.name },
       {
         enabled: database.enabled,
+        trackNewTables: database.trackNewTables,
       },
     );
     return Response.json({ database });

@@ -1,0 +1,2 @@
+ALTER TABLE "sources" ADD COLUMN "column_rules" jsonb DEFAULT '{"rules":[],"skipExcludedOnlyUpdates":false}'::jsonb NOT NULL;--> statement-breakpoint
+ALTER TABLE "tracked_tables" ADD COLUMN "original_identities" jsonb DEFAULT '[]'::jsonb NOT NULL;
