@@ -119,11 +119,36 @@ describe("track new tables automatically", () => {
     const sameTx = await storedChanges(id, "same_tx", 1);
     expect(JSON.parse(sameTx[0]?.after ?? "null")).toEqual({ id: 1, v: "a" });
 
+    // A partitioned table created later is tracked, and its partitions get whole before images.
+    await query(
+      "newtables",
+      `create table events (id int, at date, primary key (id, at)) partition by range (at);
+       create table events_2024 partition of events for values from ('2024-01-01') to ('2025-01-01');
+       insert into events values (1, '2024-05-01');
+       update events set id = 2 where id = 1;`,
+    );
+    expect(await identity("newtables", "events_2024")).toBe("f");
+    const events = await storedChanges(id, "events", 2);
+    expect(JSON.parse(events[1]?.before ?? "null")).toEqual({ id: 1, at: "2024-05-01" });
+
+    // CREATE TABLE AS writes its rows before the trigger runs: those are not captured, later ones are.
+    await query("newtables", "create table copied as select 1 as id; insert into copied values (2);");
+    const copied = await storedChanges(id, "copied", 1);
+    expect(copied.map((c) => JSON.parse(c.after ?? "null"))).toEqual([{ id: 2 }]);
+
     const listed = await sourceTables(store.db, SECRET, id);
-    expect(listed.tables.filter((t) => t.tracked).map((t) => t.name)).toEqual(["existing", "later", "same_tx"]);
+    expect(listed.tables.filter((t) => t.tracked).map((t) => t.name)).toEqual([
+      "copied",
+      "events",
+      "existing",
+      "later",
+      "same_tx",
+    ]);
 
     // Untracking the new table restores the identity it had before the trigger (DEFAULT).
-    await updateTrackedTables(store.db, SECRET, id, { tables: ["public.existing", "public.same_tx"] });
+    await updateTrackedTables(store.db, SECRET, id, {
+      tables: ["public.existing", "public.same_tx", "public.events", "public.copied"],
+    });
     expect(await identity("newtables", "later")).toBe("d");
 
     // Off: the trigger is gone, a table created now is not tracked.
