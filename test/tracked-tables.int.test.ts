@@ -118,6 +118,14 @@ describe("track new tables automatically", () => {
     expect(await identity("newtables", "later")).toBe("f");
     const sameTx = await storedChanges(id, "same_tx", 1);
     expect(JSON.parse(sameTx[0]?.after ?? "null")).toEqual({ id: 1, v: "a" });
+    // Its primary key is read from the catalog when its relation message arrives.
+    expect(sameTx[0]?.primary_key).toBe("1");
+    // The worker lists the new tables as tracked as their first changes arrive (no page needs to be opened).
+    const trackedInStore = await servers.storeQuery<{ table: string }>(
+      `select "table" from tracked_tables where source_id = $1 order by 1`,
+      [id],
+    );
+    expect(trackedInStore.map((t) => t.table)).toEqual(["existing", "later", "same_tx"]);
 
     // A partitioned table created later is tracked, and its partitions get whole before images.
     await query(
@@ -188,6 +196,14 @@ describe("column rules", () => {
        create table posts (id int primary key, title text, updated_at timestamptz default now());`,
     );
     const id = await connect("columns", ["public.users", "public.posts"]);
+    // Streaming before the rules change, so the only session started after it is one with the rules.
+    await waitFor("the first session", async () => {
+      const [row] = await servers.storeQuery<{ status: string }>(
+        "select status::text as status from sources where id = $1",
+        [id],
+      );
+      return row?.status === "streaming";
+    });
     await updateColumnRules(store.db, id, {
       rules: [
         { pattern: "*.updated_at", action: "exclude" },

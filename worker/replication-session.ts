@@ -30,6 +30,7 @@ export type SessionSource = Pick<
   | "slotName"
   | "publicationName"
   | "columnRules"
+  | "trackNewTables"
 >;
 
 export type SessionOptions = {
@@ -96,6 +97,7 @@ export class ReplicationSession {
       store: storeDb(store),
       sourceId: source.id,
       publicationName: source.publicationName,
+      trackNewTables: source.trackNewTables,
     });
     const rules = new ColumnRuleSet(storedColumnRules(source.columnRules));
     this.builder = new TransactionBuilder(

@@ -7,6 +7,7 @@ import type { CatalogLookups, RelationShape } from "../lib/replication/lookups";
 import { resolveType } from "../lib/replication/types";
 import { catalogTypes } from "../lib/sources/catalog-types";
 import { publishedRelationFacts, publishes, relationFacts, type RelationFacts } from "../lib/sources/relations";
+import { addTrackedTables } from "../lib/sources/queries";
 import { rememberedRelation, rememberRelations } from "../lib/sources/remembered-relations";
 
 /**
@@ -45,8 +46,17 @@ export class CatalogCache {
     shapes: (oid) => this.shapes.get(oid),
   };
 
-  /** `store` remembers the relations of source `sourceId`, whose stream is `publicationName`'s. */
-  constructor(private readonly memory: { store: Db; sourceId: string; publicationName: string }) {}
+  /** Relations this session already made sure the store lists as tracked (track new tables automatically). */
+  private readonly listed = new Set<number>();
+
+  /**
+   * `store` remembers the relations of source `sourceId`, whose stream is `publicationName`'s. With
+   * `trackNewTables`, a published table the store does not list as tracked yet (one the source's trigger
+   * added when it was created, lib/sources/new-tables.ts) is listed when its relation message arrives.
+   */
+  constructor(
+    private readonly memory: { store: Db; sourceId: string; publicationName: string; trackNewTables?: boolean },
+  ) {}
 
   /**
    * Remembers what the catalog says now of every relation the publication covers, partitions
@@ -63,6 +73,7 @@ export class CatalogCache {
   /** Looks up (again) what `relation` needs, on the session's catalog connection. */
   async load(client: pg.ClientBase, relation: Pgoutput.MessageRelation): Promise<void> {
     const facts = await this.facts(client, relation.relationOid);
+    if (this.memory.trackNewTables && facts) await this.listAsTracked(client, facts);
     this.keys.set(relation.relationOid, relationKeyColumns(relation, facts?.indexes ?? []));
     this.shapes.set(relation.relationOid, {
       generatedColumns: facts?.generatedColumns ?? [],
@@ -74,6 +85,17 @@ export class CatalogCache {
     if (typeOids.length === 0) return;
     const rows = await catalogTypes(client, typeOids);
     for (const oid of typeOids) this.types.set(oid, resolveType(oid, rows));
+  }
+
+  private async listAsTracked(client: pg.ClientBase, facts: RelationFacts): Promise<void> {
+    if (this.listed.has(facts.oid)) return;
+    const { store, sourceId, publicationName } = this.memory;
+    // A partition's changes are its root's: the root is what is tracked.
+    const table = facts.root ?? { schema: facts.schema, table: facts.table };
+    if (await publishes(client, publicationName, facts.oid)) {
+      await addTrackedTables(store, sourceId, [{ schema: table.schema, table: table.table }]);
+    }
+    this.listed.add(facts.oid);
   }
 
   /**

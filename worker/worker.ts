@@ -51,6 +51,7 @@ function fingerprint(source: Source): string {
     source.publicationName,
     // Rules apply from the session that reads them: a change restarts the stream (from the checkpoint).
     source.columnRules,
+    source.trackNewTables,
   ]);
 }
 

@@ -145,7 +145,7 @@ export function ColumnRulesEditor({ id, canEdit }: { id: string; canEdit: boolea
                 disabled={save.isPending || draft === null}
                 onClick={() => save.mutate(current, { onSuccess: () => setDraft(null) })}
               >
-                {save.isPending ? "Saving…" : "Save column rules"}
+                {save.isPending ? "Applying…" : "Apply column rules"}
               </button>
               {save.isSuccess && draft === null ? (
                 <p role="status" className="text-sm text-emerald-700">

@@ -27,6 +27,7 @@ describe("connectInputSchema", () => {
       environment: "production",
       sslMode: "prefer",
       tables: [],
+      trackNewTables: false,
       name: "shop",
     });
   });

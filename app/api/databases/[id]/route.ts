@@ -18,15 +18,18 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
  */
 export const PATCH = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
-    const database = await updateDatabase(getDb(), env.web.RETRACE_SECRET, params.id, await readJsonBody(request));
+    const body = await readJsonBody(request);
+    const database = await updateDatabase(getDb(), env.web.RETRACE_SECRET, params.id, body);
+    // What was asked for, as it now is.
+    const asked = typeof body === "object" && body !== null ? body : {};
     await recordAudit(
       getDb(),
       principal,
       "database.update",
       { type: "database", id: database.id, label: database.name },
       {
-        enabled: database.enabled,
-        trackNewTables: database.trackNewTables,
+        ...("enabled" in asked ? { enabled: database.enabled } : {}),
+        ...("trackNewTables" in asked ? { trackNewTables: database.trackNewTables } : {}),
       },
     );
     return Response.json({ database });
