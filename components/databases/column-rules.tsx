@@ -61,7 +61,9 @@ export function ColumnRulesEditor({ id, canEdit }: { id: string; canEdit: boolea
           <ul className="divide-y divide-slate-100 rounded-md border border-slate-200" aria-label="Column rules">
             {current.rules.map((rule) => (
               <li key={rule.pattern} className="flex flex-wrap items-center gap-x-3 gap-y-1 px-3 py-2 text-sm">
-                <code className="min-w-0 flex-1 font-mono text-xs wrap-anywhere">{rule.pattern}</code>
+                <code className="w-full min-w-0 font-mono text-xs wrap-anywhere sm:w-auto sm:flex-1">
+                  {rule.pattern}
+                </code>
                 <span
                   className={classes(
                     "rounded px-1.5 py-0.5 text-xs",
