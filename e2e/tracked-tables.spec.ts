@@ -97,6 +97,10 @@ test("new tables are tracked automatically, columns are excluded and masked, ide
   await page.getByLabel("Column pattern").fill("public.items.secret");
   await page.getByLabel("Action", { exact: true }).selectOption("mask");
   await page.getByRole("button", { name: "Add rule" }).click();
+  // Each rule says what it matches among the tracked tables' columns.
+  const rulesList = page.getByRole("list", { name: "Column rules" });
+  await expect(rulesList).toContainText("Matches 2 columns: public.items.updated_at, public.probe.updated_at");
+  await expect(rulesList).toContainText("Matches 1 column: public.items.secret");
   await page.getByLabel("Skip updates that changed only excluded columns").check();
   await page.getByRole("button", { name: "Apply column rules" }).click();
   await expect(page.getByText("Saved. Changes captured from now on follow these rules.")).toBeVisible();

@@ -3,7 +3,14 @@
 import { useState, type FormEvent } from "react";
 import { classes, inputClass, primaryButton, smallSecondaryButton } from "@/components/ui/classes";
 import { ApiError } from "@/lib/api/client";
-import { COLUMN_ACTIONS, type ColumnAction, type ColumnRule, type ColumnRules } from "@/lib/sources/column-rules";
+import type { SourceTableJson } from "@/lib/sources/api-types";
+import {
+  COLUMN_ACTIONS,
+  ColumnRuleSet,
+  type ColumnAction,
+  type ColumnRule,
+  type ColumnRules,
+} from "@/lib/sources/column-rules";
 import { fieldErrorsOf, useColumnRules, useSaveColumnRules } from "./api";
 
 const ACTION_LABELS: Record<ColumnAction, string> = {
@@ -15,7 +22,38 @@ const ACTION_LABELS: Record<ColumnAction, string> = {
  * Columns kept out of the trail or masked, by pattern (`schema.table.column`, `table.column`, `*` for anything),
  * and whether an update that changed only excluded columns is recorded at all.
  */
-export function ColumnRulesEditor({ id, canEdit }: { id: string; canEdit: boolean }) {
+/** The columns of the tracked tables a rule names now ("schema.table.column"); exclude wins as in the worker. */
+function matchesOf(rule: ColumnRule, tables: readonly SourceTableJson[]): string[] {
+  const set = new ColumnRuleSet({ rules: [rule], skipExcludedOnlyUpdates: false });
+  return tables.flatMap((t) =>
+    [...(set.forTable(t.schema, t.name, t.columns)?.keys() ?? [])].map((c) => `${t.schema}.${t.name}.${c}`),
+  );
+}
+
+function Matches({ rule, tables }: { rule: ColumnRule; tables: readonly SourceTableJson[] }) {
+  const matches = matchesOf(rule, tables);
+  if (matches.length === 0) {
+    return <span className="text-xs text-amber-800">Matches no column of a tracked table yet.</span>;
+  }
+  const shown = matches.slice(0, 3).join(", ");
+  return (
+    <span className="text-xs text-slate-500 wrap-anywhere">
+      Matches {matches.length === 1 ? "1 column" : `${matches.length} columns`}: {shown}
+      {matches.length > 3 ? `, and ${matches.length - 3} more` : ""}
+    </span>
+  );
+}
+
+export function ColumnRulesEditor({
+  id,
+  canEdit,
+  tracked,
+}: {
+  id: string;
+  canEdit: boolean;
+  /** The tracked tables with their columns, to show what each rule matches (null while unknown). */
+  tracked: readonly SourceTableJson[] | null;
+}) {
   const query = useColumnRules(id);
   const save = useSaveColumnRules(id);
   const [draft, setDraft] = useState<ColumnRules | null>(null);
@@ -72,6 +110,11 @@ export function ColumnRulesEditor({ id, canEdit }: { id: string; canEdit: boolea
                 >
                   {ACTION_LABELS[rule.action]}
                 </span>
+                {tracked ? (
+                  <span className="order-last w-full">
+                    <Matches rule={rule} tables={tracked} />
+                  </span>
+                ) : null}
                 {canEdit ? (
                   <button
                     type="button"

@@ -300,7 +300,11 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
       {tablesQuery.data ? <NewTablesPanel id={id} state={tablesQuery.data.newTables} canEdit={canEdit} /> : null}
       {dropped.length > 0 ? <DroppedTables dropped={dropped} /> : null}
       {body}
-      <ColumnRulesEditor id={id} canEdit={canEdit} />
+      <ColumnRulesEditor
+        id={id}
+        canEdit={canEdit}
+        tracked={tablesQuery.data ? tablesQuery.data.tables.filter((t) => t.tracked) : null}
+      />
     </div>
   );
 }
