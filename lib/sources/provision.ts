@@ -110,7 +110,7 @@ function byTrackedTable(states: readonly IdentityState[]): Map<string, OriginalI
  * Gives relations back the replica identity they had before Retrace set FULL, where it is still
  * FULL (one someone changed since is theirs) and the relation still exists.
  */
-async function restoreIdentities(client: pg.Client, originals: readonly OriginalIdentity[]): Promise<void> {
+export async function restoreIdentities(client: pg.Client, originals: readonly OriginalIdentity[]): Promise<void> {
   const wanted = originals.filter((o) => o.relreplident !== "f");
   if (wanted.length === 0) return;
   const { rows } = await client.query<{ schema: string; name: string }>(

@@ -134,7 +134,13 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
     const { relations, changed } = await provisionSource(client, names, tables);
     try {
       // Where Retrace's role may not create the trigger, the tables page shows the SQL for it.
-      if (parsed.trackNewTables) await installNewTablesTrigger(client, names);
+      // Nor does any other failure of it undo the connection: the page shows what is missing.
+      if (parsed.trackNewTables) {
+        await installNewTablesTrigger(client, names).catch((error: unknown) => {
+          log.warn({ err: error, sourceId: id }, "could not install the new-tables trigger");
+          return false;
+        });
+      }
       return await createSource(
         db,
         { ...parsed, ...names, id, identity, tables, relations, originalIdentities: changed },
