@@ -13,7 +13,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { columnMaskKey, valueMasker } from "../lib/crypto/mask";
 import { connectStore, type Store } from "../lib/db/client";
-import { installNewTablesTrigger, newTablesState } from "../lib/sources/new-tables";
+import { installNewTablesTrigger, newTablesState, removeNewTablesTrigger } from "../lib/sources/new-tables";
 import { replicationNamesFor } from "../lib/sources/provision";
 import {
   connectDatabase,
@@ -70,7 +70,22 @@ async function storedChanges(sourceId: string, table: string, count: number): Pr
          from changes where source_id = $1 and "table" = $2 order by commit_lsn, seq`,
       [sourceId, table],
     );
-  await waitFor(`${count} changes of ${table}`, async () => (await read()).length >= count);
+  await waitFor(`${count} changes of ${table}`, async () => (await read()).length >= count).catch(
+    async (error: unknown) => {
+      const [source] = await servers.storeQuery<{ last_error: string | null }>(
+        "select last_error from sources where id = $1",
+        [sourceId],
+      );
+      const stored = await servers.storeQuery<{ t: string; o: string; after: string | null }>(
+        `select "table" as t, operation::text as o, after::text as after from changes where source_id = $1
+          order by commit_lsn, seq`,
+        [sourceId],
+      );
+      throw new Error(
+        `${String(error)} (last error: ${source?.last_error ?? "none"}; stored: ${JSON.stringify(stored)})`,
+      );
+    },
+  );
   return read();
 }
 
@@ -94,7 +109,7 @@ describe("track new tables automatically", () => {
     await query("newtables", "create table existing (id int primary key)");
     const id = await connect("newtables", ["public.existing"], true);
     const state = await sourceTables(store.db, SECRET, id);
-    expect(state.newTables).toEqual({ enabled: true, active: true, sql: null });
+    expect(state.newTables).toEqual({ enabled: true, active: true, sql: null, dropSql: null });
 
     // No primary key: without REPLICA IDENTITY FULL its UPDATEs would be refused by the source.
     await query(
@@ -160,7 +175,12 @@ describe("track new tables automatically", () => {
     expect(await identity("newtables", "later")).toBe("d");
 
     // Off: the trigger is gone, a table created now is not tracked.
-    expect(await setTrackNewTables(store.db, SECRET, id, false)).toEqual({ enabled: false, active: false, sql: null });
+    expect(await setTrackNewTables(store.db, SECRET, id, false)).toEqual({
+      enabled: false,
+      active: false,
+      sql: null,
+      dropSql: null,
+    });
     await query("newtables", "create table after_off (id int primary key)");
     expect(await identity("newtables", "after_off")).toBe("d");
     const off = await sourceTables(store.db, SECRET, id);
@@ -182,6 +202,12 @@ describe("track new tables automatically", () => {
       // The SQL it gives works when a superuser runs it.
       await query("restricted", state.sql ?? "");
       expect((await newTablesState(client, names, true)).active).toBe(true);
+      // Turned off, a trigger this role may not drop is reported with what drops it, and that works.
+      expect(await removeNewTablesTrigger(client, names)).toBe(false);
+      const off = await newTablesState(client, names, false);
+      expect(off).toMatchObject({ enabled: false, active: true, sql: null });
+      await query("restricted", off.dropSql ?? "");
+      expect((await newTablesState(client, names, false)).active).toBe(false);
     } finally {
       await client.end();
     }

@@ -32,6 +32,10 @@ import { rememberedRelation, rememberRelations } from "../lib/sources/remembered
  * the store remembers (lib/sources/remembered-relations.ts), recorded when the tables were
  * tracked and refreshed here whenever the catalog has the relation.
  */
+/** How often, and how far apart, a relation the catalog does not show yet is looked up again (catalogFacts). */
+const CATALOG_RETRIES = 10;
+const CATALOG_RETRY_MS = 50;
+
 export class CatalogCache {
   private readonly keys = new Map<number, string[]>();
   private readonly shapes = new Map<number, RelationShape>();
@@ -99,12 +103,30 @@ export class CatalogCache {
   }
 
   /**
+   * The catalog's facts of a relation, or null when it has none. A table created by the transaction being
+   * decoded (CREATE TABLE, then rows, in one transaction; a table the new-tables trigger published) can be
+   * missing for a moment: the server sends a transaction once its commit record is flushed, and other sessions
+   * see the commit a little later. So a relation neither the catalog nor the store knows is looked up again for
+   * up to ~0.5 s before it is taken as dropped (its changes then have no key, and a partition's are recorded
+   * under its own name).
+   */
+  private async catalogFacts(client: pg.ClientBase, relationOid: number): Promise<RelationFacts | null> {
+    const { store, sourceId } = this.memory;
+    for (let attempt = 0; ; attempt++) {
+      const [found] = await relationFacts(client, [relationOid]);
+      if (found) return found;
+      if (attempt >= CATALOG_RETRIES || (await rememberedRelation(store, sourceId, relationOid))) return null;
+      await new Promise((resolve) => setTimeout(resolve, CATALOG_RETRY_MS));
+    }
+  }
+
+  /**
    * The catalog's facts of a relation now, remembered in the store; for a relation the catalog
    * no longer has, what the store remembers (null: nothing, so no key is known).
    */
   private async facts(client: pg.ClientBase, relationOid: number): Promise<RelationFacts | null> {
     const { store, sourceId } = this.memory;
-    const [found] = await relationFacts(client, [relationOid]);
+    const found = await this.catalogFacts(client, relationOid);
     if (!found) return rememberedRelation(store, sourceId, relationOid);
     const current = found.root ? found : await this.withFormerRoot(client, found);
     const json = JSON.stringify(current);

@@ -52,6 +52,15 @@ export function NewTablesPanel({
               <CopyBlock text={state.sql} />
             </div>
           ) : null}
+          {!state.enabled && state.dropSql ? (
+            <div className="space-y-1">
+              <p role="status" className="text-amber-800">
+                Off, but the event trigger is still in place at the source (Retrace&apos;s role may not drop it): new
+                tables are still tracked until a superuser runs this.
+              </p>
+              <CopyBlock text={state.dropSql} />
+            </div>
+          ) : null}
           {toggle.error ? (
             <p role="alert" className="text-red-700">
               {toggle.error.message}

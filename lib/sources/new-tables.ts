@@ -28,6 +28,8 @@ export type NewTablesState = {
   active: boolean;
   /** What a superuser runs at the source when Retrace's role may not create it; null when not needed. */
   sql: string | null;
+  /** Off, but the trigger is still there (Retrace's role may not drop one a superuser made): what drops it. */
+  dropSql: string | null;
 };
 
 function triggerName(names: ReplicationNames): string {
@@ -134,5 +136,10 @@ export async function newTablesState(
   enabled: boolean,
 ): Promise<NewTablesState> {
   const active = await newTablesTriggerActive(client, names);
-  return { enabled, active, sql: enabled && !active ? newTablesSql(names) : null };
+  return {
+    enabled,
+    active,
+    sql: enabled && !active ? newTablesSql(names) : null,
+    dropSql: !enabled && active ? dropNewTablesSql(names) : null,
+  };
 }
