@@ -22,6 +22,7 @@ type Routes = {
   check: typeof import("../app/api/databases/check/route");
   one: typeof import("../app/api/databases/[id]/route");
   tables: typeof import("../app/api/databases/[id]/tables/route");
+  columns: typeof import("../app/api/databases/[id]/columns/route");
 };
 let routes: Routes;
 
@@ -108,6 +109,7 @@ beforeAll(async () => {
     check: await import("../app/api/databases/check/route"),
     one: await import("../app/api/databases/[id]/route"),
     tables: await import("../app/api/databases/[id]/tables/route"),
+    columns: await import("../app/api/databases/[id]/columns/route"),
   };
 
   await source.createDatabase("app");
@@ -542,6 +544,48 @@ describe("connecting, editing and removing a database", () => {
     expect(resumed.body.database).toMatchObject({ enabled: true, status: "pending" });
     const invalid = await routes.one.PATCH(request("PATCH", `/api/databases/${id}`, { enabled: "yes" }), withId(id));
     expect(invalid.status).toBe(400);
+  });
+
+  it("PATCH trackNewTables: a role that may not create the event trigger gets the SQL a superuser runs", async () => {
+    const on = await json<{ database: { trackNewTables: boolean } }>(
+      await routes.one.PATCH(request("PATCH", `/api/databases/${id}`, { trackNewTables: true }), withId(id)),
+    );
+    expect(on.status, on.text).toBe(200);
+    expect(on.body.database.trackNewTables).toBe(true);
+    const tables = await json<{ newTables: { enabled: boolean; active: boolean; sql: string | null } }>(
+      await routes.tables.GET(request("GET", `/api/databases/${id}/tables`), withId(id)),
+    );
+    expect(tables.body.newTables).toMatchObject({ enabled: true, active: false });
+    expect(tables.body.newTables.sql).toContain("CREATE EVENT TRIGGER");
+    const invalid = await json<ErrorJson>(
+      await routes.one.PATCH(request("PATCH", `/api/databases/${id}`, { trackNewTables: "yes" }), withId(id)),
+    );
+    expect(invalid.status).toBe(400);
+    expect(invalid.text).toContain("trackNewTables must be true or false");
+    const off = await json<{ database: { trackNewTables: boolean } }>(
+      await routes.one.PATCH(request("PATCH", `/api/databases/${id}`, { trackNewTables: false }), withId(id)),
+    );
+    expect(off.body.database.trackNewTables).toBe(false);
+  });
+
+  it("PUT columns stores rules, and refuses a bad pattern with a 400 naming it (changing nothing)", async () => {
+    const rules = { rules: [{ pattern: "*.updated_at", action: "exclude" }], skipExcludedOnlyUpdates: true };
+    const saved = await json<unknown>(
+      await routes.columns.PUT(request("PUT", `/api/databases/${id}/columns`, rules), withId(id)),
+    );
+    expect(saved.status, saved.text).toBe(200);
+    const bad = await json<ErrorJson>(
+      await routes.columns.PUT(
+        request("PUT", `/api/databases/${id}/columns`, { rules: [{ pattern: "updated_at", action: "exclude" }] }),
+        withId(id),
+      ),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('\\"updated_at\\" is not a column pattern');
+    const read = await json<unknown>(
+      await routes.columns.GET(request("GET", `/api/databases/${id}/columns`), withId(id)),
+    );
+    expect(read.body).toEqual(rules);
   });
 
   it("DELETE drops slot and publication, the store row and its changes", async () => {

@@ -6,6 +6,7 @@ import { storeDb } from "../lib/db/client";
 import type { Source } from "../lib/db/schema";
 import type { StreamMessage } from "../lib/replication/plugin";
 import { TransactionBuilder } from "../lib/replication/rows";
+import { ColumnRuleSet, storedColumnRules } from "../lib/sources/column-rules";
 import { openSourceClient } from "../lib/sources/connection";
 import { ensurePublicationOptions } from "../lib/sources/publication";
 import { markRecovered, markStreaming } from "../lib/sources/status";
@@ -29,11 +30,15 @@ export type SessionSource = Pick<
   | "environment"
   | "slotName"
   | "publicationName"
+  | "columnRules"
+  | "trackNewTables"
 >;
 
 export type SessionOptions = {
   source: SessionSource;
   password: string;
+  /** Masked columns' values are stored as this keyed hash (lib/crypto/mask.ts). */
+  mask: (text: string) => string;
   /** Commit LSN of the last transaction stored for this source (null: none yet). */
   checkpointLsn: string | null;
   /** Commit time of the last stored transaction with changes (null: none yet); for lag. */
@@ -93,9 +98,16 @@ export class ReplicationSession {
       store: storeDb(store),
       sourceId: source.id,
       publicationName: source.publicationName,
+      trackNewTables: source.trackNewTables,
     });
+    const rules = new ColumnRuleSet(storedColumnRules(source.columnRules));
     this.builder = new TransactionBuilder(
-      { environment: source.environment, database: source.database },
+      {
+        environment: source.environment,
+        database: source.database,
+        // No rules: no plan carries any, and no row does any work for them.
+        columnRules: rules.empty ? null : { set: rules, mask: options.mask },
+      },
       this.relations.lookups,
     );
     this.builder.skipStoredUpTo(options.checkpointLsn);

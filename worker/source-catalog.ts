@@ -7,6 +7,7 @@ import type { CatalogLookups, RelationShape } from "../lib/replication/lookups";
 import { resolveType } from "../lib/replication/types";
 import { catalogTypes } from "../lib/sources/catalog-types";
 import { publishedRelationFacts, publishes, relationFacts, type RelationFacts } from "../lib/sources/relations";
+import { addTrackedTables } from "../lib/sources/queries";
 import { rememberedRelation, rememberRelations } from "../lib/sources/remembered-relations";
 
 /**
@@ -31,6 +32,10 @@ import { rememberedRelation, rememberRelations } from "../lib/sources/remembered
  * the store remembers (lib/sources/remembered-relations.ts), recorded when the tables were
  * tracked and refreshed here whenever the catalog has the relation.
  */
+/** How often, and how far apart, a relation the catalog does not show yet is looked up again (catalogFacts). */
+const CATALOG_RETRIES = 10;
+const CATALOG_RETRY_MS = 50;
+
 export class CatalogCache {
   private readonly keys = new Map<number, string[]>();
   private readonly shapes = new Map<number, RelationShape>();
@@ -45,8 +50,17 @@ export class CatalogCache {
     shapes: (oid) => this.shapes.get(oid),
   };
 
-  /** `store` remembers the relations of source `sourceId`, whose stream is `publicationName`'s. */
-  constructor(private readonly memory: { store: Db; sourceId: string; publicationName: string }) {}
+  /** Relations this session already made sure the store lists as tracked (track new tables automatically). */
+  private readonly listed = new Set<number>();
+
+  /**
+   * `store` remembers the relations of source `sourceId`, whose stream is `publicationName`'s. With
+   * `trackNewTables`, a published table the store does not list as tracked yet (one the source's trigger
+   * added when it was created, lib/sources/new-tables.ts) is listed when its relation message arrives.
+   */
+  constructor(
+    private readonly memory: { store: Db; sourceId: string; publicationName: string; trackNewTables?: boolean },
+  ) {}
 
   /**
    * Remembers what the catalog says now of every relation the publication covers, partitions
@@ -63,6 +77,7 @@ export class CatalogCache {
   /** Looks up (again) what `relation` needs, on the session's catalog connection. */
   async load(client: pg.ClientBase, relation: Pgoutput.MessageRelation): Promise<void> {
     const facts = await this.facts(client, relation.relationOid);
+    if (this.memory.trackNewTables && facts) await this.listAsTracked(client, facts);
     this.keys.set(relation.relationOid, relationKeyColumns(relation, facts?.indexes ?? []));
     this.shapes.set(relation.relationOid, {
       generatedColumns: facts?.generatedColumns ?? [],
@@ -76,13 +91,42 @@ export class CatalogCache {
     for (const oid of typeOids) this.types.set(oid, resolveType(oid, rows));
   }
 
+  private async listAsTracked(client: pg.ClientBase, facts: RelationFacts): Promise<void> {
+    if (this.listed.has(facts.oid)) return;
+    const { store, sourceId, publicationName } = this.memory;
+    // A partition's changes are its root's: the root is what is tracked.
+    const table = facts.root ?? { schema: facts.schema, table: facts.table };
+    if (await publishes(client, publicationName, facts.oid)) {
+      await addTrackedTables(store, sourceId, [{ schema: table.schema, table: table.table }]);
+    }
+    this.listed.add(facts.oid);
+  }
+
+  /**
+   * The catalog's facts of a relation, or null when it has none. A table created by the transaction being
+   * decoded (CREATE TABLE, then rows, in one transaction; a table the new-tables trigger published) can be
+   * missing for a moment: the server sends a transaction once its commit record is flushed, and other sessions
+   * see the commit a little later. So a relation neither the catalog nor the store knows is looked up again for
+   * up to ~0.5 s before it is taken as dropped (its changes then have no key, and a partition's are recorded
+   * under its own name).
+   */
+  private async catalogFacts(client: pg.ClientBase, relationOid: number): Promise<RelationFacts | null> {
+    const { store, sourceId } = this.memory;
+    for (let attempt = 0; ; attempt++) {
+      const [found] = await relationFacts(client, [relationOid]);
+      if (found) return found;
+      if (attempt >= CATALOG_RETRIES || (await rememberedRelation(store, sourceId, relationOid))) return null;
+      await new Promise((resolve) => setTimeout(resolve, CATALOG_RETRY_MS));
+    }
+  }
+
   /**
    * The catalog's facts of a relation now, remembered in the store; for a relation the catalog
    * no longer has, what the store remembers (null: nothing, so no key is known).
    */
   private async facts(client: pg.ClientBase, relationOid: number): Promise<RelationFacts | null> {
     const { store, sourceId } = this.memory;
-    const [found] = await relationFacts(client, [relationOid]);
+    const found = await this.catalogFacts(client, relationOid);
     if (!found) return rememberedRelation(store, sourceId, relationOid);
     const current = found.root ? found : await this.withFormerRoot(client, found);
     const json = JSON.stringify(current);

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import { backoffDelay } from "../lib/backoff";
+import { columnMaskKey, valueMasker } from "../lib/crypto/mask";
 import type { Source } from "../lib/db/schema";
 import { decryptSourcePassword } from "../lib/sources/password";
 import { describeFailure, type FailingSource } from "../lib/sources/failure";
@@ -41,9 +42,11 @@ export class SourceStream {
   private wakeUp: (() => void) | null = null;
   /** The last session met a row already stored: the next one writes with ON CONFLICT DO NOTHING. */
   private afterDuplicate = false;
+  private readonly mask: (text: string) => string;
 
   constructor(private readonly options: SourceStreamOptions) {
     this.log = options.logger.child({ sourceId: options.source.id });
+    this.mask = valueMasker(columnMaskKey(options.secret));
   }
 
   start(): void {
@@ -76,6 +79,7 @@ export class SourceStream {
         session = new ReplicationSession({
           source: this.options.source,
           password,
+          mask: this.mask,
           checkpointLsn,
           lastChangeAt,
           store: this.options.store,

@@ -50,6 +50,9 @@ function fingerprint(source: Source): string {
     source.environment,
     source.slotName,
     source.publicationName,
+    // Rules apply from the session that reads them: a change restarts the stream (from the checkpoint).
+    source.columnRules,
+    source.trackNewTables,
   ]);
 }
 

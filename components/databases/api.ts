@@ -4,9 +4,11 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { apiFetch } from "@/lib/api/client";
 import { databasePath as base, databaseQueries } from "@/lib/query/databases";
 import { queryKeys } from "@/lib/query/keys";
+import type { ColumnRules } from "@/lib/sources/column-rules";
 import type {
   CheckJson,
   CheckResponse,
+  ColumnRulesResponse,
   DatabaseDetailResponse,
   DatabaseResponse,
   RemoveDatabaseResponse,
@@ -149,13 +151,60 @@ export function useSaveTables(id: string) {
       // Mark the saved set at once so the page does not flash the old selection while refetching.
       const tracked = new Set(tables.map((t) => `${t.schema}.${t.table}`));
       queryClient.setQueryData<SourceTablesResponse>(queryKeys.databases.tables(id), (old) =>
-        old ? { tables: old.tables.map((t) => ({ ...t, tracked: tracked.has(`${t.schema}.${t.name}`) })) } : old,
+        old
+          ? { ...old, tables: old.tables.map((t) => ({ ...t, tracked: tracked.has(`${t.schema}.${t.name}`) })) }
+          : old,
       );
       await Promise.all([
         queryClient.invalidateQueries({ queryKey: queryKeys.databases.tables(id) }),
         queryClient.invalidateQueries({ queryKey: queryKeys.databases.detail(id) }),
         queryClient.invalidateQueries({ queryKey: queryKeys.databases.list() }),
       ]);
+    },
+  });
+}
+
+/** "Track new tables automatically" on or off (PATCH /api/databases/:id); the tables page shows what it took. */
+export function useSetTrackNewTables(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (trackNewTables: boolean) =>
+      apiFetch<DatabaseResponse>(base(id), { method: "PATCH", body: JSON.stringify({ trackNewTables }) }),
+    onSuccess: async () => {
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.tables(id) }),
+        queryClient.invalidateQueries({ queryKey: queryKeys.databases.detail(id) }),
+      ]);
+    },
+  });
+}
+
+/** The one-click fix: REPLICA IDENTITY FULL on one table. */
+export function useFixIdentity(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (table: string) =>
+      apiFetch<unknown>(`${base(id)}/tables/identity`, { method: "POST", body: JSON.stringify({ table }) }),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: queryKeys.databases.tables(id) });
+    },
+  });
+}
+
+export function useColumnRules(id: string) {
+  return useQuery({
+    queryKey: queryKeys.databases.columns(id),
+    queryFn: ({ signal }) => apiFetch<ColumnRulesResponse>(`${base(id)}/columns`, { signal }),
+  });
+}
+
+export function useSaveColumnRules(id: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (rules: ColumnRules) =>
+      apiFetch<ColumnRulesResponse>(`${base(id)}/columns`, { method: "PUT", body: JSON.stringify(rules) }),
+    onSuccess: (saved) => {
+      queryClient.setQueryData(queryKeys.databases.columns(id), saved);
     },
   });
 }

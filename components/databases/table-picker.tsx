@@ -8,14 +8,10 @@ import { CellLabel, stacked } from "@/components/ui/stacked-table";
 import { ApiError } from "@/lib/api/client";
 import type { SourceTableJson } from "@/lib/sources/api-types";
 import { fixOf, useDatabase, useSaveTables, useSourceTables } from "./api";
+import { ColumnRulesEditor } from "./column-rules";
 import { CopyBlock } from "./copy-block";
-
-const IDENTITY_LABELS: Record<SourceTableJson["replicaIdentity"], string> = {
-  default: "Default",
-  nothing: "Nothing",
-  full: "Full",
-  index: "Index",
-};
+import { IdentityCell } from "./identity-cell";
+import { NewTablesPanel } from "./new-tables-panel";
 
 const nameOf = (t: Pick<SourceTableJson, "schema" | "name">) => `${t.schema}.${t.name}`;
 
@@ -56,7 +52,7 @@ function Heading({ id }: { id: string }) {
       <h1 className="mt-1 text-2xl font-semibold tracking-tight">{name ?? "Tables"}</h1>
       <p className="mt-1 text-sm text-slate-500">
         Choose the tables to track. Retrace sets REPLICA IDENTITY FULL on them so updates and deletes carry the whole
-        previous row.
+        previous row, and gives a table back the identity it had when you stop tracking it.
       </p>
     </header>
   );
@@ -71,11 +67,13 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
   const saveFix = save.error instanceof ApiError ? fixOf(save.error.details) : null;
 
   const tables = useMemo(() => tablesQuery.data?.tables ?? [], [tablesQuery.data]);
+  const dropped = tablesQuery.data?.dropped ?? [];
   // Until the user changes something, the selection is what is tracked now.
   const selected = selection ?? new Set(tables.filter((t) => t.tracked).map(nameOf));
   const visible = filter ? tables.filter((t) => nameOf(t).toLowerCase().includes(filter.toLowerCase())) : tables;
   const visibleSelected = visible.filter((t) => selected.has(nameOf(t))).length;
   const allVisibleSelected = visible.length > 0 && visibleSelected === visible.length;
+  const schemas = groupBySchema(visible);
 
   function update(next: Set<string>) {
     save.reset();
@@ -89,9 +87,9 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
     update(next);
   }
 
-  function toggleAll(on: boolean) {
+  function toggleAll(on: boolean, among: readonly SourceTableJson[] = visible) {
     const next = new Set(selected);
-    for (const t of visible) {
+    for (const t of among) {
       if (on) next.add(nameOf(t));
       else next.delete(nameOf(t));
     }
@@ -145,7 +143,7 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
     body = (
       <div className="space-y-4">
         <div className="flex flex-wrap items-center justify-between gap-3">
-          <div className="flex items-center gap-2">
+          <div className="flex flex-wrap items-center gap-2">
             <input
               id="select-all"
               type="checkbox"
@@ -160,13 +158,21 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
             <label htmlFor="select-all" className="text-sm font-medium">
               Select all
             </label>
+            <button
+              type="button"
+              className="text-sm font-medium text-indigo-700 hover:underline disabled:opacity-50"
+              onClick={() => toggleAll(false)}
+              disabled={!canEdit || visibleSelected === 0}
+            >
+              Select none
+            </button>
             <span className="text-sm text-slate-500">
               ({selected.size} of {tables.length} selected)
             </span>
           </div>
           <div className="flex w-full items-center gap-2 sm:w-auto">
             <label htmlFor="table-filter" className="shrink-0 text-sm text-slate-600">
-              Filter tables
+              Search tables
             </label>
             <input
               id="table-filter"
@@ -196,70 +202,55 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
                 </th>
               </tr>
             </thead>
-            <tbody role="rowgroup" className={stacked.md.body}>
-              {visible.map((table) => {
-                const name = nameOf(table);
-                const inputId = `table-${encodeURIComponent(name)}`;
-                return (
-                  <tr
-                    key={name}
-                    role="row"
-                    className={classes(stacked.md.row, selected.has(name) ? "bg-indigo-50/40" : "")}
-                  >
-                    <td role="cell" className="block pb-1 md:table-cell md:px-4 md:py-2">
-                      <div className="flex items-center gap-2">
-                        <input
-                          id={inputId}
-                          type="checkbox"
-                          className="h-4 w-4 shrink-0"
-                          checked={selected.has(name)}
-                          onChange={(e) => toggle(name, e.target.checked)}
-                          disabled={!canEdit}
-                        />
-                        <label htmlFor={inputId} className="min-w-0 font-mono text-xs wrap-anywhere">
-                          <Identifier name={name} />
-                        </label>
-                        {table.partitioned ? (
-                          <span className="shrink-0 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">
-                            partitioned
-                          </span>
-                        ) : null}
-                        <SetupHint table={table} />
-                      </div>
-                    </td>
-                    <td role="cell" className={`${stacked.md.cell.wide} md:py-2`}>
-                      <CellLabel>Primary key</CellLabel>
-                      <div>
-                        {table.hasPrimaryKey ? (
-                          <span className="font-mono text-xs wrap-anywhere">{table.primaryKey.join(", ")}</span>
-                        ) : (
-                          <span
-                            className={classes(
-                              "rounded bg-amber-50 px-1.5 py-0.5 text-xs font-medium",
-                              "text-amber-800 ring-1 ring-inset ring-amber-200",
-                            )}
-                            title="Changes are still captured; a row's history cannot be followed by key."
-                          >
-                            no primary key
-                          </span>
-                        )}
-                      </div>
-                    </td>
-                    <td role="cell" className={`${stacked.md.cell.wide} text-slate-600 md:py-2`}>
-                      <CellLabel>Replica identity</CellLabel>
-                      <span>{IDENTITY_LABELS[table.replicaIdentity]}</span>
-                    </td>
-                    <td
-                      role="cell"
-                      className={`${stacked.md.cell.wide} tabular-nums text-slate-600 md:py-2 md:text-right`}
+            {schemas.map(([schema, inSchema]) => {
+              const schemaSelected = inSchema.filter((t) => selected.has(nameOf(t))).length;
+              const schemaId = `schema-${encodeURIComponent(schema)}`;
+              return (
+                <tbody key={schema} role="rowgroup" className={stacked.md.body} aria-label={`Schema ${schema}`}>
+                  <tr role="row" className="block bg-slate-50 md:table-row">
+                    <th
+                      role="rowheader"
+                      scope="colgroup"
+                      colSpan={4}
+                      className="block px-4 py-2 text-left md:table-cell"
                     >
-                      <CellLabel>Approx. rows</CellLabel>
-                      <span>{table.approxRows === null ? "—" : rows.format(table.approxRows)}</span>
-                    </td>
+                      <div className="flex flex-wrap items-center gap-2">
+                        <input
+                          id={schemaId}
+                          type="checkbox"
+                          className="h-4 w-4"
+                          checked={schemaSelected === inSchema.length}
+                          ref={(el) => {
+                            if (el) el.indeterminate = schemaSelected > 0 && schemaSelected < inSchema.length;
+                          }}
+                          onChange={(e) => toggleAll(e.target.checked, inSchema)}
+                          disabled={!canEdit}
+                          aria-label={`Track every table of schema ${schema}`}
+                        />
+                        <label htmlFor={schemaId} className="font-mono text-xs font-semibold wrap-anywhere">
+                          {schema}
+                        </label>
+                        <span className="text-xs font-normal text-slate-500">
+                          {schemaSelected} of {inSchema.length} selected
+                        </span>
+                      </div>
+                    </th>
                   </tr>
-                );
-              })}
-              {visible.length === 0 ? (
+                  {inSchema.map((table) => (
+                    <TableRow
+                      key={nameOf(table)}
+                      id={id}
+                      table={table}
+                      selected={selected.has(nameOf(table))}
+                      onToggle={(on) => toggle(nameOf(table), on)}
+                      canEdit={canEdit}
+                    />
+                  ))}
+                </tbody>
+              );
+            })}
+            {visible.length === 0 ? (
+              <tbody role="rowgroup" className={stacked.md.body}>
                 <tr role="row" className="block md:table-row">
                   <td
                     role="cell"
@@ -269,8 +260,8 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
                     No table matches “{filter}”.
                   </td>
                 </tr>
-              ) : null}
-            </tbody>
+              </tbody>
+            ) : null}
           </table>
         </div>
 
@@ -306,7 +297,116 @@ export function TablePicker({ id, canEdit }: { id: string; canEdit: boolean }) {
   return (
     <div className="space-y-6">
       <Heading id={id} />
+      {tablesQuery.data ? <NewTablesPanel id={id} state={tablesQuery.data.newTables} canEdit={canEdit} /> : null}
+      {dropped.length > 0 ? <DroppedTables dropped={dropped} /> : null}
       {body}
+      <ColumnRulesEditor
+        id={id}
+        canEdit={canEdit}
+        tracked={tablesQuery.data ? tablesQuery.data.tables.filter((t) => t.tracked) : null}
+      />
     </div>
+  );
+}
+
+/** Tables by schema, schemas in name order (the API sends them sorted). */
+function groupBySchema(tables: readonly SourceTableJson[]): Array<[string, SourceTableJson[]]> {
+  const groups = new Map<string, SourceTableJson[]>();
+  for (const t of tables) groups.set(t.schema, [...(groups.get(t.schema) ?? []), t]);
+  return [...groups];
+}
+
+/** Tracked tables the source no longer has: no longer tracked; saving the list lets them go. */
+function DroppedTables({ dropped }: { dropped: ReadonlyArray<{ schema: string; table: string }> }) {
+  return (
+    <section
+      aria-labelledby="dropped-heading"
+      className="rounded-lg border border-amber-200 bg-amber-50 p-4 text-sm text-amber-900"
+    >
+      <h2 id="dropped-heading" className="font-medium">
+        Dropped at the source
+      </h2>
+      <p className="mt-1">
+        These tracked tables no longer exist at the source, so nothing more is captured from them. Their changes so far
+        stay in the trail. Saving the list below stops listing them.
+      </p>
+      <ul className="mt-2 space-y-1">
+        {dropped.map((t) => (
+          <li key={`${t.schema}.${t.table}`} className="font-mono text-xs wrap-anywhere">
+            <Identifier name={`${t.schema}.${t.table}`} /> <span className="font-sans text-amber-800">(dropped)</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function TableRow({
+  id,
+  table,
+  selected,
+  onToggle,
+  canEdit,
+}: {
+  id: string;
+  table: SourceTableJson;
+  selected: boolean;
+  onToggle: (on: boolean) => void;
+  canEdit: boolean;
+}) {
+  const name = nameOf(table);
+  const inputId = `table-${encodeURIComponent(name)}`;
+  return (
+    <tr role="row" className={classes(stacked.md.row, selected ? "bg-indigo-50/40" : "")}>
+      <td role="cell" className="block pb-1 md:table-cell md:px-4 md:py-2">
+        <div className="flex items-center gap-2">
+          <input
+            id={inputId}
+            type="checkbox"
+            className="h-4 w-4 shrink-0"
+            checked={selected}
+            onChange={(e) => onToggle(e.target.checked)}
+            disabled={!canEdit}
+          />
+          <label htmlFor={inputId} className="min-w-0 font-mono text-xs wrap-anywhere">
+            <Identifier name={name} />
+          </label>
+          {table.partitioned ? (
+            <span className="shrink-0 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">partitioned</span>
+          ) : null}
+          <SetupHint table={table} />
+        </div>
+      </td>
+      <td role="cell" className={`${stacked.md.cell.wide} md:py-2`}>
+        <CellLabel>Primary key</CellLabel>
+        <div>
+          {table.hasPrimaryKey ? (
+            <span className="font-mono text-xs wrap-anywhere">{table.primaryKey.join(", ")}</span>
+          ) : (
+            <span className="space-y-0.5">
+              <span
+                className={classes(
+                  "rounded bg-amber-50 px-1.5 py-0.5 text-xs font-medium",
+                  "text-amber-800 ring-1 ring-inset ring-amber-200",
+                )}
+              >
+                none
+              </span>
+              <span className="block text-xs text-slate-500">
+                Changes are captured whole; a row&apos;s history cannot be followed by key.
+              </span>
+            </span>
+          )}
+        </div>
+      </td>
+      <td role="cell" className={`${stacked.md.cell.wide} text-slate-600 md:py-2`}>
+        <CellLabel>Replica identity</CellLabel>
+        <IdentityCell id={id} table={table} canEdit={canEdit} />
+      </td>
+      <td role="cell" className={`${stacked.md.cell.wide} tabular-nums text-slate-600 md:py-2 md:text-right`}>
+        <CellLabel>Approx. rows</CellLabel>
+        <span>{table.approxRows === null ? "—" : rows.format(table.approxRows)}</span>
+      </td>
+    </tr>
   );
 }

@@ -250,6 +250,7 @@ const REASON_LABELS: Record<RevertConflictJson["reason"], string> = {
   no_primary_key: "No primary key",
   table_missing: "Table gone",
   incomplete_image: "Incomplete image",
+  masked: "Masked value",
   changed_again: "Changed again",
   row_gone: "Row gone",
   row_differs: "Row differs",

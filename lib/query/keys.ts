@@ -12,6 +12,7 @@ export const queryKeys = {
     list: () => [...queryKeys.databases.all, "list"] as const,
     detail: (id: string) => [...queryKeys.databases.all, "detail", id] as const,
     tables: (id: string) => [...queryKeys.databases.all, "tables", id] as const,
+    columns: (id: string) => [...queryKeys.databases.all, "columns", id] as const,
     roleSql: (database: string, hostKind = "", tables = "") =>
       [...queryKeys.databases.all, "role-sql", database, hostKind, tables] as const,
   },

@@ -2,6 +2,7 @@ import type { Pgoutput } from "pg-logical-replication";
 import { builtinType, decoderFor, isJsonNull, isJsonType, type Decoder, type ValueType } from "./decode";
 import type { RowValues } from "./plugin";
 import type { RelationShape } from "./lookups";
+import type { ColumnRuleSet } from "../sources/column-rules";
 
 /**
  * A row's images, key and changed fields as JSON text, built from its values by column position
@@ -52,7 +53,21 @@ export type RelationPlan = {
    * before 18, virtual ones, a publication without publish_generated_columns): in no image.
    */
   unpublished: string[];
+  /**
+   * Column rules at work on this relation (null: none, and nothing is done per row): positions of
+   * excluded columns (in no image), whether an update changing only those is skipped, and for each
+   * key position whether the key value is stored as its keyed hash (a masked or excluded key column).
+   */
+  rules: {
+    excluded: number[];
+    skipExcludedOnly: boolean;
+    keyMasked: boolean[];
+    mask: (text: string) => string;
+  } | null;
 };
+
+/** The source's column rules and the keyed hash masked values are stored as (lib/crypto/mask.ts). */
+export type ColumnRulesForPlans = { set: ColumnRuleSet; mask: (text: string) => string };
 
 /**
  * `shape`: the relation's generated columns and, for a partition, its root (RelationShape in
@@ -63,32 +78,55 @@ export function planRelation(
   keyColumns: readonly string[],
   types: (typeOid: number) => ValueType | undefined,
   shape?: RelationShape,
+  columnRules?: ColumnRulesForPlans | null,
 ): RelationPlan {
   const names = relation.columns.map((column) => column.name);
   const root = shape?.root ?? null;
-  const columns = imageOrder(names, root?.columns).map((position): ColumnPlan => {
-    const { name, typeOid } = relation.columns[position] ?? { name: "", typeOid: 0 };
-    const field = `${JSON.stringify(name)}:`;
-    const type = types(typeOid) ?? builtinType(typeOid);
-    return {
-      name,
-      position,
-      decode: decoderFor(type),
-      json: isJsonType(type),
-      firstField: `{${field}`,
-      nextField: `,${field}`,
-    };
-  });
+  const recordedAs = {
+    schema: root?.schema ?? relation.schema,
+    table: root?.table ?? relation.name,
+    partitionSchema: null,
+    partitionTable: null,
+  };
+  const generated = shape?.generatedColumns ?? [];
+  // Rules name the table a change is recorded as (a partition's root), once per relation message.
+  const actions =
+    columnRules && !columnRules.set.empty
+      ? columnRules.set.forTable(recordedAs.schema, recordedAs.table, [...names, ...generated])
+      : null;
+  const mask = columnRules?.mask;
+  const columns = imageOrder(names, root?.columns)
+    .filter((position) => actions?.get(names[position] ?? "") !== "exclude")
+    .map((position): ColumnPlan => {
+      const { name, typeOid } = relation.columns[position] ?? { name: "", typeOid: 0 };
+      const field = `${JSON.stringify(name)}:`;
+      const type = types(typeOid) ?? builtinType(typeOid);
+      const masked = mask !== undefined && actions?.get(name) === "mask";
+      return {
+        name,
+        position,
+        // A hash is hex: its JSON string needs no escaping.
+        decode: masked ? (text) => `"${mask(text)}"` : decoderFor(type),
+        json: !masked && isJsonType(type),
+        firstField: `{${field}`,
+        nextField: `,${field}`,
+      };
+    });
+  const keyPositions = keyColumns.map((name) => names.indexOf(name));
   return {
-    recordedAs: {
-      schema: root?.schema ?? relation.schema,
-      table: root?.table ?? relation.name,
-      partitionSchema: null,
-      partitionTable: null,
-    },
+    recordedAs,
     columns,
-    keyPositions: keyColumns.map((name) => names.indexOf(name)),
-    unpublished: (shape?.generatedColumns ?? []).filter((name) => !names.includes(name)),
+    keyPositions,
+    unpublished: generated.filter((name) => !names.includes(name) && actions?.get(name) !== "exclude"),
+    rules:
+      actions && mask
+        ? {
+            excluded: names.flatMap((name, position) => (actions.get(name) === "exclude" ? [position] : [])),
+            skipExcludedOnly: columnRules?.set.skipExcludedOnlyUpdates ?? false,
+            keyMasked: keyColumns.map((name) => actions.has(name)),
+            mask,
+          }
+        : null,
   };
 }
 
@@ -148,14 +186,27 @@ export function changedFields(plan: RelationPlan, before: RowValues, after: RowV
   return changed;
 }
 
+/** Whether an excluded column's value changed (unknown values, unchanged TOAST without an old tuple, are not). */
+export function excludedChanged(plan: RelationPlan, before: RowValues, after: RowValues): boolean {
+  for (const position of plan.rules?.excluded ?? []) {
+    const oldValue = before[position];
+    const newValue = after[position];
+    if (oldValue !== undefined && newValue !== undefined && oldValue !== newValue) return true;
+  }
+  return false;
+}
+
 export function primaryKey(plan: RelationPlan, values: RowValues | null): string | null {
   if (!values || plan.keyPositions.length === 0) return null;
   checkValues(values);
   const texts: string[] = [];
-  for (const position of plan.keyPositions) {
+  const rules = plan.rules;
+  for (let i = 0; i < plan.keyPositions.length; i++) {
+    const position = plan.keyPositions[i] ?? -1;
     const value = position < 0 ? undefined : textValue(values, position, "key");
     if (typeof value !== "string") return null;
-    texts.push(value);
+    // A key column the rules mask or exclude: its keyed hash still ties a row's changes together.
+    texts.push(rules?.keyMasked[i] ? rules.mask(value) : value);
   }
   return texts.length === 1 && texts[0] !== undefined ? texts[0] : JSON.stringify(texts);
 }

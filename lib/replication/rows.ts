@@ -3,9 +3,11 @@ import type { Operation } from "../db/schema/changes";
 import { applyContextMessage, ContextCache, NO_CONTEXT_JSON, takeRowContext, type ContextSlots } from "./context";
 import {
   changedFields,
+  excludedChanged,
   planRelation,
   primaryKey,
   rowImage,
+  type ColumnRulesForPlans,
   type Image,
   type RecordedAs,
   type RelationPlan,
@@ -64,7 +66,12 @@ export type ChangeRow = {
   queuedAt: string;
 };
 
-export type SourceInfo = { environment: string; database: string };
+export type SourceInfo = {
+  environment: string;
+  database: string;
+  /** Columns excluded from the trail or masked (lib/sources/column-rules.ts); none when absent. */
+  columnRules?: ColumnRulesForPlans | null;
+};
 
 export type Notice =
   | { kind: "context-ignored"; reason: string }
@@ -225,13 +232,24 @@ export class TransactionBuilder {
       case "update": {
         const plan = this.plan(tx, message.relation);
         const oldTuple = message.old ?? message.key;
+        const changed = message.old ? changedFields(plan, message.old, message.new) : null;
+        // Only changes to excluded columns, and the source asked for those to be skipped. Known only
+        // from a whole old tuple (REPLICA IDENTITY FULL); without one the update is recorded.
+        if (
+          changed?.length === 0 &&
+          message.old &&
+          plan.rules?.skipExcludedOnly &&
+          excludedChanged(plan, message.old, message.new)
+        ) {
+          return;
+        }
         const after = rowImage(plan, message.new);
         this.push(tx, plan.recordedAs, plan.unpublished, {
           operation: "UPDATE",
           primaryKey: primaryKey(plan, message.new),
           before: oldTuple ? rowImage(plan, oldTuple) : null,
           after,
-          changedFields: message.old ? changedFields(plan, message.old, message.new) : null,
+          changedFields: changed,
           walStart: message.walStart,
         });
         return;
@@ -313,7 +331,7 @@ export class TransactionBuilder {
     if (!plan) {
       const keyColumns = this.keys(relation.relationOid);
       if (!keyColumns) throw new Error(`Primary key of ${relation.schema}.${relation.name} was not loaded`);
-      plan = planRelation(relation, keyColumns, this.types, this.shapes(relation.relationOid));
+      plan = planRelation(relation, keyColumns, this.types, this.shapes(relation.relationOid), this.source.columnRules);
       this.plans.set(relation, plan);
       if (plan.unpublished.length > 0) {
         tx.notices.push({

@@ -5,8 +5,9 @@
 import type { Jsonified } from "../api/types";
 import type { Check, CheckReport } from "./checks";
 import type { SourceSummary, TrackedTableRow } from "./queries";
+import type { ColumnRules } from "./column-rules";
 import type { RemoveResult } from "./remove";
-import type { getDatabase, SourceTableWithTracking } from "./service";
+import type { getDatabase, SourceTableWithTracking, sourceTables } from "./service";
 import type { SlotReading } from "./slot-readings";
 
 /** What a service function resolves to, as JSON. */
@@ -22,7 +23,8 @@ export type CheckJson = Jsonified<Check>;
 export type ListDatabasesResponse = { databases: DatabaseJson[] };
 export type DatabaseResponse = { database: DatabaseJson };
 export type DatabaseDetailResponse = Omit<Answer<typeof getDatabase>, "database"> & { database: DatabaseJson };
-export type SourceTablesResponse = { tables: SourceTableJson[] };
+export type SourceTablesResponse = Answer<typeof sourceTables>;
+export type ColumnRulesResponse = ColumnRules;
 export type TrackedTablesResponse = { tables: TrackedTableJson[] };
 export type CheckResponse = Jsonified<CheckReport>;
 export type RoleSqlResponse = Pick<CheckResponse, "roleSql">;

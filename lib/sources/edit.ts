@@ -31,12 +31,25 @@ export const updateSettingsSchema = z.object({
   username: connection.username.optional(),
   password: connection.password.optional(),
   sslMode: z.enum(SSL_MODES, { error: "SSL mode must be one of disable, prefer, require, verify-full" }).optional(),
+  sslRootCert: connection.sslRootCert.optional(),
 });
+
+/** PATCH /api/databases/:id: any of the settings, `trackNewTables`, `enabled` (pause / resume); at least one. */
+export const updateDatabaseSchema = z
+  .strictObject({
+    ...updateSettingsSchema.shape,
+    enabled: z.boolean({ error: "enabled must be true or false" }).optional(),
+    trackNewTables: z.boolean({ error: "trackNewTables must be true or false" }).optional(),
+  })
+  .refine((input) => Object.values(input).some((value) => value !== undefined), {
+    error: "Give at least one of enabled, trackNewTables or a setting to change",
+    path: ["enabled"],
+  });
 
 export type UpdateSettings = z.output<typeof updateSettingsSchema>;
 
 const SETTINGS = Object.keys(updateSettingsSchema.shape) as (keyof UpdateSettings)[];
-const CONNECTION_SETTINGS = ["host", "port", "database", "username", "password", "sslMode"] as const;
+const CONNECTION_SETTINGS = ["host", "port", "database", "username", "password", "sslMode", "sslRootCert"] as const;
 
 /** Whether a PATCH body asks to change any setting (as opposed to only pausing or resuming). */
 export function asksForSettings(body: unknown): boolean {
@@ -135,6 +148,7 @@ export async function updateDatabaseSettings(
             username: next.username,
             passwordEncrypted: encryptSecret(next.password, secret),
             sslMode: next.sslMode,
+            sslRootCert: next.sslRootCert ?? null,
           }
         : {}),
     })

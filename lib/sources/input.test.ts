@@ -29,6 +29,7 @@ describe("connectInputSchema", () => {
       sslRootCert: null,
       hostKind: null,
       tables: [],
+      trackNewTables: false,
       name: "shop",
     });
   });

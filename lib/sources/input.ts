@@ -143,6 +143,7 @@ export const connectInputSchema = connectionInputSchema
     environment: environmentSchema,
     hostKind: hostKindSchema,
     tables: tableListSchema.default([]),
+    trackNewTables: z.boolean({ error: "trackNewTables must be true or false" }).default(false),
   })
   .transform(({ name, ...rest }) => ({ ...rest, name: name ? name : rest.database }));
 
@@ -154,6 +155,11 @@ export const updateTablesSchema = z.strictObject({ tables: tableListSchema });
 export const setEnabledSchema = z.strictObject({
   enabled: z.boolean({ error: "enabled must be true or false" }),
 });
+
+/** PATCH /api/databases/:id: pause / resume, and "track new tables automatically". */
+
+/** POST /api/databases/:id/tables/identity: the table whose replica identity to set FULL. */
+export const fixIdentitySchema = z.strictObject({ table: tableNameSchema });
 
 export function toTableRefs(names: readonly string[]): TableRef[] {
   return names.flatMap((name) => {

@@ -2,9 +2,11 @@ import type pg from "pg";
 import { AppError, Conflict, Invalid } from "../errors";
 import { InsufficientPrivilege, NoFreeSlots, ProvisioningFailed, WalLevelNotLogical } from "./errors";
 import type { TableRef } from "./input";
+import { dropNewTablesSql } from "./new-tables";
 import { ensurePublicationOptions, publicationOptionsSql } from "./publication";
 import { trackedRelationFacts, type RelationFacts } from "./relations";
 import { quoteIdent, quoteTable } from "./sql";
+import type { OriginalIdentity } from "../db/schema/sources";
 
 /** Source-side names of one Retrace source; both derive from the source id. */
 export type ReplicationNames = { slotName: string; publicationName: string };
@@ -14,13 +16,8 @@ export function replicationNamesFor(sourceId: string): ReplicationNames {
   return { slotName: name, publicationName: name };
 }
 
-/** A table's replica identity as pg_class has it: relreplident ('d', 'n', 'f', 'i') and the index of 'i'. */
-export type IdentityState = {
-  schema: string;
-  name: string;
-  relreplident: string;
-  identityIndex: string | null;
-};
+/** A relation's replica identity, and the tracked table it belongs to (itself, or the root above it). */
+export type IdentityState = OriginalIdentity & { tracked: TableRef };
 
 /** ALTER TABLE waits for an ACCESS EXCLUSIVE lock; never queue behind a long query for long. */
 const LOCK_TIMEOUT = "5s";
@@ -36,20 +33,23 @@ async function identityStates(client: pg.Client, tables: readonly TableRef[]): P
     name: string;
     relreplident: string;
     identity_index: string | null;
+    tracked_schema: string;
+    tracked_table: string;
   }>(
     `with recursive chosen as (
-       select c.oid
+       select c.oid, t.schema, t.name
          from unnest($1::text[], $2::text[]) as t(schema, name)
          join pg_namespace n on n.nspname = t.schema
          join pg_class c on c.relnamespace = n.oid and c.relname = t.name
      ), tree as (
-       select oid from chosen
+       select oid, schema, name from chosen
        union
-       select i.inhrelid from pg_inherits i join tree on i.inhparent = tree.oid
+       select i.inhrelid, tree.schema, tree.name from pg_inherits i join tree on i.inhparent = tree.oid
      )
      select n.nspname::text as schema, c.relname::text as name, c.relreplident::text as relreplident,
             (select ic.relname::text from pg_index x join pg_class ic on ic.oid = x.indexrelid
-              where x.indrelid = c.oid and x.indisreplident) as identity_index
+              where x.indrelid = c.oid and x.indisreplident) as identity_index,
+            tree.schema as tracked_schema, tree.name as tracked_table
        from tree
        join pg_class c on c.oid = tree.oid
        join pg_namespace n on n.oid = c.relnamespace
@@ -61,10 +61,11 @@ async function identityStates(client: pg.Client, tables: readonly TableRef[]): P
     name: r.name,
     relreplident: r.relreplident,
     identityIndex: r.identity_index,
+    tracked: { schema: r.tracked_schema, table: r.tracked_table },
   }));
 }
 
-export function restoreIdentitySql(state: IdentityState): string {
+export function restoreIdentitySql(state: OriginalIdentity): string {
   const table = quoteTable({ schema: state.schema, table: state.name });
   switch (state.relreplident) {
     case "n":
@@ -77,6 +78,63 @@ export function restoreIdentitySql(state: IdentityState): string {
       return `alter table ${table} replica identity full`;
     default:
       return `alter table ${table} replica identity default`;
+  }
+}
+
+export type PublicationChange = {
+  added: TableRef[];
+  removed: TableRef[];
+  relations: RelationFacts[];
+  /** By tracked table ("schema\u0000table"): the identities set to FULL now, as they were before. */
+  changed: Map<string, OriginalIdentity[]>;
+};
+
+export const tableKey = (t: TableRef) => `${t.schema}\u0000${t.table}`;
+
+function fromKey(k: string): TableRef {
+  const [schema = "", table = ""] = k.split("\u0000");
+  return { schema, table };
+}
+
+function byTrackedTable(states: readonly IdentityState[]): Map<string, OriginalIdentity[]> {
+  const map = new Map<string, OriginalIdentity[]>();
+  for (const { tracked, ...original } of states) {
+    const list = map.get(tableKey(tracked)) ?? [];
+    list.push(original);
+    map.set(tableKey(tracked), list);
+  }
+  return map;
+}
+
+/**
+ * Gives relations back the replica identity they had before Retrace set FULL, where it is still
+ * FULL (one someone changed since is theirs) and the relation still exists.
+ */
+export async function restoreIdentities(client: pg.Client, originals: readonly OriginalIdentity[]): Promise<void> {
+  const wanted = originals.filter((o) => o.relreplident !== "f");
+  if (wanted.length === 0) return;
+  const { rows } = await client.query<{ schema: string; name: string }>(
+    `select n.nspname::text as schema, c.relname::text as name
+       from unnest($1::text[], $2::text[]) as t(schema, name)
+       join pg_namespace n on n.nspname = t.schema
+       join pg_class c on c.relnamespace = n.oid and c.relname = t.name
+      where c.relreplident = 'f'`,
+    [wanted.map((o) => o.schema), wanted.map((o) => o.name)],
+  );
+  const full = new Set(rows.map((r) => `${r.schema}\u0000${r.name}`));
+  for (const original of wanted) {
+    if (!full.has(`${original.schema}\u0000${original.name}`)) continue;
+    // An identity index dropped since cannot be restored: DEFAULT is the nearest.
+    const index = original.identityIndex
+      ? await client.query(
+          `select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = $1 and c.relname = $2`,
+          [original.schema, original.identityIndex],
+        )
+      : null;
+    await client.query(
+      restoreIdentitySql(index && index.rowCount === 0 ? { ...original, relreplident: "d" } : original),
+    );
   }
 }
 
@@ -125,7 +183,7 @@ export async function provisionSource(
   client: pg.Client,
   names: ReplicationNames,
   tables: readonly TableRef[],
-): Promise<{ relations: RelationFacts[]; identityChanges: IdentityState[] }> {
+): Promise<{ relations: RelationFacts[]; changed: Map<string, OriginalIdentity[]> }> {
   let previous: IdentityState[];
   let relations: RelationFacts[];
   try {
@@ -145,7 +203,7 @@ export async function provisionSource(
     }).catch(() => undefined);
     throw toProvisionError(error);
   }
-  return { relations, identityChanges: previous };
+  return { relations, changed: byTrackedTable(previous) };
 }
 
 /** The tables a publication holds, as it was given them (roots, not partitions). */
@@ -192,19 +250,21 @@ export async function setPublicationTables(
   client: pg.Client,
   publicationName: string,
   tables: readonly TableRef[],
-): Promise<{ added: TableRef[]; removed: TableRef[]; relations: RelationFacts[]; identityChanges: IdentityState[] }> {
-  const key = (t: TableRef) => `${t.schema}\u0000${t.table}`;
+  /** What the store remembers Retrace changed, of each table it tracks now (restored when untracked). */
+  originals: ReadonlyMap<string, readonly OriginalIdentity[]> = new Map(),
+): Promise<PublicationChange> {
+  const key = tableKey;
   try {
     return await inTransaction(client, async () => {
       const current = await publicationTables(client, publicationName);
       if (current === null) {
         await createPublication(client, publicationName, tables);
-        const identityChanges = await setIdentityFull(client, tables);
+        const changed = await setIdentityFull(client, tables);
         return {
           added: [...tables],
           removed: [],
           relations: await trackedRelationFacts(client, tables),
-          identityChanges,
+          changed: byTrackedTable(changed),
         };
       }
       // Before any table is added: on PostgreSQL 18 a table with a stored generated column refuses
@@ -216,9 +276,21 @@ export async function setPublicationTables(
       const removed = current.filter((t) => !wanted.has(key(t)));
       const publication = quoteIdent(publicationName);
       if (added.length > 0) await client.query(`alter publication ${publication} add table ${tableList(added)}`);
-      const identityChanges = await setIdentityFull(client, tables);
+      const changed = await setIdentityFull(client, tables);
       if (removed.length > 0) await client.query(`alter publication ${publication} drop table ${tableList(removed)}`);
-      return { added, removed, relations: await trackedRelationFacts(client, tables), identityChanges };
+      // Untracked tables get back the replica identity Retrace changed; the store may know tables
+      // the publication no longer has (dropped from it by hand), so both lists are looked at.
+      const untracked = [...removed, ...[...originals.keys()].flatMap((k) => (wanted.has(k) ? [] : [fromKey(k)]))];
+      await restoreIdentities(
+        client,
+        [...new Set(untracked.map(key))].flatMap((k) => originals.get(k) ?? []),
+      );
+      return {
+        added,
+        removed,
+        relations: await trackedRelationFacts(client, tables),
+        changed: byTrackedTable(changed),
+      };
     });
   } catch (error) {
     throw toProvisionError(error);
@@ -281,6 +353,8 @@ export async function deprovisionSource(
       }
       await sleep(pollMs);
     }
+    // "Track new tables automatically": its trigger would otherwise warn at every CREATE TABLE.
+    await client.query(dropNewTablesSql(names)).catch(() => undefined);
     await client.query(`drop publication if exists ${quoteIdent(names.publicationName)}`);
   } catch (error) {
     const mapped = toProvisionError(error);

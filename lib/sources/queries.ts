@@ -1,6 +1,8 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
-import { changes, changeSegments, replicaIdentityChanges, sources, trackedTables, trailTables } from "../db/schema";
+import { changes, changeSegments, sources, trackedTables, trailTables } from "../db/schema";
+import type { OriginalIdentity } from "../db/schema/sources";
+import type { ColumnRules } from "./column-rules";
 import { encryptSecret } from "../crypto/secrets";
 import type { SourceConnection } from "./connection";
 import type { SslMode, TableRef } from "./input";
@@ -132,8 +134,9 @@ export type NewSource = SourceConnection &
     tables: readonly TableRef[];
     /** The source catalog's facts of the tables and their partitions (provisionSource). */
     relations: readonly RelationFacts[];
-    /** The replica identities Retrace changed to FULL, as they were (provisionSource). */
-    identityChanges: readonly IdentityState[];
+    /** By "schema\u0000table": the replica identities Retrace changed, as they were (provision.ts). */
+    originalIdentities?: ReadonlyMap<string, OriginalIdentity[]>;
+    trackNewTables?: boolean;
   };
 
 /** The unique index on (system_identifier, database_oid). */
@@ -180,14 +183,19 @@ export async function createSource(db: Queryable, input: NewSource, secret: stri
       databaseOid: input.identity.databaseOid,
       slotName: input.slotName,
       publicationName: input.publicationName,
+      trackNewTables: input.trackNewTables ?? false,
     });
     if (input.tables.length > 0) {
-      await tx
-        .insert(trackedTables)
-        .values(input.tables.map((t) => ({ sourceId: input.id, schema: t.schema, table: t.table })));
+      await tx.insert(trackedTables).values(
+        input.tables.map((t) => ({
+          sourceId: input.id,
+          schema: t.schema,
+          table: t.table,
+          originalIdentities: input.originalIdentities?.get(`${t.schema}\u0000${t.table}`) ?? [],
+        })),
+      );
     }
     await rememberRelations(tx, input.id, input.relations);
-    await rememberIdentityChanges(tx, input.id, input.identityChanges);
     const created = await getSource(tx, input.id);
     if (!created) throw new Error("source insert returned nothing");
     return created;
@@ -290,6 +298,64 @@ export async function getSourceConnection(
   };
 }
 
+/** What the store remembers Retrace changed of each tracked table's replica identities, by "schema\u0000table". */
+export async function trackedOriginalIdentities(
+  db: Queryable,
+  sourceId: string,
+): Promise<Map<string, OriginalIdentity[]>> {
+  const rows = await db
+    .select({
+      schema: trackedTables.schema,
+      table: trackedTables.table,
+      originalIdentities: trackedTables.originalIdentities,
+    })
+    .from(trackedTables)
+    .where(eq(trackedTables.sourceId, sourceId));
+  return new Map(rows.map((r) => [`${r.schema}\u0000${r.table}`, r.originalIdentities]));
+}
+
+/** The stored column rules as they are (null: no such source). */
+export async function getColumnRules(db: Queryable, id: string): Promise<unknown> {
+  const [row] = await db.select({ rules: sources.columnRules }).from(sources).where(eq(sources.id, id));
+  return row ? row.rules : null;
+}
+
+export async function saveColumnRules(db: Queryable, id: string, rules: ColumnRules): Promise<boolean> {
+  const updated = await db
+    .update(sources)
+    .set({ columnRules: rules })
+    .where(eq(sources.id, id))
+    .returning({ id: sources.id });
+  return updated.length > 0;
+}
+
+/** Sets "track new tables automatically" (the trigger at the source is the service's business). */
+export async function setSourceTrackNewTables(db: Queryable, id: string, enabled: boolean): Promise<boolean> {
+  const updated = await db
+    .update(sources)
+    .set({ trackNewTables: enabled })
+    .where(eq(sources.id, id))
+    .returning({ id: sources.id });
+  return updated.length > 0;
+}
+
+/** Tables the source publishes for Retrace that the store does not list yet (created since, tracked by the trigger). */
+export async function addTrackedTables(db: Queryable, sourceId: string, tables: readonly TableRef[]): Promise<void> {
+  if (tables.length === 0) return;
+  await db
+    .insert(trackedTables)
+    .values(
+      tables.map((t) => ({
+        sourceId,
+        schema: t.schema,
+        table: t.table,
+        // Created after connecting, the trigger set FULL on a table that had the default.
+        originalIdentities: [{ schema: t.schema, name: t.table, relreplident: "d", identityIndex: null }],
+      })),
+    )
+    .onConflictDoNothing();
+}
+
 export async function listTrackedTables(db: Queryable, sourceId: string): Promise<TrackedTableRow[]> {
   return db
     .select({ schema: trackedTables.schema, table: trackedTables.table, createdAt: trackedTables.createdAt })
@@ -308,7 +374,8 @@ export async function setTrackedTables(
   sourceId: string,
   tables: readonly TableRef[],
   relations: readonly RelationFacts[],
-  identityChanges: readonly IdentityState[] = [],
+  /** Of newly tracked tables: the identities Retrace changed, as they were ("schema\u0000table" keys). */
+  originalIdentities: ReadonlyMap<string, OriginalIdentity[]> = new Map(),
 ): Promise<TrackedTableRow[]> {
   return db.transaction(async (tx) => {
     // Serialise concurrent edits of the same source's set.
@@ -324,11 +391,18 @@ export async function setTrackedTables(
     if (tables.length > 0) {
       await tx
         .insert(trackedTables)
-        .values(tables.map((t) => ({ sourceId, schema: t.schema, table: t.table })))
+        .values(
+          tables.map((t) => ({
+            sourceId,
+            schema: t.schema,
+            table: t.table,
+            originalIdentities: originalIdentities.get(`${t.schema}\u0000${t.table}`) ?? [],
+          })),
+        )
+        // A table tracked already keeps what it had before Retrace first changed it.
         .onConflictDoNothing();
     }
     await rememberRelations(tx, sourceId, relations);
-    await rememberIdentityChanges(tx, sourceId, identityChanges);
     return listTrackedTables(tx, sourceId);
   });
 }
@@ -367,48 +441,9 @@ export async function replicationNamesInUse(db: Queryable): Promise<Map<string, 
 }
 
 /**
- * Remembers the replica identity each table had before Retrace set it to FULL. The first record of a table
- * wins: a later FULL was Retrace's own doing.
- */
-export async function rememberIdentityChanges(
-  db: Queryable,
-  sourceId: string,
-  states: readonly IdentityState[],
-): Promise<void> {
-  if (states.length === 0) return;
-  await db
-    .insert(replicaIdentityChanges)
-    .values(
-      states.map((state) => ({
-        sourceId,
-        schema: state.schema,
-        table: state.name,
-        previous: state.relreplident,
-        identityIndex: state.identityIndex,
-      })),
-    )
-    .onConflictDoNothing();
-}
-
-/** The replica identities Retrace changed on a source, as they were before. */
-export async function listIdentityChanges(db: Queryable, sourceId: string): Promise<IdentityState[]> {
-  const rows = await db
-    .select({
-      schema: replicaIdentityChanges.schema,
-      name: replicaIdentityChanges.table,
-      relreplident: replicaIdentityChanges.previous,
-      identityIndex: replicaIdentityChanges.identityIndex,
-    })
-    .from(replicaIdentityChanges)
-    .where(eq(replicaIdentityChanges.sourceId, sourceId))
-    .orderBy(asc(replicaIdentityChanges.schema), asc(replicaIdentityChanges.table));
-  return rows;
-}
-
-/**
  * Marks a source removed, keeping its captured changes (and its row, which the change filters resolve a
- * database name and an environment through): disabled for good, password wiped, tracked tables and remembered
- * identities gone. False when there is no such source or it was removed already.
+ * database name and an environment through): disabled for good, password wiped, tracked tables (and the
+ * identities remembered with them) gone. False when there is no such source or it was removed already.
  */
 export async function markSourceRemoved(db: Queryable, id: string): Promise<boolean> {
   return db.transaction(async (tx) => {
@@ -429,7 +464,6 @@ export async function markSourceRemoved(db: Queryable, id: string): Promise<bool
       .where(and(eq(sources.id, id), isNull(sources.removedAt)))
       .returning({ id: sources.id });
     await tx.delete(trackedTables).where(eq(trackedTables.sourceId, id));
-    await tx.delete(replicaIdentityChanges).where(eq(replicaIdentityChanges.sourceId, id));
     return updated.length > 0;
   });
 }

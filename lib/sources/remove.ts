@@ -5,14 +5,15 @@ import { AppError, Invalid, NotFound } from "../errors";
 import { createLogger } from "../log";
 import { withSourceClient } from "./connection";
 import { SourceError } from "./errors";
-import { deprovisionSource, manualCleanupSql, restoreIdentitySql, type IdentityState } from "./provision";
+import type { OriginalIdentity } from "../db/schema/sources";
+import { deprovisionSource, manualCleanupSql, restoreIdentitySql } from "./provision";
 import {
   deleteSource,
   getSource,
   getSourceConnection,
-  listIdentityChanges,
   markSourceRemoved,
   setSourceEnabled,
+  trackedOriginalIdentities,
 } from "./queries";
 import { forgetSlotReading } from "./slot-readings";
 
@@ -58,7 +59,7 @@ export type RemoveResult = {
  * Puts back the replica identities Retrace set to FULL, where they are still FULL (one changed since is someone's
  * choice). A table dropped meanwhile is skipped; one Retrace may no longer alter is left as SQL to run by hand.
  */
-async function restoreIdentities(client: pg.Client, changes: readonly IdentityState[]): Promise<string[]> {
+async function restoreIdentities(client: pg.Client, changes: readonly OriginalIdentity[]): Promise<string[]> {
   const leftOver: string[] = [];
   for (const change of changes) {
     const { rows } = await client.query<{ relreplident: string }>(
@@ -83,7 +84,7 @@ async function restoreIdentities(client: pg.Client, changes: readonly IdentitySt
   return leftOver;
 }
 
-async function indexExists(client: pg.Client, change: IdentityState): Promise<boolean> {
+async function indexExists(client: pg.Client, change: OriginalIdentity): Promise<boolean> {
   const { rows } = await client.query(
     `select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = $1 and c.relname = $2 and c.relkind = 'i'`,
@@ -116,7 +117,8 @@ export async function removeDatabase(
   if (!source) throw new NotFound("Database");
   await setSourceEnabled(db, id, false);
   forgetSlotReading(id);
-  const identityChanges = await listIdentityChanges(db, id);
+  // What each tracked table (and its partitions) had before Retrace set REPLICA IDENTITY FULL.
+  const identityChanges = [...(await trackedOriginalIdentities(db, id)).values()].flat();
   let cleanup: string[] = [];
   try {
     cleanup = await withSourceClient(source.connection, async (client) => {

@@ -17,26 +17,40 @@ import {
   type CheckReport,
 } from "./checks";
 import { connectSource, queryFailure, withSourceClient } from "./connection";
+import { updateDatabaseSettings, updateDatabaseSchema } from "./edit";
 import { resolveHostKind } from "./host-kind";
 import { InsufficientPrivilege, SourceError } from "./errors";
 import { findSameDatabase, identifySource, rememberIdentity } from "./identity";
 import {
   checkInputSchema,
   connectInputSchema,
+  fixIdentitySchema,
+  parseTableName,
   setEnabledSchema,
   tableListSchema,
   toTableRefs,
   updateTablesSchema,
+  type TableRef,
 } from "./input";
+import { installNewTablesTrigger, newTablesState, removeNewTablesTrigger, type NewTablesState } from "./new-tables";
+import { columnRulesSchema, storedColumnRules, type ColumnRules } from "./column-rules";
 import {
   deprovisionSource,
   ensurePublication,
   provisionSource,
   replicationNamesFor,
   setPublicationTables,
+  tableKey,
+  toProvisionError,
 } from "./provision";
 import {
+  addTrackedTables,
   createSource,
+  deleteSource,
+  getColumnRules,
+  saveColumnRules,
+  setSourceTrackNewTables,
+  trackedOriginalIdentities,
   findSourceByIdentity,
   getSource,
   getSourceConnection,
@@ -52,7 +66,7 @@ import {
   type TrackedTableRow,
 } from "./queries";
 import { forgetSlotReading, withSlotReadings, type WithSlot } from "./slot-readings";
-import { quoteIdent } from "./sql";
+import { quoteIdent, quoteTable } from "./sql";
 import { gatherTableAccess, tableSetup, type TableSetup } from "./table-access";
 import { listSourceTables, unknownTables, type SourceTable } from "./tables";
 
@@ -173,9 +187,21 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
       );
     }
 
-    const { relations, identityChanges } = await provisionSource(client, names, tables);
+    const { relations, changed } = await provisionSource(client, names, tables);
     try {
-      return await createSource(db, { ...parsed, ...names, id, identity, tables, relations, identityChanges }, secret);
+      // Where Retrace's role may not create the trigger, the tables page shows the SQL for it.
+      // Nor does any other failure of it undo the connection: the page shows what is missing.
+      if (parsed.trackNewTables) {
+        await installNewTablesTrigger(client, names).catch((error: unknown) => {
+          log.warn({ err: error, sourceId: id }, "could not install the new-tables trigger");
+          return false;
+        });
+      }
+      return await createSource(
+        db,
+        { ...parsed, ...names, id, identity, tables, relations, originalIdentities: changed },
+        secret,
+      );
     } catch (error) {
       await deprovisionSource(client, names, { activeWaitMs: 0 }).catch((cleanupError: unknown) => {
         log.error(
@@ -209,19 +235,46 @@ export type SourceTableWithTracking = SourceTable & {
   setup: TableSetup;
 };
 
-/** The source's tables (read live from its catalog), each marked tracked or not. */
-export async function sourceTables(db: Db, secret: string, id: string): Promise<SourceTableWithTracking[]> {
+export type SourceTablesAnswer = {
+  tables: SourceTableWithTracking[];
+  /** Tracked tables the source no longer has (dropped there): no longer tracked, shown so. */
+  dropped: TrackedTableRow[];
+  /** "Track new tables automatically", as the source has it now (lib/sources/new-tables.ts). */
+  newTables: NewTablesState;
+};
+
+/**
+ * The source's tables (read live from its catalog), each marked tracked or not. With "track new
+ * tables automatically", tables the trigger added to the publication since join the tracked set.
+ */
+export async function sourceTables(db: Db, secret: string, id: string): Promise<SourceTablesAnswer> {
   const source = await requireConnection(db, secret, id);
-  const tracked = new Set((await listTrackedTables(db, id)).map((t) => `${t.schema}\u0000${t.table}`));
+  const summary = await getSource(db, id);
+  const trackNew = summary?.trackNewTables ?? false;
   return withStoredSource(db, id, source, async (client) => {
     const tables = await listSourceTables(client);
     const refs = tables.map((t) => ({ schema: t.schema, table: t.name }));
     const access = await gatherTableAccess(client, refs, source.names.publicationName);
-    const setup = new Map(access.tables.map((t) => [`${t.table.schema}\u0000${t.table.table}`, tableSetup(access, t)]));
-    return tables.map((t) => {
-      const key = `${t.schema}\u0000${t.name}`;
-      return { ...t, tracked: tracked.has(key), setup: setup.get(key) ?? "owner" };
-    });
+    const setup = new Map(access.tables.map((t) => [tableKey(t.table), tableSetup(access, t)]));
+    let stored = await listTrackedTables(db, id);
+    const storedKeys = new Set(stored.map(tableKey));
+    if (trackNew) {
+      const added = access.tables.filter((t) => t.published && !storedKeys.has(tableKey(t.table))).map((t) => t.table);
+      if (added.length > 0) {
+        await addTrackedTables(db, id, added);
+        stored = await listTrackedTables(db, id);
+      }
+    }
+    const tracked = new Set(stored.map(tableKey));
+    const existing = new Set(refs.map(tableKey));
+    return {
+      tables: tables.map((t) => {
+        const key = `${t.schema}\u0000${t.name}`;
+        return { ...t, tracked: tracked.has(key), setup: setup.get(key) ?? "owner" };
+      }),
+      dropped: stored.filter((t) => !existing.has(tableKey(t))),
+      newTables: await newTablesState(client, source.names, trackNew),
+    };
   });
 }
 
@@ -229,6 +282,8 @@ export async function sourceTables(db: Db, secret: string, id: string): Promise<
  * Makes the tracked set exactly `tables`, at the source (publication, REPLICA IDENTITY FULL) and
  * in the store. A table Retrace's role may not publish itself must have been made ready by its
  * owner; otherwise nothing changes and the error carries the owner's SQL in `details.fix`.
+ * Tables no longer tracked get back the replica identity Retrace changed. A tracked table that
+ * was dropped at the source is no error: it is simply no longer tracked.
  */
 export async function updateTrackedTables(
   db: Db,
@@ -236,20 +291,114 @@ export async function updateTrackedTables(
   id: string,
   input: unknown,
 ): Promise<TrackedTableRow[]> {
-  const tables = toTableRefs(updateTablesSchema.parse(input).tables);
   const source = await requireConnection(db, secret, id);
+  const requested = toTableRefs(updateTablesSchema.parse(input).tables);
   const publication = source.names.publicationName;
-  const { relations, identityChanges } = await withStoredSource(db, id, source, async (client) => {
-    const unknown = unknownTables(await listSourceTables(client), tables);
-    if (unknown.length > 0) {
-      throw new Invalid(`Not found at the source: ${unknown.join(", ")}.`, { unknown });
+  const originals = await trackedOriginalIdentities(db, id);
+  let tables: TableRef[] = requested;
+  const { relations, changed } = await withStoredSource(db, id, source, async (client) => {
+    const unknown = new Set(unknownTables(await listSourceTables(client), requested));
+    // Dropped at the source since it was tracked: saving the list back as it was shown is fine.
+    const unknownUntracked = [...unknown].filter((name) => {
+      const ref = parseTableName(name);
+      return !ref || !originals.has(tableKey(ref));
+    });
+    if (unknownUntracked.length > 0) {
+      throw new Invalid(`Not found at the source: ${unknownUntracked.join(", ")}.`, { unknown: unknownUntracked });
     }
+    tables = requested.filter((t) => !unknown.has(`${t.schema}.${t.table}`));
     await ensurePublication(client, publication);
     const access = tablesAccessCheck(await gatherTableAccess(client, tables, publication));
     if (!access.ok) throw new InsufficientPrivilege(access.message, access.fix);
-    return setPublicationTables(client, publication, tables);
+    return setPublicationTables(client, publication, tables, originals);
   });
-  return setTrackedTables(db, id, tables, relations, identityChanges);
+  return setTrackedTables(db, id, tables, relations, changed);
+}
+
+/**
+ * Sets REPLICA IDENTITY FULL on one table (the one-click fix for an identity changed since it was
+ * tracked, or not yet FULL). When Retrace's role may not, the error carries the owner's SQL.
+ */
+export async function fixReplicaIdentity(db: Db, secret: string, id: string, input: unknown): Promise<SourceTable> {
+  const source = await requireConnection(db, secret, id);
+  const ref = parseTableName(fixIdentitySchema.parse(input).table);
+  if (!ref) throw new Invalid("table must be a table name of the form schema.table");
+  return withStoredSource(db, id, source, async (client) => {
+    const found = (await listSourceTables(client)).find((t) => t.schema === ref.schema && t.name === ref.table);
+    if (!found) throw new NotFound(`Table ${ref.schema}.${ref.table}`);
+    const sql = `ALTER TABLE ${quoteTable(ref)} REPLICA IDENTITY FULL;`;
+    try {
+      await client.query("set lock_timeout = '5s'");
+      await client.query(sql);
+    } catch (error) {
+      const mapped = toProvisionError(error);
+      if (mapped instanceof InsufficientPrivilege) {
+        throw new InsufficientPrivilege(
+          `Retrace's role does not own ${ref.schema}.${ref.table}: its owner runs the statement below.`,
+          sql,
+        );
+      }
+      throw mapped;
+    }
+    const after = (await listSourceTables(client)).find((t) => t.schema === ref.schema && t.name === ref.table);
+    return after ?? found;
+  });
+}
+
+/**
+ * Turns "track new tables automatically" on or off: the event trigger at the source, then the
+ * setting. Where Retrace's role may not create the trigger, the setting is kept and the state
+ * carries the SQL a superuser runs.
+ */
+export async function setTrackNewTables(db: Db, secret: string, id: string, enabled: boolean): Promise<NewTablesState> {
+  const source = await requireConnection(db, secret, id);
+  return withStoredSource(db, id, source, async (client) => {
+    try {
+      if (enabled) await installNewTablesTrigger(client, source.names);
+      else await removeNewTablesTrigger(client, source.names);
+    } catch (error) {
+      throw toProvisionError(error);
+    }
+    await setSourceTrackNewTables(db, id, enabled);
+    return newTablesState(client, source.names, enabled);
+  });
+}
+
+/**
+ * PATCH /api/databases/:id: settings and credentials (verified at the source before they are saved), "track new
+ * tables automatically", pause / resume. The whole body is validated before anything is applied.
+ */
+export async function updateDatabase(
+  db: Db,
+  secret: string,
+  id: string,
+  input: unknown,
+): Promise<{ database: SourceSummary; changed: string[] }> {
+  const { enabled, trackNewTables, ...settings } = updateDatabaseSchema.parse(input);
+  if (!(await getSource(db, sourceId(id)))) throw new NotFound("Database");
+  let changed: string[] = [];
+  if (Object.values(settings).some((value) => value !== undefined)) {
+    changed = (await updateDatabaseSettings(db, secret, id, settings)).changed;
+  }
+  if (trackNewTables !== undefined) await setTrackNewTables(db, secret, id, trackNewTables);
+  if (enabled !== undefined) await setDatabaseEnabled(db, id, { enabled });
+  const updated = await getSource(db, id);
+  if (!updated) throw new NotFound("Database");
+  return { database: updated, changed };
+}
+
+/** The source's column rules (lib/sources/column-rules.ts). */
+export async function columnRules(db: Db, id: string): Promise<ColumnRules> {
+  const rules = await getColumnRules(db, sourceId(id));
+  if (rules === null) throw new NotFound("Database");
+  return storedColumnRules(rules);
+}
+
+/** Replaces the column rules; the worker streams with them within a poll interval. */
+export async function updateColumnRules(db: Db, id: string, input: unknown): Promise<ColumnRules> {
+  const rules = columnRulesSchema.parse(input);
+  if (!(await saveColumnRules(db, sourceId(id), rules))) throw new NotFound("Database");
+  return rules;
 }
 
 /** Pause (enabled: false) or resume (enabled: true); the slot keeps its place meanwhile. */

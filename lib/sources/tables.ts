@@ -14,6 +14,8 @@ export type SourceTable = {
   /** Planner estimate (reltuples); null when the table was never analysed. */
   approxRows: number | null;
   partitioned: boolean;
+  /** Its columns in table order (what column rules can name, lib/sources/column-rules.ts). */
+  columns: string[];
 };
 
 const IDENTITY: Record<string, ReplicaIdentity> = { d: "default", n: "nothing", f: "full", i: "index" };
@@ -31,6 +33,7 @@ export async function listSourceTables(client: pg.Client): Promise<SourceTable[]
     reltuples: number;
     partition_rows: number | null;
     primary_key: string[];
+    columns: string[];
   }>(`
     select n.nspname::text as schema,
            c.relname::text as name,
@@ -45,7 +48,9 @@ export async function listSourceTables(client: pg.Client): Promise<SourceTable[]
                        cross join lateral unnest(x.indkey) with ordinality as k(attnum, ord)
                        join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum
                       -- key columns only: a primary key's INCLUDE columns follow them in indkey
-                      where x.indrelid = c.oid and x.indisprimary and k.ord <= x.indnkeyatts), '{}') as primary_key
+                      where x.indrelid = c.oid and x.indisprimary and k.ord <= x.indnkeyatts), '{}') as primary_key,
+           array(select a.attname::text from pg_attribute a
+                  where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped order by a.attnum) as columns
       from pg_class c
       join pg_namespace n on n.oid = c.relnamespace
      where c.relkind in ('r', 'p')
@@ -66,6 +71,7 @@ export async function listSourceTables(client: pg.Client): Promise<SourceTable[]
       // -1 (PostgreSQL 14+) means never vacuumed or analysed: unknown, not empty.
       approxRows: estimate === null || estimate < 0 ? null : Math.round(estimate),
       partitioned,
+      columns: row.columns,
     };
   });
 }

@@ -149,6 +149,23 @@ describe("revertStatement", () => {
     );
   });
 
+  it("never writes a masked column's keyed hash back", () => {
+    const hash = '"hmac:0123456789abcdef0123456789abcdef"';
+    const reason = (value: ReturnType<typeof revertStatement>) => ("reason" in value ? value.reason : "statement");
+    const before = `{"k 1":1,"K\\"2":"x","amount":${hash},"doc":null,"twice":2}`;
+    const after = '{"k 1":1,"K\\"2":"x","amount":2,"doc":null,"twice":2}';
+    const update = revertStatement(change({ before, after, changedFields: ["amount"] }), hostile);
+    expect(update).toMatchObject({ reason: "masked", message: expect.stringContaining('"amount" is masked') });
+    expect(reason(revertStatement(change({ operation: "DELETE", before }), hostile))).toBe("masked");
+    // A masked key column: the row cannot be found by it.
+    const hashedKey = `{"k 1":1,"K\\"2":${hash},"amount":2,"doc":null,"twice":2}`;
+    expect(reason(revertStatement(change({ operation: "CREATE", after: hashedKey }), hostile))).toBe("masked");
+    // Another column masked: reverting the change of an unmasked one is fine.
+    expect(reason(revertStatement(change({ before, after: before, changedFields: ["doc"] }), hostile))).toBe(
+      "statement",
+    );
+  });
+
   it("plans newest first and keeps conflicts apart from statements", () => {
     const after = '{"k 1":1,"K\\"2":"x","amount":1,"doc":null,"twice":2}';
     const plan = planRevert(

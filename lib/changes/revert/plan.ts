@@ -30,6 +30,7 @@ export type ConflictReason =
   | "no_primary_key"
   | "table_missing"
   | "incomplete_image"
+  | "masked"
   | "changed_again"
   | "row_gone"
   | "row_differs"
@@ -83,7 +84,24 @@ function incomplete(change: RevertChange, which: "before" | "after", missing: st
     change,
     "incomplete_image",
     `The ${which} image lacks ${list(missing)} (the table's REPLICA IDENTITY was not FULL when it changed, ` +
-      "or the value was not sent), so the row cannot be written back exactly.",
+      "the value was not sent, or the column is excluded from the trail), so the row cannot be written back exactly.",
+  );
+}
+
+// A masked column's value as the worker stores it (lib/crypto/mask.ts), as JSON text.
+const MASKED_VALUE = /^"hmac:[0-9a-f]{32}"$/;
+
+/** The columns among `names` whose value in `image` is a keyed hash (a masked column): it cannot be written back. */
+function maskedColumns(image: Image, names: readonly string[]): string[] {
+  return names.filter((name) => MASKED_VALUE.test(image.values.get(name) ?? ""));
+}
+
+function masked(change: RevertChange, columns: string[]): RevertConflict {
+  return conflict(
+    change,
+    "masked",
+    `${list(columns)} ${columns.length === 1 ? "is" : "are"} masked in the trail (stored as a keyed hash), ` +
+      "so the value cannot be written back.",
   );
 }
 
@@ -107,6 +125,8 @@ export function revertStatement(change: RevertChange, table: TableInfo | null): 
     if (!after) return incomplete(change, "after", table.key);
     const where = keyCondition(table, after);
     if ("missing" in where) return incomplete(change, "after", where.missing);
+    const hashedKey = maskedColumns(after, table.key);
+    if (hashedKey.length > 0) return masked(change, hashedKey);
     return { changeId: change.id, sql: `DELETE FROM ${name} WHERE ${where.sql};` };
   }
   if (!before)
@@ -119,6 +139,11 @@ export function revertStatement(change: RevertChange, table: TableInfo | null): 
     const written = table.columns.filter((c) => !c.generated);
     const missing = written.filter((c) => !before.values.has(c.name)).map((c) => c.name);
     if (missing.length > 0) return incomplete(change, "before", missing);
+    const hashed = maskedColumns(
+      before,
+      written.map((c) => c.name),
+    );
+    if (hashed.length > 0) return masked(change, hashed);
     const values = written.map((c) => valueSql(c, before.values.get(c.name) ?? "null", before.jsonNulls.has(c.name)));
     const overriding = written.some((c) => c.identityAlways) ? " OVERRIDING SYSTEM VALUE" : "";
     return {
@@ -137,6 +162,14 @@ export function revertStatement(change: RevertChange, table: TableInfo | null): 
     .filter((c): c is ColumnInfo => c !== undefined && !c.generated);
   const missing = changed.filter((c) => !before.values.has(c.name)).map((c) => c.name);
   if (missing.length > 0) return incomplete(change, "before", missing);
+  const hashed = [
+    ...maskedColumns(after, table.key),
+    ...maskedColumns(
+      before,
+      changed.map((c) => c.name),
+    ),
+  ];
+  if (hashed.length > 0) return masked(change, [...new Set(hashed)]);
   if (changed.length === 0) return { changeId: change.id, sql: `-- change ${change.id} changed no column` };
   const sets = changed.map(
     (c) => `${quoteIdent(c.name)} = ${valueSql(c, before.values.get(c.name) ?? "null", before.jsonNulls.has(c.name))}`,

@@ -14,6 +14,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import type { CatalogIndex } from "../../replication/keys";
+import type { ColumnRules } from "../../sources/column-rules";
 import { pgLsn } from "./types";
 
 export const sslMode = pgEnum("ssl_mode", ["disable", "prefer", "require", "verify-full"]);
@@ -51,6 +52,14 @@ export const sources = pgTable(
     publicationName: text("publication_name").notNull(),
     enabled: boolean("enabled").notNull().default(true),
     trackNewTables: boolean("track_new_tables").notNull().default(false),
+    /**
+     * Columns kept out of the trail or masked, and whether updates of excluded columns alone are skipped
+     * (lib/sources/column-rules.ts). The worker restarts its stream when they change (worker/worker.ts).
+     */
+    columnRules: jsonb("column_rules")
+      .$type<ColumnRules>()
+      .notNull()
+      .default({ rules: [], skipExcludedOnlyUpdates: false }),
     status: sourceStatus("status").notNull().default("pending"),
     /**
      * Why capture fails, as a user can act on it (lib/sources/failure.ts), and what fixes it; never a
@@ -94,6 +103,9 @@ export const sources = pgTable(
   ],
 );
 
+/** A relation's replica identity (pg_class.relreplident) and its identity index, if USING INDEX. */
+export type OriginalIdentity = { schema: string; name: string; relreplident: string; identityIndex: string | null };
+
 export const trackedTables = pgTable(
   "tracked_tables",
   {
@@ -103,6 +115,11 @@ export const trackedTables = pgTable(
       .references(() => sources.id, { onDelete: "cascade" }),
     schema: text("schema").notNull(),
     table: text("table").notNull(),
+    /**
+     * The replica identities Retrace changed to FULL when it began tracking the table (the table and
+     * its partitions), as they were before: untracking restores them. Empty when it changed none.
+     */
+    originalIdentities: jsonb("original_identities").$type<OriginalIdentity[]>().notNull().default([]),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex("tracked_tables_source_table").on(t.sourceId, t.schema, t.table)],
@@ -135,27 +152,6 @@ export const sourceRelations = pgTable(
     recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.relationOid] })],
-);
-
-/**
- * The replica identity a table had before Retrace set it to FULL (lib/sources/provision.ts), so removing the
- * database puts it back. `previous` is pg_class.relreplident ('d' default, 'n' nothing, 'i' index);
- * `identityIndex` the index of 'i'. Tables made FULL by their owner (or before this was kept) have no row and
- * stay as they are.
- */
-export const replicaIdentityChanges = pgTable(
-  "replica_identity_changes",
-  {
-    sourceId: uuid("source_id")
-      .notNull()
-      .references(() => sources.id, { onDelete: "cascade" }),
-    schema: text("schema").notNull(),
-    table: text("table").notNull(),
-    previous: text("previous").notNull(),
-    identityIndex: text("identity_index"),
-    changedAt: timestamp("changed_at", { withTimezone: true }).notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ columns: [t.sourceId, t.schema, t.table] })],
 );
 
 export type Source = typeof sources.$inferSelect;

@@ -2,11 +2,9 @@ import { apiRoute } from "@/lib/auth/session";
 import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
-import { asksForSettings, updateDatabaseSettings } from "@/lib/sources/edit";
 import { readJsonBody } from "@/lib/http/body";
-import { setEnabledSchema } from "@/lib/sources/input";
 import { parseRemoveOptions } from "@/lib/sources/remove";
-import { describeDatabase, getDatabase, removeDatabase, setDatabaseEnabled } from "@/lib/sources/service";
+import { describeDatabase, getDatabase, removeDatabase, updateDatabase } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
 
@@ -16,35 +14,28 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
 });
 
 /**
- * PATCH /api/databases/:id { enabled?, name?, host?, port?, database?, username?, password?, sslMode? }
- *   -> { database }: new credentials are verified at the source before they are saved; `enabled` pauses or resumes.
+ * PATCH /api/databases/:id { enabled?, trackNewTables?, name?, host?, port?, database?, username?, password?,
+ *   sslMode?, sslRootCert? } -> { database }: new credentials are verified at the source before they are saved;
+ *   `trackNewTables` installs or drops the event trigger at the source (lib/sources/new-tables.ts); `enabled`
+ *   pauses or resumes.
  */
 export const PATCH = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
     const db = getDb();
     const body = await readJsonBody(request);
-    const settings = asksForSettings(body);
-    const pauseOrResume = !settings || (typeof body === "object" && body !== null && "enabled" in body);
-    // Both are validated before either is applied: a bad `enabled` beside settings changes nothing.
-    if (settings && pauseOrResume) setEnabledSchema.parse(body);
-    let changed: string[] = [];
-    let database = settings
-      ? await updateDatabaseSettings(db, env.web.RETRACE_SECRET, params.id, body).then((result) => {
-          changed = result.changed;
-          return result.database;
-        })
-      : null;
-    // Without settings `enabled` is required (a 400 names it); with them it is optional.
-    if (pauseOrResume) {
-      database = await setDatabaseEnabled(db, params.id, body);
-    }
-    if (!database) throw new Error("PATCH changed nothing");
+    const { database, changed } = await updateDatabase(db, env.web.RETRACE_SECRET, params.id, body);
+    // What was asked for, as it now is; of settings, only which changed (never their values).
+    const asked = typeof body === "object" && body !== null ? body : {};
     await recordAudit(
       db,
       principal,
       "database.update",
       { type: "database", id: database.id, label: database.name },
-      settings ? { enabled: database.enabled, changed } : { enabled: database.enabled },
+      {
+        ...("enabled" in asked ? { enabled: database.enabled } : {}),
+        ...("trackNewTables" in asked ? { trackNewTables: database.trackNewTables } : {}),
+        ...(changed.length > 0 ? { changed } : {}),
+      },
     );
     return Response.json({ database });
   },

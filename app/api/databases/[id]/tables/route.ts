@@ -9,10 +9,12 @@ export const dynamic = "force-dynamic";
 
 /**
  * GET /api/databases/:id/tables
- *   -> { tables: [{ schema, name, primaryKey, hasPrimaryKey, replicaIdentity, approxRows, partitioned, tracked }] }
+ *   -> { tables: [{ schema, name, primaryKey, hasPrimaryKey, replicaIdentity, approxRows, partitioned, tracked,
+ *                   setup }],
+ *        dropped: [{ schema, table, createdAt }], newTables: { enabled, active, sql } }
  */
 export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
-  return Response.json({ tables: await sourceTables(getDb(), env.web.RETRACE_SECRET, params.id) });
+  return Response.json(await sourceTables(getDb(), env.web.RETRACE_SECRET, params.id));
 });
 
 /** PUT /api/databases/:id/tables { tables: ["schema.table", ...] } -> { tables } (the tracked set) */

@@ -1,0 +1,37 @@
+import { apiRoute } from "@/lib/auth/session";
+import { recordAudit } from "@/lib/audit/record";
+import { getDb } from "@/lib/db";
+import { readJsonBody } from "@/lib/http/body";
+import { columnRules, getDatabase, updateColumnRules } from "@/lib/sources/service";
+
+export const dynamic = "force-dynamic";
+
+/** GET /api/databases/:id/columns -> { rules: [{ pattern, action }], skipExcludedOnlyUpdates } */
+export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
+  return Response.json(await columnRules(getDb(), params.id));
+});
+
+/**
+ * PUT /api/databases/:id/columns
+ *   { rules: [{ pattern: "schema.table.column" | "table.column", action: "exclude" | "mask" }],
+ *   skipExcludedOnlyUpdates? } -> the rules as stored
+ */
+export const PUT = apiRoute<{ id: string }>(
+  async (request, { params, principal }) => {
+    const db = getDb();
+    const { database } = await getDatabase(db, params.id);
+    const rules = await updateColumnRules(db, params.id, await readJsonBody(request));
+    await recordAudit(
+      db,
+      principal,
+      "database.columns",
+      { type: "database", id: database.id, label: database.name },
+      {
+        rules: rules.rules.map((r) => `${r.action} ${r.pattern}`),
+        skipExcludedOnlyUpdates: rules.skipExcludedOnlyUpdates,
+      },
+    );
+    return Response.json(rules);
+  },
+  { role: "admin" },
+);
