@@ -291,8 +291,8 @@ export async function updateTrackedTables(
   id: string,
   input: unknown,
 ): Promise<TrackedTableRow[]> {
-  const source = await requireConnection(db, secret, id);
   const requested = toTableRefs(updateTablesSchema.parse(input).tables);
+  const source = await requireConnection(db, secret, id);
   const publication = source.names.publicationName;
   const originals = await trackedOriginalIdentities(db, id);
   let tables: TableRef[] = requested;
@@ -320,9 +320,9 @@ export async function updateTrackedTables(
  * tracked, or not yet FULL). When Retrace's role may not, the error carries the owner's SQL.
  */
 export async function fixReplicaIdentity(db: Db, secret: string, id: string, input: unknown): Promise<SourceTable> {
-  const source = await requireConnection(db, secret, id);
   const ref = parseTableName(fixIdentitySchema.parse(input).table);
   if (!ref) throw new Invalid("table must be a table name of the form schema.table");
+  const source = await requireConnection(db, secret, id);
   return withStoredSource(db, id, source, async (client) => {
     const found = (await listSourceTables(client)).find((t) => t.schema === ref.schema && t.name === ref.table);
     if (!found) throw new NotFound(`Table ${ref.schema}.${ref.table}`);

@@ -19,8 +19,10 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
 export const PUT = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
     const db = getDb();
+    // The body first: a bad one is a 400 (or 413) whether or not the database exists.
+    const body = await readJsonBody(request);
+    const rules = await updateColumnRules(db, params.id, body);
     const { database } = await getDatabase(db, params.id);
-    const rules = await updateColumnRules(db, params.id, await readJsonBody(request));
     await recordAudit(
       db,
       principal,

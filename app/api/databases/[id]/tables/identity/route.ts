@@ -15,8 +15,10 @@ export const dynamic = "force-dynamic";
 export const POST = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
     const db = getDb();
+    // The body first: a bad one is a 400 (or 413) whether or not the database exists.
+    const body = await readJsonBody(request);
+    const table = await fixReplicaIdentity(db, env.web.RETRACE_SECRET, params.id, body);
     const { database } = await getDatabase(db, params.id);
-    const table = await fixReplicaIdentity(db, env.web.RETRACE_SECRET, params.id, await readJsonBody(request));
     await recordAudit(
       db,
       principal,
