@@ -3,7 +3,7 @@
  * ISO strings). Type-only: safe to import from client components.
  */
 import type { Jsonified } from "../api/types";
-import type { Check, CheckReport } from "./checks";
+import type { Check, CheckReport } from "./check-result";
 import type { SourceSummary, TrackedTableRow } from "./queries";
 import type { ColumnRules } from "./column-rules";
 import type { RemoveResult } from "./remove";

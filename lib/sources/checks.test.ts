@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { httpStatus } from "../http/errors";
-import { errorForCheck, evaluateChecks, hostKindOf, type SourceFacts } from "./checks";
+import { errorForCheck } from "./check-result";
+import { evaluateChecks, hostKindOf } from "./evaluate-checks";
+import type { SourceFacts } from "./source-facts";
 import { roleSql } from "./role-sql";
 
 const healthy: SourceFacts = {

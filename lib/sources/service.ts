@@ -4,18 +4,12 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import { AppError, Conflict, Invalid, NotFound } from "../errors";
 import { createLogger } from "../log";
-import {
-  checkSource,
-  connectedChecks,
-  connectionFailure,
-  errorForCheck,
-  evaluateChecks,
-  gatherFacts,
-  hostKindOf,
-  tablesAccessCheck,
-  type Check,
-  type CheckReport,
-} from "./checks";
+import { errorForCheck, type Check, type CheckReport } from "./check-result";
+import { checkSource } from "./checks";
+import { connectedChecks, connectionFailure } from "./connection-checks";
+import { evaluateChecks, hostKindOf } from "./evaluate-checks";
+import { tablesAccessCheck } from "./publication-check";
+import { gatherFacts } from "./source-facts";
 import { connectSource, queryFailure, withSourceClient } from "./connection";
 import { updateDatabaseSettings, updateDatabaseSchema } from "./edit";
 import { resolveHostKind } from "./host-kind";
