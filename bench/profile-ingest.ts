@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { StoreTransaction } from "../lib/changes/write";
 import { buildWorker, WORKER_NODE_FLAGS } from "../lib/cli/processes";
-import type { ChangeRow } from "../lib/replication/rows";
+import type { ChangeRow } from "../lib/replication/change-row";
 import { ROOT, WORK_DIR } from "./processes";
 import { startBenchServers, type BenchServers } from "./servers";
 import { BENCH_SECRET, currentWalLsn, provision, registerSource } from "./source";

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import { StoreTransaction, type WriteMode } from "../lib/changes/write";
-import { rowBytes, type BuiltTransaction, type ChangeRow, type TransactionBatch } from "../lib/replication/rows";
+import { rowBytes, type BuiltTransaction, type ChangeRow, type TransactionBatch } from "../lib/replication/change-row";
 import type { SourceMetrics } from "./metrics";
 
 /** When the rows of an open source transaction are written to the store (whichever comes first). */

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { TransactionBatch } from "../lib/replication/rows";
+import type { TransactionBatch } from "../lib/replication/change-row";
 
 /** Logs what the TransactionBuilder noticed while building rows: each table's missing values once. */
 export class NoticeLog {

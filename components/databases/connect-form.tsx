@@ -1,107 +1,26 @@
 "use client";
 
+/** The Add Database page: the connection form, the set-up path, and the checks that say what to fix. */
 import { useRouter } from "next/navigation";
-import { useState, type ChangeEvent, type FormEvent } from "react";
-import { classes, inputClass, primaryButton, secondaryButton } from "@/components/ui/classes";
+import { useState, type FormEvent } from "react";
+import { classes, primaryButton, secondaryButton } from "@/components/ui/classes";
 import { ApiError } from "@/lib/api/client";
 import type { CheckJson } from "@/lib/sources/api-types";
 import { parseConnectionString } from "@/lib/sources/connection-string";
 import { HOST_KIND_LABELS, HOST_KINDS, hostKindFromName } from "@/lib/sources/host-kind";
-import {
-  checksOf,
-  fieldErrorsOf,
-  fixOf,
-  useCheckConnection,
-  useConnectDatabase,
-  useRoleSql,
-  type ConnectFields,
-} from "./api";
+import { checksOf, fieldErrorsOf, fixOf, useCheckConnection, useConnectDatabase, useRoleSql } from "./api";
 import { CheckResults } from "./check-results";
-import { CopyBlock } from "./copy-block";
+import { CUSTOM, DETECT, INITIAL, splitTables, toRequest, type FormState, type SetupPath } from "./connect-form-state";
 import { SelectField, TextField } from "./fields";
 import { FixText } from "./fix-text";
-
-const CUSTOM = "__custom";
-const DETECT = "";
-
-const SSL_OPTIONS = [
-  { value: "prefer", label: "Prefer (SSL if offered, else unencrypted)" },
-  { value: "require", label: "Require (encrypted, any certificate)" },
-  { value: "verify-full", label: "Verify full (encrypted, certificate and host checked)" },
-  { value: "disable", label: "Disable (no SSL)" },
-];
-
-/** What each SSL mode really does, shown under the select. */
-const SSL_EXPLAINED: Record<string, string> = {
-  prefer:
-    "Encrypts when the server offers SSL, and silently falls back to an unencrypted connection when it does not. " +
-    "The certificate is not checked.",
-  require:
-    "Always encrypted (fails when the server has no SSL), but any certificate is accepted: it stops eavesdropping, " +
-    "not someone posing as your server.",
-  "verify-full":
-    "Encrypted, and the server must show a certificate signed by a CA you trust (the one below, or a public CA) " +
-    "and issued for exactly this host name. Recommended.",
-  disable: "No encryption: data and the password cross the network in clear. Only for a private network.",
-};
-
-type SetupPath = "automatic" | "role";
-
-type FormState = {
-  name: string;
-  host: string;
-  port: string;
-  database: string;
-  username: string;
-  password: string;
-  environment: string;
-  customEnvironment: string;
-  sslMode: string;
-  sslRootCert: string;
-  hostKind: string;
-};
-
-const INITIAL: FormState = {
-  name: "",
-  host: "",
-  port: "5432",
-  database: "",
-  username: "",
-  password: "",
-  environment: "production",
-  customEnvironment: "",
-  sslMode: "prefer",
-  sslRootCert: "",
-  hostKind: DETECT,
-};
-
-function toRequest(state: FormState): ConnectFields {
-  return {
-    name: state.name,
-    host: state.host,
-    port: state.port,
-    database: state.database,
-    username: state.username,
-    password: state.password,
-    sslMode: state.sslMode,
-    sslRootCert: state.sslMode === "verify-full" ? state.sslRootCert : "",
-    hostKind: state.hostKind || null,
-    environment: state.environment === CUSTOM ? state.customEnvironment.trim() : state.environment,
-  };
-}
-
-const splitTables = (text: string) =>
-  text
-    .split(/[\s,]+/)
-    .map((t) => t.trim())
-    .filter(Boolean);
+import { RoleSetup, SetupPathChooser } from "./setup-path";
+import { SslFields } from "./ssl-fields";
 
 export function ConnectForm() {
   const router = useRouter();
   const [state, setState] = useState<FormState>(INITIAL);
   const [connectionString, setConnectionString] = useState("");
   const [filledNote, setFilledNote] = useState<string | null>(null);
-  const [caFileNote, setCaFileNote] = useState<string | null>(null);
   const [path, setPath] = useState<SetupPath>("automatic");
   const [readTables, setReadTables] = useState("");
   const connect = useConnectDatabase();
@@ -146,17 +65,6 @@ export function ConnectForm() {
           ? ` It names a CA certificate file (${sslRootCertFile}): choose that file or paste its contents below.`
           : ""),
     );
-  }
-
-  async function readCaFile(event: ChangeEvent<HTMLInputElement>) {
-    const file = event.target.files?.[0];
-    if (!file) return;
-    if (file.size > 200_000) {
-      setCaFileNote(`${file.name} is too large for a CA certificate.`);
-      return;
-    }
-    set("sslRootCert")(await file.text());
-    setCaFileNote(`Read ${file.name}.`);
   }
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -340,64 +248,7 @@ export function ConnectForm() {
           </SelectField>
         </div>
 
-        <SelectField
-          id="ssl-mode"
-          label="SSL mode"
-          value={state.sslMode}
-          onChange={(e) => set("sslMode")(e.target.value)}
-          error={fieldErrors.sslMode}
-          hint={SSL_EXPLAINED[state.sslMode]}
-        >
-          {SSL_OPTIONS.map((option) => (
-            <option key={option.value} value={option.value}>
-              {option.label}
-            </option>
-          ))}
-        </SelectField>
-
-        {state.sslMode === "verify-full" ? (
-          <div className="space-y-1">
-            <label htmlFor="ssl-root-cert" className="block text-sm font-medium text-slate-700">
-              CA certificate
-            </label>
-            <textarea
-              id="ssl-root-cert"
-              rows={4}
-              value={state.sslRootCert}
-              onChange={(e) => set("sslRootCert")(e.target.value)}
-              placeholder={"-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----"}
-              aria-invalid={fieldErrors.sslRootCert ? true : undefined}
-              aria-describedby="ssl-root-cert-note"
-              className={classes(inputClass, "font-mono text-xs")}
-              spellCheck={false}
-              autoComplete="off"
-            />
-            <div className="flex flex-wrap items-center gap-2">
-              <label htmlFor="ssl-root-cert-file" className="text-xs font-medium text-slate-700">
-                Or choose the file:
-              </label>
-              <input
-                id="ssl-root-cert-file"
-                type="file"
-                accept=".pem,.crt,.cer,application/x-pem-file,application/x-x509-ca-cert"
-                onChange={(e) => void readCaFile(e)}
-                className={classes(
-                  "min-w-0 max-w-full text-xs text-slate-600",
-                  "file:mr-2 file:rounded file:border-0 file:bg-slate-100 file:px-2 file:py-1",
-                )}
-              />
-            </div>
-            <p
-              id="ssl-root-cert-note"
-              className={`text-xs ${fieldErrors.sslRootCert ? "text-red-700" : "text-slate-500"}`}
-            >
-              {fieldErrors.sslRootCert ??
-                caFileNote ??
-                "Optional: the PEM certificate of the CA that signed the server's certificate (public, not a key). " +
-                  "Empty: public CAs only."}
-            </p>
-          </div>
-        ) : null}
+        <SslFields sslMode={state.sslMode} sslRootCert={state.sslRootCert} set={set} fieldErrors={fieldErrors} />
 
         {connectError ? (
           <div role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
@@ -424,83 +275,16 @@ export function ConnectForm() {
       </form>
 
       <aside className="min-w-0 space-y-6" aria-label="Set-up and connection checks">
-        <fieldset className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6">
-          <legend className="px-1 text-base font-semibold">Set-up</legend>
-          <div className="space-y-3">
-            <label className="flex gap-3 text-sm">
-              <input
-                type="radio"
-                name="setup-path"
-                value="automatic"
-                checked={path === "automatic"}
-                onChange={() => setPath("automatic")}
-                className="mt-1"
-              />
-              <span>
-                <span className="font-medium">Automatic</span>
-                <span className="block text-slate-500">
-                  Connect with a user that may replicate and create a publication (a superuser, or your provider&apos;s
-                  admin user). Retrace creates its publication and replication slot and sets REPLICA IDENTITY FULL on
-                  the tables you choose.
-                </span>
-              </span>
-            </label>
-            <label className="flex gap-3 text-sm">
-              <input
-                type="radio"
-                name="setup-path"
-                value="role"
-                checked={path === "role"}
-                onChange={() => setPath("role")}
-                className="mt-1"
-              />
-              <span>
-                <span className="font-medium">Read-only role</span>
-                <span className="block text-slate-500">
-                  You run the SQL below to give Retrace its own login that reads and replicates and changes no data,
-                  then connect with it. Verify says what is still missing.
-                </span>
-              </span>
-            </label>
-          </div>
-        </fieldset>
+        <SetupPathChooser path={path} setPath={setPath} />
 
         {path === "role" ? (
-          <section
-            aria-labelledby="role-heading"
-            className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6"
-          >
-            <h2 id="role-heading" className="text-base font-semibold">
-              A read-only role for Retrace
-            </h2>
-            <ol className="mt-2 list-decimal space-y-1 pl-5 text-sm text-slate-600">
-              <li>Optionally list the tables it may read; otherwise it reads every table.</li>
-              <li>Run the SQL at the source (replace the password), as the first line says.</li>
-              <li>
-                Enter <code>retrace</code> and its password on the left, then Verify.
-              </li>
-            </ol>
-            <div className="mt-3">
-              <TextField
-                id="read-tables"
-                label="Tables to read"
-                value={readTables}
-                onChange={(e) => setReadTables(e.target.value)}
-                placeholder="public.orders, public.customers"
-                hint="schema.table, separated by commas; empty: every table, now and later."
-                autoComplete="off"
-              />
-            </div>
-            {sqlForRole ? <CopyBlock text={sqlForRole} /> : null}
-            <button
-              type="button"
-              disabled={check.isPending}
-              onClick={runCheck}
-              className={classes(secondaryButton, "mt-3")}
-            >
-              {check.isPending ? "Verifying…" : "Verify"}
-            </button>
-          </section>
+          <RoleSetup
+            readTables={readTables}
+            setReadTables={setReadTables}
+            sqlForRole={sqlForRole}
+            checking={check.isPending}
+            onVerify={runCheck}
+          />
         ) : null}
 
         <section

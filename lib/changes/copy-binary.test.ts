@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChangeRow } from "../replication/rows";
+import type { ChangeRow } from "../replication/change-row";
 import { ChangesCopyEncoder, parseInt8, parseTimestamp } from "./copy-binary";
 
 // The expected bytes are built with Buffer's own writers and literal values, not the encoder's code.

@@ -1,7 +1,7 @@
 // Hand-written on purpose, a measured choice: COPY in binary format was the largest single ingest gain (README,
 // "Benchmarks"). Keep it rather than swap in a library.
 import { parseLsnHalves } from "../replication/lsn";
-import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
+import { NO_CONTEXT, type ChangeRow } from "../replication/change-row";
 
 /** The columns a change row fills, in the order both write paths list them. */
 export const COLUMNS = [

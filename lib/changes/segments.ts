@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { ChangeRow } from "../replication/rows";
+import type { ChangeRow } from "../replication/change-row";
 
 /**
  * How the change summary (`change_segments`, lib/db/schema/change-segments.ts) is written. The worker counts the

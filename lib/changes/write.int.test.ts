@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectStore } from "../db/client";
 import { migrateStore } from "../db/migrate";
-import type { ChangeRow } from "../replication/rows";
+import type { ChangeRow } from "../replication/change-row";
 import { startTestServer, type TestServer } from "../../test/support/postgres";
 import { StoreTransaction, type WriteMode } from "./write";
 

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { clientSocket } from "../db/client";
-import { NO_CONTEXT, type ChangeRow } from "../replication/rows";
+import { NO_CONTEXT, type ChangeRow } from "../replication/change-row";
 import { advanceCheckpoint } from "../sources/status";
 import { ChangesCopyEncoder, COLUMNS } from "./copy-binary";
 import { CopyIn } from "./copy-in";
