@@ -9,7 +9,7 @@ import type { SslMode, TableRef } from "./input";
 import { captureHealth, type CaptureHealth } from "./health";
 import { heldLeaseKeys, leaseKey } from "./lease";
 import { decryptSourcePassword } from "./password";
-import type { IdentityState, ReplicationNames } from "./provision";
+import type { ReplicationNames } from "./provision";
 import type { RelationFacts } from "./relations";
 import { rememberRelations } from "./remembered-relations";
 import { setEnabled } from "./status";

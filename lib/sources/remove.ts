@@ -6,7 +6,8 @@ import { createLogger } from "../log";
 import { withSourceClient } from "./connection";
 import { SourceError } from "./errors";
 import type { OriginalIdentity } from "../db/schema/sources";
-import { deprovisionSource, manualCleanupSql, restoreIdentitySql } from "./provision";
+import { deprovisionSource, manualCleanupSql } from "./deprovision";
+import { restoreIdentitySql } from "./replica-identity";
 import {
   deleteSource,
   getSource,

@@ -34,15 +34,15 @@ import {
 } from "./input";
 import { installNewTablesTrigger, newTablesState, removeNewTablesTrigger, type NewTablesState } from "./new-tables";
 import { columnRulesSchema, storedColumnRules, type ColumnRules } from "./column-rules";
+import { deprovisionSource } from "./deprovision";
 import {
-  deprovisionSource,
   ensurePublication,
   provisionSource,
   replicationNamesFor,
   setPublicationTables,
-  tableKey,
   toProvisionError,
 } from "./provision";
+import { tableKey } from "./replica-identity";
 import {
   addTrackedTables,
   createSource,
