@@ -4,7 +4,8 @@
  */
 import type { Jsonified } from "../api/types";
 import type { Check, CheckReport } from "./checks";
-import type { SourceSummary, TrackedTableRow } from "./queries";
+import type { SourceSummary } from "./queries";
+import type { TrackedTableRow } from "./tracked-table-queries";
 import type { ColumnRules } from "./column-rules";
 import type { RemoveResult } from "./remove";
 import type { getDatabase, SourceTableWithTracking, sourceTables } from "./service";

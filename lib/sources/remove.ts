@@ -8,14 +8,9 @@ import { SourceError } from "./errors";
 import type { OriginalIdentity } from "../db/schema/sources";
 import { deprovisionSource, manualCleanupSql } from "./deprovision";
 import { restoreIdentitySql } from "./replica-identity";
-import {
-  deleteSource,
-  getSource,
-  getSourceConnection,
-  markSourceRemoved,
-  setSourceEnabled,
-  trackedOriginalIdentities,
-} from "./queries";
+import { getSource, getSourceConnection, setSourceEnabled } from "./queries";
+import { deleteSource, markSourceRemoved } from "./source-lifecycle";
+import { trackedOriginalIdentities } from "./tracked-table-queries";
 import { forgetSlotReading } from "./slot-readings";
 
 /**

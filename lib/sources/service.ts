@@ -44,27 +44,30 @@ import {
 } from "./provision";
 import { tableKey } from "./replica-identity";
 import {
-  addTrackedTables,
-  createSource,
-  deleteSource,
+  findSourceByIdentity,
+  isUniqueViolation,
+  SOURCE_IDENTITY_INDEX,
+  type ConnectedSource,
+} from "./identity-queries";
+import {
   getColumnRules,
   saveColumnRules,
   setSourceTrackNewTables,
-  trackedOriginalIdentities,
-  findSourceByIdentity,
   getSource,
   getSourceConnection,
-  isUniqueViolation,
   listSources,
-  listTrackedTables,
   replicationNamesInUse,
   setSourceEnabled,
-  setTrackedTables,
-  SOURCE_IDENTITY_INDEX,
-  type ConnectedSource,
   type SourceSummary,
-  type TrackedTableRow,
 } from "./queries";
+import { createSource } from "./source-lifecycle";
+import {
+  addTrackedTables,
+  listTrackedTables,
+  setTrackedTables,
+  trackedOriginalIdentities,
+  type TrackedTableRow,
+} from "./tracked-table-queries";
 import { forgetSlotReading, withSlotReadings, type WithSlot } from "./slot-readings";
 import { quoteIdent, quoteTable } from "./sql";
 import { gatherTableAccess, tableSetup, type TableSetup } from "./table-access";
