@@ -8,7 +8,8 @@ import type { SourceSummary } from "./queries";
 import type { TrackedTableRow } from "./tracked-table-queries";
 import type { ColumnRules } from "./column-rules";
 import type { RemoveResult } from "./remove";
-import type { getDatabase, SourceTableWithTracking, sourceTables } from "./service";
+import type { getDatabase } from "./service";
+import type { SourceTableWithTracking, sourceTables } from "./tracked-tables";
 import type { SlotReading } from "./slot-readings";
 
 /** What a service function resolves to, as JSON. */
