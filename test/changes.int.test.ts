@@ -6,7 +6,7 @@ import { LosslessNumber, parseJson } from "@/lib/api/json";
 import { listChanges, getChange, type Change, type ChangeFilters } from "@/lib/changes/queries";
 import { connectStore, type Store } from "@/lib/db/client";
 import { summarizeStoredRows } from "@/lib/changes/segments";
-import { deleteSource } from "@/lib/sources/queries";
+import { deleteSource } from "@/lib/sources/source-lifecycle";
 import { startWebStore, type TestServer } from "./support/postgres";
 import { waitFor } from "./support/wait";
 

@@ -634,7 +634,8 @@ describe("source-side provisioning", () => {
   });
 
   it("drops a slot a walsender still holds by terminating it after the wait", async () => {
-    const { deprovisionSource, provisionSource } = await import("../lib/sources/provision");
+    const { provisionSource } = await import("../lib/sources/provision");
+    const { deprovisionSource } = await import("../lib/sources/deprovision");
     const names = { slotName: "retrace_held", publicationName: "retrace_held" };
     const admin = new pg.Client({ connectionString: source.url("app") });
     await admin.connect();

@@ -15,14 +15,14 @@ import { columnMaskKey, valueMasker } from "../lib/crypto/mask";
 import { connectStore, type Store } from "../lib/db/client";
 import { installNewTablesTrigger, newTablesState, removeNewTablesTrigger } from "../lib/sources/new-tables";
 import { replicationNamesFor } from "../lib/sources/provision";
+import { connectDatabase } from "../lib/sources/connect-database";
+import { updateColumnRules } from "../lib/sources/service";
 import {
-  connectDatabase,
   fixReplicaIdentity,
   setTrackNewTables,
   sourceTables,
-  updateColumnRules,
   updateTrackedTables,
-} from "../lib/sources/service";
+} from "../lib/sources/tracked-tables";
 import { SECRET, startServers, type Servers } from "./support/servers";
 import { waitFor } from "./support/wait";
 import { startTestWorker } from "./support/worker";

@@ -7,7 +7,7 @@ import type { CatalogLookups, RelationShape } from "../lib/replication/lookups";
 import { resolveType } from "../lib/replication/types";
 import { catalogTypes } from "../lib/sources/catalog-types";
 import { publishedRelationFacts, publishes, relationFacts, type RelationFacts } from "../lib/sources/relations";
-import { addTrackedTables } from "../lib/sources/queries";
+import { addTrackedTables } from "../lib/sources/tracked-table-queries";
 import { rememberedRelation, rememberRelations } from "../lib/sources/remembered-relations";
 
 /**

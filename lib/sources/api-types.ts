@@ -4,10 +4,12 @@
  */
 import type { Jsonified } from "../api/types";
 import type { Check, CheckReport } from "./check-result";
-import type { SourceSummary, TrackedTableRow } from "./queries";
+import type { SourceSummary } from "./queries";
+import type { TrackedTableRow } from "./tracked-table-queries";
 import type { ColumnRules } from "./column-rules";
 import type { RemoveResult } from "./remove";
-import type { getDatabase, SourceTableWithTracking, sourceTables } from "./service";
+import type { getDatabase } from "./service";
+import type { SourceTableWithTracking, sourceTables } from "./tracked-tables";
 import type { SlotReading } from "./slot-readings";
 
 /** What a service function resolves to, as JSON. */

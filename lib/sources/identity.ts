@@ -4,12 +4,12 @@ import { createLogger } from "../log";
 import { openSourceClient, withSourceClient, type SourceConnection } from "./connection";
 import {
   findSourceByIdentity,
-  getSourceConnection,
   listUnidentifiedSources,
   recordSourceIdentity,
   type ConnectedSource,
   type SourceIdentity,
-} from "./queries";
+} from "./identity-queries";
+import { getSourceConnection } from "./queries";
 
 /**
  * A source is one database of one PostgreSQL cluster, whatever host name reached it: the

@@ -2,11 +2,25 @@ import type pg from "pg";
 import { AppError, Conflict, Invalid } from "../errors";
 import { InsufficientPrivilege, NoFreeSlots, ProvisioningFailed, WalLevelNotLogical } from "./errors";
 import type { TableRef } from "./input";
-import { dropNewTablesSql } from "./new-tables";
 import { ensurePublicationOptions, publicationOptionsSql } from "./publication";
 import { trackedRelationFacts, type RelationFacts } from "./relations";
+import {
+  byTrackedTable,
+  fromKey,
+  restoreIdentities,
+  restoreIdentitySql,
+  setIdentityFull,
+  tableKey,
+  type IdentityState,
+} from "./replica-identity";
 import { quoteIdent, quoteTable } from "./sql";
 import type { OriginalIdentity } from "../db/schema/sources";
+
+/**
+ * Sets a source up for Retrace: the publication of the tracked tables (their replica identity
+ * FULL) and the logical slot, and keeps the publication's tables in step with the tracked set.
+ * Taking it apart again is deprovision.ts; replica identities are replica-identity.ts.
+ */
 
 /** Source-side names of one Retrace source; both derive from the source id. */
 export type ReplicationNames = { slotName: string; publicationName: string };
@@ -16,70 +30,8 @@ export function replicationNamesFor(sourceId: string): ReplicationNames {
   return { slotName: name, publicationName: name };
 }
 
-/** A relation's replica identity, and the tracked table it belongs to (itself, or the root above it). */
-export type IdentityState = OriginalIdentity & { tracked: TableRef };
-
 /** ALTER TABLE waits for an ACCESS EXCLUSIVE lock; never queue behind a long query for long. */
 const LOCK_TIMEOUT = "5s";
-
-/**
- * The chosen tables and every partition / inheritance child below them: a partition's own
- * replica identity decides what its old rows carry, even when published via the root.
- */
-async function identityStates(client: pg.Client, tables: readonly TableRef[]): Promise<IdentityState[]> {
-  if (tables.length === 0) return [];
-  const { rows } = await client.query<{
-    schema: string;
-    name: string;
-    relreplident: string;
-    identity_index: string | null;
-    tracked_schema: string;
-    tracked_table: string;
-  }>(
-    `with recursive chosen as (
-       select c.oid, t.schema, t.name
-         from unnest($1::text[], $2::text[]) as t(schema, name)
-         join pg_namespace n on n.nspname = t.schema
-         join pg_class c on c.relnamespace = n.oid and c.relname = t.name
-     ), tree as (
-       select oid, schema, name from chosen
-       union
-       select i.inhrelid, tree.schema, tree.name from pg_inherits i join tree on i.inhparent = tree.oid
-     )
-     select n.nspname::text as schema, c.relname::text as name, c.relreplident::text as relreplident,
-            (select ic.relname::text from pg_index x join pg_class ic on ic.oid = x.indexrelid
-              where x.indrelid = c.oid and x.indisreplident) as identity_index,
-            tree.schema as tracked_schema, tree.name as tracked_table
-       from tree
-       join pg_class c on c.oid = tree.oid
-       join pg_namespace n on n.oid = c.relnamespace
-      where c.relkind in ('r', 'p')`,
-    [tables.map((t) => t.schema), tables.map((t) => t.table)],
-  );
-  return rows.map((r) => ({
-    schema: r.schema,
-    name: r.name,
-    relreplident: r.relreplident,
-    identityIndex: r.identity_index,
-    tracked: { schema: r.tracked_schema, table: r.tracked_table },
-  }));
-}
-
-export function restoreIdentitySql(state: OriginalIdentity): string {
-  const table = quoteTable({ schema: state.schema, table: state.name });
-  switch (state.relreplident) {
-    case "n":
-      return `alter table ${table} replica identity nothing`;
-    case "i":
-      return state.identityIndex
-        ? `alter table ${table} replica identity using index ${quoteIdent(state.identityIndex)}`
-        : `alter table ${table} replica identity default`;
-    case "f":
-      return `alter table ${table} replica identity full`;
-    default:
-      return `alter table ${table} replica identity default`;
-  }
-}
 
 export type PublicationChange = {
   added: TableRef[];
@@ -88,65 +40,6 @@ export type PublicationChange = {
   /** By tracked table ("schema\u0000table"): the identities set to FULL now, as they were before. */
   changed: Map<string, OriginalIdentity[]>;
 };
-
-export const tableKey = (t: TableRef) => `${t.schema}\u0000${t.table}`;
-
-function fromKey(k: string): TableRef {
-  const [schema = "", table = ""] = k.split("\u0000");
-  return { schema, table };
-}
-
-function byTrackedTable(states: readonly IdentityState[]): Map<string, OriginalIdentity[]> {
-  const map = new Map<string, OriginalIdentity[]>();
-  for (const { tracked, ...original } of states) {
-    const list = map.get(tableKey(tracked)) ?? [];
-    list.push(original);
-    map.set(tableKey(tracked), list);
-  }
-  return map;
-}
-
-/**
- * Gives relations back the replica identity they had before Retrace set FULL, where it is still
- * FULL (one someone changed since is theirs) and the relation still exists.
- */
-export async function restoreIdentities(client: pg.Client, originals: readonly OriginalIdentity[]): Promise<void> {
-  const wanted = originals.filter((o) => o.relreplident !== "f");
-  if (wanted.length === 0) return;
-  const { rows } = await client.query<{ schema: string; name: string }>(
-    `select n.nspname::text as schema, c.relname::text as name
-       from unnest($1::text[], $2::text[]) as t(schema, name)
-       join pg_namespace n on n.nspname = t.schema
-       join pg_class c on c.relnamespace = n.oid and c.relname = t.name
-      where c.relreplident = 'f'`,
-    [wanted.map((o) => o.schema), wanted.map((o) => o.name)],
-  );
-  const full = new Set(rows.map((r) => `${r.schema}\u0000${r.name}`));
-  for (const original of wanted) {
-    if (!full.has(`${original.schema}\u0000${original.name}`)) continue;
-    // An identity index dropped since cannot be restored: DEFAULT is the nearest.
-    const index = original.identityIndex
-      ? await client.query(
-          `select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-            where n.nspname = $1 and c.relname = $2`,
-          [original.schema, original.identityIndex],
-        )
-      : null;
-    await client.query(
-      restoreIdentitySql(index && index.rowCount === 0 ? { ...original, relreplident: "d" } : original),
-    );
-  }
-}
-
-/** Sets REPLICA IDENTITY FULL (full before images) and returns what each table had before. */
-async function setIdentityFull(client: pg.Client, tables: readonly TableRef[]): Promise<IdentityState[]> {
-  const states = await identityStates(client, tables);
-  for (const state of states) {
-    if (state.relreplident === "f") continue;
-    await client.query(`alter table ${quoteTable({ schema: state.schema, table: state.name })} replica identity full`);
-  }
-  return states.filter((s) => s.relreplident !== "f");
-}
 
 function tableList(tables: readonly TableRef[]): string {
   return tables.map(quoteTable).join(", ");
@@ -241,7 +134,7 @@ export async function ensurePublication(client: pg.Client, publicationName: stri
  * Makes the publication hold exactly `tables`, each with REPLICA IDENTITY FULL: adds the new
  * ones, drops the removed ones, and sets the identity where it is not FULL. Tables their owner
  * made ready (published, FULL) need no statement here; the caller checks beforehand that every
- * statement left is one Retrace's role may run (checks.ts, tablesAccessCheck). A publication
+ * statement left is one Retrace's role may run (publication-check.ts, tablesAccessCheck). A publication
  * dropped by hand is recreated, one made by an older Retrace gets today's options
  * (publication.ts). `relations`: what the catalog says of the tables and their
  * partitions, for the store to remember.
@@ -295,74 +188,6 @@ export async function setPublicationTables(
   } catch (error) {
     throw toProvisionError(error);
   }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** SQL a person can run by hand when Retrace cannot clean up a source. */
-export function manualCleanupSql(names: ReplicationNames): string {
-  return [
-    `SELECT pg_drop_replication_slot('${names.slotName}') ` +
-      `FROM pg_replication_slots WHERE slot_name = '${names.slotName}';`,
-    `DROP PUBLICATION IF EXISTS ${quoteIdent(names.publicationName)};`,
-  ].join("\n");
-}
-
-/**
- * Drops the slot (when present) and the publication. A worker may hold the slot for a few
- * seconds after the source is disabled: wait for it, and only as a last resort terminate the
- * walsender that keeps it active.
- */
-export async function deprovisionSource(
-  client: pg.Client,
-  names: ReplicationNames,
-  options: { activeWaitMs?: number; pollMs?: number } = {},
-): Promise<{ slotDropped: boolean; terminatedPid: number | null }> {
-  const activeWaitMs = options.activeWaitMs ?? 15_000;
-  const pollMs = options.pollMs ?? 250;
-  const deadline = Date.now() + activeWaitMs;
-  const giveUpAt = deadline + 10_000;
-  let slotDropped = false;
-  let terminatedPid: number | null = null;
-  try {
-    for (;;) {
-      const { rows } = await client.query<{ active: boolean; active_pid: number | null }>(
-        "select active, active_pid from pg_replication_slots where slot_name = $1",
-        [names.slotName],
-      );
-      const slot = rows[0];
-      if (!slot) break;
-      if (!slot.active) {
-        try {
-          await client.query("select pg_drop_replication_slot($1)", [names.slotName]);
-          slotDropped = true;
-          break;
-        } catch (error) {
-          const code = (error as { code?: string }).code;
-          if (code === "42704") break; // dropped meanwhile
-          if (code !== "55006") throw error; // 55006: became active again; look again
-        }
-      } else if (Date.now() >= giveUpAt) {
-        throw new ProvisioningFailed(
-          `Replication slot ${names.slotName} is still in use by process ${slot.active_pid ?? "?"}.`,
-          manualCleanupSql(names),
-        );
-      } else if (Date.now() >= deadline && slot.active_pid !== null && terminatedPid !== slot.active_pid) {
-        terminatedPid = slot.active_pid;
-        await client.query("select pg_terminate_backend($1)", [slot.active_pid]);
-      }
-      await sleep(pollMs);
-    }
-    // "Track new tables automatically": its trigger would otherwise warn at every CREATE TABLE.
-    await client.query(dropNewTablesSql(names)).catch(() => undefined);
-    await client.query(`drop publication if exists ${quoteIdent(names.publicationName)}`);
-  } catch (error) {
-    const mapped = toProvisionError(error);
-    throw mapped instanceof ProvisioningFailed && !mapped.fix
-      ? new ProvisioningFailed(mapped.message, manualCleanupSql(names))
-      : mapped;
-  }
-  return { slotDropped, terminatedPid };
 }
 
 /** Maps a failure while (de)provisioning to a specific domain error. */

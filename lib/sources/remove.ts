@@ -6,15 +6,11 @@ import { createLogger } from "../log";
 import { withSourceClient } from "./connection";
 import { SourceError } from "./errors";
 import type { OriginalIdentity } from "../db/schema/sources";
-import { deprovisionSource, manualCleanupSql, restoreIdentitySql } from "./provision";
-import {
-  deleteSource,
-  getSource,
-  getSourceConnection,
-  markSourceRemoved,
-  setSourceEnabled,
-  trackedOriginalIdentities,
-} from "./queries";
+import { deprovisionSource, manualCleanupSql } from "./deprovision";
+import { restoreIdentitySql } from "./replica-identity";
+import { getSource, getSourceConnection, setSourceEnabled } from "./queries";
+import { deleteSource, markSourceRemoved } from "./source-lifecycle";
+import { trackedOriginalIdentities } from "./tracked-table-queries";
 import { forgetSlotReading } from "./slot-readings";
 
 /**

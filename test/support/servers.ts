@@ -3,7 +3,8 @@ import pg from "pg";
 import { encryptSecret } from "../../lib/crypto/secrets";
 import { connectStore } from "../../lib/db/client";
 import { migrateStore } from "../../lib/db/migrate";
-import { connectDatabase, updateTrackedTables } from "../../lib/sources/service";
+import { connectDatabase } from "../../lib/sources/connect-database";
+import { updateTrackedTables } from "../../lib/sources/tracked-tables";
 import { parseLsn } from "../../lib/replication/lsn";
 import { startTestServer, type TestServer } from "./postgres";
 
@@ -144,7 +145,7 @@ export async function confirmedFlush(servers: Servers, slotName: string): Promis
 
 /**
  * Connects a database of the source server and tracks `tables` ("schema.table") the way the web
- * app does (lib/sources/service.ts: checks, publication, REPLICA IDENTITY FULL, slot, and the
+ * app does (lib/sources/connect-database.ts: checks, publication, REPLICA IDENTITY FULL, slot, and the
  * store's rows, remembered relations included); returns the source id. One per database: a
  * database is connected once.
  */

@@ -3,7 +3,8 @@ import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/http/body";
-import { connectDatabase, listDatabases } from "@/lib/sources/service";
+import { connectDatabase } from "@/lib/sources/connect-database";
+import { listDatabases } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import { apiRoute } from "@/lib/auth/session";
 import { getDb } from "@/lib/db";
 import { readJsonBody } from "@/lib/http/body";
-import { checkConnection } from "@/lib/sources/service";
+import { checkConnection } from "@/lib/sources/connect-database";
 
 export const dynamic = "force-dynamic";
 

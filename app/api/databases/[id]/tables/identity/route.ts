@@ -3,7 +3,8 @@ import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/http/body";
-import { fixReplicaIdentity, getDatabase } from "@/lib/sources/service";
+import { getDatabase } from "@/lib/sources/service";
+import { fixReplicaIdentity } from "@/lib/sources/tracked-tables";
 
 export const dynamic = "force-dynamic";
 
