@@ -5,7 +5,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContextTooLargeError, MAX_CONTEXT_BYTES, instrument, instrumentDrizzle, withContext } from "../sdk/src/index";
 import { startServers, trackTables, type Servers } from "./support/servers";
-import { waitFor } from "./support/wait";
+import { endPool, waitFor } from "./support/wait";
 import { startTestWorker } from "./support/worker";
 import type { Worker } from "../worker/worker";
 
@@ -51,7 +51,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool?.end();
+  if (pool) await endPool(pool);
   await worker?.stop();
   await servers?.stop();
 });

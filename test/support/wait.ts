@@ -25,3 +25,25 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Ends a node-postgres pool and waits until every one of its connections has closed. `pool.end()` alone resolves
+ * once the pool has let go of its clients, while their connections may still be closing: a server stopped right
+ * after then kills them mid-goodbye ("terminating connection due to administrator command", uncaught).
+ */
+export async function endPool(pool: {
+  totalCount: number;
+  end(): Promise<void>;
+  on(event: "remove", f: () => void): unknown;
+}): Promise<void> {
+  let left = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (left === 0) resolve();
+    pool.on("remove", () => {
+      left -= 1;
+      if (left <= 0) resolve();
+    });
+  });
+  await pool.end();
+  await closed;
+}
