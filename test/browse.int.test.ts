@@ -8,7 +8,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LosslessNumber, parseJson, type JsonValue } from "@/lib/api/json";
 import { createApiToken } from "@/lib/auth/tokens";
+import { StoreTransaction } from "@/lib/changes/write";
 import type { Change } from "@/lib/changes/queries";
+import type { ChangeRow } from "@/lib/replication/change-row";
 import { connectStore, type Store } from "@/lib/db/client";
 import { connectThroughRetrace, SECRET, startServers, type Servers } from "./support/servers";
 import { waitFor } from "./support/wait";
@@ -469,6 +471,19 @@ describe("GET /api/trail/tables and /api/environments", () => {
     expect((await getJson("trail/tables", "q=nothing")).tables).toEqual([]);
   });
 
+  it("narrows the tables to the database and environment filters", async () => {
+    const app2 = (await getJson("trail/tables", "q=e&database=app2")).tables as Json[];
+    expect(app2.length).toBeGreaterThan(1);
+    expect(new Set(app2.map((t) => `${t.database}/${t.environment}`))).toEqual(new Set(["app2/staging"]));
+    expect(new Set(app2.map((t) => `${t.schema}.${t.table}`))).toEqual(
+      new Set(TABLES.filter((t) => t.toLowerCase().includes("e"))),
+    );
+    const both = await getJson("trail/tables", "q=items&database=app3&environment=qa-eu");
+    expect((both.tables as Json[]).map((t) => `${t.database}.${t.table}`)).toEqual(["app3.items", "app3.line_items"]);
+    expect((await getJson("trail/tables", "q=items&database=app3&environment=staging")).tables).toEqual([]);
+    expect((await getJson("trail/tables", "database=nowhere")).tables).toEqual([]);
+  });
+
   it("lists the environments that exist, custom names included", async () => {
     expect((await getJson("environments", "")).environments).toEqual([
       { name: "production", databases: ["app"] },
@@ -523,5 +538,132 @@ describe("validation", () => {
     expect(body.error.code).toBe("invalid");
     expect(body.error.message.startsWith(`${parameter}: `), body.error.message).toBe(true);
     expect(body.error.details[0]?.path).toBe(parameter);
+  });
+});
+
+describe("GET /api/changes/export on one snapshot", () => {
+  const query = "table=public.events&database=app3";
+  const exportedIds = async (reader: ReadableStreamDefaultReader<Uint8Array>, first: string): Promise<string[]> => {
+    const decoder = new TextDecoder();
+    let text = first;
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value);
+    return text
+      .trimEnd()
+      .split("\n")
+      .map((line) => String((parseJson(line) as Json).id));
+  };
+
+  beforeAll(async () => {
+    // More than one export page (500 changes) of the table, so the export reads several pages.
+    const values = Array.from({ length: 1100 }, (_, i) => `(${1000 + i}, 'bulk')`).join(", ");
+    await transaction(2, [`insert into events values ${values}`]);
+    await stored();
+  }, 120_000);
+
+  it("holds exactly the changes stored when it began, though more are stored while it streams", async () => {
+    const before = ids(await listAll(query, 500));
+    expect(before.length).toBeGreaterThan(1000);
+    const response = await get("changes/export", `${query}&format=ndjson`);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    // Newer changes of the same table, and deletes of rows already exported, stored while the export streams.
+    const values = Array.from({ length: 300 }, (_, i) => `(${5000 + i}, 'late')`).join(", ");
+    await transaction(2, [`insert into events values ${values}`, "delete from events where id >= 1000 and id < 1050"]);
+    await stored();
+    const exported = await exportedIds(reader, new TextDecoder().decode(first.value));
+    expect(exported).toEqual(before);
+    const after = ids(await listAll(query, 500));
+    expect(after.length).toBe(before.length + 350);
+    // A new export sees them.
+    const again = await get("changes/export", `${query}&format=ndjson`);
+    const againReader = (again.body as ReadableStream<Uint8Array>).getReader();
+    expect(await exportedIds(againReader, "")).toEqual(after);
+  }, 120_000);
+
+  it("leaves out a store transaction that drew older ids but commits while it streams", async () => {
+    // Two sources of their own (no worker), written the way the worker writes: the first store transaction draws
+    // its ids, then the second draws larger ones and commits; the export starts; then the first commits, its
+    // changes older (by id) than every change the export's first page holds.
+    const [first, second] = await Promise.all(
+      ["late", "early"].map(async (name) => {
+        const rows = await servers.storeQuery<{ id: string }>(
+          `insert into sources (name, environment, host, port, database, username, password_encrypted,
+                                slot_name, publication_name)
+           values ($1, 'concurrent', 'h', 5432, $1, 'u', 'x', $2, 'p') returning id::text as id`,
+          [name, `slot_${name}`],
+        );
+        return rows[0]?.id ?? "";
+      }),
+    );
+    const rows = (database: string, count: number, lsn: number): ChangeRow[] =>
+      Array.from({ length: count }, (_, i) => ({
+        environment: "concurrent",
+        database,
+        schema: "public",
+        table: "events",
+        primaryKey: String(i),
+        operation: "CREATE",
+        before: null,
+        after: `{"id":${i}}`,
+        changedFields: null,
+        unavailableFields: [],
+        beforeJsonNullFields: null,
+        afterJsonNullFields: null,
+        partitionSchema: null,
+        partitionTable: null,
+        context: "{}",
+        transactionId: String(lsn),
+        commitLsn: `0/${lsn.toString(16).toUpperCase()}`,
+        seq: i,
+        committedAt: "2024-05-06T07:08:09.123456Z",
+        queuedAt: "2024-05-06T07:08:10.000001Z",
+      }));
+    const late = new StoreTransaction(store.pool, first as string);
+    await late.send(rows("late", 300, 0x2000));
+    await waitFor("the first store transaction's rows written", async () => {
+      const [row] = await servers.storeQuery<{ n: number }>(
+        "select count(*)::int as n from pg_stat_activity where state = 'idle in transaction'",
+      );
+      return (row?.n ?? 0) > 0;
+    });
+    const early = new StoreTransaction(store.pool, second as string);
+    await early.send(rows("early", 1600, 0x3000));
+    await early.commit("0/3000", "2024-05-06T07:08:09.123456Z");
+    const query = "environment=concurrent&table=public.events";
+    const before = ids(await listAll(query, 500));
+    expect(before).toHaveLength(1600); // four export pages: the stream reads one ahead of its reader
+
+    const response = await get("changes/export", `${query}&format=ndjson`);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const page = await reader.read();
+    await late.commit("0/2000", "2024-05-06T07:08:09.123456Z");
+    const after = ids(await listAll(query, 500));
+    expect(after).toHaveLength(1900);
+    expect(after.slice(0, 1600)).toEqual(before); // the late commit's changes are older than every one before
+    expect(await exportedIds(reader, new TextDecoder().decode(page.value))).toEqual(before);
+  }, 60_000);
+
+  /** Sessions of the web pool (lib/db) inside a transaction (running a statement or between two). */
+  const inTransaction = async () => {
+    const [row] = await servers.storeQuery<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+        where xact_start is not null and application_name = 'retrace-web' and pid <> pg_backend_pid()`,
+    );
+    return row?.n;
+  };
+
+  it("gives its connection back when the client goes away mid-export", async () => {
+    const { getStore } = await import("@/lib/db");
+    const pool = getStore().pool;
+    const response = await get("changes/export", `${query}&format=csv`);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read(); // the header
+    await reader.read(); // the first page: the transaction is open
+    expect(pool.totalCount - pool.idleCount, "connections checked out while it streams").toBe(1);
+    expect(await inTransaction(), "store sessions in a transaction while it streams").toBe(1);
+    await reader.cancel();
+    expect(pool.totalCount - pool.idleCount, "connections checked out once cancelled").toBe(0);
+    expect(await inTransaction(), "store sessions in a transaction once cancelled").toBe(0);
   });
 });

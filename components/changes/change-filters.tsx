@@ -69,7 +69,12 @@ export function ChangeFilters({ filters, environment, onApply }: Props) {
       <div className="sm:col-span-2">
         <TimeFilter range={{ from: filters.from, to: filters.to }} onApply={onApply} />
       </div>
-      <TableFilter value={filters.table ?? ""} environment={environment} onApply={(table) => onApply({ table })} />
+      <TableFilter
+        value={filters.table ?? ""}
+        environment={environment}
+        database={filters.database ?? ""}
+        onApply={(table) => onApply({ table })}
+      />
       <TextFilter
         id="filter-primary-key"
         label="Primary key"

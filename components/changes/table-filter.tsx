@@ -9,17 +9,20 @@ import { filterInputClass, filterLabelClass } from "./text-filter";
 const MAX_SUGGESTIONS = 8;
 
 /**
- * The table filter: type-ahead over the tables the trail holds (in the header's environment), as `schema.table`.
+ * The table filter: type-ahead over the tables the trail holds (in the header's environment and the database
+ * filter's database), as `schema.table`.
  * Picking a suggestion applies it; Enter or leaving the field applies what is typed (`items` or `public.items`,
  * matched without regard to case by the API).
  */
 export function TableFilter({
   value,
   environment,
+  database,
   onApply,
 }: {
   value: string;
   environment: string;
+  database: string;
   onApply: (table: string) => void;
 }) {
   const listId = useId();
@@ -33,7 +36,11 @@ export function TableFilter({
   }
 
   const q = useDeferredValue(draft.trim());
-  const query = useQuery({ ...trailQueries.tables(q, environment), enabled: open, placeholderData: keepPreviousData });
+  const query = useQuery({
+    ...trailQueries.tables(q, environment, database),
+    enabled: open,
+    placeholderData: keepPreviousData,
+  });
   const names = [...new Set((query.data?.tables ?? []).map((t) => `${t.schema}.${t.table}`))].slice(0, MAX_SUGGESTIONS);
 
   const apply = (table: string) => {

@@ -3,6 +3,7 @@ import { stringifyWithRaw } from "../http/json";
 import type { Change } from "./change";
 import { listChanges } from "./list";
 import type { ChangeFilters } from "./params";
+import { streamInSnapshot } from "./snapshot";
 
 export type ExportFormat = "ndjson" | "csv";
 
@@ -31,10 +32,17 @@ const CSV_COLUMNS = [
 /**
  * A filtered list exported in the list's order (newest first), page by page as the reader takes it: one NDJSON line
  * (the API's Change) or one CSV record per change, the CSV with a header. Row images and context are their JSON
- * text in either format, digit for digit.
+ * text in either format, digit for digit. Every page is read in one snapshot of the store (one read-only
+ * REPEATABLE READ transaction held for the whole export), so an export holds exactly the changes stored when it
+ * began, however long it runs; ending it early (`return()`, as a client that goes away does) ends the transaction
+ * and gives its connection back.
  */
 export async function* exportChanges(db: Queryable, filters: ChangeFilters, format: ExportFormat) {
   if (format === "csv") yield `${CSV_COLUMNS.join(",")}\r\n`;
+  yield* streamInSnapshot(db, (tx) => exportPages(tx, filters, format));
+}
+
+async function* exportPages(db: Queryable, filters: ChangeFilters, format: ExportFormat) {
   let cursor: string | undefined;
   do {
     const page = await listChanges(db, filters, { cursor, limit: EXPORT_PAGE });

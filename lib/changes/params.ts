@@ -185,9 +185,10 @@ export function parseHistoryParams(params: URLSearchParams) {
 const tablesSchema = z.object({
   q: z.string().trim().max(200, "must be at most 200 characters").optional(),
   environment: text.optional(),
+  database: text.optional(),
 });
 
-/** GET /api/trail/tables: the type-ahead's text and environment. */
+/** GET /api/trail/tables: the type-ahead's text, environment and database. */
 export function parseTablesParams(params: URLSearchParams) {
   return tablesSchema.parse(singleParams(params));
 }

@@ -9,17 +9,19 @@ const TABLES_LIMIT = 50;
 
 /**
  * The tables the trail holds changes of, for type-ahead: `q` anywhere in `schema.table`, case-insensitively,
- * names that start with it first; with the database and environment of the source that captured them.
+ * names that start with it first; with the database and environment of the source that captured them. The list's
+ * environment and database filters narrow it to the tables they hold.
  */
 export async function trailTables(
   db: Queryable,
-  options: { q?: string; environment?: string } = {},
+  options: { q?: string; environment?: string; database?: string } = {},
 ): Promise<TrailTable[]> {
   const conditions: SQL[] = [];
   const q = options.q?.toLowerCase();
   const name = sql`lower(t.schema || '.' || t."table")`;
   if (q !== undefined) conditions.push(sql`strpos(${name}, ${q}) > 0`);
   if (options.environment !== undefined) conditions.push(sql`s.environment = ${options.environment}`);
+  if (options.database !== undefined) conditions.push(sql`t.database = ${options.database}`);
   const where = conditions.length > 0 ? sql`where ${sql.join(conditions, sql` and `)}` : sql``;
   const first = q === undefined ? sql`true` : sql`strpos(lower(t."table"), ${q}) = 1 or strpos(${name}, ${q}) = 1`;
   const found = await db.execute<TrailTable>(sql`

@@ -41,7 +41,8 @@ export const queryKeys = {
   },
   trail: {
     all: ["trail"] as const,
-    tables: (q: string, environment: string) => [...queryKeys.trail.all, "tables", environment, q] as const,
+    tables: (q: string, environment: string, database: string) =>
+      [...queryKeys.trail.all, "tables", environment, database, q] as const,
     environments: () => [...queryKeys.trail.all, "environments"] as const,
   },
 };

@@ -5,13 +5,14 @@ import { queryKeys } from "./keys";
 
 /** What the trail holds: its tables (type-ahead of the table filter) and its environments (the header's switcher). */
 export const trailQueries = {
-  /** Tables whose name contains `q`, in `environment` ("" for all). */
-  tables: (q: string, environment: string) =>
+  /** Tables whose name contains `q`, in `environment` and `database` ("" for all). */
+  tables: (q: string, environment: string, database = "") =>
     queryOptions({
-      queryKey: queryKeys.trail.tables(q, environment),
+      queryKey: queryKeys.trail.tables(q, environment, database),
       queryFn: ({ signal }) => {
         const params = new URLSearchParams({ q });
         if (environment) params.set("environment", environment);
+        if (database) params.set("database", database);
         return apiFetch<TrailTablesJson>(`/api/trail/tables?${params}`, { signal });
       },
       staleTime: 30_000,

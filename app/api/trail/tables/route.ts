@@ -5,7 +5,10 @@ import { getDb } from "@/lib/db";
 
 export const dynamic = "force-dynamic";
 
-/** GET /api/trail/tables?q=&environment=: the tables the trail holds, for type-ahead. */
+/**
+ * GET /api/trail/tables?q=&environment=&database=: the tables the trail holds (in that environment and database),
+ * for type-ahead.
+ */
 export const GET = apiRoute(async (request) => {
   const options = parseTablesParams(new URL(request.url).searchParams);
   return Response.json({ tables: await trailTables(getDb(), options) });
