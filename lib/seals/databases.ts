@@ -1,8 +1,9 @@
 import type pg from "pg";
 import { NotFound } from "../errors";
-import { verifySource, type VerifyResult } from "./verify";
+import type { DatabaseVerification } from "./types";
+import { verifySource } from "./verify";
 
-export type DatabaseVerification = VerifyResult & { name: string };
+export type { DatabaseVerification };
 
 /**
  * Verifies the trail of one database (by id or name) or of every database. A name held by several
