@@ -14,7 +14,7 @@ const PROBLEMS: Record<VerifyProblem, string> = {
 };
 
 function key(primaryKey: string | null): string {
-  return primaryKey ?? "no key";
+  return primaryKey === null ? "no key" : `key ${primaryKey}`;
 }
 
 /**
