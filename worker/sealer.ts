@@ -13,6 +13,8 @@ export function startSealer(options: {
   secret: string;
   logger: Logger;
   intervalMs: number;
+  /** The most of its time it spends sealing while behind (default 0.2: ingest comes first). */
+  duty?: number;
 }): Sealer {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 1, application_name: "retrace-sealer" });
   pool.on("error", () => undefined);
@@ -22,7 +24,7 @@ export function startSealer(options: {
 
   function schedule(delayMs: number): void {
     timer = setTimeout(() => {
-      running = sealAll(pool, options.secret, { stopping: () => stopping })
+      running = sealAll(pool, options.secret, { stopping: () => stopping, duty: options.duty ?? 0.2 })
         .then((sealed) => {
           if (sealed > 0) options.logger.debug({ sealed }, "sealed changes");
         })

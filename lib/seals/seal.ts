@@ -102,20 +102,28 @@ export async function sealNextBatch(
   }
 }
 
-/** Seals every source's stored changes up to now, batch by batch. Returns how many it sealed. */
+/**
+ * Seals every source's stored changes up to now, batch by batch. Returns how many it sealed. With `duty` under 1,
+ * it rests after each full batch (more waiting) so that it seals at most that fraction of the time: the worker
+ * that seals also ingests, on the same cores, and ingest comes first.
+ */
 export async function sealAll(
   pool: pg.Pool,
   secret: string,
-  options: { batch?: number; stopping?: () => boolean } = {},
+  options: { batch?: number; stopping?: () => boolean; duty?: number } = {},
 ): Promise<number> {
+  const duty = Math.min(1, Math.max(0.01, options.duty ?? 1));
   const listed = await pool.query<{ id: string }>("select id::text from sources order by created_at");
   let total = 0;
   for (const { id } of listed.rows) {
     for (;;) {
       if (options.stopping?.()) return total;
+      const started = performance.now();
       const sealed = await sealNextBatch(pool, id, secret, options.batch ?? DEFAULT_SEAL_BATCH);
       total += sealed;
       if (sealed < (options.batch ?? DEFAULT_SEAL_BATCH)) break;
+      const rest = ((performance.now() - started) * (1 - duty)) / duty;
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
     }
   }
   return total;
