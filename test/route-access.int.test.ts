@@ -69,12 +69,14 @@ const API: Record<string, Statuses | { skip: string }> = {
   "POST /api/tokens": /*                                */ [401, 401, 401, 403, 403, 400, 400],
   "DELETE /api/tokens/[id]": /*                         */ [401, 401, 401, 403, 403, 404, 400],
   "GET /api/audit": /*                                  */ [401, 401, 401, 403, 403, 200, 400],
+  // Verifying the seals only reads the trail: viewers and read-only tokens may.
+  "POST /api/databases/[id]/verify": /*                 */ [401, 401, 401, 404, 404, 404, 400],
   // Planning a revert only reads (its SQL and conflicts): viewers may; executing it is checked below.
   "POST /api/reverts": /*                               */ [401, 401, 401, 400, 400, 400, 400],
 };
 
 /** Writes by method that only read for viewers; what they refuse a viewer is tested on its own below. */
-const READS_FOR_VIEWERS = new Set(["POST /api/reverts"]);
+const READS_FOR_VIEWERS = new Set(["POST /api/reverts", "POST /api/databases/[id]/verify"]);
 
 /** What the proxy does with a page request: let it render, send to sign-in, send to /forbidden; or not run. */
 type PageOutcome = "page" | "login" | "forbidden" | "public";

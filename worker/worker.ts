@@ -6,6 +6,7 @@ import { startBaselineRunner } from "./baselines";
 import { Lease } from "./lease";
 import { createWorkerMetrics, forgetSourceGauges, sourceMetrics, type WorkerMetrics } from "./metrics";
 import { DEFAULT_BATCH_LIMITS, type BatchLimits } from "./group-commit";
+import { startSealer } from "./sealer";
 import { SourceStream } from "./source-stream";
 
 export type WorkerOptions = {
@@ -29,6 +30,8 @@ export type WorkerOptions = {
   metrics?: WorkerMetrics;
   /** Rows a baseline copies per chunk (default lib/baselines/run.ts's). */
   baselineChunkRows?: number;
+  /** How often stored changes are sealed (lib/seals; default 1000 ms). */
+  sealIntervalMs?: number;
 };
 
 export type Worker = { stop(): Promise<void>; readonly metrics: WorkerMetrics };
@@ -169,6 +172,12 @@ export function startWorker(options: WorkerOptions): Worker {
     pollIntervalMs,
     chunkRows: options.baselineChunkRows,
   });
+  const sealer = startSealer({
+    databaseUrl: options.databaseUrl,
+    secret: options.secret,
+    logger: log,
+    intervalMs: options.sealIntervalMs ?? 1_000,
+  });
   log.info({ pollIntervalMs, heartbeatIntervalMs, batch }, "worker started");
 
   return {
@@ -177,7 +186,7 @@ export function startWorker(options: WorkerOptions): Worker {
       if (stopping) return;
       stopping = true;
       clearTimeout(timer);
-      await Promise.all([polling, baselines.stop()]);
+      await Promise.all([polling, baselines.stop(), sealer.stop()]);
       await Promise.all([...running.keys()].map((sourceId) => release(sourceId, "worker stopping")));
       await store.pool.end();
       log.info("worker stopped");

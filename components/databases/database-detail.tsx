@@ -15,6 +15,7 @@ import { DatabaseActions } from "./database-actions";
 import { EditConnection } from "./edit-connection";
 import { Lag } from "./lag";
 import { SlotSection } from "./slot";
+import { VerifyPanel } from "./verify-panel";
 
 function Row({ term, children }: { term: string; children: ReactNode }) {
   return (
@@ -164,6 +165,8 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
       </section>
 
       <SlotSection database={database} now={now} />
+
+      <VerifyPanel id={database.id} />
 
       <section aria-labelledby="tables-heading" className="rounded-lg border border-slate-200 bg-white">
         <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3">

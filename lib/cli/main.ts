@@ -10,6 +10,7 @@ import { AppError, Conflict, NotFound } from "../errors";
 import { PasswordInputError, readPassword } from "./password";
 import { buildWeb, buildWorker, spawnWeb, SupervisedWorker, terminate, webBuildState } from "./processes";
 import { resolveStore, type ResolvedStore } from "./store";
+import { describeVerification, verifyDatabases } from "../seals/databases";
 
 const USAGE = `Usage: retrace <command> [options]
 
@@ -26,6 +27,10 @@ Commands:
   token create --name N [--role admin|viewer]
                             Create an API token (admin unless --role viewer) and print it once.
   token revoke <id|name>    Revoke an API token: it opens nothing from then on.
+  verify [--database <name|id>] [--from <iso time>]
+                            Check the tamper-evidence seals: re-compute each database's hash
+                            chain and name the first change altered, inserted or removed since
+                            it was sealed. Exits 1 when any database fails.
   setup-code                Print the code /setup asks for while the instance has no user yet.
   help                      Show this help.
 
@@ -288,6 +293,31 @@ async function findTokenId(db: Parameters<typeof listApiTokens>[0], which: strin
   return only.id;
 }
 
+async function verifyCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { database: { type: "string" }, from: { type: "string" } },
+    strict: true,
+  });
+  let from: Date | undefined;
+  if (values.from !== undefined) {
+    from = new Date(values.from);
+    if (Number.isNaN(from.getTime())) throw new UsageError(`--from is not a time: ${values.from}`);
+  }
+  const database = values.database;
+  return withStore(async (store) => {
+    const { pool } = connectStore(store.url, { max: 2 });
+    try {
+      const results = await verifyDatabases(pool, store.secret, { database, from });
+      if (results.length === 0) console.log("No databases to verify.");
+      for (const result of results) console.log(describeVerification(result));
+      return results.every((result) => result.ok) ? 0 : 1;
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   detachEmbeddedExitHooks();
@@ -310,6 +340,8 @@ export async function main(argv: string[]): Promise<number> {
         return await userCommand(args);
       case "token":
         return await tokenCommand(args);
+      case "verify":
+        return await verifyCommand(args);
       case "setup-code":
         if (args.length) throw new UsageError(`setup-code takes no arguments: ${args.join(" ")}`);
         return await setupCodeCommand();

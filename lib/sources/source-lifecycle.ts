@@ -1,6 +1,14 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
-import { changes, changeSegments, sources, trackedTables, trailTables } from "../db/schema";
+import {
+  changeSeals,
+  changes,
+  changeSegments,
+  sealCheckpoints,
+  sources,
+  trackedTables,
+  trailTables,
+} from "../db/schema";
 import type { OriginalIdentity } from "../db/schema/sources";
 import { encryptSecret } from "../crypto/secrets";
 import type { SourceConnection } from "./connection";
@@ -87,6 +95,8 @@ export async function deleteSource(db: Queryable, id: string): Promise<boolean> 
     await tx.delete(changes).where(eq(changes.sourceId, id));
     await tx.delete(changeSegments).where(eq(changeSegments.sourceId, id));
     await tx.delete(trailTables).where(eq(trailTables.sourceId, id));
+    await tx.delete(changeSeals).where(eq(changeSeals.sourceId, id));
+    await tx.delete(sealCheckpoints).where(eq(sealCheckpoints.sourceId, id));
     return deleted.length > 0;
   });
 }

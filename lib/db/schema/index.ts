@@ -6,3 +6,4 @@ export * from "./changes";
 export * from "./change-segments";
 export * from "./baselines";
 export * from "./audit";
+export * from "./seals";

@@ -1,0 +1,99 @@
+"use client";
+
+import Link from "next/link";
+import { useMutation } from "@tanstack/react-query";
+import { smallSecondaryButton } from "@/components/ui/classes";
+import { apiFetch } from "@/lib/api/client";
+import type { DatabaseVerification, VerifyProblem } from "@/lib/seals/types";
+
+const PROBLEMS: Record<VerifyProblem, string> = {
+  altered: "A change was altered after it was sealed",
+  inserted: "A change was inserted into the trail behind Retrace's back",
+  removed: "A sealed change was removed from the trail",
+  "seals-tampered": "The seals themselves were tampered with",
+};
+
+function key(primaryKey: string | null): string {
+  return primaryKey === null ? "no key" : `key ${primaryKey}`;
+}
+
+/**
+ * Tamper evidence: re-computes the database's sealed hash chain on demand (POST /api/databases/:id/verify) and
+ * shows whether the trail verifies, or the first change altered, inserted or removed behind Retrace's back.
+ */
+export function VerifyPanel({ id }: { id: string }) {
+  const verify = useMutation({
+    mutationFn: () =>
+      apiFetch<{ verification: DatabaseVerification }>(`/api/databases/${encodeURIComponent(id)}/verify`, {
+        method: "POST",
+        body: "{}",
+      }),
+  });
+  const result = verify.data?.verification;
+  return (
+    <section aria-labelledby="verify-heading" className="rounded-lg border border-slate-200 bg-white">
+      <div className="flex flex-wrap items-center justify-between gap-4 border-b border-slate-200 px-4 py-3">
+        <h2 id="verify-heading" className="text-base font-semibold">
+          Tamper evidence
+        </h2>
+        <button
+          type="button"
+          className={smallSecondaryButton}
+          disabled={verify.isPending}
+          onClick={() => verify.mutate()}
+        >
+          {verify.isPending ? "Verifying…" : "Verify"}
+        </button>
+      </div>
+      <div aria-live="polite" className="px-4 py-3 text-sm">
+        {verify.isPending ? (
+          <p role="status" className="text-slate-600">
+            Re-computing the sealed hash chain…
+          </p>
+        ) : verify.isError ? (
+          <p role="alert" className="text-red-700">
+            Could not verify: {verify.error.message}
+          </p>
+        ) : result?.ok ? (
+          <div role="status" data-testid="verify-result" className="text-emerald-800">
+            <p className="font-medium">
+              The trail verifies: {result.verified.toLocaleString("en-US")} change
+              {result.verified === 1 ? "" : "s"} as sealed
+              {result.upTo ? (
+                <>
+                  , up to change{" "}
+                  <Link href={`/changes/${result.upTo.id}`} className="underline">
+                    {result.upTo.id}
+                  </Link>{" "}
+                  ({result.upTo.table}, {key(result.upTo.primaryKey)})
+                </>
+              ) : null}
+              .
+            </p>
+            {result.unsealed > 0 ? (
+              <p className="mt-1 text-slate-600">
+                {result.unsealed.toLocaleString("en-US")} newer change{result.unsealed === 1 ? " is" : "s are"} not
+                sealed yet (changes are sealed within seconds of being stored).
+              </p>
+            ) : null}
+          </div>
+        ) : result ? (
+          <div role="alert" data-testid="verify-result" className="text-red-800">
+            <p className="font-medium">{PROBLEMS[result.problem]}.</p>
+            <p className="mt-1 wrap-anywhere">{result.message}</p>
+            {result.change && result.problem !== "removed" ? (
+              <Link href={`/changes/${result.change.id}`} className="mt-1 inline-block font-medium underline">
+                Open change {result.change.id}
+              </Link>
+            ) : null}
+          </div>
+        ) : (
+          <p className="text-slate-600">
+            Every stored change is sealed into a hash chain with signed checkpoints. Verify re-computes it and names the
+            first change altered, inserted or removed since.
+          </p>
+        )}
+      </div>
+    </section>
+  );
+}

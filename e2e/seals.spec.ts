@@ -1,0 +1,132 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import pg from "pg";
+import { startTestServer, type TestServer } from "../test/support/postgres";
+import { WIDTHS } from "./support/layout";
+import { signIn } from "./support/sign-in";
+
+/**
+ * Tamper evidence in the browser: the database page's Verify button says the trail verifies, and once an image
+ * is edited in the store behind Retrace's back it names that change; put back, it verifies again. Its own
+ * source server; the database is removed at the end. Screenshots of both outcomes at both widths go to
+ * /work/shots/seals when that directory can be made, and to the test's output directory.
+ */
+
+let source: TestServer;
+let store: pg.Client;
+
+test.beforeAll(async () => {
+  source = await startTestServer();
+  await source.createDatabase("ledger");
+  await source.query("create table public.entries (id int primary key, amount numeric not null)", [], "ledger");
+  const { password } = JSON.parse(fs.readFileSync(path.resolve(".test-data/e2e-store/store.json"), "utf8")) as {
+    password: string;
+  };
+  store = new pg.Client({
+    connectionString: `postgres://postgres:${encodeURIComponent(password)}@localhost:${
+      process.env.E2E_STORE_PORT ?? "54431"
+    }/retrace`,
+  });
+  await store.connect();
+});
+
+test.afterAll(async () => {
+  await store?.end();
+  await source?.stop();
+});
+
+async function shoot(page: Page, name: string, testInfo: { outputPath(name: string): string }) {
+  const file = `${name}.png`;
+  await page.screenshot({ path: testInfo.outputPath(file), fullPage: true });
+  try {
+    fs.mkdirSync("/work/shots/seals", { recursive: true });
+    await page.screenshot({ path: path.join("/work/shots/seals", file), fullPage: true });
+  } catch {
+    // Only the test's output directory, then.
+  }
+}
+
+test("Verify on the database page: passes on the untouched trail, names an edited change", async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(240_000);
+  await signIn(page.request);
+  const connected = await page.request.post("/api/databases", {
+    data: {
+      host: "localhost",
+      port: source.port,
+      database: "ledger",
+      username: "postgres",
+      password: source.password,
+      environment: "production",
+      tables: ["public.entries"],
+    },
+  });
+  expect(connected.status()).toBe(201);
+  const { database } = (await connected.json()) as { database: { id: string } };
+  await source.query("insert into public.entries values (1, 10.50), (2, 20), (3, 30)", [], "ledger");
+  await source.query("update public.entries set amount = 21 where id = 2", [], "ledger");
+
+  // Stored and sealed (the worker seals within seconds of storing).
+  await expect
+    .poll(
+      async () => {
+        const { rows } = await store.query<{ n: number }>(
+          "select count(*)::int as n from change_seals where source_id = $1",
+          [database.id],
+        );
+        return rows[0]?.n;
+      },
+      { timeout: 60_000 },
+    )
+    .toBe(4);
+
+  const verify = page.getByRole("button", { name: "Verify", exact: true });
+  const result = page.getByTestId("verify-result");
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width: width.width, height: width.height });
+    await page.goto(`/databases/${database.id}`);
+    await expect(page.getByRole("heading", { name: "Tamper evidence" })).toBeVisible();
+    await verify.focus();
+    await page.keyboard.press("Enter");
+    await expect(result).toContainText("The trail verifies: 4 changes as sealed, up to change");
+    await shoot(page, `verify-ok-${width.name}`, testInfo);
+  }
+
+  const { rows } = await store.query<{ id: string; after: string }>(
+    `select id::text, after::text from changes where source_id = $1 order by commit_lsn, seq offset 1 limit 1`,
+    [database.id],
+  );
+  const target = rows[0];
+  if (!target) throw new Error("no change to edit");
+  await store.query(`update changes set after = '{"id":2,"amount":2000}' where id = $1`, [target.id]);
+  try {
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width: width.width, height: width.height });
+      await page.goto(`/databases/${database.id}`);
+      await verify.click();
+      await expect(result).toContainText("A change was altered after it was sealed.");
+      await expect(result).toContainText(`Change ${target.id} (entries, key`);
+      await expect(result.getByRole("link", { name: `Open change ${target.id}` })).toHaveAttribute(
+        "href",
+        `/changes/${target.id}`,
+      );
+      await shoot(page, `verify-altered-${width.name}`, testInfo);
+    }
+  } finally {
+    await store.query("update changes set after = $2::json where id = $1", [target.id, target.after]);
+  }
+  await page.goto(`/databases/${database.id}`);
+  await verify.click();
+  await expect(result).toContainText("The trail verifies: 4 changes");
+
+  // Each run is in the audit log.
+  const audit = (await (await page.request.get("/api/audit?action=database.verify")).json()) as {
+    events: { action: string }[];
+  };
+  expect(audit.events.length).toBeGreaterThanOrEqual(5);
+
+  const removed = await page.request.delete(`/api/databases/${database.id}`);
+  expect(removed.status()).toBe(200);
+});

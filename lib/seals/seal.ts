@@ -1,0 +1,130 @@
+import type pg from "pg";
+import { chainHash, changeDigest, GENESIS, SEALED_COLUMNS_SQL, signCheckpoint, type SealedChange } from "./chain";
+
+export const DEFAULT_SEAL_BATCH = 1_000;
+
+/**
+ * Seals the next (at most `limit`) stored changes of a source past its chain head, in commit order
+ * ((commit_lsn, seq): one worker writes a source, in commit order), in one store transaction: one
+ * change_seals row each and one signed checkpoint for the batch. A per-source advisory lock keeps two
+ * workers from sealing the same source at once. Returns how many changes it sealed.
+ */
+export async function sealNextBatch(
+  pool: pg.Pool,
+  sourceId: string,
+  secret: string,
+  limit = DEFAULT_SEAL_BATCH,
+): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    try {
+      await client.query("select pg_advisory_xact_lock(hashtextextended('retrace-seal:' || $1, 0))", [sourceId]);
+      const head = await client.query<{ position: string; commit_lsn: string; seq: number; hash: string }>(
+        `select position::text, commit_lsn::text, seq, hash from seal_checkpoints
+         where source_id = $1 order by seal_checkpoints.position desc limit 1`,
+        [sourceId],
+      );
+      const last = head.rows[0];
+      const next = await client.query<SealedChange>(
+        `select ${SEALED_COLUMNS_SQL} from changes
+         where source_id = $1 and ($2::pg_lsn is null or (commit_lsn, seq) > ($2::pg_lsn, $3::int))
+         order by commit_lsn, seq limit $4`,
+        [sourceId, last?.commit_lsn ?? null, last?.seq ?? 0, limit],
+      );
+      if (next.rows.length === 0) {
+        await client.query("commit");
+        return 0;
+      }
+      let position = BigInt(last?.position ?? "0");
+      let hash = last?.hash ?? GENESIS;
+      const rows = {
+        position: [] as string[],
+        changeId: [] as string[],
+        lsn: [] as string[],
+        seq: [] as number[],
+        table: [] as string[],
+        key: [] as (string | null)[],
+        digest: [] as string[],
+        hash: [] as string[],
+      };
+      for (const change of next.rows) {
+        position += 1n;
+        const digest = changeDigest(change);
+        hash = chainHash(hash, digest);
+        rows.position.push(position.toString());
+        rows.changeId.push(change.id);
+        rows.lsn.push(change.commit_lsn);
+        rows.seq.push(change.seq);
+        rows.table.push(change.table);
+        rows.key.push(change.primary_key);
+        rows.digest.push(digest);
+        rows.hash.push(hash);
+      }
+      await client.query(
+        `insert into change_seals (source_id, position, change_id, commit_lsn, seq, "table", primary_key, digest, hash)
+         select $1, * from unnest($2::bigint[], $3::bigint[], $4::pg_lsn[], $5::int[], $6::text[], $7::text[],
+                                  $8::text[], $9::text[])`,
+        [sourceId, rows.position, rows.changeId, rows.lsn, rows.seq, rows.table, rows.key, rows.digest, rows.hash],
+      );
+      const end = next.rows[next.rows.length - 1];
+      if (!end) throw new Error("no change to seal");
+      const checkpoint = {
+        sourceId,
+        position: position.toString(),
+        changeId: end.id,
+        commitLsn: end.commit_lsn,
+        seq: end.seq,
+        hash,
+      };
+      await client.query(
+        `insert into seal_checkpoints (source_id, position, change_id, commit_lsn, seq, committed_at, hash, signature)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          sourceId,
+          checkpoint.position,
+          end.id,
+          end.commit_lsn,
+          end.seq,
+          end.committed_at,
+          hash,
+          signCheckpoint(checkpoint, secret),
+        ],
+      );
+      await client.query("commit");
+      return next.rows.length;
+    } catch (error) {
+      await client.query("rollback").catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Seals every source's stored changes up to now, batch by batch. Returns how many it sealed. With `duty` under 1,
+ * it rests after each full batch (more waiting) so that it seals at most that fraction of the time: the worker
+ * that seals also ingests, on the same cores, and ingest comes first.
+ */
+export async function sealAll(
+  pool: pg.Pool,
+  secret: string,
+  options: { batch?: number; stopping?: () => boolean; duty?: number } = {},
+): Promise<number> {
+  const duty = Math.min(1, Math.max(0.01, options.duty ?? 1));
+  const listed = await pool.query<{ id: string }>("select id::text from sources order by created_at");
+  let total = 0;
+  for (const { id } of listed.rows) {
+    for (;;) {
+      if (options.stopping?.()) return total;
+      const started = performance.now();
+      const sealed = await sealNextBatch(pool, id, secret, options.batch ?? DEFAULT_SEAL_BATCH);
+      total += sealed;
+      if (sealed < (options.batch ?? DEFAULT_SEAL_BATCH)) break;
+      const rest = ((performance.now() - started) * (1 - duty)) / duty;
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+    }
+  }
+  return total;
+}
