@@ -7,13 +7,7 @@ import type { DatabaseJson } from "@/lib/sources/api-types";
 import { fieldErrorsOf, fixOf, useUpdateDatabase, type SettingsFields } from "./api";
 import { CopyBlock } from "./copy-block";
 import { SelectField, TextField } from "./fields";
-
-const SSL_OPTIONS = [
-  { value: "prefer", label: "Prefer (SSL when the server offers it)" },
-  { value: "require", label: "Require (encrypted, certificate not verified)" },
-  { value: "verify-full", label: "Verify full (encrypted, certificate and host verified)" },
-  { value: "disable", label: "Disable (no SSL)" },
-];
+import { SSL_OPTIONS } from "./ssl-fields";
 
 /**
  * The connection's credentials and settings, edited in place. The password field starts empty and is sent only

@@ -6,7 +6,8 @@ import { useState, type ChangeEvent } from "react";
 import { classes, inputClass } from "@/components/ui/classes";
 import { SelectField } from "./fields";
 
-const SSL_OPTIONS = [
+/** The SSL modes as the connect and edit forms offer them. */
+export const SSL_OPTIONS = [
   { value: "prefer", label: "Prefer (SSL if offered, else unencrypted)" },
   { value: "require", label: "Require (encrypted, any certificate)" },
   { value: "verify-full", label: "Verify full (encrypted, certificate and host checked)" },
