@@ -3,6 +3,7 @@ import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import pg from "pg";
 import { startTestServer, type TestServer } from "../test/support/postgres";
+import { removeDatabaseAndStop } from "./support/connect";
 import { signIn } from "./support/sign-in";
 
 /**
@@ -121,13 +122,7 @@ test.beforeAll(async ({ playwright }, testInfo) => {
 });
 
 test.afterAll(async ({ playwright }, testInfo) => {
-  if (databaseId) {
-    const request = await playwright.request.newContext({ baseURL: testInfo.project.use.baseURL });
-    await signIn(request);
-    expect((await request.delete(`/api/databases/${databaseId}`)).ok()).toBe(true);
-    await request.dispose();
-  }
-  await source?.stop();
+  await removeDatabaseAndStop(playwright, testInfo.project.use.baseURL, databaseId, source);
 });
 
 test.beforeEach(async ({ page }) => {

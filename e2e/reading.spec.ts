@@ -1,7 +1,7 @@
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { startTestServer, type TestServer } from "../test/support/postgres";
 import { checkPage, WIDTHS } from "./support/layout";
-import { connectDatabase } from "./support/connect";
+import { connectDatabase, removeDatabaseAndStop } from "./support/connect";
 import { signIn } from "./support/sign-in";
 
 /**
@@ -76,13 +76,7 @@ test.beforeAll(async ({ playwright }, testInfo) => {
 });
 
 test.afterAll(async ({ playwright }, testInfo) => {
-  if (databaseId) {
-    const request = await playwright.request.newContext({ baseURL: testInfo.project.use.baseURL });
-    await signIn(request);
-    expect((await request.delete(`/api/databases/${databaseId}`)).ok()).toBe(true);
-    await request.dispose();
-  }
-  await source?.stop();
+  await removeDatabaseAndStop(playwright, testInfo.project.use.baseURL, databaseId, source);
 });
 
 test.beforeEach(async ({ page }) => {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { startTestServer, type TestServer } from "../test/support/postgres";
-import { connectDatabase } from "./support/connect";
+import { connectDatabase, removeDatabaseAndStop } from "./support/connect";
 import { signIn } from "./support/sign-in";
 
 /**
@@ -66,13 +66,7 @@ test.beforeAll(async ({ playwright }, testInfo) => {
 });
 
 test.afterAll(async ({ playwright }, testInfo) => {
-  if (databaseId) {
-    const request = await playwright.request.newContext({ baseURL: testInfo.project.use.baseURL });
-    await signIn(request);
-    expect((await request.delete(`/api/databases/${databaseId}`)).ok()).toBe(true);
-    await request.dispose();
-  }
-  await source?.stop();
+  await removeDatabaseAndStop(playwright, testInfo.project.use.baseURL, databaseId, source);
 });
 
 test.beforeEach(async ({ page }) => {
