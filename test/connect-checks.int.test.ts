@@ -24,6 +24,7 @@ let full: TestServer;
 let certDir = "";
 let caPem = "";
 let otherCaPem = "";
+let tlsDatabaseId = "";
 let token = "";
 let routes: {
   list: typeof import("../app/api/databases/route");
@@ -302,6 +303,7 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
       database: { id: string; sslMode: string; sslRootCertGiven: boolean };
     };
     expect(database).toMatchObject({ sslMode: "verify-full", sslRootCertGiven: true });
+    tlsDatabaseId = database.id;
     const { rows } = await store.server.query<{ ssl_root_cert: string }>(
       "select ssl_root_cert from sources where id = $1",
       [database.id],
@@ -345,6 +347,45 @@ describe("TLS: a server that requires it, with a certificate from a self-signed 
     } finally {
       await worker.stop();
     }
+  });
+});
+
+describe("editing the CA certificate of a connected database", () => {
+  const storedCa = async () => {
+    if (!web) throw new Error("no store");
+    const { rows } = await web.server.query<{ ssl_root_cert: string | null }>(
+      "select ssl_root_cert from sources where id = $1",
+      [tlsDatabaseId],
+      "retrace",
+    );
+    return rows[0]?.ssl_root_cert;
+  };
+  const patch = (body: unknown) =>
+    routes.one.PATCH(request("PATCH", `/api/databases/${tlsDatabaseId}`, body), {
+      params: Promise.resolve({ id: tlsDatabaseId }),
+    });
+
+  it("refuses another CA (the checks fail) and a private key (400), keeping the CA that works", async () => {
+    expect(tlsDatabaseId).not.toBe("");
+    const other = await patch({ sslRootCert: otherCaPem });
+    expect(other.status).toBe(422);
+    expect(JSON.stringify(await other.json())).toMatch(/certificate/i);
+    expect(await storedCa()).toBe(caPem.trim());
+
+    const key = await patch({ sslRootCert: "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----" });
+    expect(key.status).toBe(400);
+    expect(JSON.stringify(await key.json())).toMatch(/private key/);
+    expect(await storedCa()).toBe(caPem.trim());
+  });
+
+  it("saves a CA that verifies the server, and verify-full without one is refused", async () => {
+    const same = await patch({ sslRootCert: `${caPem.trim()}\n` });
+    expect(same.status).toBe(200);
+    expect(await storedCa()).toBe(caPem.trim());
+
+    const none = await patch({ sslRootCert: null });
+    expect(none.status).toBe(422);
+    expect(await storedCa()).toBe(caPem.trim());
   });
 });
 
