@@ -37,13 +37,17 @@ function storeUrl(sslmode: string, host = "localhost"): string {
 }
 
 /** A superuser query on the TLS-only store server (encrypted, certificate not checked). */
-async function adminQuery<T extends pg.QueryResultRow>(sql: string, database = "retrace"): Promise<T[]> {
+async function adminQuery<T extends pg.QueryResultRow>(
+  sql: string,
+  database = "retrace",
+  as?: { user: string; password: string },
+): Promise<T[]> {
   if (!store) throw new Error("store not started");
   const client = new pg.Client({
     host: "localhost",
     port: store.port,
-    user: "postgres",
-    password: store.password,
+    user: as?.user ?? "postgres",
+    password: as?.password ?? store.password,
     database,
     ssl: { rejectUnauthorized: false },
   });
@@ -85,12 +89,16 @@ beforeAll(async () => {
     startTestServer({ flags: certificates.serverFlags }),
     startTestServer({ flags: ["-c", "track_commit_timestamp=on"] }),
   ]);
+  // A managed service's admin user: it may create roles and databases, and is no superuser (RDS's master user,
+  // Cloud SQL's postgres, Neon's owner role). It runs the README's SQL for the store's role, statement by statement.
   await adminQuery(
-    `create role ${ROLE} with login nosuperuser nocreatedb nocreaterole noreplication nobypassrls
-       password '${ROLE_PASSWORD}'`,
+    "create role provider_admin with login createdb createrole password 'provider-admin-pw'",
     "postgres",
   );
-  await adminQuery(`create database retrace owner ${ROLE}`, "postgres");
+  const providerAdmin = { user: "provider_admin", password: "provider-admin-pw" };
+  await adminQuery(`create role ${ROLE} login password '${ROLE_PASSWORD}'`, "postgres", providerAdmin);
+  await adminQuery(`grant ${ROLE} to current_user`, "postgres", providerAdmin);
+  await adminQuery(`create database retrace owner ${ROLE}`, "postgres", providerAdmin);
   await source.createDatabase("app");
   await source.query(
     "create table public.accounts (id int primary key, owner text not null, balance numeric(30, 10))",
@@ -132,13 +140,17 @@ describe("a managed store: TLS only, a role that is no superuser", () => {
       rolreplication: false,
       rolbypassrls: false,
     });
+    const [database] = await adminQuery<{ owner: string }>(
+      "select pg_get_userbyid(datdba) as owner from pg_database where datname = 'retrace'",
+    );
+    expect(database?.owner).toBe(ROLE);
     const memberships = await adminQuery(
       `select 1 from pg_auth_members m join pg_roles r on r.oid = m.member where r.rolname = '${ROLE}'`,
     );
     expect(memberships).toEqual([]);
   });
 
-  it("refuses a wrong CA, another host name and plain TLS-less connections, writing nothing", async () => {
+  it("refuses a wrong CA, a host name not in the certificate and a plain connection, writing nothing", async () => {
     if (!certificates) throw new Error("no certificates");
     process.env.RETRACE_STORE_SSL_ROOT_CERT = certificates.otherCaFile;
     const wrongCa = await migrateStore(storeUrl("verify-full")).then(
