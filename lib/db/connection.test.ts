@@ -2,7 +2,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { explainStoreError, StoreConnectionError, storeClientConfig, storeTls } from "./connection";
+import {
+  explainStoreError,
+  StoreConnectionError,
+  storeClientConfig,
+  storeTls,
+  withAbsoluteTlsFiles,
+} from "./connection";
 
 const BASE = "postgres://retrace:S3cret-pass@db.example.com:5432/retrace";
 let dir = "";
@@ -95,6 +101,18 @@ describe("storeClientConfig", () => {
   it("binds the password exchange to the TLS session when channel_binding asks for it", () => {
     expect(storeClientConfig(`${BASE}?sslmode=require&channel_binding=require`, "web").enableChannelBinding).toBe(true);
     expect(storeClientConfig(`${BASE}?sslmode=require`, "web").enableChannelBinding).toBeUndefined();
+  });
+});
+
+describe("withAbsoluteTlsFiles", () => {
+  it("makes the files the URL names absolute, for processes started elsewhere, and leaves the rest as it is", () => {
+    const url = `${BASE}?sslmode=verify-full&sslrootcert=certs/ca.pem&sslcert=/etc/client.crt&application_name=x`;
+    const params = new URL(withAbsoluteTlsFiles(url)).searchParams;
+    expect(params.get("sslrootcert")).toBe(path.resolve("certs/ca.pem"));
+    expect(params.get("sslcert")).toBe("/etc/client.crt");
+    expect(params.get("application_name")).toBe("x");
+    expect(withAbsoluteTlsFiles(`${BASE}?sslrootcert=system`)).toBe(`${BASE}?sslrootcert=system`);
+    expect(withAbsoluteTlsFiles(BASE)).toBe(BASE);
   });
 });
 

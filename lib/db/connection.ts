@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 import type pg from "pg";
 import { env } from "../env";
 
@@ -122,6 +123,22 @@ export function storeClientConfig(url: string, applicationName: string): pg.Clie
       ? { enableChannelBinding: true }
       : {}),
   };
+}
+
+/**
+ * DATABASE_URL with the files it names (sslrootcert, sslcert, sslkey) made absolute against this process's working
+ * directory: the command line runs web and worker in the project's directory, not the operator's.
+ */
+export function withAbsoluteTlsFiles(url: string): string {
+  const parsed = parseUrl(url);
+  let changed = false;
+  for (const name of ["sslrootcert", "sslcert", "sslkey"]) {
+    const file = parsed.searchParams.get(name);
+    if (!file || file === "system" || path.isAbsolute(file)) continue;
+    parsed.searchParams.set(name, path.resolve(file));
+    changed = true;
+  }
+  return changed ? parsed.toString() : url;
 }
 
 /** host:port and user of the store, for messages (never the password). */
