@@ -234,6 +234,16 @@ describe("a managed store: TLS only, a role that is no superuser", () => {
         "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()",
       );
       expect(rows[0]?.ssl).toBe(true);
+      // Direct TLS negotiation (PostgreSQL 17 and later), verified the same way.
+      const direct = connectStore(`${storeUrl("verify-full")}&sslnegotiation=direct`, { max: 1 });
+      try {
+        const { rows: directRows } = await direct.pool.query<{ ssl: boolean }>(
+          "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
+        );
+        expect(directRows[0]?.ssl).toBe(true);
+      } finally {
+        await direct.pool.end();
+      }
       // sslmode=require encrypts without checking the certificate, as libpq's does (no CA given).
       delete process.env.RETRACE_STORE_SSL_ROOT_CERT;
       const unverified = connectStore(storeUrl("require"), { max: 1 });

@@ -98,6 +98,13 @@ describe("storeClientConfig", () => {
     );
   });
 
+  it("keeps direct TLS negotiation with the TLS options set here, and only with TLS", () => {
+    const config = storeClientConfig(`${BASE}?sslmode=require&sslnegotiation=direct`, "web");
+    expect(config).toMatchObject({ sslnegotiation: "direct", ssl: { rejectUnauthorized: false } });
+    expect(new URL(config.connectionString ?? "").searchParams.has("sslnegotiation")).toBe(false);
+    expect(() => storeClientConfig(`${BASE}?sslnegotiation=direct`, "web")).toThrow(/needs sslmode=require/);
+  });
+
   it("binds the password exchange to the TLS session when channel_binding asks for it", () => {
     expect(storeClientConfig(`${BASE}?sslmode=require&channel_binding=require`, "web").enableChannelBinding).toBe(true);
     expect(storeClientConfig(`${BASE}?sslmode=require`, "web").enableChannelBinding).toBeUndefined();

@@ -19,7 +19,16 @@ export type StoreCa = { file: string; from: "sslrootcert" | "RETRACE_STORE_SSL_R
 export type StoreTls = { mode: StoreSslMode; ca: StoreCa };
 
 /** Connection parameters this module reads itself; the rest of the URL goes to node-postgres untouched. */
-const TLS_PARAMS = ["sslmode", "sslrootcert", "sslcert", "sslkey", "ssl", "uselibpqcompat", "channel_binding"];
+const TLS_PARAMS = [
+  "sslmode",
+  "sslrootcert",
+  "sslcert",
+  "sslkey",
+  "ssl",
+  "sslnegotiation",
+  "uselibpqcompat",
+  "channel_binding",
+];
 
 /** A store that cannot be opened as configured, or answers the connection with an error; never carries a secret. */
 export class StoreConnectionError extends Error {
@@ -113,10 +122,19 @@ export function storeClientConfig(url: string, applicationName: string): pg.Clie
   const tls = storeTls(url);
   const ssl = sslOptions(tls, params);
   const channelBinding = params.get("channel_binding");
+  // Left in the URL, node-postgres would turn TLS on with its own verification, over the options set here.
+  const negotiation = params.get("sslnegotiation");
+  if (negotiation !== null && negotiation !== "postgres" && negotiation !== "direct") {
+    throw new StoreConnectionError("DATABASE_URL: sslnegotiation must be postgres or direct");
+  }
+  if (negotiation === "direct" && ssl === false) {
+    throw new StoreConnectionError("DATABASE_URL: sslnegotiation=direct needs sslmode=require or stronger");
+  }
   for (const name of TLS_PARAMS) parsed.searchParams.delete(name);
   return {
     connectionString: parsed.toString(),
     ssl,
+    ...(negotiation === "direct" ? { sslnegotiation: "direct" as const } : {}),
     application_name: applicationName,
     // SCRAM-SHA-256-PLUS when the server offers it: the password exchange is bound to this TLS session.
     ...(ssl !== false && (channelBinding === "require" || channelBinding === "prefer")
