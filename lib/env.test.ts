@@ -20,6 +20,7 @@ beforeEach(() => {
     "RETRACE_ALLOW_LOCAL_SOURCES",
     "RETRACE_ALLOW_SOCKET_SOURCES",
     "RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS",
+    "RETRACE_STORE_SSL_ROOT_CERT",
   ]) {
     delete process.env[key];
   }
@@ -80,5 +81,14 @@ describe("env", () => {
     process.env.WORKER_METRICS_PORT = "70000";
     const env = await freshEnv();
     expect(() => env.worker).toThrow(/RETRACE_SECRET: .*32 characters[\s\S]*WORKER_METRICS_PORT/);
+  });
+
+  it("reads the store's CA file at every read, and hands it on from the CLI as an absolute path", async () => {
+    const env = await freshEnv();
+    expect(env.store).toEqual({ RETRACE_STORE_SSL_ROOT_CERT: undefined });
+    expect(env.cli.storeRootCert).toBeUndefined();
+    process.env.RETRACE_STORE_SSL_ROOT_CERT = "certs/store-ca.pem";
+    expect(env.store.RETRACE_STORE_SSL_ROOT_CERT).toBe("certs/store-ca.pem");
+    expect((await freshEnv()).cli.storeRootCert).toBe(path.resolve("certs/store-ca.pem"));
   });
 });

@@ -53,8 +53,14 @@ const cliSchema = z
     NEXT_TELEMETRY_DISABLED: z.string().default("1"),
     // Passed on to web and worker; with the embedded store it defaults to true (`sourcesSchema`).
     RETRACE_ALLOW_LOCAL_SOURCES: z.string().optional(),
+    // Passed on to web and worker as an absolute path: they run in the project's directory, not the caller's.
+    RETRACE_STORE_SSL_ROOT_CERT: z.string().trim().min(1).optional(),
   })
-  .transform(({ RETRACE_DATA_DIR, ...rest }) => ({ ...rest, dataDir: path.resolve(RETRACE_DATA_DIR) }));
+  .transform(({ RETRACE_DATA_DIR, RETRACE_STORE_SSL_ROOT_CERT, ...rest }) => ({
+    ...rest,
+    dataDir: path.resolve(RETRACE_DATA_DIR),
+    storeRootCert: RETRACE_STORE_SSL_ROOT_CERT ? path.resolve(RETRACE_STORE_SSL_ROOT_CERT) : undefined,
+  }));
 
 /** "true"/"1"/"yes" or "false"/"0"/"no" (any case); anything else is an error naming the variable. */
 const flag = (name: string) =>
@@ -81,7 +87,17 @@ const sourcesSchema = z.object({
   RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3_600).default(10),
 });
 
+/**
+ * TLS to the store (lib/db/connection.ts), for every process that opens it: web, worker, CLI and migrations. The
+ * mode comes from DATABASE_URL's `sslmode`; this names the CA file that verifies the store's certificate (what
+ * `sslrootcert` in the URL also names; the URL wins). Parsed at each read, so a test can change it between cases.
+ */
+const storeSchema = z.object({
+  RETRACE_STORE_SSL_ROOT_CERT: z.string().trim().min(1, "RETRACE_STORE_SSL_ROOT_CERT must be a file path").optional(),
+});
+
 export type LogEnv = z.infer<typeof logSchema>;
+export type StoreEnv = z.infer<typeof storeSchema>;
 export type SourcesEnv = z.infer<typeof sourcesSchema>;
 export type WebEnv = z.infer<typeof webSchema>;
 export type WorkerEnv = z.infer<typeof workerSchema>;
@@ -113,6 +129,10 @@ export const env = {
   /** Parsed at each read (cheap), so a test can change it between cases. */
   get sources(): SourcesEnv {
     return parse(sourcesSchema);
+  },
+  /** Parsed at each read (cheap), so a test can change it between cases. */
+  get store(): StoreEnv {
+    return parse(storeSchema);
   },
   get web(): WebEnv {
     return readWeb();

@@ -1,10 +1,7 @@
-import { execFileSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startTestServer, startWebStore, type TestServer } from "./support/postgres";
+import { makeCertificates, type TestCertificates } from "./support/tls";
 import { waitFor } from "./support/wait";
 
 /**
@@ -21,7 +18,7 @@ const PASSWORD = "Tls-User-Pa55word";
 let web: Awaited<ReturnType<typeof startWebStore>> | undefined;
 let tls: TestServer;
 let full: TestServer;
-let certDir = "";
+let certificates: TestCertificates | undefined;
 let caPem = "";
 let otherCaPem = "";
 let tlsDatabaseId = "";
@@ -53,90 +50,6 @@ async function check(body: Record<string, unknown>): Promise<CheckBody> {
 }
 
 const byId = (body: { checks: Check[] }, id: string) => body.checks.find((c) => c.id === id);
-
-function openssl(...args: string[]): void {
-  execFileSync("openssl", args, { cwd: certDir, stdio: "pipe" });
-}
-
-/** A CA and a server certificate it signed for "localhost" only; and a second, unrelated CA. */
-function makeCertificates(): void {
-  certDir = fs.mkdtempSync(path.join(os.tmpdir(), "retrace-tls-"));
-  fs.chmodSync(certDir, 0o755);
-  const days = ["-days", "2"];
-  openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    ...days,
-    "-subj",
-    "/CN=Retrace Test CA",
-  );
-  openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "other.key",
-    "-out",
-    "other.crt",
-    ...days,
-    "-subj",
-    "/CN=Other CA",
-  );
-  openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=localhost",
-  );
-  fs.writeFileSync(path.join(certDir, "san.ext"), "subjectAltName=DNS:localhost\n");
-  openssl(
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.crt",
-    ...days,
-    "-extfile",
-    "san.ext",
-  );
-  // Only TLS connections, from anywhere local.
-  fs.writeFileSync(
-    path.join(certDir, "pg_hba.conf"),
-    "hostssl all all 127.0.0.1/32 scram-sha-256\nhostssl all all ::1/128 scram-sha-256\n",
-  );
-  for (const file of fs.readdirSync(certDir)) fs.chmodSync(path.join(certDir, file), 0o644);
-  const key = path.join(certDir, "server.key");
-  fs.chmodSync(key, 0o600);
-  // The server runs as the postgres OS user when the tests run as root; the key must be its own.
-  if (process.getuid?.() === 0) {
-    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
-    fs.chownSync(key, uid, gid);
-  }
-  caPem = fs.readFileSync(path.join(certDir, "ca.crt"), "utf8");
-  otherCaPem = fs.readFileSync(path.join(certDir, "other.crt"), "utf8");
-}
 
 /** A superuser query on the TLS-only server (encrypted, certificate not checked). */
 async function tlsQuery(sql: string, database = "postgres"): Promise<pg.QueryResult> {
@@ -180,21 +93,11 @@ const fullBody = (overrides: Record<string, unknown> = {}) => ({
 });
 
 beforeAll(async () => {
-  makeCertificates();
+  certificates = makeCertificates();
+  ({ caPem, otherCaPem } = certificates);
   [web, tls, full] = await Promise.all([
     startWebStore(SECRET),
-    startTestServer({
-      flags: [
-        "-c",
-        "ssl=on",
-        "-c",
-        `ssl_cert_file=${path.join(certDir, "server.crt")}`,
-        "-c",
-        `ssl_key_file=${path.join(certDir, "server.key")}`,
-        "-c",
-        `hba_file=${path.join(certDir, "pg_hba.conf")}`,
-      ],
-    }),
+    startTestServer({ flags: certificates.serverFlags }),
     // Room for one replication slot only, which the test fills.
     startTestServer({ flags: ["-c", "max_replication_slots=1"] }),
   ]);
@@ -235,7 +138,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled([web?.close(), tls?.stop(), full?.stop()]);
-  if (certDir) fs.rmSync(certDir, { recursive: true, force: true });
+  certificates?.remove();
 });
 
 describe("TLS: a server that requires it, with a certificate from a self-signed CA", () => {

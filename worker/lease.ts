@@ -1,6 +1,7 @@
 // Hand-written on purpose, a measured choice: one advisory lock on its own store connection, which the server
 // releases when a worker dies, even by SIGKILL (takeover in 1.5-5 s, worker/faults.int.test.ts). Keep it.
 import pg from "pg";
+import { storeClientConfig } from "../lib/db/connection";
 import { leaseKey } from "../lib/sources/lease";
 
 /**
@@ -20,11 +21,7 @@ export class Lease {
 
   /** Null when another worker holds the source. `onLost` fires if the connection dies. */
   static async acquire(databaseUrl: string, sourceId: string, onLost: (error: Error) => void): Promise<Lease | null> {
-    const client = new pg.Client({
-      connectionString: databaseUrl,
-      application_name: "retrace-worker-lease",
-      keepAlive: true,
-    });
+    const client = new pg.Client({ ...storeClientConfig(databaseUrl, "retrace-worker-lease"), keepAlive: true });
     let lease: Lease | null = null;
     const lost = (error: Error) => {
       if (!lease || lease.released || lease.lost) return;

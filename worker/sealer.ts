@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Logger } from "pino";
+import { storeClientConfig } from "../lib/db/connection";
 import { sealAll } from "../lib/seals/seal";
 
 export type Sealer = { stop(): Promise<void> };
@@ -16,7 +17,7 @@ export function startSealer(options: {
   /** The most of its time it spends sealing while behind (default 0.2: ingest comes first). */
   duty?: number;
 }): Sealer {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 1, application_name: "retrace-sealer" });
+  const pool = new pg.Pool({ ...storeClientConfig(options.databaseUrl, "retrace-sealer"), max: 1 });
   pool.on("error", () => undefined);
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;

@@ -35,7 +35,9 @@ Commands:
   help                      Show this help.
 
 Environment:
-  DATABASE_URL         PostgreSQL store to use (default: embedded store in RETRACE_DATA_DIR)
+  DATABASE_URL         PostgreSQL store to use (default: embedded store in RETRACE_DATA_DIR);
+                       TLS from its sslmode: disable, require, verify-ca, verify-full
+  RETRACE_STORE_SSL_ROOT_CERT   CA file (PEM) that verifies the store's certificate
   RETRACE_DATA_DIR     Data directory for the embedded store and the secret (default: .retrace)
   RETRACE_STORE_PORT   Port of the embedded store (default: 54329)
   RETRACE_SECRET       Instance secret (default: generated into RETRACE_DATA_DIR/secret)
@@ -110,6 +112,7 @@ async function serve(parts: { web: boolean; worker: boolean }): Promise<number> 
       PORT: String(env.PORT),
       NEXT_TELEMETRY_DISABLED: env.NEXT_TELEMETRY_DISABLED,
       RETRACE_ALLOW_LOCAL_SOURCES: localSources(store),
+      ...(env.storeRootCert ? { RETRACE_STORE_SSL_ROOT_CERT: env.storeRootCert } : {}),
     };
     const build = parts.web && !stopping ? webBuildState() : "current";
     if (build !== "current") {

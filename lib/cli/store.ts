@@ -1,3 +1,4 @@
+import { withAbsoluteTlsFiles } from "../db/connection";
 import { env as processEnv, type CliEnv } from "../env";
 import { startEmbeddedStore } from "../store/embedded";
 import { resolveSecret } from "../store/secret";
@@ -19,7 +20,8 @@ export async function resolveStore(log: (line: string) => void): Promise<Resolve
   const env = processEnv.cli;
   const secret = resolveSecret(env.dataDir, env.RETRACE_SECRET);
   if (env.DATABASE_URL) {
-    return { env, url: env.DATABASE_URL, secret, embedded: false, release: async () => {} };
+    const url = withAbsoluteTlsFiles(env.DATABASE_URL);
+    return { env, url, secret, embedded: false, release: async () => {} };
   }
   const server = await startEmbeddedStore({
     dataDir: env.dataDir,

@@ -1,17 +1,15 @@
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import type { Duplex } from "node:stream";
 import pg from "pg";
+import { storeClientConfig } from "./connection";
 import * as schema from "./schema";
 
 export type Db = NodePgDatabase<typeof schema>;
 export type Store = { db: Db; pool: pg.Pool };
 
 export function connectStore(url: string, options: { max?: number; name?: string } = {}): Store {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.max ?? 10,
-    application_name: options.name ?? "retrace",
-  });
+  // DATABASE_URL's TLS parameters mean what libpq says they mean (lib/db/connection.ts).
+  const pool = new pg.Pool({ ...storeClientConfig(url, options.name ?? "retrace"), max: options.max ?? 10 });
   // A client that loses its server (store restart, network cut) must not crash the process.
   // pg-pool listens for errors only on idle clients; a checked-out client whose connection
   // drops emits 'error' with no listener, so every client gets one. The query in flight

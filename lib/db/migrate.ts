@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { connectStore } from "./client";
+import { explainStoreError } from "./connection";
 
 /**
  * The project's drizzle/ folder: the nearest one above this module, which is lib/db/ in the source
@@ -18,13 +19,21 @@ function migrationsFolder(): string {
   }
 }
 
-/** Applies the generated migrations in drizzle/. Safe to run concurrently from web and worker. */
+/**
+ * Applies the generated migrations in drizzle/. Safe to run concurrently from web and worker. It is the first
+ * thing every process does with the store, so a store it cannot open or use fails here with what to change
+ * (lib/db/connection.ts explainStoreError). Needs no superuser: the role owns the database, or has CREATE on it
+ * (for the `drizzle` schema that records the migrations) and on schema public (README, "Running the store on a
+ * managed PostgreSQL").
+ */
 export async function migrateStore(url: string): Promise<void> {
   const { db, pool } = connectStore(url, { max: 1, name: "retrace-migrate" });
   try {
     // The advisory lock serialises concurrent start-ups (web and worker both migrate).
     await pool.query("select pg_advisory_lock(7365281001)");
     await migrate(db, { migrationsFolder: migrationsFolder() });
+  } catch (error) {
+    throw explainStoreError(error, url);
   } finally {
     await pool.end();
   }
