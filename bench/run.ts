@@ -91,6 +91,10 @@ async function main(): Promise<number> {
         servers = await startBenchServers();
       }
       scale = await runScale(servers, options.scale, (line) => log(`  ${line}`));
+      if (scale.refused && scale.steps.length === 0) {
+        console.error(`\n${scale.refused}\n`);
+        if (options.only.length === 1) return 1; // nothing measured: results.json stays as it was
+      }
     }
 
     const runtimeSeconds = Math.round((performance.now() - began) / 1000);

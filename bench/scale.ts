@@ -168,6 +168,11 @@ async function storeChunk(
   expected: number,
   result: ScaleResult,
 ): Promise<{ ingest: ChunkIngest; peakMb: number }> {
+  // The last worker's streams must be gone, or their slots would count as this one's.
+  for (let waited = 0; (await activeSlots(servers)) > 0; waited += 100) {
+    if (waited > 30_000) throw new Error("the source's slots are still in use 30 s after the worker stopped");
+    await sleep(100);
+  }
   const worker = spawnWorker(servers.storeUrl, "scale-chunk");
   const spawned = performance.now();
   let streamingAt: number | null = null;
