@@ -39,7 +39,8 @@ begin
                       from generate_series($1, $1 + 599) i', name) using next_id;
     get diagnostics written = row_count;
     execute format('update %I set %s where id between $1 - 1350 and $1 - 1001', name,
-                   case when (t + offset_tx) % 2 = 0 then 'amount = amount + 1' else 'status = ''paid''' end) using next_id;
+                   case when (t + offset_tx) % 2 = 0 then 'amount = amount + 1' else 'status = ''paid''' end)
+      using next_id;
     get diagnostics n = row_count;
     written := written + n;
     execute format('delete from %I where id between $1 - 3000 and $1 - 2951', name) using next_id;
