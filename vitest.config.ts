@@ -14,7 +14,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "unit",
-          include: ["lib/**/*.test.ts", "worker/**/*.test.ts", "sdk/**/*.test.ts"],
+          include: ["lib/**/*.test.ts", "worker/**/*.test.ts", "sdk/**/*.test.ts", "bench/**/*.test.ts"],
           exclude: ["**/*.int.test.ts"],
         },
       },

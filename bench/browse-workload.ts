@@ -39,7 +39,8 @@ begin
                       from generate_series($1, $1 + 599) i', name) using next_id;
     get diagnostics written = row_count;
     execute format('update %I set %s where id between $1 - 1350 and $1 - 1001', name,
-                   case when t % 2 = 0 then 'amount = amount + 1' else 'status = ''paid''' end) using next_id;
+                   case when (t + offset_tx) % 2 = 0 then 'amount = amount + 1' else 'status = ''paid''' end)
+      using next_id;
     get diagnostics n = row_count;
     written := written + n;
     execute format('delete from %I where id between $1 - 3000 and $1 - 2951', name) using next_id;
@@ -110,61 +111,111 @@ async function registerBrowseSource(
 
 export type BrowseWorkload = { changes: number; transactions: number; generateSeconds: number; sourceIds: string[] };
 
-async function written(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>("select n::text as n from browse_written");
-  return Number(rows[0]?.n ?? 0);
+/** The three source databases, provisioned and registered in the store, with a pool to each (`pools[i]`). */
+export type BrowseSources = { pools: pg.Pool[]; sourceIds: string[]; close(): Promise<void> };
+
+/** Provisions the three databases (tables, publication, generator, slot) and registers them as sources. */
+export async function provisionBrowseSources(servers: BenchServers): Promise<BrowseSources> {
+  const pools: pg.Pool[] = [];
+  const close = async () => void (await Promise.allSettled(pools.map((pool) => pool.end())));
+  try {
+    const sourceIds: string[] = [];
+    for (const source of BROWSE_SOURCES) {
+      const slot = `browse_${source.environment}`;
+      pools.push(await provisionDatabase(servers, source.database, slot));
+      sourceIds.push(await registerBrowseSource(servers, source, slot));
+    }
+    return { pools, sourceIds, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /**
- * Writes ~`changes` changes across the three databases, their transactions interleaved (the databases take turns
- * in slices, so commit times overlap), while nothing consumes; then registers the sources in the store.
+ * Writes transactions `from` to `to` (exclusive, counted per database from 0) in each database, the databases
+ * taking turns in slices so their commit times overlap; staging TRUNCATEs the rarest table at its transaction
+ * `truncateAt` (if in range). Everything happens in the source servers: the bench holds nothing per change.
  */
+export async function writeBrowseTransactions(
+  sources: BrowseSources,
+  range: { from: number; to: number; truncateAt: number },
+  log: (line: string) => void,
+): Promise<void> {
+  const slice = 50;
+  for (let done = range.from; done < range.to; done += slice) {
+    const count = Math.min(slice, range.to - done);
+    await Promise.all(
+      sources.pools.map((pool, i) =>
+        pool.query("call browse_generate($1, $2, $3)", [count, done, i === 1 ? range.truncateAt - done : -1]),
+      ),
+    );
+    if (done % 1000 === 0) log(`  ${(done * BROWSE_SOURCES.length).toLocaleString("en-US")} transactions written`);
+  }
+}
+
+/** Changes written so far in the three databases (what the trail must hold). */
+export async function writtenChanges(sources: BrowseSources): Promise<number> {
+  let total = 0;
+  for (const pool of sources.pools) {
+    const { rows } = await pool.query<{ n: string }>("select n::text as n from browse_written");
+    total += Number(rows[0]?.n ?? 0);
+  }
+  return total;
+}
+
+/** Changes per database for ~`changes` in all: whole transactions, at least one. */
+export const transactionsPerSource = (changes: number) =>
+  Math.max(1, Math.round(changes / TRANSACTION_CHANGES / BROWSE_SOURCES.length));
+
+/** Writes ~`changes` changes across the three databases while nothing consumes (their sources registered). */
 export async function generateBrowseWorkload(
   servers: BenchServers,
   changes: number,
   log: (line: string) => void,
 ): Promise<BrowseWorkload> {
-  const pools: pg.Pool[] = [];
   const began = performance.now();
+  const sources = await provisionBrowseSources(servers);
   try {
-    for (const source of BROWSE_SOURCES) {
-      pools.push(await provisionDatabase(servers, source.database, `browse_${source.environment}`));
-    }
-    const perSource = Math.max(1, Math.round(changes / TRANSACTION_CHANGES / BROWSE_SOURCES.length));
-    const slice = 50;
-    for (let done = 0; done < perSource; done += slice) {
-      const count = Math.min(slice, perSource - done);
-      const truncateAt = Math.floor(perSource / 2) - done;
-      await Promise.all(
-        pools.map((pool, i) =>
-          pool.query("call browse_generate($1, $2, $3)", [count, done, i === 1 ? truncateAt : -1]),
-        ),
-      );
-      if (done % 1000 === 0) log(`  ${(done * BROWSE_SOURCES.length).toLocaleString("en-US")} transactions written`);
-    }
-    let total = 0;
-    for (const pool of pools) total += await written(pool);
-    const sourceIds: string[] = [];
-    for (const source of BROWSE_SOURCES) {
-      sourceIds.push(await registerBrowseSource(servers, source, `browse_${source.environment}`));
-    }
+    const perSource = transactionsPerSource(changes);
+    await writeBrowseTransactions(sources, { from: 0, to: perSource, truncateAt: Math.floor(perSource / 2) }, log);
+    const total = await writtenChanges(sources);
     const generateSeconds = (performance.now() - began) / 1000;
-    return { changes: total, transactions: perSource * BROWSE_SOURCES.length, generateSeconds, sourceIds };
+    return {
+      changes: total,
+      transactions: perSource * BROWSE_SOURCES.length,
+      generateSeconds,
+      sourceIds: sources.sourceIds,
+    };
   } finally {
-    await Promise.allSettled(pools.map((pool) => pool.end()));
+    await sources.close();
   }
 }
 
-/** Waits until the store's summary counts `changes` changes (the worker writes it with the rows). */
-export async function waitUntilStored(servers: BenchServers, changes: number, stallMs: number): Promise<void> {
+/** Changes the store holds, from its summary (the worker writes it with the rows, whatever shape `changes` has). */
+export async function storedChanges(servers: BenchServers): Promise<number> {
+  const { rows } = await servers.storePool.query<{ stored: string }>(
+    "select coalesce(sum(creates + updates + deletes + truncates), 0)::text as stored from change_segments",
+  );
+  return Number(rows[0]?.stored ?? 0);
+}
+
+/**
+ * Waits until the store holds `changes` changes; throws when the count has not moved for `stallMs`, or when
+ * `check` (called at every poll, e.g. "is the worker still running") throws.
+ */
+export async function waitUntilStored(
+  servers: BenchServers,
+  changes: number,
+  stallMs: number,
+  check?: () => void,
+): Promise<void> {
   let lastCount = -1;
   let changedAt = performance.now();
   for (;;) {
-    const { rows } = await servers.storePool.query<{ stored: string }>(
-      "select coalesce(sum(creates + updates + deletes + truncates), 0)::text as stored from change_segments",
-    );
-    const stored = Number(rows[0]?.stored ?? 0);
+    const stored = await storedChanges(servers);
     if (stored >= changes) return;
+    check?.();
     if (stored !== lastCount) {
       lastCount = stored;
       changedAt = performance.now();

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --scale <factor>] [-- --only a,b,c,lag]`: Retrace's ingest measured against
+ * `npm run bench [-- --scale <factor>] [-- --only a,b,c,lag,browse,scale]`: Retrace's ingest measured against
  * pg_recvlogical on this machine, on its own throwaway store and source servers.
  * Prints a table and writes bench/results.json. Not part of `npm test`; it measures, it does not
  * fail on a missed target (it exits non-zero only when it cannot run at all).
@@ -12,6 +12,8 @@ import { runLag, type LagResult } from "./lag";
 import { parseOptions } from "./options";
 import { killChildren, ROOT } from "./processes";
 import { browseTable, lagTable, machineLine, NOTES, throughputTable } from "./report";
+import { runScale, type ScaleResult } from "./scale";
+import { scaleTable } from "./scale-report";
 import {
   describeMachine,
   findPgRecvlogical,
@@ -59,6 +61,7 @@ async function main(): Promise<number> {
   const throughput: ThroughputResult[] = [];
   let lag: LagResult | null = null;
   let browse: BrowseResult | null = null;
+  let scale: ScaleResult | null = null;
   try {
     servers = await startBenchServers();
     // The worker runs from its bundle, as `retrace start` runs it (built outside every timing).
@@ -79,11 +82,25 @@ async function main(): Promise<number> {
       log("— browse");
       browse = await runBrowse(servers, options.scale, (line) => log(`  ${line}`));
     }
+    if (options.only.includes("scale")) {
+      log("— scale");
+      if (options.only.length > 1) {
+        // Its trail must hold its own changes only: fresh servers (which also frees the others' disk).
+        await servers.stop();
+        servers = null;
+        servers = await startBenchServers();
+      }
+      scale = await runScale(servers, options.scale, (line) => log(`  ${line}`));
+      if (scale.refused && scale.steps.length === 0) {
+        console.error(`\n${scale.refused}\n`);
+        if (options.only.length === 1) return 1; // nothing measured: results.json stays as it was
+      }
+    }
 
     const runtimeSeconds = Math.round((performance.now() - began) / 1000);
     const results = {
       timestamp: new Date().toISOString(),
-      scale: options.scale,
+      scaleFactor: options.scale,
       workloads: options.only,
       runtimeSeconds,
       machine,
@@ -91,6 +108,7 @@ async function main(): Promise<number> {
       throughput,
       lag,
       browse,
+      scale,
       notes: NOTES,
     };
     fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
@@ -102,11 +120,14 @@ async function main(): Promise<number> {
     if (throughput.length > 0) console.log(throughputTable(throughput), "\n");
     if (lag) console.log(lagTable(lag), "\n");
     if (browse) console.log(browseTable(browse), "\n");
+    if (scale) console.log(scaleTable(scale), "\n");
     for (const note of NOTES) console.log(`- ${note}`);
     const errors = [
       ...throughput.flatMap((r) => r.errors.map((e) => `${r.label}: ${e}`)),
       ...(lag?.errors.map((e) => `steady load: ${e}`) ?? []),
       ...(browse?.errors.map((e) => `browse: ${e}`) ?? []),
+      ...(scale?.errors.map((e) => `scale: ${e}`) ?? []),
+      ...(scale?.refused ? [`scale: ${scale.refused}`] : []),
     ];
     if (errors.length > 0) {
       console.log("\nProblems seen:");
