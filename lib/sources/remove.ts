@@ -7,7 +7,7 @@ import { withSourceClient } from "./connection";
 import { SourceError } from "./errors";
 import type { OriginalIdentity } from "../db/schema/sources";
 import { deprovisionSource, manualCleanupSql } from "./deprovision";
-import { restoreIdentitySql } from "./replica-identity";
+import { identityRestoreStatements, restoreIdentitySql } from "./replica-identity";
 import { getSource, getSourceConnection, setSourceEnabled } from "./queries";
 import { deleteSource, markSourceRemoved } from "./source-lifecycle";
 import { trackedOriginalIdentities } from "./tracked-table-queries";
@@ -52,41 +52,23 @@ export type RemoveResult = {
 };
 
 /**
- * Puts back the replica identities Retrace set to FULL, where they are still FULL (one changed since is someone's
- * choice). A table dropped meanwhile is skipped; one Retrace may no longer alter is left as SQL to run by hand.
+ * Puts back the replica identities Retrace set to FULL (identityRestoreStatements): one Retrace may no longer alter
+ * is left as SQL to run by hand.
  */
-async function restoreIdentities(client: pg.Client, changes: readonly OriginalIdentity[]): Promise<string[]> {
+async function restoreIdentitiesLeavingSql(
+  client: pg.Client,
+  originals: readonly OriginalIdentity[],
+): Promise<string[]> {
   const leftOver: string[] = [];
-  for (const change of changes) {
-    const { rows } = await client.query<{ relreplident: string }>(
-      `select c.relreplident::text as relreplident from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = $1 and c.relname = $2`,
-      [change.schema, change.name],
-    );
-    if (rows[0]?.relreplident !== "f") continue;
-    // An index that is gone cannot be the identity again: the default (the primary key) is the closest.
-    const state =
-      change.relreplident === "i" && change.identityIndex !== null && !(await indexExists(client, change))
-        ? { ...change, relreplident: "d" }
-        : change;
-    const statement = restoreIdentitySql(state);
+  for (const statement of await identityRestoreStatements(client, originals)) {
     try {
       await client.query(statement);
     } catch (error) {
-      log.warn({ table: `${change.schema}.${change.name}`, err: error }, "could not restore a replica identity");
+      log.warn({ statement, err: error }, "could not restore a replica identity");
       leftOver.push(`${statement};`);
     }
   }
   return leftOver;
-}
-
-async function indexExists(client: pg.Client, change: OriginalIdentity): Promise<boolean> {
-  const { rows } = await client.query(
-    `select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = $1 and c.relname = $2 and c.relkind = 'i'`,
-    [change.schema, change.identityIndex],
-  );
-  return rows.length > 0;
 }
 
 /**
@@ -119,10 +101,13 @@ export async function removeDatabase(
   try {
     cleanup = await withSourceClient(source.connection, async (client) => {
       await deprovisionSource(client, source.names);
-      return restoreIdentities(client, identityChanges);
+      return restoreIdentitiesLeavingSql(client, identityChanges);
     });
   } catch (error) {
-    const manual = [manualCleanupSql(source.names), ...identityChanges.map((c) => `${restoreIdentitySql(c)};`)];
+    const manual = [
+      manualCleanupSql(source.names),
+      ...identityChanges.filter((c) => c.relreplident !== "f").map((c) => `${restoreIdentitySql(c)};`),
+    ];
     cleanup = manual;
     if (!options.force) {
       const reason = error instanceof AppError ? error.message : "The source could not be cleaned up.";

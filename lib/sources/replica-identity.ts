@@ -88,35 +88,38 @@ export function byTrackedTable(states: readonly IdentityState[]): Map<string, Or
 }
 
 /**
- * Gives relations back the replica identity they had before Retrace set FULL, where it is still
- * FULL (one someone changed since is theirs) and the relation still exists.
+ * The statements that give relations back the replica identity they had before Retrace set FULL, for those still
+ * FULL (one someone changed since is theirs) that still exist. An identity index dropped since cannot be the
+ * identity again: DEFAULT (the primary key) is the nearest.
  */
-export async function restoreIdentities(client: pg.Client, originals: readonly OriginalIdentity[]): Promise<void> {
+export async function identityRestoreStatements(
+  client: pg.Client,
+  originals: readonly OriginalIdentity[],
+): Promise<string[]> {
   const wanted = originals.filter((o) => o.relreplident !== "f");
-  if (wanted.length === 0) return;
-  const { rows } = await client.query<{ schema: string; name: string }>(
-    `select n.nspname::text as schema, c.relname::text as name
-       from unnest($1::text[], $2::text[]) as t(schema, name)
+  if (wanted.length === 0) return [];
+  const { rows } = await client.query<{ schema: string; name: string; index_gone: boolean }>(
+    `select n.nspname::text as schema, c.relname::text as name,
+            t.index is not null and not exists (
+              select 1 from pg_class i where i.relnamespace = n.oid and i.relname = t.index and i.relkind = 'i'
+            ) as index_gone
+       from unnest($1::text[], $2::text[], $3::text[]) as t(schema, name, index)
        join pg_namespace n on n.nspname = t.schema
        join pg_class c on c.relnamespace = n.oid and c.relname = t.name
       where c.relreplident = 'f'`,
-    [wanted.map((o) => o.schema), wanted.map((o) => o.name)],
+    [wanted.map((o) => o.schema), wanted.map((o) => o.name), wanted.map((o) => o.identityIndex)],
   );
-  const full = new Set(rows.map((r) => `${r.schema}\u0000${r.name}`));
-  for (const original of wanted) {
-    if (!full.has(`${original.schema}\u0000${original.name}`)) continue;
-    // An identity index dropped since cannot be restored: DEFAULT is the nearest.
-    const index = original.identityIndex
-      ? await client.query(
-          `select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-            where n.nspname = $1 and c.relname = $2`,
-          [original.schema, original.identityIndex],
-        )
-      : null;
-    await client.query(
-      restoreIdentitySql(index && index.rowCount === 0 ? { ...original, relreplident: "d" } : original),
-    );
-  }
+  const full = new Map(rows.map((r) => [`${r.schema}\u0000${r.name}`, r.index_gone]));
+  return wanted.flatMap((original) => {
+    const indexGone = full.get(`${original.schema}\u0000${original.name}`);
+    if (indexGone === undefined) return [];
+    return [restoreIdentitySql(indexGone ? { ...original, relreplident: "d" } : original)];
+  });
+}
+
+/** Gives untracked relations back their replica identity (identityRestoreStatements); a failure is thrown. */
+export async function restoreIdentities(client: pg.Client, originals: readonly OriginalIdentity[]): Promise<void> {
+  for (const statement of await identityRestoreStatements(client, originals)) await client.query(statement);
 }
 
 /** Sets REPLICA IDENTITY FULL (full before images) and returns what each table had before. */
