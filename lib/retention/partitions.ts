@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { bucketTables, loadRetentionRules, resolveRetention } from "./rules";
+import { bucketTables, loadRetentionRules, resolveRetention, type RetentionRule } from "./rules";
 import {
   partitionName,
   partitionNameDisambiguated,
@@ -130,35 +130,13 @@ function literal(text: string): string {
  * partition's rows, into partitions of their spans. A partition whose lock could not be had is skipped (counted).
  */
 export async function keepPartitions(pool: pg.Pool, options: KeeperOptions = {}): Promise<KeeperResult> {
-  const now = options.now ?? new Date();
-  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const rules = await loadRetentionRules(pool);
   const result: KeeperResult = { created: [], moved: 0, skipped: 0 };
-  const attempt = async (wanted: Wanted): Promise<boolean> => {
-    try {
-      const made = await ensurePartition(pool, wanted, lockTimeoutMs);
-      if (made) {
-        result.created.push(made.name);
-        result.moved += made.moved;
-      }
-      return true;
-    } catch (error) {
-      if (!isLockTimeout(error)) throw error;
-      result.skipped += 1;
-      return false;
-    }
-  };
+  const attempt = attempter(pool, result, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
   const { rows: sources } = await pool.query<{ id: string; environment: string }>(
     "select id::text, environment from sources where removed_at is null order by created_at",
   );
-  for (const source of sources) {
-    for (const bucket of ["", ...bucketTables(rules, source.environment)]) {
-      const { days } = resolveRetention(rules, source.environment, bucket);
-      for (const span of spansFrom(now, days, options.ahead ?? 2)) {
-        await attempt({ sourceId: source.id, bucket, span });
-      }
-    }
-  }
+  for (const source of sources) await keepSpans(source, rules, options, attempt);
   // Rows no partition covered when they were stored (a long pause, an old transaction, clock skew). Each round
   // takes one row's span at a time; a bounded number of them.
   for (let round = 0; round < 100; round++) {
@@ -174,4 +152,53 @@ export async function keepPartitions(pool: pg.Pool, options: KeeperOptions = {})
     if (result.moved === before) break;
   }
   return result;
+}
+
+/**
+ * One source's partitions ahead (its bucket's and its table buckets'): what the worker makes when it leases a source,
+ * before streaming it, so that a database connected since the keeper's last round does not start in the default.
+ */
+export async function keepSourcePartitions(
+  pool: pg.Pool,
+  source: { id: string; environment: string },
+  options: KeeperOptions = {},
+): Promise<KeeperResult> {
+  const rules = await loadRetentionRules(pool);
+  const result: KeeperResult = { created: [], moved: 0, skipped: 0 };
+  await keepSpans(source, rules, options, attempter(pool, result, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
+  return result;
+}
+
+type Attempt = (wanted: Wanted) => Promise<boolean>;
+
+async function keepSpans(
+  source: { id: string; environment: string },
+  rules: RetentionRule[],
+  options: KeeperOptions,
+  attempt: Attempt,
+): Promise<void> {
+  for (const bucket of ["", ...bucketTables(rules, source.environment)]) {
+    const { days } = resolveRetention(rules, source.environment, bucket);
+    for (const span of spansFrom(options.now ?? new Date(), days, options.ahead ?? 2)) {
+      await attempt({ sourceId: source.id, bucket, span });
+    }
+  }
+}
+
+/** ensurePartition, counted into `result`; false when its lock was busy (the next round tries again). */
+function attempter(pool: pg.Pool, result: KeeperResult, lockTimeoutMs: number): Attempt {
+  return async (wanted) => {
+    try {
+      const made = await ensurePartition(pool, wanted, lockTimeoutMs);
+      if (made) {
+        result.created.push(made.name);
+        result.moved += made.moved;
+      }
+      return true;
+    } catch (error) {
+      if (!isLockTimeout(error)) throw error;
+      result.skipped += 1;
+      return false;
+    }
+  };
 }
