@@ -7,7 +7,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expirePartitions } from "../lib/retention/expire";
-import { keepPartitions } from "../lib/retention/partitions";
+import { keepPartitions, keepSourcePartitions } from "../lib/retention/partitions";
 import { verifyDatabases } from "../lib/seals/databases";
 import type { Worker } from "../worker/worker";
 import { addSource, SECRET, startServers, type Servers } from "./support/servers";
@@ -148,5 +148,26 @@ describe("retention", () => {
     const result = await expirePartitions(pool, SECRET, { now: ahead() });
     expect(result.waiting).toContainEqual({ name: notesToday[0]?.name, why: "unsealed" });
     expect(await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'notes'`)).toBe(1);
+  });
+
+  it("drops the partitions of a database deleted with its changes, and only those", async () => {
+    const [gone] = await servers.storeQuery<{ id: string }>(
+      `insert into sources (name, host, port, database, username, password_encrypted, environment, slot_name,
+                            publication_name)
+       values ('gone', 'localhost', 5432, 'gone', 'u', 'x', 'test', 'retrace_gone', 'retrace_gone') returning id::text`,
+    );
+    const made = await keepSourcePartitions(pool, { id: gone?.id ?? "", environment: "test" });
+    // Its own bucket and public.notes (a rule of its own in the environment): three spans each.
+    expect(made.created).toHaveLength(6);
+    const before = await count("select count(*)::int as n from trail_partitions where source_id = $1");
+    await servers.storeQuery("delete from sources where id = $1", [gone?.id]);
+    const result = await expirePartitions(pool, SECRET);
+    expect([...result.dropped].sort()).toEqual([...made.created].sort());
+    expect(await count("select count(*)::int as n from trail_partitions where source_id = $1")).toBe(before);
+    const [left] = await servers.storeQuery<{ n: number }>(
+      "select count(*)::int as n from pg_class where relname = any($1::text[])",
+      [made.created],
+    );
+    expect(left?.n).toBe(0);
   });
 });
