@@ -105,6 +105,14 @@ describe("retention", () => {
     expect(kept[0]?.bucket).toBe("");
     expect(kept[0]?.n).toBeGreaterThanOrEqual(3);
     expect(await count("select count(*)::int as n from changes_default where source_id = $1")).toBe(0);
+    // The change summary forgot the notes (every change it counted went), not the items.
+    expect(
+      await count(`select count(*)::int as n from change_segments where source_id = $1 and "table" = 'notes'`),
+    ).toBe(0);
+    expect(
+      await count(`select coalesce(sum(creates + updates), 0)::int as n from change_segments
+                    where source_id = $1 and "table" = 'items'`),
+    ).toBe(120);
   });
 
   it("verifies across the drop: expired changes are counted as expired, not removed", async () => {
@@ -148,6 +156,26 @@ describe("retention", () => {
     const result = await expirePartitions(pool, SECRET, { now: ahead() });
     expect(result.waiting).toContainEqual({ name: notesToday[0]?.name, why: "unsealed" });
     expect(await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'notes'`)).toBe(1);
+  });
+
+  it("keeps a partition whose rule asks for an archive while no archiver is wired in", async () => {
+    await servers.storeQuery(
+      `insert into retention_rules (environment, "table", days, archive) values ('test', '', 1, true)`,
+    );
+    try {
+      const [month] = await servers.storeQuery<{ name: string }>(
+        `select distinct tableoid::regclass::text as name from changes where source_id = $1 and "table" = 'items'`,
+        [sourceId],
+      );
+      const result = await expirePartitions(pool, SECRET, { now: ahead() });
+      expect(result.waiting).toContainEqual({ name: month?.name, why: "no-archiver" });
+      expect(result.dropped).not.toContain(month?.name);
+      expect(await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'items'`)).toBe(
+        119,
+      );
+    } finally {
+      await servers.storeQuery(`delete from retention_rules where environment = 'test' and "table" = ''`);
+    }
   });
 
   it("drops the partitions of a database deleted with its changes, and only those", async () => {
