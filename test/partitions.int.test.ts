@@ -179,4 +179,25 @@ describe("partition keeper", () => {
     );
     expect(updates?.n).toBe(5);
   });
+
+  it("gives up on a busy lock at once and makes the partition next round", async () => {
+    await worker?.stop();
+    worker = null;
+    const far = new Date(Date.now() + 5 * 365 * DAY_MS);
+    const held = await pool.connect();
+    try {
+      // Someone holds the default partition (as an ingest transaction writing rows into it would).
+      await held.query("begin");
+      await held.query("lock table changes_default in row exclusive mode");
+      const busy = await keepPartitions(pool, { now: far, lockTimeoutMs: 50 });
+      expect(busy.created).toEqual([]);
+      expect(busy.skipped).toBeGreaterThan(0);
+    } finally {
+      await held.query("rollback");
+      held.release();
+    }
+    const next = await keepPartitions(pool, { now: far, lockTimeoutMs: 50 });
+    expect(next.skipped).toBe(0);
+    expect(next.created).toContain(partitionName(sourceId, "", spansFrom(far, null, 0)[0]?.from ?? far));
+  });
 });
