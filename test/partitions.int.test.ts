@@ -134,8 +134,8 @@ describe("partition keeper", () => {
   });
 
   it("loses nothing and duplicates nothing over a long pause of the worker", async () => {
-    // No rule any more: nothing expires (the notes bucket's partitions follow the environment's: forever).
-    await servers.storeQuery("delete from retention_rules");
+    // The notes rule now keeps forever: nothing expires, and its bucket goes from a partition a day to a month.
+    await servers.storeQuery("update retention_rules set days = null");
     // The source goes on while no worker streams it.
     await writeRows("items", 31, 200);
     await writeRows("notes", 31, 100);
@@ -151,6 +151,17 @@ describe("partition keeper", () => {
     await keepPartitions(pool);
     const rows = await located();
     expect(rows.filter((row) => row.partition === "changes_default")).toEqual([]);
+    // The notes bucket went from days (a 3-day rule) to months (forever): this month is covered by the day
+    // partitions already there and month pieces around them, with no gap.
+    const month = spansFrom(new Date(), null, 0)[0] ?? { from: new Date(), to: new Date() };
+    const pieces = await servers.storeQuery<{ from_at: Date; to_at: Date }>(
+      `select from_at, to_at from trail_partitions
+        where source_id = $1 and bucket = 'public.notes' and to_at > $2 and from_at < $3 order by from_at`,
+      [sourceId, month.from, month.to],
+    );
+    expect(pieces[0]?.from_at.getTime()).toBeLessThanOrEqual(month.from.getTime());
+    for (let i = 1; i < pieces.length; i++) expect(pieces[i]?.from_at).toEqual(pieces[i - 1]?.to_at);
+    expect(pieces.at(-1)?.to_at.getTime()).toBeGreaterThanOrEqual(month.to.getTime());
     // Exactly the source's history: every CREATE once, the five updates once, nothing twice.
     const creates = await servers.storeQuery<{ table: string; primary_key: string }>(
       `select "table", primary_key from changes where source_id = $1 and operation = 'CREATE'

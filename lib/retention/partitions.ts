@@ -51,7 +51,7 @@ export async function ensurePartition(
   pool: pg.Pool,
   wanted: Wanted,
   lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS,
-): Promise<{ name: string; moved: number } | null> {
+): Promise<{ name: string; moved: number; to: Date } | null> {
   const client = await pool.connect();
   try {
     await client.query("begin");
@@ -109,7 +109,7 @@ export async function ensurePartition(
         [name, wanted.sourceId, wanted.bucket, span.from, span.to],
       );
       await client.query("commit");
-      return { name, moved };
+      return { name, moved, to: span.to };
     } catch (error) {
       await client.query("rollback").catch(() => undefined);
       throw error;
@@ -148,7 +148,8 @@ export async function keepPartitions(pool: pg.Pool, options: KeeperOptions = {})
     const { days } = resolveRetention(rules, row.environment, row.bucket);
     const at = row.committed_at;
     const before = result.moved;
-    if (!(await attempt({ sourceId: row.source_id, bucket: row.bucket, span: spanAt(at, days), at }))) break;
+    const made = await attempt({ sourceId: row.source_id, bucket: row.bucket, span: spanAt(at, days), at });
+    if (made === false) break;
     if (result.moved === before) break;
   }
   return result;
@@ -169,7 +170,8 @@ export async function keepSourcePartitions(
   return result;
 }
 
-type Attempt = (wanted: Wanted) => Promise<boolean>;
+/** The partition made (null: covered already), or false when its lock was busy. */
+type Attempt = (wanted: Wanted) => Promise<{ to: Date } | null | false>;
 
 async function keepSpans(
   source: { id: string; environment: string },
@@ -180,7 +182,12 @@ async function keepSpans(
   for (const bucket of ["", ...bucketTables(rules, source.environment)]) {
     const { days } = resolveRetention(rules, source.environment, bucket);
     for (const span of spansFrom(options.now ?? new Date(), days, options.ahead ?? 2)) {
-      await attempt({ sourceId: source.id, bucket, span });
+      // A span can be covered in pieces (a rule that changed the span's size): every gap of it gets one.
+      for (let from = span.from, pieces = 0; from < span.to && pieces < 32; pieces++) {
+        const made = await attempt({ sourceId: source.id, bucket, span: { from, to: span.to } });
+        if (!made) break;
+        from = made.to;
+      }
     }
   }
 }
@@ -194,7 +201,7 @@ function attempter(pool: pg.Pool, result: KeeperResult, lockTimeoutMs: number): 
         result.created.push(made.name);
         result.moved += made.moved;
       }
-      return true;
+      return made;
     } catch (error) {
       if (!isLockTimeout(error)) throw error;
       result.skipped += 1;
