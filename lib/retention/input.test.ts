@@ -37,9 +37,7 @@ describe("retentionUpdateSchema", () => {
     expect(await pathsOf({ rules: [{ environment: "test", table: null, days: 1.5 }] })).toEqual(["rules.0.days"]);
     expect(await pathsOf({ rules: [{ environment: "test", table: null, days: "7" }] })).toEqual(["rules.0.days"]);
     expect(await pathsOf({ rules: [{ environment: "test", table: "orders", days: 7 }] })).toEqual(["rules.0.table"]);
-    expect(await pathsOf({ rules: [{ environment: "Prod!", table: null, days: 7 }] })).toEqual([
-      "rules.0.environment",
-    ]);
+    expect(await pathsOf({ rules: [{ environment: "Prod!", table: null, days: 7 }] })).toEqual(["rules.0.environment"]);
     expect(await pathsOf({ rules: [{ environment: "test", table: null, days: 7, keep: 1 }] })).toEqual([
       "rules.0.keep",
     ]);
@@ -52,9 +50,7 @@ describe("retentionUpdateSchema", () => {
     const rule = { environment: "test", table: null, days: 7 };
     expect(await pathsOf({ rules: [rule, { ...rule, days: 30 }] })).toEqual(["rules.1.environment"]);
     const table = { ...rule, table: "public.orders" };
-    expect(await pathsOf({ rules: [table, rule, { ...table, table: "public.orders " }] })).toEqual([
-      "rules.2.table",
-    ]);
+    expect(await pathsOf({ rules: [table, rule, { ...table, table: "public.orders " }] })).toEqual(["rules.2.table"]);
     // The same table in two environments is two rules.
     expect(await pathsOf({ rules: [table, { ...table, environment: "staging" }] })).toEqual([]);
   });
