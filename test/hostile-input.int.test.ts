@@ -384,7 +384,12 @@ describe("hostile bodies", () => {
       ],
       ["POST", "/api/reverts", '{"changeId":"1","execute":"yes"}', "execute"],
       ["PUT", "/api/retention", '{"rules":[{"environment":"test","table":null,"days":"7"}]}', "rules.0.days"],
-      ["POST", "/api/retention/preview", '{"rules":[{"environment":"test","table":"orders","days":7}]}', "rules.0.table"],
+      [
+        "POST",
+        "/api/retention/preview",
+        '{"rules":[{"environment":"test","table":"orders","days":7}]}',
+        "rules.0.table",
+      ],
     ];
     for (const [method, pattern, body, field] of cases) {
       const answer = await call(route(method, pattern), { body, extra: { "content-type": "application/json" } });
