@@ -43,7 +43,7 @@ const INSERT_CHANGES: Omit<pg.QueryConfig, "values"> = {
           as r(i bigint, l pg_lsn, w timestamptz, s text, t text, k text, o operation, b json, a json,
                c text[], u text[], x jsonb, n int, q timestamptz, bn text[], an text[], ps text, pt text)
        order by r.l, r.n
-      on conflict (source_id, commit_lsn, seq) do nothing
+      on conflict (source_id, commit_lsn, seq, bucket, committed_at) do nothing
       returning id, source_id, database, schema, "table", operation, committed_at, commit_lsn, changed_fields
     ), ${summarizeRowsSql("inserted")}
     select count(*)::int as inserted from inserted`,
