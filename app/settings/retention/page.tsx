@@ -9,7 +9,7 @@ import { prefetchRetention } from "@/lib/query/prefetch-retention";
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Retention · Retrace" };
 
-/** How long the trail keeps changes: admins change it, viewers read it (lib/auth/pages.ts). */
+/** How long the trail keeps changes. Admins change it, viewers read it (lib/auth/pages.ts). */
 export default async function RetentionPage() {
   const user = await requireUser();
   const queryClient = makeQueryClient();
@@ -19,9 +19,9 @@ export default async function RetentionPage() {
       <header>
         <h1 className="text-2xl font-semibold tracking-tight">Retention</h1>
         <p className="mt-1 max-w-3xl text-sm text-slate-500">
-          How long the trail keeps changes, per environment and per table. Expired changes go a whole partition (a day
-          of one database) at a time: the worker drops it, after archiving it if asked. With no rule, changes are kept
-          forever. See the sizes on the{" "}
+          How long the trail keeps changes, per environment and per table. The trail is stored in partitions (a span of
+          time of one database); the worker drops a partition whole once its newest change has expired, archiving it
+          first if asked. With no rule, changes are kept forever. See the sizes on the{" "}
           <Link href="/storage" className="font-medium text-indigo-700 hover:underline">
             Storage
           </Link>{" "}
