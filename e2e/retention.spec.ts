@@ -107,10 +107,12 @@ test("an admin keeps test 7 days and public.orders 90; a viewer reads it and can
   await expect(reloaded.getByLabel("Keep test changes for")).toHaveValue("7");
   await expect(reloaded.getByLabel("Archive test changes before dropping")).toBeChecked();
   await expect(reloaded.getByLabel("Keep public.orders (test) changes for")).toHaveValue("90");
+  await expect(reloaded.getByLabel("Archive public.orders (test) changes before dropping")).toBeChecked();
   const saved = (await (await page.request.get("/api/retention")).json()) as { rules: unknown[] };
   expect(saved.rules).toEqual([
     { environment: "test", table: null, days: 7, archive: true },
-    { environment: "test", table: "public.orders", days: 90, archive: false },
+    // A table added to an environment starts from the environment's choice, archiving included.
+    { environment: "test", table: "public.orders", days: 90, archive: true },
   ]);
   for (const width of WIDTHS) {
     const ready = () => page.getByLabel("Keep test changes for");

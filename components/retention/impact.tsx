@@ -12,6 +12,7 @@ const DROPPED = "will be dropped within the hour.";
 type Freed = RetentionForecastJson["total"]["now"];
 
 function amount(freed: Freed): string {
+  if (freed.partitions === 0) return "nothing";
   const partitions = `${formatCount(freed.partitions)} partition${freed.partitions === 1 ? "" : "s"}`;
   return `${partitions} / ~${formatBytes(freed.bytes)} (${formatCount(freed.rows)} changes)`;
 }
@@ -70,7 +71,7 @@ export function RetentionImpact({ rules, changed }: { rules: RetentionRule[]; ch
                     <span className="text-slate-500"> · keep {keepText(rule.days)}</span>
                   </span>
                   <span className="text-slate-600">
-                    now {formatBytes(rule.now.bytes)} · 7 d {formatBytes(rule.within7Days.bytes)} · 30 d{" "}
+                    now {formatBytes(rule.now.bytes)} · in 7 days {formatBytes(rule.within7Days.bytes)} · in 30 days{" "}
                     {formatBytes(rule.within30Days.bytes)}
                   </span>
                 </li>

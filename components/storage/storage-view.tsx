@@ -13,6 +13,11 @@ import { SizeTable } from "./size-table";
 
 const TABLES_SHOWN = 15;
 
+function partitionsText(partitions: number): string {
+  if (partitions === 0) return "";
+  return ` in ${formatCount(partitions)} partition${partitions === 1 ? "" : "s"}`;
+}
+
 function Section({ title, children, note }: { title: string; children: ReactNode; note?: ReactNode }) {
   return (
     <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6">
@@ -61,7 +66,7 @@ function StorageReportView({ report }: { report: StorageJson }) {
         <Figure
           label="Trail"
           value={formatBytes(trail.bytes)}
-          detail={`${formatCount(trail.rows)} changes in ${formatCount(trail.partitions)} partitions`}
+          detail={`${formatCount(trail.rows)} changes${partitionsText(trail.partitions)}`}
         />
         <Figure
           label="Retention frees"
