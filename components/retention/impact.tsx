@@ -1,7 +1,7 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useDeferredValue } from "react";
+import { useEffect, useState } from "react";
 import type { RetentionForecastJson } from "@/lib/retention/api-types";
 import { keepText, type RetentionRule } from "@/lib/retention/input";
 import { retentionQueries } from "@/lib/query/retention";
@@ -17,13 +17,24 @@ function amount(freed: Freed): string {
   return `${partitions} / ~${formatBytes(freed.bytes)} (${formatCount(freed.rows)} changes)`;
 }
 
+/** `value` once it has stayed the same for a moment: a preview per pause in typing, not per keystroke. */
+function useSettled<T>(value: T, ms = 400): T {
+  const [settled, setSettled] = useState(value);
+  const text = JSON.stringify(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(JSON.parse(text) as T), ms);
+    return () => clearTimeout(timer);
+  }, [text, ms]);
+  return settled;
+}
+
 /**
  * What the rules in the form mean for the data stored now: what is past its time already (dropped by the worker
  * within the hour), and what will be within 7 and 30 days.
  */
 export function RetentionImpact({ rules, changed }: { rules: RetentionRule[]; changed: boolean }) {
-  const deferred = useDeferredValue(rules);
-  const query = useQuery({ ...retentionQueries.preview(deferred), placeholderData: keepPreviousData });
+  const settled = useSettled(rules);
+  const query = useQuery({ ...retentionQueries.preview(settled), placeholderData: keepPreviousData });
   const forecast = query.data;
   return (
     <section
@@ -71,8 +82,8 @@ export function RetentionImpact({ rules, changed }: { rules: RetentionRule[]; ch
                     <span className="text-slate-500"> · keep {keepText(rule.days)}</span>
                   </span>
                   <span className="text-slate-600">
-                    now {formatBytes(rule.now.bytes)} · in 7 days {formatBytes(rule.within7Days.bytes)} · in 30 days{" "}
-                    {formatBytes(rule.within30Days.bytes)}
+                    {`now ${formatBytes(rule.now.bytes)} · in 7 days ${formatBytes(rule.within7Days.bytes)}`}
+                    {` · in 30 days ${formatBytes(rule.within30Days.bytes)}`}
                   </span>
                 </li>
               ))}

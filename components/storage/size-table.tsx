@@ -12,10 +12,10 @@ export function SizeTable({ label, rows, nameHeader }: { label: string; rows: Si
           <th scope="col" className="py-2 pr-3">
             {nameHeader}
           </th>
-          <th scope="col" className="w-28 py-2 pr-3 text-right">
+          <th scope="col" className="w-20 py-2 pr-3 text-right sm:w-28">
             Size
           </th>
-          <th scope="col" className="w-28 py-2 text-right">
+          <th scope="col" className="w-20 py-2 text-right sm:w-28">
             Changes
           </th>
         </tr>
@@ -24,7 +24,7 @@ export function SizeTable({ label, rows, nameHeader }: { label: string; rows: Si
         {rows.map((row) => (
           <tr key={row.key}>
             <td className="py-2 pr-3 align-top wrap-anywhere">{row.name}</td>
-            <td className="py-2 pr-3 text-right align-top tabular-nums">
+            <td className="whitespace-nowrap py-2 pr-3 text-right align-top tabular-nums">
               {row.estimated ? "~" : ""}
               {formatBytes(row.bytes)}
             </td>

@@ -59,7 +59,7 @@ function StorageReportView({ report }: { report: StorageJson }) {
   const [allTables, setAllTables] = useState(false);
   const { trail, retention } = report;
   const tables = allTables ? report.tables : report.tables.slice(0, TABLES_SHOWN);
-  const estimatedNote = "~ marks an estimate: a share of changes outside the day partitions, by count.";
+  const estimatedNote = "~ marks an estimate: a share, by count, of the changes outside Retrace's partitions.";
   return (
     <div className="space-y-6">
       <dl className="grid gap-3 sm:grid-cols-3">
@@ -127,7 +127,7 @@ function StorageReportView({ report }: { report: StorageJson }) {
             name: (
               <>
                 <span className="font-mono">{t.table}</span>{" "}
-                <span className="text-slate-500">
+                <span className="block text-slate-500 sm:inline">
                   {t.database} · {t.environment}
                 </span>
               </>
@@ -166,8 +166,8 @@ function StorageReportView({ report }: { report: StorageJson }) {
         <ul className="divide-y divide-slate-100 text-sm">
           {trail.unpartitioned.bytes > 0 ? (
             <li className="flex justify-between gap-3 py-2">
-              <span>Changes outside the day partitions (default partition; in the trail total)</span>
-              <span className="tabular-nums">{formatBytes(trail.unpartitioned.bytes)}</span>
+              <span>Changes outside Retrace&apos;s partitions (the default partition; in the trail&apos;s total)</span>
+              <span className="whitespace-nowrap tabular-nums">{formatBytes(trail.unpartitioned.bytes)}</span>
             </li>
           ) : null}
           {report.overhead.map((group) => (
@@ -176,7 +176,7 @@ function StorageReportView({ report }: { report: StorageJson }) {
                 {group.name}
                 {group.tables.length > 0 ? <span className="text-slate-500"> ({group.tables.join(", ")})</span> : null}
               </span>
-              <span className="tabular-nums">{formatBytes(group.bytes)}</span>
+              <span className="whitespace-nowrap tabular-nums">{formatBytes(group.bytes)}</span>
             </li>
           ))}
         </ul>

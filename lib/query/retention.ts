@@ -16,12 +16,10 @@ export const retentionQueries = {
   preview: (rules: readonly RetentionRule[]) =>
     queryOptions({
       queryKey: queryKeys.retention.preview(rules),
-      queryFn: ({ signal }) =>
-        apiFetch<RetentionForecastJson>("/api/retention/preview", {
-          method: "POST",
-          body: JSON.stringify({ rules }),
-          signal,
-        }),
+      // No abort signal: a preview the form has moved past is cheap to finish, and cut off mid-body the server
+      // would log it as an error.
+      queryFn: () =>
+        apiFetch<RetentionForecastJson>("/api/retention/preview", { method: "POST", body: JSON.stringify({ rules }) }),
       staleTime: 60_000,
     }),
 
