@@ -1,294 +1,148 @@
 /**
- * Retention settings and the storage report through the real route handlers, against a real store that the real
- * worker writes changes into: validation (a 400 naming the field, nothing changed), who may change rules, the
- * audit row, and storage figures checked against the PostgreSQL catalog and the stored rows themselves.
+ * Retention against a real store and the real worker, WHILE it writes: the worker's partition keeper runs with a
+ * clock 40 days ahead, so the partitions of today's changes are old to it. Only the bucket whose rule expired them
+ * (public.notes, 1 day) is dropped, and only once sealed; the environment's tables (no rule: forever) keep every
+ * change. Verify passes across the drop and still names a change deleted from a surviving partition.
  */
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expirePartitions } from "../lib/retention/expire";
+import { keepPartitions } from "../lib/retention/partitions";
+import { verifyDatabases } from "../lib/seals/databases";
 import type { Worker } from "../worker/worker";
-import { callerHeaders, type Caller } from "./support/principals";
-import { addSource, SECRET, startServers, trackTables, type Servers } from "./support/servers";
+import { addSource, SECRET, startServers, type Servers } from "./support/servers";
 import { waitFor } from "./support/wait";
 import { startTestWorker } from "./support/worker";
 
-type Handler = (request: Request, context: { params: Promise<Record<string, string>> }) => Promise<Response>;
-type Routes = Record<string, Record<string, Handler | undefined>>;
-
 let servers: Servers;
-let worker: Worker | undefined;
-let routes: Routes;
-let headers: Record<Caller, Record<string, string>>;
-let shopId: string;
-let crmId: string;
+let worker: Worker;
+let sourceId: string;
+let pool: pg.Pool;
 
-const CAPTURED = 30;
-const OLD_ROWS = 10;
-const CRM_ROWS = 5;
+const DAY_MS = 86_400_000;
+const ahead = () => new Date(Date.now() + 40 * DAY_MS);
 
-async function call(route: string, method: string, caller: Caller, body?: unknown) {
-  const handler = routes[route]?.[method];
-  if (!handler) throw new Error(`no ${method} ${route}`);
-  const response = await handler(
-    new Request(`http://localhost${route}`, {
-      method,
-      headers: { "content-type": "application/json", ...headers[caller] },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-    { params: Promise.resolve({}) },
-  );
-  const text = await response.text();
-  return { status: response.status, body: JSON.parse(text) as unknown };
+async function count(sql: string): Promise<number> {
+  const [row] = await servers.storeQuery<{ n: number }>(sql, [sourceId]);
+  return row?.n ?? -1;
 }
 
-/** Rows written by hand (as the worker would store them), summarised as the worker summarises its own. */
-async function insertChanges(sourceId: string, database: string, environment: string, count: number, at: string) {
-  const [row] = await servers.storeQuery<{ min: string; max: string }>(
-    `with inserted as (
-       insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
-                            transaction_id, commit_lsn, seq, committed_at, queued_at)
-       select $1, $3, $2, 'public', 'history', i::text, 'CREATE', json_build_object('id', i, 'pad', repeat('x', 200)),
-              1000 + i, ('0/' || to_hex(4096 + i))::pg_lsn, 0, $4::timestamptz, $4::timestamptz
-         from generate_series(1, $5::int) as i
-       returning id)
-     select min(id)::text as min, max(id)::text as max from inserted`,
-    [sourceId, database, environment, at, count],
-  );
-  const { summarizeStoredRows } = await import("../lib/changes/segments");
-  await summarizeStoredRows(servers.storePool, row?.min ?? "0", row?.max ?? "0");
+async function verify(secret = SECRET) {
+  const [result] = await verifyDatabases(pool, secret, { database: sourceId });
+  if (!result) throw new Error("no result");
+  return result;
 }
-
-/** A partition of `sourceId`'s own bucket for [from, to), in the catalog as the worker makes them. */
-async function makePartition(name: string, sourceId: string, from: string, to: string) {
-  await servers.storeQuery(
-    `create table ${name} partition of changes
-       for values from ('${sourceId}', '', '${from}') to ('${sourceId}', '', '${to}')`,
-  );
-  await servers.storeQuery(
-    "insert into trail_partitions (name, source_id, bucket, from_at, to_at) values ($1, $2, '', $3, $4)",
-    [name, sourceId, from, to],
-  );
-}
-
-const DAY = 86_400_000;
-const utcDay = (offset: number) => new Date(Math.floor(Date.now() / DAY) * DAY + offset * DAY).toISOString();
 
 beforeAll(async () => {
-  // No autovacuum: it would add visibility-map pages to a table between two measurements.
-  servers = await startServers({ storeFlags: ["-c", "autovacuum=off"] });
+  servers = await startServers();
   await servers.sourceQuery(`
-    create table items (id int primary key, name text);
-    create table notes (id int primary key, body text);`);
-  shopId = await trackTables(servers, { tables: ["items", "notes"], publication: "retrace_pub", slot: "retrace_ret" });
-  // A second database (not streamed) whose changes sit in the default partition.
-  crmId = await addSource(servers, {
-    slotName: "unused",
-    publicationName: "unused",
-    database: "crm",
-    environment: "staging",
-  });
-  await servers.storeQuery("update sources set enabled = false where id = $1", [crmId]);
-  await makePartition("changes_test_recent", shopId, utcDay(-1), utcDay(2));
-  await makePartition("changes_test_old", shopId, utcDay(-40), utcDay(-39));
-  await insertChanges(shopId, "app", "test", OLD_ROWS, utcDay(-40));
-  await insertChanges(crmId, "crm", "staging", CRM_ROWS, new Date().toISOString());
-
-  process.env.DATABASE_URL = servers.storeUrl;
-  process.env.RETRACE_SECRET = SECRET;
-  headers = await callerHeaders(SECRET);
-  routes = {
-    "/api/retention": await import("@/app/api/retention/route"),
-    "/api/retention/preview": await import("@/app/api/retention/preview/route"),
-    "/api/storage": await import("@/app/api/storage/route"),
-  } as unknown as Routes;
-
-  worker = startTestWorker(servers);
-  for (let i = 1; i <= CAPTURED / 3; i++) {
-    await servers.sourceQuery(`begin;
-      insert into items values (${i}, 'item ${i}');
-      insert into notes values (${i}, repeat('note ', 50));
-      update items set name = 'renamed ${i}' where id = ${i};
-      commit;`);
-  }
-  await waitFor(`${CAPTURED} changes captured`, async () => {
-    const [row] = await servers.storeQuery<{ n: number }>(
-      "select count(*)::int as n from changes where source_id = $1 and committed_at > now() - interval '1 hour'",
-      [shopId],
-    );
-    return row?.n === CAPTURED;
-  });
-  await worker.stop();
-  worker = undefined;
-}, 180_000);
+    create table items (id int primary key, n int);
+    create table notes (id int primary key, body text);
+    create publication retrace_pub for table items, notes;
+  `);
+  await servers.sourceQuery("select pg_create_logical_replication_slot('retrace_ret', 'pgoutput')");
+  sourceId = await addSource(servers, { slotName: "retrace_ret", publicationName: "retrace_pub", environment: "test" });
+  // notes: kept a day; the rest of the environment: no rule, kept forever.
+  await servers.storeQuery(
+    `insert into retention_rules (environment, "table", days) values ('test', 'public.notes', 1)`,
+  );
+  pool = new pg.Pool({ connectionString: servers.storeUrl, max: 2 });
+}, 120_000);
 
 afterAll(async () => {
   await worker?.stop();
-  if (process.env.DATABASE_URL === servers?.storeUrl) {
-    const { getStore } = await import("@/lib/db");
-    await getStore()
-      .pool.end()
-      .catch(() => undefined);
-  }
+  await pool?.end();
   await servers?.stop();
 });
 
-const sizeOf = async (relation: string) =>
-  Number(
-    (await servers.storeQuery<{ n: string }>("select pg_total_relation_size($1::regclass)::text as n", [relation]))[0]
-      ?.n,
-  );
-
-describe("GET /api/storage", () => {
-  it("gives the trail's size as the catalog has it, and its changes as the store holds them", async () => {
-    const answer = await call("/api/storage", "GET", "readOnlyToken");
-    expect(answer.status).toBe(200);
-    const report = answer.body as import("../lib/retention/api-types").StorageJson;
-    const [catalog] = await servers.storeQuery<{ bytes: string; rows: number }>(`
-      select (select sum(pg_total_relation_size(relid)) from pg_partition_tree('changes') where isleaf)::text as bytes,
-             (select count(*)::int from changes) as rows`);
-    expect(report.trail.bytes).toBe(Number(catalog?.bytes));
-    expect(report.trail.rows).toBe(CAPTURED + OLD_ROWS + CRM_ROWS);
-    expect(report.trail.rows).toBe(catalog?.rows);
-    expect(report.trail.partitions).toBe(2);
-    expect(report.trail.unpartitioned).toEqual({ bytes: await sizeOf("changes_default"), rows: CRM_ROWS });
-
-    // A database with partitions: exactly their sizes; one without: its share of the default partition.
-    const shop = report.databases.find((d) => d.sourceId === shopId);
-    expect(shop).toMatchObject({
-      bytes: (await sizeOf("changes_test_recent")) + (await sizeOf("changes_test_old")),
-      rows: CAPTURED + OLD_ROWS,
-      environment: "test",
-      estimated: false,
-    });
-    const crm = report.databases.find((d) => d.sourceId === crmId);
-    expect(crm).toMatchObject({ bytes: await sizeOf("changes_default"), rows: CRM_ROWS, estimated: true });
-    expect(report.environments.map((e) => [e.name, e.rows])).toEqual([
-      ["test", CAPTURED + OLD_ROWS],
-      ["staging", CRM_ROWS],
-    ]);
-
-    // Per table: the stored rows, to the change.
-    const perTable = await servers.storeQuery<{ table: string; source_id: string; n: number }>(
-      `select schema || '.' || "table" as "table", source_id, count(*)::int as n from changes group by 1, 2`,
-    );
-    expect(report.tables.map((t) => [t.sourceId, t.table, t.rows]).sort()).toEqual(
-      perTable.map((t) => [t.source_id, t.table, t.n]).sort(),
-    );
-    const items = report.tables.find((t) => t.table === "public.items");
-    expect(items?.estimatedBytes).toBeGreaterThan(0);
-
-    // Growth: 30 days; today's changes on today, the old partition's 40 days ago is outside the window.
-    expect(report.growth).toHaveLength(30);
-    const today = report.growth.at(-1);
-    expect(today?.day).toBe(new Date().toISOString().slice(0, 10));
-    expect(report.growth.reduce((sum, day) => sum + day.rows, 0)).toBe(CAPTURED + CRM_ROWS);
-
-    const seals = report.overhead.find((group) => group.name === "Seals");
-    expect(seals?.bytes).toBe((await sizeOf("change_seals")) + (await sizeOf("seal_checkpoints")));
-    const [database] = await servers.storeQuery<{ n: string }>(
-      "select pg_database_size(current_database())::text as n",
-    );
-    expect(report.database.bytes).toBe(Number(database?.n));
-    expect(report.retention).toEqual({
-      rules: [],
-      total: expect.objectContaining({ now: { partitions: 0, bytes: 0, rows: 0 } }),
-    });
-  });
-});
-
-describe("PUT /api/retention", () => {
-  const rules = [
-    { environment: "test", table: null, days: 7, archive: true },
-    { environment: "test", table: "public.notes", days: 90, archive: false },
-    { environment: "staging", table: null, days: null, archive: false },
-  ];
-
-  it("refuses bad rules with a 400 naming the field, changing nothing", async () => {
-    const cases: [unknown, string][] = [
-      [{}, "rules"],
-      [{ rules: [{ environment: "test", table: null, days: 0 }] }, "rules.0.days"],
-      [{ rules: [{ environment: "test", table: null, days: 36_501 }] }, "rules.0.days"],
-      [{ rules: [{ environment: "test", table: "notes", days: 7 }] }, "rules.0.table"],
-      [{ rules: [{ environment: "Test Env", table: null, days: 7 }] }, "rules.0.environment"],
-      [{ rules: [rules[0], { ...rules[0], days: 30 }] }, "rules.1.environment"],
-      [{ rules: [{ environment: "test", table: null, days: null, archive: true }] }, "rules.0.archive"],
-      [{ rules, extra: true }, "extra"],
-    ];
-    for (const [body, path] of cases) {
-      const answer = await call("/api/retention", "PUT", "admin", body);
-      expect(answer.status, JSON.stringify(body)).toBe(400);
-      const details = (answer.body as { error: { details: { path: string }[] } }).error.details;
-      expect(
-        details.map((d) => d.path),
-        JSON.stringify(body),
-      ).toContain(path);
+describe("retention", () => {
+  it("drops exactly the expired partitions, while the worker writes, and keeps everything else", async () => {
+    worker = startTestWorker(servers, { partitionIntervalMs: 300, sealIntervalMs: 100, partitionClock: ahead });
+    // The source writes the whole time: items (kept) and notes (expire), in transactions of both.
+    for (let i = 1; i <= 60; i++) {
+      await servers.sourceQuery(
+        `begin; insert into items values (${i}, ${i}); insert into notes values (${i}, 'note ${i}');
+         update items set n = n + 1 where id = ${i}; commit;`,
+      );
+      if (i % 20 === 0) {
+        // Some notes partitions dropped while the worker goes on writing.
+        await waitFor(
+          "a notes partition dropped",
+          async () => (await count("select count(*)::int as n from trail_expiries where source_id = $1")) >= i / 20,
+          { timeoutMs: 30_000 },
+        );
+      }
     }
-    expect((await call("/api/retention", "GET", "viewer")).body).toMatchObject({ rules: [] });
-  });
-
-  it("is for admins: a viewer and a read-only token get 403", async () => {
-    for (const caller of ["viewer", "readOnlyToken"] as const) {
-      expect((await call("/api/retention", "PUT", caller, { rules })).status).toBe(403);
-    }
-    expect((await call("/api/retention", "GET", "viewer")).body).toMatchObject({ rules: [] });
-  });
-
-  it("replaces every rule at once, audited with the rules before and after", async () => {
-    const saved = await call("/api/retention", "PUT", "admin", { rules });
-    expect(saved.status).toBe(200);
-    const read = await call("/api/retention", "GET", "readOnlyToken");
-    expect(read.body).toMatchObject({ environments: ["staging", "test"] });
-    expect((read.body as { rules: unknown[] }).rules).toEqual([
-      { environment: "staging", table: null, days: null, archive: false },
-      { environment: "test", table: null, days: 7, archive: true },
-      { environment: "test", table: "public.notes", days: 90, archive: false },
-    ]);
-
-    const next = [{ environment: "test", table: null, days: 30, archive: false }];
-    expect((await call("/api/retention", "PUT", "admin", { rules: next })).status).toBe(200);
-    const stored = await servers.storeQuery(
-      `select environment, "table", days, archive, updated_by like 'admin-%' as by_admin from retention_rules`,
+    await waitFor(
+      "every change stored, sealed, and the notes gone",
+      async () =>
+        (await count("select count(*)::int as n from change_seals where source_id = $1")) === 180 &&
+        (await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'notes'`)) === 0,
+      { timeoutMs: 60_000 },
     );
-    expect(stored).toEqual([{ environment: "test", table: "", days: 30, archive: false, by_admin: true }]);
-    const audit = await servers.storeQuery<{ actor_label: string; details: { before: unknown[]; after: unknown[] } }>(
-      "select actor_label, details from audit_events where action = 'retention.update' order by id",
+    // items: every change of the source's history is still there, once.
+    expect(await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'items'`)).toBe(120);
+    expect(
+      await count(
+        `select count(distinct (primary_key, operation))::int as n from changes where source_id = $1 and "table" = 'items'`,
+      ),
+    ).toBe(120);
+    // What was dropped: notes partitions only, each recorded once per drop with its change count.
+    const expiries = await servers.storeQuery<{ bucket: string; changes: number }>(
+      "select bucket, changes::int from trail_expiries where source_id = $1",
+      [sourceId],
     );
-    expect(audit).toHaveLength(2);
-    expect(audit[1]?.actor_label).toMatch(/^admin-/);
-    expect(audit[1]?.details.before).toHaveLength(3);
-    expect(audit[1]?.details.after).toEqual(next);
-  });
-});
-
-describe("what retention frees", () => {
-  it("previews unsaved rules: the partition past them, exactly its size", async () => {
-    const preview = await call("/api/retention/preview", "POST", "viewer", {
-      rules: [{ environment: "test", table: null, days: 7, archive: false }],
-    });
-    expect(preview.status).toBe(200);
-    const forecast = preview.body as import("../lib/retention/api-types").RetentionForecastJson;
-    const old = { partitions: 1, bytes: await sizeOf("changes_test_old"), rows: OLD_ROWS };
-    expect(forecast.total.now).toEqual(old);
-    expect(forecast.rules[0]?.now).toEqual(old);
-    // The recent partition ends in two days: it expires in nine, within 30 days but not within 7.
-    expect(forecast.total.within7Days.partitions).toBe(1);
-    expect(forecast.total.within30Days).toEqual({
-      partitions: 2,
-      bytes: old.bytes + (await sizeOf("changes_test_recent")),
-      rows: OLD_ROWS + CAPTURED,
-    });
-    // Nothing was saved by the preview.
-    expect(await servers.storeQuery(`select days from retention_rules`)).toEqual([{ days: 30 }]);
+    expect(new Set(expiries.map((e) => e.bucket))).toEqual(new Set(["public.notes"]));
+    expect(expiries.reduce((sum, e) => sum + e.changes, 0)).toBe(60);
+    // The source's own partitions (forever) are all still there: this month's and the ones made ahead.
+    const kept = await servers.storeQuery<{ bucket: string; n: number }>(
+      "select bucket, count(*)::int as n from trail_partitions where source_id = $1 group by bucket order by bucket",
+      [sourceId],
+    );
+    expect(kept[0]?.bucket).toBe("");
+    expect(kept[0]?.n).toBeGreaterThanOrEqual(3);
+    expect(await count("select count(*)::int as n from changes_default where source_id = $1")).toBe(0);
   });
 
-  it("shows the saved rules' forecast on the storage report", async () => {
-    const report = (await call("/api/storage", "GET", "viewer"))
-      .body as unknown as import("../lib/retention/api-types").StorageJson;
-    expect(report.retention.rules).toEqual([
-      expect.objectContaining({
-        environment: "test",
-        table: null,
-        days: 30,
-        now: expect.objectContaining({ partitions: 1 }),
-      }),
-    ]);
+  it("verifies across the drop: expired changes are counted as expired, not removed", async () => {
+    const result = await verify();
+    expect(result).toMatchObject({ ok: true, verified: 120, expired: 60, unsealed: 0 });
+  });
+
+  it("does not take a forged expiry for a deleted change", async () => {
+    await worker.stop();
+    const [victim] = await servers.storeQuery<{ id: string; committed_at: Date }>(
+      `select id::text, committed_at from changes where source_id = $1 and "table" = 'items' order by id limit 1 offset 10`,
+      [sourceId],
+    );
+    await servers.storeQuery("delete from changes where id = $1", [victim?.id]);
+    // An expiry row with a wrong signature covering it changes nothing.
+    await servers.storeQuery(
+      `insert into trail_expiries (partition, source_id, bucket, from_at, to_at, changes, signature)
+       values ('forged', $1, '', '-infinity', 'infinity', 1, repeat('0', 64))`,
+      [sourceId],
+    );
+    const result = await verify();
+    expect(result).toMatchObject({ ok: false, problem: "removed", change: { id: victim?.id } });
+  });
+
+  it("waits for the seals: nothing unsealed is dropped", async () => {
+    // A partition whose changes are not sealed yet stays: no sealer runs now, the expirer alone.
+    await servers.storeQuery("delete from trail_expiries where partition = 'forged'");
+    await servers.storeQuery(
+      `insert into changes (source_id, bucket, environment, database, schema, "table", operation, transaction_id,
+         commit_lsn, seq, committed_at, queued_at)
+       values ($1, 'public.notes', 'test', 'app', 'public', 'notes', 'CREATE', 1, 'FFFFFFFF/0', 0, now(), now())`,
+      [sourceId],
+    );
+    // The keeper (at the real time) gives it a partition of its day again: the one before was dropped.
+    await keepPartitions(pool);
+    const notesToday = await servers.storeQuery<{ name: string }>(
+      `select tableoid::regclass::text as name from changes where source_id = $1 and "table" = 'notes'`,
+      [sourceId],
+    );
+    const result = await expirePartitions(pool, SECRET, { now: ahead() });
+    expect(result.waiting).toContainEqual({ name: notesToday[0]?.name, why: "unsealed" });
+    expect(await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'notes'`)).toBe(1);
   });
 });
