@@ -74,3 +74,24 @@ describe("forecastRetention", () => {
     expect(forecastRetention([partition(400)], [], NOW).total.within30Days.partitions).toBe(0);
   });
 });
+
+describe("the forecast and the expirer", () => {
+  it("take the same rule for every bucket (lib/retention/rules.ts resolves it for the expirer)", async () => {
+    const { resolveRetention } = await import("./rules");
+    const rules: RetentionRule[] = [
+      { environment: "test", table: null, days: 7, archive: true },
+      { environment: "test", table: "public.orders", days: 90, archive: false },
+      { environment: "staging", table: "public.orders", days: 30, archive: false },
+    ];
+    const stored = rules.map((rule) => ({ ...rule, table: rule.table ?? "" }));
+    for (const environment of ["test", "staging", "production"]) {
+      for (const bucket of ["", "public.orders", "public.items"]) {
+        const rule = governingRule({ environment, bucket }, rules);
+        const expected = resolveRetention(stored, environment, bucket);
+        expect({ days: rule?.days ?? null, archive: rule?.archive ?? false }, `${environment} ${bucket}`).toEqual(
+          expected,
+        );
+      }
+    }
+  });
+});
