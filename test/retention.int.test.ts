@@ -84,7 +84,8 @@ describe("retention", () => {
     expect(await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'items'`)).toBe(120);
     expect(
       await count(
-        `select count(distinct (primary_key, operation))::int as n from changes where source_id = $1 and "table" = 'items'`,
+        `select count(distinct (primary_key, operation))::int as n from changes
+          where source_id = $1 and "table" = 'items'`,
       ),
     ).toBe(120);
     // What was dropped: notes partitions only, each recorded once per drop with its change count.
@@ -112,7 +113,8 @@ describe("retention", () => {
   it("does not take a forged expiry for a deleted change", async () => {
     await worker.stop();
     const [victim] = await servers.storeQuery<{ id: string; committed_at: Date }>(
-      `select id::text, committed_at from changes where source_id = $1 and "table" = 'items' order by id limit 1 offset 10`,
+      `select id::text, committed_at from changes where source_id = $1 and "table" = 'items'
+        order by id limit 1 offset 10`,
       [sourceId],
     );
     await servers.storeQuery("delete from changes where id = $1", [victim?.id]);
