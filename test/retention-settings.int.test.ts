@@ -154,6 +154,13 @@ describe("GET /api/storage", () => {
     const [outside] = await servers.storeQuery<{ n: number }>("select count(*)::int as n from changes_default");
     expect(report.trail.unpartitioned).toEqual({ bytes: await sizeOf("changes_default"), rows: outside?.n });
 
+    const [empty] = await servers.storeQuery<{ partitions: number; bytes: string }>(
+      `select count(*)::int as partitions, coalesce(sum(pg_total_relation_size(name::regclass)), 0)::text as bytes
+         from trail_partitions p where not exists (select 1 from changes c where c.tableoid = p.name::regclass)`,
+    );
+    expect(empty?.partitions).toBeGreaterThan(0);
+    expect(report.trail.empty).toEqual({ partitions: empty?.partitions, bytes: Number(empty?.bytes) });
+
     // Each database: exactly the sizes of its partitions, plus its share (by count) of the default partition.
     for (const [sourceId, rows, environment] of [
       [shopId, CAPTURED + OLD_ROWS, "test"],

@@ -164,9 +164,21 @@ function StorageReportView({ report }: { report: StorageJson }) {
 
       <Section title="Besides the trail" note="Tables the store keeps for the trail, and everything else in it.">
         <ul className="divide-y divide-slate-100 text-sm">
+          {trail.empty.partitions > 0 ? (
+            <li className="flex justify-between gap-3 py-2">
+              <span>
+                {formatCount(trail.empty.partitions)} partition{trail.empty.partitions === 1 ? "" : "s"} made ahead,
+                still empty (in the trail&apos;s total)
+              </span>
+              <span className="whitespace-nowrap tabular-nums">{formatBytes(trail.empty.bytes)}</span>
+            </li>
+          ) : null}
           {trail.unpartitioned.bytes > 0 ? (
             <li className="flex justify-between gap-3 py-2">
-              <span>Changes outside Retrace&apos;s partitions (the default partition; in the trail&apos;s total)</span>
+              <span>
+                The default partition: {formatCount(trail.unpartitioned.rows)} changes that had no partition yet (in the
+                trail&apos;s total)
+              </span>
               <span className="whitespace-nowrap tabular-nums">{formatBytes(trail.unpartitioned.bytes)}</span>
             </li>
           ) : null}

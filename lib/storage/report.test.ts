@@ -58,6 +58,7 @@ describe("buildStorageReport", () => {
       rows: 160,
       partitions: 4,
       unpartitioned: { bytes: 500, rows: 10 },
+      empty: { partitions: 1, bytes: 100 },
     });
     const [shop, crm] = report.databases;
     expect(shop).toMatchObject({ name: "shop", bytes: 15_100, rows: 150, estimated: false });

@@ -19,6 +19,8 @@ export type StorageReport = {
     partitions: number;
     /** Changes outside the cataloged partitions (in the default partition): kept until they are moved. */
     unpartitioned: Size;
+    /** Partitions with no changes yet (made ahead by the worker): their pages count in `bytes`. */
+    empty: { partitions: number; bytes: number };
   };
   environments: (Size & { name: string; estimated: boolean })[];
   databases: (Size & {
@@ -166,6 +168,10 @@ export function buildStorageReport(facts: StorageFacts, rules: readonly Retentio
       rows: trailRows,
       partitions: partitions.length,
       unpartitioned: { bytes: outsideBytes, rows: outsideRows },
+      empty: {
+        partitions: partitions.filter((p) => p.rows === 0).length,
+        bytes: partitions.filter((p) => p.rows === 0).reduce((sum, p) => sum + p.bytes, 0),
+      },
     },
     environments: [...byEnvironment.entries()]
       .map(([name, size]) => ({ name, ...size, bytes: Math.round(size.bytes) }))
