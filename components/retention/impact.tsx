@@ -82,8 +82,9 @@ export function RetentionImpact({ rules, changed }: { rules: RetentionRule[]; ch
                     <span className="text-slate-500"> · keep {keepText(rule.days)}</span>
                   </span>
                   <span className="text-slate-600">
-                    {`now ${formatBytes(rule.now.bytes)} · in 7 days ${formatBytes(rule.within7Days.bytes)}`}
-                    {` · in 30 days ${formatBytes(rule.within30Days.bytes)}`}
+                    <span className="whitespace-nowrap">now {formatBytes(rule.now.bytes)}</span> ·{" "}
+                    <span className="whitespace-nowrap">in 7 days {formatBytes(rule.within7Days.bytes)}</span> ·{" "}
+                    <span className="whitespace-nowrap">in 30 days {formatBytes(rule.within30Days.bytes)}</span>
                   </span>
                 </li>
               ))}
