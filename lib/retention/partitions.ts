@@ -1,6 +1,14 @@
 import type pg from "pg";
 import { bucketTables, loadRetentionRules, resolveRetention } from "./rules";
-import { partitionName, spanAt, spansFrom, uncovered, uncoveredAround, type Span } from "./spans";
+import {
+  partitionName,
+  partitionNameDisambiguated,
+  spanAt,
+  spansFrom,
+  uncovered,
+  uncoveredAround,
+  type Span,
+} from "./spans";
 
 /**
  * The partition keeper (run by the worker, worker/partition-keeper.ts): creates the partitions of `changes` ahead of
@@ -60,7 +68,12 @@ export async function ensurePartition(
         await client.query("commit");
         return null;
       }
-      const name = partitionName(wanted.sourceId, wanted.bucket, span.from);
+      const first = partitionName(wanted.sourceId, wanted.bucket, span.from);
+      const { rows: taken } = await client.query<{ taken: boolean }>(
+        "select to_regclass(format('%I', $1::text)) is not null as taken",
+        [first],
+      );
+      const name = taken[0]?.taken ? partitionNameDisambiguated(wanted.sourceId, wanted.bucket, span.from) : first;
       const range = [wanted.sourceId, wanted.bucket, span.from.toISOString(), span.to.toISOString()];
       // ATTACH checks the default partition holds no row of the new range (under an exclusive lock on it, which
       // only ingest rows routed to the default wait for): the rows it holds move out first, and back in after.
