@@ -66,6 +66,11 @@ export function RetentionImpact({ rules, changed }: { rules: RetentionRule[]; ch
               ? `${amount(forecast.total.now)} ${changed ? "become" : "are"} expired and ${DROPPED}`
               : "Nothing stored is past these rules: nothing is dropped now."}
           </p>
+          {rules.some((rule) => rule.archive) ? (
+            <p className="text-slate-600">
+              Partitions of a rule that archives go once their archive is written (until then they are kept).
+            </p>
+          ) : null}
           <p className="text-slate-600">
             Within 7 days: {amount(forecast.total.within7Days)}. Within 30 days: {amount(forecast.total.within30Days)}.
           </p>
