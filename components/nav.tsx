@@ -9,12 +9,14 @@ import { EnvironmentSwitcher, scopedHref, useEnvironment } from "./environment";
 const links = [
   { href: "/changes", label: "Changes" },
   { href: "/databases", label: "Databases" },
+  { href: "/storage", label: "Storage" },
 ];
 
 /** Admins also manage the team and read Retrace's own audit log. */
 const adminLinks = [
   { href: "/settings/users", label: "Users" },
   { href: "/settings/tokens", label: "Tokens" },
+  { href: "/settings/retention", label: "Retention" },
   { href: "/activity", label: "Activity" },
 ];
 

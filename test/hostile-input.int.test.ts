@@ -198,6 +198,8 @@ const GET_PARAMS: Record<string, { params: string[]; base?: () => Record<string,
   "/api/databases/[id]/columns": { params: [] },
   "/api/databases/role-sql": { params: ["database", "hostKind", "tables"] },
   "/api/environments": { params: [] },
+  "/api/retention": { params: [] },
+  "/api/storage": { params: [] },
   "/api/records/as-of": {
     params: ["table", "primaryKey", "database", "sourceId", "at"],
     base: () => ({ table: "public.items", primaryKey: "1", at: new Date().toISOString() }),
@@ -381,6 +383,13 @@ describe("hostile bodies", () => {
         "port",
       ],
       ["POST", "/api/reverts", '{"changeId":"1","execute":"yes"}', "execute"],
+      ["PUT", "/api/retention", '{"rules":[{"environment":"test","table":null,"days":"7"}]}', "rules.0.days"],
+      [
+        "POST",
+        "/api/retention/preview",
+        '{"rules":[{"environment":"test","table":"orders","days":7}]}',
+        "rules.0.table",
+      ],
     ];
     for (const [method, pattern, body, field] of cases) {
       const answer = await call(route(method, pattern), { body, extra: { "content-type": "application/json" } });

@@ -73,10 +73,19 @@ const API: Record<string, Statuses | { skip: string }> = {
   "POST /api/databases/[id]/verify": /*                 */ [401, 401, 401, 404, 404, 404, 400],
   // Planning a revert only reads (its SQL and conflicts): viewers may; executing it is checked below.
   "POST /api/reverts": /*                               */ [401, 401, 401, 400, 400, 400, 400],
+  "GET /api/retention": /*                              */ [401, 401, 401, 200, 200, 200, 400],
+  "PUT /api/retention": /*                              */ [401, 401, 401, 403, 403, 400, 400],
+  // Previewing rules only reads (what they would free): viewers and read-only tokens may.
+  "POST /api/retention/preview": /*                     */ [401, 401, 401, 400, 400, 400, 400],
+  "GET /api/storage": /*                                */ [401, 401, 401, 200, 200, 200, 400],
 };
 
 /** Writes by method that only read for viewers; what they refuse a viewer is tested on its own below. */
-const READS_FOR_VIEWERS = new Set(["POST /api/reverts", "POST /api/databases/[id]/verify"]);
+const READS_FOR_VIEWERS = new Set([
+  "POST /api/reverts",
+  "POST /api/databases/[id]/verify",
+  "POST /api/retention/preview",
+]);
 
 /** What the proxy does with a page request: let it render, send to sign-in, send to /forbidden; or not run. */
 type PageOutcome = "page" | "login" | "forbidden" | "public";
@@ -103,6 +112,9 @@ const PAGES: Record<string, PageRow> = {
   "/settings/users": ADMIN_ONLY,
   "/settings/tokens": ADMIN_ONLY,
   "/activity": ADMIN_ONLY,
+  "/storage": SIGNED_IN,
+  // Viewers read the retention rules; only admins may change them (PUT /api/retention).
+  "/settings/retention": SIGNED_IN,
 };
 
 const WALKED = [...CALLERS, "queryToken"] as const;

@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   "token.revoke",
   "revert.execute",
   "baseline.start",
+  "retention.update",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -41,4 +42,5 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   "token.revoke": "revoked an API token",
   "revert.execute": "ran a revert on",
   "baseline.start": "started a baseline of",
+  "retention.update": "changed the retention rules",
 };

@@ -23,7 +23,9 @@ describe("isAdminPage", () => {
     for (const path of ["/settings/users", "/settings/tokens", "/activity", "/databases/new", "/settings"]) {
       expect(isAdminPage(path), path).toBe(true);
     }
-    for (const path of ["/databases", "/databases/newish", "/activityx", "/changes", "/"]) {
+    for (const path of ["/settings/retentionx", "/settings/retention-other"])
+      expect(isAdminPage(path), path).toBe(true);
+    for (const path of ["/databases", "/databases/newish", "/activityx", "/changes", "/", "/settings/retention"]) {
       expect(isAdminPage(path), path).toBe(false);
     }
   });

@@ -1,6 +1,7 @@
 import type { FilterValues } from "../changes/filters";
 import type { RecordKey } from "../changes/history-key";
 import type { RevertTargetJson } from "../changes/revert/api-types";
+import type { RetentionRule } from "../retention/input";
 
 /** The Activity page's filters, as in its URL. */
 export type AuditFilterValues = { action: string; actor: string };
@@ -38,6 +39,12 @@ export const queryKeys = {
     users: () => [...queryKeys.team.all, "users"] as const,
     tokens: () => [...queryKeys.team.all, "tokens"] as const,
     audit: (filters: AuditFilterValues) => [...queryKeys.team.all, "audit", filters] as const,
+  },
+  retention: {
+    all: ["retention"] as const,
+    settings: () => [...queryKeys.retention.all, "settings"] as const,
+    preview: (rules: readonly RetentionRule[]) => [...queryKeys.retention.all, "preview", rules] as const,
+    storage: () => [...queryKeys.retention.all, "storage"] as const,
   },
   trail: {
     all: ["trail"] as const,
