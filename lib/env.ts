@@ -38,6 +38,8 @@ const workerSchema = webSchema.extend({
     .max(86_400)
     .refine((seconds) => seconds === 0 || seconds >= 0.1, "RETRACE_HEARTBEAT_SECONDS must be 0 (off) or at least 0.1")
     .default(30),
+  // Where the expirer archives a partition before dropping it, when its retention rule says archive.
+  RETRACE_ARCHIVE_DIR: z.string().min(1).optional(),
 });
 
 const cliSchema = z
