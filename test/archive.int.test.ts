@@ -147,7 +147,8 @@ beforeAll(async () => {
   await source(`begin;
     select pg_logical_emit_message(true, '_retrace', '{"user":"ann","user_id":42}');
     insert into items values (2, 'Zoë "quoted" \\ back',
-                              '{"n": 1.50, "big": 123456789012345678901234567890, "a": [1, null]}', '{x,NULL,"y z"}', 12345678901234567890.000001, '2026-01-02 03:04:05.123456+00');
+                              '{"n": 1.50, "big": 123456789012345678901234567890, "a": [1, null]}', '{x,NULL,"y z"}',
+                              12345678901234567890.000001, '2026-01-02 03:04:05.123456+00');
     insert into notes values (2, E'line\\nbreak');
     commit;`);
   await source("update items set name = 'renamed', price = 2.5 where id = 1");
