@@ -191,6 +191,7 @@ function sampleRows(commitLsn: string, count: number, offset: number): ChangeRow
       afterJsonNullFields: null,
       partitionSchema: null,
       partitionTable: null,
+      bucket: "",
       context: "{}",
       transactionId: "1234",
       commitLsn,

@@ -98,3 +98,118 @@ describe("0003: changes without FK and operation index, row images as json", () 
     expect(schema.rows[0]).toEqual({ constraints: 0, operationIndex: 0 });
   });
 });
+
+describe("0020: changes partitioned by (source_id, bucket, committed_at)", () => {
+  it("moves stored changes into monthly partitions per source, keeping ids, sequence and seals", async () => {
+    const before = migrationsUpTo("0019_retention_tables");
+    const dbUrl = await server.createDatabase("retrace_0020");
+    const q = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+      server.query<T>(sql, params, "retrace_0020").then((r) => r.rows);
+    try {
+      const store = connectStore(dbUrl, { max: 1 });
+      try {
+        await migrate(store.db, { migrationsFolder: before });
+      } finally {
+        await store.pool.end();
+      }
+      const sources: string[] = [];
+      for (const name of ["a", "b"]) {
+        const [row] = await q<{ id: string }>(
+          `insert into sources (name, host, port, database, username, password_encrypted, environment,
+                                slot_name, publication_name)
+           values ($1, 'localhost', 5432, $1, 'retrace', 'v1:dummy', 'production', 'retrace_' || $1, 'retrace_' || $1)
+           returning id::text as id`,
+          [name],
+        );
+        sources.push(row?.id ?? "");
+      }
+      // Source a: November and December (UTC; 23:30 at -02 is the next day in UTC); source b: December only.
+      const rows: [string, string][] = [
+        [sources[0] ?? "", "2026-11-30 23:59:59.999999+00"],
+        [sources[0] ?? "", "2026-11-30 23:30:00-02"],
+        [sources[1] ?? "", "2026-12-05 10:00:00+00"],
+      ];
+      for (const [index, [sourceId, committedAt]] of rows.entries()) {
+        await q(
+          `insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
+             transaction_id, commit_lsn, seq, committed_at, queued_at)
+           values ($1, 'production', 'shop', 'public', 'items', $2, 'CREATE', '{"id": 1}', 1, '0/1', $3, $4, now())`,
+          [sourceId, String(index), index, committedAt],
+        );
+      }
+      await q("select setval('changes_id_seq', 500)");
+      await q(
+        `insert into change_seals (source_id, position, change_id, commit_lsn, seq, "table", digest, hash)
+         select source_id, 1, id, commit_lsn, seq, "table", 'd', 'h' from changes where seq = 1
+         union all select $1, 2, 999, '0/2', 0, 'items', 'd', 'h'`,
+        [sources[0]],
+      );
+      const stored = await q<{ id: string; seq: number }>("select id::text, seq from changes order by id");
+
+      await migrateStore(dbUrl);
+
+      expect(await q("select id::text, seq from changes order by id")).toEqual(stored);
+      const partitions = await q<{ name: string; bucket: string; from_at: string; to_at: string; n: number }>(
+        `select p.name, p.bucket, to_char(p.from_at at time zone 'UTC', 'YYYY-MM-DD') as from_at,
+                to_char(p.to_at at time zone 'UTC', 'YYYY-MM-DD') as to_at,
+                (select count(*)::int from changes c where c.tableoid = p.name::regclass) as n
+           from trail_partitions p order by p.name`,
+      );
+      const tag = (id: string) => id.replace(/-/g, "").slice(0, 12);
+      expect(partitions).toEqual(
+        [
+          {
+            name: `changes_${tag(sources[0] ?? "")}_s_20261101`,
+            bucket: "",
+            from_at: "2026-11-01",
+            to_at: "2026-12-01",
+            n: 1,
+          },
+          {
+            name: `changes_${tag(sources[0] ?? "")}_s_20261201`,
+            bucket: "",
+            from_at: "2026-12-01",
+            to_at: "2027-01-01",
+            n: 1,
+          },
+          {
+            name: `changes_${tag(sources[1] ?? "")}_s_20261201`,
+            bucket: "",
+            from_at: "2026-12-01",
+            to_at: "2027-01-01",
+            n: 1,
+          },
+        ].sort((x, y) => x.name.localeCompare(y.name)),
+      );
+      expect(await q("select count(*)::int as n from changes_default")).toEqual([{ n: 0 }]);
+      // The identity goes on from where it was, and the dedup key still refuses a replayed row.
+      const [next] = await q<{ id: string }>(
+        `insert into changes (source_id, environment, database, schema, "table", operation, transaction_id,
+           commit_lsn, seq, committed_at, queued_at)
+         values ($1, 'production', 'shop', 'public', 'items', 'CREATE', 2, '0/9', 0, now(), now()) returning id::text`,
+        [sources[1]],
+      );
+      expect(next?.id).toBe("501");
+      await expect(
+        q(
+          `insert into changes (source_id, environment, database, schema, "table", operation, transaction_id,
+             commit_lsn, seq, committed_at, queued_at)
+           values ($1, 'production', 'shop', 'public', 'items', 'CREATE', 1, '0/1', 2, $2, now())`,
+          [sources[1], "2026-12-05 10:00:00+00"],
+        ),
+      ).rejects.toThrow(/changes_.*source_lsn_seq|duplicate key/);
+      const seals = await q<{ change_id: string; committed_at: string; bucket: string }>(
+        `select change_id::text,
+                case when committed_at = '-infinity' then '-infinity'
+                     else to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') end as committed_at,
+                bucket from change_seals order by change_seals.position, change_id`,
+      );
+      expect(seals).toEqual([
+        { change_id: stored[1]?.id, committed_at: "2026-12-01 01:30:00", bucket: "" },
+        { change_id: "999", committed_at: "-infinity", bucket: "" },
+      ]);
+    } finally {
+      fs.rmSync(before, { recursive: true, force: true });
+    }
+  });
+});

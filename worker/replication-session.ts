@@ -32,7 +32,10 @@ export type SessionSource = Pick<
   | "publicationName"
   | "columnRules"
   | "trackNewTables"
->;
+> & {
+  /** Tables ('schema.table') with a retention rule of their own (lib/retention/rules.ts): rows get their bucket. */
+  bucketTables?: readonly string[];
+};
 
 export type SessionOptions = {
   source: SessionSource;
@@ -107,6 +110,7 @@ export class ReplicationSession {
         database: source.database,
         // No rules: no plan carries any, and no row does any work for them.
         columnRules: rules.empty ? null : { set: rules, mask: options.mask },
+        bucketTables: source.bucketTables?.length ? new Set(source.bucketTables) : null,
       },
       this.relations.lookups,
     );

@@ -2,10 +2,12 @@ import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
 import { connectStore, type Store } from "../lib/db/client";
 import { sources, type Source } from "../lib/db/schema";
+import { bucketTables, loadRetentionRules, type RetentionRule } from "../lib/retention/rules";
 import { startBaselineRunner } from "./baselines";
 import { Lease } from "./lease";
 import { createWorkerMetrics, forgetSourceGauges, sourceMetrics, type WorkerMetrics } from "./metrics";
 import { DEFAULT_BATCH_LIMITS, type BatchLimits } from "./group-commit";
+import { startPartitionKeeper } from "./partition-keeper";
 import { startSealer } from "./sealer";
 import { SourceStream } from "./source-stream";
 
@@ -32,6 +34,10 @@ export type WorkerOptions = {
   baselineChunkRows?: number;
   /** How often stored changes are sealed (lib/seals; default 1000 ms). */
   sealIntervalMs?: number;
+  /** How often partitions are made ahead and expired ones dropped (lib/retention; default 60000 ms). */
+  partitionIntervalMs?: number;
+  /** The partition keeper's clock (default: the real one). Tests move it ahead to make partitions old. */
+  partitionClock?: () => Date;
 };
 
 export type Worker = { stop(): Promise<void>; readonly metrics: WorkerMetrics };
@@ -40,8 +46,11 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 
 type Running = { fingerprint: string; lease: Lease; stream: SourceStream; writes: Store };
 
+/** A source as streamed: with the tables its environment's retention rules give a bucket of their own. */
+type StreamedSource = Source & { bucketTables: string[] };
+
 /** A change to any of these means the stream must reconnect with the new settings. */
-function fingerprint(source: Source): string {
+function fingerprint(source: StreamedSource): string {
   return JSON.stringify([
     source.host,
     source.port,
@@ -56,6 +65,8 @@ function fingerprint(source: Source): string {
     // Rules apply from the session that reads them: a change restarts the stream (from the checkpoint).
     source.columnRules,
     source.trackNewTables,
+    // A table rule set or removed changes where its rows go (changes.bucket): from the next session on.
+    source.bucketTables,
   ]);
 }
 
@@ -94,7 +105,7 @@ export function startWorker(options: WorkerOptions): Worker {
     forgetSourceGauges(metrics, sourceId);
   }
 
-  async function take(source: Source): Promise<void> {
+  async function take(source: StreamedSource): Promise<void> {
     const lease = await Lease.acquire(options.databaseUrl, source.id, (error) => {
       log.warn({ sourceId: source.id, err: { message: error.message } }, "lease lost");
       void release(source.id, "lease lost");
@@ -125,7 +136,11 @@ export function startWorker(options: WorkerOptions): Worker {
   }
 
   async function poll(): Promise<void> {
-    const enabled = await store.db.select().from(sources).where(eq(sources.enabled, true));
+    const rules: RetentionRule[] = await loadRetentionRules(store.pool);
+    const enabled = (await store.db.select().from(sources).where(eq(sources.enabled, true))).map((source) => ({
+      ...source,
+      bucketTables: bucketTables(rules, source.environment).sort(),
+    }));
     const wanted = new Map(enabled.map((source) => [source.id, source]));
     const releases: Promise<void>[] = [];
     for (const [sourceId, entry] of running) {
@@ -164,7 +179,18 @@ export function startWorker(options: WorkerOptions): Worker {
     }, delayMs);
   }
 
-  schedule(0);
+  // Partitions for the current spans exist before the first row is streamed (rows would land in the default
+  // partition otherwise, and be moved out later).
+  const keeper = startPartitionKeeper({
+    databaseUrl: options.databaseUrl,
+    secret: options.secret,
+    logger: log,
+    intervalMs: options.partitionIntervalMs ?? 60_000,
+    now: options.partitionClock,
+  });
+  polling = keeper.firstRound.then(() => {
+    if (!stopping) schedule(0);
+  });
   const baselines = startBaselineRunner({
     databaseUrl: options.databaseUrl,
     secret: options.secret,
@@ -186,7 +212,7 @@ export function startWorker(options: WorkerOptions): Worker {
       if (stopping) return;
       stopping = true;
       clearTimeout(timer);
-      await Promise.all([polling, baselines.stop(), sealer.stop()]);
+      await Promise.all([polling, baselines.stop(), sealer.stop(), keeper.stop()]);
       await Promise.all([...running.keys()].map((sourceId) => release(sourceId, "worker stopping")));
       await store.pool.end();
       log.info("worker stopped");

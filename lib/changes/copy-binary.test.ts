@@ -44,6 +44,7 @@ function row(overrides: Partial<ChangeRow> = {}): ChangeRow {
     afterJsonNullFields: null,
     partitionSchema: null,
     partitionTable: null,
+    bucket: "",
     context: '{"k":"ü"}',
     transactionId: "4294967295",
     commitLsn: "FFFFFFFF/FFFFFFFE",
@@ -58,7 +59,7 @@ describe("ChangesCopyEncoder", () => {
   it("writes a row exactly as COPY binary expects it", () => {
     const expected = Buffer.concat([
       HEADER,
-      int16(21),
+      int16(22),
       field(Buffer.from("0f3c2a1e9b7d4c5e8a6f1234567890ab", "hex")),
       field(Buffer.from([0x70, 0x72, 0x6f, 0x64, 0xc3, 0xa9])), // "prodé"
       textField("shop"),
@@ -90,6 +91,7 @@ describe("ChangesCopyEncoder", () => {
       NULL, // nor in after
       NULL, // no partition (not a TRUNCATE of one)
       NULL,
+      textField(""), // the source's bucket
       TRAILER,
     ]);
     expect(new ChangesCopyEncoder(SOURCE_ID).encode([row()]).toString("hex")).toBe(expected.toString("hex"));
@@ -110,15 +112,22 @@ describe("ChangesCopyEncoder", () => {
       Buffer.concat([int32(1), int32(0), int32(25), int32(2), int32(1), textField("doc"), textField("é")]),
     );
     const after = field(Buffer.concat([int32(1), int32(0), int32(25), int32(1), int32(1), textField("doc")]));
-    const tail = Buffer.concat([before, after, NULL, NULL, TRAILER]);
+    const tail = Buffer.concat([before, after, NULL, NULL, textField(""), TRAILER]);
     expect(data.subarray(-tail.length).toString("hex")).toBe(tail.toString("hex"));
   });
 
   it("names the partition a TRUNCATE emptied, at the end of the tuple", () => {
     const data = new ChangesCopyEncoder(SOURCE_ID).encode([
-      row({ operation: "TRUNCATE", partitionSchema: "públic", partitionTable: "meas_2024" }),
+      row({ operation: "TRUNCATE", partitionSchema: "públic", partitionTable: "meas_2024", bucket: "públic.meas" }),
     ]);
-    const tail = Buffer.concat([NULL, NULL, textField("públic"), textField("meas_2024"), TRAILER]);
+    const tail = Buffer.concat([
+      NULL,
+      NULL,
+      textField("públic"),
+      textField("meas_2024"),
+      textField("públic.meas"),
+      TRAILER,
+    ]);
     expect(data.subarray(-tail.length).toString("hex")).toBe(tail.toString("hex"));
   });
 

@@ -26,6 +26,7 @@ export const COLUMNS = [
   "after_json_null_fields",
   "partition_schema",
   "partition_table",
+  "bucket",
 ] as const;
 
 // PostgreSQL's COPY binary format (big-endian throughout): a header, per tuple a field count and
@@ -222,7 +223,8 @@ export class ChangesCopyEncoder {
             (row.after?.length ?? 0) +
             row.context.length +
             (row.partitionSchema?.length ?? 0) +
-            (row.partitionTable?.length ?? 0)) +
+            (row.partitionTable?.length ?? 0) +
+            row.bucket.length) +
         arrayBytes(row.changedFields) +
         arrayBytes(unavailable) +
         arrayBytes(row.beforeJsonNullFields) +
@@ -253,6 +255,7 @@ export class ChangesCopyEncoder {
     this.textArray(row.afterJsonNullFields);
     this.nullableText(row.partitionSchema);
     this.nullableText(row.partitionTable);
+    this.text(row.bucket);
   }
 
   private ensure(bytes: number): void {

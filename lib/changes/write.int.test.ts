@@ -50,6 +50,7 @@ function awkwardRow(overrides: Partial<ChangeRow> = {}): ChangeRow {
     afterJsonNullFields: null,
     partitionSchema: null,
     partitionTable: null,
+    bucket: "",
     context: '{"user":"ann\\\\o\'neil","job":"x\\ty"}',
     transactionId: "4294967295",
     commitLsn: `0/${lsn.toString(16).toUpperCase()}`,

@@ -33,17 +33,18 @@ const COPY_CHANGES = `copy changes (${COLUMNS.map((c) => `"${c}"`).join(", ")}) 
 // they are and keep their text (json_to_recordset hands a json column its exact text). The rows
 // it inserts (not those it skips) are summarised in the same statement (lib/changes/segments.ts).
 const INSERT_CHANGES: Omit<pg.QueryConfig, "values"> = {
-  name: "retrace_insert_changes_v6",
+  name: "retrace_insert_changes_v7",
   text: `
     with inserted as (
       insert into changes (${COLUMNS.map((c) => `"${c}"`).join(", ")})
       select $1::uuid, $2::text, $3::text, r.i, r.l, r.w, r.s, r.t, r.k, r.o, r.b, r.a, r.c, r.u, r.x, r.n, r.q,
-             r.bn, r.an, r.ps, r.pt
+             r.bn, r.an, r.ps, r.pt, r.bk
         from json_to_recordset($4::json)
           as r(i bigint, l pg_lsn, w timestamptz, s text, t text, k text, o operation, b json, a json,
-               c text[], u text[], x jsonb, n int, q timestamptz, bn text[], an text[], ps text, pt text)
+               c text[], u text[], x jsonb, n int, q timestamptz, bn text[], an text[], ps text, pt text,
+               bk text)
        order by r.l, r.n
-      on conflict (source_id, commit_lsn, seq) do nothing
+      on conflict (source_id, commit_lsn, seq, bucket, committed_at) do nothing
       returning id, source_id, database, schema, "table", operation, committed_at, commit_lsn, changed_fields
     ), ${summarizeRowsSql("inserted")}
     select count(*)::int as inserted from inserted`,
@@ -64,7 +65,7 @@ function rowsDocument(rows: readonly ChangeRow[]): string {
       `"u":${jsonStrings(row.unavailableFields.length > 0 ? row.unavailableFields : null)},` +
       `"x":${row.context === NO_CONTEXT ? "null" : row.context},"n":${row.seq},"q":"${row.queuedAt}",` +
       `"bn":${jsonStrings(row.beforeJsonNullFields)},"an":${jsonStrings(row.afterJsonNullFields)},` +
-      `"ps":${jsonString(row.partitionSchema)},"pt":${jsonString(row.partitionTable)}}`;
+      `"ps":${jsonString(row.partitionSchema)},"pt":${jsonString(row.partitionTable)},"bk":${JSON.stringify(row.bucket)}}`;
   }
   return `[${parts.join(",")}]`;
 }

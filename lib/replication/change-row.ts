@@ -45,6 +45,11 @@ export type ChangeRow = {
   /** A TRUNCATE of one partition of the partitioned table `schema`.`table`: that partition; else null. */
   partitionSchema: string | null;
   partitionTable: string | null;
+  /**
+   * The partitions the row goes to (changes.bucket): 'schema.table' when its table has a retention rule of its
+   * own, else '' (the source's). A constant per relation, set by its plan.
+   */
+  bucket: string;
   /** The application context in force (a JSON object's text); NO_CONTEXT when none. */
   context: string;
   /** Source xid as decimal text (unsigned 32-bit). */
@@ -60,6 +65,8 @@ export type SourceInfo = {
   database: string;
   /** Columns excluded from the trail or masked (lib/sources/column-rules.ts); none when absent. */
   columnRules?: ColumnRulesForPlans | null;
+  /** Tables ('schema.table') with a retention rule of their own: their rows get their own bucket. */
+  bucketTables?: ReadonlySet<string> | null;
 };
 
 export type Notice =

@@ -34,7 +34,16 @@ export type RecordedAs = {
   table: string;
   partitionSchema: string | null;
   partitionTable: string | null;
+  /** The changes.bucket its rows go to (bucketOf). */
+  bucket: string;
 };
+
+/** 'schema.table' when the table has a retention rule of its own (its own partitions), else '' (the source's). */
+export function bucketOf(bucketTables: ReadonlySet<string> | null | undefined, schema: string, table: string): string {
+  if (!bucketTables || bucketTables.size === 0) return "";
+  const name = `${schema}.${table}`;
+  return bucketTables.has(name) ? name : "";
+}
 
 /**
  * What building rows needs from a relation message, worked out once per relation message (the
@@ -79,14 +88,18 @@ export function planRelation(
   types: (typeOid: number) => ValueType | undefined,
   shape?: RelationShape,
   columnRules?: ColumnRulesForPlans | null,
+  bucketTables?: ReadonlySet<string> | null,
 ): RelationPlan {
   const names = relation.columns.map((column) => column.name);
   const root = shape?.root ?? null;
+  const schema = root?.schema ?? relation.schema;
+  const table = root?.table ?? relation.name;
   const recordedAs = {
-    schema: root?.schema ?? relation.schema,
-    table: root?.table ?? relation.name,
+    schema,
+    table,
     partitionSchema: null,
     partitionTable: null,
+    bucket: bucketOf(bucketTables, schema, table),
   };
   const generated = shape?.generatedColumns ?? [];
   // Rules name the table a change is recorded as (a partition's root), once per relation message.

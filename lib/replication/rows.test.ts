@@ -112,6 +112,7 @@ describe("TransactionBuilder", () => {
         afterJsonNullFields: null,
         partitionSchema: null,
         partitionTable: null,
+        bucket: "",
         context: "{}",
         transactionId: "4294967294",
         commitLsn: "0/177A428",
@@ -272,7 +273,8 @@ describe("TransactionBuilder", () => {
     ]);
     const root = { schema: "public", table: "m", columns: ["id", "at", "v"] };
     const b = new TransactionBuilder(
-      { environment: "production", database: "shop" },
+      // public.m has a retention rule of its own: its rows (recorded as the root's) go to its bucket.
+      { environment: "production", database: "shop", bucketTables: new Set(["public.m"]) },
       {
         keys: () => ["id", "at"],
         shapes: (oid) => ({ generatedColumns: [], root: oid === 10 || oid === 11 ? root : null }),
@@ -311,6 +313,7 @@ describe("TransactionBuilder", () => {
       ["public", "m_2025"],
       [null, null],
     ]);
+    expect(rows.map((r) => r.bucket)).toEqual(["public.m", "public.m", "public.m", "public.m", ""]);
   });
 
   it("uses catalog keys: composite as a JSON array, none as null", () => {

@@ -17,6 +17,7 @@ import { applyContextMessage, ContextCache, takeRowContext, type ContextSlots } 
 import {
   changedFields,
   excludedChanged,
+  bucketOf,
   planRelation,
   primaryKey,
   rowImage,
@@ -256,7 +257,14 @@ export class TransactionBuilder {
     if (!plan) {
       const keyColumns = this.keys(relation.relationOid);
       if (!keyColumns) throw new Error(`Primary key of ${relation.schema}.${relation.name} was not loaded`);
-      plan = planRelation(relation, keyColumns, this.types, this.shapes(relation.relationOid), this.source.columnRules);
+      plan = planRelation(
+        relation,
+        keyColumns,
+        this.types,
+        this.shapes(relation.relationOid),
+        this.source.columnRules,
+        this.source.bucketTables,
+      );
       this.plans.set(relation, plan);
       if (plan.unpublished.length > 0) {
         tx.notices.push({
@@ -273,9 +281,22 @@ export class TransactionBuilder {
   /** What a TRUNCATE of `relation` is recorded as: a partition's names its root and itself. */
   private truncated(relation: Pgoutput.MessageRelation): RecordedAs {
     const root = this.shapes(relation.relationOid)?.root;
+    const buckets = this.source.bucketTables;
     return root
-      ? { schema: root.schema, table: root.table, partitionSchema: relation.schema, partitionTable: relation.name }
-      : { schema: relation.schema, table: relation.name, partitionSchema: null, partitionTable: null };
+      ? {
+          schema: root.schema,
+          table: root.table,
+          partitionSchema: relation.schema,
+          partitionTable: relation.name,
+          bucket: bucketOf(buckets, root.schema, root.table),
+        }
+      : {
+          schema: relation.schema,
+          table: relation.name,
+          partitionSchema: null,
+          partitionTable: null,
+          bucket: bucketOf(buckets, relation.schema, relation.name),
+        };
   }
 
   /** Now as a timestamp; the clock ticks in milliseconds, so the text is made once per tick. */
@@ -328,6 +349,7 @@ export class TransactionBuilder {
       afterJsonNullFields: change.after?.jsonNulls ?? null,
       partitionSchema: target.partitionSchema,
       partitionTable: target.partitionTable,
+      bucket: target.bucket,
       context: takeRowContext(tx, change.walStart),
       transactionId: tx.transactionId,
       commitLsn: tx.commitLsn,

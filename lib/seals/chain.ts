@@ -64,7 +64,7 @@ export type Checkpoint = {
   hash: string;
 };
 
-function sealKey(secret: string): Buffer {
+export function sealKey(secret: string): Buffer {
   return Buffer.from(crypto.hkdfSync("sha256", secret, "retrace", "seal-checkpoint", 32));
 }
 

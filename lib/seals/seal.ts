@@ -26,8 +26,8 @@ export async function sealNextBatch(
         [sourceId],
       );
       const last = head.rows[0];
-      const next = await client.query<SealedChange>(
-        `select ${SEALED_COLUMNS_SQL} from changes
+      const next = await client.query<SealedChange & { bucket: string }>(
+        `select ${SEALED_COLUMNS_SQL}, bucket from changes
          where source_id = $1 and ($2::pg_lsn is null or (commit_lsn, seq) > ($2::pg_lsn, $3::int))
          order by commit_lsn, seq limit $4`,
         [sourceId, last?.commit_lsn ?? null, last?.seq ?? 0, limit],
@@ -47,6 +47,8 @@ export async function sealNextBatch(
         key: [] as (string | null)[],
         digest: [] as string[],
         hash: [] as string[],
+        committedAt: [] as string[],
+        bucket: [] as string[],
       };
       for (const change of next.rows) {
         position += 1n;
@@ -60,12 +62,27 @@ export async function sealNextBatch(
         rows.key.push(change.primary_key);
         rows.digest.push(digest);
         rows.hash.push(hash);
+        rows.committedAt.push(change.committed_at);
+        rows.bucket.push(change.bucket);
       }
       await client.query(
-        `insert into change_seals (source_id, position, change_id, commit_lsn, seq, "table", primary_key, digest, hash)
+        `insert into change_seals (source_id, position, change_id, commit_lsn, seq, "table", primary_key, digest, hash,
+                                   committed_at, bucket)
          select $1, * from unnest($2::bigint[], $3::bigint[], $4::pg_lsn[], $5::int[], $6::text[], $7::text[],
-                                  $8::text[], $9::text[])`,
-        [sourceId, rows.position, rows.changeId, rows.lsn, rows.seq, rows.table, rows.key, rows.digest, rows.hash],
+                                  $8::text[], $9::text[], $10::timestamptz[], $11::text[])`,
+        [
+          sourceId,
+          rows.position,
+          rows.changeId,
+          rows.lsn,
+          rows.seq,
+          rows.table,
+          rows.key,
+          rows.digest,
+          rows.hash,
+          rows.committedAt,
+          rows.bucket,
+        ],
       );
       const end = next.rows[next.rows.length - 1];
       if (!end) throw new Error("no change to seal");

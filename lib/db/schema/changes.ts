@@ -7,6 +7,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -21,6 +22,13 @@ export type Operation = (typeof operation.enumValues)[number];
  * The audit trail. One row per captured row change (one per table for TRUNCATE).
  * `(source_id, commit_lsn, seq)` is unique so a replay after a crash deduplicates itself.
  *
+ * PARTITIONED BY RANGE (source_id, bucket, committed_at), which drizzle cannot declare: migration 0020 made it so,
+ * with a DEFAULT partition `changes_default` that catches any row no partition covers; the worker's partition keeper
+ * (lib/retention/partitions.ts) creates the partitions ahead and moves what lands in the default into partitions of
+ * its own. Every unique index includes the partition key (PostgreSQL requires it): `id` stays the identity, unique
+ * by its sequence, and the dedup key is (source_id, commit_lsn, seq) with the partition columns after it (a row
+ * and its replay carry the same bucket and commit time, so they meet in the same partition).
+ *
  * Shaped for the insert path, where every index costs (measured per row on 2 cores): `source_id`
  * has no foreign key to `sources` (its RI trigger cost ~14 µs; deleteSource removes a source's
  * changes itself); there is no index on `operation`, `committed_at` or `changed_fields`, on
@@ -32,8 +40,13 @@ export type Operation = (typeof operation.enumValues)[number];
 export const changes = pgTable(
   "changes",
   {
-    id: bigint("id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
+    id: bigint("id", { mode: "bigint" }).notNull().generatedAlwaysAsIdentity({ name: "changes_id_seq" }),
     sourceId: uuid("source_id").notNull(),
+    /**
+     * Which partitions the change goes to: '' for its source's own, 'schema.table' for a table that had a retention
+     * rule of its own when the change was stored (lib/retention/rules.ts). A constant per relation for the worker.
+     */
+    bucket: text("bucket").notNull().default(""),
     environment: text("environment").notNull(),
     database: text("database").notNull(),
     schema: text("schema").notNull(),
@@ -81,10 +94,11 @@ export const changes = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true, precision: 6 }).notNull().defaultNow(),
   },
   (t) => [
+    primaryKey({ name: "changes_pkey", columns: [t.id, t.sourceId, t.bucket, t.committedAt] }),
     // Also a source's changes in the order they were stored: one worker writes a source, in commit
     // order, so within a source id order IS (commit_lsn, seq) order, and this index serves a
     // source's rows (lib/changes/list.ts, live.ts) without a (source_id, id) index (~3 µs a row).
-    uniqueIndex("changes_source_lsn_seq").on(t.sourceId, t.commitLsn, t.seq),
+    uniqueIndex("changes_source_lsn_seq").on(t.sourceId, t.commitLsn, t.seq, t.bucket, t.committedAt),
     // Table + time: each table's entries go in at its right end. Keys never repeat (id), so
     // deduplication (tried on every full leaf page) never finds anything: off. A primary key is
     // looked up by hash: cheaper to insert into than a btree keyed on (table, primary_key) (whose

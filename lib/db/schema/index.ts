@@ -7,3 +7,4 @@ export * from "./change-segments";
 export * from "./baselines";
 export * from "./audit";
 export * from "./seals";
+export * from "./retention";

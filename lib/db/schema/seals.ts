@@ -18,6 +18,12 @@ export const changeSeals = pgTable(
     seq: integer("seq").notNull(),
     table: text("table").notNull(),
     primaryKey: text("primary_key"),
+    /**
+     * Where the change was stored (its partition key): verify tells an expired change (a signed trail_expiries row
+     * covers its source, bucket and commit time) from a removed one.
+     */
+    committedAt: timestamp("committed_at", { withTimezone: true, precision: 6 }).notNull(),
+    bucket: text("bucket").notNull(),
     /** SHA-256 of the change's canonical bytes (lib/seals/chain.ts), hex. */
     digest: text("digest").notNull(),
     /** The chain hash up to and including this change, hex. */
