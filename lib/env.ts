@@ -38,8 +38,6 @@ const workerSchema = webSchema.extend({
     .max(86_400)
     .refine((seconds) => seconds === 0 || seconds >= 0.1, "RETRACE_HEARTBEAT_SECONDS must be 0 (off) or at least 0.1")
     .default(30),
-  // Where the expirer archives a partition before dropping it, when its retention rule says archive.
-  RETRACE_ARCHIVE_DIR: z.string().min(1).optional(),
 });
 
 const cliSchema = z
@@ -83,8 +81,15 @@ const sourcesSchema = z.object({
   RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(3_600).default(10),
 });
 
+/** Where the worker's expirer writes archives (lib/archive), when a retention rule asks for one. */
+const archiveSchema = z.object({
+  // A directory; each archived partition gets a directory in it. Unset: partitions to archive are not dropped.
+  RETRACE_ARCHIVE_DIR: z.string().trim().min(1).optional(),
+});
+
 export type LogEnv = z.infer<typeof logSchema>;
 export type SourcesEnv = z.infer<typeof sourcesSchema>;
+export type ArchiveEnv = z.infer<typeof archiveSchema>;
 export type WebEnv = z.infer<typeof webSchema>;
 export type WorkerEnv = z.infer<typeof workerSchema>;
 export type CliEnv = z.infer<typeof cliSchema>;
@@ -115,6 +120,10 @@ export const env = {
   /** Parsed at each read (cheap), so a test can change it between cases. */
   get sources(): SourcesEnv {
     return parse(sourcesSchema);
+  },
+  /** Parsed at each read, like `sources`. */
+  get archive(): ArchiveEnv {
+    return parse(archiveSchema);
   },
   get web(): WebEnv {
     return readWeb();

@@ -14,6 +14,7 @@ export type ColumnKind =
 export const ARCHIVE_COLUMNS = [
   ["id", "bigint"],
   ["source_id", "uuid"],
+  ["bucket", "text"],
   ["environment", "text"],
   ["database", "text"],
   ["schema", "text"],

@@ -75,6 +75,9 @@ export const sealLineSchema = z
     seq: z.number().int(),
     table: z.string(),
     primaryKey: z.string().nullable(),
+    /** Where the change was stored (change_seals keeps its partition key): which seals an archive must hold. */
+    committedAt: z.string(),
+    bucket: z.string(),
     digest: hex64,
     hash: hex64,
     archived: z.boolean(),

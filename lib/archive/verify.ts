@@ -113,7 +113,7 @@ export async function verifyArchive(manifestPath: string, secret: string): Promi
       await walkChain(
         parsedLines(seals.lines, (text) => sealLineSchema.parse(JSON.parse(text)), chain.seals.file),
         counted,
-        { ...chain, sourceId: manifest.source.id },
+        { ...chain, sourceId: manifest.source.id, bucket: manifest.bucket, range: manifest.range },
         secret,
       );
       const sealsDigest = seals.digest();
@@ -152,6 +152,9 @@ export async function verifyArchive(manifestPath: string, secret: string): Promi
 
 type ChainEnds = {
   sourceId: string;
+  /** The archive's selection: a seal is of an archived change exactly when its bucket and commit time are in it. */
+  bucket: string | null;
+  range: { from: string; to: string };
   previousHash: string;
   fromPosition: string;
   start: { position: string; changeId: string; commitLsn: string; seq: number; hash: string; signature: string } | null;
@@ -177,6 +180,10 @@ async function walkChain(
   if ((start?.hash ?? GENESIS) !== chain.previousHash || (start?.position ?? "0") !== chain.fromPosition) {
     throw new Failure("seals-tampered", null, "The chain does not start at its signed checkpoint.");
   }
+  const selected = (committedAt: string, bucket: string) =>
+    (chain.bucket === null || bucket === chain.bucket) &&
+    committedAt >= chain.range.from &&
+    committedAt < chain.range.to;
   let hash = chain.previousHash;
   let position = BigInt(chain.fromPosition);
   let change = await changes.next();
@@ -184,6 +191,13 @@ async function walkChain(
     position += 1n;
     if (BigInt(seal.position) !== position) {
       throw new Failure("seals-tampered", sealNamed(seal), `The seal at position ${position} is missing.`);
+    }
+    if (seal.archived !== selected(seal.committedAt, seal.bucket)) {
+      throw new Failure(
+        "seals-tampered",
+        sealNamed(seal),
+        `The seal at position ${position} is marked ${seal.archived ? "" : "not "}archived against its bucket and time.`,
+      );
     }
     if (seal.archived) {
       if (change.done)
@@ -209,7 +223,7 @@ async function walkChain(
           `${describe(sealNamed(seal))} is sealed as archived but missing.`,
         );
       }
-      if (changeDigest(sealed) !== seal.digest) {
+      if (changeDigest(sealed) !== seal.digest || line.bucket !== seal.bucket) {
         throw new Failure("altered", named(line), `${describe(named(line))} differs from what was sealed.`);
       }
       change = await changes.next();

@@ -36,14 +36,29 @@ const CHECKPOINT_COLUMNS = `position::text, change_id::text as "changeId", commi
 
 const iso = (time: Date) => time.toISOString().replace(/Z$/, "000Z");
 
-/** Archives a partition into `target.dir/<partition name>/` (see writeArchive). */
+/** The directory already holds an archive of other changes. */
+export class ArchiveExists extends Conflict {}
+
+/**
+ * Archives a partition into `target.dir/<partition name>/` (see writeArchive). A partition name can come back (rows
+ * of an expired span landing late get a partition of the same name), and a partition can change between its
+ * archive and its drop (the expirer then tries again): when that directory holds an archive of other changes, the
+ * next free `<name>-2`, `<name>-3`, … is used instead.
+ */
 export async function archivePartition(
   pool: pg.Pool,
   partition: ArchivePartition,
   target: ArchiveTarget,
   secret: string,
 ): Promise<WrittenArchive> {
-  return writeArchive(pool, partition, path.join(target.dir, partition.name), secret);
+  for (let attempt = 1; ; attempt++) {
+    const dir = path.join(target.dir, attempt === 1 ? partition.name : `${partition.name}-${attempt}`);
+    try {
+      return await writeArchive(pool, partition, dir, secret);
+    } catch (error) {
+      if (!(error instanceof ArchiveExists) || attempt >= 1_000) throw error;
+    }
+  }
 }
 
 /**
@@ -94,8 +109,11 @@ async function writeInSnapshot(
   if (!source) throw new NotFound(`Database ${partition.sourceId}`);
   await checkColumns(client);
 
-  const where = "c.source_id = $1 and c.committed_at >= $2 and c.committed_at < $3";
-  const params = [partition.sourceId, partition.fromAt, partition.toAt];
+  const where =
+    "c.source_id = $1 and c.committed_at >= $2 and c.committed_at < $3" +
+    (partition.bucket === null ? "" : " and c.bucket = $4");
+  const params: unknown[] = [partition.sourceId, partition.fromAt, partition.toAt];
+  if (partition.bucket !== null) params.push(partition.bucket);
   const { rows: stats } = await client.query<{ count: number; min_id: string | null; max_id: string | null }>(
     `select count(*)::int as count, min(id)::text as min_id, max(id)::text as max_id from changes c where ${where}`,
     params,
@@ -116,7 +134,7 @@ async function writeInSnapshot(
       m.minId === minId &&
       m.maxId === maxId;
     if (same) return { dir, manifest: m, reused: true };
-    throw new Conflict(`${dir} already holds another archive (${m.partition}, ${m.count} changes).`);
+    throw new ArchiveExists(`${dir} already holds another archive (${m.partition}, ${m.count} changes).`);
   }
 
   const data = new GzipFileWriter(path.join(dir, DATA_FILE));
@@ -228,7 +246,9 @@ async function writeChanges(
   await client.query(
     `declare archive_seals no scroll cursor for
        select position::text, change_id::text as "changeId", commit_lsn::text as "commitLsn", seq, "table",
-              primary_key as "primaryKey", digest, hash
+              primary_key as "primaryKey",
+              to_char(committed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "committedAt", bucket,
+              digest, hash
          from change_seals where source_id = $1 and position > $2::bigint and position <= $3::bigint
         order by change_seals.position`,
     [sourceId, start?.position ?? "0", end.position],
