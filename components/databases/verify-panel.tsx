@@ -76,6 +76,12 @@ export function VerifyPanel({ id }: { id: string }) {
                 sealed yet (changes are sealed within seconds of being stored).
               </p>
             ) : null}
+            {result.expired > 0 ? (
+              <p className="mt-1 text-slate-600">
+                {result.expired.toLocaleString("en-US")} older change{result.expired === 1 ? " was" : "s were"} dropped
+                by retention: their seals still chain, and a signed expiry record covers each.
+              </p>
+            ) : null}
           </div>
         ) : result ? (
           <div role="alert" data-testid="verify-result" className="text-red-800">

@@ -65,7 +65,8 @@ function rowsDocument(rows: readonly ChangeRow[]): string {
       `"u":${jsonStrings(row.unavailableFields.length > 0 ? row.unavailableFields : null)},` +
       `"x":${row.context === NO_CONTEXT ? "null" : row.context},"n":${row.seq},"q":"${row.queuedAt}",` +
       `"bn":${jsonStrings(row.beforeJsonNullFields)},"an":${jsonStrings(row.afterJsonNullFields)},` +
-      `"ps":${jsonString(row.partitionSchema)},"pt":${jsonString(row.partitionTable)},"bk":${JSON.stringify(row.bucket)}}`;
+      `"ps":${jsonString(row.partitionSchema)},"pt":${jsonString(row.partitionTable)},` +
+      `"bk":${JSON.stringify(row.bucket)}}`;
   }
   return `[${parts.join(",")}]`;
 }

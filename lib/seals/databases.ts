@@ -37,6 +37,7 @@ export function describeVerification(result: DatabaseVerification): string {
     ? ` up to change ${result.upTo.id} (${result.upTo.table}, key ${result.upTo.primaryKey ?? "none"})`
     : "";
   const unsealed = result.unsealed ? `; ${result.unsealed} newer not sealed yet` : "";
+  const expired = result.expired ? `; ${result.expired} expired by retention` : "";
   const count = `${result.verified} change${result.verified === 1 ? "" : "s"}`;
-  return `OK ${result.name} (${result.sourceId}): ${count} verified${upTo}${unsealed}`;
+  return `OK ${result.name} (${result.sourceId}): ${count} verified${upTo}${unsealed}${expired}`;
 }

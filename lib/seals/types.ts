@@ -14,7 +14,7 @@ export type VerifyProblem =
   | "altered"
   /** A stored change sits where the sealed chain has none. */
   | "inserted"
-  /** A sealed change is no longer stored. */
+  /** A sealed change is no longer stored, and no signed expiry covers it. */
   | "removed"
   /** The seals themselves were edited (chain or checkpoint does not match, or a signature is wrong). */
   | "seals-tampered";
@@ -29,6 +29,11 @@ export type VerifyResult =
       upTo: NamedChange | null;
       /** Changes stored after the chain head: not sealed yet (the sealer runs every second). */
       unsealed: number;
+      /**
+       * Sealed changes that retention dropped (a validly signed trail_expiries row covers each): their seals still
+       * chain, their bytes are gone.
+       */
+      expired: number;
     }
   | { ok: false; sourceId: string; problem: VerifyProblem; change: NamedChange | null; message: string };
 

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { compareLsn } from "../replication/lsn";
+import { expirySignatureValid } from "../retention/expiry-signature";
 import type { NamedChange, VerifyProblem, VerifyResult } from "./types";
 import {
   chainHash,
@@ -19,6 +20,8 @@ type SealRow = {
   primary_key: string | null;
   digest: string;
   hash: string;
+  /** trail_expiries rows covering the sealed change's (source, bucket, committed_at), signed or not. */
+  expiries: string[];
 };
 
 type CheckpointRow = {
@@ -104,12 +107,16 @@ export async function verifySource(
     for (const c of checkpoints) if (c.committed_at < options.from) start = c;
   }
   const byPosition = new Map(checkpoints.map((c) => [c.position, c]));
+  const expiries = await validExpiries(pool, sourceId, secret);
 
   const seals = paged<SealRow>(
     pool,
-    `select position::text, change_id::text, commit_lsn::text, seq, "table", primary_key, digest, hash
-     from change_seals where source_id = $1 and position > $2::bigint and position <= $3::bigint
-     order by change_seals.position limit $4`,
+    `select position::text, change_id::text, commit_lsn::text, seq, "table", primary_key, digest, hash,
+            array(select e.id::text from trail_expiries e
+                   where e.source_id = s.source_id and e.bucket = s.bucket
+                     and s.committed_at >= e.from_at and s.committed_at < e.to_at) as expiries
+     from change_seals s where source_id = $1 and position > $2::bigint and position <= $3::bigint
+     order by s.position limit $4`,
     [sourceId, start?.position ?? "0", head?.position ?? "0"],
     (last) => [sourceId, last.position, head?.position ?? "0"],
   );
@@ -125,6 +132,7 @@ export async function verifySource(
   let hash = start?.hash ?? GENESIS;
   let position = BigInt(start?.position ?? "0");
   let verified = 0;
+  let expired = 0;
   let upTo: NamedChange | null = null;
   let seal = await seals.next();
   let change = await stored.next();
@@ -135,6 +143,17 @@ export async function verifySource(
       return fail("seals-tampered", fromSeal(s), `The seal at position ${position} is missing.`);
     }
     if (change.done || keyOrder(s, change.value) < 0) {
+      if (s.expiries.some((id) => expiries.has(id))) {
+        // Dropped by retention: the bytes are gone, the seal still chains (its digest is what was sealed).
+        hash = chainHash(hash, s.digest);
+        const checkpoint = byPosition.get(s.position);
+        if (hash !== s.hash || (checkpoint && (checkpoint.hash !== hash || checkpoint.change_id !== s.change_id))) {
+          return fail("seals-tampered", fromSeal(s), `The seal chain does not match at change ${s.change_id}.`);
+        }
+        expired += 1;
+        seal = await seals.next();
+        continue;
+      }
       return fail(
         "removed",
         fromSeal(s),
@@ -185,5 +204,44 @@ export async function verifySource(
     );
     unsealed = rows[0]?.n ?? 0;
   }
-  return { ok: true, sourceId, verified, upTo, unsealed };
+  return { ok: true, sourceId, verified, upTo, unsealed, expired };
+}
+
+type ExpiryRow = {
+  id: string;
+  partition: string;
+  bucket: string;
+  from_at: Date;
+  to_at: Date;
+  changes: string;
+  min_change_id: string | null;
+  max_change_id: string | null;
+  archive_location: string | null;
+  signature: string;
+};
+
+/** The ids of the source's trail_expiries rows whose signature verifies (an unsigned one covers nothing). */
+async function validExpiries(pool: pg.Pool, sourceId: string, secret: string): Promise<Set<string>> {
+  const { rows } = await pool.query<ExpiryRow>(
+    `select id::text, partition, bucket, from_at, to_at, changes::text, min_change_id::text, max_change_id::text,
+            archive_location, signature
+       from trail_expiries where source_id = $1`,
+    [sourceId],
+  );
+  const valid = new Set<string>();
+  for (const e of rows) {
+    const expiry = {
+      partition: e.partition,
+      sourceId,
+      bucket: e.bucket,
+      fromAt: e.from_at,
+      toAt: e.to_at,
+      changes: Number(e.changes),
+      minChangeId: e.min_change_id,
+      maxChangeId: e.max_change_id,
+      archiveLocation: e.archive_location,
+    };
+    if (expirySignatureValid(expiry, e.signature, secret)) valid.add(e.id);
+  }
+  return valid;
 }

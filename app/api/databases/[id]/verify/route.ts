@@ -32,7 +32,12 @@ export const POST = apiRoute<{ id: string }>(async (request, { params, principal
     "database.verify",
     { type: "database", id: verification.sourceId, label: verification.name },
     verification.ok
-      ? { ok: true, verified: verification.verified, unsealed: verification.unsealed }
+      ? {
+          ok: true,
+          verified: verification.verified,
+          unsealed: verification.unsealed,
+          expired: verification.expired,
+        }
       : { ok: false, problem: verification.problem, change: verification.change?.id ?? null },
   );
   return Response.json({ verification });
