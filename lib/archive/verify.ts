@@ -196,7 +196,7 @@ async function walkChain(
       throw new Failure(
         "seals-tampered",
         sealNamed(seal),
-        `The seal at position ${position} says ${seal.archived ? "in" : "not in"} the archive, against its time and bucket.`,
+        `The seal at position ${position} is ${seal.archived ? "" : "not "}marked archived, against its time.`,
       );
     }
     if (seal.archived) {
