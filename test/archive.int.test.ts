@@ -12,6 +12,8 @@ import zlib from "node:zlib";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { archivePartition } from "@/lib/archive/write";
+import { directoryArchiver } from "@/lib/retention/archive-hook";
+import { expirePartitions } from "@/lib/retention/expire";
 import { createApiToken } from "@/lib/auth/tokens";
 import { summarizeStoredRows } from "@/lib/changes/segments";
 import { connectStore, type Store } from "@/lib/db/client";
@@ -128,7 +130,8 @@ beforeAll(async () => {
     create publication retrace_pub for table items, notes;`);
   await servers.sourceQuery("select pg_create_logical_replication_slot('retrace_archive', 'pgoutput')");
   sourceId = await addSource(servers, { slotName: "retrace_archive", publicationName: "retrace_pub" });
-  worker = startTestWorker(servers, { sealIntervalMs: 100 });
+  // One round of the partition keeper, at start: the test runs the expirer itself, with its clock ahead.
+  worker = startTestWorker(servers, { sealIntervalMs: 100, partitionIntervalMs: 3_600_000 });
   pool = new pg.Pool({ connectionString: servers.storeUrl, max: 3 });
   pool.on("error", () => undefined);
   process.env.DATABASE_URL = servers.storeUrl;
@@ -353,5 +356,54 @@ describe("archives", () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toContain(`Change ${target} of the archive clashes`);
     await servers.storeQuery("update changes set after = $2::json where id = $1", [target, after]);
+  });
+
+  it("archives a partition the expirer drops, and brings it back from the archive directory", async () => {
+    const before = await trailText();
+    const listedBefore = await listedIds();
+    const summaryBefore = await summaryCounts();
+    const [held] = await servers.storeQuery<{ partition: string; n: number }>(
+      "select tableoid::regclass::text as partition, count(*)::int as n from changes group by 1",
+    );
+    expect(held).toMatchObject({ n: 1300 });
+    const partition = held?.partition ?? "";
+    expect(partition).not.toBe("changes_default");
+
+    await servers.storeQuery(
+      `insert into retention_rules (environment, "table", days, archive) values ('test', '', 1, true)`,
+    );
+    const archives = path.join(work, "expired");
+    const expired = await expirePartitions(pool, SECRET, {
+      now: new Date(Date.now() + 100 * 86_400_000),
+      archiver: directoryArchiver(archives),
+    });
+    await servers.storeQuery("delete from retention_rules");
+    expect(expired.dropped).toContain(partition);
+    expect(await trailText()).toEqual([]);
+    expect(await listedIds()).toEqual([]);
+    const [expiry] = await servers.storeQuery<{ changes: number; archive_location: string }>(
+      "select changes::int, archive_location from trail_expiries where partition = $1",
+      [partition],
+    );
+    expect(expiry).toEqual({ changes: 1300, archive_location: path.join(archives, partition) });
+    // The seals know the dropped changes expired: the store still verifies.
+    const [afterExpiry] = await verifyDatabases(pool, SECRET, { database: sourceId });
+    expect(afterExpiry).toMatchObject({ ok: true, expired: 1300 });
+
+    const verified = retrace(["archive", "verify", archives]);
+    expect(verified.status).toBe(0);
+    expect(verified.stdout).toContain(`OK ${path.join(archives, partition, "manifest.json")}: 1300 changes of app`);
+
+    const run = retrace(["archive", "import", archives]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`Imported ${path.join(archives, partition, "manifest.json")}: 1300 of 1300 changes`);
+    expect(await trailText()).toEqual(before);
+    expect(await listedIds()).toEqual(listedBefore);
+    expect(await summaryCounts()).toEqual(summaryBefore);
+    const [again] = await verifyDatabases(pool, SECRET, { database: sourceId });
+    expect(again).toMatchObject({ ok: true, verified: 1300, unsealed: 0 });
+
+    expect(retrace(["archive", "import", archives]).stdout).toContain("0 of 1300 changes stored");
+    expect(await trailText()).toEqual(before);
   });
 });
