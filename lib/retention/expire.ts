@@ -131,7 +131,9 @@ async function dropExpired(
   try {
     await client.query(lockTimeout(lockTimeoutMs));
     await client.query(PARTITION_DDL_LOCK);
-    // No row comes or goes while it is looked at and dropped (a late row of an old commit could land in it).
+    // No row comes or goes while it is looked at and dropped (a late row of an old commit could land in it). The
+    // parent first, as ingest takes its locks (parent, then partition), or the two could deadlock.
+    await client.query("lock table only changes in access exclusive mode");
     await client.query(`lock table "${partition.name}" in access exclusive mode`);
     const stats = await partitionStats(client, partition.name);
     const unchanged = !archived || (archived.n === stats.n && archived.max === stats.max && archived.min === stats.min);
@@ -201,6 +203,7 @@ async function dropOrphan(
   try {
     await client.query(lockTimeout(lockTimeoutMs));
     await client.query(PARTITION_DDL_LOCK);
+    await client.query("lock table only changes in access exclusive mode");
     await client.query(`lock table "${partition.name}" in access exclusive mode`);
     const { rows } = await client.query<{ any: boolean }>(`select exists (select 1 from "${partition.name}") as any`);
     if (rows[0]?.any) {
