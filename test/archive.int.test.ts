@@ -259,6 +259,23 @@ describe("archives", () => {
     expect(run.stdout).toContain("OK ");
     expect(run.stdout).toContain("1297 changes of app");
     expect(retrace(["archive", "verify", path.join(archiveDir, "manifest.json")]).status).toBe(0);
+    const missing = retrace(["archive", "verify", path.join(work, "nowhere")]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("not found");
+    const usage = retrace([
+      "archive",
+      "export",
+      "--database",
+      "app",
+      "--from",
+      "yesterday",
+      "--to",
+      "now",
+      "--dir",
+      work,
+    ]);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain("--from is not a time: yesterday");
   });
 
   it("brings the changes back byte for byte after they left the trail, listed again; twice adds nothing", async () => {

@@ -45,6 +45,8 @@ Environment:
   RETRACE_ALLOW_LOCAL_SOURCES   Connect databases on this machine (localhost, 127.0.0.1, …)
                                 (default: true with the embedded store, false otherwise)
   RETRACE_ALLOW_SOCKET_SOURCES  Connect databases through a Unix socket directory (default: false)
+  RETRACE_ARCHIVE_DIR  Where the worker archives a partition before retention drops it, when
+                       its rule says archive (default: none; such partitions are then kept)
 `;
 
 /**
