@@ -12,7 +12,6 @@ import zlib from "node:zlib";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { archivePartition } from "@/lib/archive/write";
-import { directoryArchiver } from "@/lib/retention/archive-hook";
 import { expirePartitions } from "@/lib/retention/expire";
 import { createApiToken } from "@/lib/auth/tokens";
 import { summarizeStoredRows } from "@/lib/changes/segments";
@@ -315,6 +314,7 @@ describe("archives", () => {
       lines.map((line, i) => (i === 1 ? line.replace("line\\\\nbreak", "line\\\\nbreaK") : line)),
     );
     const removed = tamperedCopy("removed", (lines) => lines.filter((_, i) => i !== 5));
+    const inserted = tamperedCopy("inserted", (lines) => lines.flatMap((line, i) => (i === 2 ? [line, line] : [line])));
     expect(fs.readFileSync(path.join(altered, "changes.ndjson.gz"))).not.toEqual(
       fs.readFileSync(path.join(archiveDir, "changes.ndjson.gz")),
     );
@@ -326,9 +326,13 @@ describe("archives", () => {
     expect(removedRun.status).toBe(1);
     expect(removedRun.stdout).toContain(`removed: Change ${ids[5]} (notes, key `);
 
+    const insertedRun = retrace(["archive", "verify", inserted]);
+    expect(insertedRun.status).toBe(1);
+    expect(insertedRun.stdout).toContain(`inserted: Change ${ids[2]} (items, key 1) is in the archive but not in its`);
+
     await removeRange();
     const left = await trailText();
-    for (const dir of [altered, removed]) {
+    for (const dir of [altered, removed, inserted]) {
       const run = retrace(["archive", "import", dir]);
       expect(run.status).toBe(1);
       expect(run.stdout).toContain("REFUSED");
@@ -390,9 +394,15 @@ describe("archives", () => {
       `insert into retention_rules (environment, "table", days, archive) values ('test', '', 1, true)`,
     );
     const archives = path.join(work, "expired");
-    const expired = await expirePartitions(pool, SECRET, {
-      now: new Date(Date.now() + 100 * 86_400_000),
-      archiver: directoryArchiver(archives),
+    const now = new Date(Date.now() + 100 * 86_400_000);
+    // Without an archive directory, a partition to archive is kept.
+    const kept = await expirePartitions(pool, SECRET, { now });
+    expect(kept.dropped).toEqual([]);
+    expect(kept.waiting).toContainEqual({ name: partition, why: "no-archiver" });
+    // The worker's archiver: RETRACE_ARCHIVE_DIR.
+    process.env.RETRACE_ARCHIVE_DIR = archives;
+    const expired = await expirePartitions(pool, SECRET, { now }).finally(() => {
+      delete process.env.RETRACE_ARCHIVE_DIR;
     });
     await servers.storeQuery("delete from retention_rules");
     expect(expired.dropped).toContain(partition);
