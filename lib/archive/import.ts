@@ -86,17 +86,25 @@ async function insertNew(client: pg.PoolClient): Promise<number> {
         "nothing was imported.",
     );
   }
-  const { rows } = await client.query<{ inserted: number; max_id: string | null }>(
+  await client.query(
+    `create temporary table archive_inserted (id bigint, source_id uuid, schema text, "table" text,
+                                              committed_at timestamptz) on commit drop`,
+  );
+  await client.query(
     `with rows as (
        insert into changes overriding system value
        select s.* from archive_import s
         where not exists (select 1 from changes c where c.id = s.id)
        on conflict do nothing
-       returning *
-     ), ${summarizeRowsSql("rows")}
-     select count(*)::int as inserted, max(id)::text as max_id from rows`,
+       returning id, source_id, schema, "table", committed_at
+     )
+     insert into archive_inserted select * from rows`,
+  );
+  const { rows } = await client.query<{ inserted: number; max_id: string | null }>(
+    "select count(*)::int as inserted, max(id)::text as max_id from archive_inserted",
   );
   const result = rows[0] ?? { inserted: 0, max_id: null };
+  if (result.inserted > 0) await resummarize(client);
   if (result.max_id !== null) {
     // Ids drawn later must stay above the imported ones (an archive brought into another store).
     await client.query(
@@ -106,4 +114,38 @@ async function insertNew(client: pg.PoolClient): Promise<number> {
     );
   }
   return result.inserted;
+}
+
+/**
+ * Summarises the imported changes (change_segments, trail_tables) so the change list finds them. Each summary
+ * segment they fall in is counted again from the changes stored now rather than added to: an expiry keeps a segment
+ * that still has some of its changes (another bucket's) with the counts of those that went, and adding the imported
+ * ones to it would count them twice. A segment's changes are all within its id range (segments.ts), read by the
+ * (table, id) index.
+ */
+async function resummarize(client: pg.PoolClient): Promise<void> {
+  await client.query(
+    `create temporary table archive_minutes on commit drop as
+     select source_id, schema, "table", date_trunc('minute', committed_at, 'UTC') as minute, min(id) as lo,
+            max(id) as hi
+       from archive_inserted group by 1, 2, 3, 4`,
+  );
+  await client.query(
+    `with gone as (
+       delete from change_segments s using archive_minutes m
+        where s.source_id = m.source_id and s.schema = m.schema and s."table" = m."table" and s.minute = m.minute
+       returning m.source_id, m.schema, m."table", m.minute, s.min_id, s.max_id
+     )
+     insert into archive_minutes select * from gone`,
+  );
+  await client.query(
+    `with hull as (
+       select source_id, schema, "table", minute, min(lo) as lo, max(hi) as hi from archive_minutes group by 1, 2, 3, 4
+     ), rows as (
+       select c.* from hull h
+         join changes c on c."table" = h."table" and c.id between h.lo and h.hi and c.source_id = h.source_id
+                       and c.schema = h.schema and date_trunc('minute', c.committed_at, 'UTC') = h.minute
+     ), ${summarizeRowsSql("rows")}
+     select 1`,
+  );
 }
