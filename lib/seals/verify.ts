@@ -230,6 +230,8 @@ async function validExpiries(pool: pg.Pool, sourceId: string, secret: string): P
   );
   const valid = new Set<string>();
   for (const e of rows) {
+    // Bounds the expirer never writes (±infinity come back as no Date): nothing it signed.
+    if (!(e.from_at instanceof Date) || !(e.to_at instanceof Date)) continue;
     const expiry = {
       partition: e.partition,
       sourceId,
