@@ -197,7 +197,7 @@ async function checkpointAround(
   const { rows } = await client.query<ManifestCheckpoint>(
     `select ${CHECKPOINT_COLUMNS} from seal_checkpoints where source_id = $1
         and (commit_lsn, seq) ${side === "before" ? "<" : ">="} ($2::pg_lsn, $3::int)
-      order by position ${side === "before" ? "desc" : "asc"} limit 1`,
+      order by seal_checkpoints.position ${side === "before" ? "desc" : "asc"} limit 1`,
     [sourceId, key.commit_lsn, key.seq],
   );
   return rows[0] ?? null;
@@ -217,9 +217,9 @@ async function writeChanges(
   secret: string,
 ) {
   const ends = await client.query<Key & { last: boolean }>(
-    `(select commit_lsn::text, seq, false as last from changes c where ${where} order by commit_lsn, seq limit 1)
+    `(select commit_lsn::text, seq, false as last from changes c where ${where} order by c.commit_lsn, c.seq limit 1)
      union all
-     (select commit_lsn::text, seq, true from changes c where ${where} order by commit_lsn desc, seq desc limit 1)`,
+     (select commit_lsn::text, seq, true from changes c where ${where} order by c.commit_lsn desc, c.seq desc limit 1)`,
     params,
   );
   const first = ends.rows.find((row) => !row.last);
