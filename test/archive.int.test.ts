@@ -205,6 +205,11 @@ describe("archives", () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("Archived 1297 changes of app");
     expect(fs.readdirSync(archiveDir).sort()).toEqual(["changes.ndjson.gz", "manifest.json", "seals.ndjson.gz"]);
+    // The trail outside the store: its owner's only.
+    expect((fs.statSync(archiveDir).mode & 0o777).toString(8)).toBe("700");
+    for (const name of fs.readdirSync(archiveDir)) {
+      expect((fs.statSync(path.join(archiveDir, name)).mode & 0o777).toString(8), name).toBe("600");
+    }
     const manifest = JSON.parse(fs.readFileSync(path.join(archiveDir, "manifest.json"), "utf8"));
     const data = fs.readFileSync(path.join(archiveDir, "changes.ndjson.gz"));
     expect(manifest).toMatchObject({

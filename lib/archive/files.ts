@@ -41,7 +41,7 @@ export class GzipFileWriter {
 
   constructor(private readonly file: string) {
     this.temporary = temporaryName(file);
-    this.out = fs.createWriteStream(this.temporary, { mode: 0o644 });
+    this.out = fs.createWriteStream(this.temporary, { mode: 0o600 });
     this.gzip.on("data", (chunk: Buffer) => {
       this.hash.update(chunk);
       this.bytes += chunk.length;
@@ -77,7 +77,7 @@ export class GzipFileWriter {
 /** Writes `text` to `file` atomically: a temporary file, fsync, rename, then fsync of the directory. */
 export async function writeFileAtomically(file: string, text: string): Promise<void> {
   const temporary = temporaryName(file);
-  const handle = await fsp.open(temporary, "w", 0o644);
+  const handle = await fsp.open(temporary, "w", 0o600);
   try {
     await handle.writeFile(text, "utf8");
     await handle.sync();

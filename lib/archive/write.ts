@@ -120,7 +120,8 @@ async function writeInSnapshot(
   );
   const { count, min_id: minId, max_id: maxId } = stats[0] ?? { count: 0, min_id: null, max_id: null };
 
-  await fsp.mkdir(dir, { recursive: true });
+  // The trail, outside the store: for its owner only, like the data directory.
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   await removeTemporaryFiles(dir);
   const existing = await readManifest(path.join(dir, MANIFEST_FILE)).catch(() => null);
   if (existing) {
