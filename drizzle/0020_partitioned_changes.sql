@@ -50,6 +50,10 @@ BEGIN
 	LOOP
 		partition_name := format('changes_%s_s_%s', left(replace(span.source_id::text, '-', ''), 12),
 			to_char(span.from_at AT TIME ZONE 'UTC', 'YYYYMMDD'));
+		-- Two sources whose ids start alike: the second's name also carries a hash of its id.
+		IF to_regclass(format('%I', partition_name)) IS NOT NULL THEN
+			partition_name := partition_name || '_' || left(md5(span.source_id::text), 6);
+		END IF;
 		EXECUTE format('CREATE TABLE %I PARTITION OF "changes" FOR VALUES FROM (%L, %L, %L) TO (%L, %L, %L)',
 			partition_name, span.source_id, '', span.from_at,
 			span.source_id, '', (span.from_at AT TIME ZONE 'UTC' + interval '1 month') AT TIME ZONE 'UTC');

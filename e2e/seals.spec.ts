@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import pg from "pg";
+import { expirePartitions } from "../lib/retention/expire";
 import { startTestServer, type TestServer } from "../test/support/postgres";
 import { WIDTHS } from "./support/layout";
 import { signIn } from "./support/sign-in";
@@ -10,11 +11,13 @@ import { signIn } from "./support/sign-in";
  * Tamper evidence in the browser: the database page's Verify button says the trail verifies, and once an image
  * is edited in the store behind Retrace's back it names that change; put back, it verifies again. Its own
  * source server; the database is removed at the end. Screenshots of both outcomes at both widths go to
- * /work/shots/seals when that directory can be made, and to the test's output directory.
+ * E2E_SHOTS_DIR (default /work/shots/seals) when that directory can be made, and to the test's output directory.
  */
 
 let source: TestServer;
 let store: pg.Client;
+let storeUrl: string;
+const ENVIRONMENT = "seals-e2e";
 
 test.beforeAll(async () => {
   source = await startTestServer();
@@ -23,11 +26,10 @@ test.beforeAll(async () => {
   const { password } = JSON.parse(fs.readFileSync(path.resolve(".test-data/e2e-store/store.json"), "utf8")) as {
     password: string;
   };
-  store = new pg.Client({
-    connectionString: `postgres://postgres:${encodeURIComponent(password)}@localhost:${
-      process.env.E2E_STORE_PORT ?? "54431"
-    }/retrace`,
-  });
+  storeUrl = `postgres://postgres:${encodeURIComponent(password)}@localhost:${
+    process.env.E2E_STORE_PORT ?? "54431"
+  }/retrace`;
+  store = new pg.Client({ connectionString: storeUrl });
   await store.connect();
 });
 
@@ -40,8 +42,9 @@ async function shoot(page: Page, name: string, testInfo: { outputPath(name: stri
   const file = `${name}.png`;
   await page.screenshot({ path: testInfo.outputPath(file), fullPage: true });
   try {
-    fs.mkdirSync("/work/shots/seals", { recursive: true });
-    await page.screenshot({ path: path.join("/work/shots/seals", file), fullPage: true });
+    const dir = process.env.E2E_SHOTS_DIR ?? "/work/shots/seals";
+    fs.mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: path.join(dir, file), fullPage: true });
   } catch {
     // Only the test's output directory, then.
   }
@@ -59,7 +62,7 @@ test("Verify on the database page: passes on the untouched trail, names an edite
       database: "ledger",
       username: "postgres",
       password: source.password,
-      environment: "production",
+      environment: ENVIRONMENT,
       tables: ["public.entries"],
     },
   });
@@ -121,11 +124,44 @@ test("Verify on the database page: passes on the untouched trail, names an edite
   await verify.click();
   await expect(result).toContainText("The trail verifies: 4 changes");
 
+  // Retention drops the month's partition (a rule of a day, the expirer's clock 40 days ahead): verify counts
+  // its sealed changes as expired, not removed.
+  await store.query(`insert into retention_rules (environment, "table", days) values ($1, '', 1)`, [ENVIRONMENT]);
+  const secret =
+    process.env.RETRACE_SECRET ?? fs.readFileSync(path.resolve(".test-data/e2e-store/secret"), "utf8").trim();
+  const pool = new pg.Pool({ connectionString: storeUrl, max: 2 });
+  try {
+    await expect
+      .poll(
+        async () => {
+          await expirePartitions(pool, secret, { now: new Date(Date.now() + 40 * 86_400_000) });
+          const { rows } = await store.query<{ n: number }>(
+            "select count(*)::int as n from trail_expiries where source_id = $1",
+            [database.id],
+          );
+          return rows[0]?.n;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(1);
+  } finally {
+    await pool.end();
+    await store.query("delete from retention_rules where environment = $1", [ENVIRONMENT]);
+  }
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width: width.width, height: width.height });
+    await page.goto(`/databases/${database.id}`);
+    await verify.click();
+    await expect(result).toContainText("The trail verifies: 0 changes as sealed");
+    await expect(result).toContainText("4 older changes were dropped by retention");
+    await shoot(page, `verify-expired-${width.name}`, testInfo);
+  }
+
   // Each run is in the audit log.
   const audit = (await (await page.request.get("/api/audit?action=database.verify")).json()) as {
     events: { action: string }[];
   };
-  expect(audit.events.length).toBeGreaterThanOrEqual(5);
+  expect(audit.events.length).toBeGreaterThanOrEqual(7);
 
   const removed = await page.request.delete(`/api/databases/${database.id}`);
   expect(removed.status()).toBe(200);

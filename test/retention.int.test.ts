@@ -7,7 +7,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expirePartitions } from "../lib/retention/expire";
-import { keepPartitions } from "../lib/retention/partitions";
+import { keepPartitions, keepSourcePartitions } from "../lib/retention/partitions";
 import { verifyDatabases } from "../lib/seals/databases";
 import type { Worker } from "../worker/worker";
 import { addSource, SECRET, startServers, type Servers } from "./support/servers";
@@ -47,6 +47,8 @@ beforeAll(async () => {
     `insert into retention_rules (environment, "table", days) values ('test', 'public.notes', 1)`,
   );
   pool = new pg.Pool({ connectionString: servers.storeUrl, max: 2 });
+  // A connection the server drops while it stops is no failure of the test.
+  pool.on("error", () => undefined);
 }, 120_000);
 
 afterAll(async () => {
@@ -103,6 +105,14 @@ describe("retention", () => {
     expect(kept[0]?.bucket).toBe("");
     expect(kept[0]?.n).toBeGreaterThanOrEqual(3);
     expect(await count("select count(*)::int as n from changes_default where source_id = $1")).toBe(0);
+    // The change summary forgot the notes (every change it counted went), not the items.
+    expect(
+      await count(`select count(*)::int as n from change_segments where source_id = $1 and "table" = 'notes'`),
+    ).toBe(0);
+    expect(
+      await count(`select coalesce(sum(creates + updates), 0)::int as n from change_segments
+                    where source_id = $1 and "table" = 'items'`),
+    ).toBe(120);
   });
 
   it("verifies across the drop: expired changes are counted as expired, not removed", async () => {
@@ -146,5 +156,46 @@ describe("retention", () => {
     const result = await expirePartitions(pool, SECRET, { now: ahead() });
     expect(result.waiting).toContainEqual({ name: notesToday[0]?.name, why: "unsealed" });
     expect(await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'notes'`)).toBe(1);
+  });
+
+  it("keeps a partition whose rule asks for an archive while no archiver is wired in", async () => {
+    await servers.storeQuery(
+      `insert into retention_rules (environment, "table", days, archive) values ('test', '', 1, true)`,
+    );
+    try {
+      const [month] = await servers.storeQuery<{ name: string }>(
+        `select distinct tableoid::regclass::text as name from changes where source_id = $1 and "table" = 'items'`,
+        [sourceId],
+      );
+      const result = await expirePartitions(pool, SECRET, { now: ahead() });
+      expect(result.waiting).toContainEqual({ name: month?.name, why: "no-archiver" });
+      expect(result.dropped).not.toContain(month?.name);
+      expect(await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'items'`)).toBe(
+        119,
+      );
+    } finally {
+      await servers.storeQuery(`delete from retention_rules where environment = 'test' and "table" = ''`);
+    }
+  });
+
+  it("drops the partitions of a database deleted with its changes, and only those", async () => {
+    const [gone] = await servers.storeQuery<{ id: string }>(
+      `insert into sources (name, host, port, database, username, password_encrypted, environment, slot_name,
+                            publication_name)
+       values ('gone', 'localhost', 5432, 'gone', 'u', 'x', 'test', 'retrace_gone', 'retrace_gone') returning id::text`,
+    );
+    const made = await keepSourcePartitions(pool, { id: gone?.id ?? "", environment: "test" });
+    // Its own bucket and public.notes (a rule of its own in the environment): three spans each.
+    expect(made.created).toHaveLength(6);
+    const before = await count("select count(*)::int as n from trail_partitions where source_id = $1");
+    await servers.storeQuery("delete from sources where id = $1", [gone?.id]);
+    const result = await expirePartitions(pool, SECRET);
+    expect([...result.dropped].sort()).toEqual([...made.created].sort());
+    expect(await count("select count(*)::int as n from trail_partitions where source_id = $1")).toBe(before);
+    const [left] = await servers.storeQuery<{ n: number }>(
+      "select count(*)::int as n from pg_class where relname = any($1::text[])",
+      [made.created],
+    );
+    expect(left?.n).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Logger } from "pino";
 import { connectStore, type Store } from "../lib/db/client";
 import { sources, type Source } from "../lib/db/schema";
+import { keepSourcePartitions } from "../lib/retention/partitions";
 import { bucketTables, loadRetentionRules, type RetentionRule } from "../lib/retention/rules";
 import { startBaselineRunner } from "./baselines";
 import { Lease } from "./lease";
@@ -45,6 +46,8 @@ export type Worker = { stop(): Promise<void>; readonly metrics: WorkerMetrics };
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 
 type Running = { fingerprint: string; lease: Lease; stream: SourceStream; writes: Store };
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** A source as streamed: with the tables its environment's retention rules give a bucket of their own. */
 type StreamedSource = Source & { bucketTables: string[] };
@@ -128,6 +131,11 @@ export function startWorker(options: WorkerOptions): Worker {
       batch,
       health,
       metrics: sourceMetrics(metrics, source.id),
+    });
+    // Its partitions before its first row (a database connected since the keeper's last round would otherwise
+    // start in the default partition). Not needed for ingest: on failure the keeper's next round makes them.
+    await keepSourcePartitions(writes.pool, source, { now: options.partitionClock?.() }).catch((error: unknown) => {
+      log.warn({ sourceId: source.id, err: { message: errorMessage(error) } }, "could not make partitions");
     });
     running.set(source.id, { fingerprint: fingerprint(source), lease, stream, writes });
     metrics.sourcesLeased.set(running.size);

@@ -1,6 +1,14 @@
 import type pg from "pg";
-import { bucketTables, loadRetentionRules, resolveRetention } from "./rules";
-import { partitionName, spanAt, spansFrom, uncovered, uncoveredAround, type Span } from "./spans";
+import { bucketTables, loadRetentionRules, resolveRetention, type RetentionRule } from "./rules";
+import {
+  partitionName,
+  partitionNameDisambiguated,
+  spanAt,
+  spansFrom,
+  uncovered,
+  uncoveredAround,
+  type Span,
+} from "./spans";
 
 /**
  * The partition keeper (run by the worker, worker/partition-keeper.ts): creates the partitions of `changes` ahead of
@@ -43,7 +51,7 @@ export async function ensurePartition(
   pool: pg.Pool,
   wanted: Wanted,
   lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS,
-): Promise<{ name: string; moved: number } | null> {
+): Promise<{ name: string; moved: number; to: Date } | null> {
   const client = await pool.connect();
   try {
     await client.query("begin");
@@ -60,7 +68,12 @@ export async function ensurePartition(
         await client.query("commit");
         return null;
       }
-      const name = partitionName(wanted.sourceId, wanted.bucket, span.from);
+      const first = partitionName(wanted.sourceId, wanted.bucket, span.from);
+      const { rows: taken } = await client.query<{ taken: boolean }>(
+        "select to_regclass(format('%I', $1::text)) is not null as taken",
+        [first],
+      );
+      const name = taken[0]?.taken ? partitionNameDisambiguated(wanted.sourceId, wanted.bucket, span.from) : first;
       const range = [wanted.sourceId, wanted.bucket, span.from.toISOString(), span.to.toISOString()];
       // ATTACH checks the default partition holds no row of the new range (under an exclusive lock on it, which
       // only ingest rows routed to the default wait for): the rows it holds move out first, and back in after.
@@ -96,7 +109,7 @@ export async function ensurePartition(
         [name, wanted.sourceId, wanted.bucket, span.from, span.to],
       );
       await client.query("commit");
-      return { name, moved };
+      return { name, moved, to: span.to };
     } catch (error) {
       await client.query("rollback").catch(() => undefined);
       throw error;
@@ -117,35 +130,13 @@ function literal(text: string): string {
  * partition's rows, into partitions of their spans. A partition whose lock could not be had is skipped (counted).
  */
 export async function keepPartitions(pool: pg.Pool, options: KeeperOptions = {}): Promise<KeeperResult> {
-  const now = options.now ?? new Date();
-  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const rules = await loadRetentionRules(pool);
   const result: KeeperResult = { created: [], moved: 0, skipped: 0 };
-  const attempt = async (wanted: Wanted): Promise<boolean> => {
-    try {
-      const made = await ensurePartition(pool, wanted, lockTimeoutMs);
-      if (made) {
-        result.created.push(made.name);
-        result.moved += made.moved;
-      }
-      return true;
-    } catch (error) {
-      if (!isLockTimeout(error)) throw error;
-      result.skipped += 1;
-      return false;
-    }
-  };
+  const attempt = attempter(pool, result, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
   const { rows: sources } = await pool.query<{ id: string; environment: string }>(
     "select id::text, environment from sources where removed_at is null order by created_at",
   );
-  for (const source of sources) {
-    for (const bucket of ["", ...bucketTables(rules, source.environment)]) {
-      const { days } = resolveRetention(rules, source.environment, bucket);
-      for (const span of spansFrom(now, days, options.ahead ?? 2)) {
-        await attempt({ sourceId: source.id, bucket, span });
-      }
-    }
-  }
+  for (const source of sources) await keepSpans(source, rules, options, attempt);
   // Rows no partition covered when they were stored (a long pause, an old transaction, clock skew). Each round
   // takes one row's span at a time; a bounded number of them.
   for (let round = 0; round < 100; round++) {
@@ -157,8 +148,64 @@ export async function keepPartitions(pool: pg.Pool, options: KeeperOptions = {})
     const { days } = resolveRetention(rules, row.environment, row.bucket);
     const at = row.committed_at;
     const before = result.moved;
-    if (!(await attempt({ sourceId: row.source_id, bucket: row.bucket, span: spanAt(at, days), at }))) break;
+    const made = await attempt({ sourceId: row.source_id, bucket: row.bucket, span: spanAt(at, days), at });
+    if (made === false) break;
     if (result.moved === before) break;
   }
   return result;
+}
+
+/**
+ * One source's partitions ahead (its bucket's and its table buckets'): what the worker makes when it leases a source,
+ * before streaming it, so that a database connected since the keeper's last round does not start in the default.
+ */
+export async function keepSourcePartitions(
+  pool: pg.Pool,
+  source: { id: string; environment: string },
+  options: KeeperOptions = {},
+): Promise<KeeperResult> {
+  const rules = await loadRetentionRules(pool);
+  const result: KeeperResult = { created: [], moved: 0, skipped: 0 };
+  await keepSpans(source, rules, options, attempter(pool, result, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS));
+  return result;
+}
+
+/** The partition made (null: covered already), or false when its lock was busy. */
+type Attempt = (wanted: Wanted) => Promise<{ to: Date } | null | false>;
+
+async function keepSpans(
+  source: { id: string; environment: string },
+  rules: RetentionRule[],
+  options: KeeperOptions,
+  attempt: Attempt,
+): Promise<void> {
+  for (const bucket of ["", ...bucketTables(rules, source.environment)]) {
+    const { days } = resolveRetention(rules, source.environment, bucket);
+    for (const span of spansFrom(options.now ?? new Date(), days, options.ahead ?? 2)) {
+      // A span can be covered in pieces (a rule that changed the span's size): every gap of it gets one.
+      for (let from = span.from, pieces = 0; from < span.to && pieces < 32; pieces++) {
+        const made = await attempt({ sourceId: source.id, bucket, span: { from, to: span.to } });
+        if (!made) break;
+        from = made.to;
+      }
+    }
+  }
+}
+
+/** ensurePartition, counted into `result`; false when its lock was busy (the next round tries again). */
+function attempter(pool: pg.Pool, result: KeeperResult, lockTimeoutMs: number): Attempt {
+  return async (wanted) => {
+    try {
+      const made = await ensurePartition(pool, wanted, lockTimeoutMs);
+      if (made) {
+        result.created.push(made.name);
+        result.moved += made.moved;
+      }
+      return made;
+    } catch (error) {
+      if (!isLockTimeout(error)) throw error;
+      result.skipped += 1;
+      return false;
+    }
+  };
 }

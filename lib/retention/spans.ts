@@ -45,6 +45,12 @@ export function partitionName(sourceId: string, bucket: string, from: Date): str
   return `changes_${sourceId.replace(/-/g, "").slice(0, 12)}_${bucketTag(bucket)}_${day}${time}`;
 }
 
+/** A partition's name when partitionName's is taken (another source whose id starts alike): a hash of the id too. */
+export function partitionNameDisambiguated(sourceId: string, bucket: string, from: Date): string {
+  const hash = crypto.createHash("md5").update(sourceId).digest("hex").slice(0, 6);
+  return `${partitionName(sourceId, bucket, from)}_${hash}`;
+}
+
 /**
  * The part of `wanted` no partition in `existing` (same source and bucket) covers, from its start: partitions may
  * not overlap, and spans change size when a rule does (a month made while a bucket was kept forever, days after
