@@ -96,9 +96,16 @@ const storeSchema = z.object({
   RETRACE_STORE_SSL_ROOT_CERT: z.string().trim().min(1, "RETRACE_STORE_SSL_ROOT_CERT must be a file path").optional(),
 });
 
+/** Where the worker's expirer writes archives (lib/archive), when a retention rule asks for one. */
+const archiveSchema = z.object({
+  // A directory; each archived partition gets a directory in it. Unset: partitions to archive are not dropped.
+  RETRACE_ARCHIVE_DIR: z.string().trim().min(1).optional(),
+});
+
 export type LogEnv = z.infer<typeof logSchema>;
 export type StoreEnv = z.infer<typeof storeSchema>;
 export type SourcesEnv = z.infer<typeof sourcesSchema>;
+export type ArchiveEnv = z.infer<typeof archiveSchema>;
 export type WebEnv = z.infer<typeof webSchema>;
 export type WorkerEnv = z.infer<typeof workerSchema>;
 export type CliEnv = z.infer<typeof cliSchema>;
@@ -133,6 +140,10 @@ export const env = {
   /** Parsed at each read (cheap), so a test can change it between cases. */
   get store(): StoreEnv {
     return parse(storeSchema);
+  },
+  /** Parsed at each read, like `sources`. */
+  get archive(): ArchiveEnv {
+    return parse(archiveSchema);
   },
   get web(): WebEnv {
     return readWeb();

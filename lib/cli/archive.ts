@@ -1,0 +1,172 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type pg from "pg";
+import { importArchive } from "../archive/import";
+import { findArchives } from "../archive/manifest";
+import { verifyArchive, type ArchiveVerification } from "../archive/verify";
+import { writeArchive } from "../archive/write";
+import { connectStore } from "../db/client";
+import { Conflict, NotFound } from "../errors";
+import { resolveSecret } from "../store/secret";
+import { env } from "../env";
+import { UsageError, withStore } from "./context";
+
+export const ARCHIVE_USAGE = `  archive export --database <name|id> --from <iso time> --to <iso time> --dir <dir>
+                            Archive a database's changes committed in [from, to) into <dir>:
+                            changes.ndjson.gz, seals.ndjson.gz and a signed manifest.json.
+  archive verify <dir|manifest>
+                            Check an archive on its own (or every archive under a directory):
+                            file hashes, each change against its seal, the chain against the
+                            signed checkpoint. Names the first bad change; exits 1 on any.
+  archive import <dir|manifest>
+                            Bring archived changes back into the store, searchable again, with
+                            their ids. Refuses an archive that does not verify; importing twice
+                            adds nothing.`;
+
+function parseTime(option: string, value: string | undefined): Date {
+  if (value === undefined) throw new UsageError(`archive export needs --${option}`);
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) throw new UsageError(`--${option} is not a time: ${value}`);
+  return time;
+}
+
+async function findSource(pool: pg.Pool, database: string): Promise<{ id: string; name: string }> {
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(database);
+  const { rows } = await pool.query<{ id: string; name: string }>(
+    `select id::text, name from sources where ${uuid ? "id::text = $1 or " : ""}name = $1 order by created_at`,
+    [database],
+  );
+  const [only] = rows;
+  if (!only) throw new NotFound(`Database "${database}"`);
+  if (rows.length > 1) {
+    throw new Conflict(
+      `${rows.length} databases are named "${database}"; give one's id: ${rows.map((r) => r.id).join(", ")}`,
+    );
+  }
+  return only;
+}
+
+async function exportCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      database: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      dir: { type: "string" },
+    },
+    strict: true,
+  });
+  if (!values.database) throw new UsageError("archive export needs --database");
+  if (!values.dir) throw new UsageError("archive export needs --dir");
+  const from = parseTime("from", values.from);
+  const to = parseTime("to", values.to);
+  if (from >= to) throw new UsageError("--from must be before --to");
+  const { database, dir } = values;
+  return withStore(async (store) => {
+    const { pool } = connectStore(store.url, { max: 2 });
+    try {
+      const source = await findSource(pool, database);
+      const stamp = (time: Date) => time.toISOString().replace(/[-:.]/g, "");
+      const name = `${source.name}_${stamp(from)}_${stamp(to)}`;
+      const written = await writeArchive(
+        pool,
+        { name, sourceId: source.id, bucket: null, fromAt: from, toAt: to },
+        dir,
+        store.secret,
+      );
+      const { count } = written.manifest;
+      console.log(
+        written.reused
+          ? `${dir} already holds this archive: ${count} change${count === 1 ? "" : "s"} of ${source.name}.`
+          : `Archived ${count} change${count === 1 ? "" : "s"} of ${source.name} ` +
+              `(${from.toISOString()} to ${to.toISOString()}) in ${dir}.`,
+      );
+      return 0;
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+export function describeArchiveVerification(result: ArchiveVerification): string {
+  if (!result.ok) return `FAILED ${result.manifestPath}: ${result.problem}: ${result.message}`;
+  const { manifest } = result.archive;
+  const checkpoint = manifest.chain
+    ? `, chained to the signed checkpoint at position ${manifest.chain.end.position}`
+    : "";
+  return (
+    `OK ${result.manifestPath}: ${result.count} change${result.count === 1 ? "" : "s"} of ${manifest.source.name} ` +
+    `(${manifest.range.from} to ${manifest.range.to}) verified${checkpoint}`
+  );
+}
+
+/** The secret archives are checked with: the instance's (verify needs no store); never a new one. */
+function instanceSecret(): string {
+  const cli = env.cli;
+  if (!cli.RETRACE_SECRET && !fs.existsSync(path.join(cli.dataDir, "secret"))) {
+    throw new UsageError(
+      `No instance secret: set RETRACE_SECRET or RETRACE_DATA_DIR (no ${path.join(cli.dataDir, "secret")}).`,
+    );
+  }
+  return resolveSecret(cli.dataDir, cli.RETRACE_SECRET);
+}
+
+async function verifyCommand(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+  const [where, ...extra] = positionals;
+  if (!where || extra.length) throw new UsageError("archive verify takes one archive directory or manifest");
+  const secret = instanceSecret();
+  let failed = false;
+  for (const manifestPath of await findArchives(where)) {
+    const result = await verifyArchive(manifestPath, secret);
+    console.log(describeArchiveVerification(result));
+    failed ||= !result.ok;
+  }
+  return failed ? 1 : 0;
+}
+
+async function importCommand(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
+  const [where, ...extra] = positionals;
+  if (!where || extra.length) throw new UsageError("archive import takes one archive directory or manifest");
+  const manifests = await findArchives(where);
+  return withStore(async (store) => {
+    const { pool } = connectStore(store.url, { max: 2 });
+    try {
+      let failed = false;
+      for (const manifestPath of manifests) {
+        try {
+          const { count, inserted } = await importArchive(pool, manifestPath, store.secret);
+          console.log(
+            `Imported ${manifestPath}: ${inserted} of ${count} change${count === 1 ? "" : "s"} stored` +
+              (inserted < count ? ` (${count - inserted} were in the store already)` : "") +
+              ".",
+          );
+        } catch (error) {
+          if (!(error instanceof Conflict || error instanceof NotFound)) throw error;
+          console.log(`REFUSED ${manifestPath}: ${error.message}`);
+          failed = true;
+        }
+      }
+      return failed ? 1 : 0;
+    } finally {
+      await pool.end();
+    }
+  });
+}
+
+export async function archiveCommand(args: string[]): Promise<number> {
+  const [action, ...rest] = args;
+  switch (action) {
+    case "export":
+      return exportCommand(rest);
+    case "verify":
+      return verifyCommand(rest);
+    case "import":
+      return importCommand(rest);
+    default:
+      throw new UsageError(`Unknown archive command: ${action ?? "(none)"}`);
+  }
+}
