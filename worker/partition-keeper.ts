@@ -1,5 +1,5 @@
-import pg from "pg";
 import type { Logger } from "pino";
+import { connectStore } from "../lib/db/client";
 import { expirePartitions } from "../lib/retention/expire";
 import { keepPartitions } from "../lib/retention/partitions";
 
@@ -25,8 +25,8 @@ export function startPartitionKeeper(options: {
   /** The keeper's clock (tests move it ahead to make partitions old). */
   now?: () => Date;
 }): PartitionKeeper {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, application_name: "retrace-partitions" });
-  pool.on("error", () => undefined);
+  // Its own small pool, with the store's TLS settings and an error listener on every client (lib/db/client.ts).
+  const { pool } = connectStore(options.databaseUrl, { max: 2, name: "retrace-partitions" });
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();

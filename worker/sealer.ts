@@ -1,6 +1,5 @@
-import pg from "pg";
 import type { Logger } from "pino";
-import { storeClientConfig } from "../lib/db/connection";
+import { connectStore } from "../lib/db/client";
 import { sealAll } from "../lib/seals/seal";
 
 export type Sealer = { stop(): Promise<void> };
@@ -17,8 +16,8 @@ export function startSealer(options: {
   /** The most of its time it spends sealing while behind (default 0.2: ingest comes first). */
   duty?: number;
 }): Sealer {
-  const pool = new pg.Pool({ ...storeClientConfig(options.databaseUrl, "retrace-sealer"), max: 1 });
-  pool.on("error", () => undefined);
+  // An error listener on every client (lib/db/client.ts): a store connection cut while sealing must not crash.
+  const { pool } = connectStore(options.databaseUrl, { max: 1, name: "retrace-sealer" });
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
