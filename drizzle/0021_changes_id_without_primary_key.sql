@@ -1,0 +1,2 @@
+ALTER TABLE "changes" DROP CONSTRAINT "changes_pkey";--> statement-breakpoint
+CREATE INDEX "changes_id" ON "changes" USING btree ("id") WITH (deduplicate_items=false);
