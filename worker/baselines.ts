@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { runNextBaseline } from "../lib/baselines/run";
 import { connectStore } from "../lib/db/client";
+import { startPeriodic } from "./periodic";
 
 export type BaselineRunner = { stop(): Promise<void> };
 
@@ -16,38 +17,19 @@ export function startBaselineRunner(options: {
   chunkRows?: number;
 }): BaselineRunner {
   const store = connectStore(options.databaseUrl, { name: "retrace-baselines", max: 1 });
-  let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-
-  function schedule(delayMs: number): void {
-    timer = setTimeout(() => {
-      running = runNextBaseline(store.db, {
+  return startPeriodic({
+    logger: options.logger,
+    failure: "baseline queue failed",
+    retryMs: options.pollIntervalMs,
+    close: () => store.pool.end(),
+    round: async (stopping) => {
+      const ran = await runNextBaseline(store.db, {
         secret: options.secret,
         logger: options.logger,
         chunkRows: options.chunkRows,
-        stopping: () => stopping,
-      })
-        .then((ran) => {
-          if (!stopping) schedule(ran ? 0 : options.pollIntervalMs);
-        })
-        .catch((error: unknown) => {
-          options.logger.warn(
-            { err: { message: error instanceof Error ? error.message : String(error) } },
-            "baseline queue failed",
-          );
-          if (!stopping) schedule(options.pollIntervalMs);
-        });
-    }, delayMs);
-  }
-
-  schedule(0);
-  return {
-    async stop() {
-      stopping = true;
-      clearTimeout(timer);
-      await running;
-      await store.pool.end();
+        stopping,
+      });
+      return ran ? 0 : options.pollIntervalMs;
     },
-  };
+  });
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { connectStore } from "../lib/db/client";
 import { sealAll } from "../lib/seals/seal";
+import { startPeriodic } from "./periodic";
 
 export type Sealer = { stop(): Promise<void> };
 
@@ -18,35 +19,15 @@ export function startSealer(options: {
 }): Sealer {
   // An error listener on every client (lib/db/client.ts): a store connection cut while sealing must not crash.
   const { pool } = connectStore(options.databaseUrl, { max: 1, name: "retrace-sealer" });
-  let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-
-  function schedule(delayMs: number): void {
-    timer = setTimeout(() => {
-      running = sealAll(pool, options.secret, { stopping: () => stopping, duty: options.duty ?? 0.2 })
-        .then((sealed) => {
-          if (sealed > 0) options.logger.debug({ sealed }, "sealed changes");
-        })
-        .catch((error: unknown) => {
-          options.logger.warn(
-            { err: { message: error instanceof Error ? error.message : String(error) } },
-            "sealing failed",
-          );
-        })
-        .finally(() => {
-          if (!stopping) schedule(options.intervalMs);
-        });
-    }, delayMs);
-  }
-
-  schedule(0);
-  return {
-    async stop() {
-      stopping = true;
-      clearTimeout(timer);
-      await running;
-      await pool.end();
+  return startPeriodic({
+    logger: options.logger,
+    failure: "sealing failed",
+    retryMs: options.intervalMs,
+    close: () => pool.end(),
+    round: async (stopping) => {
+      const sealed = await sealAll(pool, options.secret, { stopping, duty: options.duty ?? 0.2 });
+      if (sealed > 0) options.logger.debug({ sealed }, "sealed changes");
+      return options.intervalMs;
     },
-  };
+  });
 }
