@@ -61,11 +61,14 @@ describe("buildStorageReport", () => {
       empty: { partitions: 1, bytes: 100 },
     });
     const [shop, crm] = report.databases;
+    // shop's bytes hold p4, made ahead for Dec 8 with no changes yet.
+    const none = { partitions: 0, bytes: 0 };
     expect(shop).toMatchObject({ name: "shop", bytes: 15_100, rows: 150, estimated: false });
-    expect(crm).toMatchObject({ name: "crm", bytes: 500, rows: 10, estimated: true });
+    expect(shop?.ahead).toEqual({ partitions: 1, bytes: 100 });
+    expect(crm).toMatchObject({ name: "crm", bytes: 500, rows: 10, estimated: true, ahead: none });
     expect(report.environments).toEqual([
-      { name: "test", bytes: 15_100, rows: 150, estimated: false },
-      { name: "production", bytes: 500, rows: 10, estimated: true },
+      { name: "test", bytes: 15_100, rows: 150, estimated: false, ahead: { partitions: 1, bytes: 100 } },
+      { name: "production", bytes: 500, rows: 10, estimated: true, ahead: none },
     ]);
   });
 
@@ -75,6 +78,14 @@ describe("buildStorageReport", () => {
     expect(tables["public.items"]).toMatchObject({ rows: 100, estimatedBytes: 10_000 });
     expect(tables["public.orders"]).toMatchObject({ rows: 50, estimatedBytes: 5000 });
     expect(tables["public.users"]).toMatchObject({ rows: 10, estimatedBytes: 500, environment: "production" });
+  });
+
+  it("adds the tables up to the trail less its partitions made ahead, which the databases' bytes hold", () => {
+    const tables = report.tables.reduce((sum, t) => sum + t.estimatedBytes, 0);
+    expect(tables).toBe(report.trail.bytes - report.trail.empty.bytes);
+    const databases = report.databases.reduce((sum, d) => sum + d.bytes, 0);
+    expect(databases).toBe(report.trail.bytes);
+    expect(databases - report.databases.reduce((sum, d) => sum + d.ahead.bytes, 0)).toBe(tables);
   });
 
   it("gives every one of the last 30 days, the empty partition made ahead on its own day", () => {
