@@ -53,6 +53,8 @@ export function Nav() {
     if (!open) return;
     const onKey = (event: KeyboardEvent) => {
       if (event.key !== "Escape") return;
+      // Escape closes the menu and nothing else (a change's page would also take it as "back to the list").
+      event.preventDefault();
       setOpen(false);
       button.current?.focus();
     };
@@ -78,30 +80,33 @@ export function Nav() {
         )}
         aria-label="Main"
       >
-        <Link
-          href={scopedHref("/changes", environment)}
-          className="shrink-0 font-semibold tracking-tight text-indigo-700"
-        >
-          Retrace
-        </Link>
-        <EnvironmentSwitcher className="min-w-0 sm:order-1" />
-        <button
-          ref={button}
-          type="button"
-          aria-expanded={open}
-          aria-controls={menuId}
-          onClick={() => {
-            setOpenedAt(pathname);
-            setOpen(!open);
-          }}
-          className={classes(
-            "ml-auto flex shrink-0 items-center gap-1 rounded-md border border-slate-300 px-2 py-1",
-            "text-sm font-medium text-slate-700 hover:bg-slate-50 sm:hidden",
-          )}
-        >
-          <MenuIcon open={open} />
-          Menu
-        </button>
+        {/* A row of its own on a phone that never wraps (the switcher shrinks instead); in the nav's row from sm. */}
+        <div className="flex w-full min-w-0 items-center gap-3 sm:contents">
+          <Link
+            href={scopedHref("/changes", environment)}
+            className="shrink-0 font-semibold tracking-tight text-indigo-700"
+          >
+            Retrace
+          </Link>
+          <EnvironmentSwitcher className="min-w-0 sm:order-1" />
+          <button
+            ref={button}
+            type="button"
+            aria-expanded={open}
+            aria-controls={menuId}
+            onClick={() => {
+              setOpenedAt(pathname);
+              setOpen(!open);
+            }}
+            className={classes(
+              "ml-auto flex shrink-0 items-center gap-1 rounded-md border border-slate-300 px-2 py-1",
+              "text-sm font-medium text-slate-700 hover:bg-slate-50 sm:hidden",
+            )}
+          >
+            <MenuIcon open={open} />
+            Menu
+          </button>
+        </div>
         <div
           id={menuId}
           className={classes(open ? "flex" : "hidden", "w-full flex-col border-t border-slate-200 pt-1 sm:contents")}

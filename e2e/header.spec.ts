@@ -41,6 +41,18 @@ test("the header fits a phone and a laptop on the changes, databases and storage
   }
 });
 
+test("on a phone a long environment name shrinks the switcher, the header still one row", async ({
+  page,
+}, testInfo) => {
+  const environment = "quality-assurance-europe-west-replica";
+  const phone = WIDTHS[0];
+  const path = `/changes?environment=${environment}`;
+  const ready = () => page.getByRole("heading", { level: 1, name: "Changes" });
+  await checkPage(page, { name: "header-long-environment", path, ready, signedIn: true }, phone, testInfo);
+  await expect(page.getByLabel("Environment")).toHaveValue(environment);
+  await page.screenshot({ path: shotPath("header-long-environment-390", testInfo) });
+});
+
 test("on a phone the Menu button opens the links from the keyboard and closes on Escape or a link", async ({
   page,
 }, testInfo) => {

@@ -45,7 +45,7 @@ export function SizeTable({ label, rows, nameHeader, sizeHeader, total }: SizeTa
           <th scope="col" className="py-2 pr-3">
             {nameHeader}
           </th>
-          <th scope="col" className="w-24 py-2 pr-3 text-right sm:w-32">
+          <th scope="col" className="w-24 py-2 pr-3 text-right sm:w-36">
             {sizeHeader}
           </th>
           <th scope="col" className="w-20 py-2 text-right sm:w-28">

@@ -7,6 +7,7 @@ import { EmptyState, ListError, ListLoading } from "@/components/team/states";
 import { smallSecondaryButton } from "@/components/ui/classes";
 import type { StorageJson } from "@/lib/retention/api-types";
 import type { Ahead } from "@/lib/storage/report";
+import { environmentRows } from "@/lib/storage/totals";
 import { keepText } from "@/lib/retention/input";
 import { formatBytes, formatCount } from "@/lib/storage/bytes";
 import { GrowthChart } from "./growth-chart";
@@ -19,9 +20,9 @@ function partitionsText(partitions: number): string {
   return ` in ${formatCount(partitions)} partition${partitions === 1 ? "" : "s"}`;
 }
 
-/** "incl. 96 kB made ahead": the empty partitions a size holds, or nothing when there are none. */
+/** "incl. 96 kB empty": the partitions made ahead, still empty, a size holds; nothing when there are none. */
 function aheadText(ahead: Ahead): string | undefined {
-  return ahead.partitions > 0 ? `incl. ${formatBytes(ahead.bytes)} made ahead` : undefined;
+  return ahead.partitions > 0 ? `incl. ${formatBytes(ahead.bytes)} empty` : undefined;
 }
 
 /** What the environment's and database's sizes are, said above them. */
@@ -133,7 +134,12 @@ function StorageReportView({ report }: { report: StorageJson }) {
             label="Size by environment"
             nameHeader="Environment"
             sizeHeader="On disk"
-            rows={report.environments.map((e) => ({ ...e, key: e.name, detail: aheadText(e.ahead) }))}
+            rows={environmentRows(report).map((e) => ({
+              ...e,
+              key: e.deleted ? "" : e.name,
+              name: e.deleted ? <span className="text-slate-500">{e.name}</span> : e.name,
+              detail: aheadText(e.ahead),
+            }))}
             total={trailTotal}
           />
         </Section>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { StorageFacts } from "./read";
 import { buildStorageReport, GROWTH_DAYS } from "./report";
+import { environmentRows } from "./totals";
 
 const NOW = new Date("2026-12-07T12:00:00Z");
 const at = (day: string) => new Date(`${day}T00:00:00Z`);
@@ -104,6 +105,35 @@ describe("buildStorageReport", () => {
       { name: "Change summary", tables: ["change_segments", "trail_tables"], bytes: 2000 },
       { name: "Retention catalog", tables: ["trail_partitions", "trail_expiries", "retention_rules"], bytes: 0 },
       { name: "Everything else", tables: [], bytes: 100_000 - 15_600 - 3000 },
+    ]);
+  });
+});
+
+describe("environmentRows", () => {
+  it("adds the databases deleted since as a row of their own, so the rows add up to the trail", () => {
+    const withDeleted = facts();
+    // s3's row is gone; its partition made ahead is still there.
+    withDeleted.partitions.push({
+      name: "p5",
+      sourceId: "s3",
+      bucket: "",
+      fromAt: at("2026-12-08"),
+      toAt: at("2026-12-09"),
+      bytes: 900,
+    });
+    withDeleted.leaves.push({ name: "p5", bytes: 900, cataloged: true });
+    const report = buildStorageReport(withDeleted, [], NOW);
+    const rows = environmentRows(report);
+    expect(rows.map((row) => [row.name, row.bytes, row.deleted])).toEqual([
+      ["test", 15_100, false],
+      ["production", 500, false],
+      ["A deleted database", 900, true],
+    ]);
+    expect(rows.at(-1)?.ahead).toEqual({ partitions: 1, bytes: 900 });
+    expect(rows.reduce((sum, row) => sum + row.bytes, 0)).toBe(report.trail.bytes);
+    expect(environmentRows(buildStorageReport(facts(), [], NOW)).map((row) => row.name)).toEqual([
+      "test",
+      "production",
     ]);
   });
 });
