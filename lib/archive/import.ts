@@ -8,6 +8,9 @@ import { verifyArchive } from "./verify";
 
 export type ImportedArchive = {
   manifestPath: string;
+  /** The database the changes are of, and their commit times (from inclusive, to exclusive): the manifest's. */
+  source: { id: string; name: string };
+  range: { from: string; to: string };
   /** Changes in the archive. */
   count: number;
   /** Of them, stored by this import (the others were in the store already, byte for byte). */
@@ -59,7 +62,13 @@ export async function importArchive(pool: pg.Pool, manifestPath: string, secret:
       }
       const inserted = await insertNew(client);
       await client.query("commit");
-      return { manifestPath, count: manifest.count, inserted };
+      return {
+        manifestPath,
+        source: { id: manifest.source.id, name: manifest.source.name },
+        range: manifest.range,
+        count: manifest.count,
+        inserted,
+      };
     } catch (error) {
       await client.query("rollback").catch(() => undefined);
       throw error;

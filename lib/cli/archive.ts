@@ -3,6 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type pg from "pg";
 import { importArchive } from "../archive/import";
+import { recordAudit } from "../audit/record";
 import { findArchives } from "../archive/manifest";
 import { verifyArchive, type ArchiveVerification } from "../archive/verify";
 import { writeArchive } from "../archive/write";
@@ -10,7 +11,7 @@ import { connectStore } from "../db/client";
 import { Conflict, NotFound } from "../errors";
 import { resolveSecret } from "../store/secret";
 import { env } from "../env";
-import { UsageError, withStore } from "./context";
+import { cliActor, UsageError, withStore } from "./context";
 
 export const ARCHIVE_USAGE = `  archive export --database <name|id> --from <iso time> --to <iso time> --dir <dir>
                             Archive a database's changes committed in [from, to) into <dir>:
@@ -133,12 +134,27 @@ async function importCommand(args: string[]): Promise<number> {
   if (!where || extra.length) throw new UsageError("archive import takes one archive directory or manifest");
   const manifests = await findArchives(where);
   return withStore(async (store) => {
-    const { pool } = connectStore(store.url, { max: 2 });
+    const { db, pool } = connectStore(store.url, { max: 2 });
     try {
       let failed = false;
       for (const manifestPath of manifests) {
         try {
-          const { count, inserted } = await importArchive(pool, manifestPath, store.secret);
+          const { count, inserted, source, range } = await importArchive(pool, manifestPath, store.secret);
+          // After the import's commit: an import is idempotent, so a lost audit row is the only thing a crash here
+          // costs, and importing again records it.
+          await recordAudit(
+            db,
+            cliActor(),
+            "archive.import",
+            { type: "database", id: source.id, label: source.name },
+            {
+              archive: path.resolve(manifestPath),
+              from: range.from,
+              to: range.to,
+              count,
+              inserted,
+            },
+          );
           console.log(
             `Imported ${manifestPath}: ${inserted} of ${count} change${count === 1 ? "" : "s"} stored` +
               (inserted < count ? ` (${count - inserted} were in the store already)` : "") +
