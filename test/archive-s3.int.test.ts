@@ -8,11 +8,19 @@
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import { once } from "node:events";
+import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GzipFileWriter, readGzipLines } from "@/lib/archive/files";
 import { BucketLocation } from "@/lib/archive/s3";
 import { archivePartition } from "@/lib/archive/write";
 import type { PartitionArchiver } from "@/lib/retention/archive-hook";
@@ -88,18 +96,32 @@ async function tamperedCopy(fromPrefix: string, toPrefix: string, edit: (lines: 
   }
 }
 
-/** Runs the expirer with the worker's environment plus `extra`, its clock 100 days ahead. */
-async function expireWith(extra: Record<string, string>, archiver?: PartitionArchiver) {
+/** The parts of multipart uploads in progress that s3rver holds on disk. */
+function partsOnDisk(): number {
+  const entries = fs.readdirSync(s3.directory, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile() && /uploads/.test(entry.parentPath) && /^\d+$/.test(entry.name))
+    .length;
+}
+
+/** Runs `run` with `extra` in this process's environment (lib/env.ts reads archive settings at each use). */
+async function withEnv<T>(extra: Record<string, string>, run: () => Promise<T>): Promise<T> {
   const saved = new Map(Object.keys(extra).map((name) => [name, process.env[name]]));
   Object.assign(process.env, extra);
   try {
-    return await expirePartitions(pool, SECRET, { now: new Date(Date.now() + 100 * 86_400_000), archiver });
+    return await run();
   } finally {
     for (const [name, value] of saved) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
   }
+}
+
+/** Runs the expirer with the worker's environment plus `extra`, its clock 100 days ahead. */
+async function expireWith(extra: Record<string, string>, archiver?: PartitionArchiver) {
+  return withEnv(extra, () =>
+    expirePartitions(pool, SECRET, { now: new Date(Date.now() + 100 * 86_400_000), archiver }),
+  );
 }
 
 beforeAll(async () => {
@@ -359,4 +381,34 @@ describe("archives in an S3-compatible bucket", () => {
       `0 of ${COUNT} changes stored`,
     );
   });
+
+  it("streams a large file to the bucket in parts, and an abandoned one never appears", () =>
+    withEnv(s3.env, async () => {
+      const location = new BucketLocation(`s3://${BUCKET}/streamed`);
+      const writer = new GzipFileWriter("big.ndjson.gz", location.create("big.ndjson.gz"));
+      const source = crypto.createHash("sha256");
+      // Random text barely compresses: about 30 MiB of gzip, four parts of 8 MiB.
+      for (let i = 0; i < 40 * 16; i++) {
+        const line = `${crypto.randomBytes(48 * 1024).toString("base64")}\n`;
+        source.update(line);
+        await writer.write(line);
+      }
+      // Before the end: parts are already in the bucket (the writer waited for them), not all held in memory.
+      expect(partsOnDisk()).toBeGreaterThanOrEqual(2);
+      const written = await writer.commit();
+      expect(partsOnDisk()).toBe(0);
+      expect(written.bytes).toBeGreaterThan(3 * 8 * 1024 * 1024);
+      const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: "streamed/big.ndjson.gz" }));
+      expect(head.ContentLength).toBe(written.bytes);
+      const read = readGzipLines("big.ndjson.gz", () => location.read("big.ndjson.gz"));
+      const back = crypto.createHash("sha256");
+      for await (const line of read.lines) back.update(`${line}\n`);
+      expect(back.digest("hex")).toBe(source.digest("hex"));
+      expect(read.digest()).toEqual({ sha256: written.sha256, bytes: written.bytes });
+
+      const abandoned = new GzipFileWriter("gone.ndjson.gz", location.create("gone.ndjson.gz"));
+      for (let i = 0; i < 16 * 12; i++) await abandoned.write(`${crypto.randomBytes(48 * 1024).toString("base64")}\n`);
+      await abandoned.abandon();
+      expect(await keys("streamed/")).toEqual(["streamed/big.ndjson.gz"]);
+    }));
 });
