@@ -118,7 +118,8 @@ function instanceSecret(): string {
 async function verifyCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
   const [where, ...extra] = positionals;
-  if (!where || extra.length) throw new UsageError("archive verify takes one archive directory or manifest");
+  if (!where || extra.length)
+    throw new UsageError("archive verify takes one archive directory, manifest or s3:// location");
   const secret = instanceSecret();
   let failed = false;
   for (const manifestPath of await findArchives(where)) {
@@ -132,7 +133,8 @@ async function verifyCommand(args: string[]): Promise<number> {
 async function importCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
   const [where, ...extra] = positionals;
-  if (!where || extra.length) throw new UsageError("archive import takes one archive directory or manifest");
+  if (!where || extra.length)
+    throw new UsageError("archive import takes one archive directory, manifest or s3:// location");
   const manifests = await findArchives(where);
   return withStore(async (store) => {
     const { pool } = connectStore(store.url, { max: 2 });
