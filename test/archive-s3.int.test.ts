@@ -21,13 +21,14 @@ import {
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GzipFileWriter, readGzipLines } from "@/lib/archive/files";
-import { BucketLocation } from "@/lib/archive/s3";
+import { ArchiveStorageError, BucketLocation } from "@/lib/archive/s3";
 import { archivePartition } from "@/lib/archive/write";
 import type { PartitionArchiver } from "@/lib/retention/archive-hook";
 import { expirePartitions } from "@/lib/retention/expire";
 import { verifyDatabases } from "@/lib/seals/databases";
 import type { Worker } from "@/worker/worker";
 import { startS3Server, type S3TestServer } from "./support/s3";
+import { startTcpProxy } from "./support/tcp-proxy";
 import { freePort } from "./support/postgres";
 import { addSource, SECRET, startServers, type Servers } from "./support/servers";
 import { waitFor } from "./support/wait";
@@ -411,4 +412,35 @@ describe("archives in an S3-compatible bucket", () => {
       await abandoned.abandon();
       expect(await keys("streamed/")).toEqual(["streamed/big.ndjson.gz"]);
     }));
+
+  it("gives up a write whose connection is cut halfway, saying why, and leaves no object", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(s3.endpoint).port) });
+    const endpoint = `http://127.0.0.1:${proxy.port}`;
+    try {
+      await withEnv(
+        { ...s3.env, RETRACE_ARCHIVE_S3_ENDPOINT: endpoint, RETRACE_ARCHIVE_S3_MAX_ATTEMPTS: "1" },
+        async () => {
+          const location = new BucketLocation(`s3://${BUCKET}/cut`);
+          const writer = new GzipFileWriter("cut.ndjson.gz", location.create("cut.ndjson.gz"));
+          let failure: unknown = null;
+          try {
+            for (let i = 0; i < 16 * 40; i++) {
+              if (i === 16 * 20) proxy.cut("reset");
+              await writer.write(`${crypto.randomBytes(48 * 1024).toString("base64")}\n`);
+            }
+            await writer.commit();
+          } catch (error) {
+            failure = error;
+            await writer.abandon();
+          }
+          expect(failure).toBeInstanceOf(ArchiveStorageError);
+          expect((failure as Error).message).toContain(`The archive endpoint ${endpoint} cannot be reached`);
+        },
+      );
+    } finally {
+      proxy.restore();
+      await proxy.close();
+    }
+    expect(await keys("cut/")).toEqual([]);
+  });
 });

@@ -37,6 +37,8 @@ export class GzipFileWriter {
   private readonly hash = crypto.createHash("sha256");
   private bytes = 0;
   private failure: unknown = null;
+  /** Settles when the first failure happens: a write waiting for `drain` must not wait for ever after one. */
+  private readonly failed: Promise<never>;
 
   constructor(
     private readonly file: string,
@@ -47,20 +49,27 @@ export class GzipFileWriter {
       this.bytes += chunk.length;
     });
     this.gzip.pipe(sink.stream, { end: false });
-    const fail = (error: unknown) => (this.failure ??= error);
+    let reject: (error: unknown) => void = () => undefined;
+    this.failed = new Promise<never>((_, rejectWith) => (reject = rejectWith));
+    this.failed.catch(() => undefined);
+    const fail = (error: unknown) => {
+      this.failure ??= error;
+      reject(this.failure);
+    };
     this.gzip.on("error", fail);
-    sink.stream.on("error", fail);
+    // A sink that fails (a disk full, a connection cut) stops reading: gzip would never drain.
+    sink.failed.catch(fail);
   }
 
   async write(text: string): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!this.gzip.write(text)) await once(this.gzip, "drain");
+    if (!this.gzip.write(text)) await Promise.race([once(this.gzip, "drain"), this.failed]);
     if (this.failure) throw this.failure;
   }
 
   async commit(): Promise<{ file: string; sha256: string; bytes: number }> {
     this.gzip.end();
-    await finished(this.gzip);
+    await Promise.race([finished(this.gzip), this.failed]);
     if (this.failure) throw this.failure;
     await this.sink.commit();
     return { file: this.file, sha256: this.hash.digest("hex"), bytes: this.bytes };

@@ -6,8 +6,11 @@ import { finished } from "node:stream/promises";
 import { NotFound } from "../errors";
 import { fsyncPath, removeTemporaryFiles, temporaryName, writeFileAtomically } from "./files";
 
-/** A file being written: its bytes go to `stream`; under its name only once `commit` resolves, never half. */
-export type FileSink = { stream: Writable; commit(): Promise<void>; abandon(): Promise<void> };
+/**
+ * A file being written: its bytes go to `stream`; under its name only once `commit` resolves, never half. `failed`
+ * rejects, with what to tell the user, if the sink fails before then (it never resolves).
+ */
+export type FileSink = { stream: Writable; failed: Promise<never>; commit(): Promise<void>; abandon(): Promise<void> };
 
 /**
  * Where an archive's files live: a directory on disk or a prefix in an S3-compatible bucket (lib/archive/s3.ts).
@@ -73,8 +76,11 @@ export class DirectoryLocation implements ArchiveLocation {
     const name = this.fileHref(file);
     const temporary = temporaryName(name);
     const stream = fs.createWriteStream(temporary, { mode: 0o600 });
+    const failed = new Promise<never>((_, reject) => stream.on("error", reject));
+    failed.catch(() => undefined);
     return {
       stream,
+      failed,
       commit: async () => {
         stream.end();
         await finished(stream);

@@ -173,12 +173,18 @@ export class BucketLocation implements ArchiveLocation {
       leavePartsOnError: false,
     });
     const done = upload.done();
-    // Failures surface through commit (and the stream's error): never as an unhandled rejection.
-    done.catch((error: unknown) =>
-      stream.destroy(describeS3Error(error, this.bucket, `writing ${this.fileHref(file)}`)),
+    // When the upload fails it stops reading and destroys the stream (an AbortError); the reason is done's.
+    stream.on("error", () => undefined);
+    const failed = done.then(
+      () => new Promise<never>(() => undefined),
+      (error: unknown) => {
+        throw describeS3Error(error, this.bucket, `writing ${this.fileHref(file)}`);
+      },
     );
+    failed.catch(() => undefined);
     return {
       stream,
+      failed,
       commit: async () => {
         stream.end();
         try {
