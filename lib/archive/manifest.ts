@@ -13,7 +13,9 @@ export const DATA_FILE = "changes.ndjson.gz";
 export const SEALS_FILE = "seals.ndjson.gz";
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-const fileEntry = z.object({ file: z.string().min(1), sha256: hex64, bytes: z.number().int().min(0) }).strict();
+/** A file of the archive, beside its manifest: a plain name, never a path (`../…`) out of the archive. */
+const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+const fileEntry = z.object({ file: fileName, sha256: hex64, bytes: z.number().int().min(0) }).strict();
 const checkpoint = z
   .object({
     position: z.string(),
