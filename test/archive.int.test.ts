@@ -250,7 +250,7 @@ describe("archives", () => {
     const again = await archivePartition(
       pool,
       { name: "manual", sourceId, bucket: null, fromAt: from, toAt: to },
-      { dir: work },
+      work,
       SECRET,
     );
     expect(again.reused).toBe(true);

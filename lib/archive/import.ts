@@ -1,4 +1,3 @@
-import path from "node:path";
 import type pg from "pg";
 import { summarizeRowsSql } from "../changes/segments";
 import { Conflict, NotFound } from "../errors";
@@ -30,7 +29,7 @@ const BATCH = 1_000;
 export async function importArchive(pool: pg.Pool, manifestPath: string, secret: string): Promise<ImportedArchive> {
   const verified = await verifyArchive(manifestPath, secret);
   if (!verified.ok) throw new Conflict(`The archive ${manifestPath} does not verify: ${verified.message}`);
-  const { manifest, dir } = verified.archive;
+  const { manifest, location } = verified.archive;
   const { rows: sources } = await pool.query("select 1 from sources where id = $1", [manifest.source.id]);
   if (sources.length === 0) {
     throw new NotFound(`Database ${manifest.source.name} (${manifest.source.id}) of the archive, in this store,`);
@@ -41,7 +40,7 @@ export async function importArchive(pool: pg.Pool, manifestPath: string, secret:
     await client.query("begin");
     try {
       await client.query("create temporary table archive_import (like changes) on commit drop");
-      const data = readGzipLines(path.join(dir, manifest.data.file));
+      const data = readGzipLines(manifest.data.file, () => location.read(manifest.data.file));
       let batch: ArchiveLine[] = [];
       const flush = async () => {
         if (batch.length === 0) return;

@@ -48,7 +48,10 @@ Environment:
                                 (default: true with the embedded store, false otherwise)
   RETRACE_ALLOW_SOCKET_SOURCES  Connect databases through a Unix socket directory (default: false)
   RETRACE_ARCHIVE_DIR  Where the worker archives a partition before retention drops it, when
-                       its rule says archive (default: none; such partitions are then kept)
+                       its rule says archive: a directory or s3://bucket/prefix (default: none;
+                       such partitions are then kept)
+  RETRACE_ARCHIVE_S3_ENDPOINT, _REGION, _PATH_STYLE   An S3-compatible server (MinIO, R2, ...);
+                       credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE
 `;
 
 /**
