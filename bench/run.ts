@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --scale <factor>] [-- --only a,b,c,lag,browse,scale]`: Retrace's ingest measured against
  * pg_recvlogical on this machine, on its own throwaway store and source servers.
- * Prints a table and writes bench/results.json. Not part of `npm test`; it measures, it does not
+ * Prints a table and writes bench/results.json (keeping what earlier runs measured of the workloads this one did not:
+ * bench/results-file.ts). Not part of `npm test`; it measures, it does not
  * fail on a missed target (it exits non-zero only when it cannot run at all).
  */
 import fs from "node:fs";
@@ -10,6 +11,7 @@ import { buildWorker } from "../lib/cli/processes";
 import { runBrowse, type BrowseResult } from "./browse";
 import { runLag, type LagResult } from "./lag";
 import { parseOptions } from "./options";
+import { mergeResults, type ResultsFile } from "./results-file";
 import { killChildren, ROOT } from "./processes";
 import { browseTable, lagTable, machineLine, NOTES, throughputTable } from "./report";
 import { runScale, type ScaleResult } from "./scale";
@@ -26,6 +28,15 @@ import { runThroughput, type ThroughputResult } from "./throughput";
 import { throughputWorkloads } from "./workloads";
 
 const RESULTS_FILE = path.join(ROOT, "bench", "results.json");
+
+/** The results file as the last runs left it; null when there is none or it cannot be read. */
+function readResults(): ResultsFile | null {
+  try {
+    return JSON.parse(fs.readFileSync(RESULTS_FILE, "utf8")) as ResultsFile;
+  } catch {
+    return null;
+  }
+}
 
 function log(line: string): void {
   const stamp = new Date().toISOString().slice(11, 19);
@@ -111,7 +122,8 @@ async function main(): Promise<number> {
       scale,
       notes: NOTES,
     };
-    fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+    const merged = mergeResults(readResults(), results as unknown as ResultsFile);
+    fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(merged, null, 2)}\n`);
 
     console.log("");
     console.log(`Retrace ingest benchmark — scale ${options.scale}, ${new Date().toISOString().slice(0, 10)}`);
