@@ -1,6 +1,7 @@
 import path from "node:path";
 import type pg from "pg";
 import { summarizeRowsSql } from "../changes/segments";
+import { rebuildRollups } from "../changes/summary-sql";
 import { Conflict, NotFound } from "../errors";
 import { importSelectList, parseArchiveLine, quotedColumnList, type ArchiveLine } from "./columns";
 import { readGzipLines } from "./files";
@@ -148,4 +149,9 @@ async function resummarize(client: pg.PoolClient): Promise<void> {
      ), ${summarizeRowsSql("rows")}
      select 1`,
   );
+  // The rollups of those minutes were added to, not recounted: summed again from the segments.
+  const spans = await client.query<{ source_id: string; lo: Date; hi: Date }>(
+    `select source_id::text, min(minute) as lo, max(minute) + interval '1 minute' as hi from archive_minutes group by 1`,
+  );
+  for (const span of spans.rows) await rebuildRollups(client, span.source_id, span.lo, span.hi);
 }

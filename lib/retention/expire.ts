@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { forgetGoneContexts, rebuildRollups } from "../changes/summary-sql";
 import { defaultArchiver, type PartitionArchiver, type TrailPartition } from "./archive-hook";
 import { signExpiry, type Expiry } from "./expiry-signature";
 import { DEFAULT_LOCK_TIMEOUT_MS, isLockTimeout, PARTITION_DDL_LOCK } from "./partitions";
@@ -185,6 +186,9 @@ async function dropExpired(
                and c.id between s.min_id and s.max_id)`,
       [partition.sourceId, partition.bucket, partition.fromAt, partition.toAt],
     );
+    // The chart's rollups are the segments' sums: summed again; context entries left with no change go.
+    await rebuildRollups(client, partition.sourceId, partition.fromAt, partition.toAt);
+    await forgetGoneContexts(client, partition.sourceId, partition.fromAt, partition.toAt);
     await client.query("commit");
     return null;
   } catch (error) {
