@@ -151,8 +151,9 @@ afterAll(async () => {
 
 describe("the summary the worker writes", () => {
   it("keeps the rollups the sums of the segments, and every change with a context inside an entry of it", async () => {
-    expect(await rollupsOffSegments(store.db)).toEqual([]);
-    expect(await changesOutsideContexts(store.db)).toEqual([]);
+    const query = (text: string) => servers.storeQuery(text);
+    expect(await rollupsOffSegments(query)).toEqual([]);
+    expect(await changesOutsideContexts(query)).toEqual([]);
   });
 
   it("counts each context's changes exactly, within ranges no wider than their own store commit", async () => {

@@ -54,9 +54,12 @@ export async function referenceBuckets(
   return buckets;
 }
 
+/** Runs a statement on the store, answering its rows. */
+type RawQuery = (text: string) => Promise<unknown[]>;
+
 /** Rollups that differ from the sums of the segments (none when the summary is consistent). */
-export async function rollupsOffSegments(db: Queryable): Promise<unknown[]> {
-  const result = await db.execute(sql`
+export async function rollupsOffSegments(query: RawQuery): Promise<unknown[]> {
+  return query(`
     with sums as (
       select x.span, case x.span when 60 then s.minute else date_trunc('hour', s.minute, 'UTC') end as start,
              s.source_id, s.schema, s."table", sum(creates)::bigint as creates, sum(updates)::bigint as updates,
@@ -68,16 +71,14 @@ export async function rollupsOffSegments(db: Queryable): Promise<unknown[]> {
     (select 'missing' as what, * from sums except select 'missing', * from rollups)
     union all
     (select 'extra', * from rollups except select 'extra', * from sums)`);
-  return result.rows;
 }
 
 /** Changes with a context that no context entry of theirs covers (none when the summary is consistent). */
-export async function changesOutsideContexts(db: Queryable): Promise<unknown[]> {
-  const result = await db.execute(sql`
+export async function changesOutsideContexts(query: RawQuery): Promise<unknown[]> {
+  return query(`
     select c.id::text, c.context from changes c
      where c.context is not null and c.context <> '{}'::jsonb
        and not exists (select 1 from change_contexts x
                         where x.source_id = c.source_id and x.context = c.context
                           and c.id between x.min_id and x.max_id)`);
-  return result.rows;
 }
