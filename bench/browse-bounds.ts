@@ -3,10 +3,11 @@
  * `npx tsx bench/browse-bounds.ts [port]`: on a server of its own, stores changes shaped like the browse workload's
  * (1000-change transactions over 20 skewed tables and 3 sources, a context on every third transaction; every 200k
  * changes spread over the same 20 minutes of the last half hour, so the trail grows and the range it covers does
- * not: the whole trail inside "the last 24 h", as in the scale bench), summarised as the worker summarises them, at 200k and
- * then 1M changes; at each size, EXPLAIN (ANALYZE, BUFFERS) of every statement of the old and the new path of
- * `context {"user_id":42}` (first page and a deep one) and of "activity, last 24 h". Prints buffers (shared hit +
- * read) and rows the plans touched: on a shared machine those compare, where milliseconds do not.
+ * not: the whole trail inside "the last 24 h", as in the scale bench), summarised as the worker summarises them,
+ * at 200k and then 1M changes (BOUNDS_SIZES=200000,1000000,2000000 for others); at each size, EXPLAIN (ANALYZE,
+ * BUFFERS) of every statement of the old and the new path of `context {"user_id":42}` (first page and a deep one)
+ * and of "activity, last 24 h". Prints buffers (shared hit + read) and rows the plans touched (of tables, index
+ * entries a bitmap gathers not counted): on a shared machine those compare, where milliseconds do not.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -103,7 +104,8 @@ function oldActivityStatement(now: Date): SQL {
   const branches = ["creates", "updates", "deletes", "truncates"].map(
     (column, i) => sql`select floor(extract(epoch from s.minute - ${origin}) / ${bucketSeconds})::int as i,
                               ${i}::text as operation, sum(${sql.raw(`s.${column}`)})::text as n
-                         from change_segments s where ${sql.raw(`(s.creates + s.updates + s.deletes + s.truncates)`)} > 0
+                         from change_segments s
+                        where ${sql.raw(`(s.creates + s.updates + s.deletes + s.truncates)`)} > 0
                           and s.minute >= ${origin} and s.minute < ${now.toISOString()}::timestamptz group by 1`,
   );
   return sql.join(branches, sql` union all `);
@@ -117,12 +119,16 @@ async function fill(store: Store, from: number, to: number, start: Date): Promis
       `insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
                             changed_fields, context, transaction_id, commit_lsn, seq, committed_at, queued_at)
        select ($1::uuid[])[1 + t % 3], (array['production', 'staging', 'test'])[1 + t % 3], 'shop', 'public',
-              't' || lpad((1 + floor(((t * 0.6180339887498949) % 1.0) * 20))::int::text, 2, '0'), g::text,
-              case when g % 1000 < 600 then 'CREATE' when g % 1000 < 950 then 'UPDATE' else 'DELETE' end::operation,
+              't' || lpad((1 + floor(((t * 0.6180339887498949) % 1.0) * 20))::int::text, 2, '0'),
+              g::text,
+              case when g % 1000 < 600 then 'CREATE' when g % 1000 < 950 then 'UPDATE' else 'DELETE'
+              end::operation,
               json_build_object('id', g, 'amount', g % 1000),
-              case when g % 1000 between 600 and 949 then array[case when t % 2 = 0 then 'amount' else 'status' end] end,
+              case when g % 1000 between 600 and 949
+                   then array[case when t % 2 = 0 then 'amount' else 'status' end] end,
               case when t % 3 = 0 then jsonb_build_object('user_id', (t / 3) % 50, 'endpoint', 'POST /orders') end,
-              t, ('0/' || to_hex(g * 16))::pg_lsn, g % 1000, $2::timestamptz + (g % 200000) * interval '6 milliseconds', now()
+              t, ('0/' || to_hex(g * 16))::pg_lsn, g % 1000,
+              $2::timestamptz + (g % 200000) * interval '6 milliseconds', now()
          from generate_series($3::bigint, $4::bigint - 1) g, lateral (select g / 1000 as t) x
         order by g`,
       [SOURCES, start.toISOString(), lo, hi],
@@ -200,13 +206,15 @@ async function main(): Promise<void> {
       stored = size;
       results[size] = await measure(store, size);
     }
-    console.log("\n1M / 200k:");
-    for (const name of Object.keys(results[200_000] ?? {})) {
-      const a = results[200_000]?.[name];
-      const b = results[1_000_000]?.[name];
+    const [small = 0, large = 0] = [sizes[0], sizes.at(-1)];
+    console.log(`\n${large.toLocaleString()} / ${small.toLocaleString()}:`);
+    for (const name of Object.keys(results[small] ?? {})) {
+      const a = results[small]?.[name];
+      const b = results[large]?.[name];
       if (!a || !b) continue;
       console.log(
-        `  ${name.padEnd(22)} buffers ${(b.buffers / a.buffers).toFixed(2)}x, rows ${(b.rows / Math.max(1, a.rows)).toFixed(2)}x`,
+        `  ${name.padEnd(22)} buffers ${(b.buffers / a.buffers).toFixed(2)}x, ` +
+          `rows ${(b.rows / Math.max(1, a.rows)).toFixed(2)}x`,
       );
     }
   } finally {

@@ -112,7 +112,8 @@ beforeAll(async () => {
            case when g % 5000 = 3 then 'rare' else 't' || (g % 40) end, ((g / 40) % 5000)::text,
            (array['CREATE', 'UPDATE', 'UPDATE', 'DELETE'])[1 + g % 4]::operation,
            json_build_object('id', g),
-           case when g % 350 = 7 then '{"user_id":7}' when g % 100000 = 3 then '{"user_id":"rare"}' else '{}' end::jsonb,
+           case when g % 350 = 7 then '{"user_id":7}' when g % 100000 = 3 then '{"user_id":"rare"}'
+                else '{}' end::jsonb,
            g, ('0/' || to_hex(g * 16))::pg_lsn, 0, now(), now()
       from generate_series(1, 200000) g,
            lateral (select case when g % 1000 = 1 then 3 when g % 100 = 0 then 2 else 1 end as k) source`,

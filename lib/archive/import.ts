@@ -151,7 +151,8 @@ async function resummarize(client: pg.PoolClient): Promise<void> {
   );
   // The rollups of those minutes were added to, not recounted: summed again from the segments.
   const spans = await client.query<{ source_id: string; lo: Date; hi: Date }>(
-    `select source_id::text, min(minute) as lo, max(minute) + interval '1 minute' as hi from archive_minutes group by 1`,
+    `select source_id::text, min(minute) as lo, max(minute) + interval '1 minute' as hi
+       from archive_minutes group by 1`,
   );
   for (const span of spans.rows) await rebuildRollups(client, span.source_id, span.lo, span.hi);
 }

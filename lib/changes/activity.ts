@@ -76,10 +76,8 @@ async function countRollups(db: Queryable, scope: Scope, originMs: number, bucke
       ? sql.raw(`sum(s.${COUNT_COLUMNS[operation]})::text`)
       : sql`sum(coalesce((s.fields ->> ${scope.filters.field})::bigint, 0))::text`,
   );
-  const values = periods.map(
-    (p) =>
-      sql`(${p.span}::int, ${new Date(p.from).toISOString()}::timestamptz, ${new Date(p.to).toISOString()}::timestamptz)`,
-  );
+  const at = (ms: number) => sql`${new Date(ms).toISOString()}::timestamptz`;
+  const values = periods.map((p) => sql`(${p.span}::int, ${at(p.from)}, ${at(p.to)})`);
   const result = await db.execute<{ i: number; n: string[] }>(sql`
     select ${bucket} as i, array[${sql.join(sums, sql`, `)}] as n
       from (values ${sql.join(values, sql`, `)}) r(span, lo, hi)
