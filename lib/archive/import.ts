@@ -1,7 +1,7 @@
 import path from "node:path";
 import type pg from "pg";
 import { summarizeRowsSql } from "../changes/segments";
-import { rebuildRollups } from "../changes/summary-sql";
+import { SUBTRACT_GONE_SEGMENTS } from "../changes/summary-sql";
 import { Conflict, NotFound } from "../errors";
 import { importSelectList, parseArchiveLine, quotedColumnList, type ArchiveLine } from "./columns";
 import { readGzipLines } from "./files";
@@ -135,9 +135,11 @@ async function resummarize(client: pg.PoolClient): Promise<void> {
     `with gone as (
        delete from change_segments s using archive_minutes m
         where s.source_id = m.source_id and s.schema = m.schema and s."table" = m."table" and s.minute = m.minute
-       returning m.source_id, m.schema, m."table", m.minute, s.min_id, s.max_id
+       returning s.*
+     ), ${SUBTRACT_GONE_SEGMENTS}, kept as (
+       insert into archive_minutes select source_id, schema, "table", minute, min_id, max_id from gone
      )
-     insert into archive_minutes select * from gone`,
+     select 1`,
   );
   await client.query(
     `with hull as (
@@ -149,10 +151,4 @@ async function resummarize(client: pg.PoolClient): Promise<void> {
      ), ${summarizeRowsSql("rows")}
      select 1`,
   );
-  // The rollups of those minutes were added to, not recounted: summed again from the segments.
-  const spans = await client.query<{ source_id: string; lo: Date; hi: Date }>(
-    `select source_id::text, min(minute) as lo, max(minute) + interval '1 minute' as hi
-       from archive_minutes group by 1`,
-  );
-  for (const span of spans.rows) await rebuildRollups(client, span.source_id, span.lo, span.hi);
 }

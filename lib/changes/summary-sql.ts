@@ -82,45 +82,45 @@ export function summarizeRollupsAndContextsSql(rows: string): string {
 }
 
 /**
- * Replaces a source's rollups of the periods (minutes and hours) that overlap [from, to) with the sums of its
- * segments: after something rewrote those segments (an expiry, an import). In the caller's transaction.
+ * CTEs (to follow others in a `with`) that take the counts of the segments a `delete … returning s.*` CTE named
+ * `gone` removed off the rollups they were summed into (`rollups_subtracted`). Additions and subtractions commute,
+ * so this is exact while the worker adds to the same rollups (an hour's, say) at the same time. Rollups left at zero
+ * are then deleted by deleteEmptyRollups.
  */
-export async function rebuildRollups(
+export const SUBTRACT_GONE_SEGMENTS = `
+  gone_fields as (
+    select x.span, ${periodStart("g.minute", "x.span")} as start, g.source_id, g.schema, g."table", e.k,
+           -sum(e.v::bigint) as total
+      from gone g, (values (60), (3600)) x(span), jsonb_each_text(g.fields) e(k, v)
+     group by 1, 2, 3, 4, 5, 6
+  ), gone_sums as (
+    select x.span, ${periodStart("g.minute", "x.span")} as start, g.source_id, g.schema, g."table",
+           -sum(g.creates) as creates, -sum(g.updates) as updates, -sum(g.deletes) as deletes,
+           -sum(g.truncates) as truncates
+      from gone g, (values (60), (3600)) x(span) group by 1, 2, 3, 4, 5
+  ), rollups_subtracted as (
+    insert into change_rollups as s (${ROLLUP_COLUMNS})
+    select d.span, d.start, d.source_id, d.schema, d."table", d.creates, d.updates, d.deletes, d.truncates,
+           coalesce((select jsonb_object_agg(f.k, f.total) from gone_fields f
+                      where (f.span, f.start, f.source_id, f.schema, f."table")
+                          = (d.span, d.start, d.source_id, d.schema, d."table")), '{}'::jsonb)
+      from gone_sums d
+    ${ROLLUP_CONFLICT}
+  )`;
+
+/** Deletes a source's rollups in [from, to) (hours from the one `from` is in) that count nothing any more. */
+export async function deleteEmptyRollups(
   db: pg.ClientBase,
   sourceId: string,
   from: string | Date,
   to: string | Date,
 ): Promise<void> {
-  // Hours from the one `from` is in up to the one `to` is in (or ends), minutes from `from` to `to`.
-  const bounds = `case x.span when 60 then $2::timestamptz else date_trunc('hour', $2::timestamptz, 'UTC') end`;
-  const until = `case x.span when 60 then $3::timestamptz
-                 else date_trunc('hour', $3::timestamptz - interval '1 microsecond', 'UTC') + interval '1 hour' end`;
-  const params = [sourceId, from, to];
   await db.query(
-    `delete from change_rollups r using (values (60), (3600)) x(span)
-      where r.span = x.span and r.source_id = $1::uuid and r.start >= ${bounds} and r.start < ${until}`,
-    params,
-  );
-  await db.query(
-    `with segments as (
-       select x.span, ${periodStart("s.minute", "x.span")} as start, s.*
-         from change_segments s, (values (60), (3600)) x(span)
-        where s.source_id = $1::uuid and s.minute >= ${bounds} and s.minute < ${until}
-     ), rollup_sums as (
-       select span, start, source_id, schema, "table", sum(creates) as creates, sum(updates) as updates,
-              sum(deletes) as deletes, sum(truncates) as truncates
-         from segments group by 1, 2, 3, 4, 5
-     ), rollup_fields as (
-       select span, start, source_id, schema, "table", jsonb_object_agg(k, total) as fields
-         from (select span, start, source_id, schema, "table", e.k, sum(e.v::bigint) as total
-                 from segments, jsonb_each_text(segments.fields) e(k, v) group by 1, 2, 3, 4, 5, 6) t
-        group by 1, 2, 3, 4, 5
-     )
-     insert into change_rollups (${ROLLUP_COLUMNS})
-     select r.span, r.start, r.source_id, r.schema, r."table", r.creates, r.updates, r.deletes, r.truncates,
-            coalesce(f.fields, '{}'::jsonb)
-       from rollup_sums r left join rollup_fields f using (span, start, source_id, schema, "table")`,
-    params,
+    `delete from change_rollups r
+      where r.source_id = $1::uuid and r.start >= date_trunc('hour', $2::timestamptz, 'UTC')
+        and r.start < $3::timestamptz
+        and r.creates = 0 and r.updates = 0 and r.deletes = 0 and r.truncates = 0`,
+    [sourceId, from, to],
   );
 }
 
@@ -134,9 +134,13 @@ export async function forgetGoneContexts(
   from: string | Date,
   to: string | Date,
 ): Promise<void> {
+  // Locked first, then checked in a later statement (a new snapshot): an entry the worker widened meanwhile is seen
+  // with the changes it widened for.
+  const span = `x.source_id = $1::uuid and x.min_at < $3::timestamptz and x.max_at >= $2::timestamptz`;
+  await db.query(`select 1 from change_contexts x where ${span} for update`, [sourceId, from, to]);
   await db.query(
     `delete from change_contexts x
-      where x.source_id = $1::uuid and x.min_at < $3::timestamptz and x.max_at >= $2::timestamptz
+      where ${span}
         and not exists (select 1 from changes c
                          where c.id between x.min_id and x.max_id and c.source_id = x.source_id
                            and c.context = x.context)`,

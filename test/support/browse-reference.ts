@@ -82,3 +82,28 @@ export async function changesOutsideContexts(query: RawQuery): Promise<unknown[]
                         where x.source_id = c.source_id and x.context = c.context
                           and c.id between x.min_id and x.max_id)`);
 }
+
+/**
+ * Sets the rollups to the sums of the segments, as the store keeps them (for a test that wrote segments by hand).
+ */
+export async function resumRollups(query: RawQuery): Promise<void> {
+  await query("delete from change_rollups");
+  await query(`
+    with segments as (
+      select x.span, case x.span when 60 then s.minute else date_trunc('hour', s.minute, 'UTC') end as start, s.*
+        from change_segments s, (values (60), (3600)) x(span)
+    ), sums as (
+      select span, start, source_id, schema, "table", sum(creates) as creates, sum(updates) as updates,
+             sum(deletes) as deletes, sum(truncates) as truncates
+        from segments group by 1, 2, 3, 4, 5
+    ), fields as (
+      select span, start, source_id, schema, "table", jsonb_object_agg(k, total) as fields
+        from (select span, start, source_id, schema, "table", e.k, sum(e.v::bigint) as total
+                from segments, jsonb_each_text(segments.fields) e(k, v) group by 1, 2, 3, 4, 5, 6) t
+       group by 1, 2, 3, 4, 5
+    )
+    insert into change_rollups (span, start, source_id, schema, "table", creates, updates, deletes, truncates, fields)
+    select r.span, r.start, r.source_id, r.schema, r."table", r.creates, r.updates, r.deletes, r.truncates,
+           coalesce(f.fields, '{}'::jsonb)
+      from sums r left join fields f using (span, start, source_id, schema, "table")`);
+}
