@@ -1,5 +1,6 @@
 /**
- * `npx tsx bench/profile-ingest.ts [--transactions <n>] [--workload a|b|c] [--cpu-prof] [--store-only]`:
+ * `npx tsx bench/profile-ingest.ts [--transactions <n>] [--workload a|b|c] [--cpu-prof]
+ *   [--store-only [--rows <per store transaction>] [--store-sql "<sql>;;<sql>"]]`:
  * where the worker's time goes for a throughput workload (default A, 1000-row transactions), at
  * a small scale.
  *
@@ -9,7 +10,11 @@
  * the store holds them all, and reports the CPU used meanwhile by the worker, the store's
  * backends and the source's walsender. With `--store-only` it skips replication and times
  * StoreTransaction alone on rows built like the worker builds them (the store side's ceiling
- * for the current insert shape). WORKER_NODE_ARGS adds node flags to the worker process (e.g.
+ * for the current insert shape; `--rows` per store transaction, 1000 by default, 5000 is the
+ * worker's batch under load; `--store-sql` runs statements on the store first, e.g.
+ * `drop index changes_primary_key` to price one index). Both modes print CPU seconds per million
+ * changes per process: on a shared machine the figure to compare between versions, where wall
+ * time says little. WORKER_NODE_ARGS adds node flags to the worker process (e.g.
  * "--max-semi-space-size=64" to try GC settings).
  */
 import { spawn } from "node:child_process";
@@ -68,14 +73,30 @@ function serverTicks(postmaster: number): number {
 }
 
 /** The processes of a server that used more than 0.1 s of CPU between two snapshots. */
-function busiest(before: Map<string, number>, after: Map<string, number>): string {
+function busiest(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  names: Map<number, string> = new Map(),
+): string {
   const used: string[] = [];
   for (const [process, ticks] of after) {
     const delta = (ticks - (before.get(process) ?? 0)) * TICK_SECONDS;
+    const name = names.get(Number(process.split(" ")[0]));
     if (delta > 0.1)
-      used.push(`${delta.toFixed(2)} s ${process.replace(/^\d+ postgres: /, "").replace(/ \S+\(\d+\)/, "")}`);
+      used.push(
+        `${delta.toFixed(2)} s ${process.replace(/^\d+ postgres: /, "").replace(/ \S+\(\d+\)/, "")}` +
+          (name ? ` (${name})` : ""),
+      );
   }
   return used.join("; ");
+}
+
+/** Backends' application names by pid (the worker names its pools: retrace, retrace-sealer, ...). */
+async function applicationNames(pool: pg.Pool): Promise<Map<number, string>> {
+  const { rows } = await pool.query<{ pid: number; name: string }>(
+    "select pid, application_name as name from pg_stat_activity where application_name <> ''",
+  );
+  return new Map(rows.map((row) => [row.pid, row.name]));
 }
 
 async function postmasterOf(pool: pg.Pool): Promise<number> {
@@ -122,6 +143,8 @@ async function runWorker(
       RETRACE_SECRET: BENCH_SECRET,
       LOG_LEVEL: process.env.WORKER_LOG_LEVEL ?? "warn",
       WORKER_METRICS_PORT: "0",
+      // The bench's sources are servers on this machine.
+      RETRACE_ALLOW_LOCAL_SOURCES: "true",
     },
     stdio: ["ignore", logFile, logFile],
   });
@@ -136,6 +159,7 @@ async function runWorker(
   let streamingAt: number | null = null;
   let before = { worker: 0, store: 0, source: 0 };
   let storeBefore = new Map<string, number>();
+  let sourceBefore = new Map<string, number>();
   for (;;) {
     const { rows } = await servers.storePool.query<{ done: boolean; status: string }>(
       "select coalesce(checkpoint_lsn >= $2::pg_lsn, false) as done, status::text from sources where id = $1",
@@ -145,6 +169,7 @@ async function runWorker(
       streamingAt = performance.now();
       before = { worker: cpuTicks(pid), store: serverTicks(storePostmaster), source: serverTicks(sourcePostmaster) };
       storeBefore = serverProcesses(storePostmaster);
+      sourceBefore = serverProcesses(sourcePostmaster);
     }
     if (rows[0]?.done) break;
     if (child.exitCode !== null) throw new Error("worker exited early (bench/work/worker-profile.log)");
@@ -153,6 +178,9 @@ async function runWorker(
   const done = performance.now();
   const after = { worker: cpuTicks(pid), store: serverTicks(storePostmaster), source: serverTicks(sourcePostmaster) };
   const storeAfter = serverProcesses(storePostmaster);
+  const sourceAfter = serverProcesses(sourcePostmaster);
+  const storeNames = await applicationNames(servers.storePool);
+  const sourceNames = await applicationNames(servers.sourcePool);
   child.kill("SIGTERM");
   await exited;
 
@@ -164,7 +192,15 @@ async function runWorker(
   );
   console.log(`streaming ${streamSeconds.toFixed(2)} s: ${Math.round(workload.changes / streamSeconds)} changes/s`);
   console.log(`CPU while streaming: worker ${cpu("worker")} s, store ${cpu("store")} s, source ${cpu("source")} s`);
-  console.log(`store processes: ${busiest(storeBefore, storeAfter)}`);
+  // The figure to compare between versions on a shared machine: wall time there says little.
+  const perMillion = (key: keyof typeof before) =>
+    (((after[key] - before[key]) * TICK_SECONDS * 1_000_000) / workload.changes).toFixed(2);
+  console.log(
+    `CPU s per million changes: worker ${perMillion("worker")}, store ${perMillion("store")}, ` +
+      `source ${perMillion("source")}`,
+  );
+  console.log(`store processes: ${busiest(storeBefore, storeAfter, storeNames)}`);
+  console.log(`source processes: ${busiest(sourceBefore, sourceAfter, sourceNames)}`);
   if (cpuProf) console.log(`CPU profile in ${profDir}`);
 }
 
@@ -203,19 +239,26 @@ function sampleRows(commitLsn: string, count: number, offset: number): ChangeRow
   return rows;
 }
 
-async function runStoreOnly(servers: BenchServers, transactions: number): Promise<void> {
+async function runStoreOnly(
+  servers: BenchServers,
+  transactions: number,
+  perTransaction: number,
+  storeSql: string[],
+): Promise<void> {
   const provisioned = await provision(servers, "profile_store", 0);
   const sourceId = await registerSource(servers, provisioned);
   const storePostmaster = await postmasterOf(servers.storePool);
+  for (const statement of storeSql) await servers.storePool.query(statement);
   const pool = new pg.Pool({ connectionString: servers.storeUrl, max: 2 });
+  const rowCount = transactions * perTransaction;
   try {
     const batches = Array.from({ length: transactions }, (_, t) =>
       sampleRows(
         `${Math.floor((t + 1) / 256)
           .toString(16)
           .toUpperCase()}/${((t + 1) % 256).toString(16).toUpperCase()}000000`,
-        1000,
-        t * 1000,
+        perTransaction,
+        t * perTransaction,
       ),
     );
     const storeBefore = serverTicks(storePostmaster);
@@ -230,13 +273,13 @@ async function runStoreOnly(servers: BenchServers, transactions: number): Promis
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    console.log(`store only: ${rowCount} rows in ${seconds.toFixed(2)} s: ${Math.round(rowCount / seconds)} rows/s`);
+    const nodeSeconds = (cpu.user + cpu.system) / 1e6;
+    const storeSeconds = (serverTicks(storePostmaster) - storeBefore) * TICK_SECONDS;
+    console.log(`CPU: node ${nodeSeconds.toFixed(2)} s, store ${storeSeconds.toFixed(2)} s`);
     console.log(
-      `store only: ${transactions * 1000} rows in ${seconds.toFixed(2)} s: ` +
-        `${Math.round((transactions * 1000) / seconds)} rows/s`,
-    );
-    console.log(
-      `CPU: node ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, ` +
-        `store ${((serverTicks(storePostmaster) - storeBefore) * TICK_SECONDS).toFixed(2)} s`,
+      `CPU s per million changes: node ${((nodeSeconds * 1e6) / rowCount).toFixed(2)}, ` +
+        `store ${((storeSeconds * 1e6) / rowCount).toFixed(2)}`,
     );
   } finally {
     await pool.end();
@@ -251,13 +294,21 @@ async function main(): Promise<void> {
       "cpu-prof": { type: "boolean", default: false },
       "store-only": { type: "boolean", default: false },
       workload: { type: "string", default: "a" },
+      rows: { type: "string", default: "1000" },
+      "store-sql": { type: "string", default: "" },
     },
   });
   const transactions = Number(values.transactions);
   if (!Number.isInteger(transactions) || transactions < 1) throw new Error("--transactions must be a positive integer");
+  const rows = Number(values.rows);
+  if (!Number.isInteger(rows) || rows < 1) throw new Error("--rows must be a positive integer");
+  const storeSql = values["store-sql"]
+    .split(";;")
+    .map((statement) => statement.trim())
+    .filter(Boolean);
   const servers = await startBenchServers();
   try {
-    if (values["store-only"]) await runStoreOnly(servers, transactions);
+    if (values["store-only"]) await runStoreOnly(servers, transactions, rows, storeSql);
     else await runWorker(servers, transactions, values.workload, values["cpu-prof"]);
   } finally {
     await servers.stop();

@@ -65,7 +65,7 @@ export function EnvironmentSwitcher({ className = "" }: { className?: string }) 
         value={environment}
         onChange={(event) => switchTo(event.target.value)}
         className={classes(
-          "rounded-md border py-1 pl-2 pr-7 text-sm font-medium focus:border-indigo-500",
+          "min-w-0 max-w-full rounded-md border py-1 pl-2 pr-7 text-sm font-medium focus:border-indigo-500",
           environment ? "border-indigo-300 bg-indigo-50 text-indigo-900" : "border-slate-300 bg-white text-slate-900",
         )}
       >

@@ -98,14 +98,56 @@ const storeSchema = z.object({
 
 /** Where the worker's expirer writes archives (lib/archive), when a retention rule asks for one. */
 const archiveSchema = z.object({
-  // A directory; each archived partition gets a directory in it. Unset: partitions to archive are not dropped.
-  RETRACE_ARCHIVE_DIR: z.string().trim().min(1).optional(),
+  // A directory, or s3://bucket/prefix; each archived partition gets a directory (a prefix) in it. Unset:
+  // partitions to archive are not dropped.
+  RETRACE_ARCHIVE_DIR: z
+    .string()
+    .trim()
+    .min(1)
+    .refine(
+      (where) => !/^s3:\/\//i.test(where) || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(where),
+      "RETRACE_ARCHIVE_DIR must be a directory or s3://bucket/prefix",
+    )
+    .optional(),
 });
+
+/**
+ * The S3-compatible bucket archives go to when a location is s3://… (lib/archive/s3.ts). Credentials are not here:
+ * the AWS SDK reads its own (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a role), never logged.
+ */
+const archiveS3Schema = z
+  .object({
+    // MinIO, Ceph, R2, ...: the server's URL. Unset: AWS S3.
+    RETRACE_ARCHIVE_S3_ENDPOINT: z.string().trim().url("RETRACE_ARCHIVE_S3_ENDPOINT must be a URL").optional(),
+    RETRACE_ARCHIVE_S3_REGION: z.string().trim().min(1).optional(),
+    AWS_REGION: z.string().trim().min(1).optional(),
+    // Path-style URLs (endpoint/bucket/key) rather than bucket.endpoint: true by default with an endpoint.
+    RETRACE_ARCHIVE_S3_PATH_STYLE: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .refine((value) => ["true", "1", "yes", "false", "0", "no"].includes(value), {
+        message: "RETRACE_ARCHIVE_S3_PATH_STYLE must be true or false",
+      })
+      .optional(),
+    // Tries per request (the SDK backs off between them).
+    RETRACE_ARCHIVE_S3_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  })
+  .transform((raw) => ({
+    endpoint: raw.RETRACE_ARCHIVE_S3_ENDPOINT,
+    region: raw.RETRACE_ARCHIVE_S3_REGION ?? raw.AWS_REGION ?? "us-east-1",
+    forcePathStyle:
+      raw.RETRACE_ARCHIVE_S3_PATH_STYLE === undefined
+        ? raw.RETRACE_ARCHIVE_S3_ENDPOINT !== undefined
+        : ["true", "1", "yes"].includes(raw.RETRACE_ARCHIVE_S3_PATH_STYLE),
+    maxAttempts: raw.RETRACE_ARCHIVE_S3_MAX_ATTEMPTS,
+  }));
 
 export type LogEnv = z.infer<typeof logSchema>;
 export type StoreEnv = z.infer<typeof storeSchema>;
 export type SourcesEnv = z.infer<typeof sourcesSchema>;
 export type ArchiveEnv = z.infer<typeof archiveSchema>;
+export type ArchiveS3Env = z.infer<typeof archiveS3Schema>;
 export type WebEnv = z.infer<typeof webSchema>;
 export type WorkerEnv = z.infer<typeof workerSchema>;
 export type CliEnv = z.infer<typeof cliSchema>;
@@ -144,6 +186,10 @@ export const env = {
   /** Parsed at each read, like `sources`. */
   get archive(): ArchiveEnv {
     return parse(archiveSchema);
+  },
+  /** Parsed at each read, like `sources`. */
+  get archiveS3(): ArchiveS3Env {
+    return parse(archiveS3Schema);
   },
   get web(): WebEnv {
     return readWeb();

@@ -253,7 +253,7 @@ describe("archives", () => {
     const again = await archivePartition(
       pool,
       { name: "manual", sourceId, bucket: null, fromAt: from, toAt: to },
-      { dir: work },
+      work,
       SECRET,
     );
     expect(again.reused).toBe(true);
@@ -331,9 +331,35 @@ describe("archives", () => {
     const [verified] = await verifyDatabases(pool, SECRET, { database: sourceId });
     expect(verified).toMatchObject({ ok: true, verified: 1300, unsealed: 0 });
 
+    // Audited as done on the command line, by the OS user that ran it, against the archive's database.
+    const imported = await servers.storeQuery(
+      `select actor_kind, actor_id, actor_label, target_type, target_id, details from audit_events
+        where action = 'archive.import' order by id`,
+    );
+    expect(imported).toEqual([
+      {
+        actor_kind: "cli",
+        actor_id: null,
+        actor_label: os.userInfo().username,
+        target_type: "database",
+        target_id: sourceId,
+        details: {
+          archive: path.join(archiveDir, "manifest.json"),
+          from: expect.any(String),
+          to: expect.any(String),
+          count: 1297,
+          inserted: 1297,
+        },
+      },
+    ]);
+
     const twice = retrace(["archive", "import", work]);
     expect(twice.status).toBe(0);
     expect(twice.stdout).toContain("0 of 1297 changes stored (1297 were in the store already)");
+    const audited = await servers.storeQuery<{ details: { inserted: number } }>(
+      "select details from audit_events where action = 'archive.import' order by id",
+    );
+    expect(audited.map((row) => row.details.inserted)).toEqual([1297, 0]);
     expect(await trailText()).toEqual(before);
     expect(await summaryCounts()).toEqual(summaryBefore);
   });

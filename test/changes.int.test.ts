@@ -380,6 +380,7 @@ describe("GET /api/changes", () => {
         "sourceId",
         "environment",
         "database",
+        "sourceName",
         "schema",
         "table",
         "primaryKey",
@@ -531,6 +532,34 @@ describe("getChange and GET /api/changes/:id", () => {
     }
     const anonymous = await detailRoute(get("/api/changes/1"), { params: Promise.resolve({ id: "1" }) });
     expect(anonymous.status).toBe(401);
+  });
+});
+
+describe("the source's name", () => {
+  it("comes with each change beside the database's, as the source is named now", async () => {
+    const inA = await insertChange({ table: "named", primaryKey: "1" });
+    const inB = await insertChange({ source: sourceB, environment: "staging", table: "named", primaryKey: "2" });
+    const listed = async () =>
+      Object.fromEntries(
+        (await all({ table: "named" })).changes.map((c) => [c.id, { database: c.database, sourceName: c.sourceName }]),
+      );
+    expect(await listed()).toEqual({
+      [inA]: { database: "shop", sourceName: "a" },
+      [inB]: { database: "shop", sourceName: "b" },
+    });
+
+    await server.query("update sources set name = 'Shop (demo)' where id = $1", [sourceA], "retrace");
+    try {
+      expect((await listed())[inA]).toEqual({ database: "shop", sourceName: "Shop (demo)" });
+      const response = await detailRoute(get(`/api/changes/${inA}`, { authorization: `Bearer ${token}` }), {
+        params: Promise.resolve({ id: inA }),
+      });
+      const body = (await response.json()) as { change: { sourceName: string }; transaction: { sourceName: string }[] };
+      expect(body.change.sourceName).toBe("Shop (demo)");
+      expect(body.transaction.map((c) => c.sourceName)).toEqual(["Shop (demo)"]);
+    } finally {
+      await server.query("update sources set name = 'a' where id = $1", [sourceA], "retrace");
+    }
   });
 });
 

@@ -41,6 +41,11 @@ export function startPartitionKeeper(options: {
       if (expired.dropped.length > 0 || expired.waiting.length > 0) {
         options.logger.info({ dropped: expired.dropped, waiting: expired.waiting }, "expired partitions");
       }
+      for (const failed of expired.waiting) {
+        if (failed.why === "archive-failed") {
+          options.logger.warn({ partition: failed.name, error: failed.error }, "archive failed; partition kept");
+        }
+      }
       return options.intervalMs;
     },
   });

@@ -6,6 +6,7 @@ import { Identifier } from "@/components/ui/identifier";
 import type { ChangeJson } from "@/lib/changes/api-types";
 import { exactTime, RelativeTime } from "./time";
 import { LocalAndUtcTime } from "./zoned-time";
+import { DatabaseNames } from "./database-name";
 
 /** What a change is and where it comes from: table, key, commit time (local and UTC), transaction, LSN. */
 export function ChangeFacts({ change, now }: { change: ChangeJson; now: number }) {
@@ -49,7 +50,7 @@ export function ChangeFacts({ change, now }: { change: ChangeJson; now: number }
       </Item>
       <Item label="Environment">{change.environment}</Item>
       <Item label="Database">
-        <span className="font-mono">{change.database}</span>
+        <DatabaseNames names={change} />
       </Item>
       <Item label="Stored at">
         <span className="font-mono">{exactTime(change.createdAt)}</span>

@@ -6,6 +6,7 @@ import type { ChangeJson } from "@/lib/changes/api-types";
 import { readableKey } from "@/lib/changes/key-text";
 import { OperationBadge } from "./operation-badge";
 import { RelativeTime } from "./time";
+import { DatabaseName } from "./database-name";
 
 const MAX_FIELDS_SHOWN = 4;
 const MAX_CONTEXT_SHOWN = 3;
@@ -90,7 +91,7 @@ export function ChangeRow({
         <span
           className={classes("col-start-3 row-start-2 min-w-0 text-right text-xs text-slate-500", atMd, "md:text-left")}
         >
-          <span className="text-slate-700">{change.database}</span> · {change.environment}
+          <DatabaseName names={change} className="text-slate-700" /> · {change.environment}
         </span>
         {context.length > 0 ? (
           <span

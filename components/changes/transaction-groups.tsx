@@ -2,6 +2,7 @@ import { classes } from "@/components/ui/classes";
 import type { ChangeJson } from "@/lib/changes/api-types";
 import { contextEntries } from "./change-row";
 import { RelativeTime } from "./time";
+import { DatabaseName } from "./database-name";
 
 export type TransactionGroup = { key: string; changes: ChangeJson[] };
 
@@ -39,7 +40,7 @@ export function TransactionHeader({ group, now }: { group: TransactionGroup; now
         {count} {count === 1 ? "change" : "changes"}
       </span>
       <span>
-        {first.database} · {first.environment}
+        <DatabaseName names={first} /> · {first.environment}
       </span>
       <RelativeTime iso={first.committedAt} now={now} />
       {context.map(([key, value]) => (

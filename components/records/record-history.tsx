@@ -3,6 +3,7 @@
 import { useInfiniteQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { CaptureBanner, useCaptureOf } from "@/components/changes/capture-health";
+import { DatabaseNames } from "@/components/changes/database-name";
 import { useListHref } from "@/components/changes/list-return";
 import { useNow } from "@/components/changes/time";
 import { classes, secondaryButton } from "@/components/ui/classes";
@@ -10,6 +11,7 @@ import { CopyButton } from "@/components/ui/copy-button";
 import { Identifier } from "@/components/ui/identifier";
 import { LoadMore } from "@/components/ui/load-more";
 import { ApiError } from "@/lib/api/client";
+import type { ChangeJson } from "@/lib/changes/api-types";
 import type { RecordKey } from "@/lib/changes/history-key";
 import { recordQueries } from "@/lib/query/records";
 import { RecordAsOf } from "@/components/time-travel/record-as-of";
@@ -22,7 +24,10 @@ export function RecordHistory({ recordKey }: { recordKey: RecordKey }) {
   const changes = query.data?.pages.flatMap((page) => page.changes) ?? [];
   return (
     <div className="space-y-6">
-      <RecordHeader recordKey={recordKey} />
+      <RecordHeader
+        recordKey={recordKey}
+        names={changes.every((c) => c.sourceId === changes[0]?.sourceId) ? changes[0] : undefined}
+      />
       {recordKey.sourceId ? <SourceCapture sourceId={recordKey.sourceId} now={now} /> : null}
       <RecordAsOf recordKey={recordKey} />
       {query.isPending ? (
@@ -69,7 +74,11 @@ export function RecordHistory({ recordKey }: { recordKey: RecordKey }) {
   );
 }
 
-function RecordHeader({ recordKey }: { recordKey: RecordKey }) {
+/**
+ * `names`: the newest change's, when every change shown is of one source: what the user calls the database (the URL
+ * has only the server's name).
+ */
+function RecordHeader({ recordKey, names }: { recordKey: RecordKey; names: ChangeJson | undefined }) {
   const listHref = useListHref();
   return (
     <div>
@@ -89,7 +98,11 @@ function RecordHeader({ recordKey }: { recordKey: RecordKey }) {
         <span className="min-w-0 font-mono text-slate-500 wrap-anywhere">{recordKey.primaryKey}</span>
       </h1>
       <div className="mt-2 flex flex-wrap items-center gap-x-4 gap-y-2 text-sm text-slate-500">
-        {recordKey.database ? (
+        {names ? (
+          <span data-testid="history-database" className="text-slate-700">
+            <span className="text-slate-500">Database</span> <DatabaseNames names={names} />
+          </span>
+        ) : recordKey.database ? (
           <span>
             Database <span className="font-mono text-slate-700">{recordKey.database}</span>
           </span>

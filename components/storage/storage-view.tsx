@@ -6,6 +6,8 @@ import { useStorage } from "@/components/retention/api";
 import { EmptyState, ListError, ListLoading } from "@/components/team/states";
 import { smallSecondaryButton } from "@/components/ui/classes";
 import type { StorageJson } from "@/lib/retention/api-types";
+import type { Ahead } from "@/lib/storage/report";
+import { environmentRows } from "@/lib/storage/totals";
 import { keepText } from "@/lib/retention/input";
 import { formatBytes, formatCount } from "@/lib/storage/bytes";
 import { GrowthChart } from "./growth-chart";
@@ -18,10 +20,40 @@ function partitionsText(partitions: number): string {
   return ` in ${formatCount(partitions)} partition${partitions === 1 ? "" : "s"}`;
 }
 
-function Section({ title, children, note }: { title: string; children: ReactNode; note?: ReactNode }) {
+/** "incl. 96 kB empty": the partitions made ahead, still empty, a size holds; nothing when there are none. */
+function aheadText(ahead: Ahead): string | undefined {
+  return ahead.partitions > 0 ? `incl. ${formatBytes(ahead.bytes)} empty` : undefined;
+}
+
+/** What the environment's and database's sizes are, said above them. */
+function onDiskLead(empty: Ahead): string {
+  const ahead =
+    empty.partitions > 0
+      ? `, including ${formatCount(empty.partitions)} partition${empty.partitions === 1 ? "" : "s"} made ahead ` +
+        `and still empty (${formatBytes(empty.bytes)})`
+      : "";
+  return `Bytes on disk of their partitions${ahead}. They add up to the trail.`;
+}
+
+/** What the tables' sizes are and why they add up to less than the trail. */
+function tablesLead(report: StorageJson, tablesBytes: number): string {
+  const { trail } = report;
+  const gap =
+    trail.empty.partitions > 0
+      ? ` They add up to ${formatBytes(tablesBytes)}, not the trail's ${formatBytes(trail.bytes)}: the ` +
+        `${formatBytes(trail.empty.bytes)} of partitions made ahead and still empty is no table's yet.`
+      : "";
+  return `Estimates: each table's changes in a partition × the partition's average bytes per change.${gap}`;
+}
+
+type SectionProps = { title: string; children: ReactNode; lead?: string; note?: ReactNode };
+
+/** `lead`: what the numbers below are, in body text; `note`: small print. */
+function Section({ title, children, lead, note }: SectionProps) {
   return (
     <section className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:p-6">
       <h2 className="text-base font-semibold">{title}</h2>
+      {lead ? <p className="mt-1 text-sm text-slate-600">{lead}</p> : null}
       {note ? <p className="mt-1 text-xs text-slate-500">{note}</p> : null}
       <div className="mt-3">{children}</div>
     </section>
@@ -60,6 +92,14 @@ function StorageReportView({ report }: { report: StorageJson }) {
   const { trail, retention } = report;
   const tables = allTables ? report.tables : report.tables.slice(0, TABLES_SHOWN);
   const estimatedNote = "~ marks an estimate: a share, by count, of the changes outside Retrace's partitions.";
+  const tablesBytes = report.tables.reduce((sum, t) => sum + t.estimatedBytes, 0);
+  const trailTotal = {
+    name: "The trail",
+    bytes: trail.bytes,
+    rows: trail.rows,
+    estimated: false,
+    detail: aheadText(trail.empty),
+  };
   return (
     <div className="space-y-6">
       <dl className="grid gap-3 sm:grid-cols-3">
@@ -85,17 +125,33 @@ function StorageReportView({ report }: { report: StorageJson }) {
       </Section>
 
       <div className="grid gap-6 lg:grid-cols-2">
-        <Section title="By environment" note={report.environments.some((e) => e.estimated) ? estimatedNote : undefined}>
+        <Section
+          title="By environment"
+          lead={onDiskLead(trail.empty)}
+          note={report.environments.some((e) => e.estimated) ? estimatedNote : undefined}
+        >
           <SizeTable
             label="Size by environment"
             nameHeader="Environment"
-            rows={report.environments.map((e) => ({ ...e, key: e.name }))}
+            sizeHeader="On disk"
+            rows={environmentRows(report).map((e) => ({
+              ...e,
+              key: e.deleted ? "" : e.name,
+              name: e.deleted ? <span className="text-slate-500">{e.name}</span> : e.name,
+              detail: aheadText(e.ahead),
+            }))}
+            total={trailTotal}
           />
         </Section>
-        <Section title="By database" note={report.databases.some((d) => d.estimated) ? estimatedNote : undefined}>
+        <Section
+          title="By database"
+          lead={onDiskLead(trail.empty)}
+          note={report.databases.some((d) => d.estimated) ? estimatedNote : undefined}
+        >
           <SizeTable
             label="Size by database"
             nameHeader="Database"
+            sizeHeader="On disk"
             rows={report.databases.map((d) => ({
               key: d.sourceId,
               name: (
@@ -110,18 +166,18 @@ function StorageReportView({ report }: { report: StorageJson }) {
               bytes: d.bytes,
               rows: d.rows,
               estimated: d.estimated,
+              detail: aheadText(d.ahead),
             }))}
+            total={trailTotal}
           />
         </Section>
       </div>
 
-      <Section
-        title="By table (estimated)"
-        note="Estimates: each table's changes in a partition × the partition's average bytes per change."
-      >
+      <Section title="By table (estimated)" lead={tablesLead(report, tablesBytes)}>
         <SizeTable
           label="Size by table"
           nameHeader="Table"
+          sizeHeader="Estimate"
           rows={tables.map((t) => ({
             key: `${t.sourceId} ${t.table}`,
             name: (
@@ -136,6 +192,12 @@ function StorageReportView({ report }: { report: StorageJson }) {
             rows: t.rows,
             estimated: true,
           }))}
+          total={{
+            name: report.tables.length === 1 ? "The table" : `All ${formatCount(report.tables.length)} tables`,
+            bytes: tablesBytes,
+            rows: report.tables.reduce((sum, t) => sum + t.rows, 0),
+            estimated: true,
+          }}
         />
         {report.tables.length > TABLES_SHOWN ? (
           <button type="button" className={`mt-3 ${smallSecondaryButton}`} onClick={() => setAllTables(!allTables)}>

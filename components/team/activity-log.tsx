@@ -126,6 +126,12 @@ function Events({ filters }: { filters: AuditFilterValues }) {
   );
 }
 
+/** Actors that are not a signed-in user, said after their name. */
+const ACTOR_KINDS = new Map([
+  ["token", "API token"],
+  ["cli", "command line"],
+]);
+
 function detailText(details: unknown): string | null {
   if (typeof details !== "object" || details === null) return null;
   const parts = Object.entries(details as Record<string, unknown>).map(([key, value]) => {
@@ -141,12 +147,13 @@ function detailText(details: unknown): string | null {
 function EventRow({ event, now }: { event: AuditEventJson; now: number }) {
   const verb = isAuditAction(event.action) ? AUDIT_ACTION_LABELS[event.action] : event.action;
   const details = detailText(event.details);
+  const kindLabel = ACTOR_KINDS.get(event.actor.kind);
   return (
     <li className="px-4 py-3 text-sm">
       <div className="flex flex-col gap-1 sm:flex-row sm:items-baseline sm:justify-between sm:gap-4">
         <p className="min-w-0 break-words">
           <span className="font-medium text-slate-900">{event.actor.label}</span>
-          {event.actor.kind === "token" ? <span className="text-slate-500"> (API token)</span> : null}{" "}
+          {kindLabel ? <span className="text-slate-500"> ({kindLabel})</span> : null}{" "}
           <span className="text-slate-700">{verb}</span>{" "}
           {event.target ? (
             <span className="font-medium text-slate-900">{event.target.label ?? event.target.id}</span>

@@ -47,6 +47,37 @@ async function overflowingElements(page: Page): Promise<string[]> {
 }
 
 /**
+ * The header is one row at a phone's width (the brand, the environment switcher and the Menu button, whose menu
+ * holds Sign out) and Sign out is on screen at every width, straight away or once the menu is open.
+ */
+async function expectHeaderFits(page: Page) {
+  const header = page.getByRole("navigation", { name: "Main" });
+  const menu = header.getByRole("button", { name: "Menu" });
+  const signOut = header.getByRole("button", { name: "Sign out" });
+  const middle = async (part: Locator) => {
+    const box = await part.boundingBox();
+    return box ? box.y + box.height / 2 : -100;
+  };
+  const expectOneRow = async (parts: Locator[], what: string) => {
+    const middles = await Promise.all(parts.map(middle));
+    expect.soft(Math.max(...middles) - Math.min(...middles), what).toBeLessThan(8);
+  };
+  const brand = header.getByRole("link", { name: "Retrace" });
+  if (await menu.isVisible()) {
+    await expectOneRow([brand, header.getByLabel("Environment"), menu], "brand, switcher and Menu share a row");
+    await expect.soft(signOut).toBeHidden();
+    await menu.click();
+    await expect.soft(signOut).toBeInViewport({ ratio: 1 });
+    await page.keyboard.press("Escape");
+    await expect.soft(signOut).toBeHidden();
+    await expect.soft(menu).toBeFocused();
+  } else {
+    await expect.soft(signOut).toBeInViewport({ ratio: 1 });
+    await expectOneRow([brand, signOut], "Sign out is on the brand's row");
+  }
+}
+
+/**
  * Loads a page at the current viewport and checks what a reader is owed at any width: no response of the load
  * is a 404 and nothing is logged as an error; the document is no wider than the window (nothing scrolls
  * sideways but inside its own box); the page has an icon that is an image; the header's Sign out is on
@@ -90,9 +121,7 @@ export async function checkPage(page: Page, check: PageCheck, width: Width, test
       expect.soft(response.headers()["content-type"], `the icon ${icon}`).toMatch(/^image\//);
     }
 
-    if (check.signedIn) {
-      await expect.soft(page.getByRole("button", { name: "Sign out" })).toBeInViewport({ ratio: 1 });
-    }
+    if (check.signedIn) await expectHeaderFits(page);
 
     await page.screenshot({ path: testInfo.outputPath(`${check.name}-${width.width}.png`), fullPage: true });
     expect.soft(problems, `${check.path} at ${width.width}px`).toEqual([]);

@@ -1,11 +1,12 @@
 import crypto from "node:crypto";
 import { once } from "node:events";
-import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
+import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import zlib from "node:zlib";
+import type { FileSink } from "./location";
 
 /** A temporary name beside `file`: renamed over it once complete, so a reader never sees half a file. */
 export const temporaryName = (file: string) => `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
@@ -17,7 +18,7 @@ export async function removeTemporaryFiles(dir: string): Promise<void> {
   }
 }
 
-async function fsyncPath(file: string): Promise<void> {
+export async function fsyncPath(file: string): Promise<void> {
   const handle = await fsp.open(file, "r");
   try {
     await handle.sync();
@@ -27,50 +28,57 @@ async function fsyncPath(file: string): Promise<void> {
 }
 
 /**
- * Text written through gzip to a temporary file, with the SHA-256 of the compressed bytes; `commit` flushes it to
- * disk (fsync) and renames it to its name. `write` waits while gzip or the disk is behind, so memory stays at a
- * buffer's worth whatever is written.
+ * Text written through gzip into a file of an archive location (lib/archive/location.ts), with the SHA-256 of the
+ * compressed bytes; `commit` makes the file whole under its name (fsync and rename, or a completed upload). `write`
+ * waits while gzip or the disk or the bucket is behind, so memory stays at a buffer's worth whatever is written.
  */
 export class GzipFileWriter {
   private readonly gzip = zlib.createGzip();
-  private readonly out: fs.WriteStream;
   private readonly hash = crypto.createHash("sha256");
-  private readonly temporary: string;
   private bytes = 0;
   private failure: unknown = null;
+  /** Settles when the first failure happens: a write waiting for `drain` must not wait for ever after one. */
+  private readonly failed: Promise<never>;
 
-  constructor(private readonly file: string) {
-    this.temporary = temporaryName(file);
-    this.out = fs.createWriteStream(this.temporary, { mode: 0o600 });
+  constructor(
+    private readonly file: string,
+    private readonly sink: FileSink,
+  ) {
     this.gzip.on("data", (chunk: Buffer) => {
       this.hash.update(chunk);
       this.bytes += chunk.length;
     });
-    this.gzip.pipe(this.out);
-    const fail = (error: unknown) => (this.failure ??= error);
+    this.gzip.pipe(sink.stream, { end: false });
+    let reject: (error: unknown) => void = () => undefined;
+    this.failed = new Promise<never>((_, rejectWith) => (reject = rejectWith));
+    this.failed.catch(() => undefined);
+    const fail = (error: unknown) => {
+      this.failure ??= error;
+      reject(this.failure);
+    };
     this.gzip.on("error", fail);
-    this.out.on("error", fail);
+    // A sink that fails (a disk full, a connection cut) stops reading: gzip would never drain.
+    sink.failed.catch(fail);
   }
 
   async write(text: string): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!this.gzip.write(text)) await once(this.gzip, "drain");
+    if (!this.gzip.write(text)) await Promise.race([once(this.gzip, "drain"), this.failed]);
+    if (this.failure) throw this.failure;
   }
 
   async commit(): Promise<{ file: string; sha256: string; bytes: number }> {
     this.gzip.end();
-    await finished(this.out);
+    await Promise.race([finished(this.gzip), this.failed]);
     if (this.failure) throw this.failure;
-    await fsyncPath(this.temporary);
-    await fsp.rename(this.temporary, this.file);
-    return { file: path.basename(this.file), sha256: this.hash.digest("hex"), bytes: this.bytes };
+    await this.sink.commit();
+    return { file: this.file, sha256: this.hash.digest("hex"), bytes: this.bytes };
   }
 
-  /** Gives up: the temporary file goes. */
+  /** Gives up: the file never appears under its name. */
   async abandon(): Promise<void> {
     this.gzip.destroy();
-    this.out.destroy();
-    await fsp.rm(this.temporary, { force: true });
+    await this.sink.abandon();
   }
 }
 
@@ -88,13 +96,14 @@ export async function writeFileAtomically(file: string, text: string): Promise<v
   await fsyncPath(path.dirname(file));
 }
 
-export { fsyncPath as fsyncDirectory };
-
 /**
  * The lines of a gzip file, one at a time, and (once they are all read) the SHA-256 and size of the file's
  * compressed bytes. A file that is not gzip, or is cut short, throws.
  */
-export function readGzipLines(file: string): {
+export function readGzipLines(
+  file: string,
+  open: () => Promise<Readable>,
+): {
   lines: AsyncIterable<string>;
   digest: () => { sha256: string; bytes: number };
 } {
@@ -102,8 +111,8 @@ export function readGzipLines(file: string): {
   let bytes = 0;
   let sha256: string | null = null;
   async function* lines() {
-    const input = fs.createReadStream(file);
-    input.on("data", (chunk) => {
+    const input = await open();
+    input.on("data", (chunk: Buffer | string) => {
       const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
       hash.update(buffer);
       bytes += buffer.length;

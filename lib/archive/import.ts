@@ -1,4 +1,3 @@
-import path from "node:path";
 import type pg from "pg";
 import { summarizeRowsSql } from "../changes/segments";
 import { SUBTRACT_GONE_SEGMENTS } from "../changes/summary-sql";
@@ -9,6 +8,9 @@ import { verifyArchive } from "./verify";
 
 export type ImportedArchive = {
   manifestPath: string;
+  /** The database the changes are of, and their commit times (from inclusive, to exclusive): the manifest's. */
+  source: { id: string; name: string };
+  range: { from: string; to: string };
   /** Changes in the archive. */
   count: number;
   /** Of them, stored by this import (the others were in the store already, byte for byte). */
@@ -28,7 +30,7 @@ const BATCH = 1_000;
 export async function importArchive(pool: pg.Pool, manifestPath: string, secret: string): Promise<ImportedArchive> {
   const verified = await verifyArchive(manifestPath, secret);
   if (!verified.ok) throw new Conflict(`The archive ${manifestPath} does not verify: ${verified.message}`);
-  const { manifest, dir } = verified.archive;
+  const { manifest, location } = verified.archive;
   const { rows: sources } = await pool.query("select 1 from sources where id = $1", [manifest.source.id]);
   if (sources.length === 0) {
     throw new NotFound(`Database ${manifest.source.name} (${manifest.source.id}) of the archive, in this store,`);
@@ -39,7 +41,7 @@ export async function importArchive(pool: pg.Pool, manifestPath: string, secret:
     await client.query("begin");
     try {
       await client.query("create temporary table archive_import (like changes) on commit drop");
-      const data = readGzipLines(path.join(dir, manifest.data.file));
+      const data = readGzipLines(manifest.data.file, () => location.read(manifest.data.file));
       let batch: ArchiveLine[] = [];
       const flush = async () => {
         if (batch.length === 0) return;
@@ -60,7 +62,13 @@ export async function importArchive(pool: pg.Pool, manifestPath: string, secret:
       }
       const inserted = await insertNew(client);
       await client.query("commit");
-      return { manifestPath, count: manifest.count, inserted };
+      return {
+        manifestPath,
+        source: { id: manifest.source.id, name: manifest.source.name },
+        range: manifest.range,
+        count: manifest.count,
+        inserted,
+      };
     } catch (error) {
       await client.query("rollback").catch(() => undefined);
       throw error;

@@ -1,6 +1,9 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ARCHIVE_COLUMNS, parseArchiveLine, sealedColumns } from "./columns";
-import { manifestSignatureValid, signManifest, type UnsignedManifest } from "./manifest";
+import { manifestSignatureValid, readManifest, signManifest, type UnsignedManifest } from "./manifest";
 
 const SECRET = "s".repeat(32);
 const file = { file: "changes.ndjson.gz", sha256: "a".repeat(64), bytes: 10 };
@@ -30,6 +33,24 @@ describe("archive manifest", () => {
     expect(manifestSignatureValid({ ...signed, data: { ...file, bytes: 11 } }, SECRET)).toBe(false);
     expect(manifestSignatureValid(signed, "t".repeat(32))).toBe(false);
     expect(manifestSignatureValid({ ...signed, signature: "00" }, SECRET)).toBe(false);
+  });
+
+  it("names its files by plain names: a path out of the archive is not a manifest", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "retrace-manifest-"));
+    try {
+      const manifestPath = path.join(dir, "manifest.json");
+      fs.writeFileSync(manifestPath, JSON.stringify(signManifest(unsigned, SECRET)));
+      expect((await readManifest(manifestPath)).manifest.data.file).toBe("changes.ndjson.gz");
+      for (const name of ["../secret", "/etc/passwd", "..", "a/b", ""]) {
+        fs.writeFileSync(
+          manifestPath,
+          JSON.stringify(signManifest({ ...unsigned, data: { ...file, file: name } }, SECRET)),
+        );
+        await expect(readManifest(manifestPath)).rejects.toThrow("is not a Retrace archive manifest");
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

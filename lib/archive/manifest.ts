@@ -3,6 +3,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { Invalid, NotFound } from "../errors";
+import { isBucketHref, type ArchiveLocation } from "./location";
+import { archiveLocation, fileLocation } from "./where";
 
 /** The version of the archive format this code writes and reads (README: Archives). */
 export const ARCHIVE_FORMAT = 1;
@@ -11,7 +13,9 @@ export const DATA_FILE = "changes.ndjson.gz";
 export const SEALS_FILE = "seals.ndjson.gz";
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-const fileEntry = z.object({ file: z.string().min(1), sha256: hex64, bytes: z.number().int().min(0) }).strict();
+/** A file of the archive, beside its manifest: a plain name, never a path (`../…`) out of the archive. */
+const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+const fileEntry = z.object({ file: fileName, sha256: hex64, bytes: z.number().int().min(0) }).strict();
 const checkpoint = z
   .object({
     position: z.string(),
@@ -115,16 +119,13 @@ export function manifestSignatureValid(manifest: Manifest, secret: string): bool
   return actual.length === expected.length && crypto.timingSafeEqual(actual, expected);
 }
 
-export type LocatedArchive = { dir: string; manifestPath: string; manifest: Manifest };
+export type LocatedArchive = { location: ArchiveLocation; manifestPath: string; manifest: Manifest };
 
-/** Reads and checks the manifest at `manifestPath`. */
+/** Reads and checks the manifest at `manifestPath` (a file path, or s3://bucket/key). */
 export async function readManifest(manifestPath: string): Promise<LocatedArchive> {
-  let text: string;
-  try {
-    text = await fs.readFile(manifestPath, "utf8");
-  } catch {
-    throw new NotFound(`Archive manifest ${manifestPath}`);
-  }
+  const { location, file } = fileLocation(manifestPath);
+  const text = await location.readText(file);
+  if (text === null) throw new NotFound(`Archive manifest ${manifestPath}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -135,31 +136,22 @@ export async function readManifest(manifestPath: string): Promise<LocatedArchive
   if (!result.success) {
     throw new Invalid(`${manifestPath} is not a Retrace archive manifest (format ${ARCHIVE_FORMAT}).`);
   }
-  return { dir: path.dirname(manifestPath), manifestPath, manifest: result.data };
+  return { location, manifestPath, manifest: result.data };
 }
 
 /**
- * The archives at `where`: a manifest file, a directory holding `manifest.json`, or a directory of archive
- * directories (RETRACE_ARCHIVE_DIR's layout, two levels deep at most), in name order.
+ * The archives at `where`: a manifest file, a directory (or bucket prefix) holding `manifest.json`, or one of
+ * archive directories (RETRACE_ARCHIVE_DIR's layout, two levels deep at most), in name order.
  */
 export async function findArchives(where: string): Promise<string[]> {
-  const stat = await fs.stat(where).catch(() => null);
-  if (!stat) throw new NotFound(`Archive ${where}`);
-  if (stat.isFile()) return [where];
-  const found: string[] = [];
-  const walk = async (dir: string, depth: number) => {
-    const manifest = path.join(dir, MANIFEST_FILE);
-    if (await fs.stat(manifest).catch(() => null)) {
-      found.push(manifest);
-      return;
-    }
-    if (depth === 0) return;
-    const entries = await fs.readdir(dir, { withFileTypes: true });
-    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.isDirectory()) await walk(path.join(dir, entry.name), depth - 1);
-    }
-  };
-  await walk(where, 2);
+  if (isBucketHref(where)) {
+    if (/\.json$/i.test(where)) return [where];
+  } else {
+    const stat = await fs.stat(where).catch(() => null);
+    if (!stat) throw new NotFound(`Archive ${where}`);
+    if (stat.isFile()) return [where];
+  }
+  const found = await archiveLocation(where).find(MANIFEST_FILE, 2);
   if (found.length === 0) throw new NotFound(`An archive (${MANIFEST_FILE}) under ${where}`);
-  return found;
+  return isBucketHref(where) ? found : found.map((file) => path.join(where, path.relative(path.resolve(where), file)));
 }

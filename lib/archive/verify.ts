@@ -1,4 +1,3 @@
-import path from "node:path";
 import { compareLsn } from "../replication/lsn";
 import { chainHash, changeDigest, checkpointSignatureValid, GENESIS } from "../seals/chain";
 import type { NamedChange } from "../seals/types";
@@ -90,14 +89,14 @@ export async function verifyArchive(manifestPath: string, secret: string): Promi
   } catch (error) {
     return { ok: false, manifestPath, problem: "unreadable", change: null, message: (error as Error).message };
   }
-  const { manifest, dir } = archive;
+  const { manifest, location } = archive;
   const late: Failure[] = [];
   if (!manifestSignatureValid(manifest, secret)) {
     late.push(
       new Failure("manifest-tampered", null, "The manifest's signature does not verify with this instance's key."),
     );
   }
-  const data = readGzipLines(path.join(dir, manifest.data.file));
+  const data = readGzipLines(manifest.data.file, () => location.read(manifest.data.file));
   const changes = parsedLines(data.lines, parseArchiveLine, manifest.data.file);
   try {
     let count = 0;
@@ -109,7 +108,7 @@ export async function verifyArchive(manifestPath: string, secret: string): Promi
     })();
     const chain = manifest.chain;
     if (chain) {
-      const seals = readGzipLines(path.join(dir, chain.seals.file));
+      const seals = readGzipLines(chain.seals.file, () => location.read(chain.seals.file));
       await walkChain(
         parsedLines(seals.lines, (text) => sealLineSchema.parse(JSON.parse(text)), chain.seals.file),
         counted,

@@ -1,11 +1,12 @@
-import fsp from "node:fs/promises";
-import path from "node:path";
 import type pg from "pg";
 import { Conflict, NotFound } from "../errors";
 import { compareLsn } from "../replication/lsn";
 import { chainHash, changeDigest, checkpointSignatureValid, GENESIS } from "../seals/chain";
 import { archiveSelectList, COLUMN_NAMES, sealedColumns, type ArchiveLine } from "./columns";
-import { GzipFileWriter, removeTemporaryFiles, writeFileAtomically, fsyncDirectory } from "./files";
+import { GzipFileWriter } from "./files";
+import type { ArchiveLocation } from "./location";
+import { ArchiveStorageError } from "./s3";
+import { archiveLocation } from "./where";
 import {
   ARCHIVE_FORMAT,
   DATA_FILE,
@@ -24,10 +25,16 @@ import {
  */
 export type ArchivePartition = { name: string; sourceId: string; bucket: string | null; fromAt: Date; toAt: Date };
 
-/** Where archives go: a directory (RETRACE_ARCHIVE_DIR), holding one directory per archived partition. */
-export type ArchiveTarget = { dir: string };
+/**
+ * Where archives go (RETRACE_ARCHIVE_DIR): a directory, or s3://bucket/prefix, holding one archive per partition.
+ * A string is read by lib/archive/where.ts.
+ */
+export type ArchiveTarget = ArchiveLocation | string;
 
-export type WrittenArchive = { dir: string; manifest: Manifest; reused: boolean };
+/** `href`: where the archive is, as a user writes it (a directory path, or s3://bucket/prefix/name). */
+export type WrittenArchive = { href: string; manifest: Manifest; reused: boolean };
+
+const located = (target: ArchiveTarget) => (typeof target === "string" ? archiveLocation(target) : target);
 
 const FETCH = 1_000;
 
@@ -40,7 +47,7 @@ const iso = (time: Date) => time.toISOString().replace(/Z$/, "000Z");
 export class ArchiveExists extends Conflict {}
 
 /**
- * Archives a partition into `target.dir/<partition name>/` (see writeArchive). A partition name can come back (rows
+ * Archives a partition into `<target>/<partition name>/` (see writeArchive). A partition name can come back (rows
  * of an expired span landing late get a partition of the same name), and a partition can change between its
  * archive and its drop (the expirer then tries again): when that directory holds an archive of other changes, the
  * next free `<name>-2`, `<name>-3`, … is used instead.
@@ -51,10 +58,11 @@ export async function archivePartition(
   target: ArchiveTarget,
   secret: string,
 ): Promise<WrittenArchive> {
+  const base = located(target);
   for (let attempt = 1; ; attempt++) {
-    const dir = path.join(target.dir, attempt === 1 ? partition.name : `${partition.name}-${attempt}`);
+    const location = base.child(attempt === 1 ? partition.name : `${partition.name}-${attempt}`);
     try {
-      return await writeArchive(pool, partition, dir, secret);
+      return await writeArchive(pool, partition, location, secret);
     } catch (error) {
       if (!(error instanceof ArchiveExists) || attempt >= 1_000) throw error;
     }
@@ -62,25 +70,27 @@ export async function archivePartition(
 }
 
 /**
- * Writes the partition's changes to `dir` as gzip-compressed NDJSON (one line per change, every column as stored:
- * lib/archive/columns.ts), their seals and the signed checkpoints around them (seals.ndjson.gz, the manifest's
- * chain), and manifest.json (signed with the instance secret) last. Everything is read in one snapshot of the store,
- * a thousand rows at a time, and written through temporary files, fsync and rename, so a crash leaves either no
- * archive or a whole one. While writing it checks every change against its seal and the chain against the signed
- * checkpoints: a trail that does not verify, or changes not sealed yet, are refused (Conflict). A directory that
- * already holds the archive of the same changes is left as it is (`reused`); one holding another archive is refused.
+ * Writes the partition's changes to `target` (a directory, or a bucket prefix) as gzip-compressed NDJSON (one line
+ * per change, every column as stored: lib/archive/columns.ts), their seals and the signed checkpoints around them
+ * (seals.ndjson.gz, the manifest's chain), and manifest.json (signed with the instance secret) last. Everything is
+ * read in one snapshot of the store, a thousand rows at a time, and streamed out: through temporary files, fsync and
+ * rename in a directory, as multipart uploads to a bucket, so a crash leaves either no manifest or a whole archive.
+ * While writing it checks every change against its seal and the chain against the signed checkpoints: a trail that
+ * does not verify, or changes not sealed yet, are refused (Conflict). A location that already holds the archive of
+ * the same changes is left as it is (`reused`); one holding another archive is refused.
  */
 export async function writeArchive(
   pool: pg.Pool,
   partition: ArchivePartition,
-  dir: string,
+  target: ArchiveTarget,
   secret: string,
 ): Promise<WrittenArchive> {
+  const location = located(target);
   const client = await pool.connect();
   try {
     await client.query("begin isolation level repeatable read read only");
     try {
-      const written = await writeInSnapshot(client, partition, dir, secret);
+      const written = await writeInSnapshot(client, partition, location, secret);
       await client.query("commit");
       return written;
     } catch (error) {
@@ -98,7 +108,7 @@ const keyOrder = (a: Key, b: Key) => compareLsn(a.commit_lsn, b.commit_lsn) || a
 async function writeInSnapshot(
   client: pg.PoolClient,
   partition: ArchivePartition,
-  dir: string,
+  location: ArchiveLocation,
   secret: string,
 ): Promise<WrittenArchive> {
   const { rows: sources } = await client.query<{ id: string; name: string; environment: string; database: string }>(
@@ -120,10 +130,13 @@ async function writeInSnapshot(
   );
   const { count, min_id: minId, max_id: maxId } = stats[0] ?? { count: 0, min_id: null, max_id: null };
 
-  // The trail, outside the store: for its owner only, like the data directory.
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-  await removeTemporaryFiles(dir);
-  const existing = await readManifest(path.join(dir, MANIFEST_FILE)).catch(() => null);
+  await location.prepare();
+  const existing = await readManifest(location.fileHref(MANIFEST_FILE)).catch((error: unknown) => {
+    // No manifest (or not one of ours, which is written over): no archive there yet. A bucket that cannot be read
+    // is no place to write one either.
+    if (error instanceof ArchiveStorageError) throw error;
+    return null;
+  });
   if (existing) {
     const m = existing.manifest;
     const same =
@@ -134,12 +147,12 @@ async function writeInSnapshot(
       m.count === count &&
       m.minId === minId &&
       m.maxId === maxId;
-    if (same) return { dir, manifest: m, reused: true };
-    throw new ArchiveExists(`${dir} already holds another archive (${m.partition}, ${m.count} changes).`);
+    if (same) return { href: location.href, manifest: m, reused: true };
+    throw new ArchiveExists(`${location.href} already holds another archive (${m.partition}, ${m.count} changes).`);
   }
 
-  const data = new GzipFileWriter(path.join(dir, DATA_FILE));
-  const seals = new GzipFileWriter(path.join(dir, SEALS_FILE));
+  const data = new GzipFileWriter(DATA_FILE, location.create(DATA_FILE));
+  const seals = new GzipFileWriter(SEALS_FILE, location.create(SEALS_FILE));
   try {
     const chain =
       count === 0 ? null : await writeChanges(client, partition.sourceId, where, params, data, seals, secret);
@@ -163,9 +176,9 @@ async function writeInSnapshot(
       },
       secret,
     );
-    await writeFileAtomically(path.join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-    await fsyncDirectory(dir);
-    return { dir, manifest, reused: false };
+    // Last: an archive is whole exactly when its manifest is there.
+    await location.writeText(MANIFEST_FILE, `${JSON.stringify(manifest, null, 2)}\n`);
+    return { href: location.href, manifest, reused: false };
   } catch (error) {
     await Promise.all([data.abandon(), seals.abandon()]);
     throw error;

@@ -1,5 +1,6 @@
 /**
- * The closed list of what Retrace audits of itself. A new write route adds its action here; the Activity page
+ * The closed list of what Retrace audits of itself, done on the web or on the command line (lib/cli: the actor's
+ * kind says which). A new write route or command adds its action here; the Activity page
  * and GET /api/audit?action= take exactly these (or a group: `database` for every database.* action).
  */
 export const AUDIT_ACTIONS = [
@@ -17,6 +18,7 @@ export const AUDIT_ACTIONS = [
   "revert.execute",
   "baseline.start",
   "retention.update",
+  "archive.import",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -43,4 +45,5 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   "revert.execute": "ran a revert on",
   "baseline.start": "started a baseline of",
   "retention.update": "changed the retention rules",
+  "archive.import": "imported an archive of",
 };

@@ -13,7 +13,13 @@ export type Change = {
   id: string;
   sourceId: string;
   environment: string;
+  /** The source database's name on its server ("shop"), as it was when the change was captured. */
   database: string;
+  /**
+   * The name the user gave the source in Retrace ("Shop (demo)"), as it is now: what pages call the database.
+   * Null only if the source's row is gone.
+   */
+  sourceName: string | null;
   schema: string;
   table: string;
   primaryKey: string | null;
@@ -51,6 +57,7 @@ export type ChangeRow = {
   source_id: string;
   environment: string;
   database: string;
+  source_name: string | null;
   schema: string;
   table: string;
   primary_key: string | null;
@@ -73,9 +80,11 @@ export type ChangeRow = {
 
 const iso = (column: string) => sql.raw(isoTimestampSql(column));
 
-// Everything that JavaScript could alter (bigint, json, timestamps) leaves PostgreSQL as text.
+// Everything that JavaScript could alter (bigint, json, timestamps) leaves PostgreSQL as text. The source's name
+// is looked up per row returned (sources is small and keyed by id), so the queries need no join.
 export const columns = sql`
-  c.id::text as id, c.source_id::text as source_id, c.environment, c.database, c.schema,
+  c.id::text as id, c.source_id::text as source_id, c.environment, c.database,
+  (select s.name from sources s where s.id = c.source_id) as source_name, c.schema,
   c."table", c.primary_key, c.operation::text as operation,
   c.before::text as before, c.after::text as after, c.changed_fields, c.unavailable_fields,
   c.before_json_null_fields, c.after_json_null_fields, c.partition_schema, c.partition_table,
@@ -89,6 +98,7 @@ export function toChange(row: ChangeRow): Change {
     sourceId: row.source_id,
     environment: row.environment,
     database: row.database,
+    sourceName: row.source_name,
     schema: row.schema,
     table: row.table,
     primaryKey: row.primary_key,

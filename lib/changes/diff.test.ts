@@ -11,6 +11,7 @@ function change(values: Partial<ChangeJson>): ChangeJson {
     sourceId: "00000000-0000-0000-0000-000000000001",
     environment: "production",
     database: "shop",
+    sourceName: "Shop",
     schema: "public",
     table: "items",
     primaryKey: "1",

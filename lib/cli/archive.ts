@@ -3,6 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type pg from "pg";
 import { importArchive } from "../archive/import";
+import { recordAudit } from "../audit/record";
 import { findArchives } from "../archive/manifest";
 import { verifyArchive, type ArchiveVerification } from "../archive/verify";
 import { writeArchive } from "../archive/write";
@@ -10,19 +11,21 @@ import { connectStore } from "../db/client";
 import { Conflict, NotFound } from "../errors";
 import { resolveSecret } from "../store/secret";
 import { env } from "../env";
-import { UsageError, withStore } from "./context";
+import { cliActor, UsageError, withStore } from "./context";
 
-export const ARCHIVE_USAGE = `  archive export --database <name|id> --from <iso time> --to <iso time> --dir <dir>
-                            Archive a database's changes committed in [from, to) into <dir>:
-                            changes.ndjson.gz, seals.ndjson.gz and a signed manifest.json.
-  archive verify <dir|manifest>
-                            Check an archive on its own (or every archive under a directory):
-                            file hashes, each change against its seal, the chain against the
-                            signed checkpoint. Names the first bad change; exits 1 on any.
-  archive import <dir|manifest>
+export const ARCHIVE_USAGE = `  archive export --database <name|id> --from <iso time> --to <iso time> --dir <dir|s3://bucket/prefix>
+                            Archive a database's changes committed in [from, to) into <dir> (or a
+                            bucket prefix): changes.ndjson.gz, seals.ndjson.gz and a signed
+                            manifest.json, written last.
+  archive verify <dir|manifest|s3://bucket/prefix>
+                            Check an archive on its own (or every archive under a directory or
+                            prefix): file hashes, each change against its seal, the chain against
+                            the signed checkpoint. Names the first bad change; exits 1 on any.
+  archive import <dir|manifest|s3://bucket/prefix>
                             Bring archived changes back into the store, searchable again, with
                             their ids. Refuses an archive that does not verify; importing twice
-                            adds nothing.`;
+                            adds nothing. A bucket is read with RETRACE_ARCHIVE_S3_* and the AWS
+                            credentials (see README: Archives).`;
 
 function parseTime(option: string, value: string | undefined): Date {
   if (value === undefined) throw new UsageError(`archive export needs --${option}`);
@@ -116,7 +119,8 @@ function instanceSecret(): string {
 async function verifyCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
   const [where, ...extra] = positionals;
-  if (!where || extra.length) throw new UsageError("archive verify takes one archive directory or manifest");
+  if (!where || extra.length)
+    throw new UsageError("archive verify takes one archive directory, manifest or s3:// location");
   const secret = instanceSecret();
   let failed = false;
   for (const manifestPath of await findArchives(where)) {
@@ -130,15 +134,31 @@ async function verifyCommand(args: string[]): Promise<number> {
 async function importCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
   const [where, ...extra] = positionals;
-  if (!where || extra.length) throw new UsageError("archive import takes one archive directory or manifest");
+  if (!where || extra.length)
+    throw new UsageError("archive import takes one archive directory, manifest or s3:// location");
   const manifests = await findArchives(where);
   return withStore(async (store) => {
-    const { pool } = connectStore(store.url, { max: 2 });
+    const { db, pool } = connectStore(store.url, { max: 2 });
     try {
       let failed = false;
       for (const manifestPath of manifests) {
         try {
-          const { count, inserted } = await importArchive(pool, manifestPath, store.secret);
+          const { count, inserted, source, range } = await importArchive(pool, manifestPath, store.secret);
+          // After the import's commit: an import is idempotent, so a lost audit row is the only thing a crash here
+          // costs, and importing again records it.
+          await recordAudit(
+            db,
+            cliActor(),
+            "archive.import",
+            { type: "database", id: source.id, label: source.name },
+            {
+              archive: path.resolve(manifestPath),
+              from: range.from,
+              to: range.to,
+              count,
+              inserted,
+            },
+          );
           console.log(
             `Imported ${manifestPath}: ${inserted} of ${count} change${count === 1 ? "" : "s"} stored` +
               (inserted < count ? ` (${count - inserted} were in the store already)` : "") +

@@ -1,3 +1,5 @@
+import os from "node:os";
+import type { AuditActor } from "../audit/record";
 import { migrateStore } from "../db/migrate";
 import { resolveStore, type ResolvedStore } from "./store";
 
@@ -14,5 +16,14 @@ export async function withStore<T>(fn: (store: ResolvedStore) => Promise<T>): Pr
     return await fn(store);
   } finally {
     await store.release();
+  }
+}
+
+/** The command line as an audit actor: the OS user running it, when the system can name it. */
+export function cliActor(): AuditActor {
+  try {
+    return { kind: "cli", osUser: os.userInfo().username };
+  } catch {
+    return { kind: "cli", osUser: null };
   }
 }

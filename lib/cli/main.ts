@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import { ZodError } from "zod";
-import { createApiToken, listApiTokens, revokeApiToken } from "../auth/tokens";
 import { setupCode } from "../auth/setup-code";
-import { countUsers, createUser, deactivateUser, findUserByEmail } from "../auth/users";
+import { countUsers } from "../auth/users";
 import { connectStore } from "../db/client";
 import { inheritedEnv } from "../env";
-import { AppError, Conflict, NotFound } from "../errors";
-import { PasswordInputError, readPassword } from "./password";
+import { AppError } from "../errors";
+import { PasswordInputError } from "./password";
+import { tokenCommand, userCommand } from "./accounts";
 import { buildWeb, buildWorker, spawnWeb, SupervisedWorker, terminate, webBuildState } from "./processes";
 import { type ResolvedStore } from "./store";
 import { log, UsageError, withStore } from "./context";
@@ -48,7 +48,10 @@ Environment:
                                 (default: true with the embedded store, false otherwise)
   RETRACE_ALLOW_SOCKET_SOURCES  Connect databases through a Unix socket directory (default: false)
   RETRACE_ARCHIVE_DIR  Where the worker archives a partition before retention drops it, when
-                       its rule says archive (default: none; such partitions are then kept)
+                       its rule says archive: a directory or s3://bucket/prefix (default: none;
+                       such partitions are then kept)
+  RETRACE_ARCHIVE_S3_ENDPOINT, _REGION, _PATH_STYLE   An S3-compatible server (MinIO, R2, ...);
+                       credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE
 `;
 
 /**
@@ -167,123 +170,6 @@ async function setupCodeCommand(): Promise<number> {
     console.log(setupCode(store.secret));
     return 0;
   });
-}
-
-async function userCommand(args: string[]): Promise<number> {
-  const [action, ...rest] = args;
-  if (action === "deactivate") return deactivateCommand(rest);
-  if (action !== "create") throw new UsageError(`Unknown user command: ${action ?? "(none)"}`);
-  if (rest.some((arg) => arg === "--password" || arg.startsWith("--password="))) {
-    throw new UsageError(
-      "--password is not taken: the process list would show the password to every user of this machine. " +
-        "Type it at the prompt, or pipe it on stdin: retrace user create --email E < password-file",
-    );
-  }
-  const { values } = parseArgs({
-    args: rest,
-    options: { email: { type: "string" }, role: { type: "string" } },
-    strict: true,
-  });
-  if (!values.email) throw new UsageError("user create needs --email");
-  if (values.role && values.role !== "admin" && values.role !== "viewer") {
-    throw new UsageError("--role must be admin or viewer");
-  }
-  const { email, role } = values;
-  const password = await readPassword();
-  return withStore(async (store) => {
-    const { db, pool } = connectStore(store.url, { max: 1 });
-    try {
-      const user = await createUser(db, { email, password, role: role === "admin" ? "admin" : "viewer" });
-      console.log(`Created ${user.role} ${user.email}`);
-      return 0;
-    } finally {
-      await pool.end();
-    }
-  });
-}
-
-async function deactivateCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { email: { type: "string" } }, strict: true });
-  if (!values.email) throw new UsageError("user deactivate needs --email");
-  const email = values.email;
-  return withStore(async (store) => {
-    const { db, pool } = connectStore(store.url, { max: 1 });
-    try {
-      const user = await findUserByEmail(db, email);
-      const { sessionsEnded } = await deactivateUser(db, user.id);
-      console.log(`Deactivated ${user.email}; ${sessionsEnded} session${sessionsEnded === 1 ? "" : "s"} ended`);
-      return 0;
-    } finally {
-      await pool.end();
-    }
-  });
-}
-
-async function tokenCommand(args: string[]): Promise<number> {
-  const [action, ...rest] = args;
-  if (action === "revoke") return revokeCommand(rest);
-  if (action !== "create") throw new UsageError(`Unknown token command: ${action ?? "(none)"}`);
-  const { values } = parseArgs({
-    args: rest,
-    options: { name: { type: "string" }, role: { type: "string" } },
-    strict: true,
-  });
-  if (!values.name) throw new UsageError("token create needs --name");
-  const role = values.role ?? "admin";
-  if (role !== "admin" && role !== "viewer") throw new UsageError("--role must be admin or viewer");
-  const name = values.name;
-  return withStore(async (store) => {
-    const { db, pool } = connectStore(store.url, { max: 1 });
-    try {
-      const created = await createApiToken(db, name, { role });
-      console.error(
-        `API token "${created.name}" (${created.role}, id ${created.id}) created. It is shown only this once:`,
-      );
-      console.log(created.token);
-      return 0;
-    } finally {
-      await pool.end();
-    }
-  });
-}
-
-async function revokeCommand(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
-  const [which, ...extra] = positionals;
-  if (!which || extra.length) throw new UsageError("token revoke takes one token id or name");
-  return withStore(async (store) => {
-    const { db, pool } = connectStore(store.url, { max: 1 });
-    try {
-      const { token, revoked } = await revokeApiToken(db, await findTokenId(db, which));
-      console.log(
-        revoked
-          ? `Revoked API token "${token.name}" (${token.id})`
-          : `API token "${token.name}" (${token.id}) was already revoked`,
-      );
-      return 0;
-    } finally {
-      await pool.end();
-    }
-  });
-}
-
-/** A token by its id, or by its name when exactly one live token (or else one token) has it. */
-async function findTokenId(db: Parameters<typeof listApiTokens>[0], which: string): Promise<string> {
-  const tokens = await listApiTokens(db);
-  const byId = tokens.find((token) => token.id === which);
-  if (byId) return byId.id;
-  const named = tokens.filter((token) => token.name === which.trim());
-  const live = named.filter((token) => !token.revokedAt);
-  const candidates = live.length > 0 ? live : named;
-  const [only] = candidates;
-  if (!only) throw new NotFound(`Token "${which}"`);
-  if (candidates.length > 1) {
-    throw new Conflict(
-      `${candidates.length} tokens are named "${which}"; revoke one by its id: ` +
-        candidates.map((token) => token.id).join(", "),
-    );
-  }
-  return only.id;
 }
 
 async function verifyCommand(args: string[]): Promise<number> {

@@ -184,7 +184,20 @@ export function rowImage(plan: RelationPlan, values: RowValues): Image {
     json += column.decode(value);
     if (column.json && isJsonNull(value)) (jsonNulls ??= []).push(column.name);
   }
-  return { json: json === "" ? "{}" : `${json}}`, unavailable, jsonNulls };
+  return { json: json === "" ? "{}" : flat(`${json}}`), unavailable, jsonNulls };
+}
+
+/**
+ * The image made one string now. Built by `+=`, it is a tree of pieces (the column names, and
+ * values cut out of the replication message, each keeping that message's text alive), which the
+ * row would carry until its batch is encoded: thousands of rows later, so the young-generation
+ * collections in between copy every piece, and the COPY encoder then joins them cold. Reading a
+ * character makes V8 join them in place, while they are still in the cache, and the pieces die
+ * young (measured: ~20% less worker CPU on workload A, see the commit).
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }
 
 export function changedFields(plan: RelationPlan, before: RowValues, after: RowValues): string[] {

@@ -1,6 +1,6 @@
-import path from "node:path";
 import type pg from "pg";
 import { archivePartition } from "../archive/write";
+import { archiveLocation } from "../archive/where";
 import { env } from "../env";
 
 /** A trail_partitions row, as the expirer hands it to an archiver. */
@@ -9,10 +9,13 @@ export type TrailPartition = { name: string; sourceId: string; bucket: string; f
 /** Writes a partition's changes somewhere lasting and returns where (the trail_expiries row records it). */
 export type PartitionArchiver = (pool: pg.Pool, partition: TrailPartition, secret: string) => Promise<string>;
 
-/** An archiver writing lib/archive's archives into `dir` (one directory per partition); returns that directory. */
-export function directoryArchiver(dir: string): PartitionArchiver {
-  return async (pool, partition, secret) =>
-    (await archivePartition(pool, partition, { dir: path.resolve(dir) }, secret)).dir;
+/**
+ * An archiver writing lib/archive's archives into `where`, a directory or s3://bucket/prefix (one archive per
+ * partition); returns where that archive is.
+ */
+export function locationArchiver(where: string): PartitionArchiver {
+  const location = archiveLocation(where);
+  return async (pool, partition, secret) => (await archivePartition(pool, partition, location, secret)).href;
 }
 
 /**
@@ -20,6 +23,6 @@ export function directoryArchiver(dir: string): PartitionArchiver {
  * for an archive are then NOT dropped, the expirer waits for an archiver (lib/retention/expire.ts).
  */
 export function defaultArchiver(): PartitionArchiver | null {
-  const dir = env.archive.RETRACE_ARCHIVE_DIR;
-  return dir ? directoryArchiver(dir) : null;
+  const where = env.archive.RETRACE_ARCHIVE_DIR;
+  return where ? locationArchiver(where) : null;
 }

@@ -22,8 +22,14 @@ export type ExpireOptions = {
 
 export type ExpireResult = {
   dropped: string[];
-  /** Expired but kept for now: not sealed yet, no archiver, or its lock was busy. */
-  waiting: { name: string; why: "unsealed" | "no-archiver" | "locked" | "changed" }[];
+  /**
+   * Expired but kept for now: not sealed yet, no archiver, its archive could not be written (`error` says why: no
+   * such bucket, access denied, endpoint unreachable, a full disk, ...), or its lock was busy.
+   */
+  waiting: (
+    | { name: string; why: "unsealed" | "no-archiver" | "locked" | "changed" }
+    | { name: string; why: "archive-failed"; error: string }
+  )[];
 };
 
 const DAY_MS = 86_400_000;
@@ -72,7 +78,14 @@ export async function expirePartitions(
             result.waiting.push({ name: partition.name, why: "unsealed" });
             continue;
           }
-          archiveLocation = await archiver(pool, partition, secret);
+          try {
+            archiveLocation = await archiver(pool, partition, secret);
+          } catch (error) {
+            // The archive did not land whole: the partition stays, and the next round tries again.
+            const message = error instanceof Error ? error.message : String(error);
+            result.waiting.push({ name: partition.name, why: "archive-failed", error: message });
+            continue;
+          }
         }
         try {
           const why = await dropExpired(client, partition, secret, archiveLocation, archived, options.lockTimeoutMs);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { StorageFacts } from "./read";
 import { buildStorageReport, GROWTH_DAYS } from "./report";
+import { environmentRows } from "./totals";
 
 const NOW = new Date("2026-12-07T12:00:00Z");
 const at = (day: string) => new Date(`${day}T00:00:00Z`);
@@ -61,11 +62,14 @@ describe("buildStorageReport", () => {
       empty: { partitions: 1, bytes: 100 },
     });
     const [shop, crm] = report.databases;
+    // shop's bytes hold p4, made ahead for Dec 8 with no changes yet.
+    const none = { partitions: 0, bytes: 0 };
     expect(shop).toMatchObject({ name: "shop", bytes: 15_100, rows: 150, estimated: false });
-    expect(crm).toMatchObject({ name: "crm", bytes: 500, rows: 10, estimated: true });
+    expect(shop?.ahead).toEqual({ partitions: 1, bytes: 100 });
+    expect(crm).toMatchObject({ name: "crm", bytes: 500, rows: 10, estimated: true, ahead: none });
     expect(report.environments).toEqual([
-      { name: "test", bytes: 15_100, rows: 150, estimated: false },
-      { name: "production", bytes: 500, rows: 10, estimated: true },
+      { name: "test", bytes: 15_100, rows: 150, estimated: false, ahead: { partitions: 1, bytes: 100 } },
+      { name: "production", bytes: 500, rows: 10, estimated: true, ahead: none },
     ]);
   });
 
@@ -75,6 +79,14 @@ describe("buildStorageReport", () => {
     expect(tables["public.items"]).toMatchObject({ rows: 100, estimatedBytes: 10_000 });
     expect(tables["public.orders"]).toMatchObject({ rows: 50, estimatedBytes: 5000 });
     expect(tables["public.users"]).toMatchObject({ rows: 10, estimatedBytes: 500, environment: "production" });
+  });
+
+  it("adds the tables up to the trail less its partitions made ahead, which the databases' bytes hold", () => {
+    const tables = report.tables.reduce((sum, t) => sum + t.estimatedBytes, 0);
+    expect(tables).toBe(report.trail.bytes - report.trail.empty.bytes);
+    const databases = report.databases.reduce((sum, d) => sum + d.bytes, 0);
+    expect(databases).toBe(report.trail.bytes);
+    expect(databases - report.databases.reduce((sum, d) => sum + d.ahead.bytes, 0)).toBe(tables);
   });
 
   it("gives every one of the last 30 days, the empty partition made ahead on its own day", () => {
@@ -97,6 +109,35 @@ describe("buildStorageReport", () => {
       },
       { name: "Retention catalog", tables: ["trail_partitions", "trail_expiries", "retention_rules"], bytes: 0 },
       { name: "Everything else", tables: [], bytes: 100_000 - 15_600 - 3000 },
+    ]);
+  });
+});
+
+describe("environmentRows", () => {
+  it("adds the databases deleted since as a row of their own, so the rows add up to the trail", () => {
+    const withDeleted = facts();
+    // s3's row is gone; its partition made ahead is still there.
+    withDeleted.partitions.push({
+      name: "p5",
+      sourceId: "s3",
+      bucket: "",
+      fromAt: at("2026-12-08"),
+      toAt: at("2026-12-09"),
+      bytes: 900,
+    });
+    withDeleted.leaves.push({ name: "p5", bytes: 900, cataloged: true });
+    const report = buildStorageReport(withDeleted, [], NOW);
+    const rows = environmentRows(report);
+    expect(rows.map((row) => [row.name, row.bytes, row.deleted])).toEqual([
+      ["test", 15_100, false],
+      ["production", 500, false],
+      ["A deleted database", 900, true],
+    ]);
+    expect(rows.at(-1)?.ahead).toEqual({ partitions: 1, bytes: 900 });
+    expect(rows.reduce((sum, row) => sum + row.bytes, 0)).toBe(report.trail.bytes);
+    expect(environmentRows(buildStorageReport(facts(), [], NOW)).map((row) => row.name)).toEqual([
+      "test",
+      "production",
     ]);
   });
 });

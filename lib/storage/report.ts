@@ -6,10 +6,15 @@ import { OVERHEAD_GROUPS, type DayGroup, type StorageFacts } from "./read";
  * GET /api/storage's answer, built from StorageFacts (pure). Bytes per partition are exact (the catalog's); a
  * source's, an environment's and the trail's are sums of them, plus a share of what sits outside the cataloged
  * partitions (the default partition), which is an estimate and said to be one. A table's bytes are always an
- * estimate: its changes in a partition × the partition's average bytes per change.
+ * estimate: its changes in a partition × the partition's average bytes per change. So the tables add up to the trail
+ * less its partitions made ahead and still empty (no table's yet), which an environment's and a source's bytes hold:
+ * `ahead` says how much of theirs that is.
  */
 
 export type Size = { bytes: number; rows: number };
+
+/** Partitions made ahead with no changes yet: on disk, in `bytes`, but no table's. */
+export type Ahead = { partitions: number; bytes: number };
 
 export type StorageReport = {
   measuredAt: Date;
@@ -22,7 +27,7 @@ export type StorageReport = {
     /** Partitions with no changes yet (made ahead by the worker): their pages count in `bytes`. */
     empty: { partitions: number; bytes: number };
   };
-  environments: (Size & { name: string; estimated: boolean })[];
+  environments: (Size & { name: string; estimated: boolean; ahead: Ahead })[];
   databases: (Size & {
     sourceId: string;
     name: string;
@@ -30,6 +35,7 @@ export type StorageReport = {
     environment: string;
     removed: boolean;
     estimated: boolean;
+    ahead: Ahead;
   })[];
   /** Biggest first, at most TABLES_LIMIT. */
   tables: {
@@ -132,6 +138,13 @@ export function buildStorageReport(facts: StorageFacts, rules: readonly Retentio
     if (day) day.bytes += partition.bytes;
   }
 
+  const aheadOf = new Map<string, Ahead>();
+  for (const partition of partitions.filter((p) => p.rows === 0)) {
+    const ahead = aheadOf.get(partition.sourceId) ?? { partitions: 0, bytes: 0 };
+    ahead.partitions++;
+    ahead.bytes += partition.bytes;
+    aheadOf.set(partition.sourceId, ahead);
+  }
   const databases = [...bySource.entries()].map(([sourceId, size]) => {
     const source = sources.get(sourceId);
     return {
@@ -143,12 +156,19 @@ export function buildStorageReport(facts: StorageFacts, rules: readonly Retentio
       bytes: Math.round(size.bytes),
       rows: size.rows,
       estimated: size.estimated,
+      ahead: aheadOf.get(sourceId) ?? { partitions: 0, bytes: 0 },
     };
   });
   const byEnvironment = new Map<string, Size & { estimated: boolean }>();
+  const environmentAhead = new Map<string, Ahead>();
   for (const database of databases) {
-    if (database.environment)
-      addTo(byEnvironment, database.environment, database.bytes, database.rows, database.estimated);
+    if (!database.environment) continue;
+    addTo(byEnvironment, database.environment, database.bytes, database.rows, database.estimated);
+    const ahead = environmentAhead.get(database.environment) ?? { partitions: 0, bytes: 0 };
+    environmentAhead.set(database.environment, {
+      partitions: ahead.partitions + database.ahead.partitions,
+      bytes: ahead.bytes + database.ahead.bytes,
+    });
   }
   const partitionBytes = partitions.reduce((sum, p) => sum + p.bytes, 0);
   const trailRows = facts.groups.reduce((sum, group) => sum + group.rows, 0);
@@ -174,7 +194,12 @@ export function buildStorageReport(facts: StorageFacts, rules: readonly Retentio
       },
     },
     environments: [...byEnvironment.entries()]
-      .map(([name, size]) => ({ name, ...size, bytes: Math.round(size.bytes) }))
+      .map(([name, size]) => ({
+        name,
+        ...size,
+        bytes: Math.round(size.bytes),
+        ahead: environmentAhead.get(name) ?? { partitions: 0, bytes: 0 },
+      }))
       .sort(bySize),
     databases: databases.sort(bySize),
     tables: [...tables.values()]

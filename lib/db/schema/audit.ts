@@ -10,10 +10,13 @@ export const auditEvents = pgTable(
   {
     id: bigint("id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
-    /** `user`, `token`, or `anonymous` (a refused sign-in). */
+    /**
+     * `user`, `token`, `cli` (the command line: no actor_id, labelled with the OS user that ran it) or `anonymous`
+     * (a refused sign-in).
+     */
     actorKind: text("actor_kind").notNull(),
     actorId: uuid("actor_id"),
-    /** The user's email or the token's name at the time. */
+    /** The user's email or the token's name at the time; the OS user that ran the command line. */
     actorLabel: text("actor_label").notNull(),
     action: text("action").notNull(),
     targetType: text("target_type"),
