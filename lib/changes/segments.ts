@@ -12,12 +12,13 @@ import {
 } from "./summary-sql";
 
 /**
- * How the change summary (`change_segments`, lib/db/schema/change-segments.ts) is written. The worker counts the
- * rows of a store transaction as it hands them to COPY (SegmentTally: a few map lookups a row, no I/O) and writes
- * the counts in ONE statement just before its checkpoint and COMMIT (SegmentTally.write), so a store commit costs
- * one more statement and the rows nothing. Rows written any other way (INSERT … ON CONFLICT, which may skip rows
- * already stored; the migration that summarised existing rows; tests) are summarised from the rows themselves by
- * summarizeRowsSql, exactly.
+ * How the change summary (`change_segments`, lib/db/schema/change-segments.ts; with its rollups and context
+ * entries, lib/db/schema/change-summaries.ts) is written. The worker counts the rows of a store transaction as it
+ * hands them to COPY (SegmentTally: a few map lookups a row, no I/O) and writes the counts (and where each
+ * context's rows are among them) in ONE statement just before its checkpoint and COMMIT (SegmentTally.write), so a
+ * store commit costs one more statement and the rows nothing. Rows written any other way (INSERT … ON CONFLICT,
+ * which may skip rows already stored; the migration that summarised existing rows; tests) are summarised from the
+ * rows themselves by summarizeRowsSql, exactly.
  */
 
 export { SEGMENT_BLOCK_IDS };
