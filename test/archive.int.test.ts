@@ -15,6 +15,7 @@ import { archivePartition } from "@/lib/archive/write";
 import { expirePartitions } from "@/lib/retention/expire";
 import { createApiToken } from "@/lib/auth/tokens";
 import { summarizeStoredRows } from "@/lib/changes/segments";
+import { changesOutsideContexts, resumRollups, rollupsOffSegments } from "./support/browse-reference";
 import { connectStore, type Store } from "@/lib/db/client";
 import { verifyDatabases } from "@/lib/seals/databases";
 import type { Worker } from "@/worker/worker";
@@ -99,6 +100,8 @@ async function removeRange(): Promise<void> {
     to,
   ]);
   await servers.storeQuery("delete from change_segments where source_id = $1", [sourceId]);
+  await servers.storeQuery("delete from change_rollups where source_id = $1", [sourceId]);
+  await servers.storeQuery("delete from change_contexts where source_id = $1", [sourceId]);
   await servers.storeQuery("delete from trail_tables where source_id = $1", [sourceId]);
   await summarizeStoredRows(pool, "0", "9223372036854775807");
 }
@@ -304,6 +307,8 @@ describe("archives", () => {
          truncates = excluded.truncates, fields = excluded.fields`,
       [JSON.stringify(stale)],
     );
+    // The rollups count what the segments count, the stale one's changes too (as after such an expiry).
+    await resumRollups((text) => servers.storeQuery(text));
     expect(await summaryCounts()).not.toEqual(summaryBefore);
     expect(await trailText()).toHaveLength(1300 - 1297);
     expect(await listedIds()).toEqual(listedBefore.filter((id) => !ids.includes(id)));
@@ -313,11 +318,16 @@ describe("archives", () => {
 
     const run = retrace(["archive", "import", archiveDir]);
     expect(run.stderr).not.toMatch(/error/i);
-    expect(run.status).toBe(0);
+    expect(run.status, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toContain("1297 of 1297 changes stored");
     expect(await trailText()).toEqual(before);
     expect(await listedIds()).toEqual(listedBefore);
     expect(await summaryCounts()).toEqual(summaryBefore);
+    // The chart's rollups are the segments' sums again (the stale segment's minutes included); every change with a
+    // context is where a context entry says.
+    const query = (text: string) => servers.storeQuery(text);
+    expect(await rollupsOffSegments(query)).toEqual([]);
+    expect(await changesOutsideContexts(query)).toEqual([]);
     const [verified] = await verifyDatabases(pool, SECRET, { database: sourceId });
     expect(verified).toMatchObject({ ok: true, verified: 1300, unsealed: 0 });
 

@@ -111,7 +111,10 @@ beforeAll(async () => {
     select ($1::uuid[])[k], (array['production', 'staging', 'test'])[k], 'shop', 'public',
            case when g % 5000 = 3 then 'rare' else 't' || (g % 40) end, ((g / 40) % 5000)::text,
            (array['CREATE', 'UPDATE', 'UPDATE', 'DELETE'])[1 + g % 4]::operation,
-           json_build_object('id', g), '{}', g, ('0/' || to_hex(g * 16))::pg_lsn, 0, now(), now()
+           json_build_object('id', g),
+           case when g % 350 = 7 then '{"user_id":7}' when g % 100000 = 3 then '{"user_id":"rare"}'
+                else '{}' end::jsonb,
+           g, ('0/' || to_hex(g * 16))::pg_lsn, 0, now(), now()
       from generate_series(1, 200000) g,
            lateral (select case when g % 1000 = 1 then 3 when g % 100 = 0 then 2 else 1 end as k) source`,
     [sources],
@@ -166,6 +169,9 @@ describe("the change list's plans on 200k changes", () => {
       most: 400,
     },
     { name: "a changed field", filters: { field: "name" }, most: 400 },
+    { name: "a context", filters: { context: '{"user_id":7}' }, most: 1500 },
+    { name: "a rare context", filters: { context: '{"user_id":"rare"}' }, most: 10 },
+    { name: "a context and a table", filters: { context: '{"user_id":7}', table: "t7" }, most: 1500 },
   ];
   it.each(cases)("$name: reads about a page of changes, first and deep", async ({ filters, index, most }) => {
     let cursor: string | undefined;

@@ -2,7 +2,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { summarizeStoredRows } from "@/lib/changes/segments";
 import { connectStore } from "@/lib/db/client";
 import { migrateStore } from "@/lib/db/migrate";
 import { startTestServer, type TestServer } from "./support/postgres";
@@ -208,6 +210,76 @@ describe("0020: changes partitioned by (source_id, bucket, committed_at)", () =>
         { change_id: stored[1]?.id, committed_at: "2026-12-01 01:30:00", bucket: "" },
         { change_id: "999", committed_at: "-infinity", bucket: "" },
       ]);
+    } finally {
+      fs.rmSync(before, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("0022: context entries and rollups of the change summary", () => {
+  it("backfills them from the changes and segments stored, as the worker would have written them", async () => {
+    const before = migrationsUpTo("0021_changes_id_without_primary_key");
+    const oldUrl = await server.createDatabase("retrace_0022_old");
+    const newUrl = await server.createDatabase("retrace_0022_new");
+    const q = <T extends Record<string, unknown>>(database: string, sql: string, params: unknown[] = []) =>
+      server.query<T>(sql, params, database).then((r) => r.rows);
+    try {
+      const old = connectStore(oldUrl, { max: 1 });
+      try {
+        await migrate(old.db, { migrationsFolder: before });
+      } finally {
+        await old.pool.end();
+      }
+      await migrateStore(newUrl);
+      // The same changes in both: two sources over five hours, a context on some, updates of one column or another.
+      const source = ["00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"];
+      for (const database of ["retrace_0022_old", "retrace_0022_new"]) {
+        // Ids 16001 to 18000: across a block boundary (16384).
+        await q(database, "select setval('changes_id_seq', 16000)");
+        await q(
+          database,
+          `insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
+                                changed_fields, context, transaction_id, commit_lsn, seq, committed_at, queued_at)
+           select ($1::text[])[1 + g % 2]::uuid, 'production', 'shop', 'public', 't' || (g % 3), g::text,
+                  (array['CREATE', 'UPDATE', 'DELETE'])[1 + g % 3]::operation, '{}',
+                  case when g % 3 = 1 then array[case when g % 2 = 0 then 'price' else 'name' end] end,
+                  case when g % 4 = 0 then jsonb_build_object('user_id', g % 7) when g % 9 = 0 then '{}' end,
+                  g, ('0/' || to_hex(g * 16))::pg_lsn, 0,
+                  timestamptz '2026-12-05 10:47:00+00' + g * interval '9 seconds', now()
+             from generate_series(1, 2000) g`,
+          [source],
+        );
+      }
+      // The new store summarises them as the worker does; the old one gets the same segments (all it had then).
+      const pool = new pg.Pool({ connectionString: newUrl, max: 1 });
+      try {
+        await summarizeStoredRows(pool, "16001", "18000");
+      } finally {
+        await pool.end();
+      }
+      const segments = await q("retrace_0022_new", "select json_agg(s) as rows from change_segments s");
+      await q(
+        "retrace_0022_old",
+        "insert into change_segments select * from json_populate_recordset(null::change_segments, $1::json)",
+        [JSON.stringify(segments[0]?.rows)],
+      );
+
+      await migrateStore(oldUrl);
+
+      for (const table of [
+        'change_rollups order by span, start, source_id, "table"',
+        "change_contexts order by source_id, block, context::text",
+      ]) {
+        const backfilled = await q("retrace_0022_old", `select * from ${table}`);
+        expect(backfilled.length).toBeGreaterThan(10);
+        expect(backfilled).toEqual(await q("retrace_0022_new", `select * from ${table}`));
+      }
+      // Hours are there as well as minutes.
+      const [hours] = await q<{ n: number }>(
+        "retrace_0022_old",
+        "select count(*)::int as n from change_rollups where span = 3600",
+      );
+      expect(hours?.n).toBe(2 * 3 * 6);
     } finally {
       fs.rmSync(before, { recursive: true, force: true });
     }

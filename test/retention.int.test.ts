@@ -11,6 +11,7 @@ import { keepPartitions, keepSourcePartitions } from "../lib/retention/partition
 import { verifyDatabases } from "../lib/seals/databases";
 import type { Worker } from "../worker/worker";
 import { addSource, SECRET, startServers, type Servers } from "./support/servers";
+import { changesOutsideContexts, rollupsOffSegments } from "./support/browse-reference";
 import { waitFor } from "./support/wait";
 import { startTestWorker } from "./support/worker";
 
@@ -113,6 +114,9 @@ describe("retention", () => {
       await count(`select coalesce(sum(creates + updates), 0)::int as n from change_segments
                     where source_id = $1 and "table" = 'items'`),
     ).toBe(120);
+    // The chart's rollups are summed again from what the segments keep.
+    expect(await rollupsOffSegments((text) => servers.storeQuery(text))).toEqual([]);
+    expect(await changesOutsideContexts((text) => servers.storeQuery(text))).toEqual([]);
   });
 
   it("verifies across the drop: expired changes are counted as expired, not removed", async () => {

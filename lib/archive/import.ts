@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { summarizeRowsSql } from "../changes/segments";
+import { SUBTRACT_GONE_SEGMENTS } from "../changes/summary-sql";
 import { Conflict, NotFound } from "../errors";
 import { importSelectList, parseArchiveLine, quotedColumnList, type ArchiveLine } from "./columns";
 import { readGzipLines } from "./files";
@@ -142,9 +143,11 @@ async function resummarize(client: pg.PoolClient): Promise<void> {
     `with gone as (
        delete from change_segments s using archive_minutes m
         where s.source_id = m.source_id and s.schema = m.schema and s."table" = m."table" and s.minute = m.minute
-       returning m.source_id, m.schema, m."table", m.minute, s.min_id, s.max_id
+       returning s.*
+     ), ${SUBTRACT_GONE_SEGMENTS}, kept as (
+       insert into archive_minutes select source_id, schema, "table", minute, min_id, max_id from gone
      )
-     insert into archive_minutes select * from gone`,
+     select 1`,
   );
   await client.query(
     `with hull as (

@@ -42,10 +42,10 @@ export async function changeActivity(
   const rows = await inSnapshot(db, async (tx) => {
     const scope = await resolveScope(tx, ranged);
     if (scope === null) return [];
-    const originSql = sql`${new Date(origin).toISOString()}::timestamptz`;
-    return summaryServes(scope)
-      ? countSegments(tx, scope, originSql, bucketSeconds, to)
-      : countRows(tx, scope, originSql, bucketSeconds);
+    // `to` can be past toMs by a few microseconds (a minute that starts before it is counted).
+    const beyond = Number(/\.\d{3}(\d*)/.exec(to)?.[1] || "0") > 0 ? 1 : 0;
+    if (summaryServes(scope)) return countRollups(tx, scope, origin, bucketSeconds, toMs + beyond);
+    return countRows(tx, scope, sql`${new Date(origin).toISOString()}::timestamptz`, bucketSeconds);
   });
   for (const row of rows) {
     const bucket = result[row.i];
@@ -56,26 +56,75 @@ export async function changeActivity(
 
 type Counted = { i: number; operation: Operation; n: string };
 
-async function countSegments(db: Queryable, scope: Scope, origin: SQL, bucketSeconds: number, to: string) {
-  // The time range of the filters cuts segments at their minute, not their changes: whole minutes are counted.
+/**
+ * From the rollups (lib/db/schema/change-summaries.ts): each bucket's whole hours from the hourly rows, its minutes
+ * outside them (at the edges) from the minute rows. So a range costs the hours and edge minutes of its buckets
+ * whatever the trail holds, and counts exactly what the summary's minutes sum to in the bucket (the rollups are their
+ * sums). The time range of the filters cuts at minutes, not changes: whole minutes are counted, as far as the minute
+ * `to` falls in.
+ */
+async function countRollups(db: Queryable, scope: Scope, originMs: number, bucketSeconds: number, toMs: number) {
+  const periods = rollupPeriods(originMs, bucketSeconds, toMs);
+  if (periods.length === 0) return [];
   const untimed: ChangeFilters = { ...scope.filters, from: undefined, to: undefined };
-  const where = [
-    ...segmentConditions({ ...scope, filters: untimed }),
-    sql`s.minute >= ${origin}`,
-    sql`s.minute < ${to}::timestamptz`,
-  ];
-  const bucket = sql`floor(extract(epoch from s.minute - ${origin}) / ${bucketSeconds})::int`;
+  const where = segmentConditions({ ...scope, filters: untimed });
+  const origin = sql`${new Date(originMs).toISOString()}::timestamptz`;
+  const bucket = sql`floor(extract(epoch from s.start - ${origin}) / ${bucketSeconds})::int`;
   const wanted = scope.operations ?? OPERATIONS;
-  const branches = wanted.map((operation) => {
-    const counted =
-      scope.filters.field === undefined
-        ? sql.raw(`s.${COUNT_COLUMNS[operation]}`)
-        : sql`coalesce((s.fields ->> ${scope.filters.field})::bigint, 0)`;
-    return sql`select ${bucket} as i, ${operation}::text as operation, sum(${counted})::text as n
-                 from change_segments s where ${sql.join(where, sql` and `)} group by 1`;
-  });
-  const result = await db.execute<Counted>(sql.join(branches, sql` union all `));
-  return result.rows;
+  const sums = wanted.map((operation) =>
+    scope.filters.field === undefined
+      ? sql.raw(`sum(s.${COUNT_COLUMNS[operation]})::text`)
+      : sql`sum(coalesce((s.fields ->> ${scope.filters.field})::bigint, 0))::text`,
+  );
+  const at = (ms: number) => sql`${new Date(ms).toISOString()}::timestamptz`;
+  const values = periods.map((p) => sql`(${p.span}::int, ${at(p.from)}, ${at(p.to)})`);
+  const result = await db.execute<{ i: number; n: string[] }>(sql`
+    select ${bucket} as i, array[${sql.join(sums, sql`, `)}] as n
+      from (values ${sql.join(values, sql`, `)}) r(span, lo, hi)
+      join change_rollups s on s.span = r.span and s.start >= r.lo and s.start < r.hi
+     where ${sql.join(where, sql` and `)}
+     group by 1`);
+  return result.rows.flatMap((row) =>
+    wanted.map((operation, k): Counted => ({ i: row.i, operation, n: row.n[k] ?? "0" })),
+  );
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The rollup periods that make up the buckets exactly: the whole hours inside each bucket (span 3600) and the minutes
+ * around them (span 60), adjacent ones joined. Buckets start at `originMs` (a whole minute) and are `bucketSeconds`
+ * long (whole minutes); the last one ends at the end of the minute `toMs` falls in (or at `toMs`, a whole minute).
+ */
+export function rollupPeriods(
+  originMs: number,
+  bucketSeconds: number,
+  toMs: number,
+): Array<{ span: 60 | 3600; from: number; to: number }> {
+  const end = Math.ceil(toMs / 60_000) * 60_000;
+  const periods: Array<{ span: 60 | 3600; from: number; to: number }> = [];
+  const last = new Map<number, { span: 60 | 3600; from: number; to: number }>();
+  const add = (span: 60 | 3600, from: number, to: number) => {
+    if (from >= to) return;
+    const before = last.get(span);
+    if (before && before.to === from) before.to = to;
+    else {
+      const period = { span, from, to };
+      periods.push(period);
+      last.set(span, period);
+    }
+  };
+  for (let a = originMs; a < end; a += bucketSeconds * 1000) {
+    const b = Math.min(a + bucketSeconds * 1000, end);
+    const firstHour = Math.ceil(a / HOUR_MS) * HOUR_MS;
+    const lastHour = Math.floor(b / HOUR_MS) * HOUR_MS;
+    if (firstHour < lastHour) {
+      add(60, a, firstHour);
+      add(3600, firstHour, lastHour);
+      add(60, lastHour, b);
+    } else add(60, a, b);
+  }
+  return periods;
 }
 
 async function countRows(db: Queryable, scope: Scope, origin: SQL, bucketSeconds: number) {

@@ -5,7 +5,7 @@ import { columns, toChange, type Change, type ChangeRow } from "./change";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { readLiveToken } from "./live";
 import type { ChangeFilters, PageRequest } from "./params";
-import { resolveScope, rowConditions, segmentConditions, segmentCount, type Scope } from "./scope";
+import { resolveScope, rowConditions, segmentConditions, segmentCount, uuidList, type Scope } from "./scope";
 import { inSnapshot } from "./snapshot";
 
 export type ChangePage = { changes: Change[]; nextCursor: string | null; liveToken: string };
@@ -41,8 +41,8 @@ export async function readChanges(
   const conditions = rowConditions(scope);
   if (scope.filters.primaryKey !== undefined || conditions.length === 0)
     return readDirect(db, conditions, before, want);
-  if (scope.filters.context !== undefined) return readByContext(db, conditions, before, want);
-  return readBySegments(db, scope, conditions, before === null ? null : BigInt(before), want);
+  const summary = scope.filters.context !== undefined ? contextSummary(scope) : segmentSummary(scope);
+  return readBySegments(db, summary, conditions, before === null ? null : BigInt(before), want);
 }
 
 /**
@@ -57,26 +57,28 @@ async function readDirect(db: Queryable, conditions: SQL[], before: string | nul
   return result.rows;
 }
 
-/** How many of the newest changes a context filter looks through before it asks the context index instead. */
-const CONTEXT_WALK = 5000;
-
 /**
- * A context filter: a common context is found among the newest changes, a rare one by the GIN index (then sorted),
- * and the planner cannot tell them apart (it has no statistics inside jsonb). So the newest CONTEXT_WALK changes
- * are looked through first; short of a page there, the index answers.
+ * A context filter: the summary's context entries (lib/db/schema/change-summaries.ts) say which id ranges hold
+ * changes with a context containing the filter's, newest first, and only those ranges are read; the other filters
+ * are applied to the rows read (an entry's count is an upper bound for them, as a time range makes a segment's).
  */
-async function readByContext(db: Queryable, conditions: SQL[], before: string | null, want: number) {
-  const below = before === null ? sql`` : sql`where id < ${before}::bigint`;
-  const walked = await db.execute<ChangeRow>(sql`
-    select ${columns} from (select * from changes ${below} order by id desc limit ${CONTEXT_WALK}) c
-     where ${sql.join(conditions, sql` and `)} order by c.id desc limit ${want}`);
-  if (walked.rows.length >= want) return walked.rows;
-  const where = before === null ? conditions : [...conditions, sql`c.id < ${before}::bigint`];
-  // `id + 0`: not the primary key's order, so the planner does not walk it backwards.
-  const indexed = await db.execute<ChangeRow>(sql`
-    select ${columns} from changes c where ${sql.join(where, sql` and `)} order by c.id + 0 desc limit ${want}`);
-  return indexed.rows;
+function contextSummary(scope: Scope): Summary {
+  const { filters, sourceIds } = scope;
+  const conditions = [sql`s.context @> ${filters.context}::jsonb`];
+  if (sourceIds !== null) conditions.push(sql`s.source_id in (${uuidList(sourceIds)})`);
+  if (filters.from !== undefined) conditions.push(sql`s.max_at >= ${filters.from}::timestamptz`);
+  if (filters.to !== undefined) conditions.push(sql`s.min_at < ${filters.to}::timestamptz`);
+  return { relation: sql`change_contexts`, conditions, count: sql`s.n` };
 }
+
+/** Where a summary table (alias `s`, with source_id and id, LSN ranges) says the changes of a scope are. */
+type Summary = { relation: SQL; conditions: SQL[]; count: SQL };
+
+const segmentSummary = (scope: Scope): Summary => ({
+  relation: sql`change_segments`,
+  conditions: segmentConditions(scope),
+  count: segmentCount(scope),
+});
 
 type Segment = { source_id: string; min_id: string; max_id: string; min_lsn: string; max_lsn: string; n: string };
 /** Where a source's changes of some segments are: an id range and the range of their commit LSNs. */
@@ -98,7 +100,7 @@ const DENSE_IDS = 50;
  */
 async function readBySegments(
   db: Queryable,
-  scope: Scope,
+  summary: Summary,
   conditions: SQL[],
   before: bigint | null,
   want: number,
@@ -107,12 +109,12 @@ async function readBySegments(
   let upper = before; // exclusive
   let perRead = SEGMENTS_PER_READ;
   while (rows.length < want) {
-    const where = segmentConditions(scope);
+    const where = [...summary.conditions];
     if (upper !== null) where.push(sql`s.min_id < ${upper.toString()}::bigint`);
     const found = await db.execute<Segment>(sql`
       select s.source_id::text as source_id, s.min_id::text as min_id, s.max_id::text as max_id,
-             s.min_lsn::text as min_lsn, s.max_lsn::text as max_lsn, ${segmentCount(scope)}::text as n
-        from change_segments s where ${sql.join(where, sql` and `)}
+             s.min_lsn::text as min_lsn, s.max_lsn::text as max_lsn, ${summary.count}::text as n
+        from ${summary.relation} s where ${sql.join(where, sql` and `)}
        order by s.max_id desc limit ${perRead}`);
     const segments = found.rows;
     if (segments.length === 0) break;

@@ -1,19 +1,40 @@
 import type pg from "pg";
-import type { ChangeRow } from "../replication/change-row";
+import { NO_CONTEXT, type ChangeRow } from "../replication/change-row";
+import {
+  CONTEXT_COLUMNS,
+  CONTEXT_CONFLICT,
+  MERGE_COUNTS,
+  MERGE_RANGES,
+  ROLLUP_COLUMNS,
+  ROLLUP_CONFLICT,
+  SEGMENT_BLOCK_IDS,
+  summarizeRollupsAndContextsSql,
+} from "./summary-sql";
 
 /**
- * How the change summary (`change_segments`, lib/db/schema/change-segments.ts) is written. The worker counts the
- * rows of a store transaction as it hands them to COPY (SegmentTally: a few map lookups a row, no I/O) and writes
- * the counts in ONE statement just before its checkpoint and COMMIT (SegmentTally.write), so a store commit costs
- * one more statement and the rows nothing. Rows written any other way (INSERT … ON CONFLICT, which may skip rows
- * already stored; the migration that summarised existing rows; tests) are summarised from the rows themselves by
- * summarizeRowsSql, exactly.
+ * How the change summary (`change_segments`, lib/db/schema/change-segments.ts; with its rollups and context
+ * entries, lib/db/schema/change-summaries.ts) is written. The worker counts the rows of a store transaction as it
+ * hands them to COPY (SegmentTally: a few map lookups a row, no I/O) and writes the counts (and where each
+ * context's rows are among them) in ONE statement just before its checkpoint and COMMIT (SegmentTally.write), so a
+ * store commit costs one more statement and the rows nothing. Rows written any other way (INSERT … ON CONFLICT,
+ * which may skip rows already stored; the migration that summarised existing rows; tests) are summarised from the
+ * rows themselves by summarizeRowsSql, exactly.
  */
 
-/** Ids per block: a segment's ids stay within about one block, so a filter never reads much more than that. */
-export const SEGMENT_BLOCK_IDS = 16_384;
+export { SEGMENT_BLOCK_IDS };
 
 const OPERATION_INDEX = { CREATE: 0, UPDATE: 1, DELETE: 2, TRUNCATE: 3 } as const;
+
+type ContextEntry = {
+  /** The positions of its first and last row among the transaction's rows. */
+  first: number;
+  last: number;
+  minLsn: string;
+  maxLsn: string;
+  minAt: string;
+  maxAt: string;
+  n: number;
+};
 
 type Entry = {
   schema: string;
@@ -28,20 +49,7 @@ type Entry = {
 };
 
 // An existing segment and the one a commit adds: ranges widen, counts add up, so does each column's count.
-const MERGE = `
-  min_id = least(s.min_id, excluded.min_id), max_id = greatest(s.max_id, excluded.max_id),
-  min_lsn = least(s.min_lsn, excluded.min_lsn), max_lsn = greatest(s.max_lsn, excluded.max_lsn),
-  min_at = least(s.min_at, excluded.min_at), max_at = greatest(s.max_at, excluded.max_at),
-  creates = s.creates + excluded.creates, updates = s.updates + excluded.updates,
-  deletes = s.deletes + excluded.deletes, truncates = s.truncates + excluded.truncates,
-  fields = case when excluded.fields = '{}'::jsonb then s.fields
-                when s.fields = '{}'::jsonb then excluded.fields
-                else (select jsonb_object_agg(k, total) from (
-                        select k, sum(v::bigint) as total
-                          from (select * from jsonb_each_text(s.fields)
-                                union all select * from jsonb_each_text(excluded.fields)) e(k, v)
-                         group by k) m)
-           end`;
+const MERGE = `${MERGE_RANGES}, ${MERGE_COUNTS}`;
 
 const SEGMENT_COLUMNS = `source_id, schema, "table", minute, block, min_id, max_id, min_lsn, max_lsn, min_at, max_at,
   creates, updates, deletes, truncates, fields`;
@@ -55,6 +63,24 @@ const UPSERT_TALLY = `
     insert into trail_tables (source_id, database, schema, "table")
     select distinct $1::uuid, database, schema, "table" from input, unnest($15::text[]) as database
     on conflict do nothing
+  ), rollups as (
+    insert into change_rollups as s (${ROLLUP_COLUMNS})
+    select r.span, r.start, $1::uuid, r.schema, r."table", r.creates, r.updates, r.deletes, r.truncates, r.fields
+      from unnest($16::int[], $17::timestamptz[], $18::text[], $19::text[], $20::bigint[], $21::bigint[],
+                  $22::bigint[], $23::bigint[], $24::jsonb[])
+        as r(span, start, schema, "table", creates, updates, deletes, truncates, fields)
+    ${ROLLUP_CONFLICT}
+  ), contexts as (
+    -- A row's ids: at least the first id plus the rows before it, at most the last id less the rows after it.
+    insert into change_contexts as s (${CONTEXT_COLUMNS})
+    select $1::uuid, $14::bigint / ${SEGMENT_BLOCK_IDS}, c.context::jsonb::text::jsonb, $14::bigint + min(c.first),
+           currval('changes_id_seq') - ($33::bigint - 1 - max(c.last)), min(c.min_lsn), max(c.max_lsn),
+           min(c.min_at), max(c.max_at), sum(c.n)
+      from unnest($25::text[], $26::bigint[], $27::bigint[], $28::pg_lsn[], $29::pg_lsn[], $30::timestamptz[],
+                  $31::timestamptz[], $32::bigint[]) as c(context, first, last, min_lsn, max_lsn, min_at, max_at, n)
+     where c.context::jsonb <> '{}'::jsonb
+     group by c.context::jsonb::text
+    ${CONTEXT_CONFLICT}
   )
   insert into change_segments as s (${SEGMENT_COLUMNS})
   select $1::uuid, schema, "table", minute, $14::bigint / ${SEGMENT_BLOCK_IDS}, $14::bigint,
@@ -77,6 +103,8 @@ export class SegmentTally {
   private readonly databases = new Set<string>();
   private lastMinute = "";
   private rows = 0;
+  /** Per context text: where its rows are among this transaction's (by position: see the `contexts` CTE). */
+  private readonly contexts = new Map<string, ContextEntry>();
 
   /** Rows in (commit_lsn, seq) order, as a source's rows are written. */
   add(rows: readonly ChangeRow[]): void {
@@ -97,12 +125,34 @@ export class SegmentTally {
         const fields = (entry.fields ??= new Map());
         for (const field of changed) fields.set(field, (fields.get(field) ?? 0) + 1);
       }
+      if (row.context !== NO_CONTEXT) this.addContext(row, this.rows + i);
     }
     this.rows += rows.length;
   }
 
   get empty(): boolean {
     return this.rows === 0;
+  }
+
+  private addContext(row: ChangeRow, position: number): void {
+    const known = this.contexts.get(row.context);
+    if (!known) {
+      this.contexts.set(row.context, {
+        first: position,
+        last: position,
+        minLsn: row.commitLsn,
+        maxLsn: row.commitLsn,
+        minAt: row.committedAt,
+        maxAt: row.committedAt,
+        n: 1,
+      });
+      return;
+    }
+    known.last = position;
+    known.maxLsn = row.commitLsn;
+    if (row.committedAt < known.minAt) known.minAt = row.committedAt;
+    if (row.committedAt > known.maxAt) known.maxAt = row.committedAt;
+    known.n++;
   }
 
   private entry(row: ChangeRow): Entry {
@@ -145,13 +195,58 @@ export class SegmentTally {
       }
     }
     const firstId = (BigInt(lastIdBefore) + 1n).toString();
-    await client.query(UPSERT_TALLY, [sourceId, ...columns, firstId, [...this.databases]]);
+    const contexts: unknown[][] = Array.from({ length: 8 }, () => []);
+    for (const [text, c] of this.contexts) {
+      const values = [text, c.first, c.last, c.minLsn, c.maxLsn, c.minAt, c.maxAt, c.n];
+      values.forEach((value, i) => contexts[i]?.push(value));
+    }
+    await client.query(UPSERT_TALLY, [
+      sourceId,
+      ...columns,
+      firstId,
+      [...this.databases],
+      ...this.rollups(),
+      ...contexts,
+      this.rows,
+    ]);
+  }
+
+  /** The rollups' rows (change_rollups) of the counts: each minute's, and each hour's summed. */
+  private rollups(): unknown[][] {
+    const columns: unknown[][] = Array.from({ length: 9 }, () => []);
+    const hours = new Map<string, Entry>();
+    const push = (span: number, start: string, e: Entry) => {
+      const fields = e.fields ? JSON.stringify(Object.fromEntries(e.fields)) : "{}";
+      [span, start, e.schema, e.table, ...e.counts, fields].forEach((value, i) => columns[i]?.push(value));
+    };
+    for (const tables of this.entries.values()) {
+      for (const minutes of tables.values()) {
+        for (const e of minutes.values()) {
+          push(60, e.minute, e);
+          const hour = `${e.minute.slice(0, 13)}:00:00Z`;
+          const key = `${hour}\u0000${e.schema}\u0000${e.table}`;
+          const sum = hours.get(key);
+          if (!sum) {
+            hours.set(key, { ...e, minute: hour, counts: [...e.counts], fields: e.fields ? new Map(e.fields) : null });
+            continue;
+          }
+          e.counts.forEach((n, i) => (sum.counts[i as 0 | 1 | 2 | 3] += n));
+          if (e.fields) {
+            const fields = (sum.fields ??= new Map());
+            for (const [field, n] of e.fields) fields.set(field, (fields.get(field) ?? 0) + n);
+          }
+        }
+      }
+    }
+    for (const e of hours.values()) push(3600, e.minute, e);
+    return columns;
   }
 }
 
 /**
  * CTEs that summarise the rows of the relation `rows` (a CTE or table with the columns of `changes` named below)
- * into change_segments and trail_tables, as `summary_segments` and `summary_tables`: to follow `with rows as
+ * into change_segments, trail_tables, change_rollups and change_contexts (`summary_segments`, `summary_tables`,
+ * `summary_rollups`, `summary_contexts`): to follow `with rows as
  * (…),` in a statement of the caller's.
  */
 export function summarizeRowsSql(rows: string): string {
@@ -185,7 +280,7 @@ export function summarizeRowsSql(rows: string): string {
         from summary_groups g
         left join summary_field_maps f using (source_id, schema, "table", minute, block)
       on conflict (source_id, schema, "table", minute, block) do update set ${MERGE}
-    )`;
+    ), ${summarizeRollupsAndContextsSql(rows)}`;
 }
 
 /**

@@ -33,7 +33,7 @@ const COPY_CHANGES = `copy changes (${COLUMNS.map((c) => `"${c}"`).join(", ")}) 
 // they are and keep their text (json_to_recordset hands a json column its exact text). The rows
 // it inserts (not those it skips) are summarised in the same statement (lib/changes/segments.ts).
 const INSERT_CHANGES: Omit<pg.QueryConfig, "values"> = {
-  name: "retrace_insert_changes_v7",
+  name: "retrace_insert_changes_v8",
   text: `
     with inserted as (
       insert into changes (${COLUMNS.map((c) => `"${c}"`).join(", ")})
@@ -45,7 +45,7 @@ const INSERT_CHANGES: Omit<pg.QueryConfig, "values"> = {
                bk text)
        order by r.l, r.n
       on conflict (source_id, commit_lsn, seq, bucket, committed_at) do nothing
-      returning id, source_id, database, schema, "table", operation, committed_at, commit_lsn, changed_fields
+      returning id, source_id, database, schema, "table", operation, committed_at, commit_lsn, changed_fields, context
     ), ${summarizeRowsSql("inserted")}
     select count(*)::int as inserted from inserted`,
 };

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { deleteEmptyRollups, forgetGoneContexts, SUBTRACT_GONE_SEGMENTS } from "../changes/summary-sql";
 import { defaultArchiver, type PartitionArchiver, type TrailPartition } from "./archive-hook";
 import { signExpiry, type Expiry } from "./expiry-signature";
 import { DEFAULT_LOCK_TIMEOUT_MS, isLockTimeout, PARTITION_DDL_LOCK } from "./partitions";
@@ -188,16 +189,23 @@ async function dropExpired(
     // Segments of the span whose changes are all gone now (a segment can also count changes of another bucket
     // that stay: of the same table stored before its rule was set).
     await client.query(
-      `delete from change_segments s
+      `with gone as (
+       delete from change_segments s
         where s.source_id = $1 and s.minute >= $3 and s.minute < $4
           and ($2 = '' or s.schema || '.' || s."table" = $2)
           and not exists (
             select 1 from changes c
              where c.source_id = s.source_id and c."table" = s."table" and c.schema = s.schema
                and c.committed_at >= s.minute and c.committed_at < s.minute + interval '1 minute'
-               and c.id between s.min_id and s.max_id)`,
+               and c.id between s.min_id and s.max_id)
+       returning s.*
+     ), ${SUBTRACT_GONE_SEGMENTS}
+     select 1`,
       [partition.sourceId, partition.bucket, partition.fromAt, partition.toAt],
     );
+    // The chart's rollups lost what those segments counted; context entries left with no change go.
+    await deleteEmptyRollups(client, partition.sourceId, partition.fromAt, partition.toAt);
+    await forgetGoneContexts(client, partition.sourceId, partition.fromAt, partition.toAt);
     await client.query("commit");
     return null;
   } catch (error) {

@@ -3,6 +3,8 @@ import type { Queryable } from "../db/client";
 import {
   changeSeals,
   changes,
+  changeContexts,
+  changeRollups,
   changeSegments,
   sealCheckpoints,
   sources,
@@ -87,13 +89,15 @@ export async function createSource(db: Queryable, input: NewSource, secret: stri
  * the same transaction as its inserts, so deleting it first waits for a commit in flight, whose
  * rows the next statement then sees (READ COMMITTED takes a new snapshot per statement). A later
  * commit finds no source row to advance and fails, so no change can outlive its source. Its part of
- * the change summary (segments, tables) goes with them.
+ * the change summary (segments, rollups, contexts, tables) goes with them.
  */
 export async function deleteSource(db: Queryable, id: string): Promise<boolean> {
   return db.transaction(async (tx) => {
     const deleted = await tx.delete(sources).where(eq(sources.id, id)).returning({ id: sources.id });
     await tx.delete(changes).where(eq(changes.sourceId, id));
     await tx.delete(changeSegments).where(eq(changeSegments.sourceId, id));
+    await tx.delete(changeRollups).where(eq(changeRollups.sourceId, id));
+    await tx.delete(changeContexts).where(eq(changeContexts.sourceId, id));
     await tx.delete(trailTables).where(eq(trailTables.sourceId, id));
     await tx.delete(changeSeals).where(eq(changeSeals.sourceId, id));
     await tx.delete(sealCheckpoints).where(eq(sealCheckpoints.sourceId, id));

@@ -16,7 +16,7 @@ export type SourceInfo = { id: string; name: string; database: string; environme
 /** Tables that are not the trail but exist for it, grouped as the page shows them. */
 export const OVERHEAD_GROUPS = [
   { name: "Seals", tables: ["change_seals", "seal_checkpoints"] },
-  { name: "Change summary", tables: ["change_segments", "trail_tables"] },
+  { name: "Change summary", tables: ["change_segments", "change_rollups", "change_contexts", "trail_tables"] },
   { name: "Retention catalog", tables: ["trail_partitions", "trail_expiries", "retention_rules"] },
 ] as const;
 

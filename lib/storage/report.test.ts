@@ -102,7 +102,11 @@ describe("buildStorageReport", () => {
     expect(report.retention.total.within7Days).toEqual({ partitions: 4, bytes: 15_100, rows: 150 });
     expect(report.overhead).toEqual([
       { name: "Seals", tables: ["change_seals", "seal_checkpoints"], bytes: 1000 },
-      { name: "Change summary", tables: ["change_segments", "trail_tables"], bytes: 2000 },
+      {
+        name: "Change summary",
+        tables: ["change_segments", "change_rollups", "change_contexts", "trail_tables"],
+        bytes: 2000,
+      },
       { name: "Retention catalog", tables: ["trail_partitions", "trail_expiries", "retention_rules"], bytes: 0 },
       { name: "Everything else", tables: [], bytes: 100_000 - 15_600 - 3000 },
     ]);

@@ -8,7 +8,7 @@ import { pgLsn } from "./types";
  * block of ids, how many changes of each operation, how many updates changed each column, and the ranges their
  * ids, commit LSNs and commit times fall in. It tells the change list where the rows a filter asks for can be
  * (lib/changes/list.ts), so a filter that matches nothing reads no change and a rare one reads only the id ranges
- * that hold it; it draws the activity chart.
+ * that hold it; its sums per minute and hour (change_rollups, change-summaries.ts) draw the activity chart.
  *
  * Ranges are a superset (a store commit's ids run from the sequence's value at its BEGIN to the last one it
  * drew), counts are exact. Every change is inside the id range of a segment that counts it: the list relies on

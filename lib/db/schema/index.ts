@@ -8,3 +8,4 @@ export * from "./baselines";
 export * from "./audit";
 export * from "./seals";
 export * from "./retention";
+export * from "./change-summaries";
