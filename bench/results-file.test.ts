@@ -36,6 +36,17 @@ describe("mergeResults", () => {
     expect(merged.scale?.run?.gitCommit).toBe("s");
   });
 
+  it("takes a section's own measuredAt and commit over the file's", () => {
+    const previous = file("2026-12-04T00:00:00Z", { scale: { measuredAt: "2026-12-06T00:00:00Z", retrace: "abc" } });
+    const merged = mergeResults(previous, file("2026-12-07T00:00:00Z", {}));
+    expect(merged.scale?.run).toEqual({
+      timestamp: "2026-12-06T00:00:00Z",
+      scaleFactor: 1,
+      cpuModel: null,
+      gitCommit: "abc",
+    });
+  });
+
   it("writes the run as it is when there was no file", () => {
     const latest = file("2026-12-07T00:00:00Z", { lag: { p99Ms: 1 } });
     expect(mergeResults(null, latest).lag).toEqual({ p99Ms: 1, run: expect.objectContaining({ scaleFactor: 1 }) });

@@ -31,7 +31,18 @@ function stampOf(file: ResultsFile): RunStamp {
   };
 }
 
-const stamped = <T extends Section>(section: T, run: RunStamp): T => ({ ...section, run: section.run ?? run });
+/**
+ * A section with its run: its own when it has one; else the one it names itself (the scale section's `measuredAt`
+ * and `retrace` commit, on a CPU the file does not record); else the file's.
+ */
+function stamped<T extends Section>(section: T, run: RunStamp): T {
+  if (section.run) return section;
+  if (typeof section.measuredAt === "string") {
+    const gitCommit = typeof section.retrace === "string" ? section.retrace : null;
+    return { ...section, run: { ...run, timestamp: section.measuredAt, cpuModel: null, gitCommit } };
+  }
+  return { ...section, run };
+}
 
 /** `latest` (this run's file) with what `previous` measured that this run did not. */
 export function mergeResults(previous: ResultsFile | null, latest: ResultsFile): ResultsFile {
