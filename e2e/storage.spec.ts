@@ -24,7 +24,12 @@ test("the storage page shows the trail's size, its growth and its tables, on a p
   await expect(page.getByRole("heading", { name: "Storage", exact: true })).toBeVisible();
 
   const report = (await (await page.request.get("/api/storage")).json()) as {
-    trail: { rows: number; bytes: number; empty: { partitions: number; bytes: number } };
+    trail: {
+      rows: number;
+      bytes: number;
+      empty: { partitions: number; bytes: number };
+      unpartitioned: { bytes: number };
+    };
     environments: { name: string }[];
     tables: { estimatedBytes: number }[];
   };
@@ -55,6 +60,10 @@ test("the storage page shows the trail's size, its growth and its tables, on a p
   // add up to less.
   expect(report.trail.empty.partitions).toBeGreaterThan(0);
   await expect(page.getByText(`the ${formatBytes(report.trail.empty.bytes)} of partitions made ahead`)).toBeVisible();
+  // The default partition is on disk even when empty and is no environment's: the rows add up to the trail with it.
+  expect(report.trail.unpartitioned.bytes).toBeGreaterThan(0);
+  const withDefault = `With the default partition (${formatBytes(report.trail.unpartitioned.bytes)}, for changes that`;
+  await expect(page.getByText(withDefault)).toHaveCount(2);
   await expect(page.getByRole("heading", { name: "What retention frees" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Besides the trail" })).toBeVisible();
   await expect(page.getByText(/^Seals/)).toBeVisible();

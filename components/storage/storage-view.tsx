@@ -25,14 +25,24 @@ function aheadText(ahead: Ahead): string | undefined {
   return ahead.partitions > 0 ? `incl. ${formatBytes(ahead.bytes)} empty` : undefined;
 }
 
-/** What the environment's and database's sizes are, said above them. */
-function onDiskLead(empty: Ahead): string {
+/**
+ * What the environment's and database's sizes are, said above them. The default partition (changes that had no
+ * partition of their own yet; on disk even when empty) is no environment's or database's: the rows add up to the
+ * trail with it.
+ */
+function onDiskLead(trail: StorageJson["trail"]): string {
+  const { empty, unpartitioned } = trail;
   const ahead =
     empty.partitions > 0
       ? `, including ${formatCount(empty.partitions)} partition${empty.partitions === 1 ? "" : "s"} made ahead ` +
         `and still empty (${formatBytes(empty.bytes)})`
       : "";
-  return `Bytes on disk of their partitions${ahead}. They add up to the trail.`;
+  const total =
+    unpartitioned.bytes > 0
+      ? `With the default partition (${formatBytes(unpartitioned.bytes)}, for changes that had no partition yet), ` +
+        "they add up to the trail."
+      : "They add up to the trail.";
+  return `Bytes on disk of their partitions${ahead}. ${total}`;
 }
 
 /** What the tables' sizes are and why they add up to less than the trail. */
@@ -127,7 +137,7 @@ function StorageReportView({ report }: { report: StorageJson }) {
       <div className="grid gap-6 lg:grid-cols-2">
         <Section
           title="By environment"
-          lead={onDiskLead(trail.empty)}
+          lead={onDiskLead(trail)}
           note={report.environments.some((e) => e.estimated) ? estimatedNote : undefined}
         >
           <SizeTable
@@ -145,7 +155,7 @@ function StorageReportView({ report }: { report: StorageJson }) {
         </Section>
         <Section
           title="By database"
-          lead={onDiskLead(trail.empty)}
+          lead={onDiskLead(trail)}
           note={report.databases.some((d) => d.estimated) ? estimatedNote : undefined}
         >
           <SizeTable
