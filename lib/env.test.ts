@@ -21,6 +21,7 @@ beforeEach(() => {
     "RETRACE_ALLOW_SOCKET_SOURCES",
     "RETRACE_SOURCE_QUERY_TIMEOUT_SECONDS",
     "RETRACE_STORE_SSL_ROOT_CERT",
+    "RETRACE_TRUSTED_PROXIES",
   ]) {
     delete process.env[key];
   }
@@ -37,6 +38,29 @@ describe("env", () => {
     expect(env.cli.dataDir).toBe(path.resolve(".retrace"));
     expect(() => env.web).toThrow(/DATABASE_URL/);
     expect(() => env.worker).toThrow(/RETRACE_SECRET/);
+  });
+
+  it("counts trusted proxies from 0 (the default) to 10, and names anything else for web and CLI alike", async () => {
+    process.env.DATABASE_URL = "postgres://localhost/retrace";
+    process.env.RETRACE_SECRET = SECRET;
+    expect((await freshEnv()).web.RETRACE_TRUSTED_PROXIES).toBe(0);
+    for (const [value, count] of [
+      ["1", 1],
+      [" 10 ", 10],
+      ["0", 0],
+    ] as const) {
+      process.env.RETRACE_TRUSTED_PROXIES = value;
+      const env = await freshEnv();
+      expect(env.web.RETRACE_TRUSTED_PROXIES).toBe(count);
+      expect(env.cli.RETRACE_TRUSTED_PROXIES).toBe(count);
+    }
+    for (const bad of ["", "-1", "11", "1.5", "one", "1e1", "0x1"]) {
+      process.env.RETRACE_TRUSTED_PROXIES = bad;
+      const env = await freshEnv();
+      const message = /RETRACE_TRUSTED_PROXIES must be a whole number of proxies from 0 to 10/;
+      expect(() => env.web, bad).toThrow(message);
+      expect(() => env.cli, bad).toThrow(message);
+    }
   });
 
   it("parses each schema once and keeps it", async () => {

@@ -16,6 +16,17 @@ const logSchema = z.object({
 });
 
 /**
+ * How many proxies in front of the web app append to X-Forwarded-For: the client's address is the entry this many
+ * places from the right (lib/auth/principal.ts). Checked by `retrace start|web` before the web app starts, too.
+ */
+const trustedProxies = z
+  .string()
+  .trim()
+  .regex(/^(\d|10)$/, "RETRACE_TRUSTED_PROXIES must be a whole number of proxies from 0 to 10 (0: no proxy)")
+  .transform(Number)
+  .default(0);
+
+/**
  * `retrace start|web|worker` resolves the store and the secret before it spawns web and worker, so by the time
  * either parses its environment DATABASE_URL and RETRACE_SECRET are always set.
  */
@@ -25,6 +36,7 @@ const webSchema = logSchema.extend({
   // A browser session ends after this long without a request, and this long after sign-in whatever happens.
   RETRACE_SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(525_600).default(720),
   RETRACE_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(8_760).default(168),
+  RETRACE_TRUSTED_PROXIES: trustedProxies,
 });
 
 const workerSchema = webSchema.extend({
@@ -51,6 +63,8 @@ const cliSchema = z
     // Passed on to the web app (next-auth's own variable); defaults to http://localhost:<PORT>.
     NEXTAUTH_URL: z.string().optional(),
     NEXT_TELEMETRY_DISABLED: z.string().default("1"),
+    // Passed on to the web app as it is (inherited); parsed here so a bad value stops `retrace start` at once.
+    RETRACE_TRUSTED_PROXIES: trustedProxies,
     // Passed on to web and worker; with the embedded store it defaults to true (`sourcesSchema`).
     RETRACE_ALLOW_LOCAL_SOURCES: z.string().optional(),
     // Passed on to web and worker as an absolute path: they run in the project's directory, not the caller's.

@@ -96,6 +96,15 @@ describe("retrace command line", () => {
     }
   });
 
+  it("refuses to start with a bad RETRACE_TRUSTED_PROXIES, naming it, before it starts anything", () => {
+    for (const value of ["two", "-1", "11"]) {
+      const result = retrace(["start"], { ...env, RETRACE_TRUSTED_PROXIES: value });
+      expect(result.status, value).toBe(1);
+      expect(result.stderr).toContain("RETRACE_TRUSTED_PROXIES must be a whole number of proxies from 0 to 10");
+      expect(postmasterAlive(dataDir)).toBe(false);
+    }
+  });
+
   it("is the package's bin, so npx retrace works in the checkout", () => {
     const result = spawnSync("npx", ["--no-install", "retrace", "help"], {
       cwd: root,

@@ -33,7 +33,7 @@ async function call(
   const response = await handler(
     new Request(`http://localhost${path}${options.query ? `?${options.query}` : ""}`, {
       method,
-      headers: { "x-forwarded-for": `${ADDRESS}, 10.0.0.1`, "content-type": "application/json", ...auth },
+      headers: { "x-forwarded-for": `198.51.100.250, ${ADDRESS}`, "content-type": "application/json", ...auth },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
     }),
     { params: Promise.resolve(options.params ?? {}) },

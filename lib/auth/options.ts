@@ -33,7 +33,7 @@ export function authOptions(): NextAuthOptions {
               getDb(),
               credentials.email,
               credentials.password,
-              requestAddress(request.headers),
+              requestAddress(request.headers, env.web.RETRACE_TRUSTED_PROXIES),
             );
           } catch (error) {
             // next-auth hands a thrown message to the sign-in form: only this one is meant for it.

@@ -18,7 +18,7 @@ export type { Principal } from "./principal";
 
 /** Who is calling: a Bearer API token or the signed-in session; null when neither. */
 export async function authenticate(request: Request): Promise<Principal | null> {
-  const address = requestAddress(request.headers);
+  const address = requestAddress(request.headers, env.web.RETRACE_TRUSTED_PROXIES);
   const header = request.headers.get("authorization");
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);

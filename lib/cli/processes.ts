@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { backoffDelay } from "../backoff";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -71,7 +71,10 @@ export function buildWeb(env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 export function spawnWeb(env: NodeJS.ProcessEnv, port: number, hostname: string): ChildProcess {
-  return spawn(process.execPath, [nextBin(), "start", "-p", String(port), "-H", hostname], {
+  // bin/forwarded-for.mjs appends each connection's address to X-Forwarded-For before Next.js reads it.
+  const preload = path.join(projectRoot, "bin", "forwarded-for.mjs");
+  const args = ["--import", pathToFileURL(preload).href, nextBin(), "start", "-p", String(port), "-H", hostname];
+  return spawn(process.execPath, args, {
     cwd: projectRoot,
     env,
     stdio: "inherit",
