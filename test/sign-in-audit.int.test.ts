@@ -75,16 +75,18 @@ describe("the audit log of sign-ins", () => {
     ]);
   });
 
-  it("notes a sign-out as the user, with their address", async () => {
+  it("notes a sign-out as the user, with their address, once per session", async () => {
     const bea = await newUser("bea@example.com");
     const { cookies } = await nextAuthSignIn(ORIGIN, { email: "bea@example.com", password: PASSWORD }, "203.0.113.8");
     expect(sessionOf(cookies)).toBeDefined();
     expect(await auditRows("session.sign_out", "bea@example.com")).toEqual([]);
     const signedOut = await nextAuthSignOut(ORIGIN, cookies, "203.0.113.9");
     expect(signedOut.cookies.find((c) => c.name === "next-auth.session-token")?.value).toBe("");
-    expect(await auditRows("session.sign_out", "bea@example.com")).toMatchObject([
-      { actor_kind: "user", actor_id: bea.id, details: {}, address: "203.0.113.9" },
-    ]);
+    const expected = [{ actor_kind: "user", actor_id: bea.id, details: {}, address: "203.0.113.9" }];
+    expect(await auditRows("session.sign_out", "bea@example.com")).toMatchObject(expected);
+    // The same cookie, replayed by whoever copied it, ends nothing: no second sign-out.
+    await nextAuthSignOut(ORIGIN, cookies, "203.0.113.66");
+    expect(await auditRows("session.sign_out", "bea@example.com")).toMatchObject(expected);
   });
 
   it("notes each refusal with the email tried and the reason, never the password, and no session", async () => {

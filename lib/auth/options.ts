@@ -65,8 +65,10 @@ export function authOptions(request: { address?: string | null } = {}): NextAuth
     },
     events: {
       async signOut({ token }) {
-        await revokeSession(getDb(), token.sid);
-        if (token.sub && token.email) {
+        // Only the end of a live session is audited: a cookie already ended (revoked, or its user deactivated)
+        // signs nobody out.
+        const ended = await revokeSession(getDb(), token.sid);
+        if (ended && token.sub && token.email) {
           const actor = {
             kind: "user" as const,
             id: token.sub,
