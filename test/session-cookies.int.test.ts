@@ -1,5 +1,5 @@
-import NextAuth from "next-auth";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { nextAuth, nextAuthSignIn, type Cookie } from "./support/next-auth";
 import { startWebStore } from "./support/postgres";
 
 /**
@@ -12,77 +12,12 @@ const SECRET = "cookies-secret-0123456789-abcdefghijklmnop";
 const EMAIL = "cookie@example.com";
 const PASSWORD = "correct horse battery";
 
-/** A cookie as a Set-Cookie header sets it: its name, value and attributes (lowercased names). */
-type Cookie = { name: string; value: string; attributes: Record<string, string | true>; header: string };
-
 let web: Awaited<ReturnType<typeof startWebStore>> | undefined;
 let list: typeof import("@/app/api/databases/route");
 const savedUrl = process.env.NEXTAUTH_URL;
 
-function parseSetCookie(header: string): Cookie {
-  const [pair = "", ...parts] = header.split(";").map((part) => part.trim());
-  const at = pair.indexOf("=");
-  const attributes: Record<string, string | true> = {};
-  for (const part of parts) {
-    const eq = part.indexOf("=");
-    if (eq < 0) attributes[part.toLowerCase()] = true;
-    else attributes[part.slice(0, eq).toLowerCase()] = part.slice(eq + 1);
-  }
-  return { name: pair.slice(0, at), value: decodeURIComponent(pair.slice(at + 1)), attributes, header };
-}
-
-/**
- * One request to next-auth's handler with Retrace's options, the way Next.js hands it a request and a response
- * (its API-route form, which needs no request scope); answers its status, body and the Set-Cookie headers sent.
- */
-async function nextAuth(
-  origin: string,
-  action: string,
-  init: { body?: Record<string, string>; cookies?: Cookie[] } = {},
-) {
-  const { authOptions } = await import("@/lib/auth/options");
-  const sent: Record<string, unknown> = {};
-  let status = 200;
-  let body: unknown;
-  const response = {
-    getHeader: (name: string) => sent[name.toLowerCase()],
-    setHeader(name: string, value: unknown) {
-      sent[name.toLowerCase()] = value;
-      return response;
-    },
-    status(code: number) {
-      status = code;
-      return response;
-    },
-    send(value: unknown) {
-      body = value;
-    },
-    json(value: unknown) {
-      body = value;
-    },
-    end() {},
-  };
-  const request = {
-    method: init.body ? "POST" : "GET",
-    query: { nextauth: action.split("/") },
-    body: init.body ?? {},
-    cookies: Object.fromEntries((init.cookies ?? []).map((c) => [c.name, c.value])),
-    headers: { host: new URL(origin).host, "content-type": "application/x-www-form-urlencoded" },
-  };
-  const handler = NextAuth(authOptions()) as unknown as (req: unknown, res: unknown) => Promise<void>;
-  await handler(request, response);
-  const raw = sent["set-cookie"];
-  const headers = Array.isArray(raw) ? (raw as string[]) : typeof raw === "string" ? [raw] : [];
-  return { status, body: body as Record<string, string> | undefined, cookies: headers.map(parseSetCookie) };
-}
-
-/** Signs in with the form's fields through next-auth; answers every cookie it set (CSRF and session). */
 async function signIn(origin: string): Promise<Cookie[]> {
-  const csrf = await nextAuth(origin, "csrf");
-  const csrfToken = csrf.body?.csrfToken ?? "";
-  const body = { csrfToken, email: EMAIL, password: PASSWORD, json: "true" };
-  const signedIn = await nextAuth(origin, "callback/credentials", { body, cookies: csrf.cookies });
-  return [...csrf.cookies, ...signedIn.cookies];
+  return (await nextAuthSignIn(origin, { email: EMAIL, password: PASSWORD })).cookies;
 }
 
 async function listStatus(cookies: Cookie[]): Promise<number> {

@@ -84,25 +84,40 @@ describe("sign-in attempts", () => {
 });
 
 describe("sign-in time", () => {
-  it("does not tell an unknown email from a known one with a wrong password", async () => {
+  it("does not tell an unknown email or a deactivated account from a known one with a wrong password", async () => {
+    const { deactivateUser } = await import("@/lib/auth/users");
+    const { getDb } = await import("@/lib/db");
     const tries = 9;
     const suffix = crypto.randomUUID().slice(0, 8);
     // A fresh account and address for each try, so no limit is reached and only the password check is timed.
     const known = await Promise.all(
       Array.from({ length: tries }, (_, i) => newUser(`timed-${suffix}-${i}@example.com`)),
     );
-    const timings = { known: [] as number[], unknown: [] as number[] };
+    const deactivated = await Promise.all(
+      Array.from({ length: tries }, (_, i) => newUser(`gone-${suffix}-${i}@example.com`)),
+    );
+    for (const user of deactivated) await deactivateUser(getDb(), user.id);
+    const timings = { known: [] as number[], unknown: [] as number[], deactivated: [] as number[] };
+    const kinds = ["known", "unknown", "deactivated"] as const;
     for (let i = 0; i < tries; i++) {
-      for (const kind of ["known", "unknown"] as const) {
-        const email = kind === "known" ? (known[i]?.email ?? "") : `nobody-${suffix}-${i}@example.com`;
+      for (const [k, kind] of kinds.entries()) {
+        const [email, password] =
+          kind === "known"
+            ? [known[i]?.email ?? "", "wrong password"]
+            : kind === "unknown"
+              ? [`nobody-${suffix}-${i}@example.com`, "wrong password"]
+              : // The right password of a deactivated account: refused all the same.
+                [deactivated[i]?.email ?? "", "right password"];
         const started = performance.now();
-        expect(await attempt(email, "wrong password", `10.9.${kind === "known" ? 1 : 2}.${i}`)).toBeNull();
+        expect(await attempt(email, password, `10.9.${k + 1}.${i}`)).toBeNull();
         timings[kind].push(performance.now() - started);
       }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
     // scrypt is most of a refusal (~40 ms here); without it an unknown email answered in a fifth of the time.
     expect(median(timings.unknown), JSON.stringify(timings)).toBeGreaterThan(median(timings.known) * 0.6);
+    expect(median(timings.deactivated), JSON.stringify(timings)).toBeGreaterThan(median(timings.known) * 0.6);
+    expect(median(timings.known), JSON.stringify(timings)).toBeGreaterThan(median(timings.deactivated) * 0.6);
   });
 });
 

@@ -26,8 +26,9 @@ export default async function ActivityPage({ searchParams }: { searchParams: Sea
       <header>
         <h1 className="text-2xl font-semibold tracking-tight">Activity</h1>
         <p className="mt-1 text-sm text-slate-500">
-          What was done in Retrace itself, on the web or the command line: databases connected, changed and removed,
-          users and API tokens, reverts, baselines and archive imports — by whom, and from where.
+          What was done in Retrace itself, on the web or the command line: sign-ins (refused ones too), databases
+          connected, changed and removed, users and API tokens, reverts, baselines and archive imports — by whom, and
+          from where.
         </p>
       </header>
       <HydrationBoundary state={dehydrate(queryClient)}>

@@ -110,7 +110,8 @@ function Events({ filters }: { filters: AuditFilterValues }) {
   if (events.length === 0) {
     return (
       <EmptyState title={filters.action || filters.actor ? "Nothing matches these filters" : "No activity yet"}>
-        Connecting, changing or removing a database, managing users and tokens, reverts and baselines show here.
+        Sign-ins, connecting, changing or removing a database, managing users and tokens, reverts and baselines show
+        here.
       </EmptyState>
     );
   }
@@ -130,6 +131,7 @@ function Events({ filters }: { filters: AuditFilterValues }) {
 const ACTOR_KINDS = new Map([
   ["token", "API token"],
   ["cli", "command line"],
+  ["anonymous", "not signed in"],
 ]);
 
 function detailText(details: unknown): string | null {

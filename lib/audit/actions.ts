@@ -19,6 +19,9 @@ export const AUDIT_ACTIONS = [
   "baseline.start",
   "retention.update",
   "archive.import",
+  "session.sign_in",
+  "session.sign_in_failed",
+  "session.sign_out",
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -46,4 +49,7 @@ export const AUDIT_ACTION_LABELS: Record<AuditAction, string> = {
   "baseline.start": "started a baseline of",
   "retention.update": "changed the retention rules",
   "archive.import": "imported an archive of",
+  "session.sign_in": "signed in",
+  "session.sign_in_failed": "failed to sign in",
+  "session.sign_out": "signed out",
 };

@@ -6,10 +6,14 @@ import type { AuditAction } from "./actions";
 export type AuditTarget = { type: string; id: string; label?: string | null } | null;
 
 /**
- * Who an audit row names: a request's principal, or the command line (`retrace user …`, `token …`, `archive
- * import`), which has no account: it is whoever can reach the store, named by the OS user that ran it when known.
+ * Who an audit row names: a request's principal, the command line (`retrace user …`, `token …`, `archive
+ * import`), which has no account: it is whoever can reach the store, named by the OS user that ran it when known,
+ * or someone not signed in (a refused sign-in), named by the email they tried.
  */
-export type AuditActor = Principal | { kind: "cli"; osUser: string | null };
+export type AuditActor =
+  | Principal
+  | { kind: "cli"; osUser: string | null }
+  | { kind: "anonymous"; emailTried: string; address: string | null };
 
 function actorColumns(actor: AuditActor) {
   switch (actor.kind) {
@@ -19,6 +23,8 @@ function actorColumns(actor: AuditActor) {
       return { actorKind: actor.kind, actorId: actor.id, actorLabel: actor.name, address: actor.address };
     case "cli":
       return { actorKind: actor.kind, actorId: null, actorLabel: actor.osUser ?? "unknown OS user", address: null };
+    case "anonymous":
+      return { actorKind: actor.kind, actorId: null, actorLabel: actor.emailTried, address: actor.address };
   }
 }
 

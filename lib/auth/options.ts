@@ -8,13 +8,17 @@ import { SignInLimited } from "./rate-limit";
 import type { Role } from "./roles";
 import { sessionSecret } from "./secret";
 import { revokeSession, SessionEnded, sessionLimits, sessionToken } from "./sessions";
-import { signInWithPassword } from "./sign-in";
+import { auditSession, signInWithPassword } from "./sign-in";
 
 export type { Role } from "./roles";
 
 const log = createLogger("auth");
 
-export function authOptions(): NextAuthOptions {
+/**
+ * next-auth's options for one request. `request.address` is the client's address (requestAddress) where next-auth
+ * does not hand the request on: its sign-out event, audited with it.
+ */
+export function authOptions(request: { address?: string | null } = {}): NextAuthOptions {
   return {
     secret: sessionSecret(env.web.RETRACE_SECRET),
     session: { strategy: "jwt", maxAge: sessionLimits().maxAgeSeconds },
@@ -61,7 +65,19 @@ export function authOptions(): NextAuthOptions {
     },
     events: {
       async signOut({ token }) {
-        await revokeSession(getDb(), token.sid);
+        // Only the end of a live session is audited: a cookie already ended (revoked, or its user deactivated)
+        // signs nobody out.
+        const ended = await revokeSession(getDb(), token.sid);
+        if (ended && token.sub && token.email) {
+          const actor = {
+            kind: "user" as const,
+            id: token.sub,
+            email: token.email,
+            role: token.role ?? ("viewer" as const),
+            address: request.address ?? null,
+          };
+          await auditSession(getDb(), actor, "session.sign_out");
+        }
       },
     },
     logger: {

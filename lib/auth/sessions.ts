@@ -56,12 +56,15 @@ export async function createSession(
   return row;
 }
 
-export async function revokeSession(db: Queryable, sessionId: unknown): Promise<void> {
-  if (!sessionIdSchema.safeParse(sessionId).success) return;
-  await db
+/** Ends one session; true when it was still open (a malformed or already ended id ends nothing). */
+export async function revokeSession(db: Queryable, sessionId: unknown): Promise<boolean> {
+  if (!sessionIdSchema.safeParse(sessionId).success) return false;
+  const ended = await db
     .update(sessions)
     .set({ revokedAt: sql`now()` })
-    .where(and(eq(sessions.id, String(sessionId)), isNull(sessions.revokedAt)));
+    .where(and(eq(sessions.id, String(sessionId)), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return ended.length > 0;
 }
 
 /** Ends every session of a user; returns how many were open. */

@@ -1,19 +1,55 @@
+import type { AuditAction } from "../audit/actions";
+import { recordAudit, type AuditActor } from "../audit/record";
 import type { Db } from "../db/client";
-import { checkSignInAllowed, clearSignInFailures, recordSignInFailure } from "./rate-limit";
-import { verifyCredentials } from "./users";
+import { createLogger } from "../log";
+import { checkSignInAllowed, clearSignInFailures, recordSignInFailure, SignInLimited } from "./rate-limit";
+import { checkCredentials, type CredentialsRefusal } from "./users";
+
+const log = createLogger("auth");
+
+/** Why a sign-in was refused, as the audit log says it (admins only read it: the form never tells which). */
+export type SignInRefusal = CredentialsRefusal | "rate limited";
+
+/**
+ * Notes a sign-in, out, or refusal in the audit log. A failed write is logged, never thrown: the audit log must not
+ * stop anyone signing in or out. Every outcome makes this one insert, so no refusal takes longer than another.
+ */
+export async function auditSession(
+  db: Db,
+  actor: AuditActor,
+  action: AuditAction,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  try {
+    await recordAudit(db, actor, action, null, details);
+  } catch (error) {
+    log.error({ err: error, action }, "could not write the audit event of a sign-in");
+  }
+}
 
 /**
  * A sign-in with email and password, within the limits of lib/auth/rate-limit.ts: the user, null for wrong
- * credentials, SignInLimited thrown when this account or address must wait.
+ * credentials, SignInLimited thrown when this account or address must wait. Each outcome is audited
+ * (session.sign_in, or session.sign_in_failed with the email tried and the reason, never the password).
  */
 export async function signInWithPassword(db: Db, email: string, password: string, address: string | null) {
   const normalized = email.trim().toLowerCase().slice(0, 320);
-  await checkSignInAllowed(db, normalized, address);
-  const user = await verifyCredentials(db, normalized, password);
-  if (!user) {
+  const refused = (reason: SignInRefusal) =>
+    auditSession(db, { kind: "anonymous", emailTried: normalized, address }, "session.sign_in_failed", { reason });
+  try {
+    await checkSignInAllowed(db, normalized, address);
+  } catch (error) {
+    if (error instanceof SignInLimited) await refused("rate limited");
+    throw error;
+  }
+  const checked = await checkCredentials(db, normalized, password);
+  if ("refused" in checked) {
     await recordSignInFailure(db, normalized, address);
+    await refused(checked.refused);
     return null;
   }
+  const { user } = checked;
   await clearSignInFailures(db, normalized);
+  await auditSession(db, { kind: "user", ...user, address }, "session.sign_in");
   return user;
 }

@@ -48,19 +48,34 @@ export async function createFirstAdmin(db: Db, input: { email: string; password:
 
 let dummyHash: string | undefined;
 
+/** Why a sign-in with a password was refused, in general terms (the audit log says it; the form never does). */
+export type CredentialsRefusal = "no such user" | "wrong password" | "deactivated";
+
 /**
- * The user with these credentials, if active. An unknown email costs the same scrypt as a known one (against a
- * hash of nothing anyone knows), so the time of the answer does not tell which emails have accounts.
+ * The user with these credentials if active, or why not. An unknown email costs the same scrypt as a known one
+ * (against a hash of nothing anyone knows), and a deactivated user's password is checked all the same, so the time
+ * of the answer does not tell which emails have accounts.
  */
-export async function verifyCredentials(db: Db, email: string, password: string) {
+export async function checkCredentials(
+  db: Db,
+  email: string,
+  password: string,
+): Promise<{ user: { id: string; email: string; role: User["role"] } } | { refused: CredentialsRefusal }> {
   const [user] = await db.select().from(users).where(eq(users.email, email.trim().toLowerCase()));
   if (!user) {
     dummyHash ??= hashPassword(randomBytes(32).toString("base64url"));
     verifyPassword(password, dummyHash);
-    return null;
+    return { refused: "no such user" };
   }
-  if (!verifyPassword(password, user.passwordHash) || !user.active) return null;
-  return { id: user.id, email: user.email, role: user.role };
+  if (!verifyPassword(password, user.passwordHash)) return { refused: "wrong password" };
+  if (!user.active) return { refused: "deactivated" };
+  return { user: { id: user.id, email: user.email, role: user.role } };
+}
+
+/** The user with these credentials, if active (checkCredentials without the reason). */
+export async function verifyCredentials(db: Db, email: string, password: string) {
+  const checked = await checkCredentials(db, email, password);
+  return "user" in checked ? checked.user : null;
 }
 
 export async function findUserByEmail(db: Queryable, email: string): Promise<Pick<User, "id" | "email" | "active">> {

@@ -1,6 +1,8 @@
 import NextAuth from "next-auth";
 import { NextRequest } from "next/server";
 import { authOptions } from "@/lib/auth/options";
+import { requestAddress } from "@/lib/auth/principal";
+import { env } from "@/lib/env";
 import { noStore, refuseHostileUrl } from "@/lib/auth/session";
 import { MAX_PUBLIC_BODY_BYTES, readBodyText } from "@/lib/http/body";
 import { toErrorResponse } from "@/lib/http/errors";
@@ -21,7 +23,8 @@ async function handler(request: NextRequest, context: { params: Promise<{ nextau
       headers.delete("content-length");
       bounded = new NextRequest(request.url, { method: request.method, headers, body });
     }
-    return noStore(await NextAuth(authOptions())(bounded, context));
+    const address = requestAddress(request.headers, env.web.RETRACE_TRUSTED_PROXIES);
+    return noStore(await NextAuth(authOptions({ address }))(bounded, context));
   } catch (error) {
     return noStore(toErrorResponse(error));
   }
