@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut, useSession } from "next-auth/react";
-import { useEffect, useId, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState, useSyncExternalStore } from "react";
 import { classes } from "./ui/classes";
 import { EnvironmentSwitcher, scopedHref, useEnvironment } from "./environment";
 
@@ -38,7 +38,23 @@ function MenuIcon({ open }: { open: boolean }) {
   );
 }
 
+const noChanges = () => () => undefined;
+
+/**
+ * False while the page hydrates (as on the server), true after. The header is rendered in the browser only, once the
+ * session is known: the server renders nothing for it, and hydration must too, or a session that arrived before
+ * React hydrated the header's Suspense boundary makes the header differ from the server's HTML (React error #418).
+ */
+function useHydrated(): boolean {
+  return useSyncExternalStore(
+    noChanges,
+    () => true,
+    () => false,
+  );
+}
+
 export function Nav() {
+  const hydrated = useHydrated();
   const pathname = usePathname();
   const environment = useEnvironment();
   const { data: session } = useSession();
@@ -62,7 +78,7 @@ export function Nav() {
     return () => document.removeEventListener("keydown", onKey);
   }, [open]);
 
-  if (!session?.user) return null;
+  if (!hydrated || !session?.user) return null;
   const admin = session.user.role === "admin";
   return (
     <header className="border-b border-slate-200 bg-white">
