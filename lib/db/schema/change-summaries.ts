@@ -18,7 +18,8 @@ import { pgLsn } from "./types";
  * 3600): what the activity chart sums. A range costs the periods it covers (whole hours from the hourly rows, the
  * minutes at the edges of each bucket), not the changes or id blocks stored in it. Always the sums of
  * change_segments over their blocks (and minutes): the worker writes both in its one summary statement per store
- * commit (lib/changes/segments.ts); whatever rewrites segments (expiry, import) rebuilds these from them.
+ * commit (lib/changes/segments.ts); whatever removes segments (expiry, import) takes their counts off these
+ * (SUBTRACT_GONE_SEGMENTS in lib/changes/summary-sql.ts).
  */
 export const changeRollups = pgTable(
   "change_rollups",
