@@ -72,7 +72,7 @@ describe("retention", () => {
         await waitFor(
           "a notes partition dropped",
           async () => (await count("select count(*)::int as n from trail_expiries where source_id = $1")) >= i / 20,
-          { timeoutMs: 30_000 },
+          { timeoutMs: 90_000 },
         );
       }
     }
@@ -81,7 +81,7 @@ describe("retention", () => {
       async () =>
         (await count("select count(*)::int as n from change_seals where source_id = $1")) === 180 &&
         (await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'notes'`)) === 0,
-      { timeoutMs: 60_000 },
+      { timeoutMs: 120_000 },
     );
     // items: every change of the source's history is still there, once.
     expect(await count(`select count(*)::int as n from changes where source_id = $1 and "table" = 'items'`)).toBe(120);
@@ -117,7 +117,8 @@ describe("retention", () => {
     // The chart's rollups are summed again from what the segments keep.
     expect(await rollupsOffSegments((text) => servers.storeQuery(text))).toEqual([]);
     expect(await changesOutsideContexts((text) => servers.storeQuery(text))).toEqual([]);
-  });
+    // Generous: on a loaded machine (load average 10+) the keeper's rounds come late; quiet, this takes ~5 s.
+  }, 360_000);
 
   it("verifies across the drop: expired changes are counted as expired, not removed", async () => {
     const result = await verify();
