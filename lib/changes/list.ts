@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor } from "./cursor";
 import { readLiveToken } from "./live";
 import type { ChangeFilters, PageRequest } from "./params";
 import { resolveScope, rowConditions, segmentConditions, segmentCount, uuidList, type Scope } from "./scope";
+import { bucketBounds, partitionBuckets, unionOf, utcText } from "./partitions";
 import { inSnapshot } from "./snapshot";
 
 export type ChangePage = { changes: Change[]; nextCursor: string | null; liveToken: string };
@@ -39,21 +40,30 @@ export async function readChanges(
   want: number,
 ): Promise<ChangeRow[]> {
   const conditions = rowConditions(scope);
-  if (scope.filters.primaryKey !== undefined || conditions.length === 0)
-    return readDirect(db, conditions, before, want);
+  if (scope.filters.primaryKey !== undefined) return readByKey(db, scope, conditions, before, want);
   const summary = scope.filters.context !== undefined ? contextSummary(scope) : segmentSummary(scope);
   return readBySegments(db, summary, conditions, before === null ? null : BigInt(before), want);
 }
 
 /**
- * Walks the primary key backwards with the conditions as a filter (no filter: the newest rows), or by the hash index
- * of a primary key.
+ * A primary key's changes, newest first, by the hash index on primary_key, in each bucket they can be in (a table's
+ * are in the source's bucket or in the table's own): one branch per source and bucket, so that only those buckets'
+ * partitions are probed, and one in the default partition (lib/changes/partitions.ts).
  */
-async function readDirect(db: Queryable, conditions: SQL[], before: string | null, want: number) {
-  const where = before === null ? conditions : [...conditions, sql`c.id < ${before}::bigint`];
-  const filter = where.length > 0 ? sql`where ${sql.join(where, sql` and `)}` : sql``;
-  const result = await db.execute<ChangeRow>(sql`
-    select ${columns} from changes c ${filter} order by c.id desc limit ${want}`);
+async function readByKey(db: Queryable, scope: Scope, conditions: SQL[], before: string | null, want: number) {
+  const where = sql.join(before === null ? conditions : [...conditions, sql`c.id < ${before}::bigint`], sql` and `);
+  const names = scope.tables === null ? null : new Set(["", ...scope.tables.map((t) => `${t.schema}.${t.table}`)]);
+  const branch = (relation: SQL, bounds: SQL) => sql`(
+    select ${columns} from ${relation} c where ${bounds}${where} order by c.id desc limit ${want})`;
+  const branches = [branch(sql`changes_default`, sql``)];
+  for (const [sourceId, buckets] of await partitionBuckets(db)) {
+    if (scope.sourceIds !== null && !scope.sourceIds.includes(sourceId)) continue;
+    for (const bucket of buckets) {
+      if (names === null || names.has(bucket))
+        branches.push(branch(sql`changes`, sql`${bucketBounds(sourceId, bucket, sql`true`)} and `));
+    }
+  }
+  const result = await db.execute<ChangeRow>(sql`${unionOf(branches, sql`page.id::bigint desc`)} limit ${want}`);
   return result.rows;
 }
 
@@ -80,9 +90,30 @@ const segmentSummary = (scope: Scope): Summary => ({
   count: segmentCount(scope),
 });
 
-type Segment = { source_id: string; min_id: string; max_id: string; min_lsn: string; max_lsn: string; n: string };
-/** Where a source's changes of some segments are: an id range and the range of their commit LSNs. */
-type Range = { sourceId: string; lo: bigint; hi: bigint; loLsn: bigint; hiLsn: bigint; count: number };
+type Segment = {
+  source_id: string;
+  min_id: string;
+  max_id: string;
+  min_lsn: string;
+  max_lsn: string;
+  min_at: string;
+  max_at: string;
+  n: string;
+};
+/**
+ * Where a source's changes of some segments are: an id range, the range of their commit LSNs and of their commit
+ * times (UTC, fixed width: as text they sort as the times do).
+ */
+type Range = {
+  sourceId: string;
+  lo: bigint;
+  hi: bigint;
+  loLsn: bigint;
+  hiLsn: bigint;
+  minAt: string;
+  maxAt: string;
+  count: number;
+};
 
 /**
  * A range where at least one id in DENSE_IDS is a change the filters want is read by walking its ids (a page is
@@ -106,6 +137,7 @@ async function readBySegments(
   want: number,
 ): Promise<ChangeRow[]> {
   const rows: ChangeRow[] = [];
+  let buckets: Map<string, string[]> | undefined;
   let upper = before; // exclusive
   let perRead = SEGMENTS_PER_READ;
   while (rows.length < want) {
@@ -113,7 +145,8 @@ async function readBySegments(
     if (upper !== null) where.push(sql`s.min_id < ${upper.toString()}::bigint`);
     const found = await db.execute<Segment>(sql`
       select s.source_id::text as source_id, s.min_id::text as min_id, s.max_id::text as max_id,
-             s.min_lsn::text as min_lsn, s.max_lsn::text as max_lsn, ${summary.count}::text as n
+             s.min_lsn::text as min_lsn, s.max_lsn::text as max_lsn, ${utcText("s.min_at")} as min_at,
+             ${utcText("s.max_at")} as max_at, ${summary.count}::text as n
         from ${summary.relation} s where ${sql.join(where, sql` and `)}
        order by s.max_id desc limit ${perRead}`);
     const segments = found.rows;
@@ -143,10 +176,15 @@ async function readBySegments(
         hi: top(segment),
         loLsn: parseLsn(segment.min_lsn),
         hiLsn: parseLsn(segment.max_lsn),
+        minAt: segment.min_at,
+        maxAt: segment.max_at,
         count: Number(segment.n),
       })),
     );
-    if (ranges.length > 0) rows.push(...(await readRanges(db, conditions, ranges, need)));
+    if (ranges.length > 0) {
+      buckets ??= await partitionBuckets(db);
+      rows.push(...(await readRanges(db, conditions, ranges, buckets, need)));
+    }
     if (frontier === 0n) break;
     upper = frontier + 1n;
     perRead = SEGMENTS_PER_READ;
@@ -157,25 +195,37 @@ async function readBySegments(
 /**
  * Up to `want` changes meeting the conditions in the ranges, newest first: a dense range by the primary key (or
  * (table, id)) over its ids, a sparse one also bounded by its LSNs so that the source's (source_id, commit_lsn, seq)
- * index can skip other sources' changes in between (a small source's ids are spread among a busy one's).
+ * index can skip other sources' changes in between (a small source's ids are spread among a busy one's). Each range
+ * is read once per bucket of its source, bounded by its commit times, and once in the default partition
+ * (lib/changes/partitions.ts): only the partitions its changes can be in are opened.
  */
-async function readRanges(db: Queryable, conditions: SQL[], ranges: Range[], want: number): Promise<ChangeRow[]> {
-  // One branch per range with its bounds as values (not a join on a list of them), so that the planner sees
-  // how many rows each range holds and picks its index accordingly.
-  const branches = ranges.map((r) => {
+async function readRanges(
+  db: Queryable,
+  conditions: SQL[],
+  ranges: Range[],
+  buckets: Map<string, string[]>,
+  want: number,
+): Promise<ChangeRow[]> {
+  const filter = conditions.length > 0 ? sql` and ${sql.join(conditions, sql` and `)}` : sql``;
+  // One branch per range and bucket with its bounds as values (not a join on a list of them), so that the planner
+  // sees how many rows each holds and picks its index accordingly, and prunes partitions by them.
+  const branches = ranges.flatMap((r) => {
     const dense = BigInt(r.count) * BigInt(DENSE_IDS) >= r.hi - r.lo + 1n;
     const lsn = dense
       ? sql``
       : sql` and c.commit_lsn between ${formatLsn(r.loLsn)}::pg_lsn and ${formatLsn(r.hiLsn)}::pg_lsn`;
-    return sql`(
-      select ${columns} from changes c
-       where c.source_id = ${r.sourceId}::uuid${lsn}
-         and c.id between ${r.lo.toString()}::bigint and ${r.hi.toString()}::bigint
-         and ${sql.join(conditions, sql` and `)}
-       order by c.id desc limit ${want})`;
+    const ids = sql`c.id between ${r.lo.toString()}::bigint and ${r.hi.toString()}::bigint`;
+    const branch = (relation: SQL, bounds: SQL) => sql`(
+      select ${columns} from ${relation} c where ${bounds}${lsn} and ${ids}${filter} order by c.id desc limit ${want})`;
+    const committed = sql`c.committed_at between ${r.minAt}::timestamptz and ${r.maxAt}::timestamptz`;
+    return [
+      branch(sql`changes_default`, sql`c.source_id = ${r.sourceId}::uuid`),
+      ...(buckets.get(r.sourceId) ?? []).map((bucket) =>
+        branch(sql`changes`, bucketBounds(r.sourceId, bucket, committed)),
+      ),
+    ];
   });
-  const result = await db.execute<ChangeRow>(sql`
-    select * from (${sql.join(branches, sql` union all `)}) page order by page.id::bigint desc limit ${want}`);
+  const result = await db.execute<ChangeRow>(sql`${unionOf(branches, sql`page.id::bigint desc`)} limit ${want}`);
   return result.rows;
 }
 
@@ -191,6 +241,8 @@ function mergeRanges(ranges: Range[]): Range[] {
       last.lo = min(last.lo, range.lo);
       last.loLsn = min(last.loLsn, range.loLsn);
       last.hiLsn = max(last.hiLsn, range.hiLsn);
+      if (range.minAt < last.minAt) last.minAt = range.minAt;
+      if (range.maxAt > last.maxAt) last.maxAt = range.maxAt;
       last.count += range.count;
     } else merged.push({ ...range });
   }

@@ -1,6 +1,6 @@
-import { sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
-import { columns, toChange, type Change, type ChangeRow } from "./change";
+import { toChange, type Change } from "./change";
+import { findChangeRow, readTransaction } from "./locate";
 
 export type { Change, ChangeRow } from "./change";
 export type { ChangeFilters, PageRequest } from "./params";
@@ -19,17 +19,12 @@ export type ChangeDetail = {
 
 /** One change and the first changes of its transaction (same source and commit LSN); null when absent. */
 export async function getChange(db: Queryable, id: string): Promise<ChangeDetail | null> {
-  const found = await db.execute<ChangeRow>(sql`select ${columns} from changes c where c.id = ${id}::bigint`);
-  const row = found.rows[0];
+  const row = await findChangeRow(db, id);
   if (!row) return null;
-  const siblings = await db.execute<ChangeRow>(sql`
-    select ${columns} from changes c
-    where c.source_id = ${row.source_id}::uuid and c.commit_lsn = ${row.commit_lsn}::pg_lsn
-    order by c.seq
-    limit ${TRANSACTION_LIMIT + 1}`);
+  const siblings = await readTransaction(db, row, undefined, TRANSACTION_LIMIT + 1);
   return {
     change: toChange(row),
-    transaction: siblings.rows.slice(0, TRANSACTION_LIMIT).map(toChange),
-    transactionTruncated: siblings.rows.length > TRANSACTION_LIMIT,
+    transaction: siblings.slice(0, TRANSACTION_LIMIT).map(toChange),
+    transactionTruncated: siblings.length > TRANSACTION_LIMIT,
   };
 }

@@ -1,7 +1,7 @@
-import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../db/client";
-import { columns, toChange, type Change, type ChangeRow } from "./change";
+import { toChange, type Change } from "./change";
+import { findChangeRow, readTransaction } from "./locate";
 import { singleParams } from "./params";
 import { readTransactionCursor, transactionCursor } from "./transaction-cursor";
 
@@ -42,19 +42,11 @@ export async function transactionChanges(
   id: string,
   page: TransactionPageRequest,
 ): Promise<TransactionPage | null> {
-  const found = await db.execute<{ source_id: string; commit_lsn: string }>(
-    sql`select source_id::text as source_id, commit_lsn::text as commit_lsn from changes where id = ${id}::bigint`,
-  );
-  const change = found.rows[0];
+  const change = await findChangeRow(db, id);
   if (!change) return null;
-  const after = page.afterSeq === undefined ? sql`` : sql`and c.seq > ${page.afterSeq}::int`;
-  const result = await db.execute<ChangeRow>(sql`
-    select ${columns} from changes c
-    where c.source_id = ${change.source_id}::uuid and c.commit_lsn = ${change.commit_lsn}::pg_lsn ${after}
-    order by c.seq
-    limit ${page.limit + 1}`);
-  const rows = result.rows.slice(0, page.limit);
+  const found = await readTransaction(db, change, page.afterSeq, page.limit + 1);
+  const rows = found.slice(0, page.limit);
   const last = rows[rows.length - 1];
-  const more = result.rows.length > page.limit && last !== undefined;
+  const more = found.length > page.limit && last !== undefined;
   return { changes: rows.map(toChange), nextCursor: more ? transactionCursor(last.seq) : null };
 }

@@ -1,0 +1,1 @@
+CREATE INDEX "change_segments_ids" ON "change_segments" USING gist (int8range("min_id", "max_id", '[]'));

@@ -1,0 +1,38 @@
+import { sql, type SQL } from "drizzle-orm";
+import type { Queryable } from "../db/client";
+import { isoTimestampSql } from "../db/iso-timestamp";
+
+/**
+ * The trail is partitioned by (source_id, bucket, committed_at) (lib/db/schema/changes.ts) and a store a few years
+ * old holds hundreds of partitions. A query that names neither bucket nor commit time plans and probes every one of
+ * them, so the reads that can (a page of the list, a key's changes, one change, a transaction) are split into one
+ * branch per source and bucket with the commit times as values, and the planner opens only the partitions those
+ * fall in. (PostgreSQL prunes a range partition key's later columns only under an equality on the earlier ones:
+ * `bucket in (…)` prunes nothing.)
+ *
+ * The default partition, where rows wait whose partition is not made yet, is read by a branch of its own with no
+ * bucket or time bound, and the bucket branches leave it out: a row the partition keeper moves out of it after a
+ * reader's snapshot began is still seen there, once (partitions are looked up in the catalog as it is now, rows in
+ * the snapshot).
+ */
+
+/** The buckets each source has partitions for. */
+export async function partitionBuckets(db: Queryable): Promise<Map<string, string[]>> {
+  const found = await db.execute<{ source_id: string; buckets: string[] }>(sql`
+    select source_id::text as source_id, array_agg(distinct bucket) as buckets from trail_partitions group by 1`);
+  return new Map(found.rows.map((row) => [row.source_id, row.buckets]));
+}
+
+/** Bounds that keep a branch to the partitions of one bucket of a source, and out of the default partition. */
+export function bucketBounds(sourceId: string, bucket: string, committed: SQL): SQL {
+  return sql`c.source_id = ${sourceId}::uuid and c.bucket = ${bucket} and ${committed}
+    and c.tableoid <> 'changes_default'::regclass`;
+}
+
+/** A time as fixed-width UTC text (microseconds): it sorts as the times do and reads back exactly. */
+export const utcText = (column: string) => sql.raw(isoTimestampSql(column));
+
+/** `select * from (branch union all …) page order by …`: the branches' rows in one order. */
+export function unionOf(branches: SQL[], order: SQL): SQL {
+  return sql`select * from (${sql.join(branches, sql` union all `)}) page order by ${order}`;
+}

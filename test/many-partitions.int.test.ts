@@ -1,0 +1,215 @@
+/**
+ * A trail a year old has hundreds of partitions (a month per source, a day per short-lived table, years of them):
+ * the reads that can bound themselves (a page of the list, a key's changes within a table, one change, its
+ * transaction) open only the partitions their changes can be in, and still find every change, wherever it is: in a
+ * month of the source's bucket, a day of a table's, or the default partition (rows whose partition is not made yet).
+ * Old code planned and probed every partition, so the counts below fail on it.
+ */
+import type { SQL } from "drizzle-orm";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getChange, listChanges, type ChangeFilters } from "@/lib/changes/queries";
+import { summarizeStoredRows } from "@/lib/changes/segments";
+import { transactionChanges } from "@/lib/changes/transaction";
+import { readTransactionCursor } from "@/lib/changes/transaction-cursor";
+import { connectStore, type Queryable, type Store } from "@/lib/db/client";
+import { migrateStore } from "@/lib/db/migrate";
+import { ensurePartition } from "@/lib/retention/partitions";
+import { spanAt } from "@/lib/retention/spans";
+import { startTestServer, type TestServer } from "./support/postgres";
+
+let server: TestServer;
+let store: Store;
+const PRODUCTION = "00000000-0000-4000-8000-0000000000a1";
+const STAGING = "00000000-0000-4000-8000-0000000000a2";
+const DAY_MS = 86_400_000;
+/** The first commit time; the changes span the 360 days after it, five to a transaction. */
+const START = Date.UTC(2025, 11, 1);
+const CHANGES = 6_000;
+
+type PlanNode = { "Relation Name"?: string; Plans?: PlanNode[] };
+const relations = (node: PlanNode): string[] => [
+  ...(node["Relation Name"] ? [node["Relation Name"]] : []),
+  ...(node.Plans ?? []).flatMap(relations),
+];
+
+/** The partitions of `changes` the statements `read` runs would open (their plans, after the planner's pruning). */
+async function partitionsOpened(read: (db: Queryable) => Promise<unknown>): Promise<Set<string>> {
+  const opened = new Set<string>();
+  const explaining = {
+    execute: async (query: SQL) => {
+      const plan = await store.db.execute<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(sql`explain (format json) ${query}`);
+      const root = plan.rows[0]?.["QUERY PLAN"][0].Plan;
+      if (!root) throw new Error("no plan");
+      for (const name of relations(root)) {
+        if (name.startsWith("changes_")) opened.add(name);
+      }
+      return store.db.execute(query);
+    },
+  } as unknown as Queryable;
+  await read(explaining);
+  return opened;
+}
+
+async function allPartitions(): Promise<string[]> {
+  const { rows } = await server.query<{ name: string }>(
+    `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'changes'::regclass`,
+  );
+  return rows.map((row) => row.name);
+}
+
+/** Every page of the list for these filters: the ids, newest first. */
+async function listAll(filters: ChangeFilters): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listChanges(store.db, filters, { limit: 100, cursor });
+    ids.push(...page.changes.map((change) => change.id));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return ids;
+}
+
+async function reference(where: string): Promise<string[]> {
+  const { rows } = await server.query<{ id: string }>(
+    `select c.id::text from changes c where ${where} order by c.id desc`,
+  );
+  return rows.map((row) => row.id);
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await migrateStore(server.url());
+  store = connectStore(server.url(), { max: 2 });
+  for (const [id, environment] of [
+    [PRODUCTION, "production"],
+    [STAGING, "staging"],
+  ] as const) {
+    await server.query(
+      `insert into sources (id, name, host, port, database, username, password_encrypted, environment,
+                            slot_name, publication_name)
+       values ($1, $2, 'localhost', 5432, 'shop', 'retrace', 'v1:dummy', $2, $2, 'retrace_pub')`,
+      [id, environment],
+    );
+  }
+  // Each source's bucket a month at a time, for the year of changes and the three years before it (empty);
+  // production's `notes` (a short rule) a day at a time for the year. `drafts` has a bucket and no partition yet:
+  // its rows wait in the default partition.
+  for (let month = -36; month <= 12; month++) {
+    const at = new Date(Date.UTC(2025, 11 + month, 15));
+    for (const sourceId of [PRODUCTION, STAGING]) {
+      await ensurePartition(store.pool, { sourceId, bucket: "", span: spanAt(at, null) });
+    }
+  }
+  for (let day = 0; day < 361; day++) {
+    const at = new Date(START + day * DAY_MS);
+    await ensurePartition(store.pool, { sourceId: PRODUCTION, bucket: "public.notes", span: spanAt(at, 1) });
+  }
+  // Production's tables in turn (items, notes, drafts), one staging transaction in ten; keys repeat across tables.
+  await server.query(
+    `insert into changes (source_id, environment, database, schema, "table", bucket, primary_key, operation,
+                          after, context, transaction_id, commit_lsn, seq, committed_at, queued_at)
+     select case when t % 10 = 9 then $2::uuid else $1::uuid end,
+            case when t % 10 = 9 then 'staging' else 'production' end, 'shop', 'public', name,
+            case when t % 10 = 9 or name = 'items' then '' else 'public.' || name end,
+            (g % 700)::text, (array['CREATE', 'UPDATE', 'DELETE'])[1 + g % 3]::operation,
+            json_build_object('id', g % 700), '{}'::jsonb, t, ('0/' || to_hex(16 + t * 16))::pg_lsn, g % 5,
+            $3::timestamptz + t * interval '6 hours' + interval '1 hour', now()
+       from generate_series(0, $4::int - 1) g,
+            lateral (select g / 5 as t) tx,
+            lateral (select (array['items', 'notes', 'drafts'])[1 + t % 3] as name) tbl`,
+    [PRODUCTION, STAGING, new Date(START).toISOString(), CHANGES],
+  );
+  await summarizeStoredRows(store.pool, "1", String(CHANGES));
+  await server.query("analyze");
+}, 300_000);
+
+afterAll(async () => {
+  await store?.pool.end();
+  await server?.stop();
+});
+
+describe("reads on a trail of hundreds of partitions", () => {
+  it("has them, and rows in every kind of partition", async () => {
+    expect((await allPartitions()).length).toBeGreaterThan(450);
+    const { rows } = await server.query<{ kind: string; n: number }>(
+      `select case when tableoid = 'changes_default'::regclass then 'default'
+                   when bucket = '' then 'source' else 'table' end as kind, count(*)::int as n
+         from changes group by 1 order by 1`,
+    );
+    expect(rows.map((row) => row.kind)).toEqual(["default", "source", "table"]);
+  });
+
+  it.each<[string, ChangeFilters, string]>([
+    ["no filter", {}, "true"],
+    ["a table in its own day partitions", { table: "notes" }, `"table" = 'notes'`],
+    ["a table waiting in the default partition", { table: "drafts" }, `"table" = 'drafts'`],
+    ["an environment", { environment: "staging" }, "environment = 'staging'"],
+    ["an operation", { operation: "DELETE" }, "operation = 'DELETE'"],
+    ["a primary key", { primaryKey: "123" }, "primary_key = '123'"],
+    ["a primary key in a table", { table: "items", primaryKey: "123" }, `"table" = 'items' and primary_key = '123'`],
+  ])("lists %s: exactly the changes, every page", async (_name, filters, where) => {
+    const expected = await reference(where);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await listAll(filters)).toEqual(expected);
+  });
+
+  it("opens a few partitions for the newest page, not all of them", async () => {
+    const all = await allPartitions();
+    for (const filters of [{}, { table: "notes" }, { operation: "DELETE" as const }, { environment: "staging" }]) {
+      const opened = await partitionsOpened((db) => listChanges(db, filters, { limit: 50 }));
+      expect(opened.size, JSON.stringify(filters)).toBeLessThanOrEqual(12);
+      expect(opened.size).toBeLessThan(all.length / 20);
+    }
+  });
+
+  it("reads a key within a table in the table's buckets only", async () => {
+    const opened = await partitionsOpened((db) =>
+      listChanges(db, { table: "items", primaryKey: "123" }, { limit: 50 }),
+    );
+    const { rows } = await server.query<{ name: string }>(
+      "select name from trail_partitions where bucket = 'public.notes'",
+    );
+    expect(rows.length).toBeGreaterThan(300);
+    const notes = new Set(rows.map((row) => row.name));
+    expect([...opened].filter((name) => notes.has(name))).toEqual([]);
+    expect(opened.has("changes_default")).toBe(true);
+  });
+
+  it("finds one change and its transaction in a source's month, a table's day and the default partition", async () => {
+    for (const table of ["items", "notes", "drafts"]) {
+      const { rows } = await server.query<{ id: string; partition: string }>(
+        `select c.id::text, c.tableoid::regclass::text as partition
+           from changes c where "table" = $1 and source_id = $2 order by c.id limit 1 offset 500`,
+        [table, PRODUCTION],
+      );
+      const [{ id, partition } = { id: "", partition: "" }] = rows;
+      const siblings = await server.query<{ id: string }>(
+        `select t.id::text from changes c join changes t on t.source_id = c.source_id and t.commit_lsn = c.commit_lsn
+          where c.id = $1 order by t.seq`,
+        [id],
+      );
+      const detail = await getChange(store.db, id);
+      expect(detail?.change.id).toBe(id);
+      expect(detail?.transaction.map((change) => change.id)).toEqual(siblings.rows.map((s) => s.id));
+      const paged: string[] = [];
+      let afterSeq: number | undefined;
+      for (;;) {
+        const page = await transactionChanges(store.db, id, { afterSeq, limit: 2 });
+        paged.push(...(page?.changes.map((change) => change.id) ?? []));
+        if (!page?.nextCursor) break;
+        afterSeq = readTransactionCursor(page.nextCursor) ?? undefined;
+      }
+      expect(paged).toEqual(siblings.rows.map((s) => s.id));
+
+      const opened = await partitionsOpened(async (db) => {
+        await getChange(db, id);
+        await transactionChanges(db, id, { limit: 2 });
+      });
+      expect(opened.has(partition), `${table}: ${partition} among ${[...opened].join(", ")}`).toBe(true);
+      expect(opened.size).toBeLessThanOrEqual(6);
+    }
+    expect(await getChange(store.db, String(CHANGES + 1))).toBeNull();
+  });
+});
