@@ -8,6 +8,7 @@
 import type { SQL } from "drizzle-orm";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { liveChanges } from "@/lib/changes/live";
 import { getChange, listChanges, type ChangeFilters } from "@/lib/changes/queries";
 import { summarizeStoredRows } from "@/lib/changes/segments";
 import { transactionChanges } from "@/lib/changes/transaction";
@@ -20,8 +21,8 @@ import { startTestServer, type TestServer } from "./support/postgres";
 
 let server: TestServer;
 let store: Store;
-const PRODUCTION = "00000000-0000-4000-8000-0000000000a1";
-const STAGING = "00000000-0000-4000-8000-0000000000a2";
+const PRODUCTION = "a1000000-0000-4000-8000-000000000001";
+const STAGING = "a2000000-0000-4000-8000-000000000002";
 const DAY_MS = 86_400_000;
 /** The first commit time; the changes span the 360 days after it, five to a transaction. */
 const START = Date.UTC(2025, 11, 1);
@@ -211,5 +212,46 @@ describe("reads on a trail of hundreds of partitions", () => {
       expect(opened.size).toBeLessThanOrEqual(6);
     }
     expect(await getChange(store.db, String(CHANGES + 1))).toBeNull();
+  });
+
+  it("tails what is stored after a token from the partitions it can be in", async () => {
+    const lastLsn = async () => {
+      const { rows } = await server.query<{ lsn: string }>("select max(commit_lsn)::text as lsn from changes");
+      return rows[0]?.lsn ?? "0/0";
+    };
+    await server.query("update sources set checkpoint_lsn = $1::pg_lsn", [await lastLsn()]);
+    const { liveToken } = await listChanges(store.db, {}, { limit: 10 });
+    const idle = await partitionsOpened((db) => liveChanges(db, {}, liveToken, 50));
+    expect(idle.size).toBe(0);
+
+    // A transaction of production in each table (a month of the source's bucket, a day of notes', the default)
+    // and one of staging, all committed after the token's positions, in the last days of the year.
+    const { rows: top } = await server.query<{ id: string }>("select max(id)::text as id from changes");
+    await server.query(
+      `insert into changes (source_id, environment, database, schema, "table", bucket, primary_key, operation,
+                            after, context, transaction_id, commit_lsn, seq, committed_at, queued_at)
+       select case when t = 3 then $2::uuid else $1::uuid end,
+              case when t = 3 then 'staging' else 'production' end, 'shop', 'public', name,
+              case when t = 3 or name = 'items' then '' else 'public.' || name end, g::text, 'CREATE', '{}', '{}',
+              100000 + t, ('1/' || to_hex(16 + t * 16))::pg_lsn, g, $3::timestamptz + t * interval '1 hour', now()
+         from generate_series(0, 3) t, generate_series(0, 2) g,
+              lateral (select (array['items', 'notes', 'drafts', 'items'])[1 + t] as name) tbl`,
+      [PRODUCTION, STAGING, new Date(START + 355 * DAY_MS).toISOString()],
+    );
+    await summarizeStoredRows(store.pool, String(Number(top[0]?.id) + 1), String(Number(top[0]?.id) + 12));
+    await server.query("update sources set checkpoint_lsn = $1::pg_lsn", [await lastLsn()]);
+
+    const tail = await liveChanges(store.db, {}, liveToken, 50);
+    expect(tail.changes.map((change) => change.id)).toEqual(await reference(`commit_lsn >= '1/0'`));
+    expect(tail.more).toBe(false);
+    const notes = await liveChanges(store.db, { table: "notes" }, liveToken, 50);
+    expect(notes.changes.map((change) => change.id)).toEqual(
+      await reference(`commit_lsn >= '1/0' and "table" = 'notes'`),
+    );
+    const opened = await partitionsOpened((db) => liveChanges(db, {}, liveToken, 50));
+    expect(opened.has("changes_default")).toBe(true);
+    expect(opened.size).toBeLessThanOrEqual(8);
+    // From the token the tail hands back, nothing is new.
+    expect((await liveChanges(store.db, {}, tail.token, 50)).changes).toEqual([]);
   });
 });

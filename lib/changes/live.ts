@@ -1,9 +1,10 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import { Invalid } from "../errors";
 import { columns, toChange, type Change, type ChangeRow } from "./change";
 import type { ChangeFilters } from "./params";
 import { resolveScope, rowConditions } from "./scope";
+import { bucketBounds, partitionBuckets, unionOf, utcText } from "./partitions";
 import { inSnapshot } from "./snapshot";
 
 /**
@@ -49,7 +50,8 @@ export function decodeLiveToken(token: string): Map<string, string> {
 /**
  * The changes of the filters stored since the token, newest first, at most `limit` (`more` when there are more:
  * the reader is too far behind for a tail and should reload the list), and the token to continue from. Each source
- * reads only what is past its position, from its (source_id, commit_lsn, seq) index.
+ * reads only what is past its position, from its (source_id, commit_lsn, seq) index, in the partitions that can
+ * hold it (sinceBranches).
  */
 export async function liveChanges(
   db: Queryable,
@@ -66,16 +68,51 @@ export async function liveChanges(
     const ids = sources.rows.map((row) => row.id).filter((id) => scope.sourceIds?.includes(id) ?? true);
     if (ids.length === 0) return { changes: [], token: next, more: false };
     const conditions = rowConditions(scope);
-    const branches = ids.map((id) => {
-      const lsn = positions.get(id.replace(/-/g, "").slice(0, 12)) ?? "0/0";
-      const where = [...conditions, sql`c.source_id = ${id}::uuid`, sql`c.commit_lsn > ${lsn}::pg_lsn`];
-      return sql`(
-        select ${columns} from changes c where ${sql.join(where, sql` and `)}
-         order by c.commit_lsn desc, c.seq desc limit ${limit + 1})`;
-    });
-    const result = await tx.execute<ChangeRow>(sql`
-      select * from (${sql.join(branches, sql` union all `)}) page order by page.id::bigint desc limit ${limit + 1}`);
+    const branches = await sinceBranches(tx, ids, positions, conditions, limit + 1);
+    if (branches.length === 0) return { changes: [], token: next, more: false };
+    const result = await tx.execute<ChangeRow>(sql`${unionOf(branches, sql`page.id::bigint desc`)} limit ${limit + 1}`);
     const rows = result.rows;
     return { changes: rows.slice(0, limit).map(toChange), token: next, more: rows.length > limit };
+  });
+}
+
+/**
+ * Per source, the reads of what it committed after its position: in the default partition, and in each bucket's
+ * partitions between the earliest and the latest commit time a newer change can have (lib/changes/partitions.ts).
+ * Those come from the change summary, written in the store transaction of the changes it counts: the commit times
+ * of the source's segments that reach past the position (a segment holding a newer change does). A source with no
+ * such segment has nothing new, and is not read at all.
+ */
+async function sinceBranches(
+  db: Queryable,
+  sourceIds: string[],
+  positions: Map<string, string>,
+  conditions: SQL[],
+  limit: number,
+): Promise<SQL[]> {
+  const wanted = sourceIds.map((id) => ({ id, lsn: positions.get(id.replace(/-/g, "").slice(0, 12)) ?? "0/0" }));
+  const values = sql.join(
+    wanted.map((source) => sql`(${source.id}::uuid, ${source.lsn}::pg_lsn)`),
+    sql`, `,
+  );
+  const found = await db.execute<{ id: string; lsn: string; since: string | null; until: string }>(sql`
+    select v.id::text as id, v.lsn::text as lsn, ${utcText("w.since")} as since, ${utcText("w.until")} as until
+      from (values ${values}) v(id, lsn),
+           lateral (select min(s.min_at) as since, max(s.max_at) as until from change_segments s
+                     where s.source_id = v.id and s.max_lsn > v.lsn) w`);
+  const newer = found.rows.filter((row) => row.since !== null);
+  if (newer.length === 0) return [];
+  const buckets = await partitionBuckets(db);
+  const filter = conditions.length > 0 ? sql` and ${sql.join(conditions, sql` and `)}` : sql``;
+  return newer.flatMap(({ id, lsn, since, until }) => {
+    const past = sql`c.commit_lsn > ${lsn}::pg_lsn${filter}`;
+    const branch = (relation: SQL, bounds: SQL) => sql`(
+      select ${columns} from ${relation} c where ${bounds} and ${past}
+       order by c.commit_lsn desc, c.seq desc limit ${limit})`;
+    const committed = sql`c.committed_at between ${since}::timestamptz and ${until}::timestamptz`;
+    return [
+      branch(sql`changes_default`, sql`c.source_id = ${id}::uuid`),
+      ...(buckets.get(id) ?? []).map((bucket) => branch(sql`changes`, bucketBounds(id, bucket, committed))),
+    ];
   });
 }

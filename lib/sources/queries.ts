@@ -42,14 +42,15 @@ const summaryColumns = {
     sources.failingSince,
   ),
   checkpointLsn: sources.checkpointLsn,
-  // The worker stamps last_change_at; until it has, the newest stored change stands in (the
-  // unique index's order is the order a source's changes were stored).
+  // The worker stamps last_change_at; until it has, the change summary's segment reaching furthest in the
+  // source's commit order stands in (its newest commit time), not `changes` itself: a subquery on it is planned
+  // over every partition of the trail, hundreds of them in a store a few years old.
   // (Raw SQL: drizzle leaves columns unqualified in single-table selects, which would make
   // "id" ambiguous inside these correlated subqueries.)
   lastChangeAt: sql`coalesce("sources"."last_change_at", (
-      select c.committed_at from changes c
-       where c.source_id = "sources"."id"
-       order by c.commit_lsn desc, c.seq desc limit 1))`.mapWith(sources.lastChangeAt),
+      select s.max_at from change_segments s
+       where s.source_id = "sources"."id"
+       order by s.max_lsn desc limit 1))`.mapWith(sources.lastChangeAt),
   trackedTableCount: sql<number>`(
       select count(*)::int from tracked_tables t where t.source_id = "sources"."id")`.mapWith(Number),
   // Measured by the worker streaming the source (worker/source-health.ts defines them).

@@ -45,6 +45,8 @@ export const changeSegments = pgTable(
     index("change_segments_max_id").on(t.maxId),
     // The activity chart's time range.
     index("change_segments_minute").on(t.minute),
+    // A source's segments past a commit LSN: where the live tail's changes can be (lib/changes/live.ts).
+    index("change_segments_source_lsn").on(t.sourceId, t.maxLsn),
     // Which segments hold an id: where one change is (lib/changes/locate.ts).
     index("change_segments_ids").using("gist", sql`int8range(${t.minId}, ${t.maxId}, '[]')`),
   ],

@@ -1,1 +1,0 @@
-CREATE INDEX "change_segments_ids" ON "change_segments" USING gist (int8range("min_id", "max_id", '[]'));

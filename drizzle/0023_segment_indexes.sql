@@ -1,0 +1,2 @@
+CREATE INDEX "change_segments_source_lsn" ON "change_segments" USING btree ("source_id","max_lsn");--> statement-breakpoint
+CREATE INDEX "change_segments_ids" ON "change_segments" USING gist (int8range("min_id", "max_id", '[]'));
