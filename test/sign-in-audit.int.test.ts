@@ -158,3 +158,108 @@ describe("the audit log of sign-ins", () => {
     expect(await auditRows("session.sign_in", "fay@example.com")).toEqual([]);
   });
 });
+
+/** The email's refusals by the limit (the rolled-up rows), oldest first. */
+async function limitedRows(email: string) {
+  const rows = await auditRows("session.sign_in_failed", email);
+  return rows.filter((row) => row.details.reason === "rate limited");
+}
+
+/** Five wrong passwords for `email` from `address`: the account's limit is reached. */
+async function reachLimit(email: string, address: string) {
+  for (let i = 0; i < 5; i++) {
+    const result = await nextAuthSignIn(ORIGIN, { email, password: `wrong ${i}` }, address);
+    expect(result.body?.url).toMatch(/error=CredentialsSignin/);
+  }
+}
+
+async function limitedSignIn(email: string, address: string, password = "wrong again") {
+  const result = await nextAuthSignIn(ORIGIN, { email, password }, address);
+  expect(sessionOf(result.cookies)).toBeUndefined();
+  expect(decodeURIComponent(result.body?.url ?? "")).toMatch(/Too many failed sign-ins/);
+}
+
+/**
+ * Rolled-up rows are per window of the limit counted from the epoch on the store's clock: a test whose refusals
+ * must land in one window starts a new one when less than a minute of the current one is left.
+ */
+async function awayFromWindowEdge() {
+  const { SIGN_IN_LIMITS } = await import("@/lib/auth/rate-limit");
+  const [{ left }] = (
+    await store.query(
+      "select $1::int - extract(epoch from now())::numeric % $1::int as left",
+      [SIGN_IN_LIMITS.windowMinutes * 60],
+      "retrace",
+    )
+  ).rows as [{ left: string }];
+  if (Number(left) < 60) await new Promise((resolve) => setTimeout(resolve, (Number(left) + 1) * 1000));
+}
+
+describe("a flood of refused sign-ins", () => {
+  it("is one rate-limited row per email and address in the limit's window, counting every refusal", async () => {
+    await newUser("flo@example.com");
+    await awayFromWindowEdge();
+    await reachLimit("flo@example.com", "192.0.2.10");
+    for (let i = 0; i < 200; i++) await limitedSignIn("flo@example.com", "192.0.2.10", i % 2 ? PASSWORD : "wrong");
+    const [row, ...more] = await limitedRows("flo@example.com");
+    expect(more).toEqual([]);
+    expect(row).toMatchObject({ actor_kind: "anonymous", address: "192.0.2.10" });
+    expect(row?.details).toEqual({ reason: "rate limited", count: 200, lastAt: expect.any(String) });
+    const [{ at }] = (
+      await store.query(
+        `select at from audit_events where actor_label = 'flo@example.com' and details->>'reason' = 'rate limited'`,
+        [],
+        "retrace",
+      )
+    ).rows as [{ at: Date }];
+    const lastAt = new Date(String(row?.details.lastAt));
+    expect(lastAt.getTime()).toBeGreaterThan(at.getTime());
+    expect(lastAt.getTime()).toBeLessThanOrEqual(Date.now() + 60_000);
+    // The refusals under the limit stay one row each.
+    const reasons = (await auditRows("session.sign_in_failed", "flo@example.com")).map((r) => r.details.reason);
+    expect(reasons).toEqual([...Array(5).fill("wrong password"), "rate limited"]);
+
+    // The same account tried from a second address (the account's limit refuses it there too): a row of its own.
+    for (let i = 0; i < 3; i++) await limitedSignIn("flo@example.com", "192.0.2.11");
+    const rows = await limitedRows("flo@example.com");
+    expect(rows.map((r) => [r.address, r.details.count])).toEqual([
+      ["192.0.2.10", 200],
+      ["192.0.2.11", 3],
+    ]);
+  });
+
+  it("is one row when the refusals come all at once", async () => {
+    await awayFromWindowEdge();
+    await reachLimit("gus@example.com", "192.0.2.20");
+    await Promise.all(Array.from({ length: 50 }, () => limitedSignIn("gus@example.com", "192.0.2.20")));
+    const rows = await limitedRows("gus@example.com");
+    expect(rows.map((r) => [r.address, r.details.count])).toEqual([["192.0.2.20", 50]]);
+  });
+
+  it("starts a new row in the next window, and a right password after the wait is noted as a sign-in", async () => {
+    const hal = await newUser("hal@example.com");
+    await awayFromWindowEdge();
+    await reachLimit("hal@example.com", "192.0.2.30");
+    for (let i = 0; i < 4; i++) await limitedSignIn("hal@example.com", "192.0.2.30", PASSWORD);
+    expect(await auditRows("session.sign_in", "hal@example.com")).toEqual([]);
+    // The limit's window passes: the refusals it counts and the rolled-up row age by one window.
+    await store.query(
+      `update sign_in_failures set at = at - interval '16 minutes' where email = 'hal@example.com';
+       update audit_events set at = at - interval '16 minutes',
+         rollup_key = regexp_replace(rollup_key, ' [0-9]+ ', ' ' || (split_part(rollup_key, ' ', 2)::bigint - 1) || ' ')
+        where actor_label = 'hal@example.com' and rollup_key is not null;`,
+      [],
+      "retrace",
+    );
+    const signedIn = await nextAuthSignIn(ORIGIN, { email: "hal@example.com", password: PASSWORD }, "192.0.2.30");
+    expect(sessionOf(signedIn.cookies)).toBeDefined();
+    expect(await auditRows("session.sign_in", "hal@example.com")).toMatchObject([
+      { actor_kind: "user", actor_id: hal.id, address: "192.0.2.30" },
+    ]);
+    // Limited again in this window: a new row; the last window's keeps its count.
+    await reachLimit("hal@example.com", "192.0.2.30");
+    await limitedSignIn("hal@example.com", "192.0.2.30");
+    const rows = await limitedRows("hal@example.com");
+    expect(rows.map((r) => r.details.count)).toEqual([4, 1]);
+  });
+});

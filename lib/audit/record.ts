@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import type { Principal } from "../auth/principal";
 import type { Queryable } from "../db/client";
 import { auditEvents } from "../db/schema";
@@ -48,4 +49,44 @@ export async function recordAudit(
     targetLabel: target?.label ?? null,
     details,
   });
+}
+
+/** The store's now as the API writes times: ISO 8601 in UTC, to the microsecond. */
+const NOW_ISO = sql`to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * Like recordAudit, for an event that can repeat without bound (a sign-in refused by the rate limit): one row per
+ * `key` and window of `windowMinutes` (windows counted from the epoch on the store's clock), its `at` the first
+ * time, `details.count` how many times and `details.lastAt` the latest. Race-free in one statement, so every call
+ * costs the same: the unique partial index on rollup_key makes concurrent first calls of a window one insert, the
+ * others wait for it and add to its count (ON CONFLICT DO UPDATE), whichever commits first.
+ */
+export async function recordRepeatedAudit(
+  db: Queryable,
+  principal: AuditActor,
+  action: AuditAction,
+  details: Record<string, unknown>,
+  repeat: { key: string; windowMinutes: number },
+): Promise<void> {
+  const window = sql`floor(extract(epoch from now()) / ${repeat.windowMinutes * 60})::bigint`;
+  await db
+    .insert(auditEvents)
+    .values({
+      ...actorColumns(principal),
+      action,
+      details: sql`${JSON.stringify(details)}::jsonb || jsonb_build_object('count', 1, 'lastAt', ${NOW_ISO})`,
+      rollupKey: sql`${`${action} `} || ${window} || ${` ${repeat.key}`}`,
+    })
+    .onConflictDoUpdate({
+      target: auditEvents.rollupKey,
+      targetWhere: sql`${auditEvents.rollupKey} is not null`,
+      set: {
+        // The count in the row, not a copy read before: the row is locked while this adds to it. A call whose
+        // transaction began earlier may commit later: lastAt only moves forward (same fixed-width UTC text: text
+        // order is time order).
+        details: sql`${auditEvents.details} || jsonb_build_object(
+          'count', coalesce((${auditEvents.details}->>'count')::bigint, 1) + 1,
+          'lastAt', greatest(${auditEvents.details}->>'lastAt', ${NOW_ISO}))`,
+      },
+    });
 }

@@ -1,8 +1,14 @@
 import type { AuditAction } from "../audit/actions";
-import { recordAudit, type AuditActor } from "../audit/record";
+import { recordAudit, recordRepeatedAudit, type AuditActor } from "../audit/record";
 import type { Db } from "../db/client";
 import { createLogger } from "../log";
-import { checkSignInAllowed, clearSignInFailures, recordSignInFailure, SignInLimited } from "./rate-limit";
+import {
+  checkSignInAllowed,
+  clearSignInFailures,
+  recordSignInFailure,
+  SIGN_IN_LIMITS,
+  SignInLimited,
+} from "./rate-limit";
 import { checkCredentials, type CredentialsRefusal } from "./users";
 
 const log = createLogger("auth");
@@ -11,17 +17,20 @@ const log = createLogger("auth");
 export type SignInRefusal = CredentialsRefusal | "rate limited";
 
 /**
- * Notes a sign-in, out, or refusal in the audit log. A failed write is logged, never thrown: the audit log must not
- * stop anyone signing in or out. Every outcome makes this one insert, so no refusal takes longer than another.
+ * Notes a sign-in, out, or refusal in the audit log; with `repeat`, rolled up into one row per key and window
+ * (recordRepeatedAudit). A failed write is logged, never thrown: the audit log must not stop anyone signing in or
+ * out. Every outcome makes this one statement, so no refusal takes longer than another.
  */
 export async function auditSession(
   db: Db,
   actor: AuditActor,
   action: AuditAction,
   details: Record<string, unknown> = {},
+  repeat?: { key: string; windowMinutes: number },
 ): Promise<void> {
   try {
-    await recordAudit(db, actor, action, null, details);
+    if (repeat) await recordRepeatedAudit(db, actor, action, details, repeat);
+    else await recordAudit(db, actor, action, null, details);
   } catch (error) {
     log.error({ err: error, action }, "could not write the audit event of a sign-in");
   }
@@ -30,12 +39,20 @@ export async function auditSession(
 /**
  * A sign-in with email and password, within the limits of lib/auth/rate-limit.ts: the user, null for wrong
  * credentials, SignInLimited thrown when this account or address must wait. Each outcome is audited
- * (session.sign_in, or session.sign_in_failed with the email tried and the reason, never the password).
+ * (session.sign_in, or session.sign_in_failed with the email tried and the reason, never the password). Refusals
+ * by the limit are the ones a flood repeats without end: they are counted in one row per email tried, address and
+ * window of the limit; the refusals under the limit are few (the limit caps them), one row each.
  */
 export async function signInWithPassword(db: Db, email: string, password: string, address: string | null) {
   const normalized = email.trim().toLowerCase().slice(0, 320);
-  const refused = (reason: SignInRefusal) =>
-    auditSession(db, { kind: "anonymous", emailTried: normalized, address }, "session.sign_in_failed", { reason });
+  const refused = (reason: SignInRefusal) => {
+    const repeat =
+      reason === "rate limited"
+        ? { key: JSON.stringify([reason, address, normalized]), windowMinutes: SIGN_IN_LIMITS.windowMinutes }
+        : undefined;
+    const actor = { kind: "anonymous", emailTried: normalized, address } as const;
+    return auditSession(db, actor, "session.sign_in_failed", { reason }, repeat);
+  };
   try {
     await checkSignInAllowed(db, normalized, address);
   } catch (error) {

@@ -1,9 +1,10 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /**
  * Retrace's own audit log: who (a user or an API token, named as they were then) did what (a closed list of
- * actions, lib/audit/actions.ts) to what, from which address. Rows are only ever inserted.
+ * actions, lib/audit/actions.ts) to what, from which address. Rows are inserted and never changed, but for a
+ * rolled-up row (rollup_key), whose count and last time grow while what it counts repeats.
  */
 export const auditEvents = pgTable(
   "audit_events",
@@ -26,8 +27,19 @@ export const auditEvents = pgTable(
       .notNull()
       .default(sql`'{}'::jsonb`),
     address: text("address"),
+    /**
+     * Set on an event that can repeat without bound (a sign-in refused by the rate limit): every repeat with the same
+     * key is counted in the one row holding it (lib/audit/record.ts recordRepeatedAudit). Null for every other row.
+     */
+    rollupKey: text("rollup_key"),
   },
-  (t) => [index("audit_events_action").on(t.action, t.id), index("audit_events_actor").on(t.actorId, t.id)],
+  (t) => [
+    index("audit_events_action").on(t.action, t.id),
+    index("audit_events_actor").on(t.actorId, t.id),
+    uniqueIndex("audit_events_rollup_key")
+      .on(t.rollupKey)
+      .where(sql`${t.rollupKey} is not null`),
+  ],
 );
 
 /**

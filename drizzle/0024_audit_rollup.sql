@@ -1,0 +1,2 @@
+ALTER TABLE "audit_events" ADD COLUMN "rollup_key" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "audit_events_rollup_key" ON "audit_events" USING btree ("rollup_key") WHERE "audit_events"."rollup_key" is not null;
