@@ -51,8 +51,8 @@ export async function recordAudit(
   });
 }
 
-/** The store's now as the API writes times: ISO 8601 in UTC, to the microsecond. */
-const NOW_ISO = sql`to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** The store's now as the API writes `at`: ISO 8601 in UTC, to the millisecond. */
+const NOW_ISO = sql`to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * Like recordAudit, for an event that can repeat without bound (a sign-in refused by the rate limit): one row per
