@@ -134,6 +134,17 @@ const ACTOR_KINDS = new Map([
   ["anonymous", "not signed in"],
 ]);
 
+/**
+ * A rolled-up row (a sign-in refused by the limit, lib/audit/record.ts recordRepeatedAudit): how many times, the
+ * latest time and why; the other details as they are.
+ */
+function repeatOf(details: unknown) {
+  if (typeof details !== "object" || details === null) return null;
+  const { count, lastAt, reason, ...rest } = details as Record<string, unknown>;
+  if (typeof count !== "number" || typeof lastAt !== "string") return null;
+  return { count, lastAt, reason: typeof reason === "string" ? reason : null, rest };
+}
+
 function detailText(details: unknown): string | null {
   if (typeof details !== "object" || details === null) return null;
   const parts = Object.entries(details as Record<string, unknown>).map(([key, value]) => {
@@ -147,8 +158,10 @@ function detailText(details: unknown): string | null {
 }
 
 function EventRow({ event, now }: { event: AuditEventJson; now: number }) {
-  const verb = isAuditAction(event.action) ? AUDIT_ACTION_LABELS[event.action] : event.action;
-  const details = detailText(event.details);
+  const repeat = repeatOf(event.details);
+  const said = isAuditAction(event.action) ? AUDIT_ACTION_LABELS[event.action] : event.action;
+  const verb = repeat ? `${said} ×${repeat.count}${repeat.reason ? ` (${repeat.reason})` : ""}` : said;
+  const details = detailText(repeat ? repeat.rest : event.details);
   const kindLabel = ACTOR_KINDS.get(event.actor.kind);
   return (
     <li className="px-4 py-3 text-sm">
@@ -168,6 +181,18 @@ function EventRow({ event, now }: { event: AuditEventJson; now: number }) {
       <p className="mt-1 flex flex-wrap gap-x-3 text-xs text-slate-500">
         <code className="font-mono">{event.action}</code>
         {details ? <span className="break-words">{details}</span> : null}
+        {repeat ? (
+          <span>
+            first{" "}
+            <time dateTime={event.at} className="whitespace-nowrap">
+              {exactTime(event.at)}
+            </time>
+            , last{" "}
+            <time dateTime={repeat.lastAt} className="whitespace-nowrap">
+              {exactTime(repeat.lastAt)}
+            </time>
+          </span>
+        ) : null}
         {event.address ? <span>from {event.address}</span> : null}
       </p>
     </li>
