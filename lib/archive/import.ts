@@ -1,4 +1,7 @@
+import path from "node:path";
 import type pg from "pg";
+import { recordAudit, type AuditActor } from "../audit/record";
+import { storeDb } from "../db/client";
 import { summarizeRowsSql } from "../changes/segments";
 import { SUBTRACT_GONE_SEGMENTS } from "../changes/summary-sql";
 import { Conflict, NotFound } from "../errors";
@@ -25,9 +28,15 @@ const BATCH = 1_000;
  * routes each to its partition, or the default one), summarised into change_segments and trail_tables so the
  * change list finds them again. Idempotent: a change already stored is skipped, provided every column is the same;
  * an archive that disagrees with the store (another change under one of its ids or keys) is refused. The data file is
- * hashed again as it is read, so a file swapped between the check and the import is refused too.
+ * hashed again as it is read, so a file swapped between the check and the import is refused too. With `actor`,
+ * audited as `archive.import` in that same transaction.
  */
-export async function importArchive(pool: pg.Pool, manifestPath: string, secret: string): Promise<ImportedArchive> {
+export async function importArchive(
+  pool: pg.Pool,
+  manifestPath: string,
+  secret: string,
+  options: { actor?: AuditActor } = {},
+): Promise<ImportedArchive> {
   const verified = await verifyArchive(manifestPath, secret);
   if (!verified.ok) throw new Conflict(`The archive ${manifestPath} does not verify: ${verified.message}`);
   const { manifest, location } = verified.archive;
@@ -61,14 +70,30 @@ export async function importArchive(pool: pg.Pool, manifestPath: string, secret:
         throw new Conflict(`${manifest.data.file} changed while it was imported.`);
       }
       const inserted = await insertNew(client);
-      await client.query("commit");
-      return {
+      const imported: ImportedArchive = {
         manifestPath,
         source: { id: manifest.source.id, name: manifest.source.name },
         range: manifest.range,
         count: manifest.count,
         inserted,
       };
+      if (options.actor) {
+        await recordAudit(
+          storeDb(client),
+          options.actor,
+          "archive.import",
+          { type: "database", id: imported.source.id, label: imported.source.name },
+          {
+            archive: path.resolve(manifestPath),
+            from: imported.range.from,
+            to: imported.range.to,
+            count: imported.count,
+            inserted,
+          },
+        );
+      }
+      await client.query("commit");
+      return imported;
     } catch (error) {
       await client.query("rollback").catch(() => undefined);
       throw error;

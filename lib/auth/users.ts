@@ -88,7 +88,7 @@ export async function findUserByEmail(db: Queryable, email: string): Promise<Pic
 }
 
 /** Deactivates a user: they can no longer sign in, and every session of theirs ends now. */
-export async function deactivateUser(db: Db, userId: string): Promise<{ sessionsEnded: number }> {
+export async function deactivateUser(db: Queryable, userId: string): Promise<{ sessionsEnded: number }> {
   return db.transaction(async (tx) => {
     const updated = await tx
       .update(users)
@@ -146,7 +146,7 @@ export type UserChange = z.input<typeof userChangeSchema>;
  * two admins demoting each other at once cannot both succeed.
  */
 export async function updateUser(
-  db: Db,
+  db: Queryable,
   userId: string,
   input: UserChange,
 ): Promise<{ user: UserSummary; before: UserSummary; sessionsEnded: number }> {

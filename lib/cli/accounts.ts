@@ -68,19 +68,22 @@ async function deactivateCommand(args: string[]): Promise<number> {
   if (!values.email) throw new UsageError("user deactivate needs --email");
   const email = values.email;
   return withDb(async (db) => {
-    const user = await findUserByEmail(db, email);
-    // deactivateUser ends the sessions in a transaction of its own; the audit row follows it, as on the web.
-    const { sessionsEnded } = await deactivateUser(db, user.id);
-    await recordAudit(
-      db,
-      cliActor(),
-      "user.update",
-      { type: "user", id: user.id, label: user.email },
-      {
-        active: false,
-        ...(sessionsEnded > 0 ? { sessionsEnded } : {}),
-      },
-    );
+    // The user deactivated, their sessions ended and the audit row: one transaction, as on the web.
+    const { user, sessionsEnded } = await db.transaction(async (tx) => {
+      const user = await findUserByEmail(tx, email);
+      const { sessionsEnded } = await deactivateUser(tx, user.id);
+      await recordAudit(
+        tx,
+        cliActor(),
+        "user.update",
+        { type: "user", id: user.id, label: user.email },
+        {
+          active: false,
+          ...(sessionsEnded > 0 ? { sessionsEnded } : {}),
+        },
+      );
+      return { user, sessionsEnded };
+    });
     console.log(`Deactivated ${user.email}; ${sessionsEnded} session${sessionsEnded === 1 ? "" : "s"} ended`);
     return 0;
   });

@@ -3,7 +3,6 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type pg from "pg";
 import { importArchive } from "../archive/import";
-import { recordAudit } from "../audit/record";
 import { findArchives } from "../archive/manifest";
 import { verifyArchive, type ArchiveVerification } from "../archive/verify";
 import { writeArchive } from "../archive/write";
@@ -138,27 +137,13 @@ async function importCommand(args: string[]): Promise<number> {
     throw new UsageError("archive import takes one archive directory, manifest or s3:// location");
   const manifests = await findArchives(where);
   return withStore(async (store) => {
-    const { db, pool } = connectStore(store.url, { max: 2 });
+    const { pool } = connectStore(store.url, { max: 2 });
     try {
       let failed = false;
       for (const manifestPath of manifests) {
         try {
-          const { count, inserted, source, range } = await importArchive(pool, manifestPath, store.secret);
-          // After the import's commit: an import is idempotent, so a lost audit row is the only thing a crash here
-          // costs, and importing again records it.
-          await recordAudit(
-            db,
-            cliActor(),
-            "archive.import",
-            { type: "database", id: source.id, label: source.name },
-            {
-              archive: path.resolve(manifestPath),
-              from: range.from,
-              to: range.to,
-              count,
-              inserted,
-            },
-          );
+          // Audited in the import's own store transaction.
+          const { count, inserted } = await importArchive(pool, manifestPath, store.secret, { actor: cliActor() });
           console.log(
             `Imported ${manifestPath}: ${inserted} of ${count} change${count === 1 ? "" : "s"} stored` +
               (inserted < count ? ` (${count - inserted} were in the store already)` : "") +

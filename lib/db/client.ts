@@ -19,8 +19,11 @@ export function connectStore(url: string, options: { max?: number; name?: string
   return { db: storeDb(pool), pool };
 }
 
-/** Drizzle over a pool that is already there (the worker writes rows through the pool itself). */
-export function storeDb(pool: pg.Pool): Db {
+/**
+ * Drizzle over a pool that is already there (the worker writes rows through the pool itself), or over one client
+ * of it, within the transaction that client has begun (an archive import's audit row).
+ */
+export function storeDb(pool: pg.Pool | pg.PoolClient): Db {
   return drizzle(pool, { schema });
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { z } from "zod";
+import { recordAudit, type AuditActor } from "../audit/record";
 import type { Db } from "../db/client";
 import { AppError, Conflict } from "../errors";
 import { createLogger } from "../log";
@@ -74,10 +75,15 @@ function checksFailed(checks: Check[]): AppError {
 /**
  * Connects a database: validate, make sure it is not connected already (by what the server says
  * it is, not by the host name), check (failing with the first failed check's error), create
- * publication and slot at the source, then record it in the store; if the store insert fails the
- * source is cleaned up again.
+ * publication and slot at the source, then record it in the store, with the audit row of `actor`
+ * in the same transaction; if that transaction fails the source is cleaned up again.
  */
-export async function connectDatabase(db: Db, secret: string, input: unknown): Promise<SourceSummary> {
+export async function connectDatabase(
+  db: Db,
+  secret: string,
+  input: unknown,
+  options: { actor?: AuditActor } = {},
+): Promise<SourceSummary> {
   const parsed = connectInputSchema.parse(input);
   const tables = toTableRefs(parsed.tables);
   const id = randomUUID();
@@ -120,11 +126,23 @@ export async function connectDatabase(db: Db, secret: string, input: unknown): P
           return false;
         });
       }
-      return await createSource(
-        db,
-        { ...parsed, ...names, id, identity, tables, relations, originalIdentities: changed },
-        secret,
-      );
+      return await db.transaction(async (tx) => {
+        const created = await createSource(
+          tx,
+          { ...parsed, ...names, id, identity, tables, relations, originalIdentities: changed },
+          secret,
+        );
+        if (options.actor) {
+          await recordAudit(
+            tx,
+            options.actor,
+            "database.connect",
+            { type: "database", id: created.id, label: created.name },
+            { host: created.host, port: created.port, database: created.database, environment: created.environment },
+          );
+        }
+        return created;
+      });
     } catch (error) {
       await deprovisionSource(client, names, { activeWaitMs: 0 }).catch((cleanupError: unknown) => {
         log.error(

@@ -1,7 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { encryptSecret } from "../crypto/secrets";
-import type { Db } from "../db/client";
+import type { Queryable } from "../db/client";
 import { sources } from "../db/schema";
 import { Conflict, NotFound } from "../errors";
 import { errorForCheck, type CheckId } from "./check-result";
@@ -106,7 +106,7 @@ export type ChangedSettings = (keyof UpdateSettings)[];
  * database start again (`pending`, its error cleared) so the pages follow the next attempt.
  */
 export async function updateDatabaseSettings(
-  db: Db,
+  db: Queryable,
   secret: string,
   id: string,
   input: unknown,

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { Db } from "../db/client";
+import type { Db, Queryable } from "../db/client";
 import { createLogger } from "../log";
 import { openSourceClient, withSourceClient, type SourceConnection } from "./connection";
 import {
@@ -116,10 +116,16 @@ export async function findSameDatabase(
 }
 
 /** Fills in the identity of a source stored without one, now that Retrace is connected to it. */
-export async function rememberIdentity(db: Db, id: string, client: pg.Client, conn: SourceConnection): Promise<void> {
+export async function rememberIdentity(
+  db: Queryable,
+  id: string,
+  client: pg.Client,
+  conn: SourceConnection,
+): Promise<void> {
   try {
     const identity = await identifySource(client, conn);
-    if (identity && !(await recordSourceIdentity(db, id, identity))) {
+    // In a savepoint: the caller's transaction (a tracked-tables change and its audit row) outlives a refusal here.
+    if (identity && !(await db.transaction((tx) => recordSourceIdentity(tx, id, identity)))) {
       log.warn({ sourceId: id, ...identity }, "this database is connected twice since before identities were stored");
     }
   } catch (error) {

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { z } from "zod";
-import type { Db } from "../db/client";
+import { recordAudit, type AuditActor } from "../audit/record";
+import type { Db, Queryable } from "../db/client";
 import { AppError, Invalid, NotFound } from "../errors";
 import { createLogger } from "../log";
 import { withSourceClient } from "./connection";
@@ -12,6 +13,7 @@ import { getSource, getSourceConnection, setSourceEnabled } from "./queries";
 import { deleteSource, markSourceRemoved } from "./source-lifecycle";
 import { trackedOriginalIdentities } from "./tracked-table-queries";
 import { forgetSlotReading } from "./slot-readings";
+import { sourceId } from "./stored-source";
 
 /**
  * Removing a database: Retrace lets go of the source (slot and publication dropped, the replica identities it
@@ -77,23 +79,43 @@ async function restoreIdentitiesLeavingSql(
  * keeping them. When the source cannot be cleaned up nothing is removed unless `force` is set; the answer then
  * carries the SQL to run at the source by hand. A database already removed (its changes kept) can be removed
  * again to delete its changes; the source is not contacted then.
+ *
+ * Each store step commits with its audit row by `actor`: the pause (committed first, for the worker to see it) as
+ * `database.update`, the removal as `database.remove`. What can still differ: the source cleaned up and then the
+ * removal's transaction failed. The request fails; the store still has the database, paused, and removing it
+ * again finishes the job (dropping what is gone already is no error).
  */
 export async function removeDatabase(
   db: Db,
   secret: string,
   id: string,
   options: RemoveOptions,
+  actor: AuditActor,
 ): Promise<RemoveResult> {
-  const existing = await getSource(db, id);
+  const existing = await getSource(db, sourceId(id));
   if (!existing) throw new NotFound("Database");
   const changes = options.changes === "keep" ? "kept" : "deleted";
+  const target = { type: "database", id, label: existing.name };
+  const removed = async (tx: Queryable, result: RemoveResult) => {
+    if (options.changes === "keep") await markSourceRemoved(tx, id);
+    else await deleteSource(tx, id);
+    await recordAudit(tx, actor, "database.remove", target, {
+      force: options.force,
+      changes: result.changes,
+      manualCleanupNeeded: result.manualCleanupSql !== null,
+    });
+    return result;
+  };
   if (existing.removedAt) {
-    if (options.changes === "delete") await deleteSource(db, id);
-    return { id, changes, manualCleanupSql: null };
+    return db.transaction((tx) => removed(tx, { id, changes, manualCleanupSql: null }));
   }
   const source = await getSourceConnection(db, id, secret);
   if (!source) throw new NotFound("Database");
-  await setSourceEnabled(db, id, false);
+  await db.transaction(async (tx) => {
+    if ((await setSourceEnabled(tx, id, false)) && existing.enabled) {
+      await recordAudit(tx, actor, "database.update", target, { enabled: false, removing: true });
+    }
+  });
   forgetSlotReading(id);
   // What each tracked table (and its partitions) had before Retrace set REPLICA IDENTITY FULL.
   const identityChanges = [...(await trackedOriginalIdentities(db, id)).values()].flat();
@@ -120,7 +142,6 @@ export async function removeDatabase(
       );
     }
   }
-  if (options.changes === "keep") await markSourceRemoved(db, id);
-  else await deleteSource(db, id);
-  return { id, changes, manualCleanupSql: cleanup.length > 0 ? cleanup.join("\n") : null };
+  const manualCleanup = cleanup.length > 0 ? cleanup.join("\n") : null;
+  return db.transaction((tx) => removed(tx, { id, changes, manualCleanupSql: manualCleanup }));
 }

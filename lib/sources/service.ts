@@ -1,4 +1,4 @@
-import type { Db } from "../db/client";
+import type { Db, Queryable } from "../db/client";
 import { NotFound } from "../errors";
 import { columnRulesSchema, storedColumnRules, type ColumnRules } from "./column-rules";
 import { updateDatabaseSettings, updateDatabaseSchema } from "./edit";
@@ -22,7 +22,10 @@ import { listTrackedTables, type TrackedTableRow } from "./tracked-table-queries
  * tracked-tables.ts.
  */
 
-export async function getDatabase(db: Db, id: string): Promise<{ database: SourceSummary; tables: TrackedTableRow[] }> {
+export async function getDatabase(
+  db: Queryable,
+  id: string,
+): Promise<{ database: SourceSummary; tables: TrackedTableRow[] }> {
   const database = await getSource(db, sourceId(id));
   if (!database) throw new NotFound("Database");
   return { database, tables: await listTrackedTables(db, id) };
@@ -33,7 +36,7 @@ export async function getDatabase(db: Db, id: string): Promise<{ database: Sourc
  * tables automatically", pause / resume. The whole body is validated before anything is applied.
  */
 export async function updateDatabase(
-  db: Db,
+  db: Queryable,
   secret: string,
   id: string,
   input: unknown,
@@ -59,14 +62,14 @@ export async function columnRules(db: Db, id: string): Promise<ColumnRules> {
 }
 
 /** Replaces the column rules; the worker streams with them within a poll interval. */
-export async function updateColumnRules(db: Db, id: string, input: unknown): Promise<ColumnRules> {
+export async function updateColumnRules(db: Queryable, id: string, input: unknown): Promise<ColumnRules> {
   const rules = columnRulesSchema.parse(input);
   if (!(await saveColumnRules(db, sourceId(id), rules))) throw new NotFound("Database");
   return rules;
 }
 
 /** Pause (enabled: false) or resume (enabled: true); the slot keeps its place meanwhile. */
-export async function setDatabaseEnabled(db: Db, id: string, input: unknown): Promise<SourceSummary> {
+export async function setDatabaseEnabled(db: Queryable, id: string, input: unknown): Promise<SourceSummary> {
   const { enabled } = setEnabledSchema.parse(input);
   const updated = await setSourceEnabled(db, sourceId(id), enabled);
   if (!updated) {

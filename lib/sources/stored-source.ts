@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { z } from "zod";
-import type { Db } from "../db/client";
+import type { Queryable } from "../db/client";
 import { Conflict, NotFound } from "../errors";
 import { withSourceClient } from "./connection";
 import { rememberIdentity } from "./identity";
@@ -19,7 +19,7 @@ export function sourceId(id: string): string {
   return id;
 }
 
-export async function requireConnection(db: Db, secret: string, id: string) {
+export async function requireConnection(db: Queryable, secret: string, id: string) {
   const source = await getSourceConnection(db, sourceId(id), secret);
   if (!source) {
     if ((await getSource(db, id))?.removedAt) throw removedConflict();
@@ -34,7 +34,7 @@ export function removedConflict(): Conflict {
 
 /** Runs `fn` connected to a stored source, filling in its identity if it was stored without one. */
 export async function withStoredSource<T>(
-  db: Db,
+  db: Queryable,
   id: string,
   source: Awaited<ReturnType<typeof requireConnection>>,
   fn: (client: pg.Client) => Promise<T>,

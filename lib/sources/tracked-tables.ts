@@ -1,4 +1,4 @@
-import type { Db } from "../db/client";
+import type { Db, Queryable } from "../db/client";
 import { Invalid, NotFound } from "../errors";
 import { tablesAccessCheck } from "./publication-check";
 import { InsufficientPrivilege } from "./errors";
@@ -82,7 +82,7 @@ export async function sourceTables(db: Db, secret: string, id: string): Promise<
  * was dropped at the source is no error: it is simply no longer tracked.
  */
 export async function updateTrackedTables(
-  db: Db,
+  db: Queryable,
   secret: string,
   id: string,
   input: unknown,
@@ -115,7 +115,12 @@ export async function updateTrackedTables(
  * Sets REPLICA IDENTITY FULL on one table (the one-click fix for an identity changed since it was
  * tracked, or not yet FULL). When Retrace's role may not, the error carries the owner's SQL.
  */
-export async function fixReplicaIdentity(db: Db, secret: string, id: string, input: unknown): Promise<SourceTable> {
+export async function fixReplicaIdentity(
+  db: Queryable,
+  secret: string,
+  id: string,
+  input: unknown,
+): Promise<SourceTable> {
   const ref = parseTableName(fixIdentitySchema.parse(input).table);
   if (!ref) throw new Invalid("table must be a table name of the form schema.table");
   const source = await requireConnection(db, secret, id);
@@ -146,7 +151,12 @@ export async function fixReplicaIdentity(db: Db, secret: string, id: string, inp
  * setting. Where Retrace's role may not create the trigger, the setting is kept and the state
  * carries the SQL a superuser runs.
  */
-export async function setTrackNewTables(db: Db, secret: string, id: string, enabled: boolean): Promise<NewTablesState> {
+export async function setTrackNewTables(
+  db: Queryable,
+  secret: string,
+  id: string,
+  enabled: boolean,
+): Promise<NewTablesState> {
   const source = await requireConnection(db, secret, id);
   return withStoredSource(db, id, source, async (client) => {
     try {

@@ -1,5 +1,4 @@
 import { apiRoute } from "@/lib/auth/session";
-import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/http/body";
@@ -19,19 +18,10 @@ export const GET = apiRoute(async () => {
  */
 export const POST = apiRoute(
   async (request, { principal }) => {
-    const database = await connectDatabase(getDb(), env.web.RETRACE_SECRET, await readJsonBody(request));
-    await recordAudit(
-      getDb(),
-      principal,
-      "database.connect",
-      { type: "database", id: database.id, label: database.name },
-      {
-        host: database.host,
-        port: database.port,
-        database: database.database,
-        environment: database.environment,
-      },
-    );
+    // Audited in the store transaction that records the database (undone at the source if that fails).
+    const database = await connectDatabase(getDb(), env.web.RETRACE_SECRET, await readJsonBody(request), {
+      actor: principal,
+    });
     return Response.json({ database }, { status: 201 });
   },
   { role: "admin" },

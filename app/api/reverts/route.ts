@@ -1,4 +1,3 @@
-import { recordAudit } from "@/lib/audit/record";
 import { apiRoute, type Principal } from "@/lib/auth/session";
 import { parseRevertRequest } from "@/lib/changes/revert/input";
 import { executeRevert, planRevertOf } from "@/lib/changes/revert/service";
@@ -19,13 +18,7 @@ export const POST = apiRoute(async (request, { principal }) => {
   const { target, execute } = parseRevertRequest(await readBodyText(request));
   if (!execute) return Response.json(await planRevertOf(getDb(), env.web.RETRACE_SECRET, target, who(principal)));
   if (principal.role !== "admin") throw new Forbidden("Only admins may execute a revert; viewers get its SQL.");
-  const result = await executeRevert(getDb(), env.web.RETRACE_SECRET, target, who(principal));
-  await recordAudit(
-    getDb(),
-    principal,
-    "revert.execute",
-    { type: "database", id: result.sourceId, label: result.database },
-    { of: result.description, statements: result.executed?.statements, rows: result.executed?.rows },
-  );
+  // Audited in a store transaction that commits with the source's (lib/changes/revert/service.ts).
+  const result = await executeRevert(getDb(), env.web.RETRACE_SECRET, target, who(principal), principal);
   return Response.json(result);
 });

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { recordAudit, type AuditActor } from "../../audit/record";
 import type { Queryable } from "../../db/client";
 import { AppError, Conflict, NotFound } from "../../errors";
 import { withSourceClient } from "../../sources/connection";
@@ -95,18 +96,26 @@ function pgCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** Runs the revert in one source transaction; refused (RevertConflicts) when any conflict is found under lock. */
+/**
+ * Runs the revert in one source transaction; refused (RevertConflicts) when any conflict is found under lock.
+ * Audited as `revert.execute` by `actor`: the audit row is written in a store transaction that commits just after
+ * the source's, so a store that refuses the row leaves the source unchanged. Only a store commit failing after the
+ * source's leaves a revert unaudited (the request then fails; the revert's changes still carry its context).
+ */
 export async function executeRevert(
   db: Queryable,
   secret: string,
   target: RevertTarget,
   by: string,
+  actor: AuditActor,
 ): Promise<RevertResult> {
   const selection = await selectChanges(db, target);
   const conn = await connection(db, secret, selection.sourceId);
   return withSourceClient(
     conn,
     async (client) => {
+      // Set once the source's statements ran: an error after is the store's (or the commit's), not the statements'.
+      let committing = false;
       await client.query("BEGIN");
       try {
         // Bounded waits: a revert must not queue behind (or hold up) the application for long.
@@ -128,11 +137,22 @@ export async function executeRevert(
           rows += 1;
           statements += 1;
         }
-        await client.query("COMMIT");
-        return { ...result, executed: { statements, rows } };
+        const executed = { ...result, executed: { statements, rows } };
+        committing = true;
+        await db.transaction(async (tx) => {
+          await recordAudit(
+            tx,
+            actor,
+            "revert.execute",
+            { type: "database", id: executed.sourceId, label: executed.database },
+            { of: executed.description, statements, rows },
+          );
+          await client.query("COMMIT");
+        });
+        return executed;
       } catch (error) {
         await client.query("ROLLBACK").catch(() => undefined);
-        if (error instanceof AppError) throw error;
+        if (error instanceof AppError || committing) throw error;
         const message = error instanceof Error ? error.message : String(error);
         if (pgCode(error) === "42501") {
           throw new InsufficientPrivilege(

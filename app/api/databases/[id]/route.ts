@@ -4,7 +4,7 @@ import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/http/body";
 import { parseRemoveOptions } from "@/lib/sources/remove";
-import { describeDatabase, getDatabase, removeDatabase, updateDatabase } from "@/lib/sources/service";
+import { describeDatabase, removeDatabase, updateDatabase } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
 
@@ -21,22 +21,27 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
  */
 export const PATCH = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
-    const db = getDb();
     const body = await readJsonBody(request);
-    const { database, changed } = await updateDatabase(db, env.web.RETRACE_SECRET, params.id, body);
-    // What was asked for, as it now is; of settings, only which changed (never their values).
-    const asked = typeof body === "object" && body !== null ? body : {};
-    await recordAudit(
-      db,
-      principal,
-      "database.update",
-      { type: "database", id: database.id, label: database.name },
-      {
-        ...("enabled" in asked ? { enabled: database.enabled } : {}),
-        ...("trackNewTables" in asked ? { trackNewTables: database.trackNewTables } : {}),
-        ...(changed.length > 0 ? { changed } : {}),
-      },
-    );
+    // The settings and the audit row commit together. `trackNewTables` installs or drops the event trigger at the
+    // source first, outside the store's transaction: when the store's part then fails, the request fails, and the
+    // trigger may be as asked while the stored setting is not (the tables page reads the trigger from the source).
+    const database = await getDb().transaction(async (tx) => {
+      const { database, changed } = await updateDatabase(tx, env.web.RETRACE_SECRET, params.id, body);
+      // What was asked for, as it now is; of settings, only which changed (never their values).
+      const asked = typeof body === "object" && body !== null ? body : {};
+      await recordAudit(
+        tx,
+        principal,
+        "database.update",
+        { type: "database", id: database.id, label: database.name },
+        {
+          ...("enabled" in asked ? { enabled: database.enabled } : {}),
+          ...("trackNewTables" in asked ? { trackNewTables: database.trackNewTables } : {}),
+          ...(changed.length > 0 ? { changed } : {}),
+        },
+      );
+      return database;
+    });
     return Response.json({ database });
   },
   { role: "admin" },
@@ -49,20 +54,8 @@ export const PATCH = apiRoute<{ id: string }>(
 export const DELETE = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
     const options = parseRemoveOptions(new URL(request.url).searchParams);
-    const db = getDb();
-    const { database } = await getDatabase(db, params.id);
-    const removed = await removeDatabase(db, env.web.RETRACE_SECRET, params.id, options);
-    await recordAudit(
-      db,
-      principal,
-      "database.remove",
-      { type: "database", id: database.id, label: database.name },
-      {
-        force: options.force,
-        changes: removed.changes,
-        manualCleanupNeeded: removed.manualCleanupSql !== null,
-      },
-    );
+    // Each store step commits with its audit row (lib/sources/remove.ts).
+    const removed = await removeDatabase(getDb(), env.web.RETRACE_SECRET, params.id, options, principal);
     return Response.json(removed);
   },
   { role: "admin" },

@@ -13,14 +13,17 @@ export const dynamic = "force-dynamic";
 export const PATCH = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
     const change = userChangeSchema.parse(await readJsonBody(request));
-    const db = getDb();
-    const { user, before, sessionsEnded } = await updateUser(db, params.id, change);
-    const details: Record<string, unknown> = {};
-    if (before.role !== user.role) details.role = { from: before.role, to: user.role };
-    if (before.active !== user.active) details.active = user.active;
-    if (change.password !== undefined) details.passwordReset = true;
-    if (sessionsEnded > 0) details.sessionsEnded = sessionsEnded;
-    await recordAudit(db, principal, "user.update", { type: "user", id: user.id, label: user.email }, details);
+    const { user, sessionsEnded } = await getDb().transaction(async (tx) => {
+      const updated = await updateUser(tx, params.id, change);
+      const { user, before, sessionsEnded } = updated;
+      const details: Record<string, unknown> = {};
+      if (before.role !== user.role) details.role = { from: before.role, to: user.role };
+      if (before.active !== user.active) details.active = user.active;
+      if (change.password !== undefined) details.passwordReset = true;
+      if (sessionsEnded > 0) details.sessionsEnded = sessionsEnded;
+      await recordAudit(tx, principal, "user.update", { type: "user", id: user.id, label: user.email }, details);
+      return updated;
+    });
     return Response.json({ user, sessionsEnded });
   },
   { role: "admin" },

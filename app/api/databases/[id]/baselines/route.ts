@@ -34,14 +34,17 @@ export const POST = apiRoute<{ id: string }>(
     const { table } = body.parse(await readJsonBody(request));
     const target = await database(params.id);
     const who = principal.kind === "user" ? principal.email : `token ${principal.name}`;
-    const baseline = await requestBaseline(getDb(), target.id, table, who);
-    await recordAudit(
-      getDb(),
-      principal,
-      "baseline.start",
-      { type: "database", id: target.id, label: target.name },
-      { table: `${baseline.schema}.${baseline.table}` },
-    );
+    const baseline = await getDb().transaction(async (tx) => {
+      const requested = await requestBaseline(tx, target.id, table, who);
+      await recordAudit(
+        tx,
+        principal,
+        "baseline.start",
+        { type: "database", id: target.id, label: target.name },
+        { table: `${requested.schema}.${requested.table}` },
+      );
+      return requested;
+    });
     return Response.json({ baseline }, { status: 202 });
   },
   { role: "admin" },

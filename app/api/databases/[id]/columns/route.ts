@@ -18,21 +18,23 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
  */
 export const PUT = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
-    const db = getDb();
     // The body first: a bad one is a 400 (or 413) whether or not the database exists.
     const body = await readJsonBody(request);
-    const rules = await updateColumnRules(db, params.id, body);
-    const { database } = await getDatabase(db, params.id);
-    await recordAudit(
-      db,
-      principal,
-      "database.columns",
-      { type: "database", id: database.id, label: database.name },
-      {
-        rules: rules.rules.map((r) => `${r.action} ${r.pattern}`),
-        skipExcludedOnlyUpdates: rules.skipExcludedOnlyUpdates,
-      },
-    );
+    const rules = await getDb().transaction(async (tx) => {
+      const saved = await updateColumnRules(tx, params.id, body);
+      const { database } = await getDatabase(tx, params.id);
+      await recordAudit(
+        tx,
+        principal,
+        "database.columns",
+        { type: "database", id: database.id, label: database.name },
+        {
+          rules: saved.rules.map((r) => `${r.action} ${r.pattern}`),
+          skipExcludedOnlyUpdates: saved.skipExcludedOnlyUpdates,
+        },
+      );
+      return saved;
+    });
     return Response.json(rules);
   },
   { role: "admin" },

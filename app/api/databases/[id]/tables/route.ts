@@ -21,16 +21,22 @@ export const GET = apiRoute<{ id: string }>(async (_request, { params }) => {
 /** PUT /api/databases/:id/tables { tables: ["schema.table", ...] } -> { tables } (the tracked set) */
 export const PUT = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
-    const db = getDb();
-    const tables = await updateTrackedTables(db, env.web.RETRACE_SECRET, params.id, await readJsonBody(request));
-    const { database } = await getDatabase(db, params.id);
-    await recordAudit(
-      db,
-      principal,
-      "database.tables",
-      { type: "database", id: database.id, label: database.name },
-      { tables: tables.map((t) => `${t.schema}.${t.table}`) },
-    );
+    const body = await readJsonBody(request);
+    // The store's tracked set and the audit row commit together. The publication at the source is changed before
+    // (it cannot join the store's transaction): when the store's part then fails, the request fails, and the
+    // source may already publish the new set while the store still tracks the old one, until it is saved again.
+    const tables = await getDb().transaction(async (tx) => {
+      const tracked = await updateTrackedTables(tx, env.web.RETRACE_SECRET, params.id, body);
+      const { database } = await getDatabase(tx, params.id);
+      await recordAudit(
+        tx,
+        principal,
+        "database.tables",
+        { type: "database", id: database.id, label: database.name },
+        { tables: tracked.map((t) => `${t.schema}.${t.table}`) },
+      );
+      return tracked;
+    });
     return Response.json({ tables });
   },
   { role: "admin" },

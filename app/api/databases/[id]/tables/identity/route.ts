@@ -15,18 +15,23 @@ export const dynamic = "force-dynamic";
  */
 export const POST = apiRoute<{ id: string }>(
   async (request, { params, principal }) => {
-    const db = getDb();
     // The body first: a bad one is a 400 (or 413) whether or not the database exists.
     const body = await readJsonBody(request);
-    const table = await fixReplicaIdentity(db, env.web.RETRACE_SECRET, params.id, body);
-    const { database } = await getDatabase(db, params.id);
-    await recordAudit(
-      db,
-      principal,
-      "database.identity",
-      { type: "database", id: database.id, label: database.name },
-      { table: `${table.schema}.${table.name}` },
-    );
+    // The change is the source's alone (ALTER TABLE there); the store only records it. When the audit row then
+    // cannot be written, the request fails and says so, though the table's identity is FULL at the source already
+    // (the tables page reads it from there, so nothing in the store claims otherwise).
+    const table = await getDb().transaction(async (tx) => {
+      const fixed = await fixReplicaIdentity(tx, env.web.RETRACE_SECRET, params.id, body);
+      const { database } = await getDatabase(tx, params.id);
+      await recordAudit(
+        tx,
+        principal,
+        "database.identity",
+        { type: "database", id: database.id, label: database.name },
+        { table: `${fixed.schema}.${fixed.name}` },
+      );
+      return fixed;
+    });
     return Response.json({ table });
   },
   { role: "admin" },
