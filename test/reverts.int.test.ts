@@ -326,6 +326,32 @@ describe("executing", () => {
     expect((await servers.sourceQuery("select 1 from items where id = 900020")).length).toBe(1);
   });
 
+  it("runs only if its audit row can be written: a store refusing it leaves the source as it was", async () => {
+    const xid = await transaction([{ text: "insert into items (id, label) values (900030, 'a')", values: [] }]);
+    await stored();
+    const of = await changeOf(xid);
+    await servers.storeQuery(`create function refuse_audit() returns trigger language plpgsql as $$
+                              begin raise exception 'audit_events refused by the test'; end $$`);
+    await servers.storeQuery(
+      "create trigger refuse_audits before insert on audit_events for each row execute function refuse_audit()",
+    );
+    let refused: Awaited<ReturnType<typeof post>>;
+    try {
+      refused = await post({ changeId: of, execute: true });
+    } finally {
+      await servers.storeQuery("drop trigger refuse_audits on audit_events");
+      await servers.storeQuery("drop function refuse_audit()");
+    }
+    expect(refused.status).toBe(500);
+    expect((await servers.sourceQuery("select 1 from items where id = 900030")).length).toBe(1);
+    const done = await post({ changeId: of, execute: true });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect((await servers.sourceQuery("select 1 from items where id = 900030")).length).toBe(0);
+    expected += done.body.executed?.rows ?? 0;
+    await refreshKeys();
+    await stored();
+  });
+
   it("answers 400 naming the parameter, 404 for an unknown change", async () => {
     expect((await post({ execute: false })).status).toBe(400);
     expect((await post({ changeId: "abc" })).status).toBe(400);

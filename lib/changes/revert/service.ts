@@ -2,6 +2,7 @@ import type pg from "pg";
 import { recordAudit, type AuditActor } from "../../audit/record";
 import type { Queryable } from "../../db/client";
 import { AppError, Conflict, NotFound } from "../../errors";
+import { createLogger } from "../../log";
 import { withSourceClient } from "../../sources/connection";
 import { InsufficientPrivilege } from "../../sources/errors";
 import { getSourceConnection } from "../../sources/queries";
@@ -9,6 +10,8 @@ import { readTables } from "./catalog";
 import { groupByRow, liveConflicts, trailConflicts } from "./conflicts";
 import { contextMessageSql, planRevert, revertScript, type RevertConflict, type RevertStatement } from "./plan";
 import { selectChanges, type RevertSelection, type RevertTarget } from "./select";
+
+const log = createLogger("reverts");
 
 /**
  * Reverting: plan (the script and its conflicts, read-only, for anyone who may read the trail) and execute (an
@@ -114,8 +117,9 @@ export async function executeRevert(
   return withSourceClient(
     conn,
     async (client) => {
-      // Set once the source's statements ran: an error after is the store's (or the commit's), not the statements'.
-      let committing = false;
+      // Where an error came from: the source's statements or commit (mapped below), the audit row's store
+      // transaction (answered as it is: the source is rolled back), or the store's commit after the source's.
+      const at: { step: "source" | "audit" | "committed" } = { step: "source" };
       await client.query("BEGIN");
       try {
         // Bounded waits: a revert must not queue behind (or hold up) the application for long.
@@ -138,7 +142,7 @@ export async function executeRevert(
           statements += 1;
         }
         const executed = { ...result, executed: { statements, rows } };
-        committing = true;
+        at.step = "audit";
         await db.transaction(async (tx) => {
           await recordAudit(
             tx,
@@ -147,12 +151,18 @@ export async function executeRevert(
             { type: "database", id: executed.sourceId, label: executed.database },
             { of: executed.description, statements, rows },
           );
+          at.step = "source";
           await client.query("COMMIT");
+          at.step = "committed";
         });
         return executed;
       } catch (error) {
+        if (at.step === "committed") {
+          log.error({ err: error, sourceId: selection.sourceId }, "a revert ran at the source; its audit row was lost");
+          throw error;
+        }
         await client.query("ROLLBACK").catch(() => undefined);
-        if (error instanceof AppError || committing) throw error;
+        if (error instanceof AppError || at.step === "audit") throw error;
         const message = error instanceof Error ? error.message : String(error);
         if (pgCode(error) === "42501") {
           throw new InsufficientPrivilege(
