@@ -316,6 +316,20 @@ describe("archives", () => {
     const [gap] = await verifyDatabases(pool, SECRET, { database: sourceId });
     expect(gap).toMatchObject({ ok: false, problem: "removed" });
 
+    // An import whose audit row the store refuses imports nothing: the changes and the row are one transaction.
+    await servers.storeQuery(`create function refuse_audit() returns trigger language plpgsql as $$
+                              begin raise exception 'audit_events refused by the test'; end $$`);
+    await servers.storeQuery(
+      "create trigger refuse_audits before insert on audit_events for each row execute function refuse_audit()",
+    );
+    try {
+      expect(retrace(["archive", "import", archiveDir]).status).not.toBe(0);
+    } finally {
+      await servers.storeQuery("drop trigger refuse_audits on audit_events");
+      await servers.storeQuery("drop function refuse_audit()");
+    }
+    expect(await trailText()).toHaveLength(1300 - 1297);
+
     const run = retrace(["archive", "import", archiveDir]);
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.status, run.stderr + run.stdout).toBe(0);
