@@ -8,6 +8,14 @@ export const DEFAULT_SEAL_BATCH = 1_000;
  * ((commit_lsn, seq): one worker writes a source, in commit order), in one store transaction: one
  * change_seals row each and one signed checkpoint for the batch. A per-source advisory lock keeps two
  * workers from sealing the same source at once. Returns how many changes it sealed.
+ *
+ * The transaction is REPEATABLE READ, its snapshot taken before the read of `changes` is planned: under READ
+ * COMMITTED a statement can plan with the partitions as they were and run with a snapshot taken after the partition
+ * keeper moved rows out of the default partition into a new one (lib/retention/partitions.ts), and see those rows
+ * nowhere: the chain would go on past them and leave them unsealed for good. With the snapshot first, moved rows are
+ * seen where the snapshot has them (the default partition, scanned by every plan) or in a partition whose attach it
+ * sees, which the plan then holds too. The lock is a session lock taken before the transaction starts, so that a
+ * sealer that waited for another reads the head that one wrote.
  */
 export async function sealNextBatch(
   pool: pg.Pool,
@@ -16,106 +24,123 @@ export async function sealNextBatch(
   limit = DEFAULT_SEAL_BATCH,
 ): Promise<number> {
   const client = await pool.connect();
+  const lock = "hashtextextended('retrace-seal:' || $1, 0)";
+  let broken: Error | undefined;
   try {
-    await client.query("begin");
+    await client.query(`select pg_advisory_lock(${lock})`, [sourceId]);
     try {
-      await client.query("select pg_advisory_xact_lock(hashtextextended('retrace-seal:' || $1, 0))", [sourceId]);
-      const head = await client.query<{ position: string; commit_lsn: string; seq: number; hash: string }>(
-        `select position::text, commit_lsn::text, seq, hash from seal_checkpoints
-         where source_id = $1 order by seal_checkpoints.position desc limit 1`,
-        [sourceId],
-      );
-      const last = head.rows[0];
-      const next = await client.query<SealedChange & { bucket: string }>(
-        `select ${SEALED_COLUMNS_SQL}, bucket from changes
-         where source_id = $1 and ($2::pg_lsn is null or (commit_lsn, seq) > ($2::pg_lsn, $3::int))
-         order by changes.commit_lsn, changes.seq limit $4`,
-        [sourceId, last?.commit_lsn ?? null, last?.seq ?? 0, limit],
-      );
-      if (next.rows.length === 0) {
-        await client.query("commit");
-        return 0;
-      }
-      let position = BigInt(last?.position ?? "0");
-      let hash = last?.hash ?? GENESIS;
-      const rows = {
-        position: [] as string[],
-        changeId: [] as string[],
-        lsn: [] as string[],
-        seq: [] as number[],
-        table: [] as string[],
-        key: [] as (string | null)[],
-        digest: [] as string[],
-        hash: [] as string[],
-        committedAt: [] as string[],
-        bucket: [] as string[],
-      };
-      for (const change of next.rows) {
-        position += 1n;
-        const digest = changeDigest(change);
-        hash = chainHash(hash, digest);
-        rows.position.push(position.toString());
-        rows.changeId.push(change.id);
-        rows.lsn.push(change.commit_lsn);
-        rows.seq.push(change.seq);
-        rows.table.push(change.table);
-        rows.key.push(change.primary_key);
-        rows.digest.push(digest);
-        rows.hash.push(hash);
-        rows.committedAt.push(change.committed_at);
-        rows.bucket.push(change.bucket);
-      }
-      await client.query(
-        `insert into change_seals (source_id, position, change_id, commit_lsn, seq, "table", primary_key, digest, hash,
-                                   committed_at, bucket)
-         select $1, * from unnest($2::bigint[], $3::bigint[], $4::pg_lsn[], $5::int[], $6::text[], $7::text[],
-                                  $8::text[], $9::text[], $10::timestamptz[], $11::text[])`,
-        [
-          sourceId,
-          rows.position,
-          rows.changeId,
-          rows.lsn,
-          rows.seq,
-          rows.table,
-          rows.key,
-          rows.digest,
-          rows.hash,
-          rows.committedAt,
-          rows.bucket,
-        ],
-      );
-      const end = next.rows[next.rows.length - 1];
-      if (!end) throw new Error("no change to seal");
-      const checkpoint = {
-        sourceId,
-        position: position.toString(),
-        changeId: end.id,
-        commitLsn: end.commit_lsn,
-        seq: end.seq,
-        hash,
-      };
-      await client.query(
-        `insert into seal_checkpoints (source_id, position, change_id, commit_lsn, seq, committed_at, hash, signature)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          sourceId,
-          checkpoint.position,
-          end.id,
-          end.commit_lsn,
-          end.seq,
-          end.committed_at,
-          hash,
-          signCheckpoint(checkpoint, secret),
-        ],
-      );
-      await client.query("commit");
-      return next.rows.length;
-    } catch (error) {
-      await client.query("rollback").catch(() => undefined);
-      throw error;
+      return await sealInTransaction(client, sourceId, secret, limit);
+    } finally {
+      await client.query(`select pg_advisory_unlock(${lock})`, [sourceId]).catch((error: Error) => {
+        broken = error; // the connection is not handed back with the lock held
+      });
     }
   } finally {
-    client.release();
+    client.release(broken);
+  }
+}
+
+async function sealInTransaction(
+  client: pg.PoolClient,
+  sourceId: string,
+  secret: string,
+  limit: number,
+): Promise<number> {
+  await client.query("begin isolation level repeatable read");
+  try {
+    const head = await client.query<{ position: string; commit_lsn: string; seq: number; hash: string }>(
+      `select position::text, commit_lsn::text, seq, hash from seal_checkpoints
+       where source_id = $1 order by seal_checkpoints.position desc limit 1`,
+      [sourceId],
+    );
+    const last = head.rows[0];
+    const next = await client.query<SealedChange & { bucket: string }>(
+      `select ${SEALED_COLUMNS_SQL}, bucket from changes
+       where source_id = $1 and ($2::pg_lsn is null or (commit_lsn, seq) > ($2::pg_lsn, $3::int))
+       order by changes.commit_lsn, changes.seq limit $4`,
+      [sourceId, last?.commit_lsn ?? null, last?.seq ?? 0, limit],
+    );
+    if (next.rows.length === 0) {
+      await client.query("commit");
+      return 0;
+    }
+    let position = BigInt(last?.position ?? "0");
+    let hash = last?.hash ?? GENESIS;
+    const rows = {
+      position: [] as string[],
+      changeId: [] as string[],
+      lsn: [] as string[],
+      seq: [] as number[],
+      table: [] as string[],
+      key: [] as (string | null)[],
+      digest: [] as string[],
+      hash: [] as string[],
+      committedAt: [] as string[],
+      bucket: [] as string[],
+    };
+    for (const change of next.rows) {
+      position += 1n;
+      const digest = changeDigest(change);
+      hash = chainHash(hash, digest);
+      rows.position.push(position.toString());
+      rows.changeId.push(change.id);
+      rows.lsn.push(change.commit_lsn);
+      rows.seq.push(change.seq);
+      rows.table.push(change.table);
+      rows.key.push(change.primary_key);
+      rows.digest.push(digest);
+      rows.hash.push(hash);
+      rows.committedAt.push(change.committed_at);
+      rows.bucket.push(change.bucket);
+    }
+    await client.query(
+      `insert into change_seals (source_id, position, change_id, commit_lsn, seq, "table", primary_key, digest, hash,
+                                 committed_at, bucket)
+       select $1, * from unnest($2::bigint[], $3::bigint[], $4::pg_lsn[], $5::int[], $6::text[], $7::text[],
+                                $8::text[], $9::text[], $10::timestamptz[], $11::text[])`,
+      [
+        sourceId,
+        rows.position,
+        rows.changeId,
+        rows.lsn,
+        rows.seq,
+        rows.table,
+        rows.key,
+        rows.digest,
+        rows.hash,
+        rows.committedAt,
+        rows.bucket,
+      ],
+    );
+    const end = next.rows[next.rows.length - 1];
+    if (!end) throw new Error("no change to seal");
+    const checkpoint = {
+      sourceId,
+      position: position.toString(),
+      changeId: end.id,
+      commitLsn: end.commit_lsn,
+      seq: end.seq,
+      hash,
+    };
+    await client.query(
+      `insert into seal_checkpoints (source_id, position, change_id, commit_lsn, seq, committed_at, hash, signature)
+       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        sourceId,
+        checkpoint.position,
+        end.id,
+        end.commit_lsn,
+        end.seq,
+        end.committed_at,
+        hash,
+        signCheckpoint(checkpoint, secret),
+      ],
+    );
+    await client.query("commit");
+    return next.rows.length;
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
   }
 }
 

@@ -38,7 +38,7 @@ const PAGE = 2_000;
 
 /** Rows of `query` page by page (keyset: `after` gives the next page's parameters from a page's last row). */
 async function* paged<T extends pg.QueryResultRow>(
-  pool: pg.Pool,
+  pool: pg.ClientBase,
   query: string,
   first: unknown[],
   after: (last: T) => unknown[],
@@ -76,12 +76,35 @@ const fromSeal = (s: SealRow): NamedChange => ({
  * Re-computes a source's chain from the stored changes and compares it with the seals, from the start or
  * from the last signed checkpoint before `from`, and names the FIRST change that was altered, inserted or
  * removed since it was sealed. Changes stored after the chain head are counted as not sealed yet.
+ *
+ * Everything is read in one snapshot (a read-only REPEATABLE READ transaction): the seals, the checkpoints and the
+ * changes as of one moment, and no page of changes missed while the partition keeper moves rows out of the default
+ * partition (a READ COMMITTED read can plan before such a move and run after it: lib/seals/seal.ts).
  */
 export async function verifySource(
   pool: pg.Pool,
   sourceId: string,
   secret: string,
   options: { from?: Date } = {},
+): Promise<VerifyResult> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin isolation level repeatable read read only");
+    try {
+      return await verifyInSnapshot(client, sourceId, secret, options);
+    } finally {
+      await client.query("rollback").catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function verifyInSnapshot(
+  pool: pg.ClientBase,
+  sourceId: string,
+  secret: string,
+  options: { from?: Date },
 ): Promise<VerifyResult> {
   const fail = (problem: VerifyProblem, change: NamedChange | null, message: string): VerifyResult => ({
     ok: false,
@@ -221,7 +244,7 @@ type ExpiryRow = {
 };
 
 /** The ids of the source's trail_expiries rows whose signature verifies (an unsigned one covers nothing). */
-async function validExpiries(pool: pg.Pool, sourceId: string, secret: string): Promise<Set<string>> {
+async function validExpiries(pool: pg.ClientBase, sourceId: string, secret: string): Promise<Set<string>> {
   const { rows } = await pool.query<ExpiryRow>(
     `select id::text, partition, bucket, from_at, to_at, changes::text, min_change_id::text, max_change_id::text,
             archive_location, signature
