@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveChanges } from "@/lib/changes/live";
 import { getChange, listChanges, type ChangeFilters } from "@/lib/changes/queries";
 import { summarizeStoredRows } from "@/lib/changes/segments";
+import { selectChanges } from "@/lib/changes/revert/select";
 import { transactionChanges } from "@/lib/changes/transaction";
 import { readTransactionCursor } from "@/lib/changes/transaction-cursor";
 import { connectStore, type Queryable, type Store } from "@/lib/db/client";
@@ -178,7 +179,7 @@ describe("reads on a trail of hundreds of partitions", () => {
     expect(opened.has("changes_default")).toBe(true);
   });
 
-  it("finds one change and its transaction in a source's month, a table's day and the default partition", async () => {
+  it("finds a change, its transaction and their reverts in a month, a day and the default partition", async () => {
     for (const table of ["items", "notes", "drafts"]) {
       const { rows } = await server.query<{ id: string; partition: string }>(
         `select c.id::text, c.tableoid::regclass::text as partition
@@ -204,9 +205,15 @@ describe("reads on a trail of hundreds of partitions", () => {
       }
       expect(paged).toEqual(siblings.rows.map((s) => s.id));
 
+      // What a revert of it, or of its transaction, undoes: the change; its transaction backwards.
+      expect((await selectChanges(store.db, { changeId: id })).changes.map((change) => change.id)).toEqual([id]);
+      const transaction = await selectChanges(store.db, { transactionOf: id });
+      expect(transaction.changes.map((change) => change.id)).toEqual(siblings.rows.map((s) => s.id).reverse());
+
       const opened = await partitionsOpened(async (db) => {
         await getChange(db, id);
         await transactionChanges(db, id, { limit: 2 });
+        await selectChanges(db, { transactionOf: id });
       });
       expect(opened.has(partition), `${table}: ${partition} among ${[...opened].join(", ")}`).toBe(true);
       expect(opened.size).toBeLessThanOrEqual(6);

@@ -1,6 +1,8 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Queryable } from "../../db/client";
 import { Invalid, NotFound } from "../../errors";
+import type { ChangeRow } from "../change";
+import { findChangeRow, readTransaction } from "../locate";
 import type { RevertChange } from "./plan";
 
 /** The most changes one revert may undo: beyond it the script, the checks and the lock set grow unreasonable. */
@@ -62,18 +64,19 @@ async function read(db: Queryable, where: SQL, order: SQL): Promise<Row[]> {
   const result = await db.execute<Row>(
     sql`select ${COLUMNS} from changes c where ${where} order by ${order} limit ${MAX_REVERT_CHANGES + 1}`,
   );
-  if (result.rows.length > MAX_REVERT_CHANGES) {
-    throw new Invalid(
-      `That is more than ${MAX_REVERT_CHANGES} changes, the most one revert undoes; revert a narrower set ` +
-        "(one transaction, or a more specific context).",
-    );
-  }
+  if (result.rows.length > MAX_REVERT_CHANGES) throw tooMany();
   return result.rows;
 }
 
-async function one(db: Queryable, id: string): Promise<Row> {
-  const found = await db.execute<Row>(sql`select ${COLUMNS} from changes c where c.id = ${id}::bigint`);
-  const row = found.rows[0];
+const tooMany = () =>
+  new Invalid(
+    `That is more than ${MAX_REVERT_CHANGES} changes, the most one revert undoes; revert a narrower set ` +
+      "(one transaction, or a more specific context).",
+  );
+
+/** A change by id, read only where it can be (lib/changes/locate.ts). */
+async function one(db: Queryable, id: string): Promise<ChangeRow> {
+  const row = await findChangeRow(db, id);
   if (!row) throw new NotFound("Change");
   return row;
 }
@@ -91,17 +94,10 @@ export async function selectChanges(db: Queryable, target: RevertTarget): Promis
     };
   }
   if ("transactionOf" in target) {
-    const found = await db.execute<{ source_id: string; commit_lsn: string }>(
-      sql`select source_id::text as source_id, commit_lsn::text as commit_lsn from changes
-          where id = ${target.transactionOf}::bigint`,
-    );
-    const change = found.rows[0];
-    if (!change) throw new NotFound("Change");
-    const rows = await read(
-      db,
-      sql`c.source_id = ${change.source_id}::uuid and c.commit_lsn = ${change.commit_lsn}::pg_lsn`,
-      sql`c.seq desc`,
-    );
+    const change = await one(db, target.transactionOf);
+    // Its changes in commit order from the partitions holding its commit time; the revert undoes them backwards.
+    const rows = (await readTransaction(db, change, undefined, MAX_REVERT_CHANGES + 1)).reverse();
+    if (rows.length > MAX_REVERT_CHANGES) throw tooMany();
     const first = rows[0];
     if (!first) throw new NotFound("Change");
     return {
