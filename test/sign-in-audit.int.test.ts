@@ -228,6 +228,29 @@ describe("a flood of refused sign-ins", () => {
     ]);
   });
 
+  it("is one row per address when the address's limit refuses, whatever email each request tries", async () => {
+    const { SIGN_IN_LIMITS } = await import("@/lib/auth/rate-limit");
+    await awayFromWindowEdge();
+    const address = "192.0.2.40";
+    for (let i = 0; i < SIGN_IN_LIMITS.address; i++) {
+      const result = await nextAuthSignIn(ORIGIN, { email: `spray${i}@example.com`, password: "wrong" }, address);
+      expect(result.body?.url).toMatch(/error=CredentialsSignin/);
+    }
+    for (let i = 0; i < 100; i++) await limitedSignIn(`sprayed${i}@example.com`, address);
+    const { rows } = await store.query(
+      `select actor_label, details from audit_events
+        where action = 'session.sign_in_failed' and address = $1 and details->>'reason' = 'rate limited'`,
+      [address],
+      "retrace",
+    );
+    expect(rows).toEqual([
+      {
+        actor_label: "sprayed0@example.com",
+        details: { reason: "rate limited", limit: "address", count: 100, lastAt: expect.any(String) },
+      },
+    ]);
+  });
+
   it("is one row when the refusals come all at once", async () => {
     await awayFromWindowEdge();
     await reachLimit("gus@example.com", "192.0.2.20");

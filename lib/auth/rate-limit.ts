@@ -12,7 +12,11 @@ export const SIGN_IN_LIMITS = { windowMinutes: 15, account: 5, address: 20 };
 
 /** What the sign-in form shows when an attempt is refused by the limit (never whether the password was right). */
 export class SignInLimited extends Error {
-  constructor(readonly retryAfterMinutes: number) {
+  /** `limit`: which limit refuses: the address's (whatever email it tries) or else the account's. */
+  constructor(
+    readonly retryAfterMinutes: number,
+    readonly limit: "account" | "address" = "account",
+  ) {
     super(`Too many failed sign-ins. Try again in ${retryAfterMinutes} minute${retryAfterMinutes === 1 ? "" : "s"}.`);
   }
 }
@@ -40,7 +44,7 @@ export async function checkSignInAllowed(db: Queryable, email: string, address: 
   const account = await retryAfter(db, "email", email, SIGN_IN_LIMITS.account);
   const fromAddress = await retryAfter(db, "address", address ?? ANY_ADDRESS, SIGN_IN_LIMITS.address);
   const wait = Math.max(account ?? 0, fromAddress ?? 0);
-  if (wait > 0) throw new SignInLimited(wait);
+  if (wait > 0) throw new SignInLimited(wait, fromAddress !== null ? "address" : "account");
 }
 
 export async function recordSignInFailure(db: Queryable, email: string, address: string | null): Promise<void> {

@@ -41,22 +41,28 @@ export async function auditSession(
  * credentials, SignInLimited thrown when this account or address must wait. Each outcome is audited
  * (session.sign_in, or session.sign_in_failed with the email tried and the reason, never the password). Refusals
  * by the limit are the ones a flood repeats without end: they are counted in one row per email tried, address and
- * window of the limit; the refusals under the limit are few (the limit caps them), one row each.
+ * window of the limit, or, when the address's limit refuses (every email it tries), per address and window (the row
+ * names the first email tried; `limit: "address"` in its details). The refusals under the limit are few (the limit
+ * caps them), one row each.
  */
 export async function signInWithPassword(db: Db, email: string, password: string, address: string | null) {
   const normalized = email.trim().toLowerCase().slice(0, 320);
-  const refused = (reason: SignInRefusal) => {
-    const repeat =
-      reason === "rate limited"
-        ? { key: JSON.stringify([reason, address, normalized]), windowMinutes: SIGN_IN_LIMITS.windowMinutes }
-        : undefined;
-    const actor = { kind: "anonymous", emailTried: normalized, address } as const;
-    return auditSession(db, actor, "session.sign_in_failed", { reason }, repeat);
+  const actor = { kind: "anonymous", emailTried: normalized, address } as const;
+  const refused = (reason: CredentialsRefusal) => auditSession(db, actor, "session.sign_in_failed", { reason });
+  const limited = (limit: SignInLimited["limit"]) => {
+    const reason: SignInRefusal = "rate limited";
+    const byAddress = limit === "address";
+    const key = JSON.stringify(byAddress ? [reason, "address", address] : [reason, address, normalized]);
+    const details = byAddress ? { reason, limit } : { reason };
+    return auditSession(db, actor, "session.sign_in_failed", details, {
+      key,
+      windowMinutes: SIGN_IN_LIMITS.windowMinutes,
+    });
   };
   try {
     await checkSignInAllowed(db, normalized, address);
   } catch (error) {
-    if (error instanceof SignInLimited) await refused("rate limited");
+    if (error instanceof SignInLimited) await limited(error.limit);
     throw error;
   }
   const checked = await checkCredentials(db, normalized, password);
