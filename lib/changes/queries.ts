@@ -1,6 +1,7 @@
 import type { Queryable } from "../db/client";
 import { toChange, type Change } from "./change";
 import { findChangeRow, readTransaction } from "./locate";
+import { inSnapshot } from "./snapshot";
 
 export type { Change, ChangeRow } from "./change";
 export type { ChangeFilters, PageRequest } from "./params";
@@ -17,14 +18,19 @@ export type ChangeDetail = {
   transactionTruncated: boolean;
 };
 
-/** One change and the first changes of its transaction (same source and commit LSN); null when absent. */
+/**
+ * One change and the first changes of its transaction (same source and commit LSN); null when absent. Read in one
+ * snapshot: where it is (the summary, the partitions) and the rows agree even while the partition keeper moves rows.
+ */
 export async function getChange(db: Queryable, id: string): Promise<ChangeDetail | null> {
-  const row = await findChangeRow(db, id);
-  if (!row) return null;
-  const siblings = await readTransaction(db, row, undefined, TRANSACTION_LIMIT + 1);
-  return {
-    change: toChange(row),
-    transaction: siblings.slice(0, TRANSACTION_LIMIT).map(toChange),
-    transactionTruncated: siblings.length > TRANSACTION_LIMIT,
-  };
+  return inSnapshot(db, async (tx) => {
+    const row = await findChangeRow(tx, id);
+    if (!row) return null;
+    const siblings = await readTransaction(tx, row, undefined, TRANSACTION_LIMIT + 1);
+    return {
+      change: toChange(row),
+      transaction: siblings.slice(0, TRANSACTION_LIMIT).map(toChange),
+      transactionTruncated: siblings.length > TRANSACTION_LIMIT,
+    };
+  });
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Queryable } from "../db/client";
 import { toChange, type Change } from "./change";
 import { findChangeRow, readTransaction } from "./locate";
+import { inSnapshot } from "./snapshot";
 import { singleParams } from "./params";
 import { readTransactionCursor, transactionCursor } from "./transaction-cursor";
 
@@ -35,18 +36,21 @@ export function parseTransactionParams(params: URLSearchParams): TransactionPage
 /**
  * The changes of a change's source transaction (same source, same commit LSN) in commit order, a page at a
  * time: keyset on seq, read from the (source_id, commit_lsn, seq) unique index, so the 1000th page of a
- * transaction of millions costs what the first does. Null when there is no such change.
+ * transaction of millions costs what the first does. Null when there is no such change. Read in one snapshot, as
+ * getChange is.
  */
 export async function transactionChanges(
   db: Queryable,
   id: string,
   page: TransactionPageRequest,
 ): Promise<TransactionPage | null> {
-  const change = await findChangeRow(db, id);
-  if (!change) return null;
-  const found = await readTransaction(db, change, page.afterSeq, page.limit + 1);
-  const rows = found.slice(0, page.limit);
-  const last = rows[rows.length - 1];
-  const more = found.length > page.limit && last !== undefined;
-  return { changes: rows.map(toChange), nextCursor: more ? transactionCursor(last.seq) : null };
+  return inSnapshot(db, async (tx) => {
+    const change = await findChangeRow(tx, id);
+    if (!change) return null;
+    const found = await readTransaction(tx, change, page.afterSeq, page.limit + 1);
+    const rows = found.slice(0, page.limit);
+    const last = rows[rows.length - 1];
+    const more = found.length > page.limit && last !== undefined;
+    return { changes: rows.map(toChange), nextCursor: more ? transactionCursor(last.seq) : null };
+  });
 }
