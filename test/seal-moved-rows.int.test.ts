@@ -7,9 +7,9 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { migrateStore } from "@/lib/db/migrate";
 import { sealNextBatch } from "@/lib/seals/seal";
 import { verifySource } from "@/lib/seals/verify";
+import { bareStore } from "./support/bare-store";
 import { startTestServer, type TestServer } from "./support/postgres";
 import { waitFor } from "./support/wait";
 
@@ -22,16 +22,7 @@ const count = async (text: string) => (await pool.query<{ n: number }>(text, [so
 
 beforeAll(async () => {
   server = await startTestServer();
-  const url = await server.createDatabase("retrace");
-  await migrateStore(url);
-  pool = new pg.Pool({ connectionString: url, max: 4 });
-  pool.on("error", () => undefined);
-  const { rows } = await pool.query<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment, slot_name,
-                          publication_name)
-     values ('app', 'db.invalid', 5432, 'app', 'u', 'x', 'disable', 'test', 's', 'p') returning id::text`,
-  );
-  sourceId = rows[0]?.id ?? "";
+  ({ pool, sourceId } = await bareStore(server, 4));
   // No partition is made for the source: its changes wait in the default partition. Ten from last year, then ten
   // from now on (the later commit LSNs).
   await pool.query(

@@ -10,9 +10,9 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { verifyArchive } from "@/lib/archive/verify";
 import { writeArchive } from "@/lib/archive/write";
-import { migrateStore } from "@/lib/db/migrate";
 import { verifyDatabases } from "@/lib/seals/databases";
 import { sealAll } from "@/lib/seals/seal";
+import { bareStore } from "./support/bare-store";
 import { startTestServer, type TestServer } from "./support/postgres";
 
 const SECRET = "seal-order-test-secret-0123456789abcdef";
@@ -24,16 +24,7 @@ let work: string;
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), "retrace-seal-order-"));
   server = await startTestServer();
-  const url = await server.createDatabase("retrace");
-  await migrateStore(url);
-  pool = new pg.Pool({ connectionString: url, max: 3 });
-  pool.on("error", () => undefined);
-  const { rows } = await pool.query<{ id: string }>(
-    `insert into sources (name, host, port, database, username, password_encrypted, ssl_mode, environment, slot_name,
-                          publication_name)
-     values ('app', 'db.invalid', 5432, 'app', 'u', 'x', 'disable', 'test', 's', 'p') returning id::text`,
-  );
-  sourceId = rows[0]?.id ?? "";
+  ({ pool, sourceId } = await bareStore(server, 3));
   // 300 changes, one per transaction, at LSNs 0/64, 0/C8, …: their text lengths grow from 2 to 5 hex digits.
   await pool.query(
     `insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
