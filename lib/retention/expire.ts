@@ -2,6 +2,7 @@ import type pg from "pg";
 import { deleteEmptyRollups, forgetGoneContexts, SUBTRACT_GONE_SEGMENTS } from "../changes/summary-sql";
 import { defaultArchiver, type PartitionArchiver, type TrailPartition } from "./archive-hook";
 import { signExpiry, type Expiry } from "./expiry-signature";
+import { heldBy, type HeldSpan } from "./forecast";
 import { DEFAULT_LOCK_TIMEOUT_MS, isLockTimeout, PARTITION_DDL_LOCK } from "./partitions";
 import { loadRetentionRules, resolveRetention } from "./rules";
 
@@ -9,7 +10,9 @@ import { loadRetentionRules, resolveRetention } from "./rules";
  * The expirer (run by the worker, worker/partition-keeper.ts): drops a partition of `changes` whole once its span
  * ended more than its bucket's retention ago, never a row at a time. A partition waits while any change in it is
  * not sealed yet (the seal chain must cover what goes), and while its rule asks for an archive that no archiver
- * can write. One expirer at a time across workers (an advisory lock); its DDL waits at most `lockTimeoutMs`.
+ * can write, and while an active hold (lib/holds) of its database overlaps its span: a held partition is neither
+ * archived nor dropped. One expirer at a time across workers (an advisory lock); its DDL waits at most
+ * `lockTimeoutMs`.
  */
 
 export type ExpireOptions = {
@@ -23,11 +26,11 @@ export type ExpireOptions = {
 export type ExpireResult = {
   dropped: string[];
   /**
-   * Expired but kept for now: not sealed yet, no archiver, its archive could not be written (`error` says why: no
-   * such bucket, access denied, endpoint unreachable, a full disk, ...), or its lock was busy.
+   * Expired but kept for now: held, not sealed yet, no archiver, its archive could not be written (`error` says
+   * why: no such bucket, access denied, endpoint unreachable, a full disk, ...), or its lock was busy.
    */
   waiting: (
-    | { name: string; why: "unsealed" | "no-archiver" | "locked" | "changed" }
+    | { name: string; why: "held" | "unsealed" | "no-archiver" | "locked" | "changed" }
     | { name: string; why: "archive-failed"; error: string }
   )[];
 };
@@ -58,6 +61,7 @@ export async function expirePartitions(
            from trail_partitions p left join sources s on s.id = p.source_id
           order by p.to_at, p.name`,
       );
+      const held = await heldSpans(client);
       for (const partition of rows) {
         if (partition.environment === null) {
           // Its source was deleted with its changes (lib/sources/source-lifecycle.ts): an empty partition left.
@@ -66,6 +70,10 @@ export async function expirePartitions(
         }
         const retention = resolveRetention(rules, partition.environment, partition.bucket);
         if (retention.days === null || partition.toAt.getTime() > now.getTime() - retention.days * DAY_MS) continue;
+        if (held.some((hold) => heldBy(hold, partition))) {
+          result.waiting.push({ name: partition.name, why: "held" });
+          continue;
+        }
         let archiveLocation: string | null = null;
         let archived: Stats | null = null;
         if (retention.archive) {
@@ -107,6 +115,15 @@ export async function expirePartitions(
 
 type Stats = { n: number; min: string | null; max: string | null };
 
+/** The spans the active holds keep (lib/holds). */
+async function heldSpans(client: pg.PoolClient): Promise<HeldSpan[]> {
+  const { rows } = await client.query<HeldSpan>(
+    `select source_id::text as "sourceId", from_at as "fromAt", to_at as "toAt" from trail_holds
+      where released_at is null`,
+  );
+  return rows;
+}
+
 async function partitionStats(client: pg.PoolClient, name: string): Promise<Stats> {
   const { rows } = await client.query<Stats>(
     `select count(*)::int as n, min(id)::text as min, max(id)::text as max from "${name}"`,
@@ -126,12 +143,22 @@ async function allSealed(client: pg.PoolClient, sourceId: string, stats: Stats):
   return head !== undefined && BigInt(head) >= BigInt(stats.max);
 }
 
+async function isHeld(client: pg.PoolClient, partition: TrailPartition): Promise<boolean> {
+  const { rows } = await client.query<{ held: boolean }>(
+    `select exists (select 1 from trail_holds where source_id = $1 and released_at is null
+                                                 and from_at < $3 and to_at > $2) as held`,
+    [partition.sourceId, partition.fromAt, partition.toAt],
+  );
+  return rows[0]?.held ?? false;
+}
+
 const lockTimeout = (ms: number | undefined) =>
   `set local lock_timeout = ${Math.max(1, Math.round(ms ?? DEFAULT_LOCK_TIMEOUT_MS))}`;
 
 /**
  * In one store transaction: the signed trail_expiries row, the change summary's segments whose every change went,
- * the partition, its trail_partitions row. Null when dropped, else why not (nothing changed then).
+ * the partition, its trail_partitions row. Null when dropped, else why not (nothing changed then). A hold placed
+ * since the round began is seen here: placing one waits for this transaction's lock (lib/holds/holds.ts).
  */
 async function dropExpired(
   client: pg.PoolClient,
@@ -140,7 +167,7 @@ async function dropExpired(
   archiveLocation: string | null,
   archived: Stats | null,
   lockTimeoutMs: number | undefined,
-): Promise<"unsealed" | "changed" | null> {
+): Promise<"held" | "unsealed" | "changed" | null> {
   await client.query("begin");
   try {
     await client.query(lockTimeout(lockTimeoutMs));
@@ -151,7 +178,13 @@ async function dropExpired(
     await client.query(`lock table "${partition.name}" in access exclusive mode`);
     const stats = await partitionStats(client, partition.name);
     const unchanged = !archived || (archived.n === stats.n && archived.max === stats.max && archived.min === stats.min);
-    const why = !unchanged ? "changed" : (await allSealed(client, partition.sourceId, stats)) ? null : "unsealed";
+    const why = (await isHeld(client, partition))
+      ? "held"
+      : !unchanged
+        ? "changed"
+        : (await allSealed(client, partition.sourceId, stats))
+          ? null
+          : "unsealed";
     if (why !== null) {
       await client.query("rollback");
       return why;
