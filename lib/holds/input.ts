@@ -4,15 +4,18 @@ import { z } from "zod";
 
 export const MAX_HOLD_REASON = 500;
 
-const time = (name: "from" | "to") =>
-  z
-    .string({ error: `${name} must be an ISO time, e.g. 2026-01-01T00:00:00Z` })
+/** An ISO time with its zone (Z or an offset): a time without one would be read in the server's zone. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+const time = (name: "from" | "to") => {
+  const message = `${name} must be an ISO time with its zone, e.g. 2026-01-01T00:00:00Z`;
+  return z
+    .string({ error: message })
     .trim()
-    .max(100, `${name} must be an ISO time, e.g. 2026-01-01T00:00:00Z`)
-    .refine((text) => /^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text)), {
-      error: `${name} must be an ISO time, e.g. 2026-01-01T00:00:00Z`,
-    })
+    .max(100, message)
+    .refine((text) => ISO_TIME.test(text) && !Number.isNaN(Date.parse(text)), { error: message })
     .transform((text) => new Date(text));
+};
 
 export const holdInputSchema = z
   .object({
@@ -30,6 +33,10 @@ export const holdInputSchema = z
       .max(MAX_HOLD_REASON, `reason must be at most ${MAX_HOLD_REASON} characters`),
   })
   .strict()
-  .refine((hold) => hold.from < hold.to, { path: ["to"], error: "to must be after from" });
+  // Zod runs this after a field failed too (with that field unparsed): only two times are compared.
+  .refine((hold) => !(hold.from instanceof Date && hold.to instanceof Date) || hold.from < hold.to, {
+    path: ["to"],
+    error: "to must be after from",
+  });
 
 export type HoldInput = z.infer<typeof holdInputSchema>;
