@@ -2,7 +2,6 @@ import type pg from "pg";
 import { deleteEmptyRollups, forgetGoneContexts, SUBTRACT_GONE_SEGMENTS } from "../changes/summary-sql";
 import { defaultArchiver, type PartitionArchiver, type TrailPartition } from "./archive-hook";
 import { signExpiry, type Expiry } from "./expiry-signature";
-import { heldBy, type HeldSpan } from "./forecast";
 import { DEFAULT_LOCK_TIMEOUT_MS, isLockTimeout, PARTITION_DDL_LOCK } from "./partitions";
 import { loadRetentionRules, resolveRetention } from "./rules";
 
@@ -37,7 +36,8 @@ export type ExpireResult = {
 
 const DAY_MS = 86_400_000;
 
-type Row = TrailPartition & { environment: string | null };
+/** `held`: an active hold (lib/holds) of its database overlaps its span. */
+type Row = TrailPartition & { environment: string | null; held: boolean };
 
 export async function expirePartitions(
   pool: pg.Pool,
@@ -57,11 +57,13 @@ export async function expirePartitions(
       const rules = await loadRetentionRules(client);
       const { rows } = await client.query<Row>(
         `select p.name, p.source_id::text as "sourceId", p.bucket, p.from_at as "fromAt", p.to_at as "toAt",
-                s.environment
+                s.environment,
+                exists (select 1 from trail_holds h
+                         where h.source_id = p.source_id and h.released_at is null
+                           and h.from_at < p.to_at and h.to_at > p.from_at) as held
            from trail_partitions p left join sources s on s.id = p.source_id
           order by p.to_at, p.name`,
       );
-      const held = await heldSpans(client);
       for (const partition of rows) {
         if (partition.environment === null) {
           // Its source was deleted with its changes (lib/sources/source-lifecycle.ts): an empty partition left.
@@ -70,7 +72,7 @@ export async function expirePartitions(
         }
         const retention = resolveRetention(rules, partition.environment, partition.bucket);
         if (retention.days === null || partition.toAt.getTime() > now.getTime() - retention.days * DAY_MS) continue;
-        if (held.some((hold) => heldBy(hold, partition))) {
+        if (partition.held) {
           result.waiting.push({ name: partition.name, why: "held" });
           continue;
         }
@@ -115,15 +117,6 @@ export async function expirePartitions(
 
 type Stats = { n: number; min: string | null; max: string | null };
 
-/** The spans the active holds keep (lib/holds). */
-async function heldSpans(client: pg.PoolClient): Promise<HeldSpan[]> {
-  const { rows } = await client.query<HeldSpan>(
-    `select source_id::text as "sourceId", from_at as "fromAt", to_at as "toAt" from trail_holds
-      where released_at is null`,
-  );
-  return rows;
-}
-
 async function partitionStats(client: pg.PoolClient, name: string): Promise<Stats> {
   const { rows } = await client.query<Stats>(
     `select count(*)::int as n, min(id)::text as min, max(id)::text as max from "${name}"`,
@@ -143,6 +136,7 @@ async function allSealed(client: pg.PoolClient, sourceId: string, stats: Stats):
   return head !== undefined && BigInt(head) >= BigInt(stats.max);
 }
 
+/** Whether an active hold overlaps the partition now (the same test as the round's query). */
 async function isHeld(client: pg.PoolClient, partition: TrailPartition): Promise<boolean> {
   const { rows } = await client.query<{ held: boolean }>(
     `select exists (select 1 from trail_holds where source_id = $1 and released_at is null
