@@ -160,6 +160,12 @@ describe("holds", () => {
       [sourceId, partition.name],
     );
     expect(others.length).toBeGreaterThanOrEqual(2);
+    // What retention frees (the Storage page, the rules' preview) leaves the held partition out.
+    const { getDb } = await import("@/lib/db");
+    const { previewRetention } = await import("@/lib/storage/service");
+    const rule = { environment: "test", table: null, days: 1, archive: false };
+    const freed = await previewRetention(getDb(), [rule], ahead());
+    expect(freed.total.now.partitions).toBe(others.length);
     const round = await expirePartitions(pool, SECRET, { now: ahead(), archiver: null });
     expect(round.waiting).toEqual([{ name: partition.name, why: "held" }]);
     expect([...round.dropped].sort()).toEqual(others.map((p) => p.name));
