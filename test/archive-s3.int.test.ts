@@ -263,6 +263,10 @@ describe("archives in an S3-compatible bucket", () => {
     expect(whole.status).toBe(0);
     expect(whole.stdout).toContain(`${COUNT} of ${COUNT} changes stored`);
     expect(await trailText()).toEqual(before);
+    // Held from expiry (lib/holds), named by its bucket location; released here for the expiry tests below.
+    const holds = await servers.storeQuery<{ reason: string }>("select reason from trail_holds");
+    expect(holds).toEqual([{ reason: `imported from s3://${BUCKET}/manual/app/manifest.json` }]);
+    await servers.storeQuery("update trail_holds set released_at = now(), released_by = 'test'");
   });
 
   it("keeps the partition and says why when the bucket is missing, refuses access or cannot be reached", async () => {

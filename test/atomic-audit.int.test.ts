@@ -112,6 +112,8 @@ beforeAll(async () => {
     "/api/tokens": await import("@/app/api/tokens/route"),
     "/api/tokens/[id]": await import("@/app/api/tokens/[id]/route"),
     "/api/retention": await import("@/app/api/retention/route"),
+    "/api/holds": await import("@/app/api/holds/route"),
+    "/api/holds/[id]": await import("@/app/api/holds/[id]/route"),
     "/api/databases": await import("@/app/api/databases/route"),
     "/api/databases/[id]": await import("@/app/api/databases/[id]/route"),
     "/api/databases/[id]/tables": await import("@/app/api/databases/[id]/tables/route"),
@@ -164,6 +166,24 @@ describe("users and tokens", () => {
       act: () => call("/api/tokens/[id]", "DELETE", { params: { id } }),
       state: () => storeRows("select revoked_at from api_tokens where id = $1", [id]),
       action: "token.revoke",
+      status: 200,
+    });
+  });
+
+  it("a hold is placed, and released, only with its audit row", async () => {
+    await insertDatabase("held");
+    const body = { database: "held", from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", reason: "case 7" };
+    const placed = await expectAtomic({
+      act: () => call("/api/holds", "POST", { body }),
+      state: () => storeRows("select reason from trail_holds where reason = 'case 7'"),
+      action: "hold.create",
+      status: 201,
+    });
+    const id = (placed.body.hold as { id: string }).id;
+    await expectAtomic({
+      act: () => call("/api/holds/[id]", "DELETE", { params: { id } }),
+      state: () => storeRows("select released_at from trail_holds where id = $1", [id]),
+      action: "hold.release",
       status: 200,
     });
   });

@@ -198,6 +198,7 @@ const GET_PARAMS: Record<string, { params: string[]; base?: () => Record<string,
   "/api/databases/[id]/columns": { params: [] },
   "/api/databases/role-sql": { params: ["database", "hostKind", "tables"] },
   "/api/environments": { params: [] },
+  "/api/holds": { params: ["released"] },
   "/api/retention": { params: [] },
   "/api/storage": { params: [] },
   "/api/records/as-of": {
@@ -383,6 +384,7 @@ describe("hostile bodies", () => {
         "port",
       ],
       ["POST", "/api/reverts", '{"changeId":"1","execute":"yes"}', "execute"],
+      ["POST", "/api/holds", '{"database":"app","from":"yesterday","to":"2026-01-02T00:00:00Z","reason":"x"}', "from"],
       ["PUT", "/api/retention", '{"rules":[{"environment":"test","table":null,"days":"7"}]}', "rules.0.days"],
       [
         "POST",

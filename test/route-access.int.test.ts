@@ -78,6 +78,9 @@ const API: Record<string, Statuses | { skip: string }> = {
   // Previewing rules only reads (what they would free): viewers and read-only tokens may.
   "POST /api/retention/preview": /*                     */ [401, 401, 401, 400, 400, 400, 400],
   "GET /api/storage": /*                                */ [401, 401, 401, 200, 200, 200, 400],
+  "GET /api/holds": /*                                  */ [401, 401, 401, 200, 200, 200, 400],
+  "POST /api/holds": /*                                 */ [401, 401, 401, 403, 403, 400, 400],
+  "DELETE /api/holds/[id]": /*                          */ [401, 401, 401, 403, 403, 404, 400],
 };
 
 /** Writes by method that only read for viewers; what they refuse a viewer is tested on its own below. */

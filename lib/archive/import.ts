@@ -5,6 +5,7 @@ import { storeDb } from "../db/client";
 import { summarizeRowsSql } from "../changes/segments";
 import { SUBTRACT_GONE_SEGMENTS } from "../changes/summary-sql";
 import { Conflict, NotFound } from "../errors";
+import { holdImported } from "../holds/holds";
 import { importSelectList, parseArchiveLine, quotedColumnList, type ArchiveLine } from "./columns";
 import { readGzipLines } from "./files";
 import { verifyArchive } from "./verify";
@@ -18,6 +19,8 @@ export type ImportedArchive = {
   count: number;
   /** Of them, stored by this import (the others were in the store already, byte for byte). */
   inserted: number;
+  /** The hold that keeps them from expiring again; `placed` false when one of that span was there already. */
+  hold: { id: string; placed: boolean };
 };
 
 const BATCH = 1_000;
@@ -28,8 +31,10 @@ const BATCH = 1_000;
  * routes each to its partition, or the default one), summarised into change_segments and trail_tables so the
  * change list finds them again. Idempotent: a change already stored is skipped, provided every column is the same;
  * an archive that disagrees with the store (another change under one of its ids or keys) is refused. The data file is
- * hashed again as it is read, so a file swapped between the check and the import is refused too. With `actor`,
- * audited as `archive.import` in that same transaction.
+ * hashed again as it is read, so a file swapped between the check and the import is refused too. In the same
+ * transaction a hold (lib/holds) is placed over the archive's database and range, so that the expirer does not drop
+ * the changes again at its next round (their span has expired, or they would not have been archived). With `actor`,
+ * audited as `archive.import` (and `hold.create` when the hold is new) in that same transaction.
  */
 export async function importArchive(
   pool: pg.Pool,
@@ -70,25 +75,32 @@ export async function importArchive(
         throw new Conflict(`${manifest.data.file} changed while it was imported.`);
       }
       const inserted = await insertNew(client);
+      const source = { id: manifest.source.id, name: manifest.source.name };
+      // A bucket location stays as it is; a path is named whole.
+      const where = /^[a-z][a-z0-9+.-]*:\/\//i.test(manifestPath) ? manifestPath : path.resolve(manifestPath);
+      const tx = storeDb(client);
+      const hold = await holdImported(tx, options.actor, { source, range: manifest.range, manifest: where });
       const imported: ImportedArchive = {
         manifestPath,
-        source: { id: manifest.source.id, name: manifest.source.name },
+        source,
         range: manifest.range,
         count: manifest.count,
         inserted,
+        hold,
       };
       if (options.actor) {
         await recordAudit(
-          storeDb(client),
+          tx,
           options.actor,
           "archive.import",
-          { type: "database", id: imported.source.id, label: imported.source.name },
+          { type: "database", id: source.id, label: source.name },
           {
-            archive: path.resolve(manifestPath),
+            archive: where,
             from: imported.range.from,
             to: imported.range.to,
             count: imported.count,
             inserted,
+            hold: hold.id,
           },
         );
       }

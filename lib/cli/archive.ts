@@ -22,9 +22,10 @@ export const ARCHIVE_USAGE = `  archive export --database <name|id> --from <iso 
                             the signed checkpoint. Names the first bad change; exits 1 on any.
   archive import <dir|manifest|s3://bucket/prefix>
                             Bring archived changes back into the store, searchable again, with
-                            their ids. Refuses an archive that does not verify; importing twice
-                            adds nothing. A bucket is read with RETRACE_ARCHIVE_S3_* and the AWS
-                            credentials (see README: Archives).`;
+                            their ids, held from expiry (a hold over the archive's range,
+                            released on the Retention page). Refuses an archive that does not
+                            verify; importing twice adds nothing. A bucket is read with
+                            RETRACE_ARCHIVE_S3_* and the AWS credentials (see README: Archives).`;
 
 function parseTime(option: string, value: string | undefined): Date {
   if (value === undefined) throw new UsageError(`archive export needs --${option}`);
@@ -142,12 +143,18 @@ async function importCommand(args: string[]): Promise<number> {
       let failed = false;
       for (const manifestPath of manifests) {
         try {
-          // Audited in the import's own store transaction.
-          const { count, inserted } = await importArchive(pool, manifestPath, store.secret, { actor: cliActor() });
+          // Audited in the import's own store transaction, with the hold it placed.
+          const { count, inserted, range, hold } = await importArchive(pool, manifestPath, store.secret, {
+            actor: cliActor(),
+          });
           console.log(
             `Imported ${manifestPath}: ${inserted} of ${count} change${count === 1 ? "" : "s"} stored` +
               (inserted < count ? ` (${count - inserted} were in the store already)` : "") +
-              ".",
+              ". " +
+              (hold.placed
+                ? `Held from expiry: hold ${hold.id} over ${range.from} to ${range.to} (release it on the ` +
+                  "Retention page or with DELETE /api/holds/<id>)."
+                : `Already held from expiry by hold ${hold.id}.`),
           );
         } catch (error) {
           if (!(error instanceof Conflict || error instanceof NotFound)) throw error;

@@ -45,6 +45,7 @@ export const queryKeys = {
     settings: () => [...queryKeys.retention.all, "settings"] as const,
     preview: (rules: readonly RetentionRule[]) => [...queryKeys.retention.all, "preview", rules] as const,
     storage: () => [...queryKeys.retention.all, "storage"] as const,
+    holds: () => [...queryKeys.retention.all, "holds"] as const,
   },
   trail: {
     all: ["trail"] as const,

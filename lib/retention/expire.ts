@@ -9,7 +9,9 @@ import { loadRetentionRules, resolveRetention } from "./rules";
  * The expirer (run by the worker, worker/partition-keeper.ts): drops a partition of `changes` whole once its span
  * ended more than its bucket's retention ago, never a row at a time. A partition waits while any change in it is
  * not sealed yet (the seal chain must cover what goes), and while its rule asks for an archive that no archiver
- * can write. One expirer at a time across workers (an advisory lock); its DDL waits at most `lockTimeoutMs`.
+ * can write, and while an active hold (lib/holds) of its database overlaps its span: a held partition is neither
+ * archived nor dropped. One expirer at a time across workers (an advisory lock); its DDL waits at most
+ * `lockTimeoutMs`.
  */
 
 export type ExpireOptions = {
@@ -23,18 +25,19 @@ export type ExpireOptions = {
 export type ExpireResult = {
   dropped: string[];
   /**
-   * Expired but kept for now: not sealed yet, no archiver, its archive could not be written (`error` says why: no
-   * such bucket, access denied, endpoint unreachable, a full disk, ...), or its lock was busy.
+   * Expired but kept for now: held, not sealed yet, no archiver, its archive could not be written (`error` says
+   * why: no such bucket, access denied, endpoint unreachable, a full disk, ...), or its lock was busy.
    */
   waiting: (
-    | { name: string; why: "unsealed" | "no-archiver" | "locked" | "changed" }
+    | { name: string; why: "held" | "unsealed" | "no-archiver" | "locked" | "changed" }
     | { name: string; why: "archive-failed"; error: string }
   )[];
 };
 
 const DAY_MS = 86_400_000;
 
-type Row = TrailPartition & { environment: string | null };
+/** `held`: an active hold (lib/holds) of its database overlaps its span. */
+type Row = TrailPartition & { environment: string | null; held: boolean };
 
 export async function expirePartitions(
   pool: pg.Pool,
@@ -54,7 +57,10 @@ export async function expirePartitions(
       const rules = await loadRetentionRules(client);
       const { rows } = await client.query<Row>(
         `select p.name, p.source_id::text as "sourceId", p.bucket, p.from_at as "fromAt", p.to_at as "toAt",
-                s.environment
+                s.environment,
+                exists (select 1 from trail_holds h
+                         where h.source_id = p.source_id and h.released_at is null
+                           and h.from_at < p.to_at and h.to_at > p.from_at) as held
            from trail_partitions p left join sources s on s.id = p.source_id
           order by p.to_at, p.name`,
       );
@@ -66,6 +72,10 @@ export async function expirePartitions(
         }
         const retention = resolveRetention(rules, partition.environment, partition.bucket);
         if (retention.days === null || partition.toAt.getTime() > now.getTime() - retention.days * DAY_MS) continue;
+        if (partition.held) {
+          result.waiting.push({ name: partition.name, why: "held" });
+          continue;
+        }
         let archiveLocation: string | null = null;
         let archived: Stats | null = null;
         if (retention.archive) {
@@ -126,12 +136,23 @@ async function allSealed(client: pg.PoolClient, sourceId: string, stats: Stats):
   return head !== undefined && BigInt(head) >= BigInt(stats.max);
 }
 
+/** Whether an active hold overlaps the partition now (the same test as the round's query). */
+async function isHeld(client: pg.PoolClient, partition: TrailPartition): Promise<boolean> {
+  const { rows } = await client.query<{ held: boolean }>(
+    `select exists (select 1 from trail_holds where source_id = $1 and released_at is null
+                                                 and from_at < $3 and to_at > $2) as held`,
+    [partition.sourceId, partition.fromAt, partition.toAt],
+  );
+  return rows[0]?.held ?? false;
+}
+
 const lockTimeout = (ms: number | undefined) =>
   `set local lock_timeout = ${Math.max(1, Math.round(ms ?? DEFAULT_LOCK_TIMEOUT_MS))}`;
 
 /**
  * In one store transaction: the signed trail_expiries row, the change summary's segments whose every change went,
- * the partition, its trail_partitions row. Null when dropped, else why not (nothing changed then).
+ * the partition, its trail_partitions row. Null when dropped, else why not (nothing changed then). A hold placed
+ * since the round began is seen here: placing one waits for this transaction's lock (lib/holds/holds.ts).
  */
 async function dropExpired(
   client: pg.PoolClient,
@@ -140,7 +161,7 @@ async function dropExpired(
   archiveLocation: string | null,
   archived: Stats | null,
   lockTimeoutMs: number | undefined,
-): Promise<"unsealed" | "changed" | null> {
+): Promise<"held" | "unsealed" | "changed" | null> {
   await client.query("begin");
   try {
     await client.query(lockTimeout(lockTimeoutMs));
@@ -151,7 +172,13 @@ async function dropExpired(
     await client.query(`lock table "${partition.name}" in access exclusive mode`);
     const stats = await partitionStats(client, partition.name);
     const unchanged = !archived || (archived.n === stats.n && archived.max === stats.max && archived.min === stats.min);
-    const why = !unchanged ? "changed" : (await allSealed(client, partition.sourceId, stats)) ? null : "unsealed";
+    const why = (await isHeld(client, partition))
+      ? "held"
+      : !unchanged
+        ? "changed"
+        : (await allSealed(client, partition.sourceId, stats))
+          ? null
+          : "unsealed";
     if (why !== null) {
       await client.query("rollback");
       return why;

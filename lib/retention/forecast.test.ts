@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expiresAt, forecastRetention, governingRule, type PartitionSize } from "./forecast";
+import { expiresAt, forecastRetention, governingRule, heldBy, type PartitionSize } from "./forecast";
 import type { RetentionRule } from "./input";
 
 const NOW = new Date("2026-12-07T12:00:00Z");
@@ -68,6 +68,20 @@ describe("forecastRetention", () => {
     expect(orders?.within30Days.partitions).toBe(40);
     expect(production?.within30Days).toEqual({ partitions: 0, bytes: 0, rows: 0 });
     expect(forecast.total.now).toEqual({ partitions: 43, bytes: 38_000, rows: 380 });
+  });
+
+  it("leaves out what an active hold keeps: a partition of its database whose span overlaps the hold's", () => {
+    const rules: RetentionRule[] = [{ environment: "test", table: null, days: 1, archive: false }];
+    const partitions = [partition(10), partition(11), partition(12), partition(10, { sourceId: "s2" })];
+    // From the last hour of 12 days ago to 10 days ago's midnight: overlaps the partitions of 12 and 11 days ago.
+    const hold = { sourceId: "s1", fromAt: new Date(day(-11).getTime() - 3_600_000), toAt: day(-10) };
+    expect(forecastRetention(partitions, rules, NOW).total.now.partitions).toBe(4);
+    const held = forecastRetention(partitions, rules, NOW, [hold]);
+    expect(held.total.now).toEqual({ partitions: 2, bytes: 2000, rows: 20 });
+    expect(heldBy(hold, partition(10))).toBe(false);
+    expect(heldBy(hold, partition(11))).toBe(true);
+    expect(heldBy(hold, partition(12))).toBe(true);
+    expect(heldBy(hold, partition(11, { sourceId: "s2" }))).toBe(false);
   });
 
   it("frees nothing without rules", () => {

@@ -2,7 +2,8 @@ import { ruleFor, type RetentionRule } from "./input";
 
 /**
  * What retention rules mean for the partitions the trail has now: which expire (and are dropped by the worker's
- * next expiry pass) and which will within 7 and 30 days. Pure: the caller reads the partitions and their sizes.
+ * next expiry pass) and which will within 7 and 30 days. A partition an active hold keeps (lib/holds) frees
+ * nothing while it holds. Pure: the caller reads the partitions, their sizes and the holds.
  */
 
 const DAY_MS = 86_400_000;
@@ -51,6 +52,18 @@ export function expiresAt(partition: Pick<PartitionSize, "toAt">, rule: Retentio
   return new Date(partition.toAt.getTime() + rule.days * DAY_MS);
 }
 
+/** An active hold's span of one database: [fromAt, toAt) of commit time. */
+export type HeldSpan = { sourceId: string; fromAt: Date; toAt: Date };
+
+/** Whether a hold keeps a partition: of its database, their spans ([from, to) both) overlapping. */
+export function heldBy(hold: HeldSpan, partition: Pick<PartitionSize, "sourceId" | "fromAt" | "toAt">): boolean {
+  return (
+    hold.sourceId === partition.sourceId &&
+    hold.fromAt.getTime() < partition.toAt.getTime() &&
+    partition.fromAt.getTime() < hold.toAt.getTime()
+  );
+}
+
 const none = (): Freed => ({ partitions: 0, bytes: 0, rows: 0 });
 
 function add(freed: Freed, partition: PartitionSize): void {
@@ -59,18 +72,22 @@ function add(freed: Freed, partition: PartitionSize): void {
   freed.rows += partition.rows;
 }
 
-/** What `rules` free of `partitions` at `now`, within 7 days and within 30 days (each counts the ones before). */
+/**
+ * What `rules` free of `partitions` at `now`, within 7 days and within 30 days (each counts the ones before); the
+ * partitions `holds` keep are left out (a hold lasts until it is released, whenever that is).
+ */
 export function forecastRetention(
   partitions: readonly PartitionSize[],
   rules: readonly RetentionRule[],
   now: Date,
+  holds: readonly HeldSpan[] = [],
 ): RetentionForecast {
   const forecasts = rules.map((rule) => ({ ...rule, now: none(), within7Days: none(), within30Days: none() }));
   const total = { now: none(), within7Days: none(), within30Days: none() };
   for (const partition of partitions) {
     const rule = governingRule(partition, rules);
     const at = expiresAt(partition, rule);
-    if (!rule || !at) continue;
+    if (!rule || !at || holds.some((hold) => heldBy(hold, partition))) continue;
     const forecast = forecasts[rules.indexOf(rule)];
     if (!forecast) continue;
     const wait = at.getTime() - now.getTime();

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Queryable } from "../db/client";
-import type { PartitionSize } from "../retention/forecast";
+import type { HeldSpan, PartitionSize } from "../retention/forecast";
 
 /**
  * What the Storage page is made of, read from the store and its catalog. Sizes are pg_total_relation_size
@@ -17,11 +17,13 @@ export type SourceInfo = { id: string; name: string; database: string; environme
 export const OVERHEAD_GROUPS = [
   { name: "Seals", tables: ["change_seals", "seal_checkpoints"] },
   { name: "Change summary", tables: ["change_segments", "change_rollups", "change_contexts", "trail_tables"] },
-  { name: "Retention catalog", tables: ["trail_partitions", "trail_expiries", "retention_rules"] },
+  { name: "Retention catalog", tables: ["trail_partitions", "trail_expiries", "retention_rules", "trail_holds"] },
 ] as const;
 
 export type StorageFacts = {
   partitions: Omit<PartitionSize, "rows" | "environment">[];
+  /** The active holds (lib/holds): what they keep, retention does not free. */
+  holds?: HeldSpan[];
   /**
    * Every leaf of `changes`: its cataloged partitions, and the rest (the default partition; the table itself before
    * it was partitioned), which hold changes no partition of the catalog was there for.
@@ -65,6 +67,8 @@ export async function readStorageFacts(db: Queryable): Promise<StorageFacts> {
   const overhead = await db.execute<{ name: string; bytes: string | null }>(sql`
     select name, pg_total_relation_size(to_regclass(format('%I', name)))::text as bytes
       from unnest(${`{${names.join(",")}}`}::text[]) as name`);
+  const holds = await db.execute<{ source_id: string; from_at: Date; to_at: Date }>(sql`
+    select source_id, from_at, to_at from trail_holds where released_at is null`);
   const database = await db.execute<{ bytes: string }>(sql`select pg_database_size(current_database())::text as bytes`);
   return {
     partitions: partitions.rows
@@ -78,6 +82,11 @@ export async function readStorageFacts(db: Queryable): Promise<StorageFacts> {
         toAt: new Date(row.to_at),
         bytes: num(row.bytes),
       })),
+    holds: holds.rows.map((row) => ({
+      sourceId: row.source_id,
+      fromAt: new Date(row.from_at),
+      toAt: new Date(row.to_at),
+    })),
     leaves: leaves.rows.map((row) => ({ name: row.name, bytes: num(row.bytes), cataloged: row.cataloged })),
     groups: groups.rows.map((row) => ({
       sourceId: row.source_id,

@@ -107,7 +107,11 @@ describe("buildStorageReport", () => {
         tables: ["change_segments", "change_rollups", "change_contexts", "trail_tables"],
         bytes: 2000,
       },
-      { name: "Retention catalog", tables: ["trail_partitions", "trail_expiries", "retention_rules"], bytes: 0 },
+      {
+        name: "Retention catalog",
+        tables: ["trail_partitions", "trail_expiries", "retention_rules", "trail_holds"],
+        bytes: 0,
+      },
       { name: "Everything else", tables: [], bytes: 100_000 - 15_600 - 3000 },
     ]);
   });

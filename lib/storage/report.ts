@@ -215,7 +215,7 @@ export function buildStorageReport(facts: StorageFacts, rules: readonly Retentio
       .sort((a, b) => b.estimatedBytes - a.estimatedBytes || b.rows - a.rows)
       .slice(0, TABLES_LIMIT),
     growth: [...days.entries()].map(([day, size]) => ({ day, rows: size.rows, bytes: Math.round(size.bytes) })),
-    retention: forecastRetention(partitions, rules, now),
+    retention: forecastRetention(partitions, rules, now, facts.holds),
     overhead: [
       ...overheadBytes,
       { name: "Everything else", tables: [], bytes: Math.max(0, facts.databaseBytes - trailBytes - named) },

@@ -1,4 +1,17 @@
-import { bigint, boolean, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { sources } from "./sources";
 
 /**
  * Retention (lib/retention): `changes` is partitioned by range on (source_id, bucket, committed_at) and the worker
@@ -58,3 +71,33 @@ export const trailExpiries = pgTable("trail_expiries", {
   droppedAt: timestamp("dropped_at", { withTimezone: true }).notNull().defaultNow(),
   signature: text("signature").notNull(),
 });
+
+/**
+ * A hold on a database's trail (lib/holds): the expirer keeps every partition of `source_id` whose span overlaps
+ * [from_at, to_at) of commit time while the hold is active (`released_at` null), whatever the retention says.
+ * Placed by hand (a legal hold) or by `retrace archive import` over an archive's range, so imported changes stay.
+ */
+export const trailHolds = pgTable(
+  "trail_holds",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    sourceId: uuid("source_id")
+      .notNull()
+      .references(() => sources.id, { onDelete: "cascade" }),
+    fromAt: timestamp("from_at", { withTimezone: true }).notNull(),
+    toAt: timestamp("to_at", { withTimezone: true }).notNull(),
+    reason: text("reason").notNull(),
+    /** Who placed it, as the audit log names them (an email, `token <name>`, the OS user of a command line). */
+    createdBy: text("created_by").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    releasedAt: timestamp("released_at", { withTimezone: true }),
+    releasedBy: text("released_by"),
+  },
+  (t) => [
+    index("trail_holds_active")
+      .on(t.sourceId, t.fromAt)
+      .where(sql`${t.releasedAt} is null`),
+    check("trail_holds_span", sql`${t.fromAt} < ${t.toAt}`),
+    check("trail_holds_reason", sql`length(${t.reason}) between 1 and 500`),
+  ],
+);
