@@ -104,6 +104,24 @@ export function browseQueries(servers: BenchServers, base: string, token: string
       rows: listRows,
     },
     {
+      name: "a row as of the range's middle",
+      path: async () => {
+        const { from, to } = await commitRange();
+        const at = new Date((from.getTime() + to.getTime()) / 2).toISOString();
+        return `/api/records/as-of?table=t01&primaryKey=1000&database=shop_prod&at=${at}`;
+      },
+      rows: (body) => ((JSON.parse(body) as { row: unknown }).row === null ? 0 : 1),
+    },
+    {
+      name: "table t20 as of the range's middle, a page",
+      path: async () => {
+        const { from, to } = await commitRange();
+        const at = new Date((from.getTime() + to.getTime()) / 2).toISOString();
+        return `/api/tables/as-of?table=t20&database=shop_prod&at=${at}&limit=50`;
+      },
+      rows: (body) => (JSON.parse(body) as { rows: unknown[] }).rows.length,
+    },
+    {
       name: "type-ahead",
       path: async () => "/api/trail/tables?q=t0",
       rows: (body) => (JSON.parse(body) as { tables: unknown[] }).tables.length,
