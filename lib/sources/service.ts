@@ -1,3 +1,5 @@
+import type { AuditAction } from "../audit/actions";
+import { recordAudit, type AuditActor } from "../audit/record";
 import type { Db, Queryable } from "../db/client";
 import { NotFound } from "../errors";
 import { columnRulesSchema, storedColumnRules, type ColumnRules } from "./column-rules";
@@ -29,6 +31,22 @@ export async function getDatabase(
   const database = await getSource(db, sourceId(id));
   if (!database) throw new NotFound("Database");
   return { database, tables: await listTrackedTables(db, id) };
+}
+
+/**
+ * Notes in the audit log that `actor` did `action` to the database `id`, in `tx` (the transaction of the change it
+ * describes): named as it is now.
+ */
+export async function recordDatabaseAudit(
+  tx: Queryable,
+  actor: AuditActor,
+  action: AuditAction,
+  id: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  const database = await getSource(tx, sourceId(id));
+  if (!database) throw new NotFound("Database");
+  await recordAudit(tx, actor, action, { type: "database", id: database.id, label: database.name }, details);
 }
 
 /**

@@ -1,8 +1,7 @@
 import { apiRoute } from "@/lib/auth/session";
-import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { readJsonBody } from "@/lib/http/body";
-import { columnRules, getDatabase, updateColumnRules } from "@/lib/sources/service";
+import { columnRules, recordDatabaseAudit, updateColumnRules } from "@/lib/sources/service";
 
 export const dynamic = "force-dynamic";
 
@@ -22,17 +21,10 @@ export const PUT = apiRoute<{ id: string }>(
     const body = await readJsonBody(request);
     const rules = await getDb().transaction(async (tx) => {
       const saved = await updateColumnRules(tx, params.id, body);
-      const { database } = await getDatabase(tx, params.id);
-      await recordAudit(
-        tx,
-        principal,
-        "database.columns",
-        { type: "database", id: database.id, label: database.name },
-        {
-          rules: saved.rules.map((r) => `${r.action} ${r.pattern}`),
-          skipExcludedOnlyUpdates: saved.skipExcludedOnlyUpdates,
-        },
-      );
+      await recordDatabaseAudit(tx, principal, "database.columns", params.id, {
+        rules: saved.rules.map((r) => `${r.action} ${r.pattern}`),
+        skipExcludedOnlyUpdates: saved.skipExcludedOnlyUpdates,
+      });
       return saved;
     });
     return Response.json(rules);

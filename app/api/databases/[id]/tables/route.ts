@@ -1,9 +1,8 @@
 import { apiRoute } from "@/lib/auth/session";
-import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/http/body";
-import { getDatabase } from "@/lib/sources/service";
+import { recordDatabaseAudit } from "@/lib/sources/service";
 import { sourceTables, updateTrackedTables } from "@/lib/sources/tracked-tables";
 
 export const dynamic = "force-dynamic";
@@ -27,14 +26,9 @@ export const PUT = apiRoute<{ id: string }>(
     // source may already publish the new set while the store still tracks the old one, until it is saved again.
     const tables = await getDb().transaction(async (tx) => {
       const tracked = await updateTrackedTables(tx, env.web.RETRACE_SECRET, params.id, body);
-      const { database } = await getDatabase(tx, params.id);
-      await recordAudit(
-        tx,
-        principal,
-        "database.tables",
-        { type: "database", id: database.id, label: database.name },
-        { tables: tracked.map((t) => `${t.schema}.${t.table}`) },
-      );
+      await recordDatabaseAudit(tx, principal, "database.tables", params.id, {
+        tables: tracked.map((t) => `${t.schema}.${t.table}`),
+      });
       return tracked;
     });
     return Response.json({ tables });

@@ -1,9 +1,8 @@
 import { apiRoute } from "@/lib/auth/session";
-import { recordAudit } from "@/lib/audit/record";
 import { getDb } from "@/lib/db";
 import { env } from "@/lib/env";
 import { readJsonBody } from "@/lib/http/body";
-import { getDatabase } from "@/lib/sources/service";
+import { recordDatabaseAudit } from "@/lib/sources/service";
 import { fixReplicaIdentity } from "@/lib/sources/tracked-tables";
 
 export const dynamic = "force-dynamic";
@@ -22,14 +21,9 @@ export const POST = apiRoute<{ id: string }>(
     // (the tables page reads it from there, so nothing in the store claims otherwise).
     const table = await getDb().transaction(async (tx) => {
       const fixed = await fixReplicaIdentity(tx, env.web.RETRACE_SECRET, params.id, body);
-      const { database } = await getDatabase(tx, params.id);
-      await recordAudit(
-        tx,
-        principal,
-        "database.identity",
-        { type: "database", id: database.id, label: database.name },
-        { table: `${fixed.schema}.${fixed.name}` },
-      );
+      await recordDatabaseAudit(tx, principal, "database.identity", params.id, {
+        table: `${fixed.schema}.${fixed.name}`,
+      });
       return fixed;
     });
     return Response.json({ table });
