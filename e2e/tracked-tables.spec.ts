@@ -87,8 +87,11 @@ test("new tables are tracked automatically, columns are excluded and masked, ide
   await expect(page.getByRole("rowgroup", { name: "Schema public" })).toBeVisible();
   await expect(page.getByRole("rowgroup", { name: "Schema ops" })).toBeVisible();
 
-  // Track new tables automatically, from the page.
-  await page.getByRole("checkbox", { name: "Track new tables automatically" }).check();
+  // Track new tables automatically, from the page. The page arrives in the server's HTML; a click before it has
+  // hydrated is undone by React, so check until it holds (check() does nothing once it is checked).
+  await expect(async () => {
+    await page.getByRole("checkbox", { name: "Track new tables automatically" }).check({ timeout: 3_000 });
+  }).toPass({ timeout: 30_000 });
   await expect(page.getByText("On: new tables are tracked as they are created.")).toBeVisible();
 
   // Exclude updated_at everywhere, mask items.secret, skip updates of excluded columns alone.
