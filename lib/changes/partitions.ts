@@ -23,10 +23,15 @@ export async function partitionBuckets(db: Queryable): Promise<Map<string, strin
   return new Map(found.rows.map((row) => [row.source_id, row.buckets]));
 }
 
-/** Bounds that keep a branch to the partitions of one bucket of a source, and out of the default partition. */
+/**
+ * Bounds that keep a branch to the partitions of one bucket of a source, and out of the default partition. The
+ * partition is told by its oid as a number: on `tableoid` itself the planner takes every row of a relation for one
+ * value, so it estimates `tableoid <> …` to match no row, and plans the branch for one row (a sort spilling to disk
+ * where a hash would do, an index walked for a row it expects soon).
+ */
 export function bucketBounds(sourceId: string, bucket: string, committed: SQL): SQL {
   return sql`c.source_id = ${sourceId}::uuid and c.bucket = ${bucket} and ${committed}
-    and c.tableoid <> 'changes_default'::regclass`;
+    and c.tableoid::oid::int8 <> 'changes_default'::regclass::oid::int8`;
 }
 
 /** A time as fixed-width UTC text (microseconds): it sorts as the times do and reads back exactly. */
