@@ -122,6 +122,16 @@ export function browseQueries(servers: BenchServers, base: string, token: string
       rows: (body) => (JSON.parse(body) as { rows: unknown[] }).rows.length,
     },
     {
+      // Reads each of the busiest table's changes up to then (~450k at 10M): what a page of a big table costs.
+      name: "table T01 (the busiest) as of the range's middle, a page",
+      path: async () => {
+        const { from, to } = await commitRange();
+        const at = new Date((from.getTime() + to.getTime()) / 2).toISOString();
+        return `/api/tables/as-of?table=t01&database=shop_prod&at=${at}&limit=50`;
+      },
+      rows: (body) => (JSON.parse(body) as { rows: unknown[] }).rows.length,
+    },
+    {
       name: "type-ahead",
       path: async () => "/api/trail/tables?q=t0",
       rows: (body) => (JSON.parse(body) as { tables: unknown[] }).tables.length,
