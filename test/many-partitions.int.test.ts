@@ -13,6 +13,7 @@ import { recordAsOf, tableAsOf } from "@/lib/changes/as-of";
 import { liveChanges } from "@/lib/changes/live";
 import { getChange, listChanges, type ChangeFilters } from "@/lib/changes/queries";
 import { summarizeStoredRows } from "@/lib/changes/segments";
+import { groupByRow, trailConflicts } from "@/lib/changes/revert/conflicts";
 import { selectChanges } from "@/lib/changes/revert/select";
 import { transactionChanges } from "@/lib/changes/transaction";
 import { readTransactionCursor } from "@/lib/changes/transaction-cursor";
@@ -357,5 +358,57 @@ describe("time travel on a trail of hundreds of partitions", () => {
       tableAsOf(db, { table: "notes", sourceId: PRODUCTION }, moment(10), { limit: 50 }),
     );
     expect(early.size).toBeLessThanOrEqual(16);
+  });
+
+  it("finds what a revert by context undoes, and what changed a row again later, where they can be", async () => {
+    const { rows: top } = await server.query<{ id: string }>("select max(id)::text as id from changes");
+    const first = Number(top[0]?.id) + 1;
+    // A request's changes (items 5 in a month, notes 6 in a day), then items 5 changed again without a context.
+    await server.query(
+      `insert into changes (source_id, environment, database, schema, "table", bucket, primary_key, operation,
+                            after, context, transaction_id, commit_lsn, seq, committed_at, queued_at)
+       values ($1, 'production', 'shop', 'public', 'items', '', '5', 'UPDATE', '{"id":5}', '{"request":"r1"}',
+               300000, '3/0', 0, $2, now()),
+              ($1, 'production', 'shop', 'public', 'notes', 'public.notes', '6', 'UPDATE', '{"id":6}',
+               '{"request":"r1"}', 300000, '3/0', 1, $2, now()),
+              ($1, 'production', 'shop', 'public', 'items', '', '5', 'UPDATE', '{"id":5}', '{}', 300001, '3/10', 0,
+               $3, now())`,
+      [PRODUCTION, moment(358), moment(359)],
+    );
+    await summarizeStoredRows(store.pool, String(first), String(first + 2));
+    const ids = [first + 1, first].map(String);
+
+    const selection = await selectChanges(store.db, { context: '{"request":"r1"}' });
+    expect(selection.changes.map((change) => change.id)).toEqual(ids);
+    const conflicts = await trailConflicts(store.db, PRODUCTION, groupByRow(selection.changes), ids);
+    expect(conflicts.map((c) => [c.table, c.primaryKey, c.message.match(/change (\d+)/)?.[1]])).toEqual([
+      ["items", "5", String(first + 2)],
+    ]);
+    const opened = await partitionsOpened(async (db) => {
+      const again = await selectChanges(db, { context: '{"request":"r1"}' });
+      await trailConflicts(db, PRODUCTION, groupByRow(again.changes), ids);
+    });
+    expect(opened.size).toBeLessThanOrEqual(8);
+
+    // An old change of items: the first later change of its row (or the table's TRUNCATE), found in items' buckets.
+    const { rows: old } = await server.query<{ id: string; key: string; later: string }>(
+      `select c.id::text, c.primary_key as key,
+              (select min(l.id)::text from changes l where l.source_id = c.source_id and l."table" = 'items'
+                  and l.id > c.id and (l.primary_key = c.primary_key or l.operation = 'TRUNCATE')) as later
+         from changes c where c.source_id = $1 and c."table" = 'items' order by c.id limit 1 offset 40`,
+      [PRODUCTION],
+    );
+    const change = await selectChanges(store.db, { changeId: old[0]?.id ?? "" });
+    const found = await trailConflicts(store.db, PRODUCTION, groupByRow(change.changes), [old[0]?.id ?? ""]);
+    expect(found.map((c) => c.message.match(/change (\d+)/)?.[1])).toEqual([old[0]?.later]);
+    const notes = new Set(
+      (
+        await server.query<{ name: string }>("select name from trail_partitions where bucket = 'public.notes'")
+      ).rows.map((row) => row.name),
+    );
+    const checked = await partitionsOpened((db) =>
+      trailConflicts(db, PRODUCTION, groupByRow(change.changes), [old[0]?.id ?? ""]),
+    );
+    expect([...checked].filter((name) => notes.has(name))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionSecret } from "@/lib/auth/secret";
 import { createApiToken } from "@/lib/auth/tokens";
 import type { RevertResult } from "@/lib/changes/revert/service";
+import { summarizeStoredRows } from "@/lib/changes/segments";
 import { connectStore, type Store } from "@/lib/db/client";
 import type { Worker } from "@/worker/worker";
 import {
@@ -362,16 +363,21 @@ describe("executing", () => {
 
   it("is bounded, and a context found in several databases must name one", async () => {
     // Rows in the trail only (another source, never at any server): selection is refused before any source is asked.
+    // Summarised as the worker does, since a revert by context finds its changes through the summary.
     const other = "00000000-0000-4000-8000-0000000000ee";
-    const insert = (count: number, context: string) =>
-      servers.storeQuery(
-        `insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
-           context, transaction_id, commit_lsn, seq, committed_at, queued_at)
-         select $1::uuid, 'test', 'elsewhere', 'public', 'items', g::text, 'CREATE', '{}'::json, $2::jsonb, 1,
-                'FF/0'::pg_lsn, g, now(), now()
-         from generate_series(1, $3::int) g`,
+    const insert = async (count: number, context: string) => {
+      const [ids] = await servers.storeQuery<{ from: string; to: string }>(
+        `with written as (
+           insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
+             context, transaction_id, commit_lsn, seq, committed_at, queued_at)
+           select $1::uuid, 'test', 'elsewhere', 'public', 'items', g::text, 'CREATE', '{}'::json, $2::jsonb, 1,
+                  'FF/0'::pg_lsn, g, now(), now()
+           from generate_series(1, $3::int) g returning id)
+         select min(id)::text as from, max(id)::text as to from written`,
         [other, context, count],
       );
+      await summarizeStoredRows(servers.storePool, ids?.from ?? "0", ids?.to ?? "0");
+    };
     await insert(2001, '{"job":"bulk"}');
     const tooMany = await post({ context: { job: "bulk" } });
     expect(tooMany.status).toBe(400);

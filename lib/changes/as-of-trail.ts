@@ -12,6 +12,9 @@ import { bucketBounds, partitionBuckets, unionOf, utcText } from "./partitions";
  * partition; partitions before the table's first change or after the moment asked for are never planned.
  */
 
+/** A table of a source. */
+export type TrailTable = Pick<AsOfTable, "sourceId" | "schema" | "table">;
+
 /** What the summary says of a table up to a moment. */
 export type TableSpan = {
   /** The commit time of the table's first stored change (UTC text); null: the trail holds none of it. */
@@ -20,7 +23,7 @@ export type TableSpan = {
   lastId: string | null;
 };
 
-export async function tableSpan(db: Queryable, t: AsOfTable, at: string): Promise<TableSpan> {
+export async function tableSpan(db: Queryable, t: TrailTable, at: string): Promise<TableSpan> {
   const found = await db.execute<{ first_at: string | null; last_id: string | null }>(sql`
     select ${utcText("min(s.min_at)")} as first_at,
            (max(s.max_id) filter (where s.min_at <= ${at}::timestamptz))::text as last_id
@@ -30,7 +33,7 @@ export async function tableSpan(db: Queryable, t: AsOfTable, at: string): Promis
   return { firstAt: row?.first_at ?? null, lastId: row?.last_id ?? null };
 }
 
-export function sameTable(t: AsOfTable, alias = "c"): SQL {
+export function sameTable(t: TrailTable, alias = "c"): SQL {
   const a = sql.raw(alias);
   return sql`${a}."table" = ${t.table} and ${a}.schema = ${t.schema} and ${a}.source_id = ${t.sourceId}::uuid`;
 }
@@ -44,7 +47,7 @@ export type Window = { from: string; to: string | null };
  */
 export async function tableBranches(
   db: Queryable,
-  t: AsOfTable,
+  t: TrailTable,
   window: Window,
   branch: (relation: SQL, bounds: SQL) => SQL,
 ): Promise<SQL[]> {
@@ -65,7 +68,7 @@ export async function tableBranches(
  * partition, whose rows the trail cannot tell apart, so it is not counted), read only in the commit times of the
  * summary's segments that count one: a table that was never truncated costs one look at its segments.
  */
-export async function lastTruncate(db: Queryable, t: AsOfTable, at: string): Promise<ChangeRow | null> {
+export async function lastTruncate(db: Queryable, t: TrailTable, at: string): Promise<ChangeRow | null> {
   const found = await db.execute<{ from: string; to: string }>(sql`
     select ${utcText("s.min_at")} as "from", ${utcText("s.max_at")} as "to"
       from change_segments s

@@ -1,9 +1,10 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type pg from "pg";
 import type { Queryable } from "../../db/client";
 import { isoTimestampSql } from "../../db/iso-timestamp";
 import { quoteIdent } from "../../sources/sql";
 import { qualifiedName, valueSql, type TableInfo } from "./literal";
+import { sameTable, tableBranches, type TrailTable } from "../as-of-trail";
 import { keyCondition, readImage, tableKey, type RevertChange, type RevertConflict } from "./plan";
 
 /**
@@ -42,48 +43,76 @@ function describe(group: RowGroup, reason: RevertConflict["reason"], message: st
 
 type LaterRow = { position: number; id: string; operation: string; committed_at: string };
 
-/** Rows the trail shows changed after the oldest reverted change of that row, by a change the revert leaves out. */
+/**
+ * Rows the trail shows changed after the oldest reverted change of that row, by a change the revert leaves out. Each
+ * table's rows are looked up only where the table's later changes can be (lib/changes/as-of-trail.ts): its buckets,
+ * from the commit time of the first summary segment holding an id past the oldest reverted one.
+ */
 export async function trailConflicts(
   db: Queryable,
   sourceId: string,
   groups: readonly RowGroup[],
   revertedIds: readonly string[],
 ): Promise<RevertConflict[]> {
-  if (groups.length === 0) return [];
-  const oldest = groups.map((g) => g.changes[g.changes.length - 1]?.id ?? "0");
-  const result = await db.execute<LaterRow>(sql`
-    select k.position::int as position, later.id::text as id, later.operation::text as operation,
-           ${sql.raw(isoTimestampSql("later.committed_at"))} as committed_at
-    from unnest(${sql.param(groups.map((g) => g.schema))}::text[], ${sql.param(groups.map((g) => g.table))}::text[],
-                ${sql.param(groups.map((g) => g.primaryKey))}::text[], ${sql.param(oldest)}::bigint[])
-         with ordinality as k(schema, tbl, pk, oldest_id, position)
-    cross join lateral (
-      select * from (
-        (select c.id, c.operation, c.committed_at from changes c
-         where c.primary_key = k.pk and c.source_id = ${sourceId}::uuid and c.schema = k.schema
-           and c."table" = k.tbl and c.id > k.oldest_id and c.id <> all(${sql.param(revertedIds)}::bigint[])
-         order by c.id limit 1)
-        union all
-        (select c.id, c.operation, c.committed_at from changes c
-         where c."table" = k.tbl and c.id > k.oldest_id and c.operation = 'TRUNCATE'
-           and c.source_id = ${sourceId}::uuid and c.schema = k.schema
-           and c.id <> all(${sql.param(revertedIds)}::bigint[])
-         order by c.id limit 1)
-      ) found order by id limit 1
-    ) later
-    order by k.position`);
-  return result.rows.flatMap((row) => {
-    const group = groups[row.position - 1];
-    if (!group) return [];
-    return [
-      describe(
-        group,
-        "changed_again",
-        `Changed again later by change ${row.id} (${row.operation} at ${row.committed_at}), ` +
-          "which this revert does not include: reverting would overwrite it.",
-      ),
-    ];
+  const byTable = new Map<string, { schema: string; table: string; positions: number[] }>();
+  groups.forEach((group, index) => {
+    const key = tableKey(group.schema, group.table);
+    const entry = byTable.get(key) ?? { schema: group.schema, table: group.table, positions: [] };
+    entry.positions.push(index);
+    byTable.set(key, entry);
   });
+  const conflicts: { position: number; conflict: RevertConflict }[] = [];
+  for (const { schema, table, positions } of byTable.values()) {
+    for (const row of await laterChanges(db, { sourceId, schema, table }, positions, groups, revertedIds)) {
+      const group = groups[row.position];
+      if (!group) continue;
+      const message =
+        `Changed again later by change ${row.id} (${row.operation} at ${row.committed_at}), ` +
+        "which this revert does not include: reverting would overwrite it.";
+      conflicts.push({ position: row.position, conflict: describe(group, "changed_again", message) });
+    }
+  }
+  return conflicts.sort((a, b) => a.position - b.position).map((entry) => entry.conflict);
+}
+
+/** For the rows of one table (their positions among `groups`), the first later change the revert leaves out. */
+async function laterChanges(
+  db: Queryable,
+  t: TrailTable,
+  positions: number[],
+  groups: readonly RowGroup[],
+  revertedIds: readonly string[],
+): Promise<LaterRow[]> {
+  const oldest = positions.map((position) => {
+    const changes = groups[position]?.changes ?? [];
+    return changes[changes.length - 1]?.id ?? "0";
+  });
+  const from = await db.execute<{ at: string | null }>(sql`
+    select ${sql.raw(isoTimestampSql("min(s.min_at)"))} as at from change_segments s
+     where s.source_id = ${t.sourceId}::uuid and s.schema = ${t.schema} and s."table" = ${t.table}
+       and s.max_id > ${oldest.reduce((a, b) => (BigInt(a) < BigInt(b) ? a : b))}::bigint`);
+  const at = from.rows[0]?.at ?? null;
+  if (at === null) return [];
+  const reverted = sql`c.id <> all(${sql.param(revertedIds)}::bigint[])`;
+  const later = (match: SQL) =>
+    tableBranches(
+      db,
+      t,
+      { from: at, to: null },
+      (relation, bounds) => sql`(
+        select c.id, c.operation, c.committed_at from ${relation} c
+         where ${bounds}${match} and ${sameTable(t)} and c.id > k.oldest_id and ${reverted}
+         order by c.id limit 1)`,
+    );
+  const branches = [...(await later(sql`c.primary_key = k.pk`)), ...(await later(sql`c.operation = 'TRUNCATE'`))];
+  const result = await db.execute<LaterRow>(sql`
+    select k.position, later.id::text as id, later.operation::text as operation,
+           ${sql.raw(isoTimestampSql("later.committed_at"))} as committed_at
+      from unnest(${sql.param(positions.map((position) => groups[position]?.primaryKey ?? ""))}::text[],
+                  ${sql.param(oldest)}::bigint[], ${sql.param(positions)}::int[]) as k(pk, oldest_id, position)
+      cross join lateral (select * from (${sql.join(branches, sql` union all `)}) found order by id limit 1) later
+     order by k.position`);
+  return result.rows;
 }
 
 /** The query that reads a row's live state against what it should be; null when its key cannot be read. */

@@ -1,8 +1,9 @@
-import { sql, type SQL } from "drizzle-orm";
 import type { Queryable } from "../../db/client";
 import { Invalid, NotFound } from "../../errors";
 import type { ChangeRow } from "../change";
+import { readChanges } from "../list";
 import { findChangeRow, readTransaction } from "../locate";
+import { resolveScope } from "../scope";
 import type { RevertChange } from "./plan";
 
 /** The most changes one revert may undo: beyond it the script, the checks and the lock set grow unreasonable. */
@@ -22,29 +23,7 @@ export type RevertSelection = {
   of: string;
 };
 
-type Row = {
-  id: string;
-  source_id: string;
-  database: string;
-  schema: string;
-  table: string;
-  primary_key: string | null;
-  operation: RevertChange["operation"];
-  before: string | null;
-  after: string | null;
-  changed_fields: string[] | null;
-  unavailable_fields: string[] | null;
-  before_json_null_fields: string[] | null;
-  after_json_null_fields: string[] | null;
-  transaction_id: string;
-};
-
-const COLUMNS = sql`c.id::text as id, c.source_id::text as source_id, c.database, c.schema, c."table",
-  c.primary_key, c.operation::text as operation, c.before::text as before, c.after::text as after,
-  c.changed_fields, c.unavailable_fields, c.before_json_null_fields, c.after_json_null_fields,
-  c.transaction_id::text as transaction_id`;
-
-function toRevertChange(row: Row): RevertChange {
+function toRevertChange(row: ChangeRow): RevertChange {
   return {
     id: row.id,
     schema: row.schema,
@@ -58,14 +37,6 @@ function toRevertChange(row: Row): RevertChange {
     beforeJsonNullFields: row.before_json_null_fields,
     afterJsonNullFields: row.after_json_null_fields,
   };
-}
-
-async function read(db: Queryable, where: SQL, order: SQL): Promise<Row[]> {
-  const result = await db.execute<Row>(
-    sql`select ${COLUMNS} from changes c where ${where} order by ${order} limit ${MAX_REVERT_CHANGES + 1}`,
-  );
-  if (result.rows.length > MAX_REVERT_CHANGES) throw tooMany();
-  return result.rows;
 }
 
 const tooMany = () =>
@@ -108,13 +79,13 @@ export async function selectChanges(db: Queryable, target: RevertTarget): Promis
       of: JSON.stringify({ transactionOf: target.transactionOf, transactionId: first.transaction_id }),
     };
   }
-  // The partial index's predicate, literally, so the GIN index serves the containment (lib/db/schema/changes.ts).
-  const source = target.sourceId === undefined ? sql`` : sql`and c.source_id = ${target.sourceId}::uuid`;
-  const rows = await read(
-    db,
-    sql`c.context @> ${target.context}::jsonb and c.context <> '{}'::jsonb ${source}`,
-    sql`c.id desc`,
-  );
+  // Read as the change list reads a context filter: where the summary's context entries say such changes are.
+  const scope = await resolveScope(db, {
+    context: target.context,
+    ...(target.sourceId === undefined ? {} : { sourceId: target.sourceId }),
+  });
+  const rows = scope === null ? [] : await readChanges(db, scope, null, MAX_REVERT_CHANGES + 1);
+  if (rows.length > MAX_REVERT_CHANGES) throw tooMany();
   const sources = new Map(rows.map((row) => [row.source_id, row.database]));
   if (sources.size > 1) {
     throw new Invalid(
