@@ -8,6 +8,7 @@
  */
 import type { SQL } from "drizzle-orm";
 import { sql } from "drizzle-orm";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordAsOf, tableAsOf } from "@/lib/changes/as-of";
 import { liveChanges } from "@/lib/changes/live";
@@ -15,6 +16,8 @@ import { getChange, listChanges, type ChangeFilters } from "@/lib/changes/querie
 import { summarizeStoredRows } from "@/lib/changes/segments";
 import { groupByRow, trailConflicts } from "@/lib/changes/revert/conflicts";
 import { selectChanges } from "@/lib/changes/revert/select";
+import { sealNextBatch } from "@/lib/seals/seal";
+import { verifySource } from "@/lib/seals/verify";
 import { transactionChanges } from "@/lib/changes/transaction";
 import { readTransactionCursor } from "@/lib/changes/transaction-cursor";
 import { connectStore, type Queryable, type Store } from "@/lib/db/client";
@@ -267,9 +270,9 @@ describe("reads on a trail of hundreds of partitions", () => {
   });
 });
 
-describe("time travel on a trail of hundreds of partitions", () => {
-  const moment = (day: number) => new Date(START + day * DAY_MS + 3 * 3_600_000).toISOString();
+const moment = (day: number) => new Date(START + day * DAY_MS + 3 * 3_600_000).toISOString();
 
+describe("time travel on a trail of hundreds of partitions", () => {
   /** The table as of `at` by a plain query: each key's latest change then, after the last TRUNCATE, unless a DELETE. */
   async function expectedTable(table: string, at: string): Promise<{ key: string; change: string }[]> {
     const { rows } = await server.query<{ key: string; change: string }>(
@@ -410,5 +413,68 @@ describe("time travel on a trail of hundreds of partitions", () => {
       trailConflicts(db, PRODUCTION, groupByRow(change.changes), [old[0]?.id ?? ""]),
     );
     expect([...checked].filter((name) => notes.has(name))).toEqual([]);
+  });
+});
+
+describe("sealing a trail of hundreds of partitions", () => {
+  const SECRET = "many-partitions-test-secret-0123456789abcdef";
+
+  /** A pool whose clients explain each statement that reads `changes` before running it: the partitions it opens. */
+  function explainingPool(opened: Set<string>): pg.Pool {
+    return {
+      connect: async () => {
+        const client = await store.pool.connect();
+        const query = async (text: string, params?: unknown[]) => {
+          if (/from changes\b/.test(text) && !/^\s*explain/.test(text)) {
+            const plan = await client.query<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(
+              `explain (format json) ${text}`,
+              params,
+            );
+            const root = plan.rows[0]?.["QUERY PLAN"][0].Plan;
+            for (const name of root ? relations(root) : []) if (name.startsWith("changes_")) opened.add(name);
+          }
+          return client.query(text, params);
+        };
+        return { query, release: (error?: Error) => client.release(error) };
+      },
+    } as unknown as pg.Pool;
+  }
+
+  it("seals every change in commit order, reading only the partitions past the chain's head", async () => {
+    while ((await sealNextBatch(store.pool, PRODUCTION, SECRET, 1_000)) > 0);
+    const sealed = async () =>
+      (
+        await server.query<{ id: string }>(
+          "select change_id::text as id from change_seals where source_id = $1 order by position",
+          [PRODUCTION],
+        )
+      ).rows.map((row) => row.id);
+    const inCommitOrder = async () =>
+      (
+        await server.query<{ id: string }>(
+          "select c.id::text as id from changes c where c.source_id = $1 order by c.commit_lsn, c.seq",
+          [PRODUCTION],
+        )
+      ).rows.map((row) => row.id);
+    expect((await sealed()).length).toBeGreaterThan(5_000);
+    expect(await sealed()).toEqual(await inCommitOrder());
+
+    // A change committed after everything sealed: the next batch reads the last month and the default partition.
+    const { rows: top } = await server.query<{ id: string }>("select max(id)::text as id from changes");
+    await server.query(
+      `insert into changes (source_id, environment, database, schema, "table", bucket, primary_key, operation,
+                            after, context, transaction_id, commit_lsn, seq, committed_at, queued_at)
+       values ($1, 'production', 'shop', 'public', 'items', '', '7', 'UPDATE', '{"id":7}', '{}', 400000, '4/0', 0,
+               $2, now())`,
+      [PRODUCTION, moment(360)],
+    );
+    const id = String(Number(top[0]?.id) + 1);
+    await summarizeStoredRows(store.pool, id, id);
+    const opened = new Set<string>();
+    expect(await sealNextBatch(explainingPool(opened), PRODUCTION, SECRET)).toBe(1);
+    expect(opened.has("changes_default")).toBe(true);
+    expect(opened.size).toBeLessThanOrEqual(6);
+    expect((await sealed()).at(-1)).toBe(id);
+    expect(await verifySource(store.pool, PRODUCTION, SECRET)).toMatchObject({ ok: true, unsealed: 0 });
   });
 });

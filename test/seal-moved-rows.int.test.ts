@@ -7,6 +7,7 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { summarizeStoredRows } from "@/lib/changes/segments";
 import { sealNextBatch } from "@/lib/seals/seal";
 import { verifySource } from "@/lib/seals/verify";
 import { bareStore } from "./support/bare-store";
@@ -34,6 +35,8 @@ beforeAll(async () => {
        from generate_series(1, 20) g`,
     [sourceId],
   );
+  // Summarised as the worker does: the sealer reads from the commit time its summary gives (lib/seals/seal.ts).
+  await summarizeStoredRows(pool, "1", "20");
 }, 120_000);
 
 afterAll(async () => {
@@ -58,6 +61,10 @@ async function duringMove<T>(name: string, from: string, to: string, read: () =>
     await keeper.query(`alter table changes attach partition ${name}
       for values from ('${sourceId}', '', '${from}') to ('${sourceId}', '', '${to}')`);
     await keeper.query("insert into changes overriding system value select * from moving");
+    await keeper.query(
+      "insert into trail_partitions (name, source_id, bucket, from_at, to_at) values ($1, $2, '', $3, $4)",
+      [name, sourceId, from, to],
+    );
     const reading = read();
     await waitFor("the read waiting for a lock", async () => {
       const { rows } = await pool.query<{ n: number }>(

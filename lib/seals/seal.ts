@@ -54,13 +54,8 @@ async function sealInTransaction(
       [sourceId],
     );
     const last = head.rows[0];
-    const next = await client.query<SealedChange & { bucket: string }>(
-      `select ${SEALED_COLUMNS_SQL}, bucket from changes
-       where source_id = $1 and ($2::pg_lsn is null or (commit_lsn, seq) > ($2::pg_lsn, $3::int))
-       order by changes.commit_lsn, changes.seq limit $4`,
-      [sourceId, last?.commit_lsn ?? null, last?.seq ?? 0, limit],
-    );
-    if (next.rows.length === 0) {
+    const next = await readUnsealed(client, sourceId, last ?? null, limit);
+    if (next.length === 0) {
       await client.query("commit");
       return 0;
     }
@@ -78,7 +73,7 @@ async function sealInTransaction(
       committedAt: [] as string[],
       bucket: [] as string[],
     };
-    for (const change of next.rows) {
+    for (const change of next) {
       position += 1n;
       const digest = changeDigest(change);
       hash = chainHash(hash, digest);
@@ -112,7 +107,7 @@ async function sealInTransaction(
         rows.bucket,
       ],
     );
-    const end = next.rows[next.rows.length - 1];
+    const end = next[next.length - 1];
     if (!end) throw new Error("no change to seal");
     const checkpoint = {
       sourceId,
@@ -137,11 +132,64 @@ async function sealInTransaction(
       ],
     );
     await client.query("commit");
-    return next.rows.length;
+    return next.length;
   } catch (error) {
     await client.query("rollback").catch(() => undefined);
     throw error;
   }
+}
+
+type Position = { commit_lsn: string; seq: number };
+
+/**
+ * The next `limit` changes of a source after `last`, in commit order, read only where they can be: a store years old
+ * has hundreds of partitions, and a read of them all is planned anew for every batch (~90 ms with 1,213, more than
+ * the batch's own work). The change summary's segments past `last` (written in each change's transaction) say from
+ * which commit time; each of the source's buckets is read from then (lib/changes/partitions.ts), and the default
+ * partition whole. Without such a segment (changes written behind the worker's back) every partition is read.
+ */
+async function readUnsealed(
+  client: pg.PoolClient,
+  sourceId: string,
+  last: Position | null,
+  limit: number,
+): Promise<(SealedChange & { bucket: string })[]> {
+  const after = [sourceId, last?.commit_lsn ?? null, last?.seq ?? 0, limit];
+  const unsealed = "c.source_id = $1 and ($2::pg_lsn is null or (c.commit_lsn, c.seq) > ($2::pg_lsn, $3::int))";
+  const columns = `${SEALED_COLUMNS_SQL}, bucket`;
+  const { rows: since } = await client.query<{ from: Date | null }>(
+    "select min(min_at) as from from change_segments where source_id = $1 and ($2::pg_lsn is null or max_lsn >= $2)",
+    [sourceId, last?.commit_lsn ?? null],
+  );
+  const from = since[0]?.from ?? null;
+  if (from === null) {
+    const all = await client.query<SealedChange & { bucket: string }>(
+      `select ${columns} from changes c where ${unsealed} order by c.commit_lsn, c.seq limit $4`,
+      after,
+    );
+    return all.rows;
+  }
+  const { rows: buckets } = await client.query<{ bucket: string }>(
+    "select distinct bucket from trail_partitions where source_id = $1",
+    [sourceId],
+  );
+  const branch = (relation: string, bounds: string) =>
+    `(select ${columns} from ${relation} c where ${bounds}${unsealed} order by c.commit_lsn, c.seq limit $4)`;
+  const branches = [
+    branch("changes_default", ""),
+    ...buckets.map((_, i) =>
+      branch(
+        "changes",
+        `c.bucket = $${i + 6} and c.committed_at >= $5
+         and c.tableoid::oid::int8 <> 'changes_default'::regclass::oid::int8 and `,
+      ),
+    ),
+  ];
+  const read = await client.query<SealedChange & { bucket: string }>(
+    `select * from (${branches.join(" union all ")}) c order by c.commit_lsn::pg_lsn, c.seq limit $4`,
+    buckets.length === 0 ? after : [...after, from, ...buckets.map((row) => row.bucket)],
+  );
+  return read.rows;
 }
 
 /**
