@@ -1,13 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type pg from "pg";
 import { importArchive } from "../archive/import";
 import { findArchives } from "../archive/manifest";
 import { verifyArchive, type ArchiveVerification } from "../archive/verify";
 import { writeArchive } from "../archive/write";
-import { connectStore } from "../db/client";
+import { connectStore, storeDb } from "../db/client";
 import { Conflict, NotFound } from "../errors";
+import { findDatabase } from "../sources/lookup";
 import { resolveSecret } from "../store/secret";
 import { env } from "../env";
 import { cliActor, UsageError, withStore } from "./context";
@@ -34,22 +34,6 @@ function parseTime(option: string, value: string | undefined): Date {
   return time;
 }
 
-async function findSource(pool: pg.Pool, database: string): Promise<{ id: string; name: string }> {
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(database);
-  const { rows } = await pool.query<{ id: string; name: string }>(
-    `select id::text, name from sources where ${uuid ? "id::text = $1 or " : ""}name = $1 order by created_at`,
-    [database],
-  );
-  const [only] = rows;
-  if (!only) throw new NotFound(`Database "${database}"`);
-  if (rows.length > 1) {
-    throw new Conflict(
-      `${rows.length} databases are named "${database}"; give one's id: ${rows.map((r) => r.id).join(", ")}`,
-    );
-  }
-  return only;
-}
-
 async function exportCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -70,7 +54,7 @@ async function exportCommand(args: string[]): Promise<number> {
   return withStore(async (store) => {
     const { pool } = connectStore(store.url, { max: 2 });
     try {
-      const source = await findSource(pool, database);
+      const source = await findDatabase(storeDb(pool), database);
       const stamp = (time: Date) => time.toISOString().replace(/[-:.]/g, "");
       const name = `${source.name}_${stamp(from)}_${stamp(to)}`;
       const written = await writeArchive(
