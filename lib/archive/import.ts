@@ -136,7 +136,7 @@ export async function importArchive(
   } finally {
     client.release();
   }
-  // No worker streams a removed database, so none would seal what it brought past the chain head soon.
+  // Sealed now rather than at a worker's next round: a store may be brought up for the import with no worker.
   if (removed) await sealAllOf(pool, secret, imported.source.id);
   return imported;
 }
