@@ -364,6 +364,8 @@ describe("archives", () => {
           count: 1297,
           inserted: 1297,
           hold: expect.any(String),
+          recreated: false,
+          resealed: false,
         },
       },
     ]);

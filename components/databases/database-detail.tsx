@@ -120,12 +120,17 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
             </Row>
             <Row term="Environment">{database.environment}</Row>
             <Row term="Host">
-              <span className="font-mono text-xs">
-                {database.host}:{database.port}
-              </span>
+              {database.host ? (
+                <span className="font-mono text-xs">
+                  {database.host}:{database.port}
+                </span>
+              ) : (
+                // Recreated by an archive import (lib/sources/source-lifecycle.ts): the archive does not say where.
+                <span className="text-slate-500">Not known (recreated from an archive)</span>
+              )}
             </Row>
             <Row term="Database">{database.database}</Row>
-            <Row term="Username">{database.username}</Row>
+            <Row term="Username">{database.username || <span className="text-slate-500">Not known</span>}</Row>
             <Row term="SSL mode">
               {database.sslMode}
               {database.sslMode === "verify-full"

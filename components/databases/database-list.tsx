@@ -174,7 +174,9 @@ function DatabaseRow({
       <td role="cell" className={cell}>
         <CellLabel until="lg">Host</CellLabel>
         <span className="font-mono text-xs text-slate-600 wrap-anywhere lg:wrap-normal">
-          <Identifier name={`${database.host}:${database.port}/${database.database}`} />
+          <Identifier
+            name={database.host ? `${database.host}:${database.port}/${database.database}` : database.database}
+          />
         </span>
       </td>
       <td role="cell" className={classes(cell, "lg:max-w-xs")}>

@@ -4,8 +4,12 @@ import { recordAudit, type AuditActor } from "../audit/record";
 import { storeDb } from "../db/client";
 import { summarizeRowsSql } from "../changes/segments";
 import { SUBTRACT_GONE_SEGMENTS } from "../changes/summary-sql";
-import { Conflict, NotFound } from "../errors";
+import { Conflict } from "../errors";
 import { holdImported } from "../holds/holds";
+import { DEFAULT_SEAL_BATCH, sealNextBatch } from "../seals/seal";
+import { verifySource } from "../seals/verify";
+import { isUuid } from "../sources/lookup";
+import { recreateRemovedSource } from "../sources/source-lifecycle";
 import { importSelectList, parseArchiveLine, quotedColumnList, type ArchiveLine } from "./columns";
 import { readGzipLines } from "./files";
 import { verifyArchive } from "./verify";
@@ -21,6 +25,10 @@ export type ImportedArchive = {
   inserted: number;
   /** The hold that keeps them from expiring again; `placed` false when one of that span was there already. */
   hold: { id: string; placed: boolean };
+  /** Whether the store had no database of the archive's id, and the import recreated it (removed, changes kept). */
+  recreated: boolean;
+  /** Whether the database's seal chain in this store was sealed again from the start (dropChainMissing). */
+  resealed: boolean;
 };
 
 const BATCH = 1_000;
@@ -35,6 +43,12 @@ const BATCH = 1_000;
  * transaction a hold (lib/holds) is placed over the archive's database and range, so that the expirer does not drop
  * the changes again at its next round (their span has expired, or they would not have been archived). With `actor`,
  * audited as `archive.import` (and `hold.create` when the hold is new) in that same transaction.
+ *
+ * An archive of a database the store does not have (deleted with its changes, or an archive brought to another store
+ * with the same instance secret) recreates it first, in that transaction, as a database removed keeping its changes
+ * (recreateRemovedSource). The archive's own seal chain stays in the archive (`retrace archive verify` checks it, and
+ * the import did); in the store the imported changes of a removed database are sealed as they come, after the
+ * commit, so `retrace verify` vouches for them from their import on (dropChainMissing when an older archive comes).
  */
 export async function importArchive(
   pool: pg.Pool,
@@ -45,15 +59,16 @@ export async function importArchive(
   const verified = await verifyArchive(manifestPath, secret);
   if (!verified.ok) throw new Conflict(`The archive ${manifestPath} does not verify: ${verified.message}`);
   const { manifest, location } = verified.archive;
-  const { rows: sources } = await pool.query("select 1 from sources where id = $1", [manifest.source.id]);
-  if (sources.length === 0) {
-    throw new NotFound(`Database ${manifest.source.name} (${manifest.source.id}) of the archive, in this store,`);
-  }
+  if (!isUuid(manifest.source.id)) throw new Conflict(`The archive ${manifestPath} names no database id.`);
 
   const client = await pool.connect();
+  let imported: ImportedArchive;
+  let removed: boolean;
   try {
     await client.query("begin");
     try {
+      const tx = storeDb(client);
+      const recreated = await recreateRemovedSource(tx, manifest.source);
       await client.query("create temporary table archive_import (like changes) on commit drop");
       const data = readGzipLines(manifest.data.file, () => location.read(manifest.data.file));
       let batch: ArchiveLine[] = [];
@@ -76,17 +91,24 @@ export async function importArchive(
       }
       const inserted = await insertNew(client);
       const source = { id: manifest.source.id, name: manifest.source.name };
+      const { rows: state } = await client.query<{ removed: boolean }>(
+        "select removed_at is not null as removed from sources where id = $1",
+        [source.id],
+      );
+      removed = state[0]?.removed ?? false;
+      const resealed = removed && (await dropChainMissing(client, pool, secret, source));
       // A bucket location stays as it is; a path is named whole.
       const where = /^[a-z][a-z0-9+.-]*:\/\//i.test(manifestPath) ? manifestPath : path.resolve(manifestPath);
-      const tx = storeDb(client);
       const hold = await holdImported(tx, options.actor, { source, range: manifest.range, manifest: where });
-      const imported: ImportedArchive = {
+      imported = {
         manifestPath,
         source,
         range: manifest.range,
         count: manifest.count,
         inserted,
         hold,
+        recreated,
+        resealed,
       };
       if (options.actor) {
         await recordAudit(
@@ -101,11 +123,12 @@ export async function importArchive(
             count: imported.count,
             inserted,
             hold: hold.id,
+            recreated,
+            resealed,
           },
         );
       }
       await client.query("commit");
-      return imported;
     } catch (error) {
       await client.query("rollback").catch(() => undefined);
       throw error;
@@ -113,6 +136,56 @@ export async function importArchive(
   } finally {
     client.release();
   }
+  // Sealed now rather than at a worker's next round: a store may be brought up for the import with no worker.
+  if (removed) await sealAllOf(pool, secret, imported.source.id);
+  return imported;
+}
+
+/**
+ * A database recreated from an archive (recreateRemovedSource) has the seal chain its imports made, sealed as they
+ * were imported, not the one it had: an archive of older changes, or of another bucket's changes in between, brings
+ * changes before that chain's head that it does not hold, and verify would name them inserted. Then, provided the
+ * chain verifies as it is (read on another connection: nothing of this import is visible there yet), it is dropped
+ * in this transaction, to be sealed again from the start over every stored change once the import commits. True
+ * when dropped. Only asked of removed databases: a connected one's chain holds every change it archived, and so
+ * does a database removed keeping its changes.
+ */
+async function dropChainMissing(
+  client: pg.PoolClient,
+  pool: pg.Pool,
+  secret: string,
+  source: { id: string; name: string },
+): Promise<boolean> {
+  const { rows } = await client.query<{ id: string }>(
+    `with head as (
+       select commit_lsn, seq from seal_checkpoints where source_id = $1 order by position desc limit 1
+     )
+     select s.id::text from archive_import s join archive_inserted i on i.id = s.id cross join head h
+      where (s.commit_lsn, s.seq) <= (h.commit_lsn, h.seq)
+        and not exists (select 1 from change_seals x where x.source_id = s.source_id and x.change_id = s.id)
+      order by s.commit_lsn, s.seq limit 1`,
+    [source.id],
+  );
+  const older = rows[0];
+  if (!older) return false;
+  const chain = await verifySource(pool, source.id, secret);
+  if (!chain.ok) {
+    throw new Conflict(
+      `Change ${older.id} of the archive is older than the seal chain of database ${source.name} (${source.id}) ` +
+        `in this store reaches, and that chain does not verify (${chain.message}), so it cannot be sealed again ` +
+        "to take it: nothing was imported.",
+    );
+  }
+  // After a sealer of this database that is running (lib/seals/seal.ts takes the same lock).
+  await client.query("select pg_advisory_xact_lock(hashtextextended('retrace-seal:' || $1, 0))", [source.id]);
+  await client.query("delete from change_seals where source_id = $1", [source.id]);
+  await client.query("delete from seal_checkpoints where source_id = $1", [source.id]);
+  return true;
+}
+
+/** Seals every stored change of the database past its chain head (what the worker's sealer would do next). */
+async function sealAllOf(pool: pg.Pool, secret: string, sourceId: string): Promise<void> {
+  while ((await sealNextBatch(pool, sourceId, secret)) === DEFAULT_SEAL_BATCH);
 }
 
 /** Refuses rows that disagree with the store, inserts the others with their summary; returns how many. */

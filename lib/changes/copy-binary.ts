@@ -1,6 +1,7 @@
 // Hand-written on purpose, a measured choice: COPY in binary format was the largest single ingest gain (README,
 // "Benchmarks"). Keep it rather than swap in a library.
 import { parseLsnHalves } from "../replication/lsn";
+import { isUuid } from "../sources/lookup";
 import { NO_CONTEXT, type ChangeRow } from "../replication/change-row";
 
 /** The columns a change row fills, in the order both write paths list them. */
@@ -136,11 +137,9 @@ function timestampParser(): (text: string) => Int64 {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A uuid's 16 bytes as four 32-bit words. */
 function parseUuid(text: string): number[] {
-  if (!UUID.test(text)) throw new Error(`Invalid source id: ${text}`);
+  if (!isUuid(text)) throw new Error(`Invalid source id: ${text}`);
   const bytes = Buffer.from(text.replace(/-/g, ""), "hex");
   return [0, 4, 8, 12].map((offset) => bytes.readUInt32BE(offset));
 }

@@ -1,13 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type pg from "pg";
-import { importArchive } from "../archive/import";
+import { importArchive, type ImportedArchive } from "../archive/import";
 import { findArchives } from "../archive/manifest";
 import { verifyArchive, type ArchiveVerification } from "../archive/verify";
 import { writeArchive } from "../archive/write";
-import { connectStore } from "../db/client";
+import { connectStore, storeDb } from "../db/client";
 import { Conflict, NotFound } from "../errors";
+import { findDatabase } from "../sources/lookup";
 import { resolveSecret } from "../store/secret";
 import { env } from "../env";
 import { cliActor, UsageError, withStore } from "./context";
@@ -24,30 +24,16 @@ export const ARCHIVE_USAGE = `  archive export --database <name|id> --from <iso 
                             Bring archived changes back into the store, searchable again, with
                             their ids, held from expiry (a hold over the archive's range,
                             released on the Retention page). Refuses an archive that does not
-                            verify; importing twice adds nothing. A bucket is read with
-                            RETRACE_ARCHIVE_S3_* and the AWS credentials (see README: Archives).`;
+                            verify; importing twice adds nothing. A database the store does not
+                            have (deleted with its changes, another store) is recreated, removed.
+                            A bucket is read with RETRACE_ARCHIVE_S3_* and the AWS credentials
+                            (see README: Archives).`;
 
 function parseTime(option: string, value: string | undefined): Date {
   if (value === undefined) throw new UsageError(`archive export needs --${option}`);
   const time = new Date(value);
   if (Number.isNaN(time.getTime())) throw new UsageError(`--${option} is not a time: ${value}`);
   return time;
-}
-
-async function findSource(pool: pg.Pool, database: string): Promise<{ id: string; name: string }> {
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(database);
-  const { rows } = await pool.query<{ id: string; name: string }>(
-    `select id::text, name from sources where ${uuid ? "id::text = $1 or " : ""}name = $1 order by created_at`,
-    [database],
-  );
-  const [only] = rows;
-  if (!only) throw new NotFound(`Database "${database}"`);
-  if (rows.length > 1) {
-    throw new Conflict(
-      `${rows.length} databases are named "${database}"; give one's id: ${rows.map((r) => r.id).join(", ")}`,
-    );
-  }
-  return only;
 }
 
 async function exportCommand(args: string[]): Promise<number> {
@@ -70,7 +56,7 @@ async function exportCommand(args: string[]): Promise<number> {
   return withStore(async (store) => {
     const { pool } = connectStore(store.url, { max: 2 });
     try {
-      const source = await findSource(pool, database);
+      const source = await findDatabase(storeDb(pool), database);
       const stamp = (time: Date) => time.toISOString().replace(/[-:.]/g, "");
       const name = `${source.name}_${stamp(from)}_${stamp(to)}`;
       const written = await writeArchive(
@@ -131,6 +117,29 @@ async function verifyCommand(args: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
+export function describeImport(imported: ImportedArchive): string {
+  const { count, inserted, range, hold, source } = imported;
+  const recreated = imported.recreated
+    ? ` Database ${source.name} (${source.id}) was not in this store: recreated, as a removed database that kept ` +
+      "its changes."
+    : "";
+  const resealed = imported.resealed
+    ? ` Its seal chain in this store (it verified) was sealed again from the start, to take these older changes.`
+    : "";
+  return (
+    `Imported ${imported.manifestPath}: ${inserted} of ${count} change${count === 1 ? "" : "s"} stored` +
+    (inserted < count ? ` (${count - inserted} were in the store already)` : "") +
+    "." +
+    recreated +
+    resealed +
+    " " +
+    (hold.placed
+      ? `Held from expiry: hold ${hold.id} over ${range.from} to ${range.to} (release it on the ` +
+        "Retention page or with DELETE /api/holds/<id>)."
+      : `Already held from expiry by hold ${hold.id}.`)
+  );
+}
+
 async function importCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
   const [where, ...extra] = positionals;
@@ -144,18 +153,8 @@ async function importCommand(args: string[]): Promise<number> {
       for (const manifestPath of manifests) {
         try {
           // Audited in the import's own store transaction, with the hold it placed.
-          const { count, inserted, range, hold } = await importArchive(pool, manifestPath, store.secret, {
-            actor: cliActor(),
-          });
-          console.log(
-            `Imported ${manifestPath}: ${inserted} of ${count} change${count === 1 ? "" : "s"} stored` +
-              (inserted < count ? ` (${count - inserted} were in the store already)` : "") +
-              ". " +
-              (hold.placed
-                ? `Held from expiry: hold ${hold.id} over ${range.from} to ${range.to} (release it on the ` +
-                  "Retention page or with DELETE /api/holds/<id>)."
-                : `Already held from expiry by hold ${hold.id}.`),
-          );
+          const imported = await importArchive(pool, manifestPath, store.secret, { actor: cliActor() });
+          console.log(describeImport(imported));
         } catch (error) {
           if (!(error instanceof Conflict || error instanceof NotFound)) throw error;
           console.log(`REFUSED ${manifestPath}: ${error.message}`);

@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
 import { recordAudit, type AuditActor } from "../audit/record";
 import type { Db, Queryable } from "../db/client";
-import { Invalid, NotFound } from "../errors";
+import { NotFound } from "../errors";
 import { PARTITION_DDL_LOCK } from "../retention/partitions";
+import { findDatabase, isUuid } from "../sources/lookup";
 import type { Hold } from "./api-types";
 import { MAX_HOLD_REASON, type HoldInput } from "./input";
 
@@ -69,24 +70,6 @@ export async function listHolds(db: Queryable, options: { released?: boolean } =
   return found.rows.map(asHold);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The database `text` names (its id, or its name when only one has it); removed ones too (their changes stay). */
-async function findDatabase(db: Queryable, text: string): Promise<{ id: string; name: string }> {
-  const found = await db.execute<{ id: string; name: string }>(sql`
-    select id::text, name from sources
-     where ${UUID.test(text) ? sql`id = ${text}::uuid or ` : sql``}name = ${text}
-     order by id::text = ${text} desc, created_at`);
-  const [first, second] = found.rows;
-  if (!first) throw new NotFound(`Database "${text}"`);
-  if (second && first.id !== text) {
-    const ids = found.rows.map((row) => row.id).join(", ");
-    const message = `${found.rows.length} databases are named "${text}"; give one's id: ${ids}`;
-    throw new Invalid(`database: ${message}`, [{ path: "database", message }]);
-  }
-  return first;
-}
-
 /**
  * Places a hold, audited as hold.create in its transaction. It waits for an expiry in flight (the partitions' lock),
  * so once it is answered nothing it covers is dropped.
@@ -127,7 +110,7 @@ async function readHold(db: Queryable, id: string): Promise<Hold | null> {
  * nothing is recorded; `released` says whether this call released it. 404 for no such hold.
  */
 export async function releaseHold(db: Db, actor: AuditActor, id: string): Promise<{ hold: Hold; released: boolean }> {
-  if (!UUID.test(id)) throw new NotFound("Hold");
+  if (!isUuid(id)) throw new NotFound("Hold");
   return db.transaction(async (tx) => {
     const updated = await tx.execute<{ id: string }>(sql`
       update trail_holds set released_at = now(), released_by = ${actorLabel(actor)}

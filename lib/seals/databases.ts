@@ -1,27 +1,25 @@
 import type pg from "pg";
+import { storeDb } from "../db/client";
 import { NotFound } from "../errors";
+import { databasesNamed, type NamedDatabase } from "../sources/lookup";
 import type { DatabaseVerification } from "./types";
 import { verifySource } from "./verify";
 
 export type { DatabaseVerification };
 
 /**
- * Verifies the trail of one database (by id or name) or of every database. A name held by several
- * databases verifies each of them.
+ * Verifies the trail of one database (by id or name: lib/sources/lookup.ts) or of every database. A name held by
+ * several databases verifies each of them.
  */
 export async function verifyDatabases(
   pool: pg.Pool,
   secret: string,
   options: { database?: string; from?: Date } = {},
 ): Promise<DatabaseVerification[]> {
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-  const { rows } = await pool.query<{ id: string; name: string }>(
+  const rows =
     options.database === undefined
-      ? "select id::text, name from sources order by name, created_at"
-      : `select id::text, name from sources where ${uuid.test(options.database) ? "id::text = $1 or " : ""}name = $1
-         order by name, created_at`,
-    options.database === undefined ? [] : [options.database],
-  );
+      ? (await pool.query<NamedDatabase>("select id::text, name from sources order by name, created_at")).rows
+      : await databasesNamed(storeDb(pool), options.database);
   if (options.database !== undefined && rows.length === 0) throw new NotFound(`Database "${options.database}"`);
   const results: DatabaseVerification[] = [];
   for (const row of rows) {

@@ -16,7 +16,7 @@ import { encryptSecret } from "../crypto/secrets";
 import type { SourceConnection } from "./connection";
 import type { SourceIdentity } from "./identity-queries";
 import type { TableRef } from "./input";
-import type { ReplicationNames } from "./provision";
+import { replicationNamesFor, type ReplicationNames } from "./provision";
 import { getSource, type SourceSummary } from "./queries";
 import type { RelationFacts } from "./relations";
 import { rememberRelations } from "./remembered-relations";
@@ -131,4 +131,36 @@ export async function markSourceRemoved(db: Queryable, id: string): Promise<bool
     await tx.delete(trackedTables).where(eq(trackedTables.sourceId, id));
     return updated.length > 0;
   });
+}
+
+/** What an archive's manifest says of its database (lib/archive/manifest.ts). */
+export type ArchivedSource = { id: string; name: string; environment: string; database: string };
+
+/**
+ * Recreates a database an archive is of, when the store no longer has it (deleted with its changes) or never had it
+ * (another store): in the state a database removed keeping its changes is in (markSourceRemoved), under the
+ * archive's id, name, environment and database name, so that its imported changes are listed and searched under
+ * them. Where it was (host, port, user) is not in the archive: left empty. True when created; false when the store
+ * has a database of that id already.
+ */
+export async function recreateRemovedSource(db: Queryable, source: ArchivedSource): Promise<boolean> {
+  const created = await db
+    .insert(sources)
+    .values({
+      id: source.id,
+      name: source.name,
+      environment: source.environment,
+      database: source.database,
+      host: "",
+      port: 0,
+      username: "",
+      passwordEncrypted: "",
+      ...replicationNamesFor(source.id),
+      enabled: false,
+      status: "paused",
+      removedAt: sql`now()`,
+    })
+    .onConflictDoNothing({ target: sources.id })
+    .returning({ id: sources.id });
+  return created.length > 0;
 }
