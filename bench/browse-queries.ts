@@ -30,6 +30,16 @@ export function browseQueries(servers: BenchServers, base: string, token: string
     const start = new Date(from.getTime() + span * (0.5 - share / 2));
     return `from=${start.toISOString()}&to=${new Date(start.getTime() + span * share).toISOString()}`;
   };
+  /** The middle of the commit-time range. */
+  const middle = async () => {
+    const { from, to } = await commitRange();
+    return new Date((from.getTime() + to.getTime()) / 2).toISOString();
+  };
+  const tablePageAsOf = (name: string, table: string): BrowseQuery => ({
+    name,
+    path: async () => `/api/tables/as-of?table=${table}&database=shop_prod&at=${await middle()}&limit=50`,
+    rows: (body) => (JSON.parse(body) as { rows: unknown[] }).rows.length,
+  });
   const deep = async (query: string) => {
     let cursor = "";
     for (let page = 1; page < 40; page++) {
@@ -105,32 +115,12 @@ export function browseQueries(servers: BenchServers, base: string, token: string
     },
     {
       name: "a row as of the range's middle",
-      path: async () => {
-        const { from, to } = await commitRange();
-        const at = new Date((from.getTime() + to.getTime()) / 2).toISOString();
-        return `/api/records/as-of?table=t01&primaryKey=1000&database=shop_prod&at=${at}`;
-      },
+      path: async () => `/api/records/as-of?table=t01&primaryKey=1000&database=shop_prod&at=${await middle()}`,
       rows: (body) => ((JSON.parse(body) as { row: unknown }).row === null ? 0 : 1),
     },
-    {
-      name: "table t20 as of the range's middle, a page",
-      path: async () => {
-        const { from, to } = await commitRange();
-        const at = new Date((from.getTime() + to.getTime()) / 2).toISOString();
-        return `/api/tables/as-of?table=t20&database=shop_prod&at=${at}&limit=50`;
-      },
-      rows: (body) => (JSON.parse(body) as { rows: unknown[] }).rows.length,
-    },
-    {
-      // Reads each of the busiest table's changes up to then (~450k at 10M): what a page of a big table costs.
-      name: "table T01 (the busiest) as of the range's middle, a page",
-      path: async () => {
-        const { from, to } = await commitRange();
-        const at = new Date((from.getTime() + to.getTime()) / 2).toISOString();
-        return `/api/tables/as-of?table=t01&database=shop_prod&at=${at}&limit=50`;
-      },
-      rows: (body) => (JSON.parse(body) as { rows: unknown[] }).rows.length,
-    },
+    tablePageAsOf("table t20 as of the range's middle, a page", "t20"),
+    // Reads each of the busiest table's changes up to then (~450k at 10M): what a page of a big table costs.
+    tablePageAsOf("table T01 (the busiest) as of the range's middle, a page", "t01"),
     {
       name: "type-ahead",
       path: async () => "/api/trail/tables?q=t0",
