@@ -76,5 +76,15 @@ describe("captureHealth", () => {
     expect(removed.state).toBe("removed");
     expect(removed.fix).toBeNull();
     expect(removed.lagCurrent).toBe(false);
+    expect(removed.reason).toContain("dropped at the source");
+  });
+
+  it("says a database recreated by an archive import was never removed at its source by this store", () => {
+    const recreated = captureHealth({ ...streaming, enabled: false, removedAt: new Date(), host: "" });
+    expect(recreated.state).toBe("removed");
+    expect(recreated.reason).toContain("Recreated by an archive import");
+    expect(recreated.reason).not.toContain("dropped at the source");
+    const removed = captureHealth({ ...streaming, enabled: false, removedAt: new Date(), host: "db.internal" });
+    expect(removed.reason).toContain("dropped at the source");
   });
 });

@@ -53,6 +53,8 @@ export type HealthFacts = {
   updatedAt: Date;
   /** When it was removed, its changes kept (lib/sources/remove.ts); null or absent while connected. */
   removedAt?: Date | null;
+  /** Where it is; empty for a database recreated by an archive import (the archive does not say). */
+  host?: string;
 };
 
 const START_A_WORKER =
@@ -68,6 +70,13 @@ export function captureHealth(facts: HealthFacts, now: Date = new Date()): Captu
     fix,
     lagCurrent,
   });
+  if (facts.removedAt && facts.host === "") {
+    return verdict(
+      "removed",
+      "Recreated by an archive import: its imported changes are here; where it was is not in the " +
+        "archive, so it cannot stream. Connect the database to capture it again.",
+    );
+  }
   if (facts.removedAt) {
     return verdict(
       "removed",
