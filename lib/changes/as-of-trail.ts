@@ -2,7 +2,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import type { AsOfTable } from "./as-of-target";
 import { columns, type ChangeRow } from "./change";
-import { bucketBounds, partitionBuckets, unionOf, utcText } from "./partitions";
+import { bucketBounds, parentFirst, partitionBuckets, unionOf, utcText } from "./partitions";
 
 /**
  * Where time travel finds one table's changes without opening every partition of the trail (lib/changes/partitions.ts):
@@ -57,10 +57,14 @@ export async function tableBranches(
     window.to === null
       ? sql`c.committed_at >= ${window.from}::timestamptz`
       : sql`c.committed_at between ${window.from}::timestamptz and ${window.to}::timestamptz`;
-  return [
-    branch(sql`changes_default`, sql``),
-    ...buckets.map((bucket) => branch(sql`changes`, sql`${bucketBounds(t.sourceId, bucket, committed)} and `)),
-  ];
+  return parentFirst([
+    {
+      inDefault: branch(sql`changes_default`, sql``),
+      inBuckets: buckets.map((bucket) =>
+        branch(sql`changes`, sql`${bucketBounds(t.sourceId, bucket, committed)} and `),
+      ),
+    },
+  ]);
 }
 
 /**

@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor } from "./cursor";
 import { readLiveToken } from "./live";
 import type { ChangeFilters, PageRequest } from "./params";
 import { resolveScope, rowConditions, segmentConditions, segmentCount, uuidList, type Scope } from "./scope";
-import { bucketBounds, partitionBuckets, unionOf, utcText } from "./partitions";
+import { bucketBounds, parentFirst, partitionBuckets, unionOf, utcText } from "./partitions";
 import { inSnapshot } from "./snapshot";
 
 export type ChangePage = { changes: Change[]; nextCursor: string | null; liveToken: string };
@@ -55,14 +55,15 @@ async function readByKey(db: Queryable, scope: Scope, conditions: SQL[], before:
   const names = scope.tables === null ? null : new Set(["", ...scope.tables.map((t) => `${t.schema}.${t.table}`)]);
   const branch = (relation: SQL, bounds: SQL) => sql`(
     select ${columns} from ${relation} c where ${bounds}${where} order by c.id desc limit ${want})`;
-  const branches = [branch(sql`changes_default`, sql``)];
+  const inBuckets: SQL[] = [];
   for (const [sourceId, buckets] of await partitionBuckets(db)) {
     if (scope.sourceIds !== null && !scope.sourceIds.includes(sourceId)) continue;
     for (const bucket of buckets) {
       if (names === null || names.has(bucket))
-        branches.push(branch(sql`changes`, sql`${bucketBounds(sourceId, bucket, sql`true`)} and `));
+        inBuckets.push(branch(sql`changes`, sql`${bucketBounds(sourceId, bucket, sql`true`)} and `));
     }
   }
+  const branches = parentFirst([{ inDefault: branch(sql`changes_default`, sql``), inBuckets }]);
   const result = await db.execute<ChangeRow>(sql`${unionOf(branches, sql`page.id::bigint desc`)} limit ${want}`);
   return result.rows;
 }
@@ -209,7 +210,7 @@ async function readRanges(
   const filter = conditions.length > 0 ? sql` and ${sql.join(conditions, sql` and `)}` : sql``;
   // One branch per range and bucket with its bounds as values (not a join on a list of them), so that the planner
   // sees how many rows each holds and picks its index accordingly, and prunes partitions by them.
-  const branches = ranges.flatMap((r) => {
+  const groups = ranges.map((r) => {
     const dense = BigInt(r.count) * BigInt(DENSE_IDS) >= r.hi - r.lo + 1n;
     const lsn = dense
       ? sql``
@@ -218,14 +219,15 @@ async function readRanges(
     const branch = (relation: SQL, bounds: SQL) => sql`(
       select ${columns} from ${relation} c where ${bounds}${lsn} and ${ids}${filter} order by c.id desc limit ${want})`;
     const committed = sql`c.committed_at between ${r.minAt}::timestamptz and ${r.maxAt}::timestamptz`;
-    return [
-      branch(sql`changes_default`, sql`c.source_id = ${r.sourceId}::uuid`),
-      ...(buckets.get(r.sourceId) ?? []).map((bucket) =>
+    return {
+      inDefault: branch(sql`changes_default`, sql`c.source_id = ${r.sourceId}::uuid`),
+      inBuckets: (buckets.get(r.sourceId) ?? []).map((bucket) =>
         branch(sql`changes`, bucketBounds(r.sourceId, bucket, committed)),
       ),
-    ];
+    };
   });
-  const result = await db.execute<ChangeRow>(sql`${unionOf(branches, sql`page.id::bigint desc`)} limit ${want}`);
+  const union = unionOf(parentFirst(groups), sql`page.id::bigint desc`);
+  const result = await db.execute<ChangeRow>(sql`${union} limit ${want}`);
   return result.rows;
 }
 

@@ -4,7 +4,7 @@ import { Invalid } from "../errors";
 import { columns, toChange, type Change, type ChangeRow } from "./change";
 import type { ChangeFilters } from "./params";
 import { resolveScope, rowConditions } from "./scope";
-import { bucketBounds, partitionBuckets, unionOf, utcText } from "./partitions";
+import { bucketBounds, parentFirst, partitionBuckets, unionOf, utcText } from "./partitions";
 import { inSnapshot } from "./snapshot";
 
 /**
@@ -104,15 +104,16 @@ async function sinceBranches(
   if (newer.length === 0) return [];
   const buckets = await partitionBuckets(db);
   const filter = conditions.length > 0 ? sql` and ${sql.join(conditions, sql` and `)}` : sql``;
-  return newer.flatMap(({ id, lsn, since, until }) => {
+  const groups = newer.map(({ id, lsn, since, until }) => {
     const past = sql`c.commit_lsn > ${lsn}::pg_lsn${filter}`;
     const branch = (relation: SQL, bounds: SQL) => sql`(
       select ${columns} from ${relation} c where ${bounds} and ${past}
        order by c.commit_lsn desc, c.seq desc limit ${limit})`;
     const committed = sql`c.committed_at between ${since}::timestamptz and ${until}::timestamptz`;
-    return [
-      branch(sql`changes_default`, sql`c.source_id = ${id}::uuid`),
-      ...(buckets.get(id) ?? []).map((bucket) => branch(sql`changes`, bucketBounds(id, bucket, committed))),
-    ];
+    return {
+      inDefault: branch(sql`changes_default`, sql`c.source_id = ${id}::uuid`),
+      inBuckets: (buckets.get(id) ?? []).map((bucket) => branch(sql`changes`, bucketBounds(id, bucket, committed))),
+    };
   });
+  return parentFirst(groups);
 }

@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import { columns, type ChangeRow } from "./change";
-import { bucketBounds, partitionBuckets, unionOf, utcText } from "./partitions";
+import { bucketBounds, parentFirst, partitionBuckets, unionOf, utcText } from "./partitions";
 
 /** Where a change with id `id` can be: per source, the commit times of the segments whose id range holds it. */
 type Window = { source_id: string; min_at: string; max_at: string };
@@ -21,14 +21,16 @@ export async function findChangeRow(db: Queryable, id: string): Promise<ChangeRo
     return (await db.execute<ChangeRow>(sql`select ${columns} from changes c where ${byId}`)).rows[0] ?? null;
   }
   const buckets = await partitionBuckets(db);
-  const branches = [sql`(select ${columns} from changes_default c where ${byId})`];
+  const inBuckets: SQL[] = [];
   for (const window of found.rows) {
     const committed = sql`c.committed_at between ${window.min_at}::timestamptz and ${window.max_at}::timestamptz`;
     for (const bucket of buckets.get(window.source_id) ?? []) {
-      branches.push(sql`(select ${columns} from changes c
+      inBuckets.push(sql`(select ${columns} from changes c
         where ${bucketBounds(window.source_id, bucket, committed)} and ${byId})`);
     }
   }
+  const inDefault = sql`(select ${columns} from changes_default c where ${byId})`;
+  const branches = parentFirst([{ inDefault, inBuckets }]);
   const result = await db.execute<ChangeRow>(sql`${unionOf(branches, sql`page.id`)} limit 1`);
   return result.rows[0] ?? null;
 }
@@ -49,10 +51,14 @@ export async function readTransaction(
     select ${columns} from ${relation} c where ${bounds}${transaction}${after} order by c.seq limit ${limit})`;
   const committed = sql`c.committed_at = ${change.committed_at}::timestamptz`;
   const buckets = (await partitionBuckets(db)).get(change.source_id) ?? [];
-  const branches = [
-    branch(sql`changes_default`, sql``),
-    ...buckets.map((bucket) => branch(sql`changes`, sql`${bucketBounds(change.source_id, bucket, committed)} and `)),
-  ];
+  const branches = parentFirst([
+    {
+      inDefault: branch(sql`changes_default`, sql``),
+      inBuckets: buckets.map((bucket) =>
+        branch(sql`changes`, sql`${bucketBounds(change.source_id, bucket, committed)} and `),
+      ),
+    },
+  ]);
   const result = await db.execute<ChangeRow>(sql`${unionOf(branches, sql`page.seq`)} limit ${limit}`);
   return result.rows;
 }

@@ -34,6 +34,17 @@ export function bucketBounds(sourceId: string, bucket: string, committed: SQL): 
     and c.tableoid::oid::int8 <> 'changes_default'::regclass::oid::int8`;
 }
 
+/**
+ * Branches in the order PostgreSQL is to lock their relations: every branch on `changes` before any on
+ * `changes_default`. A statement locks the relations it names in the order it names them, and the expirer's and the
+ * keeper's DDL lock `changes` before its default partition (or take the default partition first and then need no
+ * lock a reader holds): a reader naming `changes_default` first held it while waiting for `changes` behind a DDL
+ * that waited for the default partition, a deadlock (seen as the worker's "sealing failed: deadlock detected").
+ */
+export function parentFirst(groups: { inDefault: SQL; inBuckets: SQL[] }[]): SQL[] {
+  return [...groups.flatMap((group) => group.inBuckets), ...groups.map((group) => group.inDefault)];
+}
+
 /** A time as fixed-width UTC text (microseconds): it sorts as the times do and reads back exactly. */
 export const utcText = (column: string) => sql.raw(isoTimestampSql(column));
 

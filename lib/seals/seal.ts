@@ -175,8 +175,8 @@ async function readUnsealed(
   );
   const branch = (relation: string, bounds: string) =>
     `(select ${columns} from ${relation} c where ${bounds}${unsealed} order by c.commit_lsn, c.seq limit $4)`;
+  // `changes` before `changes_default`: the order the partition DDL locks them in (lib/changes/partitions.ts).
   const branches = [
-    branch("changes_default", ""),
     ...buckets.map((_, i) =>
       branch(
         "changes",
@@ -184,6 +184,7 @@ async function readUnsealed(
          and c.tableoid::oid::int8 <> 'changes_default'::regclass::oid::int8 and `,
       ),
     ),
+    branch("changes_default", ""),
   ];
   const read = await client.query<SealedChange & { bucket: string }>(
     `select * from (${branches.join(" union all ")}) c order by c.commit_lsn::pg_lsn, c.seq limit $4`,
