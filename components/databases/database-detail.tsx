@@ -59,6 +59,8 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
 
   const { database, tables } = query.data;
   const removed = database.removedAt !== null;
+  // Recreated by an archive import (lib/sources/source-lifecycle.ts): no host, never streamed from here.
+  const recreated = removed && !database.host;
   return (
     <div className="space-y-6">
       <header className="flex flex-wrap items-start justify-between gap-4">
@@ -131,20 +133,24 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
             </Row>
             <Row term="Database">{database.database}</Row>
             <Row term="Username">{database.username || <span className="text-slate-500">Not known</span>}</Row>
-            <Row term="SSL mode">
-              {database.sslMode}
-              {database.sslMode === "verify-full"
-                ? database.sslRootCertGiven
-                  ? " (against the CA certificate given)"
-                  : " (against public CAs)"
-                : ""}
-            </Row>
-            <Row term="Replication slot">
-              <span className="font-mono text-xs">{database.slotName}</span>
-            </Row>
-            <Row term="Publication">
-              <span className="font-mono text-xs">{database.publicationName}</span>
-            </Row>
+            {recreated ? null : (
+              <>
+                <Row term="SSL mode">
+                  {database.sslMode}
+                  {database.sslMode === "verify-full"
+                    ? database.sslRootCertGiven
+                      ? " (against the CA certificate given)"
+                      : " (against public CAs)"
+                    : ""}
+                </Row>
+                <Row term="Replication slot">
+                  <span className="font-mono text-xs">{database.slotName}</span>
+                </Row>
+                <Row term="Publication">
+                  <span className="font-mono text-xs">{database.publicationName}</span>
+                </Row>
+              </>
+            )}
             <Row term="Checkpoint LSN">
               <span className="font-mono text-xs">{database.checkpointLsn ?? "—"}</span>
             </Row>
@@ -157,10 +163,10 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
             <Row term="Changes, last 24 h">
               <span className="tabular-nums">{database.changesLast24h.toLocaleString("en-US")}</span>
             </Row>
-            <Row term="Connected">
+            <Row term={recreated ? "Recreated from an archive" : "Connected"}>
               <RelativeTime iso={database.createdAt} now={now} />
             </Row>
-            {database.removedAt ? (
+            {database.removedAt && !recreated ? (
               <Row term="Removed">
                 <RelativeTime iso={database.removedAt} now={now} />
               </Row>
