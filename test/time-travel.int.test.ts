@@ -430,17 +430,19 @@ describe("a baseline of a table with a composite key", () => {
 
 describe("a baseline whose worker died", () => {
   it("is taken over once its heartbeat is old, and starts over from a new snapshot", async () => {
+    // The stale baseline and a row its dead worker copied, in one statement: the worker may claim it at once.
     const [stale] = await servers.storeQuery<{ id: string }>(
-      `insert into baselines (source_id, schema, "table", status, started_at, heartbeat_at, rows_copied)
-       values ($1, 'public', 'items', 'running', now() - interval '5 minutes', now() - interval '5 minutes', 999)
-       returning id::text as id`,
+      `with stale as (
+         insert into baselines (source_id, schema, "table", status, started_at, heartbeat_at, rows_copied)
+         values ($1, 'public', 'items', 'running', now() - interval '5 minutes', now() - interval '5 minutes', 999)
+         returning id
+       ), copied as (
+         insert into baseline_rows (baseline_id, primary_key, image) select id, 'left over', '{}' from stale
+       )
+       select id::text as id from stale`,
       [sourceId],
     );
     const id = stale?.id ?? "";
-    await servers.storeQuery(
-      `insert into baseline_rows (baseline_id, primary_key, image) values ($1, 'left over', '{}')`,
-      [id],
-    );
     const done = await waitFor(
       "the stale baseline",
       async () => {
