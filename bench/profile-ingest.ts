@@ -1,6 +1,7 @@
 /**
  * `npx tsx bench/profile-ingest.ts [--transactions <n>] [--workload a|b|c] [--cpu-prof]
- *   [--store-only [--rows <per store transaction>] [--store-sql "<sql>;;<sql>"]]`:
+ *   [--store-only [--rows <per store transaction>] [--store-sql "<sql>;;<sql>"]
+ *                 [--context none|shared|unique]]`:
  * where the worker's time goes for a throughput workload (default A, 1000-row transactions), at
  * a small scale.
  *
@@ -12,9 +13,10 @@
  * StoreTransaction alone on rows built like the worker builds them (the store side's ceiling
  * for the current insert shape; `--rows` per store transaction, 1000 by default, 5000 is the
  * worker's batch under load; `--store-sql` runs statements on the store first, e.g.
- * `drop index changes_primary_key` to price one index). Both modes print CPU seconds per million
- * changes per process: on a shared machine the figure to compare between versions, where wall
- * time says little. WORKER_NODE_ARGS adds node flags to the worker process (e.g.
+ * `drop index changes_primary_key` to price one index; `--context` gives every row an application context:
+ * `shared` one of 1000 users, `unique` also a request id per store transaction, as an app that sends one does).
+ * Both modes print CPU seconds per million changes per process: on a shared machine the figure to compare between
+ * versions, where wall time says little. WORKER_NODE_ARGS adds node flags to the worker process (e.g.
  * "--max-semi-space-size=64" to try GC settings).
  */
 import { spawn } from "node:child_process";
@@ -204,8 +206,17 @@ async function runWorker(
   if (cpuProf) console.log(`CPU profile in ${profDir}`);
 }
 
+type ContextMode = "none" | "shared" | "unique";
+
+/** The context text of the rows of store transaction `t`. */
+function contextOf(mode: ContextMode, t: number): string {
+  if (mode === "none") return "{}";
+  const shared = `"user_id":${t % 1000},"endpoint":"POST /orders"`;
+  return mode === "shared" ? `{${shared}}` : `{${shared},"request_id":"req-${t.toString(16).padStart(12, "0")}"}`;
+}
+
 /** Rows like the worker builds for workload A's table. */
-function sampleRows(commitLsn: string, count: number, offset: number): ChangeRow[] {
+function sampleRows(commitLsn: string, count: number, offset: number, context = "{}"): ChangeRow[] {
   const committedAt = new Date().toISOString();
   const rows: ChangeRow[] = [];
   for (let i = 0; i < count; i++) {
@@ -228,7 +239,7 @@ function sampleRows(commitLsn: string, count: number, offset: number): ChangeRow
       partitionSchema: null,
       partitionTable: null,
       bucket: "",
-      context: "{}",
+      context,
       transactionId: "1234",
       commitLsn,
       seq: i,
@@ -244,6 +255,7 @@ async function runStoreOnly(
   transactions: number,
   perTransaction: number,
   storeSql: string[],
+  contexts: ContextMode,
 ): Promise<void> {
   const provisioned = await provision(servers, "profile_store", 0);
   const sourceId = await registerSource(servers, provisioned);
@@ -259,6 +271,7 @@ async function runStoreOnly(
           .toUpperCase()}/${((t + 1) % 256).toString(16).toUpperCase()}000000`,
         perTransaction,
         t * perTransaction,
+        contextOf(contexts, t),
       ),
     );
     const storeBefore = serverTicks(storePostmaster);
@@ -296,6 +309,7 @@ async function main(): Promise<void> {
       workload: { type: "string", default: "a" },
       rows: { type: "string", default: "1000" },
       "store-sql": { type: "string", default: "" },
+      context: { type: "string", default: "none" },
     },
   });
   const transactions = Number(values.transactions);
@@ -306,9 +320,11 @@ async function main(): Promise<void> {
     .split(";;")
     .map((statement) => statement.trim())
     .filter(Boolean);
+  const contexts = values.context as ContextMode;
+  if (!["none", "shared", "unique"].includes(contexts)) throw new Error("--context takes none, shared or unique");
   const servers = await startBenchServers();
   try {
-    if (values["store-only"]) await runStoreOnly(servers, transactions, rows, storeSql);
+    if (values["store-only"]) await runStoreOnly(servers, transactions, rows, storeSql, contexts);
     else await runWorker(servers, transactions, values.workload, values["cpu-prof"]);
   } finally {
     await servers.stop();
