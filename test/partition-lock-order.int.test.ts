@@ -3,11 +3,13 @@
  * partition; a statement locks the relations it names in the order it names them. A reader naming `changes_default`
  * before `changes` took the default partition, then waited for `changes` behind the DDL, which waited for the
  * default partition: a deadlock, one of them aborted (the worker logged "sealing failed: deadlock detected"). Here
- * the DDL's two locks are taken exactly around each reader's wait, and both must go through.
+ * the DDL's two locks are taken exactly around each reader's wait (a list page, a change, a table as of now, the live
+ * tail, a seal batch), and both must go through.
  */
 import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { tableAsOf } from "@/lib/changes/as-of";
+import { liveChanges } from "@/lib/changes/live";
 import { getChange, listChanges } from "@/lib/changes/queries";
 import { summarizeStoredRows } from "@/lib/changes/segments";
 import { storeDb, type Queryable } from "@/lib/db/client";
@@ -85,8 +87,23 @@ it("lists, finds and reads a table as of now while the partition DDL locks the t
   expect(table.rows).toHaveLength(20);
 });
 
+it("tails new changes while the partition DDL locks the trail", async () => {
+  await pool.query("update sources set checkpoint_lsn = '0/140'::pg_lsn where id = $1", [sourceId]);
+  const { liveToken } = await listChanges(db, {}, { limit: 1 });
+  await pool.query(
+    `insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
+                          transaction_id, commit_lsn, seq, committed_at, queued_at)
+     values ($1, 'test', 'app', 'public', 'items', '21', 'CREATE', '{"id":21}', 21, '0/150', 0, now(), now())`,
+    [sourceId],
+  );
+  await summarizeStoredRows(pool, "21", "21");
+  await pool.query("update sources set checkpoint_lsn = '0/150'::pg_lsn where id = $1", [sourceId]);
+  const tail = await againstDetach(() => liveChanges(db, {}, liveToken, 10));
+  expect(tail.changes.map((change) => change.id)).toEqual(["21"]);
+});
+
 it("seals while the partition DDL locks the trail", async () => {
-  expect(await againstDetach(() => sealNextBatch(pool, sourceId, SECRET))).toBe(20);
+  expect(await againstDetach(() => sealNextBatch(pool, sourceId, SECRET))).toBe(21);
   const { rows } = await pool.query<{ n: number }>("select count(*)::int as n from change_seals");
-  expect(rows[0]?.n).toBe(20);
+  expect(rows[0]?.n).toBe(21);
 });
