@@ -2,7 +2,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Queryable } from "../db/client";
 import type { AsOfTable } from "./as-of-target";
 import { columns, type ChangeRow } from "./change";
-import { bucketBounds, parentFirst, partitionBuckets, unionOf, utcText } from "./partitions";
+import { bucketBounds, parentFirst, unionOf, utcText } from "./partitions";
 
 /**
  * Where time travel finds one table's changes without opening every partition of the trail (lib/changes/partitions.ts):
@@ -14,6 +14,17 @@ import { bucketBounds, parentFirst, partitionBuckets, unionOf, utcText } from ".
 
 /** A table of a source. */
 export type TrailTable = Pick<AsOfTable, "sourceId" | "schema" | "table">;
+
+/** A table and the buckets its changes can be in that have partitions: its source's own ('') and its own. */
+export type TablePlace = TrailTable & { buckets: string[] };
+
+/** Where a table's changes can be, looked up once for the reads of a request. */
+export async function placeOf(db: Queryable, t: TrailTable): Promise<TablePlace> {
+  const found = await db.execute<{ bucket: string }>(sql`
+    select distinct bucket from trail_partitions
+     where source_id = ${t.sourceId}::uuid and bucket in ('', ${`${t.schema}.${t.table}`})`);
+  return { sourceId: t.sourceId, schema: t.schema, table: t.table, buckets: found.rows.map((row) => row.bucket) };
+}
 
 /** What the summary says of a table up to a moment. */
 export type TableSpan = {
@@ -45,14 +56,7 @@ export type Window = { from: string; to: string | null };
  * `branch(relation, bounds)` for each place the table's changes committed in the window can be: each bucket of the
  * table's source that can hold them (`bounds` ends in `and `), and the default partition (`bounds` empty).
  */
-export async function tableBranches(
-  db: Queryable,
-  t: TrailTable,
-  window: Window,
-  branch: (relation: SQL, bounds: SQL) => SQL,
-): Promise<SQL[]> {
-  const ours = new Set(["", `${t.schema}.${t.table}`]);
-  const buckets = ((await partitionBuckets(db)).get(t.sourceId) ?? []).filter((bucket) => ours.has(bucket));
+export function tableBranches(t: TablePlace, window: Window, branch: (relation: SQL, bounds: SQL) => SQL): SQL[] {
   const committed =
     window.to === null
       ? sql`c.committed_at >= ${window.from}::timestamptz`
@@ -60,7 +64,7 @@ export async function tableBranches(
   return parentFirst([
     {
       inDefault: branch(sql`changes_default`, sql``),
-      inBuckets: buckets.map((bucket) =>
+      inBuckets: t.buckets.map((bucket) =>
         branch(sql`changes`, sql`${bucketBounds(t.sourceId, bucket, committed)} and `),
       ),
     },
@@ -72,7 +76,7 @@ export async function tableBranches(
  * partition, whose rows the trail cannot tell apart, so it is not counted), read only in the commit times of the
  * summary's segments that count one: a table that was never truncated costs one look at its segments.
  */
-export async function lastTruncate(db: Queryable, t: TrailTable, at: string): Promise<ChangeRow | null> {
+export async function lastTruncate(db: Queryable, t: TablePlace, at: string): Promise<ChangeRow | null> {
   const found = await db.execute<{ from: string; to: string }>(sql`
     select ${utcText("s.min_at")} as "from", ${utcText("s.max_at")} as "to"
       from change_segments s
@@ -81,8 +85,7 @@ export async function lastTruncate(db: Queryable, t: TrailTable, at: string): Pr
   const branches: SQL[] = [];
   for (const window of found.rows) {
     branches.push(
-      ...(await tableBranches(
-        db,
+      ...tableBranches(
         t,
         window,
         (relation, bounds) => sql`(
@@ -90,7 +93,7 @@ export async function lastTruncate(db: Queryable, t: TrailTable, at: string): Pr
            where ${bounds}${sameTable(t)} and c.operation = 'TRUNCATE' and c.partition_table is null
              and c.committed_at <= ${at}::timestamptz
            order by c.id desc limit 1)`,
-      )),
+      ),
     );
   }
   if (branches.length === 0) return null;

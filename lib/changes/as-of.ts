@@ -5,7 +5,15 @@ import { isoTimestampSql } from "../db/iso-timestamp";
 import { Invalid } from "../errors";
 import { RawJson } from "../http/json";
 import { resolveAsOfTable, type AsOfTable, type AsOfTableRef } from "./as-of-target";
-import { lastTruncate, sameTable, tableBranches, tableSpan, type TableSpan } from "./as-of-trail";
+import {
+  lastTruncate,
+  placeOf,
+  sameTable,
+  tableBranches,
+  tableSpan,
+  type TablePlace,
+  type TableSpan,
+} from "./as-of-trail";
 import { columns, toChange, type Change, type ChangeRow } from "./change";
 import { primaryKeyCandidates } from "./primary-key";
 import { unionOf } from "./partitions";
@@ -68,11 +76,11 @@ type BaselineImage = {
 /** A key with no change at or before `at` and no TRUNCATE: from the newest baseline that no change of it precedes. */
 async function baselineImage(
   db: Queryable,
-  t: AsOfTable,
+  t: TablePlace,
   span: TableSpan,
   keys: string[],
 ): Promise<BaselineImage | null> {
-  const changed = await changeOfKey(db, t, span, sql`c.commit_lsn <= bl.consistent_lsn`);
+  const changed = changeOfKey(t, span, sql`c.commit_lsn <= bl.consistent_lsn`);
   const found = await db.execute<BaselineImage>(sql`
     select b.image::text as image, b.json_null_fields, bl.id::text as baseline_id,
            bl.consistent_lsn::text as consistent_lsn, ${iso("bl.snapshot_at")} as snapshot_at
@@ -91,10 +99,9 @@ async function baselineImage(
  * Whether a change of the table with the key `b.primary_key` (the enclosing query's baseline row) meets `condition`:
  * looked up by the key's hash index only where the table's changes are (lib/changes/as-of-trail.ts).
  */
-async function changeOfKey(db: Queryable, t: AsOfTable, span: TableSpan, condition: SQL): Promise<SQL> {
+function changeOfKey(t: TablePlace, span: TableSpan, condition: SQL): SQL {
   if (span.firstAt === null) return sql`false`;
-  const exists = await tableBranches(
-    db,
+  const exists = tableBranches(
     t,
     { from: span.firstAt, to: null },
     (relation, bounds) => sql`exists (
@@ -110,7 +117,7 @@ export async function recordAsOf(
   at: string,
 ): Promise<RecordAsOf> {
   return inSnapshot(db, async (tx) => {
-    const t = await resolveAsOfTable(tx, ref);
+    const t = await placeOf(tx, await resolveAsOfTable(tx, ref));
     const keys = primaryKeyCandidates(ref.primaryKey);
     const span = await tableSpan(tx, t, at);
     const none = { at, row: null, jsonNullFields: null, baseline: null };
@@ -145,7 +152,7 @@ export async function recordAsOf(
 /** A key's latest change committed at or before `at` (between the table's first change and `at`), or null. */
 async function latestChangeOfKey(
   db: Queryable,
-  t: AsOfTable,
+  t: TablePlace,
   firstAt: string,
   keys: string[],
   at: string,
@@ -154,8 +161,7 @@ async function latestChangeOfKey(
     keys.map((key) => sql`c.primary_key = ${key}`),
     sql` or `,
   );
-  const branches = await tableBranches(
-    db,
+  const branches = tableBranches(
     t,
     { from: firstAt, to: at },
     (relation, bounds) => sql`(
@@ -205,17 +211,16 @@ export async function tableAsOf(
   const after = page.cursor === undefined ? null : decodeKeyCursor(page.cursor);
   return inSnapshot(db, async (tx) => {
     const t = await resolveAsOfTable(tx, ref);
+    const place = await placeOf(tx, t);
     const span = await tableSpan(tx, t, at);
-    const truncate = span.lastId === null ? null : await lastTruncate(tx, t, at);
+    const truncate = span.lastId === null ? null : await lastTruncate(tx, place, at);
     const want = page.limit + 1;
     const parts: SQL[] = [];
     const keyAfter = (alias: string) => (after === null ? sql`` : sql` and ${sql.raw(alias)}.primary_key > ${after}`);
     if (span.lastId !== null) {
-      parts.push(
-        await latestOfKeys(tx, t, { ...span, firstAt: span.firstAt as string }, truncate, at, keyAfter("c"), want),
-      );
+      parts.push(latestOfKeys(place, { ...span, firstAt: span.firstAt as string }, truncate, at, keyAfter("c"), want));
     }
-    if (truncate === null) parts.push(...(await baselineParts(tx, t, span, at, keyAfter("b"), want)));
+    if (truncate === null) parts.push(...(await baselineParts(tx, place, span, at, keyAfter("b"), want)));
     if (parts.length === 0) return { at, table: t, rows: [], nextCursor: null };
     // The changes part and the baseline parts never hold the same key; baselines may, and the newest wins (rank).
     const result = await tx.execute<TableRow>(sql`
@@ -248,19 +253,17 @@ export async function tableAsOf(
  * maximum carries whether the latest change deleted the row (ids are unique, so no other change ties with it). Only
  * the page's keys are then sorted, and only their changes' images are read (by id, where the stretch is).
  */
-async function latestOfKeys(
-  db: Queryable,
-  t: AsOfTable,
+function latestOfKeys(
+  t: TablePlace,
   span: { firstAt: string; lastId: string | null },
   truncate: ChangeRow | null,
   at: string,
   keyAfter: SQL,
   want: number,
-): Promise<SQL> {
+): SQL {
   const window = { from: span.firstAt, to: at };
   const fromTruncate = truncate === null ? sql`` : sql` and c.id > ${truncate.id}::bigint`;
-  const stretch = await tableBranches(
-    db,
+  const stretch = tableBranches(
     t,
     window,
     (relation, bounds) => sql`(
@@ -268,8 +271,7 @@ async function latestOfKeys(
        where ${bounds}${sameTable(t)} and c.id <= ${span.lastId}::bigint${fromTruncate}
          and c.committed_at <= ${at}::timestamptz and c.primary_key is not null${keyAfter})`,
   );
-  const image = await tableBranches(
-    db,
+  const image = tableBranches(
     t,
     window,
     (relation, bounds) => sql`(
@@ -295,7 +297,7 @@ async function latestOfKeys(
  */
 async function baselineParts(
   db: Queryable,
-  t: AsOfTable,
+  t: TablePlace,
   span: TableSpan,
   at: string,
   keyAfter: SQL,
@@ -307,8 +309,7 @@ async function baselineParts(
      order by created_at desc`);
   const parts: SQL[] = [];
   for (const [index, baseline] of done.rows.entries()) {
-    const changed = await changeOfKey(
-      db,
+    const changed = changeOfKey(
       t,
       span,
       sql`(c.committed_at <= ${at}::timestamptz

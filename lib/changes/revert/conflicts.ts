@@ -4,7 +4,7 @@ import type { Queryable } from "../../db/client";
 import { isoTimestampSql } from "../../db/iso-timestamp";
 import { quoteIdent } from "../../sources/sql";
 import { qualifiedName, valueSql, type TableInfo } from "./literal";
-import { sameTable, tableBranches, type TrailTable } from "../as-of-trail";
+import { placeOf, sameTable, tableBranches, type TrailTable } from "../as-of-trail";
 import { keyCondition, readImage, tableKey, type RevertChange, type RevertConflict } from "./plan";
 
 /**
@@ -93,18 +93,18 @@ async function laterChanges(
        and s.max_id > ${oldest.reduce((a, b) => (BigInt(a) < BigInt(b) ? a : b))}::bigint`);
   const at = from.rows[0]?.at ?? null;
   if (at === null) return [];
+  const place = await placeOf(db, t);
   const reverted = sql`c.id <> all(${sql.param(revertedIds)}::bigint[])`;
   const later = (match: SQL) =>
     tableBranches(
-      db,
-      t,
+      place,
       { from: at, to: null },
       (relation, bounds) => sql`(
         select c.id, c.operation, c.committed_at from ${relation} c
          where ${bounds}${match} and ${sameTable(t)} and c.id > k.oldest_id and ${reverted}
          order by c.id limit 1)`,
     );
-  const branches = [...(await later(sql`c.primary_key = k.pk`)), ...(await later(sql`c.operation = 'TRUNCATE'`))];
+  const branches = [...later(sql`c.primary_key = k.pk`), ...later(sql`c.operation = 'TRUNCATE'`)];
   const result = await db.execute<LaterRow>(sql`
     select k.position, later.id::text as id, later.operation::text as operation,
            ${sql.raw(isoTimestampSql("later.committed_at"))} as committed_at
