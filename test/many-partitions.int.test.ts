@@ -272,33 +272,44 @@ describe("reads on a trail of hundreds of partitions", () => {
 
 const moment = (day: number) => new Date(START + day * DAY_MS + 3 * 3_600_000).toISOString();
 
-describe("time travel on a trail of hundreds of partitions", () => {
-  /** The table as of `at` by a plain query: each key's latest change then, after the last TRUNCATE, unless a DELETE. */
-  async function expectedTable(table: string, at: string): Promise<{ key: string; change: string }[]> {
-    const { rows } = await server.query<{ key: string; change: string }>(
-      `select primary_key as key, id::text as change from (
-         select distinct on (primary_key) primary_key, operation, id from changes
-          where source_id = $1 and "table" = $2 and committed_at <= $3 and primary_key is not null
-            and id > coalesce((select max(id) from changes where source_id = $1 and "table" = $2
-                                 and operation = 'TRUNCATE' and committed_at <= $3), 0)
-          order by primary_key, id desc) latest
-        where operation <> 'DELETE' order by primary_key`,
-      [PRODUCTION, table, at],
+/** The table as of `at` by a plain query: each key's latest change then, after the last TRUNCATE, unless a DELETE. */
+async function expectedTable(table: string, at: string): Promise<{ key: string; change: string }[]> {
+  const { rows } = await server.query<{ key: string; change: string }>(
+    `select primary_key as key, id::text as change from (
+       select distinct on (primary_key) primary_key, operation, id from changes
+        where source_id = $1 and "table" = $2 and committed_at <= $3 and primary_key is not null
+          and id > coalesce((select max(id) from changes where source_id = $1 and "table" = $2
+                               and operation = 'TRUNCATE' and committed_at <= $3), 0)
+        order by primary_key, id desc) latest
+      where operation <> 'DELETE' order by primary_key`,
+    [PRODUCTION, table, at],
+  );
+  return rows;
+}
+
+/** Every page of the table as of `at` (`walkFrom`: lib/changes/as-of-walk.ts). */
+async function tableAll(
+  table: string,
+  at: string,
+  page: { limit: number; walkFrom?: number } = { limit: 97 },
+): Promise<{ key: string; change: string }[]> {
+  const rows: { key: string; change: string }[] = [];
+  let cursor: string | undefined;
+  do {
+    const found = await tableAsOf(
+      store.db,
+      { table, sourceId: PRODUCTION },
+      at,
+      { limit: page.limit, cursor },
+      page.walkFrom,
     );
-    return rows;
-  }
+    rows.push(...found.rows.map((row) => ({ key: row.primaryKey, change: row.changeId ?? "" })));
+    cursor = found.nextCursor ?? undefined;
+  } while (cursor);
+  return rows;
+}
 
-  async function tableAll(table: string, at: string): Promise<{ key: string; change: string }[]> {
-    const rows: { key: string; change: string }[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await tableAsOf(store.db, { table, sourceId: PRODUCTION }, at, { limit: 97, cursor });
-      rows.push(...page.rows.map((row) => ({ key: row.primaryKey, change: row.changeId ?? "" })));
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return rows;
-  }
-
+describe("time travel on a trail of hundreds of partitions", () => {
   it("reads each table as of a moment exactly, before and after a TRUNCATE, wherever its changes are", async () => {
     // A TRUNCATE of items after every other change (ids follow commit order within a source).
     const { rows: top } = await server.query<{ id: string }>("select max(id)::text as id from changes");
@@ -476,5 +487,80 @@ describe("sealing a trail of hundreds of partitions", () => {
     expect(opened.size).toBeLessThanOrEqual(6);
     expect((await sealed()).at(-1)).toBe(id);
     expect(await verifySource(store.pool, PRODUCTION, SECRET)).toMatchObject({ ok: true, unsealed: 0 });
+  });
+});
+
+describe("time travel by the sealed keys", () => {
+  const SECRET = "many-partitions-test-secret-0123456789abcdef";
+
+  /** How many rows the statements `read` runs take from the partitions of `changes` (their plans, run). */
+  async function changesRead(read: (db: Queryable) => Promise<unknown>): Promise<number> {
+    type Node = PlanNode & { "Actual Rows"?: number; "Actual Loops"?: number };
+    const rowsOf = (node: Node): number =>
+      (node["Relation Name"]?.startsWith("changes_") ? (node["Actual Rows"] ?? 0) * (node["Actual Loops"] ?? 1) : 0) +
+      (node.Plans ?? []).reduce((sum, child) => sum + rowsOf(child), 0);
+    let total = 0;
+    const explaining = {
+      execute: async (query: SQL) => {
+        const plan = await store.db.execute<{ "QUERY PLAN": [{ Plan: Node }] }>(
+          sql`explain (analyze, format json) ${query}`,
+        );
+        const root = plan.rows[0]?.["QUERY PLAN"][0].Plan;
+        if (root) total += rowsOf(root);
+        return store.db.execute(query);
+      },
+    } as unknown as Queryable;
+    await read(explaining);
+    return total;
+  }
+
+  it("pages each table as of a moment the same by the sealed keys, with a tail not sealed yet", async () => {
+    while ((await sealNextBatch(store.pool, PRODUCTION, SECRET, 1_000)) > 0);
+    // After the seals: notes 1 deleted, notes 2 changed, notes 9999 created, items 8 created (the tail).
+    const { rows: top } = await server.query<{ id: string }>("select max(id)::text as id from changes");
+    await server.query(
+      `insert into changes (source_id, environment, database, schema, "table", bucket, primary_key, operation,
+                            after, context, transaction_id, commit_lsn, seq, committed_at, queued_at)
+       select $1, 'production', 'shop', 'public', t."table", t.bucket, t.key, t.operation::operation, t.after::json,
+              '{}', 500000, '5/0', t.seq, $2, now()
+         from (values ('notes', 'public.notes', '1', 'DELETE', null, 0), ('notes', 'public.notes', '2', 'UPDATE',
+                       '{"id":2}', 1), ('notes', 'public.notes', '9999', 'CREATE', '{"id":9999}', 2),
+                      ('items', '', '8', 'CREATE', '{"id":8}', 3)) t("table", bucket, key, operation, after, seq)`,
+      [PRODUCTION, new Date(START + 360 * DAY_MS + 6 * 3_600_000).toISOString()],
+    );
+    await summarizeStoredRows(store.pool, String(Number(top[0]?.id) + 1), String(Number(top[0]?.id) + 4));
+    const unsealed = await server.query<{ n: number }>(
+      `select count(*)::int as n from changes c where c.source_id = $1
+          and c.id > (select max(change_id) from change_seals where source_id = $1)`,
+      [PRODUCTION],
+    );
+    expect(unsealed.rows[0]?.n).toBe(4);
+    const end = new Date(START + 361 * DAY_MS).toISOString();
+    for (const table of ["items", "notes", "drafts"]) {
+      for (const at of [moment(0), moment(40), moment(180), moment(356), moment(358), end]) {
+        const expected = await expectedTable(table, at);
+        const what = `${table} as of ${at}`;
+        expect(await tableAll(table, at, { limit: 97, walkFrom: 0 }), what).toEqual(expected);
+      }
+      // Pages of two when few keys existed: a walk passes at most 60 keys, then the stretch is read.
+      expect(await tableAll(table, moment(20), { limit: 2, walkFrom: 0 })).toEqual(
+        await expectedTable(table, moment(20)),
+      );
+    }
+    expect((await expectedTable("notes", end)).map((row) => row.key)).toContain("9999");
+  });
+
+  it("reads the page's changes, not the table's, when it walks", async () => {
+    const at = moment(180);
+    const page = (walkFrom: number) => (db: Queryable) =>
+      tableAsOf(db, { table: "items", sourceId: PRODUCTION }, at, { limit: 20 }, walkFrom);
+    const stretch = await server.query<{ n: number }>(
+      `select count(*)::int as n from changes where source_id = $1 and "table" = 'items' and committed_at <= $2`,
+      [PRODUCTION, at],
+    );
+    expect(stretch.rows[0]?.n).toBeGreaterThan(800);
+    expect(await changesRead(page(Infinity))).toBeGreaterThanOrEqual(stretch.rows[0]?.n ?? 0);
+    // The page's 21 images, and the tail (nothing of items before the moment).
+    expect(await changesRead(page(0))).toBeLessThanOrEqual(21);
   });
 });

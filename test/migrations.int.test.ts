@@ -285,3 +285,55 @@ describe("0022: context entries and rollups of the change summary", () => {
     }
   });
 });
+
+describe("0026: each seal's schema and operation, for time travel's walk", () => {
+  it("fills them in from the stored changes, and leaves a seal whose change expired without", async () => {
+    const before = migrationsUpTo("0025_trail_holds");
+    const dbUrl = await server.createDatabase("retrace_0026");
+    const q = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+      server.query<T>(sql, params, "retrace_0026").then((r) => r.rows);
+    try {
+      const store = connectStore(dbUrl, { max: 1 });
+      try {
+        await migrate(store.db, { migrationsFolder: before });
+      } finally {
+        await store.pool.end();
+      }
+      const source = "00000000-0000-4000-8000-000000000026";
+      await q(
+        `insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
+                              transaction_id, commit_lsn, seq, committed_at, queued_at)
+         select $1, 'production', 'shop', case when g = 2 then 'billing' else 'public' end, 'items', g::text,
+                (array['CREATE', 'UPDATE', 'DELETE'])[g]::operation, '{}', g, ('0/' || to_hex(g * 16))::pg_lsn, 0,
+                timestamptz '2026-12-05 10:00:00+00' + g * interval '1 minute', now()
+           from generate_series(1, 3) g`,
+        [source],
+      );
+      // Seals of the three, and of a change that has expired since (id 999).
+      await q(
+        `insert into change_seals (source_id, position, change_id, commit_lsn, seq, "table", primary_key, digest,
+                                   hash, committed_at, bucket)
+         select source_id, id, id, commit_lsn, seq, "table", primary_key, 'd', 'h', committed_at, '' from changes
+         union all select $1, 4, 999, '0/99', 0, 'items', '9', 'd', 'h', '2026-12-01 00:00:00+00', ''`,
+        [source],
+      );
+
+      await migrateStore(dbUrl);
+
+      expect(
+        await q(`select change_id::text, schema, operation from change_seals order by change_seals.position`),
+      ).toEqual([
+        { change_id: "1", schema: "public", operation: "CREATE" },
+        { change_id: "2", schema: "billing", operation: "UPDATE" },
+        { change_id: "3", schema: "public", operation: "DELETE" },
+        { change_id: "999", schema: null, operation: null },
+      ]);
+      const [index] = await q<{ n: number }>(
+        "select count(*)::int as n from pg_indexes where indexname = 'change_seals_row'",
+      );
+      expect(index?.n).toBe(1);
+    } finally {
+      fs.rmSync(before, { recursive: true, force: true });
+    }
+  });
+});

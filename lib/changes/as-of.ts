@@ -15,6 +15,7 @@ import {
   type TableSpan,
 } from "./as-of-trail";
 import { columns, toChange, type Change, type ChangeRow } from "./change";
+import { pageKeys, WALK_FROM } from "./as-of-walk";
 import { primaryKeyCandidates } from "./primary-key";
 import { unionOf } from "./partitions";
 import { inSnapshot } from "./snapshot";
@@ -32,10 +33,10 @@ import { inSnapshot } from "./snapshot";
  *   baseline holds it.
  *
  * Within a source, ids follow commit order (lib/db/schema/changes.ts), so "latest" is the highest id. Reads use the
- * indexes the list uses: the hash index on primary_key for one row, the (table, id) index between the last TRUNCATE
- * and `at` (both found through the change summary) for a table; each only in the partitions the table's changes
- * can be in up to `at` (lib/changes/as-of-trail.ts). A page of a table costs a read of the table's changes up to
- * `at` (their key, id and operation): ~20 ms for 20k changes, ~1 s for 450k (README: Time travel).
+ * indexes the list uses: the hash index on primary_key for one row; for a table, the (table, id) index between the
+ * last TRUNCATE and `at` (both found through the change summary), or the sealed keys for a big one
+ * (lib/changes/as-of-walk.ts); each only in the partitions the table's changes can be in up to `at`
+ * (lib/changes/as-of-trail.ts).
  */
 
 export type BaselineRef = { id: string; consistentLsn: string; snapshotAt: string };
@@ -189,7 +190,7 @@ export function decodeKeyCursor(cursor: string): string {
 
 type TableRow = {
   primary_key: string;
-  image: string;
+  image: string | null;
   json_null_fields: string[] | null;
   change_id: string | null;
   committed_at: string | null;
@@ -198,15 +199,17 @@ type TableRow = {
 
 /**
  * Every row of a table that existed at `at`, with its values then, in primary key order (the store's collation),
- * keyset-paged on the key. It reads the table's changes between its last TRUNCATE before `at` and `at` by the
- * (table, id) index, keeping each key's latest, and the baselines' rows in key order, skipping those a change
- * precedes; a page costs the changes of that stretch, never those of other tables or later ones.
+ * keyset-paged on the key. The keys come from the table's changes between its last TRUNCATE before `at` and `at`
+ * (lib/changes/as-of-walk.ts: read whole, or walked in the seals) and from the baselines' rows in key order, skipping
+ * those a change precedes; never from other tables or later changes.
  */
 export async function tableAsOf(
   db: Queryable,
   ref: AsOfTableRef,
   at: string,
   page: { cursor?: string; limit: number },
+  /** How many changes make a page walk the sealed keys (lib/changes/as-of-walk.ts); tests set it to take each way. */
+  walkFrom = WALK_FROM,
 ): Promise<TableAsOf> {
   const after = page.cursor === undefined ? null : decodeKeyCursor(page.cursor);
   return inSnapshot(db, async (tx) => {
@@ -218,7 +221,8 @@ export async function tableAsOf(
     const parts: SQL[] = [];
     const keyAfter = (alias: string) => (after === null ? sql`` : sql` and ${sql.raw(alias)}.primary_key > ${after}`);
     if (span.lastId !== null) {
-      parts.push(latestOfKeys(place, { ...span, firstAt: span.firstAt as string }, truncate, at, keyAfter("c"), want));
+      const stretch = { firstAt: span.firstAt as string, lastId: span.lastId };
+      parts.push(await latestOfKeys(tx, place, stretch, truncate, at, { after, want, walkFrom }));
     }
     if (truncate === null) parts.push(...(await baselineParts(tx, place, span, at, keyAfter("b"), want)));
     if (parts.length === 0) return { at, table: t, rows: [], nextCursor: null };
@@ -230,10 +234,11 @@ export async function tableAsOf(
        limit ${want}`);
     const rows = result.rows.slice(0, page.limit);
     const last = rows.at(-1);
+    const known = rows.filter((row): row is TableRow & { image: string } => row.image !== null);
     return {
       at,
       table: t,
-      rows: rows.map((row) => ({
+      rows: known.map((row) => ({
         primaryKey: row.primary_key,
         row: new RawJson(row.image),
         jsonNullFields: row.json_null_fields,
@@ -247,33 +252,23 @@ export async function tableAsOf(
 }
 
 /**
- * The table's keys whose latest change at or before `at` (after its last TRUNCATE) is not a DELETE, in key order, up
- * to `want`, with that change's image. The changes of that stretch are read once, narrow (key, id, operation), and
- * grouped by key in a hash table: each key's latest id, with the id doubled and 1 added for a DELETE, so that the
- * maximum carries whether the latest change deleted the row (ids are unique, so no other change ties with it). Only
- * the page's keys are then sorted, and only their changes' images are read (by id, where the stretch is).
+ * The page's rows from changes: the keys lib/changes/as-of-walk.ts finds, each with its change's image, read by id
+ * only where the stretch is. A key whose change is no longer stored (expired from between two kept stretches of the
+ * table) comes with no image: the trail does not know the row then, and the page leaves it out.
  */
-function latestOfKeys(
+async function latestOfKeys(
+  db: Queryable,
   t: TablePlace,
-  span: { firstAt: string; lastId: string | null },
+  span: { firstAt: string; lastId: string },
   truncate: ChangeRow | null,
   at: string,
-  keyAfter: SQL,
-  want: number,
-): SQL {
-  const window = { from: span.firstAt, to: at };
-  const fromTruncate = truncate === null ? sql`` : sql` and c.id > ${truncate.id}::bigint`;
-  const stretch = tableBranches(
-    t,
-    window,
-    (relation, bounds) => sql`(
-      select c.primary_key, c.id, c.operation from ${relation} c
-       where ${bounds}${sameTable(t)} and c.id <= ${span.lastId}::bigint${fromTruncate}
-         and c.committed_at <= ${at}::timestamptz and c.primary_key is not null${keyAfter})`,
-  );
+  page: { after: string | null; want: number; walkFrom: number },
+): Promise<SQL> {
+  const stretch = { firstAt: span.firstAt, lastId: span.lastId, truncateId: truncate?.id ?? null, at };
+  const keys = await pageKeys(db, t, stretch, page.after, page.want, page.walkFrom);
   const image = tableBranches(
     t,
-    window,
+    { from: span.firstAt, to: at },
     (relation, bounds) => sql`(
       select c.after::text as image, c.after_json_null_fields as json_null_fields,
              ${iso("c.committed_at")} as committed_at
@@ -282,11 +277,7 @@ function latestOfKeys(
   return sql`(
     select k.primary_key, i.image, i.json_null_fields, k.id::text as change_id, i.committed_at,
            null::text as baseline_id, 0 as rank
-      from (select primary_key, latest >> 1 as id from (
-              select c.primary_key, max(c.id * 2 + (c.operation = 'DELETE')::int) as latest
-                from (${sql.join(stretch, sql` union all `)}) c group by c.primary_key) keys
-             where latest & 1 = 0 order by primary_key limit ${want}) k
-      cross join lateral (${sql.join(image, sql` union all `)} limit 1) i
+      from (${keys}) k left join lateral (${sql.join(image, sql` union all `)} limit 1) i on true
      order by k.primary_key)`;
 }
 

@@ -66,8 +66,10 @@ async function sealInTransaction(
       changeId: [] as string[],
       lsn: [] as string[],
       seq: [] as number[],
+      schema: [] as string[],
       table: [] as string[],
       key: [] as (string | null)[],
+      operation: [] as string[],
       digest: [] as string[],
       hash: [] as string[],
       committedAt: [] as string[],
@@ -81,26 +83,30 @@ async function sealInTransaction(
       rows.changeId.push(change.id);
       rows.lsn.push(change.commit_lsn);
       rows.seq.push(change.seq);
+      rows.schema.push(change.schema);
       rows.table.push(change.table);
       rows.key.push(change.primary_key);
+      rows.operation.push(change.operation);
       rows.digest.push(digest);
       rows.hash.push(hash);
       rows.committedAt.push(change.committed_at);
       rows.bucket.push(change.bucket);
     }
     await client.query(
-      `insert into change_seals (source_id, position, change_id, commit_lsn, seq, "table", primary_key, digest, hash,
-                                 committed_at, bucket)
+      `insert into change_seals (source_id, position, change_id, commit_lsn, seq, schema, "table", primary_key,
+                                 operation, digest, hash, committed_at, bucket)
        select $1, * from unnest($2::bigint[], $3::bigint[], $4::pg_lsn[], $5::int[], $6::text[], $7::text[],
-                                $8::text[], $9::text[], $10::timestamptz[], $11::text[])`,
+                                $8::text[], $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::text[])`,
       [
         sourceId,
         rows.position,
         rows.changeId,
         rows.lsn,
         rows.seq,
+        rows.schema,
         rows.table,
         rows.key,
+        rows.operation,
         rows.digest,
         rows.hash,
         rows.committedAt,
@@ -194,17 +200,20 @@ async function readUnsealed(
 }
 
 /**
- * Seals every source's stored changes up to now, batch by batch. Returns how many it sealed. With `duty` under 1,
- * it rests after each full batch (more waiting) so that it seals at most that fraction of the time: the worker
- * that seals also ingests, on the same cores, and ingest comes first.
+ * Seals every source's stored changes up to now (`only`: one source's), batch by batch. Returns how many it sealed.
+ * With `duty` under 1, it rests after each full batch (more waiting) so that it seals at most that fraction of the
+ * time: the worker that seals also ingests, on the same cores, and ingest comes first.
  */
 export async function sealAll(
   pool: pg.Pool,
   secret: string,
-  options: { batch?: number; stopping?: () => boolean; duty?: number } = {},
+  options: { batch?: number; stopping?: () => boolean; duty?: number; only?: string } = {},
 ): Promise<number> {
   const duty = Math.min(1, Math.max(0.01, options.duty ?? 1));
-  const listed = await pool.query<{ id: string }>("select id::text from sources order by created_at");
+  const listed = await pool.query<{ id: string }>(
+    "select id::text from sources where $1::uuid is null or id = $1::uuid order by created_at",
+    [options.only ?? null],
+  );
   let total = 0;
   for (const { id } of listed.rows) {
     for (;;) {

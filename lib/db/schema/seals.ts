@@ -16,8 +16,11 @@ export const changeSeals = pgTable(
     changeId: bigint("change_id", { mode: "bigint" }).notNull(),
     commitLsn: pgLsn("commit_lsn").notNull(),
     seq: integer("seq").notNull(),
+    /** The change's schema and operation: null for a change sealed before 0026 whose change has expired since. */
+    schema: text("schema"),
     table: text("table").notNull(),
     primaryKey: text("primary_key"),
+    operation: text("operation"),
     /**
      * Where the change was stored (its partition key): verify tells an expired change (a signed trail_expiries row
      * covers its source, bucket and commit time) from a removed one.
@@ -29,7 +32,15 @@ export const changeSeals = pgTable(
     /** The chain hash up to and including this change, hex. */
     hash: text("hash").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.sourceId, t.position] })],
+  (t) => [
+    primaryKey({ columns: [t.sourceId, t.position] }),
+    /**
+     * A row's sealed changes in id order, with what time travel asks of each (lib/changes/as-of-walk.ts): a page of
+     * a big table as of a moment walks the table's keys here instead of reading its changes. Written by the sealer,
+     * off the ingest path.
+     */
+    index("change_seals_row").on(t.sourceId, t.schema, t.table, t.primaryKey, t.changeId, t.operation, t.committedAt),
+  ],
 );
 
 /**
