@@ -200,9 +200,10 @@ async function readUnsealed(
 }
 
 /**
- * Seals every source's stored changes up to now (`only`: one source's), batch by batch. Returns how many it sealed.
- * With `duty` under 1, it rests after each full batch (more waiting) so that it seals at most that fraction of the
- * time: the worker that seals also ingests, on the same cores, and ingest comes first.
+ * Seals every source's stored changes up to now (`only`: one source's), a batch of each source in turn while any is
+ * behind: a source that changes faster than it is sealed (a big first ingest) does not keep the others waiting.
+ * Returns how many it sealed. With `duty` under 1, it rests after each full batch (more waiting) so that it seals at
+ * most that fraction of the time: the worker that seals also ingests, on the same cores, and ingest comes first.
  */
 export async function sealAll(
   pool: pg.Pool,
@@ -210,21 +211,26 @@ export async function sealAll(
   options: { batch?: number; stopping?: () => boolean; duty?: number; only?: string } = {},
 ): Promise<number> {
   const duty = Math.min(1, Math.max(0.01, options.duty ?? 1));
+  const batch = options.batch ?? DEFAULT_SEAL_BATCH;
   const listed = await pool.query<{ id: string }>(
     "select id::text from sources where $1::uuid is null or id = $1::uuid order by created_at",
     [options.only ?? null],
   );
   let total = 0;
-  for (const { id } of listed.rows) {
-    for (;;) {
+  let behind = listed.rows.map((row) => row.id);
+  while (behind.length > 0) {
+    const still: string[] = [];
+    for (const id of behind) {
       if (options.stopping?.()) return total;
       const started = performance.now();
-      const sealed = await sealNextBatch(pool, id, secret, options.batch ?? DEFAULT_SEAL_BATCH);
+      const sealed = await sealNextBatch(pool, id, secret, batch);
       total += sealed;
-      if (sealed < (options.batch ?? DEFAULT_SEAL_BATCH)) break;
+      if (sealed < batch) continue;
+      still.push(id);
       const rest = ((performance.now() - started) * (1 - duty)) / duty;
       if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
     }
+    behind = still;
   }
   return total;
 }
