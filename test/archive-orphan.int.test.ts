@@ -307,4 +307,29 @@ describe("archive import of a database the store does not have", () => {
     );
     expect(counts).toEqual({ sources: 1, holds: 2 });
   });
+
+  it("keeps an import whose sealing fails after it, says so, and seals at the next chance", async () => {
+    const thirdUrl = await servers.store.createDatabase("retrace_third");
+    await migrateStore(thirdUrl);
+    await query(
+      thirdUrl,
+      `create function refuse_seals() returns trigger language plpgsql as
+         $$ begin raise exception 'seals refused by the test'; end $$;
+       create trigger refuse_seals before insert on change_seals for each statement execute function refuse_seals()`,
+    );
+    const [older] = ranges;
+    const run = retrace(["archive", "import", older?.dir ?? ""], thirdUrl);
+    expect(run.status, run.stderr + run.stdout).toBe(0);
+    expect(run.stdout).toContain("301 of 301 changes stored");
+    expect(run.stdout).toContain("Sealing them failed after the import (seals refused by the test)");
+    expect(await trailText(thirdUrl)).toEqual(older?.text);
+    expect(await query(thirdUrl, "select count(*)::int as n from change_seals")).toEqual([{ n: 0 }]);
+
+    await query(thirdUrl, "drop trigger refuse_seals on change_seals");
+    const again = retrace(["archive", "import", older?.dir ?? ""], thirdUrl);
+    expect(again.status, again.stderr + again.stdout).toBe(0);
+    expect(again.stdout).not.toContain("Sealing them failed");
+    const verified = retrace(["verify", "--database", NAME], thirdUrl);
+    expect(verified.stdout).toContain(`OK ${NAME} (${sourceId}): 301 changes verified`);
+  });
 });

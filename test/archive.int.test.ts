@@ -307,6 +307,11 @@ describe("archives", () => {
          truncates = excluded.truncates, fields = excluded.fields`,
       [JSON.stringify(stale)],
     );
+    // Their seals as migration 0026 left those of changes expired before it: without schema and operation.
+    await servers.storeQuery(
+      "update change_seals set schema = null, operation = null where source_id = $1 and change_id = any($2::bigint[])",
+      [sourceId, ids],
+    );
     // The rollups count what the segments count, the stale one's changes too (as after such an expiry).
     await resumRollups((text) => servers.storeQuery(text));
     expect(await summaryCounts()).not.toEqual(summaryBefore);
@@ -335,6 +340,14 @@ describe("archives", () => {
     expect(run.status, run.stderr + run.stdout).toBe(0);
     expect(run.stdout).toContain("1297 of 1297 changes stored");
     expect(await trailText()).toEqual(before);
+    // Their seals have what time travel's walk reads of them again.
+    const [unlike] = await servers.storeQuery<{ n: number }>(
+      `select count(*)::int as n from change_seals s join changes c on c.id = s.change_id
+        where s.source_id = $1
+          and (s.schema is distinct from c.schema or s.operation is distinct from c.operation::text)`,
+      [sourceId],
+    );
+    expect(unlike?.n).toBe(0);
     expect(await listedIds()).toEqual(listedBefore);
     expect(await summaryCounts()).toEqual(summaryBefore);
     // The chart's rollups are the segments' sums again (the stale segment's minutes included); every change with a

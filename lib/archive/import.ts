@@ -29,6 +29,11 @@ export type ImportedArchive = {
   recreated: boolean;
   /** Whether the database's seal chain in this store was sealed again from the start (dropChainMissing). */
   resealed: boolean;
+  /**
+   * Why sealing the imported changes failed after the import committed (null: sealed, or not this import's to seal).
+   * The import stands; a worker's sealer seals them at its next round.
+   */
+  sealFailure: string | null;
 };
 
 const BATCH = 1_000;
@@ -109,6 +114,7 @@ export async function importArchive(
         hold,
         recreated,
         resealed,
+        sealFailure: null,
       };
       if (options.actor) {
         await recordAudit(
@@ -136,8 +142,15 @@ export async function importArchive(
   } finally {
     client.release();
   }
-  // Sealed now rather than at a worker's next round: a store may be brought up for the import with no worker.
-  if (removed) await sealAllOf(pool, secret, imported.source.id);
+  // Sealed now rather than at a worker's next round: a store may be brought up for the import with no worker. The
+  // import has committed: a failure here is reported with it, not as the import's.
+  if (removed) {
+    try {
+      await sealAllOf(pool, secret, imported.source.id);
+    } catch (error) {
+      imported.sealFailure = error instanceof Error ? error.message : String(error);
+    }
+  }
   return imported;
 }
 
@@ -223,7 +236,16 @@ async function insertNew(client: pg.PoolClient): Promise<number> {
     "select count(*)::int as inserted, max(id)::text as max_id from archive_inserted",
   );
   const result = rows[0] ?? { inserted: 0, max_id: null };
-  if (result.inserted > 0) await resummarize(client);
+  if (result.inserted > 0) {
+    await resummarize(client);
+    // Seals written before migration 0026 of changes that had expired by then lack what time travel's walk reads
+    // of them (lib/changes/as-of-walk.ts); the changes are back, and so is that.
+    await client.query(
+      `update change_seals s set schema = a.schema, operation = a.operation::text
+         from archive_import a
+        where s.source_id = a.source_id and s.change_id = a.id and s.schema is null`,
+    );
+  }
   if (result.max_id !== null) {
     // Ids drawn later must stay above the imported ones (an archive brought into another store).
     await client.query(

@@ -126,12 +126,17 @@ export function describeImport(imported: ImportedArchive): string {
   const resealed = imported.resealed
     ? ` Its seal chain in this store (it verified) was sealed again from the start, to take these older changes.`
     : "";
+  const sealing = imported.sealFailure
+    ? ` Sealing them failed after the import (${imported.sealFailure}): they are stored all the same, and a ` +
+      "worker's sealer seals them at its next round (`retrace verify` counts them as not sealed yet until then)."
+    : "";
   return (
     `Imported ${imported.manifestPath}: ${inserted} of ${count} change${count === 1 ? "" : "s"} stored` +
     (inserted < count ? ` (${count - inserted} were in the store already)` : "") +
     "." +
     recreated +
     resealed +
+    sealing +
     " " +
     (hold.placed
       ? `Held from expiry: hold ${hold.id} over ${range.from} to ${range.to} (release it on the ` +
