@@ -66,3 +66,26 @@ it("seals a batch of each database in turn while they are behind, then every cha
     expect(verified).toMatchObject({ ok: true, verified: 250, unsealed: 0 });
   }
 });
+
+it("rests between full batches only while ingest is at work", async () => {
+  const more = async (from: number) =>
+    pool.query(
+      `insert into changes (source_id, environment, database, schema, "table", primary_key, operation, after,
+                            transaction_id, commit_lsn, seq, committed_at, queued_at)
+       select $1, 'test', 'app', 'public', 'items', g::text, 'UPDATE', json_build_object('id', g), g,
+              ('0/' || to_hex(g * 100))::pg_lsn, 0, now() - interval '1 hour' + g * interval '1 second', now()
+         from generate_series($2::int, $2::int + 99) g`,
+      [sources[0], from],
+    );
+  const rests: number[] = [];
+  const rest = async (ms: number) => void rests.push(ms);
+
+  await more(1_000);
+  expect(await sealAll(pool, SECRET, { batch: 25, duty: 0.5, ingesting: () => false, rest })).toBe(100);
+  expect(rests).toEqual([]);
+
+  await more(2_000);
+  expect(await sealAll(pool, SECRET, { batch: 25, duty: 0.5, ingesting: () => true, rest })).toBe(100);
+  expect(rests).toHaveLength(4);
+  expect(rests.every((ms) => ms > 0)).toBe(true);
+});

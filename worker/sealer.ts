@@ -14,8 +14,10 @@ export function startSealer(options: {
   secret: string;
   logger: Logger;
   intervalMs: number;
-  /** The most of its time it spends sealing while behind (default 0.2: ingest comes first). */
+  /** The most of its time it spends sealing while behind and ingest is at work (default 0.2: ingest comes first). */
   duty?: number;
+  /** Whether ingest is at work: while it is not, the sealer catches up without resting (default: always). */
+  ingesting?: () => boolean;
 }): Sealer {
   // An error listener on every client (lib/db/client.ts): a store connection cut while sealing must not crash.
   const { pool } = connectStore(options.databaseUrl, { max: 1, name: "retrace-sealer" });
@@ -25,7 +27,11 @@ export function startSealer(options: {
     retryMs: options.intervalMs,
     close: () => pool.end(),
     round: async (stopping) => {
-      const sealed = await sealAll(pool, options.secret, { stopping, duty: options.duty ?? 0.2 });
+      const sealed = await sealAll(pool, options.secret, {
+        stopping,
+        duty: options.duty ?? 0.2,
+        ingesting: options.ingesting,
+      });
       if (sealed > 0) options.logger.debug({ sealed }, "sealed changes");
       return options.intervalMs;
     },

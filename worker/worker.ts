@@ -6,7 +6,13 @@ import { keepSourcePartitions } from "../lib/retention/partitions";
 import { bucketTables, loadRetentionRules, type RetentionRule } from "../lib/retention/rules";
 import { startBaselineRunner } from "./baselines";
 import { Lease } from "./lease";
-import { createWorkerMetrics, forgetSourceGauges, sourceMetrics, type WorkerMetrics } from "./metrics";
+import {
+  createWorkerMetrics,
+  forgetSourceGauges,
+  sourceMetrics,
+  type SourceMetrics,
+  type WorkerMetrics,
+} from "./metrics";
 import { DEFAULT_BATCH_LIMITS, type BatchLimits } from "./group-commit";
 import { startPartitionKeeper } from "./partition-keeper";
 import { startSealer } from "./sealer";
@@ -46,6 +52,9 @@ export type Worker = { stop(): Promise<void>; readonly metrics: WorkerMetrics };
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
 
 type Running = { fingerprint: string; lease: Lease; stream: SourceStream; writes: Store };
+
+/** How long after its last stored batch ingest counts as at work (the sealer rests meanwhile: lib/seals/seal.ts). */
+const INGEST_QUIET_MS = 2_000;
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -89,6 +98,18 @@ export function startWorker(options: WorkerOptions): Worker {
   };
   const batch = options.batch ?? DEFAULT_BATCH_LIMITS;
   const metrics = options.metrics ?? createWorkerMetrics();
+  // When this worker last stored a batch: the sealer rests between its batches only while ingest is at work.
+  let storedAt = -Infinity;
+  const ingestMetrics = (sourceId: string): SourceMetrics => {
+    const counted = sourceMetrics(metrics, sourceId);
+    return {
+      ...counted,
+      batch: () => {
+        storedAt = performance.now();
+        counted.batch();
+      },
+    };
+  };
   // Listing sources; each leased source gets its own pool (take()).
   const store = connectStore(options.databaseUrl, { name: "retrace-worker", max: 2 });
   const running = new Map<string, Running>();
@@ -130,7 +151,7 @@ export function startWorker(options: WorkerOptions): Worker {
       backoff: options.backoff,
       batch,
       health,
-      metrics: sourceMetrics(metrics, source.id),
+      metrics: ingestMetrics(source.id),
     });
     // Its partitions before its first row (a database connected since the keeper's last round would otherwise
     // start in the default partition). Not needed for ingest: on failure the keeper's next round makes them.
@@ -211,6 +232,7 @@ export function startWorker(options: WorkerOptions): Worker {
     secret: options.secret,
     logger: log,
     intervalMs: options.sealIntervalMs ?? 1_000,
+    ingesting: () => performance.now() - storedAt < INGEST_QUIET_MS,
   });
   log.info({ pollIntervalMs, heartbeatIntervalMs, batch }, "worker started");
 

@@ -203,13 +203,22 @@ async function readUnsealed(
  * Seals every source's stored changes up to now (`only`: one source's), a batch of each source in turn while any is
  * behind: a source that changes faster than it is sealed (a big first ingest) does not keep the others waiting.
  * Returns how many it sealed. With `duty` under 1, it rests after each full batch (more waiting) so that it seals at
- * most that fraction of the time: the worker that seals also ingests, on the same cores, and ingest comes first.
+ * most that fraction of the time while `ingesting()` says ingest is at work: the worker that seals also ingests, on
+ * the same cores, and ingest comes first. Once ingest is quiet, it catches up at full speed.
  */
 export async function sealAll(
   pool: pg.Pool,
   secret: string,
-  options: { batch?: number; stopping?: () => boolean; duty?: number; only?: string } = {},
+  options: {
+    batch?: number;
+    stopping?: () => boolean;
+    duty?: number;
+    only?: string;
+    ingesting?: () => boolean;
+    rest?: (ms: number) => Promise<void>;
+  } = {},
 ): Promise<number> {
+  const rest = options.rest ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const duty = Math.min(1, Math.max(0.01, options.duty ?? 1));
   const batch = options.batch ?? DEFAULT_SEAL_BATCH;
   const listed = await pool.query<{ id: string }>(
@@ -227,8 +236,8 @@ export async function sealAll(
       total += sealed;
       if (sealed < batch) continue;
       still.push(id);
-      const rest = ((performance.now() - started) * (1 - duty)) / duty;
-      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+      const resting = ((performance.now() - started) * (1 - duty)) / duty;
+      if (resting > 0 && (options.ingesting?.() ?? true)) await rest(resting);
     }
     behind = still;
   }
