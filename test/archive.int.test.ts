@@ -307,7 +307,7 @@ describe("archives", () => {
          truncates = excluded.truncates, fields = excluded.fields`,
       [JSON.stringify(stale)],
     );
-    // Their seals as migration 0026 left those of changes expired before it: without schema and operation.
+    // Their seals as an upgrade past migration 0026 leaves those of changes expired before it: no schema, operation.
     await servers.storeQuery(
       "update change_seals set schema = null, operation = null where source_id = $1 and change_id = any($2::bigint[])",
       [sourceId, ids],

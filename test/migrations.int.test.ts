@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarizeStoredRows } from "@/lib/changes/segments";
 import { connectStore } from "@/lib/db/client";
+import { fillSealRows } from "@/lib/seals/backfill";
 import { migrateStore } from "@/lib/db/migrate";
 import { startTestServer, type TestServer } from "./support/postgres";
 
@@ -286,8 +287,8 @@ describe("0022: context entries and rollups of the change summary", () => {
   });
 });
 
-describe("0026: each seal's schema and operation, for time travel's walk", () => {
-  it("fills them in from the stored changes, and leaves a seal whose change expired without", async () => {
+describe("0026, 0027: each seal's schema and operation, for time travel's walk", () => {
+  it("leaves them to the worker, which fills them in from the stored changes, not for an expired change", async () => {
     const before = migrationsUpTo("0025_trail_holds");
     const dbUrl = await server.createDatabase("retrace_0026");
     const q = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
@@ -320,9 +321,23 @@ describe("0026: each seal's schema and operation, for time travel's walk", () =>
 
       await migrateStore(dbUrl);
 
-      expect(
-        await q(`select change_id::text, schema, operation from change_seals order by change_seals.position`),
-      ).toEqual([
+      const seals = () =>
+        q(`select change_id::text, schema, operation from change_seals order by change_seals.position`);
+      expect((await seals()).map((seal) => seal.schema)).toEqual([null, null, null, null]);
+      expect(await q("select source_id::text, pending_to::int from seal_row_backfill")).toEqual([
+        { source_id: source, pending_to: 4 },
+      ]);
+      const pool = new pg.Pool({ connectionString: dbUrl, max: 1 });
+      try {
+        expect(await fillSealRows(pool, 3)).toBe(3);
+        expect(await q("select pending_to::int from seal_row_backfill")).toEqual([{ pending_to: 1 }]);
+        expect(await fillSealRows(pool, 3)).toBe(1);
+        expect(await fillSealRows(pool, 3)).toBe(0);
+      } finally {
+        await pool.end();
+      }
+      expect(await q("select * from seal_row_backfill")).toEqual([]);
+      expect(await seals()).toEqual([
         { change_id: "1", schema: "public", operation: "CREATE" },
         { change_id: "2", schema: "billing", operation: "UPDATE" },
         { change_id: "3", schema: "public", operation: "DELETE" },

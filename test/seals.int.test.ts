@@ -106,6 +106,31 @@ describe("tamper evidence", () => {
     expect(head).toEqual({ position: "16", change_id: changes[15]?.id });
   });
 
+  it("keeps each change's schema and operation in its seal; fills in those of seals from before 0026", async () => {
+    const kept = () =>
+      servers.storeQuery<{ id: string; schema: string | null; operation: string | null }>(
+        `select c.id::text, s.schema, s.operation from changes c join change_seals s on s.change_id = c.id
+          where c.source_id = $1 order by c.id`,
+        [sourceId],
+      );
+    const expected = await servers.storeQuery(
+      `select c.id::text, c.schema, c.operation::text from changes c where c.source_id = $1 order by c.id`,
+      [sourceId],
+    );
+    expect(expected.map((change) => change.operation)).toContain("DELETE");
+    expect(await kept()).toEqual(expected);
+    // As migration 0027 leaves a store whose seals were written before 0026: the worker's sealer fills them in.
+    await servers.storeQuery("update change_seals set schema = null, operation = null where source_id = $1", [
+      sourceId,
+    ]);
+    await servers.storeQuery("insert into seal_row_backfill (source_id, pending_to) values ($1, 16)", [sourceId]);
+    await waitFor("the seals filled in", async () => {
+      const pending = await servers.storeQuery("select 1 from seal_row_backfill");
+      return pending.length === 0;
+    });
+    expect(await kept()).toEqual(expected);
+  });
+
   it("verifies the untouched trail (retrace verify exits 0)", async () => {
     const last = await storedAt(15);
     const run = retraceVerify(["--database", "app"]);

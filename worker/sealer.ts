@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { connectStore } from "../lib/db/client";
+import { fillSealRows } from "../lib/seals/backfill";
 import { sealAll } from "../lib/seals/seal";
 import { startPeriodic } from "./periodic";
 
@@ -7,7 +8,8 @@ export type Sealer = { stop(): Promise<void> };
 
 /**
  * Seals stored changes (lib/seals) every `intervalMs`, beside ingest and on a store connection of its own:
- * it reads what the trail holds after the fact and adds no work to the ingest path.
+ * it reads what the trail holds after the fact and adds no work to the ingest path. Then it fills in what seals
+ * written before migration 0026 lack (lib/seals/backfill.ts).
  */
 export function startSealer(options: {
   databaseUrl: string;
@@ -33,6 +35,15 @@ export function startSealer(options: {
         ingesting: options.ingesting,
       });
       if (sealed > 0) options.logger.debug({ sealed }, "sealed changes");
+      // Seals from before migration 0026: a batch a round while ingest is at work, all of them once it is quiet.
+      let filled = 0;
+      for (;;) {
+        if (stopping()) break;
+        const batch = await fillSealRows(pool);
+        filled += batch;
+        if (batch === 0 || (options.ingesting?.() ?? true)) break;
+      }
+      if (filled > 0) options.logger.debug({ filled }, "filled in seals from before 0026");
       return options.intervalMs;
     },
   });

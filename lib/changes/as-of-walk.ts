@@ -38,9 +38,12 @@ export async function pageKeys(
   want: number,
   walkFrom = WALK_FROM,
 ): Promise<SQL> {
+  // No walk while the worker fills in the source's seals from before migration 0026 (lib/seals/backfill.ts).
   const head = await db.execute<{ change_id: string }>(sql`
     select change_id::text as change_id from seal_checkpoints
-     where source_id = ${t.sourceId}::uuid order by seal_checkpoints.position desc limit 1`);
+     where source_id = ${t.sourceId}::uuid
+       and not exists (select 1 from seal_row_backfill b where b.source_id = ${t.sourceId}::uuid)
+     order by seal_checkpoints.position desc limit 1`);
   const sealedTo = head.rows[0]?.change_id ?? null;
   const window = { from: stretch.firstAt, to: stretch.at };
   if (sealedTo === null) return readKeys(t, window, stretch, null, after, want);

@@ -16,7 +16,10 @@ export const changeSeals = pgTable(
     changeId: bigint("change_id", { mode: "bigint" }).notNull(),
     commitLsn: pgLsn("commit_lsn").notNull(),
     seq: integer("seq").notNull(),
-    /** The change's schema and operation: null for a change sealed before 0026 whose change has expired since. */
+    /**
+     * The change's schema and operation (what time travel's walk reads): null for a change sealed before migration
+     * 0026 until the worker fills them in (sealRowBackfill), and for good when its change had expired by then.
+     */
     schema: text("schema"),
     table: text("table").notNull(),
     primaryKey: text("primary_key"),
@@ -65,3 +68,13 @@ export const sealCheckpoints = pgTable(
     index("seal_checkpoints_committed_at").on(t.sourceId, t.committedAt),
   ],
 );
+
+/**
+ * Seals written before migration 0026 whose schema and operation the worker has yet to fill in (lib/seals/backfill.ts):
+ * those at positions up to `pendingTo`, filled from the top down. While a source has a row here, time travel does not
+ * walk its seals.
+ */
+export const sealRowBackfill = pgTable("seal_row_backfill", {
+  sourceId: uuid("source_id").primaryKey(),
+  pendingTo: bigint("pending_to", { mode: "bigint" }).notNull(),
+});
