@@ -11,15 +11,17 @@ import { utcText } from "./partitions";
  * - **read the stretch**: every change of it, narrow (key, id, operation), grouped by key in a hash, the id doubled
  *   and 1 added for a DELETE so that the maximum carries whether the latest change deleted the row (ids are unique,
  *   so no other change ties with it). ~1 ms per thousand changes: right for most tables, ~0.85 s for 450k.
- * - **walk the sealed keys**: the sealer (lib/seals/seal.ts) keeps each sealed change's table, key, id, operation and
- *   commit time in change_seals, indexed by row (`change_seals_row`). The page walks the table's distinct keys there
- *   in order, one index descent each, and takes each key's latest sealed change in the stretch, until it has the
- *   page; the changes past the chain's head (the tail, not sealed yet) are read as above, and decide their keys. A
+ * - **walk the sealed keys**: the sealer (lib/seals/seal.ts) keeps each sealed change's schema, table, key, id,
+ *   operation and commit time in change_seals, indexed by row (`change_seals_row`). The page walks the table's
+ *   distinct keys there in order, one index descent each, and takes each key's latest sealed change in the stretch,
+ *   until it has the page; the changes past the chain's head (the tail, not sealed yet) are read as above, and decide
+ *   their keys. A
  *   page costs a few index descents per key it passes (keys that did not exist then or were deleted are passed
  *   over), whatever the size of the table.
  *
  * The walk is taken when the summary counts at least `walkFrom` changes in the stretch and at most WALK_FROM in the
- * tail (a sealer far behind: reading the stretch costs no more).
+ * tail (a sealer far behind: reading the stretch costs no more), once the source's seals from before migration 0026
+ * have their schema and operation (lib/seals/backfill.ts).
  */
 export const WALK_FROM = 20_000;
 
