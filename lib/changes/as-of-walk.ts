@@ -15,9 +15,8 @@ import { utcText } from "./partitions";
  *   operation and commit time in change_seals, indexed by row (`change_seals_row`). The page walks the table's
  *   distinct keys there in order, one index descent each, and takes each key's latest sealed change in the stretch,
  *   until it has the page; the changes past the chain's head (the tail, not sealed yet) are read as above, and decide
- *   their keys. A
- *   page costs a few index descents per key it passes (keys that did not exist then or were deleted are passed
- *   over), whatever the size of the table.
+ *   their keys. A page costs a few index descents per key it passes (keys that did not exist then or were deleted
+ *   are passed over), whatever the size of the table.
  *
  * The walk is taken when the summary counts at least `walkFrom` changes in the stretch and at most WALK_FROM in the
  * tail (a sealer far behind: reading the stretch costs no more), once the source's seals from before migration 0026
