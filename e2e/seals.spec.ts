@@ -94,7 +94,38 @@ test("Verify on the database page: passes on the untouched trail, names an edite
     await verify.focus();
     await page.keyboard.press("Enter");
     await expect(result).toContainText("The trail verifies: 4 changes as sealed, up to change");
+    await expect(page.getByTestId("seal-status")).toContainText("Every stored change is sealed, up to change");
     await shoot(page, `verify-ok-${width.name}`, testInfo);
+  }
+
+  // How far the chain reaches, as the panel says it: behind the newest stored change (here a newest change time set
+  // ahead by hand), and an upgrade's seals still to complete (lib/seals/backfill.ts).
+  const status = page.getByTestId("seal-status");
+  const { rows: stamped } = await store.query<{ at: Date | null }>(
+    "select last_change_at as at from sources where id = $1",
+    [database.id],
+  );
+  await store.query("update sources set last_change_at = now() + interval '1 hour' where id = $1", [database.id]);
+  await store.query("insert into seal_row_backfill (source_id, pending_to) values ($1, 4)", [database.id]);
+  // Held, so that the worker's sealer (which skips a locked row) does not complete it meanwhile.
+  const holder = new pg.Client({ connectionString: storeUrl });
+  await holder.connect();
+  await holder.query("begin");
+  await holder.query("select 1 from seal_row_backfill where source_id = $1 for update", [database.id]);
+  try {
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width: width.width, height: width.height });
+      await page.goto(`/databases/${database.id}`);
+      await expect(status).toContainText("Sealed up to change");
+      await expect(status).toContainText("(the sealer is catching up)");
+      await expect(status).toContainText("Completing the seals of changes stored before this version (4 to go)");
+      await shoot(page, `seal-status-behind-${width.name}`, testInfo);
+    }
+  } finally {
+    await holder.query("rollback");
+    await holder.end();
+    await store.query("delete from seal_row_backfill where source_id = $1", [database.id]);
+    await store.query("update sources set last_change_at = $2 where id = $1", [database.id, stamped[0]?.at ?? null]);
   }
 
   const { rows } = await store.query<{ id: string; after: string }>(

@@ -6,7 +6,9 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectStore } from "../lib/db/client";
 import { verifyDatabases } from "../lib/seals/databases";
+import { sealState } from "../lib/seals/state";
 import type { Worker } from "../worker/worker";
 import { addSource, SECRET, startServers, type Servers } from "./support/servers";
 import { waitFor } from "./support/wait";
@@ -129,6 +131,31 @@ describe("tamper evidence", () => {
       return pending.length === 0;
     });
     expect(await kept()).toEqual(expected);
+  });
+
+  it("says how far the chain reaches (the database page's Tamper evidence panel)", async () => {
+    const store = connectStore(servers.storeUrl, { max: 1 });
+    try {
+      const changes = await stored();
+      expect(await sealState(store.db, sourceId)).toMatchObject({
+        sealedUpTo: { changeId: changes.at(-1)?.id },
+        completing: 0,
+      });
+      // A row of seals to complete, held so that the worker's sealer (it skips a locked row) leaves it meanwhile.
+      await servers.storeQuery("insert into seal_row_backfill (source_id, pending_to) values ($1, 12)", [sourceId]);
+      const holder = await pool.connect();
+      try {
+        await holder.query("begin");
+        await holder.query("select 1 from seal_row_backfill where source_id = $1 for update", [sourceId]);
+        expect((await sealState(store.db, sourceId)).completing).toBe(12);
+      } finally {
+        await holder.query("rollback");
+        holder.release();
+      }
+    } finally {
+      await servers.storeQuery("delete from seal_row_backfill where source_id = $1", [sourceId]);
+      await store.pool.end();
+    }
   });
 
   it("verifies the untouched trail (retrace verify exits 0)", async () => {

@@ -71,6 +71,7 @@ export function useConnectDatabase() {
       queryClient.setQueryData<DatabaseDetailResponse>(queryKeys.databases.detail(database.id), {
         database,
         tables: [],
+        seals: { sealedUpTo: null, completing: 0 },
       });
     },
   });

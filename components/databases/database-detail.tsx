@@ -177,7 +177,7 @@ export function DatabaseDetail({ id, canEdit }: { id: string; canEdit: boolean }
 
       <SlotSection database={database} now={now} />
 
-      <VerifyPanel id={database.id} />
+      <VerifyPanel id={database.id} seals={query.data.seals} lastChangeAt={database.lastChangeAt} now={now} />
 
       <section aria-labelledby="tables-heading" className="rounded-lg border border-slate-200 bg-white">
         <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3">

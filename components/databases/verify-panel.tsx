@@ -4,6 +4,8 @@ import Link from "next/link";
 import { useMutation } from "@tanstack/react-query";
 import { smallSecondaryButton } from "@/components/ui/classes";
 import { apiFetch } from "@/lib/api/client";
+import { RelativeTime } from "@/components/changes/time";
+import type { SealState } from "@/lib/seals/state";
 import type { DatabaseVerification, VerifyProblem } from "@/lib/seals/types";
 
 const PROBLEMS: Record<VerifyProblem, string> = {
@@ -17,11 +19,60 @@ function key(primaryKey: string | null): string {
   return primaryKey === null ? "no key" : `key ${primaryKey}`;
 }
 
+/** How far the seal chain reaches: all stored changes, or behind the newest; and an upgrade's seals to complete. */
+function SealStatus({ seals, lastChangeAt, now }: { seals: SealState; lastChangeAt: string | null; now: number }) {
+  const { sealedUpTo, completing } = seals;
+  const behind = lastChangeAt !== null && (!sealedUpTo || Date.parse(sealedUpTo.at) < Date.parse(lastChangeAt));
+  return (
+    <div data-testid="seal-status" className="space-y-1 border-t border-slate-200 px-4 py-3 text-sm text-slate-600">
+      {sealedUpTo === null ? (
+        <p>
+          {lastChangeAt === null
+            ? "Nothing is stored yet, so nothing is sealed."
+            : "No change is sealed yet: a running worker seals stored changes within seconds."}
+        </p>
+      ) : (
+        <p>
+          {behind ? "Sealed up to " : "Every stored change is sealed, up to "}
+          <Link href={`/changes/${sealedUpTo.changeId}`} className="underline">
+            change {sealedUpTo.changeId}
+          </Link>
+          , committed <RelativeTime iso={sealedUpTo.at} now={now} />
+          {behind && lastChangeAt !== null ? (
+            <>
+              ; the newest stored change was committed <RelativeTime iso={lastChangeAt} now={now} /> (the sealer is
+              catching up)
+            </>
+          ) : null}
+          .
+        </p>
+      )}
+      {completing > 0 ? (
+        <p>
+          Completing the seals of changes stored before this version ({completing.toLocaleString("en-US")} to go): until
+          then a page of a big table as of a time is read the slower way.
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
 /**
  * Tamper evidence: re-computes the database's sealed hash chain on demand (POST /api/databases/:id/verify) and
- * shows whether the trail verifies, or the first change altered, inserted or removed behind Retrace's back.
+ * shows whether the trail verifies, or the first change altered, inserted or removed behind Retrace's back; and how
+ * far the chain reaches.
  */
-export function VerifyPanel({ id }: { id: string }) {
+export function VerifyPanel({
+  id,
+  seals,
+  lastChangeAt,
+  now,
+}: {
+  id: string;
+  seals: SealState;
+  lastChangeAt: string | null;
+  now: number;
+}) {
   const verify = useMutation({
     mutationFn: () =>
       apiFetch<{ verification: DatabaseVerification }>(`/api/databases/${encodeURIComponent(id)}/verify`, {
@@ -100,6 +151,7 @@ export function VerifyPanel({ id }: { id: string }) {
           </p>
         )}
       </div>
+      <SealStatus seals={seals} lastChangeAt={lastChangeAt} now={now} />
     </section>
   );
 }

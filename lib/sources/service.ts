@@ -2,6 +2,7 @@ import type { AuditAction } from "../audit/actions";
 import { recordAudit, type AuditActor } from "../audit/record";
 import type { Db, Queryable } from "../db/client";
 import { NotFound } from "../errors";
+import { sealState, type SealState } from "../seals/state";
 import { columnRulesSchema, storedColumnRules, type ColumnRules } from "./column-rules";
 import { updateDatabaseSettings, updateDatabaseSchema } from "./edit";
 import { setEnabledSchema } from "./input";
@@ -27,10 +28,10 @@ import { listTrackedTables, type TrackedTableRow } from "./tracked-table-queries
 export async function getDatabase(
   db: Queryable,
   id: string,
-): Promise<{ database: SourceSummary; tables: TrackedTableRow[] }> {
+): Promise<{ database: SourceSummary; tables: TrackedTableRow[]; seals: SealState }> {
   const database = await getSource(db, sourceId(id));
   if (!database) throw new NotFound("Database");
-  return { database, tables: await listTrackedTables(db, id) };
+  return { database, tables: await listTrackedTables(db, id), seals: await sealState(db, database.id) };
 }
 
 /**
@@ -112,10 +113,10 @@ export async function describeDatabase(
   db: Db,
   secret: string,
   id: string,
-): Promise<{ database: WithSlot<SourceSummary>; tables: TrackedTableRow[] }> {
-  const { database, tables } = await getDatabase(db, id);
+): Promise<{ database: WithSlot<SourceSummary>; tables: TrackedTableRow[]; seals: SealState }> {
+  const { database, tables, seals } = await getDatabase(db, id);
   const [withSlot] = await withSlotReadings(db, secret, [database]);
-  return { database: withSlot ?? { ...database, slot: null }, tables };
+  return { database: withSlot ?? { ...database, slot: null }, tables, seals };
 }
 
 export { removeDatabase } from "./remove";
