@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectStore } from "../lib/db/client";
+import { connectStore, storeDb } from "../lib/db/client";
 import { verifyDatabases } from "../lib/seals/databases";
 import { sealState } from "../lib/seals/state";
 import type { Worker } from "../worker/worker";
@@ -141,19 +141,17 @@ describe("tamper evidence", () => {
         sealedUpTo: { changeId: changes.at(-1)?.id },
         completing: 0,
       });
-      // A row of seals to complete, held so that the worker's sealer (it skips a locked row) leaves it meanwhile.
-      await servers.storeQuery("insert into seal_row_backfill (source_id, pending_to) values ($1, 12)", [sourceId]);
-      const holder = await pool.connect();
+      // Seals to complete, read in the transaction that wrote them: the worker's sealer never sees them.
+      const client = await pool.connect();
       try {
-        await holder.query("begin");
-        await holder.query("select 1 from seal_row_backfill where source_id = $1 for update", [sourceId]);
-        expect((await sealState(store.db, sourceId)).completing).toBe(12);
+        await client.query("begin");
+        await client.query("insert into seal_row_backfill (source_id, pending_to) values ($1, 12)", [sourceId]);
+        expect((await sealState(storeDb(client), sourceId)).completing).toBe(12);
       } finally {
-        await holder.query("rollback");
-        holder.release();
+        await client.query("rollback");
+        client.release();
       }
     } finally {
-      await servers.storeQuery("delete from seal_row_backfill where source_id = $1", [sourceId]);
       await store.pool.end();
     }
   });
