@@ -70,10 +70,21 @@ export function buildWeb(env: NodeJS.ProcessEnv): Promise<void> {
   return run([nextBin(), "build"], env);
 }
 
+/**
+ * How long the web server keeps an idle connection open. Node's default (5 s) is shorter than the idle timeout of
+ * the proxies and load balancers put in front of it (60 s on AWS's, nginx's 60 s for upstream keep-alive) and of
+ * clients that pool connections: one that sends on a pooled connection as the server closes it gets a reset
+ * (ECONNRESET) instead of an answer. Longer than theirs, it is always the client that closes first.
+ */
+export const WEB_KEEP_ALIVE_MS = 65_000;
+
 export function spawnWeb(env: NodeJS.ProcessEnv, port: number, hostname: string): ChildProcess {
   // bin/forwarded-for.mjs appends each connection's address to X-Forwarded-For before Next.js reads it.
   const preload = path.join(projectRoot, "bin", "forwarded-for.mjs");
-  const args = ["--import", pathToFileURL(preload).href, nextBin(), "start", "-p", String(port), "-H", hostname];
+  const args = [
+    ...["--import", pathToFileURL(preload).href, nextBin(), "start", "-p", String(port), "-H", hostname],
+    ...["--keepAliveTimeout", String(WEB_KEEP_ALIVE_MS)],
+  ];
   return spawn(process.execPath, args, {
     cwd: projectRoot,
     env,
