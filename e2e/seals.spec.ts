@@ -6,6 +6,7 @@ import { expirePartitions } from "../lib/retention/expire";
 import { startTestServer, type TestServer } from "../test/support/postgres";
 import { WIDTHS } from "./support/layout";
 import { signIn } from "./support/sign-in";
+import { connectStore, storeUrl } from "./support/store";
 
 /**
  * Tamper evidence in the browser: the database page's Verify button says the trail verifies, and once an image
@@ -16,21 +17,13 @@ import { signIn } from "./support/sign-in";
 
 let source: TestServer;
 let store: pg.Client;
-let storeUrl: string;
 const ENVIRONMENT = "seals-e2e";
 
 test.beforeAll(async () => {
   source = await startTestServer();
   await source.createDatabase("ledger");
   await source.query("create table public.entries (id int primary key, amount numeric not null)", [], "ledger");
-  const { password } = JSON.parse(fs.readFileSync(path.resolve(".test-data/e2e-store/store.json"), "utf8")) as {
-    password: string;
-  };
-  storeUrl = `postgres://postgres:${encodeURIComponent(password)}@localhost:${
-    process.env.E2E_STORE_PORT ?? "54431"
-  }/retrace`;
-  store = new pg.Client({ connectionString: storeUrl });
-  await store.connect();
+  store = await connectStore();
 });
 
 test.afterAll(async () => {
@@ -109,7 +102,7 @@ test("Verify on the database page: passes on the untouched trail, names an edite
   // Many positions to go, held so that the worker's sealer (which skips a locked row) leaves it meanwhile; a batch
   // it may take before the lock only lowers the count.
   await store.query("insert into seal_row_backfill (source_id, pending_to) values ($1, 4000000)", [database.id]);
-  const holder = new pg.Client({ connectionString: storeUrl });
+  const holder = new pg.Client({ connectionString: storeUrl() });
   await holder.connect();
   await holder.query("begin");
   await holder.query("select 1 from seal_row_backfill where source_id = $1 for update", [database.id]);
@@ -161,7 +154,7 @@ test("Verify on the database page: passes on the untouched trail, names an edite
   await store.query(`insert into retention_rules (environment, "table", days) values ($1, '', 1)`, [ENVIRONMENT]);
   const secret =
     process.env.RETRACE_SECRET ?? fs.readFileSync(path.resolve(".test-data/e2e-store/secret"), "utf8").trim();
-  const pool = new pg.Pool({ connectionString: storeUrl, max: 2 });
+  const pool = new pg.Pool({ connectionString: storeUrl(), max: 2 });
   try {
     await expect
       .poll(

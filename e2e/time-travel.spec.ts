@@ -4,6 +4,7 @@ import { expect, test, type APIRequestContext, type Page } from "@playwright/tes
 import { startTestServer, type TestServer } from "../test/support/postgres";
 import { connectDatabase, removeDatabaseAndStop } from "./support/connect";
 import { signIn } from "./support/sign-in";
+import { connectStore } from "./support/store";
 
 /**
  * Time travel as a user meets it: a row's history with the as-of picker (before and after an update), a baseline
@@ -139,4 +140,43 @@ test("the table as of a moment, page by page", async ({ page }) => {
   await expect(page.getByText("Could not read this table")).toBeVisible();
   await expect(page.getByText(/not found/)).toBeVisible();
   await shoot(page, "table-error");
+});
+
+test("a big table's page says when it reads every change, while the sealer is held up", async ({ page }) => {
+  test.setTimeout(180_000);
+  const store = await connectStore();
+  // The sealer's lock for this database (lib/seals/seal.ts), held by the test: nothing of it is sealed meanwhile.
+  const lock = "hashtextextended('retrace-seal:' || $1, 0)";
+  await store.query(`select pg_advisory_lock(${lock})`, [databaseId]);
+  try {
+    const stored = async () =>
+      (await store.query<{ n: number }>("select count(*)::int as n from changes where source_id = $1", [databaseId]))
+        .rows[0]?.n ?? 0;
+    const before = await stored();
+    // 21,500 changes: more than a walk allows past the seal chain's head (lib/changes/as-of-walk.ts).
+    await source.query("update public.cities set population = population - 1", [], "atlas");
+    await source.query("update public.cities set area = area + 1 where id <= 1500", [], "atlas");
+    await expect.poll(stored, { timeout: 90_000 }).toBe(before + ROWS + 1_500);
+
+    await page.goto(`/tables?database=atlas&table=cities&at=${encodeURIComponent(new Date().toISOString())}`);
+    const note = page.getByTestId("slow-read");
+    await expect(note).toContainText(/reads its [\d,]+ changes up to this moment/);
+    await expect(note).toContainText(/about [\d,]+ of the table's changes are not sealed yet/);
+    await expect(page.getByTestId("table-rows").locator("tbody tr")).toHaveCount(50);
+    await shoot(page, "table-as-of-slow-read");
+  } finally {
+    await store.query(`select pg_advisory_unlock(${lock})`, [databaseId]);
+    await store.end();
+  }
+  // Sealed, the page walks the seals and has nothing to say.
+  await expect
+    .poll(
+      async () => {
+        await page.reload();
+        await expect(page.getByTestId("table-rows")).toBeVisible();
+        return page.getByTestId("slow-read").count();
+      },
+      { timeout: 60_000 },
+    )
+    .toBe(0);
 });

@@ -570,4 +570,34 @@ describe("time travel by the sealed keys", () => {
       await server.query("delete from seal_row_backfill");
     }
   });
+
+  it("says why a big table's page read its changes instead of walking", async () => {
+    while ((await sealNextBatch(store.pool, PRODUCTION, SECRET, 1_000)) > 0);
+    const at = moment(180);
+    const items = async (sourceId: string, walkFrom: number) =>
+      (await tableAsOf(store.db, { table: "items", sourceId }, at, { limit: 20 }, walkFrom)).slowRead;
+    // Walked, or too few changes to walk: nothing to say.
+    expect(await items(PRODUCTION, 0)).toBeNull();
+    expect(await items(PRODUCTION, Infinity)).toBeNull();
+    // Staging's changes were never sealed: all of them are past the chain's head (there is none).
+    const counted = await server.query<{ upto: number; total: number }>(
+      `select count(*) filter (where committed_at <= $2)::int as upto, count(*)::int as total
+         from changes where source_id = $1 and "table" = 'items' and operation <> 'TRUNCATE'`,
+      [STAGING, at],
+    );
+    const { upto = 0, total = 0 } = counted.rows[0] ?? {};
+    expect(upto).toBeGreaterThan(100);
+    const behind = await items(STAGING, 0);
+    expect(behind).toMatchObject({ unsealed: total, because: "sealer-behind" });
+    // The summary bounds the stretch by segments: at least the changes up to the moment, at most all of them.
+    expect(behind?.changes).toBeGreaterThanOrEqual(upto);
+    expect(behind?.changes).toBeLessThanOrEqual(total);
+    await server.query("insert into seal_row_backfill (source_id, pending_to) values ($1, 1)", [PRODUCTION]);
+    try {
+      expect(await items(PRODUCTION, 0)).toMatchObject({ because: "seals-completing" });
+      expect(await items(PRODUCTION, Infinity)).toBeNull();
+    } finally {
+      await server.query("delete from seal_row_backfill");
+    }
+  });
 });

@@ -12,7 +12,9 @@ import { ApiError } from "@/lib/api/client";
 import { isJsonObject, type JsonObject } from "@/lib/api/json";
 import { recordHref } from "@/lib/changes/history-key";
 import { readableKey } from "@/lib/changes/key-text";
+import type { TableAsOfJson } from "@/lib/changes/as-of-api-types";
 import { tableHref, timeTravelQueries, type TableRef } from "@/lib/query/time-travel";
+import { formatCount } from "@/lib/storage/bytes";
 import { AtPicker } from "./at-picker";
 
 /** /tables: a whole table as it was at a moment, in key order, a page at a time. */
@@ -103,6 +105,7 @@ function TableRows({ tableRef, at }: { tableRef: TableRef; at: string }) {
         <span className="text-slate-500">as of</span>
         <LocalAndUtcTime iso={at} />
       </div>
+      {first ? <SlowReadNote page={query.data.pages.at(-1) ?? first} /> : null}
       {rows.length === 0 ? (
         <div className="rounded-lg border border-slate-200 bg-white p-8 text-center" data-testid="table-empty">
           <p className="font-medium">No rows then</p>
@@ -171,5 +174,31 @@ function TableRows({ tableRef, at }: { tableRef: TableRef; at: string }) {
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * A big table's page that read every change up to the moment instead of walking the seals
+ * (lib/changes/as-of-walk.ts): why, and that it passes. The rows are right either way; only slower.
+ */
+function SlowReadNote({ page }: { page: TableAsOfJson }) {
+  const slow = page.slowRead;
+  if (!slow) return null;
+  const why =
+    slow.because === "seals-completing"
+      ? "the worker is still completing this database's seals from before an upgrade"
+      : `about ${formatCount(slow.unsealed)} of the table's changes are not sealed yet`;
+  return (
+    <p
+      className="rounded-md border border-amber-200 bg-amber-50 px-3 py-2 text-sm text-amber-900"
+      data-testid="slow-read"
+    >
+      Each page of this table reads its {formatCount(slow.changes)} changes up to this moment, because {why}. Pages walk
+      the sealed keys, in milliseconds, once the sealer has caught up: see the{" "}
+      <Link href={`/databases/${page.table.sourceId}`} className="font-medium underline">
+        database&apos;s Tamper evidence
+      </Link>
+      .
+    </p>
   );
 }

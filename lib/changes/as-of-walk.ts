@@ -30,6 +30,13 @@ export const WALK_PASSES = 20;
 /** The table's changes a page is decided by: after `truncateId` (if any), up to `lastId` and committed by `at`. */
 export type Stretch = { firstAt: string; lastId: string; truncateId: string | null; at: string };
 
+/**
+ * Why a page of a table with at least `walkFrom` changes in its stretch read them all rather than walking: the sealer
+ * has not sealed enough of the table yet (`unsealed`: about how many of its changes are past the chain's head), or
+ * the worker is completing the source's seals from before migration 0026. Both pass; the page says so meanwhile.
+ */
+export type SlowRead = { changes: number; unsealed: number; because: "sealer-behind" | "seals-completing" };
+
 /** `select primary_key, id … order by primary_key limit want`: the page's keys after `after`, and their changes. */
 export async function pageKeys(
   db: Queryable,
@@ -38,41 +45,43 @@ export async function pageKeys(
   after: string | null,
   want: number,
   walkFrom = WALK_FROM,
-): Promise<SQL> {
-  // No walk while the worker fills in the source's seals from before migration 0026 (lib/seals/backfill.ts).
-  const head = await db.execute<{ change_id: string }>(sql`
-    select change_id::text as change_id from seal_checkpoints
-     where source_id = ${t.sourceId}::uuid
-       and not exists (select 1 from seal_row_backfill b where b.source_id = ${t.sourceId}::uuid)
-     order by seal_checkpoints.position desc limit 1`);
+): Promise<{ keys: SQL; slow: SlowRead | null }> {
+  const head = await db.execute<{ change_id: string | null; completing: boolean }>(sql`
+    select (select change_id::text from seal_checkpoints where source_id = ${t.sourceId}::uuid
+             order by position desc limit 1) as change_id,
+           exists (select 1 from seal_row_backfill b where b.source_id = ${t.sourceId}::uuid) as completing`);
   const sealedTo = head.rows[0]?.change_id ?? null;
   const window = { from: stretch.firstAt, to: stretch.at };
-  if (sealedTo === null) return readKeys(t, window, stretch, null, after, want);
+  const read = (slow: SlowRead | null) => ({ keys: readKeys(t, window, stretch, null, after, want), slow });
   const counted = await db.execute<{ stretch: string | null; tail: string | null; tail_from: string | null }>(sql`
     select stretch, tail, ${utcText("tail_from")} as tail_from from (
       select sum(s.creates + s.updates + s.deletes)
                filter (where s.max_id > ${stretch.truncateId ?? "0"}::bigint and s.min_at <= ${stretch.at}::timestamptz)
                ::text as stretch,
-             sum(s.creates + s.updates + s.deletes) filter (where s.max_id > ${sealedTo}::bigint)::text as tail,
-             min(s.min_at) filter (where s.max_id > ${sealedTo}::bigint) as tail_from
+             sum(s.creates + s.updates + s.deletes) filter (where s.max_id > ${sealedTo ?? "0"}::bigint)::text as tail,
+             min(s.min_at) filter (where s.max_id > ${sealedTo ?? "0"}::bigint) as tail_from
         from change_segments s
        where s.source_id = ${t.sourceId}::uuid and s.schema = ${t.schema} and s."table" = ${t.table}) counted`);
   const count = counted.rows[0];
-  if (Number(count?.stretch ?? 0) < walkFrom || Number(count?.tail ?? 0) > WALK_FROM) {
-    return readKeys(t, window, stretch, null, after, want);
-  }
+  const changes = Number(count?.stretch ?? 0);
+  const unsealed = Number(count?.tail ?? 0);
+  if (changes < walkFrom) return read(null);
+  // No walk while the worker fills in the source's seals from before migration 0026 (lib/seals/backfill.ts).
+  if (head.rows[0]?.completing) return read({ changes, unsealed, because: "seals-completing" });
+  if (sealedTo === null || unsealed > WALK_FROM) return read({ changes, unsealed, because: "sealer-behind" });
   // A change past the head is in a segment past it, so the tail is committed no earlier than that segment's start.
   const tailFrom = count?.tail_from ?? null;
   const tail = tailFrom ? latestByKey(t, { from: tailFrom, to: stretch.at }, stretch, sealedTo, after) : null;
   const walked = await walkKeys(db, t, stretch, { sealedTo, tail, after, want });
-  if (walked === null) return readKeys(t, window, stretch, null, after, want);
+  if (walked === null) return read(null);
   const fromTail =
     tail === null ? [] : [sql`(select primary_key, latest >> 1 as id from (${tail}) tail where latest & 1 = 0)`];
   const pairs = JSON.stringify(walked.map((key) => [key.primaryKey, key.id]));
   const sealed = sql`(
     select p ->> 0 as primary_key, (p ->> 1)::bigint as id from jsonb_array_elements(${pairs}::jsonb) p)`;
-  return sql`select primary_key, id from (${sql.join([sealed, ...fromTail], sql` union all `)}) keys
-              order by primary_key limit ${want}`;
+  const keys = sql`select primary_key, id from (${sql.join([sealed, ...fromTail], sql` union all `)}) keys
+                    order by primary_key limit ${want}`;
+  return { keys, slow: null };
 }
 
 /** Each key's latest change in the stretch (past `above`, when given) as (primary_key, latest): id * 2 + deleted. */

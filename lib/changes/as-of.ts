@@ -15,7 +15,7 @@ import {
   type TableSpan,
 } from "./as-of-trail";
 import { columns, toChange, type Change, type ChangeRow } from "./change";
-import { pageKeys, WALK_FROM } from "./as-of-walk";
+import { pageKeys, WALK_FROM, type SlowRead } from "./as-of-walk";
 import { primaryKeyCandidates } from "./primary-key";
 import { unionOf } from "./partitions";
 import { inSnapshot } from "./snapshot";
@@ -62,7 +62,14 @@ export type TableRowAsOf = {
   baselineId: string | null;
 };
 
-export type TableAsOf = { at: string; table: AsOfTable; rows: TableRowAsOf[]; nextCursor: string | null };
+export type TableAsOf = {
+  at: string;
+  table: AsOfTable;
+  rows: TableRowAsOf[];
+  nextCursor: string | null;
+  /** Set when a big table's page read all its changes up to `at` because the seals were not ready to walk. */
+  slowRead: SlowRead | null;
+};
 
 const iso = (column: string) => sql.raw(isoTimestampSql(column));
 
@@ -219,13 +226,16 @@ export async function tableAsOf(
     const truncate = span.lastId === null ? null : await lastTruncate(tx, place, at);
     const want = page.limit + 1;
     const parts: SQL[] = [];
+    let slowRead: SlowRead | null = null;
     const keyAfter = (alias: string) => (after === null ? sql`` : sql` and ${sql.raw(alias)}.primary_key > ${after}`);
     if (span.lastId !== null) {
       const stretch = { firstAt: span.firstAt as string, lastId: span.lastId };
-      parts.push(await latestOfKeys(tx, place, stretch, truncate, at, { after, want, walkFrom }));
+      const latest = await latestOfKeys(tx, place, stretch, truncate, at, { after, want, walkFrom });
+      parts.push(latest.part);
+      slowRead = latest.slow;
     }
     if (truncate === null) parts.push(...(await baselineParts(tx, place, span, at, keyAfter("b"), want)));
-    if (parts.length === 0) return { at, table: t, rows: [], nextCursor: null };
+    if (parts.length === 0) return { at, table: t, rows: [], nextCursor: null, slowRead };
     // The changes part and the baseline parts never hold the same key; baselines may, and the newest wins (rank).
     const result = await tx.execute<TableRow>(sql`
       select distinct on (primary_key) primary_key, image, json_null_fields, change_id, committed_at, baseline_id
@@ -247,6 +257,7 @@ export async function tableAsOf(
         baselineId: row.baseline_id,
       })),
       nextCursor: result.rows.length > page.limit && last ? encodeKeyCursor(last.primary_key) : null,
+      slowRead,
     };
   });
 }
@@ -263,9 +274,9 @@ async function latestOfKeys(
   truncate: ChangeRow | null,
   at: string,
   page: { after: string | null; want: number; walkFrom: number },
-): Promise<SQL> {
+): Promise<{ part: SQL; slow: SlowRead | null }> {
   const stretch = { firstAt: span.firstAt, lastId: span.lastId, truncateId: truncate?.id ?? null, at };
-  const keys = await pageKeys(db, t, stretch, page.after, page.want, page.walkFrom);
+  const { keys, slow } = await pageKeys(db, t, stretch, page.after, page.want, page.walkFrom);
   const image = tableBranches(
     t,
     { from: span.firstAt, to: at },
@@ -274,11 +285,12 @@ async function latestOfKeys(
              ${iso("c.committed_at")} as committed_at
         from ${relation} c where ${bounds}c.id = k.id and ${sameTable(t)})`,
   );
-  return sql`(
+  const part = sql`(
     select k.primary_key, i.image, i.json_null_fields, k.id::text as change_id, i.committed_at,
            null::text as baseline_id, 0 as rank
       from (${keys}) k left join lateral (${sql.join(image, sql` union all `)} limit 1) i on true
      order by k.primary_key)`;
+  return { part, slow };
 }
 
 /**
