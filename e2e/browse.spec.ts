@@ -199,6 +199,25 @@ test("a shared link shows its filters and the list they give", async ({ page }) 
   await expect(chips(page)).toHaveCount(0);
 });
 
+test("a composite key reads (31, 1) on the change, its transaction and its history, and copies so", async ({
+  page,
+  context,
+}) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+  await page.goto("/changes?database=depot&table=public.bins&operation=UPDATE");
+  await rows(page).first().click();
+  await expect(page).toHaveURL(/\/changes\/\d+/);
+  const stored = '["31","1"]';
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("(31, 1)");
+  await expect(page.getByRole("main")).not.toContainText(stored);
+  await page.getByRole("button", { name: "Copy primary key" }).click();
+  await expect.poll(clipboard).toBe("(31, 1)");
+  await page.getByRole("link", { name: "History of this row" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("(31, 1)");
+  await expect(page.getByRole("main")).not.toContainText(stored);
+});
+
 test("the environment switcher scopes the changes and the databases, and stays while moving", async ({ page }) => {
   await page.goto("/changes");
   const switcher = page.getByRole("combobox", { name: "Environment" });

@@ -18,6 +18,7 @@ import { useEscapeToList, useListHref } from "./list-return";
 import { OperationBadge } from "./operation-badge";
 import { useNow } from "./time";
 import { TransactionPanel } from "./transaction-panel";
+import { readableKey } from "@/lib/changes/key-text";
 
 export function ChangeDetail({ id }: { id: string }) {
   const now = useNow();
@@ -68,7 +69,7 @@ function LoadedChange({ detail, now }: { detail: ChangeDetailJson; now: number }
             <Identifier name={`${change.schema}.${change.table}`} />
           </span>
           {change.primaryKey !== null ? (
-            <span className="min-w-0 font-mono text-slate-500 wrap-anywhere">{change.primaryKey}</span>
+            <span className="min-w-0 font-mono text-slate-500 wrap-anywhere">{readableKey(change.primaryKey)}</span>
           ) : null}
         </h1>
         <div className="mt-3 flex flex-wrap items-center gap-2">
@@ -117,7 +118,12 @@ function ChangeCopyButtons({ change }: { change: ChangeJson }) {
   return (
     <>
       <CopyButton label="Copy as JSON" text={() => toJsonText(change, 2)} />
-      {change.primaryKey !== null ? <CopyButton label="Copy primary key" text={() => change.primaryKey ?? ""} /> : null}
+      {change.primaryKey !== null ? (
+        <CopyButton
+          label="Copy primary key"
+          text={() => (change.primaryKey === null ? "" : readableKey(change.primaryKey))}
+        />
+      ) : null}
       <CopyButton label="Copy link" text={() => `${window.location.origin}/changes/${change.id}`} />
     </>
   );

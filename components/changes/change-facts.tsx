@@ -7,6 +7,7 @@ import type { ChangeJson } from "@/lib/changes/api-types";
 import { exactTime, RelativeTime } from "./time";
 import { LocalAndUtcTime } from "./zoned-time";
 import { DatabaseNames } from "./database-name";
+import { readableKey } from "@/lib/changes/key-text";
 
 /** What a change is and where it comes from: table, key, commit time (local and UTC), transaction, LSN. */
 export function ChangeFacts({ change, now }: { change: ChangeJson; now: number }) {
@@ -30,7 +31,7 @@ export function ChangeFacts({ change, now }: { change: ChangeJson; now: number }
       </Item>
       <Item label="Primary key">
         {change.primaryKey !== null ? (
-          <span className="font-mono">{change.primaryKey}</span>
+          <span className="font-mono">{readableKey(change.primaryKey)}</span>
         ) : (
           <span className="text-slate-400">none</span>
         )}

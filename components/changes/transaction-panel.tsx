@@ -7,6 +7,7 @@ import { LoadMore } from "@/components/ui/load-more";
 import type { ChangeDetailJson, ChangeJson } from "@/lib/changes/api-types";
 import { changeQueries } from "@/lib/query/changes";
 import { OperationBadge } from "./operation-badge";
+import { readableKey } from "@/lib/changes/key-text";
 
 /**
  * The other changes of the change's source transaction, in commit order. A transaction can hold millions: the
@@ -62,7 +63,9 @@ function TransactionEntry({ change, current }: { change: ChangeJson; current: bo
         <span className="min-w-0 truncate font-mono">
           {change.schema}.{change.table}
         </span>
-        <span className="min-w-0 truncate font-mono text-slate-500">{change.primaryKey ?? ""}</span>
+        <span className="min-w-0 truncate font-mono text-slate-500">
+          {change.primaryKey === null ? "" : readableKey(change.primaryKey)}
+        </span>
         {current ? (
           // On a phone the row's colour says it; the words would squeeze the table and key.
           <span className="sr-only ml-auto shrink-0 whitespace-nowrap text-xs text-indigo-700 sm:not-sr-only">

@@ -16,6 +16,7 @@ import type { RecordKey } from "@/lib/changes/history-key";
 import { recordQueries } from "@/lib/query/records";
 import { RecordAsOf } from "@/components/time-travel/record-as-of";
 import { HistoryStep } from "./history-step";
+import { readableKey } from "@/lib/changes/key-text";
 
 /** Every change of one row as a timeline, newest first, each step the diff from the one before. */
 export function RecordHistory({ recordKey }: { recordKey: RecordKey }) {
@@ -95,7 +96,7 @@ function RecordHeader({ recordKey, names }: { recordKey: RecordKey; names: Chang
         <span className="min-w-0 font-mono wrap-anywhere">
           <Identifier name={recordKey.table} />
         </span>
-        <span className="min-w-0 font-mono text-slate-500 wrap-anywhere">{recordKey.primaryKey}</span>
+        <span className="min-w-0 font-mono text-slate-500 wrap-anywhere">{readableKey(recordKey.primaryKey)}</span>
       </h1>
       <div className="mt-2 flex flex-wrap items-center gap-x-4 gap-y-2 text-sm text-slate-500">
         {names ? (
@@ -107,7 +108,7 @@ function RecordHeader({ recordKey, names }: { recordKey: RecordKey; names: Chang
             Database <span className="font-mono text-slate-700">{recordKey.database}</span>
           </span>
         ) : null}
-        <CopyButton label="Copy primary key" text={() => recordKey.primaryKey} />
+        <CopyButton label="Copy primary key" text={() => readableKey(recordKey.primaryKey)} />
         <CopyButton label="Copy link" text={() => window.location.href} />
       </div>
     </div>
