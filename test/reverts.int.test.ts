@@ -1,6 +1,6 @@
-import type pg from "pg";
+import pg from "pg";
 import { encode } from "next-auth/jwt";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sessionSecret } from "@/lib/auth/secret";
 import { createApiToken } from "@/lib/auth/tokens";
 import type { RevertResult } from "@/lib/changes/revert/service";
@@ -396,5 +396,56 @@ describe("executing", () => {
     expect(one.body.changeCount).toBe(1);
     expect(one.body.sql).toContain(`DELETE FROM "public"."items" WHERE "id" = '900030'::bigint;`);
     await servers.storeQuery("delete from changes where source_id = $1::uuid", [other]);
+  });
+});
+
+describe("round trips to the source", () => {
+  it("checks and undoes 600 rows in a batch of statements per round trip, not one each", async () => {
+    const before = await state();
+    const xid = await transaction([
+      { text: "insert into items (id, label) select 800000 + g, 'bulk' from generate_series(1, 600) g", values: [] },
+    ]);
+    await stored();
+    const of = await changeOf(xid);
+    // Every query a pg client sends to the source's port (the store is another server).
+    const spy = vi.spyOn(pg.Client.prototype, "query");
+    const sentToSource = () => spy.mock.contexts.filter((client) => (client as pg.Client).port === servers.source.port);
+    try {
+      const planned = await plan({ transactionOf: of });
+      expect(planned.statements).toHaveLength(600);
+      expect(planned.conflicts).toEqual([]);
+      const planning = sentToSource().length;
+      expect(planning).toBeGreaterThan(0);
+      expect(planning).toBeLessThan(15);
+      const { status, body } = await post({ transactionOf: of, execute: true });
+      expect(status, JSON.stringify(body)).toBe(200);
+      expect(body.executed).toEqual({ statements: 600, rows: 600 });
+      expect(sentToSource().length - planning).toBeLessThan(25);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await state()).toEqual(before);
+    expected += 600;
+    await refreshKeys();
+    await stored();
+  });
+
+  it("finds the one row of 300 changed at the source since, in a later batch of checks, and refuses", async () => {
+    const xid = await transaction([
+      { text: "insert into items (id, label) select 810000 + g, 'bulk' from generate_series(1, 300) g", values: [] },
+    ]);
+    await stored();
+    const of = await changeOf(xid);
+    // Changed at the source, not yet in the trail as far as the revert's check goes: it is found live, by the
+    // batch of checks, and the revert refuses with that row named.
+    await servers.sourceQuery("update items set label = 'moved' where id = 810030");
+    expected += 1;
+    const before = await state();
+    const { status, body } = await post({ transactionOf: of, execute: true });
+    expect(status, JSON.stringify(body)).toBe(409);
+    expect(JSON.stringify(body).match(/row_differs/g)).toHaveLength(1);
+    expect(JSON.stringify(body)).toContain("label");
+    expect(await state()).toEqual(before);
+    await stored();
   });
 });

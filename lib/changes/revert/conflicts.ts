@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { Queryable } from "../../db/client";
 import { isoTimestampSql } from "../../db/iso-timestamp";
 import { quoteIdent } from "../../sources/sql";
+import { queryEach } from "./batch";
 import { qualifiedName, valueSql, type TableInfo } from "./literal";
 import { placeOf, sameTable, tableBranches, type TrailTable } from "../as-of-trail";
 import { keyCondition, readImage, tableKey, type RevertChange, type RevertConflict } from "./plan";
@@ -152,13 +153,17 @@ export async function liveConflicts(
   tables: ReadonlyMap<string, TableInfo | null>,
   lock: boolean,
 ): Promise<RevertConflict[]> {
-  const conflicts: RevertConflict[] = [];
-  for (const group of groups) {
+  const checks = groups.flatMap((group) => {
     const table = tables.get(tableKey(group.schema, group.table));
     const query = table && table.key.length > 0 ? liveQuery(group, table, lock) : null;
-    if (!query) continue;
-    const result = await client.query<Record<string, boolean | number>>(query.sql);
-    const row = result.rows[0];
+    return query ? [{ group, query }] : [];
+  });
+  // A batch of checks per round trip (lib/changes/revert/batch.ts), in the order the rows' changes are undone.
+  const sent = checks.map((check) => check.query.sql);
+  const results = await queryEach<Record<string, boolean | number>>(client, sent);
+  const conflicts: RevertConflict[] = [];
+  for (const [index, { group, query }] of checks.entries()) {
+    const row = results[index]?.rows[0];
     if (!query.expectPresent) {
       if (row) {
         conflicts.push(

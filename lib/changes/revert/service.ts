@@ -6,6 +6,7 @@ import { createLogger } from "../../log";
 import { withSourceClient } from "../../sources/connection";
 import { InsufficientPrivilege } from "../../sources/errors";
 import { getSourceConnection } from "../../sources/queries";
+import { queryEach } from "./batch";
 import { readTables } from "./catalog";
 import { groupByRow, liveConflicts, trailConflicts } from "./conflicts";
 import { contextMessageSql, planRevert, revertScript, type RevertConflict, type RevertStatement } from "./plan";
@@ -127,20 +128,22 @@ export async function executeRevert(
         const result = await plan(db, client, selection, by, true);
         if (result.conflicts.length > 0) throw new RevertConflicts(result);
         await client.query(contextMessageSql(result.context));
-        let rows = 0;
-        let statements = 0;
-        for (const statement of result.statements) {
-          if (statement.sql.startsWith("--")) continue;
-          const done = await client.query(statement.sql);
-          if (done.rowCount !== 1) {
+        const run = result.statements.filter((statement) => !statement.sql.startsWith("--"));
+        // A batch of statements per round trip (./batch.ts); each must have changed its one row.
+        const done = await queryEach(
+          client,
+          run.map((statement) => statement.sql),
+        );
+        for (const [index, statement] of run.entries()) {
+          const changed = done[index]?.rowCount ?? 0;
+          if (changed !== 1) {
             throw new Conflict(
-              `Reverting change ${statement.changeId} changed ${done.rowCount ?? 0} rows instead of one; ` +
-                "nothing was changed.",
+              `Reverting change ${statement.changeId} changed ${changed} rows instead of one; nothing was changed.`,
             );
           }
-          rows += 1;
-          statements += 1;
         }
+        const rows = run.length;
+        const statements = run.length;
         const executed = { ...result, executed: { statements, rows } };
         at.step = "audit";
         await db.transaction(async (tx) => {
