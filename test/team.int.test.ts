@@ -247,6 +247,21 @@ describe("API tokens", () => {
     const used = await call("/api/tokens", "GET", asAdmin());
     const usedRow = (used.body.tokens as { id: string; lastUsedAt: string | null }[]).find((t) => t.id === token.id);
     expect(Date.now() - Date.parse(usedRow?.lastUsedAt ?? "")).toBeLessThan(60_000);
+    // Noted to the minute: the requests within it read the token and write nothing (the row version stays).
+    const version = async () =>
+      (await store.query("select xmin::text as v, last_used_at from api_tokens where id = $1", [token.id], "retrace"))
+        .rows[0] as { v: string; last_used_at: Date };
+    const noted = await version();
+    for (let i = 0; i < 3; i++) expect((await call("/api/databases", "GET", bearer(secret))).status).toBe(200);
+    expect(await version()).toEqual(noted);
+    // A use more than a minute after the last noted one is noted.
+    await store.query(
+      "update api_tokens set last_used_at = now() - interval '2 minutes' where id = $1",
+      [token.id],
+      "retrace",
+    );
+    expect((await call("/api/databases", "GET", bearer(secret))).status).toBe(200);
+    expect(Date.now() - (await version()).last_used_at.getTime()).toBeLessThan(60_000);
 
     const revoked = await call("/api/tokens/[id]", "DELETE", asAdmin(), { params: { id: token.id } });
     expect(revoked.status).toBe(200);

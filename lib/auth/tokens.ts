@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Queryable } from "../db/client";
 import { apiTokens, users } from "../db/schema";
@@ -55,14 +55,32 @@ export async function createApiToken(
   return { ...row, token };
 }
 
-/** The live token with this secret (its last use now noted); null when unknown or revoked. */
+/**
+ * last_used_at is written at most this often per token (as a session's last_seen_at is), so a script calling the
+ * API does not make every read request a durable write to the store (a commit waiting for its WAL flush).
+ */
+const USED_RESOLUTION_SECONDS = 60;
+
+/** The live token with this secret (its last use noted, to the minute); null when unknown or revoked. */
 export async function findApiToken(db: Queryable, token: string) {
   const [row] = await db
-    .update(apiTokens)
-    .set({ lastUsedAt: new Date() })
-    .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt)))
-    .returning({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role });
-  return row ?? null;
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      role: apiTokens.role,
+      stale: sql<boolean>`${apiTokens.lastUsedAt} is null
+        or ${apiTokens.lastUsedAt} < now() - make_interval(secs => ${USED_RESOLUTION_SECONDS})`,
+    })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.tokenHash, hashApiToken(token)), isNull(apiTokens.revokedAt)));
+  if (!row) return null;
+  const { stale, ...found } = row;
+  if (stale)
+    await db
+      .update(apiTokens)
+      .set({ lastUsedAt: sql`now()` })
+      .where(eq(apiTokens.id, found.id));
+  return found;
 }
 
 /** Every token, live ones first, newest first; never a secret or its hash. */
