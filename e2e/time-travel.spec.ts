@@ -99,6 +99,12 @@ test("a row's history shows the row as of a picked moment", async ({ page }) => 
   await expect(shown.getByTestId("row-values")).toContainText("9223372036854775807");
   await expect(shown.getByTestId("as-of-source")).toContainText(/update/i);
   await shoot(page, "record-as-of");
+
+  // The table then, before any baseline: only its changed rows, and the page says why the others are missing.
+  await page.goto(`/tables?database=atlas&table=cities&at=${encodeURIComponent(afterUpdate)}`);
+  await expect(page.getByTestId("table-rows").locator("tbody tr")).toHaveCount(2);
+  await expect(page.getByTestId("rows-unknown")).toContainText("a baseline of the table");
+  await shoot(page, "table-as-of-unbaselined");
 });
 
 test("a baseline shows its progress, and then every row is known", async ({ page }) => {
@@ -125,6 +131,7 @@ test("the table as of a moment, page by page", async ({ page }) => {
   const rows = page.getByTestId("table-rows");
   await expect(rows.locator("tbody tr")).toHaveCount(50);
   await expect(page.getByTestId("table-summary")).toContainText("The first 50 rows by key");
+  await expect(page.getByTestId("rows-unknown")).toHaveCount(0);
   await expect(rows).toContainText("Renamed");
   await page.getByRole("button", { name: "Load more" }).click();
   await expect(rows.locator("tbody tr")).toHaveCount(100);

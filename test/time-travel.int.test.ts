@@ -286,6 +286,9 @@ describe("as of a moment, after a random workload", () => {
     const body = parseJson((await get(`/api/records/as-of?${params}`)).body) as { row: unknown; change: unknown };
     expect(body.row).toBeNull();
     expect((body.change as { operation: string }).operation).toBe("TRUNCATE");
+    // After a TRUNCATE every row the table holds came after it: all of them are known, with no baseline.
+    const page = await tableAsOf(store.db, { sourceId, table: "items" }, emptied?.items.at ?? "", { limit: 5 });
+    expect(page.allRowsKnown).toBe(true);
   });
 
   it("prefetches for the pages what the API answers, every digit kept", async () => {
@@ -351,6 +354,11 @@ describe("a baseline taken while the table is written to", () => {
       }
     })();
     await new Promise((resolve) => setTimeout(resolve, 300));
+    // No baseline yet: the rows unchanged since tracking began are unknown, and the page says so.
+    const unbaselined = await tableAsOf(store.db, { sourceId, table: "legacy" }, new Date().toISOString(), {
+      limit: 5,
+    });
+    expect(unbaselined.allRowsKnown).toBe(false);
     const post = new Request(`http://localhost/api/databases/${sourceId}/baselines`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -409,6 +417,8 @@ describe("a baseline taken while the table is written to", () => {
       new Map([...rows].map(([key, image]) => [key, canonical(image.replace(/"at":"[^"]*"/, '"at":0'))]));
     expect(comparable(asOf)).toEqual(comparable(live.rows));
     expect(asOf.size).toBeGreaterThan(5000);
+    const baselined = await tableAsOf(store.db, { sourceId, table: "legacy" }, live.at, { limit: 5 });
+    expect(baselined.allRowsKnown).toBe(true);
 
     // Exactly as a change would show it: a row's first change after the baseline has the baseline's image as its
     // before image, to the byte (timestamps, numerics, jsonb and the int beyond 2^53 included).

@@ -118,6 +118,17 @@ function TableRows({ tableRef, at }: { tableRef: TableRef; at: string }) {
         <>
           <p className="text-sm text-slate-500" data-testid="table-summary">
             {query.hasNextPage ? `The first ${rows.length} rows by key.` : `${rows.length} rows.`}
+            {first && !first.allRowsKnown ? (
+              <span data-testid="rows-unknown">
+                {" "}
+                Only rows changed since tracking began: rows that have not changed since are known once a baseline of
+                the table is taken, on{" "}
+                <Link href={`/databases/${first.table.sourceId}`} className="font-medium text-indigo-700 underline">
+                  its database&apos;s page
+                </Link>
+                .
+              </span>
+            ) : null}
           </p>
           <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
             <table className="min-w-full text-left text-sm" data-testid="table-rows">

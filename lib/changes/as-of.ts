@@ -69,6 +69,11 @@ export type TableAsOf = {
   nextCursor: string | null;
   /** Set when a big table's page read all its changes up to `at` because the seals were not ready to walk. */
   slowRead: SlowRead | null;
+  /**
+   * Whether every row the table held at `at` is known: a TRUNCATE at or before it emptied the table, or a finished
+   * baseline copied it. False: rows unchanged since tracking began are not among `rows`.
+   */
+  allRowsKnown: boolean;
 };
 
 const iso = (column: string) => sql.raw(isoTimestampSql(column));
@@ -234,8 +239,10 @@ export async function tableAsOf(
       parts.push(latest.part);
       slowRead = latest.slow;
     }
-    if (truncate === null) parts.push(...(await baselineParts(tx, place, span, at, keyAfter("b"), want)));
-    if (parts.length === 0) return { at, table: t, rows: [], nextCursor: null, slowRead };
+    const baselines = truncate === null ? await baselineParts(tx, place, span, at, keyAfter("b"), want) : [];
+    parts.push(...baselines);
+    const allRowsKnown = truncate !== null || baselines.length > 0;
+    if (parts.length === 0) return { at, table: t, rows: [], nextCursor: null, slowRead, allRowsKnown };
     // The changes part and the baseline parts never hold the same key; baselines may, and the newest wins (rank).
     const result = await tx.execute<TableRow>(sql`
       select distinct on (primary_key) primary_key, image, json_null_fields, change_id, committed_at, baseline_id
@@ -258,6 +265,7 @@ export async function tableAsOf(
       })),
       nextCursor: result.rows.length > page.limit && last ? encodeKeyCursor(last.primary_key) : null,
       slowRead,
+      allRowsKnown,
     };
   });
 }
